@@ -1,0 +1,186 @@
+"""The one settings object. Nothing else in touchstream reads the environment.
+
+Every field is read from an environment variable ``TOUCHSTREAM_<FIELD>`` (upper case), or
+from a TOML file named by ``TOUCHSTREAM_CONFIG`` (keys are the field names); environment
+variables win over the file, the file wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "TOUCHSTREAM_"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+
+#: The repository root: default location of ``schemas/``, ``deploy/`` and local state.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class Settings(BaseSettings):
+    """Resolved once, frozen; pass it down instead of reading the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False
+    )
+
+    # --- Kafka -----------------------------------------------------------------------------
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated."
+    )
+    kafka_security_protocol: SecurityProtocol = Field(
+        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        None, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 when SASL is used."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle for TLS.")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate for mTLS.")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client key for mTLS.")
+    topic_prefix: str = Field(
+        "", description="Prefix put before every logical topic name (e.g. `prod.`)."
+    )
+    topic_partitions: int = Field(
+        6, ge=1, description="Partitions of topics created by `touchstream topics create`."
+    )
+    topic_replication_factor: int = Field(
+        1, ge=1, description="Replication factor of topics created by touchstream."
+    )
+    schema_registry_url: str | None = Field(
+        None,
+        description="Confluent-compatible schema registry; unset: ids from `schemas/`.",
+    )
+
+    # --- Local broker (development, tests, demo) -----------------------------------------------
+    kafka_version: str = Field(
+        "4.4.0", description="Apache Kafka release resolved from Maven Central for `kafka up`."
+    )
+    kafka_heap: str = Field("768m", description="Max JVM heap of the local broker.")
+    local_state_dir: Path = Field(
+        PROJECT_ROOT / ".local",
+        description="Where the local broker, embedded ClickHouse and pid files keep state.",
+    )
+    cache_dir: Path = Field(
+        PROJECT_ROOT / ".cache", description="Where resolved broker jars are cached."
+    )
+
+    # --- ClickHouse ------------------------------------------------------------------------------
+    clickhouse_url: str = Field(
+        "",
+        description="`chdb:///path` (embedded engine) or `http(s)://user:pw@host:port/db`; "
+        "default `chdb://<local_state_dir>/clickhouse`.",
+    )
+
+    # --- Worker ------------------------------------------------------------------------------
+    app_id: str = Field(
+        "touchstream", description="Faust app id: consumer group and changelog topic prefix."
+    )
+    web_host: str = Field("127.0.0.1", description="Bind address of the worker's HTTP server.")
+    web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's HTTP server.")
+    batch_max_events: int = Field(
+        10_000, ge=1, description="Events per batch: one ClickHouse insert per batch."
+    )
+    batch_max_seconds: float = Field(
+        0.5, gt=0, description="Longest wait before a partial batch is flushed."
+    )
+    sink_retry_initial_seconds: float = Field(
+        0.2, gt=0, description="First back-off after a failed ClickHouse insert."
+    )
+    sink_retry_max_seconds: float = Field(
+        10.0, gt=0, description="Longest back-off between ClickHouse insert retries."
+    )
+    consumer_session_timeout_seconds: float = Field(
+        10.0, gt=0, description="Kafka consumer group session timeout."
+    )
+    log_level: str = Field("INFO", description="Log level of the worker and CLI.")
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def effective_clickhouse_url(self) -> str:
+        if self.clickhouse_url:
+            return self.clickhouse_url
+        return f"chdb://{(self.local_state_dir / 'clickhouse').resolve()}"
+
+    @property
+    def embedded_clickhouse(self) -> bool:
+        return self.effective_clickhouse_url.startswith("chdb:")
+
+    def topic(self, logical: str) -> str:
+        """Physical name of a logical topic (``chat.events`` -> ``<prefix>chat.events``)."""
+        return f"{self.topic_prefix}{logical}"
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """librdkafka (confluent-kafka) connection settings."""
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.kafka_bootstrap_servers,
+            "security.protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            conf["sasl.mechanism"] = self.kafka_sasl_mechanism
+        if self.kafka_sasl_username:
+            conf["sasl.username"] = self.kafka_sasl_username
+        if self.kafka_sasl_password:
+            conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_cafile:
+            conf["ssl.ca.location"] = str(self.kafka_ssl_cafile)
+        if self.kafka_ssl_certfile:
+            conf["ssl.certificate.location"] = str(self.kafka_ssl_certfile)
+        if self.kafka_ssl_keyfile:
+            conf["ssl.key.location"] = str(self.kafka_ssl_keyfile)
+        return conf
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting: the README table."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path):
+            default = str(default.relative_to(PROJECT_ROOT)) if default.is_relative_to(
+                PROJECT_ROOT
+            ) else str(default)
+        rows.append(
+            (ENV_PREFIX + name.upper(), "" if default is None else str(default),
+             field.description or "")
+        )
+    return rows

@@ -1,0 +1,53 @@
+# touchstream: `make demo` runs the pipeline end to end, `make test` runs the whole suite.
+# Both set everything up on first use: a virtualenv in .venv and the Kafka broker jars
+# (resolved from Maven Central into .cache/ by the first `touchstream kafka up`).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install demo test lint typecheck unit integration bench kafka-up kafka-down clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
+	@command -v java >/dev/null || { echo "Java 17+ is needed for the local Kafka broker"; exit 1; }
+	@command -v mvn >/dev/null || { echo "Maven is needed to resolve the Kafka broker jars"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/touchstream demo
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+# The integration tests start the local broker if none answers, and stop it when they end.
+test: lint typecheck
+	$(BIN)/pytest -q
+
+unit: install
+	$(BIN)/pytest -q -m "not integration"
+
+integration: install
+	$(BIN)/pytest -q -m integration
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+kafka-up: install
+	$(BIN)/touchstream kafka up
+
+kafka-down: install
+	$(BIN)/touchstream kafka down
+
+clean:
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Builds the Faust app: one app, its agents and its HTTP views, from the settings."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+import faust
+
+from agents import ads, chat, web
+from agents.runtime import Runtime
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _credentials(settings: Settings) -> Any:
+    protocol = settings.kafka_security_protocol
+    context: ssl.SSLContext | None = None
+    if protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+        if settings.kafka_ssl_certfile:
+            context.load_cert_chain(
+                str(settings.kafka_ssl_certfile),
+                str(settings.kafka_ssl_keyfile) if settings.kafka_ssl_keyfile else None,
+            )
+    if protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            mechanism=settings.kafka_sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faust.App, Runtime]:
+    runtime = runtime or Runtime.create(settings)
+    brokers = [f"kafka://{s.strip()}" for s in settings.kafka_bootstrap_servers.split(",")]
+    app = faust.App(
+        settings.app_id,
+        broker=brokers,
+        broker_credentials=_credentials(settings),
+        # Tables are rebuilt from their changelog topics on start and rebalance.
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication_factor,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.consumer_session_timeout_seconds,
+        broker_heartbeat_interval=max(settings.consumer_session_timeout_seconds / 5, 0.5),
+        broker_max_poll_records=settings.batch_max_events,
+        stream_buffer_maxsize=max(settings.batch_max_events, 4096),
+        producer_acks=-1,
+        producer_linger=0.005,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_enabled=True,
+        logging_config=None,
+    )
+    chat.register(app, runtime)
+    ads.register(app, runtime)
+    web.register(app, runtime)
+    return app, runtime
+
+
+def run_worker(settings: Settings) -> None:
+    """Run one worker in the foreground until SIGINT/SIGTERM."""
+    app, runtime = create_app(settings)
+    worker = faust.Worker(
+        app,
+        loglevel=settings.log_level,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+    )
+    try:
+        worker.execute_from_commandline()
+    finally:
+        runtime.sink.close()
+        runtime.clickhouse.close()

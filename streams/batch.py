@@ -1,0 +1,54 @@
+"""What a processing step sees of a Kafka message, and the columns it hands the sink.
+
+Nothing here knows Faust: agents turn their events into ``Raw`` and processing functions
+turn ``Raw`` into ``Columns`` (one ClickHouse insert each) and output records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Column-oriented rows for one table: column name -> values.
+Columns = dict[str, list[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """One Kafka message as consumed, before decoding."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def key_str(self) -> str | None:
+        return None if self.key is None else self.key.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """A record for an output topic: logical topic, key, decoded value (encoded by the codec)."""
+
+    topic: str
+    key: str
+    value: dict[str, Any]
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Everything one batch produces: table inserts, output records, dead letters."""
+
+    inserts: dict[str, Columns] = field(default_factory=dict)
+    outputs: list[OutputRecord] = field(default_factory=list)
+    processed: int = 0
+    dead: int = 0
+
+
+def empty_columns(names: Sequence[str]) -> Columns:
+    return {name: [] for name in names}

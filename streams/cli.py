@@ -1,0 +1,323 @@
+"""The `touchstream` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from streams import topics
+from streams.settings import Settings, get_settings
+
+console = Console()
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    sys.exit(1)
+
+
+def print_result(title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(_fmt(v) for v in row))
+    console.print(table)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
+    return str(value)
+
+
+@click.group()
+def main() -> None:
+    """touchstream: real-time customer intelligence on Kafka, Faust and ClickHouse."""
+    logging.basicConfig(
+        level=_settings().log_level.upper(),
+        format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# --- kafka -----------------------------------------------------------------------------------
+
+@main.group()
+def kafka() -> None:
+    """The local single-node Apache Kafka (KRaft) for development, tests and the demo."""
+
+
+@kafka.command("up")
+def kafka_up() -> None:
+    """Resolve the broker jars (once), format storage, start the broker, wait until it answers."""
+    from streams import kafka_local
+
+    try:
+        status = kafka_local.up(_settings())
+    except kafka_local.KafkaLocalError as exc:
+        _fail(str(exc))
+        return
+    console.print(f"Kafka {status.version} answering on {status.bootstrap} (pid {status.pid})")
+
+
+@kafka.command("down")
+def kafka_down() -> None:
+    """Stop the local broker."""
+    from streams import kafka_local
+
+    stopped = kafka_local.down(_settings())
+    console.print("stopped" if stopped else "not running")
+
+
+@kafka.command("status")
+def kafka_status() -> None:
+    """Report whether the local broker runs and answers."""
+    from streams import kafka_local
+
+    s = kafka_local.status(_settings())
+    state = "answering" if s.answering else ("running, not answering" if s.running else "stopped")
+    console.print(
+        f"Kafka {s.version} on {s.bootstrap}: {state}"
+        + (f", pid {s.pid}" if s.pid else "")
+        + (f", {s.topics} topics" if s.topics is not None else "")
+    )
+    sys.exit(0 if s.answering else 3)
+
+
+# --- topics and db -----------------------------------------------------------------------------
+
+@main.group("topics")
+def topics_group() -> None:
+    """Kafka topics of the contract."""
+
+
+@topics_group.command("create")
+def topics_create() -> None:
+    """Create every input, output and dead-letter topic that is missing."""
+    from streams.admin import create_topics
+    from streams.codec import AvroCodec
+
+    settings = _settings()
+    created = create_topics(settings)
+    AvroCodec.from_settings(settings).register_all()
+    for name in created:
+        console.print(f"created {name}")
+    console.print(f"{len(created)} topics created")
+
+
+@main.group()
+def db() -> None:
+    """ClickHouse schema."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply the versioned DDL in schemas/clickhouse/ (idempotent)."""
+    from streams.clickhouse import ClickHouse
+    from streams.migrate import migrate
+    from streams.query import worker_alive
+
+    settings = _settings()
+    if settings.embedded_clickhouse and worker_alive(settings):
+        console.print("the running worker holds the embedded engine and migrated it at start")
+        return
+    ch = ClickHouse.from_settings(settings)
+    try:
+        applied = migrate(ch)
+    finally:
+        ch.close()
+    for name in applied:
+        console.print(f"applied {name}")
+    console.print(f"{len(applied)} migrations applied")
+
+
+# --- worker ------------------------------------------------------------------------------------
+
+@main.command()
+def worker() -> None:
+    """Run a Faust worker: all agents, the ClickHouse sink and the HTTP views."""
+    from agents.app import run_worker
+    from streams.admin import create_topics
+    from streams.clickhouse import ClickHouse
+    from streams.migrate import migrate
+
+    settings = _settings()
+    create_topics(settings)
+    if not settings.embedded_clickhouse:
+        ch = ClickHouse.from_settings(settings)
+        migrate(ch)
+        ch.close()
+    run_worker(settings)
+
+
+# --- simulate ----------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--chat", "chat_events", type=int, default=2000, show_default=True,
+              help="chat.events records to produce.")
+@click.option("--ads", "ad_metrics", type=int, default=1000, show_default=True,
+              help="ad.metrics records to produce.")
+@click.option("--rate", type=float, default=None, help="Events per second (default: as fast as possible).")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--bad", type=int, default=0, show_default=True,
+              help="Also produce this many bad messages per topic (garbage, wrong schema).")
+def simulate(chat_events: int, ad_metrics: int, rate: float | None, seed: int, bad: int) -> None:
+    """Produce realistic synthetic conversations and ad metrics."""
+    from streams.simulation import run_simulation
+
+    settings = _settings()
+    report = run_simulation(settings, chat_events, ad_metrics, rate=rate, seed=seed, bad=bad,
+                            progress=True)
+    for topic, count in sorted(report.counts.items()):
+        console.print(f"{topic}: {count} records")
+    console.print(f"{sum(report.counts.values())} records in {report.seconds:.1f} s")
+
+
+# --- sql -------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--insight", "-i", help="Run a named insight query from schemas/clickhouse/insights/.")
+@click.option("--param", "-p", multiple=True, help="Insight parameter name=value.")
+@click.option("--list", "list_insights_", is_flag=True, help="List the named insight queries.")
+def sql(query: str | None, insight: str | None, param: tuple[str, ...], list_insights_: bool) -> None:
+    """Run SQL or a named insight query and print a table."""
+    from streams.insights import list_insights
+    from streams.query import Querier, QueryError
+
+    if list_insights_:
+        for item in list_insights():
+            params = ", ".join(f"{p.name} {p.type} = {p.default}" for p in item.params)
+            console.print(f"[bold]{item.name}[/bold] — {item.title}" + (f" ({params})" if params else ""))
+        return
+    if not query and not insight:
+        _fail("give a SQL query, --insight NAME or --list")
+    querier = Querier(_settings())
+    try:
+        if insight:
+            overrides = dict(p.split("=", 1) for p in param)
+            result = querier.insight(insight, overrides)
+            title = insight
+        else:
+            assert query is not None
+            result = querier.sql(query)
+            title = ""
+    except QueryError as exc:
+        _fail(str(exc))
+        return
+    finally:
+        querier.close()
+    print_result(title, result.column_names, result.rows)
+
+
+# --- dlq ---------------------------------------------------------------------------------------
+
+@main.group()
+def dlq() -> None:
+    """Dead-letter topics."""
+
+
+@dlq.command("replay")
+@click.option("--topic", "-t", "logical", type=click.Choice(topics.INPUTS), required=True,
+              help="Input topic whose dead letters to replay.")
+@click.option("--dry-run", is_flag=True, help="List what would be replayed; move nothing.")
+@click.option("--limit", type=int, default=None, help="Replay at most this many.")
+def dlq_replay(logical: str, dry_run: bool, limit: int | None) -> None:
+    """Send dead-lettered messages back to their original topic (after a fix)."""
+    from streams.replay import replay
+
+    report = replay(_settings(), logical, dry_run=dry_run, limit=limit)
+    rows = [
+        (i.dlq_partition, i.dlq_offset, i.target_topic, i.original_partition, i.original_offset,
+         i.error, i.reason[:80])
+        for i in report.items
+    ]
+    print_result(
+        f"{'would replay' if dry_run else 'replayed'} from {report.dlq_topic}",
+        ("dlq partition", "dlq offset", "to topic", "orig partition", "orig offset", "error",
+         "reason"),
+        rows,
+    )
+    console.print(f"{len(report.items)} {'to replay' if dry_run else 'replayed'}"
+                  + (f", {report.skipped} without dead-letter headers skipped" if report.skipped else ""))
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+DEMO_INSIGHTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("sentiment_by_channel", {}),
+    ("most_negative_conversations", {"limit": "5"}),
+    ("campaign_kpis", {}),
+    ("dead_letters_by_topic", {}),
+)
+
+
+@main.command()
+@click.option("--chat", "chat_events", type=int, default=3000, show_default=True)
+@click.option("--ads", "ad_metrics", type=int, default=2000, show_default=True)
+@click.option("--bad", type=int, default=3, show_default=True,
+              help="Bad messages per topic, to show dead-lettering.")
+def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
+    """Run the pipeline end to end on the embedded defaults and print insights."""
+    from streams import kafka_local
+    from streams.demo import prepare, start_worker, stop_worker, targets_now, wait_until_sunk
+    from streams.query import Querier, worker_alive
+    from streams.simulation import run_simulation
+
+    settings = _settings()
+    t0 = time.monotonic()
+    console.rule("touchstream demo")
+    started_kafka = prepare(settings)
+    console.print(f"Kafka on {settings.kafka_bootstrap_servers}"
+                  + (" (started)" if started_kafka else " (already running)"))
+    worker_proc = None
+    try:
+        if worker_alive(settings):
+            console.print("a worker is already running: using it")
+        else:
+            log_dir = settings.local_state_dir / "logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            log_path = log_dir / "demo-worker.log"
+            console.print(f"starting a worker (log: {log_path})")
+            worker_proc = start_worker(settings, str(log_path))
+        report = run_simulation(settings, chat_events, ad_metrics, seed=int(time.time()) % 10_000,
+                                bad=bad, progress=True)
+        console.print(f"produced {sum(report.counts.values())} records: {report.counts}")
+        targets = targets_now(settings)
+        querier = Querier(settings)
+        with console.status("waiting until every event is visible in ClickHouse…") as status:
+            ok = wait_until_sunk(
+                querier, settings, targets, timeout=300,
+                on_poll=lambda done, total: status.update(
+                    f"waiting until every event is visible in ClickHouse… {done}/{total}"),
+            )
+        if not ok:
+            _fail("not every event reached ClickHouse within 300 s; see the worker log")
+        console.print(f"every event is in ClickHouse ({time.monotonic() - t0:.1f} s since start)")
+        for name, params in DEMO_INSIGHTS:
+            result = querier.insight(name, params)
+            print_result(name, result.column_names, result.rows)
+        querier.close()
+    finally:
+        if worker_proc is not None:
+            stop_worker(worker_proc)
+            console.print("worker stopped")
+        if started_kafka:
+            kafka_local.down(settings)
+            console.print("Kafka stopped")
+
+
+if __name__ == "__main__":
+    main()

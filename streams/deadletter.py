@@ -1,0 +1,101 @@
+"""Dead letters: a bad message with its raw bytes, its origin and the reason it failed.
+
+The dead-letter message keeps the original key, value and headers and adds headers naming
+the original topic, partition, offset, the error, the reason and the time. The same facts
+go to the ``dead_letters`` table so that analysts can see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from streams.batch import Columns, Raw, empty_columns
+from streams.errors import InvalidMessage
+
+HEADER_PREFIX = "touchstream.dlq."
+H_TOPIC = HEADER_PREFIX + "original_topic"
+H_PARTITION = HEADER_PREFIX + "original_partition"
+H_OFFSET = HEADER_PREFIX + "original_offset"
+H_ERROR = HEADER_PREFIX + "error"
+H_REASON = HEADER_PREFIX + "reason"
+H_FAILED_AT = HEADER_PREFIX + "failed_at"
+H_REPLAYS = HEADER_PREFIX + "replays"
+
+DEAD_LETTER_COLUMNS = (
+    "_topic", "_partition", "_offset", "dlq_topic", "key", "value", "headers",
+    "error", "reason", "failed_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    raw: Raw
+    error: str  # the reason code, e.g. "undecodable"
+    reason: str  # human-readable detail
+    failed_at_ms: int
+    dlq_topic: str
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        """Original headers (minus earlier dead-letter ones) plus the dead-letter facts."""
+        kept = [(k, v) for k, v in self.raw.headers if not k.startswith(HEADER_PREFIX)]
+        replays = replay_count(self.raw.headers)
+        failed_at = datetime.fromtimestamp(self.failed_at_ms / 1000, tz=UTC).isoformat()
+        return [
+            *kept,
+            (H_TOPIC, self.raw.topic.encode()),
+            (H_PARTITION, str(self.raw.partition).encode()),
+            (H_OFFSET, str(self.raw.offset).encode()),
+            (H_ERROR, self.error.encode()),
+            (H_REASON, self.reason.encode()),
+            (H_FAILED_AT, failed_at.encode()),
+            (H_REPLAYS, str(replays).encode()),
+        ]
+
+
+def replay_count(headers: Sequence[tuple[str, bytes]]) -> int:
+    for key, value in headers:
+        if key == H_REPLAYS:
+            try:
+                return int(value.decode())
+            except ValueError:
+                return 0
+    return 0
+
+
+def dead_letter(raw: Raw, exc: InvalidMessage, dlq_topic: str, now_ms: int) -> DeadLetter:
+    return DeadLetter(
+        raw=raw, error=exc.reason, reason=exc.detail, failed_at_ms=now_ms, dlq_topic=dlq_topic
+    )
+
+
+def dead_letter_columns(letters: Iterable[DeadLetter]) -> Columns:
+    cols = empty_columns(DEAD_LETTER_COLUMNS)
+    for letter in letters:
+        raw = letter.raw
+        cols["_topic"].append(raw.topic)
+        cols["_partition"].append(raw.partition)
+        cols["_offset"].append(raw.offset)
+        cols["dlq_topic"].append(letter.dlq_topic)
+        cols["key"].append(raw.key or b"")
+        cols["value"].append(raw.value or b"")
+        cols["headers"].append(
+            {k: v.decode("utf-8", errors="replace") for k, v in letter.headers()}
+        )
+        cols["error"].append(letter.error)
+        cols["reason"].append(letter.reason)
+        cols["failed_at"].append(letter.failed_at_ms)
+    return cols
+
+
+def origin(headers: Mapping[str, bytes]) -> tuple[str, int, int] | None:
+    """(original topic, partition, offset) of a dead-lettered message, if its headers say."""
+    try:
+        return (
+            headers[H_TOPIC].decode(),
+            int(headers[H_PARTITION].decode()),
+            int(headers[H_OFFSET].decode()),
+        )
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,127 @@
+"""Integration fixtures: the real local Kafka broker and the embedded ClickHouse engine.
+
+The broker is started for the session if none answers (and stopped at the end if it was
+started here). Every test gets its own topic prefix, Faust app id (consumer group and
+changelogs), HTTP port and ClickHouse data directory, and runs workers as real processes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from streams import kafka_local
+from streams.admin import create_topics
+from streams.codec import AvroCodec
+from streams.demo import start_worker, stop_worker, wait_until_sunk
+from streams.query import Querier
+from streams.settings import Settings
+
+BOOTSTRAP = "127.0.0.1:9092"
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    settings = Settings(kafka_bootstrap_servers=BOOTSTRAP)
+    started = False
+    if not kafka_local.status(settings).answering:
+        kafka_local.up(settings)
+        started = True
+    yield BOOTSTRAP
+    if started:
+        kafka_local.down(settings)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Pipeline:
+    """One isolated deployment: settings, env for worker processes, and helpers."""
+
+    settings: Settings
+    env: dict[str, str]
+    log_dir: Path
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def codec(self) -> AvroCodec:
+        return AvroCodec.from_settings(self.settings)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        log = self.log_dir / f"worker-{len(self.workers)}.log"
+        proc = start_worker(self.settings, str(log), env=self.env)
+        self.workers.append(proc)
+        return proc
+
+    def stop_workers(self) -> None:
+        for proc in self.workers:
+            stop_worker(proc)
+
+    def querier(self) -> Querier:
+        return Querier(self.settings)
+
+    def wait_sunk(self, targets: dict[str, dict[int, int]], timeout: float = 120) -> None:
+        q = self.querier()
+        assert wait_until_sunk(q, self.settings, targets, timeout=timeout), (
+            f"not sunk within {timeout}s; logs in {self.log_dir}"
+        )
+
+    def scalar(self, sql: str) -> object:
+        return self.querier().sql(sql).rows[0][0]
+
+    def worker_logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+
+
+@pytest.fixture
+def pipeline(broker: str, tmp_path: Path) -> Iterator[Pipeline]:
+    run = uuid.uuid4().hex[:8]
+    values = {
+        "kafka_bootstrap_servers": broker,
+        "topic_prefix": f"t{run}.",
+        "app_id": f"touchstream-test-{run}",
+        "clickhouse_url": f"chdb://{tmp_path / 'clickhouse'}",
+        "web_port": str(_free_port()),
+        "batch_max_events": "2000",
+        "batch_max_seconds": "0.2",
+        "consumer_session_timeout_seconds": "6",
+        "sink_retry_initial_seconds": "0.2",
+        "sink_retry_max_seconds": "1",
+        "log_level": "INFO",
+    }
+    env = {f"TOUCHSTREAM_{k.upper()}": v for k, v in values.items()}
+    settings = Settings(**values)  # type: ignore[arg-type]
+    create_topics(settings)
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    p = Pipeline(settings=settings, env=env, log_dir=log_dir)
+    yield p
+    p.stop_workers()
+    if os.environ.get("TOUCHSTREAM_KEEP_TEST_LOGS"):
+        print(p.worker_logs())
+
+
+def eventually(check: object, timeout: float = 30.0, interval: float = 0.3) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            assert callable(check)
+            if check():
+                return
+        except Exception as exc:  # keep polling until the deadline
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last error: {last!r})")

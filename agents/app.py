@@ -10,6 +10,7 @@ import faust
 
 from agents import ads, chat, web
 from agents.runtime import Runtime
+from streams.migrate import migrate
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
 def run_worker(settings: Settings) -> None:
     """Run one worker in the foreground until SIGINT/SIGTERM."""
     app, runtime = create_app(settings)
-    worker = faust.Worker(
-        app,
-        loglevel=settings.log_level,
-        web_host=settings.web_host,
-        web_port=settings.web_port,
-        web_bind=settings.web_host,
-    )
+    applied = migrate(runtime.clickhouse)
+    if applied:
+        log.info("applied ClickHouse migrations: %s", ", ".join(applied))
+    worker = faust.Worker(app, loglevel=settings.log_level)
     try:
         worker.execute_from_commandline()
     finally:

@@ -20,8 +20,8 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
         settings.topic(topics.CHAT_EVENTS),
         key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
     )
-    table = app.Table(TABLE_NAME, default=None, key_serializer="raw", value_serializer="json",
-                      partitions=settings.topic_partitions)
+    # bytes keys (the conversation id as produced), JSON values (ConversationState)
+    table = app.Table(TABLE_NAME, key_type=bytes, partitions=settings.topic_partitions)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))
 
     def load_state(key: str) -> ConversationState | None:

@@ -150,15 +150,9 @@ def worker() -> None:
     """Run a Faust worker: all agents, the ClickHouse sink and the HTTP views."""
     from agents.app import run_worker
     from streams.admin import create_topics
-    from streams.clickhouse import ClickHouse
-    from streams.migrate import migrate
 
     settings = _settings()
     create_topics(settings)
-    if not settings.embedded_clickhouse:
-        ch = ClickHouse.from_settings(settings)
-        migrate(ch)
-        ch.close()
     run_worker(settings)
 
 
@@ -195,7 +189,7 @@ def simulate(chat_events: int, ad_metrics: int, rate: float | None, seed: int, b
 def sql(query: str | None, insight: str | None, param: tuple[str, ...], list_insights_: bool) -> None:
     """Run SQL or a named insight query and print a table."""
     from streams.insights import list_insights
-    from streams.query import Querier, QueryError
+    from streams.query import Querier
 
     if list_insights_:
         for item in list_insights():
@@ -214,8 +208,8 @@ def sql(query: str | None, insight: str | None, param: tuple[str, ...], list_ins
             assert query is not None
             result = querier.sql(query)
             title = ""
-    except QueryError as exc:
-        _fail(str(exc))
+    except Exception as exc:  # show the engine's message, not a traceback
+        _fail(str(exc).splitlines()[0] if str(exc) else repr(exc))
         return
     finally:
         querier.close()

@@ -174,13 +174,22 @@ def _read_pid(kafka: LocalKafka) -> int | None:
         pid = int(kafka.pid_file.read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    # reap it if it is our own exited child (a zombie still answers kill(pid, 0))
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return None
+        return False
     except PermissionError:
-        return pid
-    return pid
+        return True
+    return True
 
 
 def answering(bootstrap: str, timeout: float = 2.0) -> int | None:

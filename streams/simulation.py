@@ -76,7 +76,10 @@ def bad_messages(codec: AvroCodec, logical_topic: str, count: int, seed: int = 3
             else:
                 record = dict(metric.value, impressions=-5)
             value = codec.encode(logical_topic, record)
-        out.append(BadMessage(logical_topic, f"bad-{i}".encode(), value, kind))
+        # a contract violation carries a proper key, so that only the broken rule trips
+        key = (chat.key if logical_topic == topics.CHAT_EVENTS else metric.key) \
+            if kind == "contract" else f"bad-{i}"
+        out.append(BadMessage(logical_topic, key.encode(), value, kind))
     return out
 
 

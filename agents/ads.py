@@ -25,7 +25,7 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
         ):
             raws = [raw_of(event) for event in events]
             batch = process_ads(runtime.codec, raws, dlq_topic, now_ms())
-            await finish_batch(runtime, app, topics.AD_METRICS, batch.result, batch.dead,
+            await finish_batch(runtime, topics.AD_METRICS, batch.result, batch.dead,
                                len(raws))
 
     return app.agent(source, name="ad_metrics")(ad_metrics)

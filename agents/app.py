@@ -56,7 +56,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
         broker_session_timeout=settings.consumer_session_timeout_seconds,
         broker_heartbeat_interval=max(settings.consumer_session_timeout_seconds / 5, 0.5),
         broker_max_poll_records=settings.batch_max_events,
-        stream_buffer_maxsize=max(settings.batch_max_events, 4096),
+        # Faust pauses a partition whose buffer is full; keep a few batches' worth buffered.
+        stream_buffer_maxsize=max(settings.batch_max_events * 4, 4096),
+        consumer_max_fetch_size=4 * 1024 * 1024,
         producer_acks=-1,
         producer_linger=0.005,
         web_bind=settings.web_host,
@@ -81,5 +83,6 @@ def run_worker(settings: Settings) -> None:
     try:
         worker.execute_from_commandline()
     finally:
+        runtime.publisher.close()
         runtime.sink.close()
         runtime.clickhouse.close()

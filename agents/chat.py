@@ -34,7 +34,7 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
         ):
             raws = [raw_of(event) for event in events]
             batch = process_chat(runtime.codec, raws, load_state, dlq_topic, now_ms())
-            await finish_batch(runtime, app, topics.CHAT_EVENTS, batch.result, batch.dead,
+            await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
                                len(raws))
             # The table changes last: a crash before this point replays the batch against
             # the old state and reproduces the same rows, which ClickHouse deduplicates.

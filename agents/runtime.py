@@ -16,6 +16,7 @@ from streams.clickhouse import ClickHouse
 from streams.codec import AvroCodec
 from streams.deadletter import DeadLetter
 from streams.metrics import Counters
+from streams.publisher import Outgoing, Publisher
 from streams.settings import Settings
 from streams.sink import Sink
 
@@ -28,6 +29,7 @@ class Runtime:
     codec: AvroCodec
     clickhouse: ClickHouse
     sink: Sink
+    publisher: Publisher
     counters: Counters
 
     @classmethod
@@ -40,7 +42,13 @@ class Runtime:
             retry_initial_seconds=settings.sink_retry_initial_seconds,
             retry_max_seconds=settings.sink_retry_max_seconds,
         )
-        return cls(settings, AvroCodec.from_settings(settings), clickhouse, sink, counters)
+        publisher = Publisher(
+            settings,
+            retry_initial=settings.sink_retry_initial_seconds,
+            retry_max=settings.sink_retry_max_seconds,
+        )
+        return cls(settings, AvroCodec.from_settings(settings), clickhouse, sink, publisher,
+                   counters)
 
 
 def raw_of(event: faust.EventT[Any]) -> Raw:
@@ -65,41 +73,32 @@ def now_ms() -> int:
 
 async def finish_batch(
     runtime: Runtime,
-    app: faust.App,
     source: str,
     result: BatchResult,
     dead: Sequence[DeadLetter],
     consumed: int,
 ) -> None:
-    """Dead-letter, sink and publish one batch; returns when all of it is durable or queued.
+    """Dead-letter, sink and publish one batch; returns when all of it is durable.
 
-    The producer is flushed by Faust before it commits offsets, so queued output and
-    dead-letter records are on the broker before the batch's offsets are.
+    Dead letters reach their topic first, then ClickHouse gets the rows, then the output
+    records are published: when this returns the batch's offsets may be committed.
     """
     for letter in dead:
         log.warning(
             "dead-lettered %s[%d]@%d: %s: %s",
             letter.raw.topic, letter.raw.partition, letter.raw.offset, letter.error, letter.reason,
         )
-        await app.producer.send(
-            letter.dlq_topic,
-            letter.raw.key,
-            letter.raw.value,
-            partition=None,
-            timestamp=None,
-            headers=letter.headers(),
-        )
+    await runtime.publisher.publish(
+        [Outgoing(letter.dlq_topic, letter.raw.key, letter.raw.value, list(letter.headers()))
+         for letter in dead]
+    )
     await runtime.sink.write(result.inserts)
     settings = runtime.settings
-    for record in result.outputs:
-        await app.producer.send(
-            settings.topic(record.topic),
-            record.key.encode(),
-            runtime.codec.encode(record.topic, record.value),
-            partition=None,
-            timestamp=None,
-            headers=None,
-        )
+    encode = runtime.codec.encode
+    await runtime.publisher.publish(
+        [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
+         for r in result.outputs]
+    )
     counters = runtime.counters
     counters.incr("batches", source)
     counters.incr("events.consumed", source, consumed)

@@ -34,14 +34,20 @@ class Sink:
         self.counters = counters
         self.retry_initial_seconds = retry_initial_seconds
         self.retry_max_seconds = retry_max_seconds
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse-sink")
+        # one thread per table of a batch; batches are sequential, so each table still
+        # receives its inserts in order
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clickhouse-sink")
 
     async def write(self, inserts: Mapping[str, Columns]) -> None:
-        """Insert every non-empty table of the batch; returns only when all are in."""
+        """Insert every non-empty table of the batch, concurrently (the engine works outside
+        the GIL); returns only when all are in."""
+        pending = []
         for table, columns in inserts.items():
             rows = len(next(iter(columns.values()), []))
             if rows:
-                await self._insert(table, columns, rows)
+                pending.append(self._insert(table, columns, rows))
+        if pending:
+            await asyncio.gather(*pending)
 
     async def _insert(self, table: str, columns: Columns, rows: int) -> None:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,251 @@
+"""End-to-end benchmarks of each slice on the local broker (`make bench`).
+
+For each slice, on fresh topics:
+
+1. ceiling: a plain confluent-kafka consume loop over a pre-filled topic (events/s);
+2. throughput: one worker drains the same backlog into ClickHouse (events/s, measured
+   between the first and the last insert, from the rows' ingest times);
+3. latency: on fresh topics, traffic at half that rate for a while; produce-to-visible
+   latency is each row's ClickHouse ingest time minus its Kafka (producer) timestamp.
+
+Writes ``benchmarks/results/latest.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+
+from streams import kafka_local, topics
+from streams.admin import create_topics, end_offsets
+from streams.codec import AvroCodec
+from streams.demo import start_worker, stop_worker, wait_until_sunk
+from streams.producer import TokenBucket, producer_config
+from streams.query import Querier
+from streams.settings import PROJECT_ROOT, Settings
+from streams.simulate import ad_metrics, conversations
+
+RESULTS = PROJECT_ROOT / "benchmarks" / "results"
+
+
+@dataclass(frozen=True)
+class Slice:
+    name: str
+    topic: str
+    table: str
+    events: int
+    pool: int
+
+
+SLICES = {
+    "chat": Slice("chat", topics.CHAT_EVENTS, "chat_events", 120_000, 40_000),
+    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 40_000),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def encoded_pool(s: Slice, codec: AvroCodec) -> list[tuple[bytes, bytes]]:
+    records = conversations(s.pool, seed=17) if s.name == "chat" else ad_metrics(s.pool, seed=17)
+    return [(r.key.encode(), codec.encode(r.topic, r.value)) for r in records]
+
+
+def produce(settings: Settings, topic: str, pool: list[tuple[bytes, bytes]], count: int,
+            rate: float | None = None) -> float:
+    """Produce ``count`` messages cycling over the pool; returns seconds taken."""
+    producer = Producer({**producer_config(settings), "linger.ms": 5 if rate else 20})
+    physical = settings.topic(topic)
+    bucket = TokenBucket(rate) if rate else None
+    started = time.monotonic()
+    for key, value in itertools.islice(itertools.cycle(pool), count):
+        if bucket is not None:
+            bucket.acquire()
+        while True:
+            try:
+                producer.produce(physical, key=key, value=value)
+                break
+            except BufferError:
+                producer.poll(0.01)
+        producer.poll(0)
+    if producer.flush(60):
+        raise RuntimeError("benchmark messages were not delivered")
+    return time.monotonic() - started
+
+
+def ceiling(settings: Settings, topic: str, count: int) -> float:
+    """Events/s of a plain confluent-kafka consume loop reading the backlog from the start."""
+    consumer = Consumer({
+        **settings.kafka_client_config(), "group.id": f"ceiling-{uuid.uuid4().hex[:6]}",
+        "auto.offset.reset": "earliest", "enable.auto.commit": False,
+        "fetch.max.bytes": 52428800, "queued.max.messages.kbytes": 262144,
+    })
+    consumer.subscribe([settings.topic(topic)])
+    seen = 0
+    started: float | None = None
+    while seen < count:
+        batch = consumer.consume(num_messages=10_000, timeout=1.0)
+        if batch and started is None:
+            started = time.monotonic()
+        seen += sum(1 for m in batch if m.error() is None)
+    assert started is not None
+    elapsed = time.monotonic() - started
+    consumer.close()
+    return count / elapsed
+
+
+def isolated(base: Path, name: str) -> tuple[Settings, dict[str, str]]:
+    run = uuid.uuid4().hex[:6]
+    values = {
+        "topic_prefix": f"bench{run}.",
+        "app_id": f"touchstream-bench-{name}-{run}",
+        "clickhouse_url": f"chdb://{base / (name + '-' + run)}",
+        "web_port": str(_free_port()),
+        "log_level": "WARNING",
+    }
+    env = {f"TOUCHSTREAM_{k.upper()}": v for k, v in values.items()}
+    return Settings(**values), env  # type: ignore[arg-type]
+
+
+def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[str, float]:
+    settings, env = isolated(base, s.name)
+    create_topics(settings)
+    produce(settings, s.topic, pool, s.events)
+    ceiling_rate = ceiling(settings, s.topic, s.events)
+    worker = start_worker(settings, str(base / f"{s.name}-throughput.log"), env=env)
+    try:
+        q = Querier(settings)
+        targets = {s.topic: end_offsets(settings, s.topic)}
+        if not wait_until_sunk(q, settings, targets, timeout=900):
+            raise RuntimeError(f"{s.name}: backlog not drained")
+        first, last, first_rows = q.sql(
+            "SELECT min(t), max(t), countIf(t = (SELECT min(toUnixTimestamp64Milli(_ingested_at)) "
+            f"FROM {s.table})) FROM (SELECT toUnixTimestamp64Milli(_ingested_at) AS t "
+            f"FROM {s.table})"
+        ).rows[0]
+    finally:
+        stop_worker(worker)
+    span = (int(last) - int(first)) / 1000
+    rate = (s.events - int(first_rows)) / span if span > 0 else float("nan")
+    return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate}
+
+
+def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
+            seconds: float) -> dict[str, float]:
+    settings, env = isolated(base, s.name + "-latency")
+    create_topics(settings)
+    worker = start_worker(settings, str(base / f"{s.name}-latency.log"), env=env)
+    try:
+        q = Querier(settings)
+        # let the consumer group settle before the clock starts
+        produce(settings, s.topic, pool[:100], 100)
+        wait_until_sunk(q, settings, {s.topic: end_offsets(settings, s.topic)}, timeout=120)
+        count = int(rate * seconds)
+        took = produce(settings, s.topic, pool, count, rate=rate)
+        if not wait_until_sunk(q, settings, {s.topic: end_offsets(settings, s.topic)},
+                               timeout=300):
+            raise RuntimeError(f"{s.name}: latency run not drained")
+        p50, p99, n = q.sql(
+            "SELECT quantileExact(0.5)(d), quantileExact(0.99)(d), count() FROM ("
+            "SELECT toUnixTimestamp64Milli(_ingested_at) - toUnixTimestamp64Milli(_kafka_ts) AS d "
+            f"FROM {s.table} WHERE _offset >= 0) "
+        ).rows[0]
+    finally:
+        stop_worker(worker)
+    return {"p50_ms": float(p50), "p99_ms": float(p99), "latency_rate_events_per_s": count / took,
+            "latency_events": float(n)}
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1),
+        "python": platform.python_version(), "kafka": Settings().kafka_version,
+        "os": platform.platform(), "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--slices", default="chat,ad")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--scale", type=float, default=1.0, help="Multiply event counts.")
+    args = parser.parse_args(argv)
+    base_settings = Settings()
+    started_kafka = not kafka_local.status(base_settings).answering
+    if started_kafka:
+        kafka_local.up(base_settings)
+    base = Path(tempfile.mkdtemp(prefix="touchstream-bench-"))
+    results: dict[str, Any] = {"machine": machine(), "slices": {}}
+    try:
+        for name in args.slices.split(","):
+            s = SLICES[name]
+            s = Slice(s.name, s.topic, s.table, int(s.events * args.scale), s.pool)
+            probe, _ = isolated(base, "probe")
+            pool = encoded_pool(s, AvroCodec.from_settings(probe))
+            print(f"[{name}] throughput over {s.events} events…", flush=True)
+            tp = throughput(s, base, pool)
+            half = tp["events_per_s"] / 2
+            print(f"[{name}] {tp['events_per_s']:,.0f} events/s; latency at {half:,.0f}/s…",
+                  flush=True)
+            lat = latency(s, base, pool, half, args.latency_seconds)
+            results["slices"][name] = {
+                "events_per_s": round(tp["events_per_s"]),
+                "p50_ms": round(lat["p50_ms"], 1),
+                "p99_ms": round(lat["p99_ms"], 1),
+                "ceiling_events_per_s": round(tp["ceiling_events_per_s"]),
+                "ratio": round(tp["events_per_s"] / tp["ceiling_events_per_s"], 4),
+                "events": s.events,
+                "latency_rate_events_per_s": round(lat["latency_rate_events_per_s"]),
+            }
+    finally:
+        if started_kafka:
+            kafka_local.down(base_settings)
+        shutil.rmtree(base, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "latest.json"
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    merged = {**previous, **results, "slices": {**previous.get("slices", {}), **results["slices"]}}
+    out.write_text(json.dumps(merged, indent=2) + "\n")
+    print_table(merged)
+    return merged
+
+
+def print_table(results: dict[str, Any]) -> None:
+    header = f"{'slice':<6} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'ceiling/s':>11} {'ratio':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, r in results["slices"].items():
+        if "ceiling_events_per_s" not in r:
+            continue
+        print(f"{name:<6} {r['events_per_s']:>10,} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+              f"{r['ceiling_events_per_s']:>11,} {r['ratio']:>7}")
+    print(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
+
+
+if __name__ == "__main__":
+    main()

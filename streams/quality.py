@@ -1,0 +1,250 @@
+"""Quality of the intent and language models: on the held-out test split of the labelled set,
+and on the traffic simulator's conversations, an evaluation source independent of the
+labelled set (its templates were never used to write or generate training data).
+
+The simulator does not put a conversation's scenario on its events; it is recovered here from
+the first customer message, which is always one of the scenario's opening templates (with a
+greeting before or a courtesy after, sometimes). The template match is exact and unambiguous;
+conversations whose first message matches no template, or several, are counted and skipped.
+The language of every message is the STARTED event's ``language``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from streams.intent import IntentModel
+
+#: The intent a scenario's first customer message carries, by the labelling rules of
+#: ``schemas/models/README.md``.
+SCENARIO_INTENT: Final[dict[str, str]] = {
+    "password_reset": "account",
+    "delivery_status": "purchase_inquiry",
+    "how_to": "technical_issue",
+    "late_delivery": "complaint",
+    "double_charge": "billing",
+    "broken_product": "complaint",
+    "escalation": "complaint",
+    "pricing": "pricing",
+    "demo": "purchase_inquiry",
+    "billing": "billing",
+    "cancellation": "cancellation",
+    "refund": "refund",
+}
+#: Other answers that are defensible for some openings of a scenario ("lenient" accuracy).
+SCENARIO_ALSO: Final[dict[str, frozenset[str]]] = {
+    "escalation": frozenset({"human_request"}),  # "I want a real person about order ..."
+    "how_to": frozenset({"account"}),  # two-factor set-up, adding a user
+    "broken_product": frozenset({"technical_issue"}),  # "stopped working after N days"
+    "double_charge": frozenset({"complaint"}),
+}
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassificationMetrics:
+    accuracy: float
+    macro_f1: float
+    per_label_f1: dict[str, float]
+    confusion: list[list[int]]  # rows: true label, columns: predicted, in `labels` order
+    labels: tuple[str, ...]
+    support: int
+
+
+def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
+                           labels: Sequence[str]) -> ClassificationMetrics:
+    """Accuracy, per-label F1 and their unweighted mean over labels present in ``y_true``."""
+    if len(y_true) != len(y_pred):
+        raise ValueError("y_true and y_pred differ in length")
+    index = {label: i for i, label in enumerate(labels)}
+    confusion = [[0] * len(labels) for _ in labels]
+    for t, p in zip(y_true, y_pred, strict=True):
+        confusion[index[t]][index[p]] += 1
+    f1: dict[str, float] = {}
+    for i, label in enumerate(labels):
+        tp = confusion[i][i]
+        actual = sum(confusion[i])
+        predicted = sum(row[i] for row in confusion)
+        if actual == 0:
+            continue
+        f1[label] = 2 * tp / (actual + predicted) if actual + predicted else 0.0
+    correct = sum(confusion[i][i] for i in range(len(labels)))
+    total = len(y_true)
+    return ClassificationMetrics(correct / total if total else 0.0,
+                                 sum(f1.values()) / len(f1) if f1 else 0.0, f1, confusion,
+                                 tuple(labels), total)
+
+
+# --- simulator ground truth ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimConversation:
+    conversation_id: str
+    language: str
+    scenario: str | None  # None when the opening matched no template, or several
+    customer_messages: tuple[str, ...]
+
+
+@cache
+def _opening_patterns() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    from streams.simulate import LANGUAGES
+
+    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+    for tag, pack in LANGUAGES.items():
+        pats = []
+        for scenario, script in pack.scripts.items():
+            for template in script.opening:
+                body = re.escape(template.rstrip("."))
+                body = re.sub(r"\\\{\w+\\\}", ".+?", body)
+                pats.append((scenario, re.compile(body + r"\.?", re.IGNORECASE)))
+        out[tag] = pats
+    return out
+
+
+def scenario_of(text: str, language: str) -> str | None:
+    found = {s for s, pat in _opening_patterns().get(language, []) if pat.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def simulator_conversations(records: int = 20_000, *, seed: int = 7) -> list[SimConversation]:
+    """Conversations of the simulator's chat stream with at least one customer message."""
+    from streams.simulate import conversations
+
+    language: dict[str, str] = {}
+    messages: dict[str, list[str]] = {}
+    for rec in conversations(records, seed=seed, start_ms=1_767_225_600_000):
+        v = rec.value
+        cid = str(v["conversation_id"])
+        if v["event_type"] == "STARTED":
+            language[cid] = str(v["language"])
+        elif v["event_type"] == "MESSAGE" and v["sender_role"] == "CUSTOMER" and v["text"]:
+            messages.setdefault(cid, []).append(str(v["text"]))
+    return [SimConversation(cid, language[cid], scenario_of(msgs[0], language[cid]), tuple(msgs))
+            for cid, msgs in messages.items() if cid in language]
+
+
+# --- evaluations -----------------------------------------------------------------------------
+
+
+def us_per_message(fn: Callable[[Sequence[str]], object], texts: Sequence[str],
+                   repeat: int = 5) -> float:
+    """Best-of-``repeat`` wall time of one call over ``texts``, in microseconds a message."""
+    fn(texts[:10])  # warm caches and lazy tables
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(texts)
+        best = min(best, time.perf_counter() - start)
+    return best / max(1, len(texts)) * 1e6
+
+
+def evaluate_intent_test_split(model: IntentModel, labelled: Path | None = None
+                               ) -> ClassificationMetrics:
+    from streams.intent import LABELLED_PATH
+    from streams.training_data import read
+
+    rows = [r for r in read(labelled or LABELLED_PATH) if r.split == "test"]
+    predicted = [p.intent for p in model.predict_many([r.text for r in rows])]
+    return classification_metrics([r.intent for r in rows], predicted, model.labels)
+
+
+@dataclass(frozen=True)
+class SimulatorIntentReport:
+    metrics: ClassificationMetrics
+    lenient_accuracy: float
+    per_scenario_accuracy: dict[str, float]
+    per_language_accuracy: dict[str, float]
+    conversations: int
+    unmatched: int
+
+
+def evaluate_intent_simulator(model: IntentModel, convs: Sequence[SimConversation]
+                              ) -> SimulatorIntentReport:
+    labelled = [c for c in convs if c.scenario is not None]
+    predicted = [p.intent for p in model.predict_many([c.customer_messages[0] for c in labelled])]
+    truth = [SCENARIO_INTENT[c.scenario] for c in labelled if c.scenario is not None]
+    metrics = classification_metrics(truth, predicted, model.labels)
+    lenient = sum(p == t or p in SCENARIO_ALSO.get(c.scenario or "", frozenset())
+                  for c, t, p in zip(labelled, truth, predicted, strict=True))
+    by_scenario: Counter[str] = Counter()
+    ok_scenario: Counter[str] = Counter()
+    by_lang: Counter[str] = Counter()
+    ok_lang: Counter[str] = Counter()
+    for c, t, p in zip(labelled, truth, predicted, strict=True):
+        by_scenario[c.scenario or ""] += 1
+        by_lang[c.language] += 1
+        ok_scenario[c.scenario or ""] += p == t
+        ok_lang[c.language] += p == t
+    return SimulatorIntentReport(
+        metrics, lenient / len(labelled) if labelled else 0.0,
+        {s: round(ok_scenario[s] / n, 4) for s, n in sorted(by_scenario.items())},
+        {s: round(ok_lang[s] / n, 4) for s, n in sorted(by_lang.items())},
+        len(convs), len(convs) - len(labelled))
+
+
+@dataclass(frozen=True)
+class LanguageReport:
+    accuracy: float
+    per_language_accuracy: dict[str, float]
+    undetermined: int
+    messages: int
+    confusion: dict[str, dict[str, int]]
+
+
+def evaluate_language(pairs: Sequence[tuple[str, str]]) -> LanguageReport:
+    """Language accuracy over (text, true language) pairs; 'und' counts as wrong."""
+    from streams.language import detect_many
+
+    got = [lang for lang, _ in detect_many([t for t, _ in pairs])]
+    total: Counter[str] = Counter()
+    ok: Counter[str] = Counter()
+    confusion: dict[str, dict[str, int]] = {}
+    for (_, truth), g in zip(pairs, got, strict=True):
+        total[truth] += 1
+        ok[truth] += g == truth
+        row = confusion.setdefault(truth, {})
+        row[g] = row.get(g, 0) + 1
+    n = len(pairs)
+    return LanguageReport(sum(ok.values()) / n if n else 0.0,
+                          {k: round(ok[k] / v, 4) for k, v in sorted(total.items())},
+                          sum(g == "und" for g in got), n, confusion)
+
+
+def full_report(records: int = 20_000) -> dict[str, Any]:
+    """Every figure: intent on the test split and on simulator openings, language on the
+    labelled test split and on simulator customer messages, and speed."""
+    from streams.intent import LABELLED_PATH, default_model
+    from streams.language import detect_many
+    from streams.training_data import read
+
+    model = default_model()
+    convs = simulator_conversations(records)
+    sim_texts = [m for c in convs for m in c.customer_messages]
+    test_rows = [r for r in read(LABELLED_PATH) if r.split == "test"]
+    batch = (sim_texts * (5000 // max(1, len(sim_texts)) + 1))[:5000]
+    return {
+        "intent_test_split": asdict(evaluate_intent_test_split(model)),
+        "intent_simulator": asdict(evaluate_intent_simulator(model, convs)),
+        "language_test_split": asdict(evaluate_language([(r.text, r.language)
+                                                         for r in test_rows])),
+        "language_simulator": asdict(evaluate_language(
+            [(m, c.language) for c in convs for m in c.customer_messages])),
+        "intent_us_per_message": round(us_per_message(model.predict_many, batch), 2),
+        "language_us_per_message": round(us_per_message(detect_many, batch), 2),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(full_report(), indent=1, ensure_ascii=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from streams import topics
-from streams.settings import Settings, get_settings
+from streams.settings import PROJECT_ROOT, Settings, get_settings
 
 console = Console()
 
@@ -246,6 +247,31 @@ def dlq_replay(logical: str, dry_run: bool, limit: int | None) -> None:
     )
     console.print(f"{len(report.items)} {'to replay' if dry_run else 'replayed'}"
                   + (f", {report.skipped} without dead-letter headers skipped" if report.skipped else ""))
+
+
+# --- train -------------------------------------------------------------------------------------
+
+@main.group()
+def train() -> None:
+    """Train the models the pipeline ships with."""
+
+
+@train.command("intent")
+@click.option("--labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "schemas" / "models" / "intent_labelled.jsonl",
+              show_default=True, help="Labelled messages (JSONL: text, intent, language, split).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "models" / "intent-v1.npz", show_default=True)
+def train_intent(labelled: Path, out: Path) -> None:
+    """Train the intent classifier; prints its test-split quality."""
+    from streams.intent import main_train_intent
+
+    report = main_train_intent(labelled, out)
+    console.print(f"trained on {report.train_size}, tested on {report.test_size} messages "
+                  f"-> {out}")
+    console.print(f"accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}")
+    print_result("per-intent F1", ("intent", "F1"),
+                 sorted(report.per_intent_f1.items(), key=lambda kv: -kv[1]))
 
 
 # --- demo ------------------------------------------------------------------------------------

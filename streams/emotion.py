@@ -4,14 +4,18 @@
 human. :func:`detect` scores five emotions in [0, 1] from cue phrases in English, Spanish,
 French, German and Portuguese (profanity, insults, repeated contact, waiting, broken things,
 not understanding, deadlines, thanks), from the shape of the text (ALL-CAPS words, "!!",
-"??") and from the message's VADER compound score, and says whether the customer asks for a
-human. All patterns are compiled once; one pass of one combined pattern finds every cue.
+"??") and from the message's VADER compound score, and says whether the writer asks for a
+human (meant for customer messages). Everything is compiled once at import: a message costs
+one ``split``, one set lookup per word, and phrase checks only at words that start a cue.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import compress
+from operator import methodcaller
 from typing import Final, NamedTuple
 
 
@@ -26,167 +30,226 @@ class Emotions(NamedTuple):
 
 NONE: Final = Emotions(0.0, 0.0, 0.0, 0.0, 0.0, False)
 
-# (frustration, anger, confusion, urgency, satisfaction) added by one cue of each kind.
+# (frustration, anger, confusion, urgency, satisfaction) added by one cue of a kind.
 _Weights = tuple[float, float, float, float, float]
+_ZERO_W: Final[_Weights] = (0.0, 0.0, 0.0, 0.0, 0.0)
 
-# Cue kinds, in matching order: at one position the first kind that matches wins, so phrases
-# that contain a weaker cue ("not helpful", "still not fixed") come before it.
-_CUES: Final[tuple[tuple[str, _Weights, tuple[str, ...]], ...]] = (
-    ("sarcasm", (0.3, 0.5, 0.0, 0.0, 0.0), (
-        r"thanks? (?:you )?for nothing", r"gracias por nada", r"merci pour rien",
-        r"danke für nichts", r"obrigad[oa] por nada",
-    )),
-    ("negated_positive", (0.45, 0.1, 0.0, 0.0, 0.0), (
-        r"(?:not|never|isn't|wasn't|hasn't been|is not) (?:very |really |at all )?"
-        r"(?:helpful|great|good|working|fixed|solved|resolved|happy|satisfied|ok|okay|acceptable)",
-        r"no (?:help|use)", r"no (?:me )?(?:ayuda|sirve)", r"no (?:está|esta) (?:resuelto|solucionado)",
-        r"ne m'aide pas", r"(?:n'est )?pas (?:résolu|réglé|utile)",
-        r"hilft (?:mir )?(?:überhaupt |gar )?nicht", r"nicht (?:gelöst|hilfreich)",
-        r"não (?:me )?ajuda", r"não (?:foi )?resolvid[oa]", r"não serve",
-    )),
-    ("profanity", (0.2, 0.65, 0.0, 0.0, 0.0), (
-        r"f+u+c+k\w*", r"wtf", r"shit\w*", r"bullshit", r"damn\w*", r"crap\w*", r"bloody hell",
-        r"piss(?:ed)?(?: off)?", r"mierda", r"joder", r"jodid[oa]", r"cabr[oó]n\w*", r"carajo",
-        r"hostia", r"merde", r"putain", r"bordel", r"connerie\w*", r"fait chier",
-        r"schei(?:ß|ss)\w*", r"verdammt\w*", r"mist", r"kacke", r"porra", r"merda", r"caralho",
-        r"droga",
-    )),
-    ("insult", (0.25, 0.5, 0.0, 0.0, 0.0), (
-        r"useless", r"stupid", r"idiot\w*", r"incompetent\w*", r"pathetic", r"clowns?",
-        r"scam\w*", r"rip[- ]?off", r"worst", r"a joke", r"garbage", r"trash", r"rubbish",
-        r"in[uú]til(?:es)?", r"est[uú]pid[oa]s?", r"incompetentes?", r"una estafa", r"estafador\w*",
-        r"no sirve para nada", r"in[uú]tile?s?", r"stupides?", r"nuls?", r"une arnaque",
-        r"escrocs?", r"incompétents?", r"nutzlos\w*", r"dumm\w*", r"inkompetent\w*",
-        r"betrug\w*", r"abzocke", r"unfähig\w*", r"idiota\w*", r"golpistas?",
-        r"não serve para nada", r"pior\w*", r"el peor", r"la peor", r"le pire", r"la pire",
-        r"schlechteste\w*",
-    )),
-    ("outrage", (0.4, 0.45, 0.0, 0.0, 0.0), (
-        r"ridiculous", r"unacceptable", r"outrageous", r"absurd", r"disgrace\w*", r"shameful",
-        r"disgusting", r"how dare", r"rid[ií]cul[oa]", r"inaceptable", r"una verg[uü]enza",
-        r"indignante", r"inadmissible", r"inacceptable", r"scandaleu[xs]e?", r"honteu[xs]e?",
-        r"c'est une honte", r"lächerlich", r"inakzeptabel", r"unverschämt\w*", r"frechheit",
-        r"eine schande", r"unmöglich", r"inaceit[aá]vel", r"absurdo", r"uma vergonha",
-        r"palhaçada", r"sacanagem",
-    )),
-    ("angry", (0.2, 0.6, 0.0, 0.0, 0.0), (
-        r"angry", r"furious", r"livid", r"outraged", r"mad at", r"i hate", r"hate (?:this|you)",
-        r"furios[oa]", r"enfadad[oa]", r"enojad[oa]", r"cabread[oa]", r"indignad[oa]",
-        r"furieu(?:x|se)", r"en colère", r"énervée?", r"wütend", r"sauer", r"stinksauer",
-        r"verärgert", r"irritad[oa]", r"revoltad[oa]", r"puto", r"puta",
-    )),
-    ("threat", (0.3, 0.35, 0.0, 0.2, 0.0), (
-        r"cancel(?:l?ing)? everything", r"(?:leave|leaving|write|writing) a (?:bad )?review",
-        r"lawyer", r"chargeback", r"report you", r"cancelo todo", r"pongo una reseña",
-        r"abogado", r"je résilie", r"avocat", r"kündige ich", r"anwalt", r"cancelo tudo",
-        r"reclamar publicamente", r"advogado", r"procon",
-    )),
-    ("still", (0.55, 0.1, 0.0, 0.1, 0.0), (
-        r"still (?:not|no|nothing|haven't|hasn't|isn't|doesn't|didn't|won't|can't|waiting)"
-        r"(?: \w+)?",
-        r"todav[ií]a no(?: \w+)?", r"sigue sin(?: \w+)?", r"sigo sin(?: \w+)?",
-        r"toujours pas(?: \w+)?", r"toujours rien", r"immer noch (?:nicht|kein\w*)(?: \w+)?",
-        r"noch immer (?:nicht|kein\w*)(?: \w+)?", r"ainda não(?: \w+)?", r"continua sem(?: \w+)?",
-    )),
-    ("repeat", (0.5, 0.15, 0.0, 0.0, 0.0), (
-        r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time", r"twice", r"how many times",
-        r"already (?:told|explained|asked|sent|said|called|tried)", r"every (?:single )?time",
-        r"keeps? (?:happening|failing|sending|asking|crashing|getting)", r"nobody", r"no one",
-        r"(?:segunda|tercera|cuarta) vez", r"dos veces", r"cu[aá]ntas veces",
-        r"ya (?:lo )?(?:he|hab[ií]a) (?:explicado|dicho)", r"nadie",
-        r"(?:deuxième|troisième|quatrième) fois", r"deux fois", r"combien de fois",
-        r"(?:déjà|deja) (?:expliqué|dit)", r"personne ne",
-        r"(?:zweite|dritte|vierte)n? mal", r"zum (?:zweiten|dritten|vierten) mal", r"zweimal",
-        r"wie oft", r"schon (?:zweimal |mehrmals )?(?:erklärt|gesagt)", r"niemand",
-        r"(?:segunda|terceira|quarta) vez", r"duas vezes", r"quantas vezes",
-        r"já (?:expliquei|disse|falei)", r"ninguém",
-    )),
-    ("again", (0.3, 0.05, 0.0, 0.0, 0.0), (
-        r"again", r"otra vez", r"de nuevo", r"encore une fois", r"à nouveau", r"de nouveau",
-        r"schon wieder", r"wieder", r"de novo", r"novamente", r"outra vez",
-    )),
-    ("waiting", (0.45, 0.05, 0.0, 0.25, 0.0), (
-        r"(?:been |still |keep )?waiting (?:for|since|on)", r"waited", r"(?:way )?too long",
-        r"taking forever", r"no (?:answer|response|reply)",
-        r"llevo (?:\w+ )?esperando", r"sigo esperando", r"esperando desde",
-        r"(?:tardando|tarda) demasiado", r"sin respuesta", r"j'attends", r"(?:beaucoup )?trop long",
-        r"sans réponse", r"warte (?:schon |seit )", r"(?:viel )?zu lange", r"keine antwort",
-        r"estou esperando", r"esperando há", r"demorando demais", r"sem resposta",
-    )),
-    ("broken", (0.4, 0.05, 0.0, 0.05, 0.0), (
-        r"(?:doesn't|does not|isn't|is not|won't|will not|didn't|did not|not) work(?:ing)?",
-        r"can'?t (?:log ?in|login|sign in|access|open|find|pay)", r"broken", r"keeps crashing",
-        r"no funciona", r"no puedo (?:entrar|acceder|iniciar)", r"ne (?:marche|fonctionne) pas",
-        r"(?:je )?n'arrive pas à", r"funktioniert (?:immer noch )?nicht", r"geht nicht",
-        r"kaputt", r"não funciona", r"não consigo (?:entrar|acessar)",
-    )),
-    ("frustrated", (0.6, 0.15, 0.0, 0.0, 0.0), (
-        r"frustrat(?:ed|ing)", r"annoy(?:ed|ing)", r"fed up", r"sick (?:and tired )?of",
-        r"tired of", r"disappointed", r"disappointing", r"seriously\?", r"come on",
-        r"frustrad[oa]", r"hart[oa]", r"molest[oa]", r"decepcionad[oa]", r"en serio\?",
-        r"frustrée?", r"marre", r"déçue?", r"sérieusement\s?\?", r"agacée?",
-        r"frustriert", r"genervt", r"nervt", r"enttäuscht", r"im ernst\?", r"ernsthaft\?",
-        r"chatead[oa]", r"cansad[oa] de", r"sério\?",
-    )),
-    ("confused", (0.1, 0.0, 0.7, 0.0, 0.0), (
-        r"i (?:don't|do not|dont|can't|cannot) (?:understand|get it|follow)", r"don't get it",
-        r"what (?:do|did) you mean", r"what does (?:that|this|it) mean", r"confus(?:ed|ing)",
-        r"(?:makes|make) no sense", r"(?:doesn't|does not|don't) make (?:any )?sense",
-        r"i'?m lost", r"unclear", r"no (?:lo )?entiendo", r"no comprendo",
-        r"qu[eé] (?:quiere|quieres|quieren) decir", r"qu[eé] significa", r"confundid[oa]",
-        r"confus[oa]", r"no tiene sentido", r"(?:je ne )?comprends? pas",
-        r"(?:que|qu'est-ce que) (?:voulez-vous|vous voulez|tu veux) dire", r"ça veut dire quoi",
-        r"qu'est-ce que (?:ça|cela) veut dire", r"confuse?", r"je suis perdue?",
-        r"(?:verstehe|versteh) (?:ich )?(?:das )?nicht", r"was meinen sie",
-        r"was (?:heißt|bedeutet) das", r"verwirr(?:t|end)", r"unklar", r"ergibt keinen sinn",
-        r"não (?:entendo|entendi|compreendo)", r"como assim", r"o que (?:quer|você quer) dizer",
-        r"o que significa", r"não faz sentido",
-    )),
-    ("how", (0.0, 0.0, 0.35, 0.0, 0.0), (
-        r"how (?:do|can|should|would) i", r"how does (?:this|it|that)", r"how to",
-        r"where (?:do|can) i (?:find|see|get|change)", r"not sure (?:how|what|where|if|why)",
-        r"complicated", r"c[oó]mo (?:puedo|hago|se hace|funciona)", r"d[oó]nde (?:puedo|encuentro)",
-        r"complicado", r"comment (?:faire|puis-je|je peux|est-ce que je|ça marche)",
-        r"où (?:puis-je|trouver|est-ce que)", r"compliqué",
-        r"wie (?:kann ich|mache ich|geht das|funktioniert)", r"wo (?:finde|kann) ich",
-        r"kompliziert", r"como (?:faço|posso|funciona)", r"onde (?:encontro|posso)",
-    )),
-    ("urgent", (0.1, 0.05, 0.0, 0.6, 0.0), (
-        r"immediately", r"asap", r"a\.s\.a\.p", r"urgent(?:ly)?", r"emergency", r"right now",
-        r"right away", r"as soon as possible", r"without delay", r"inmediatamente",
-        r"urgente(?:mente)?", r"urgencia", r"cuanto antes", r"lo antes posible", r"ya mismo",
-        r"ahora mismo", r"immédiatement", r"tout de suite", r"urgence", r"au plus vite",
-        r"dès que possible", r"sofort", r"dringend", r"umgehend", r"so schnell wie möglich",
-        r"schnellstens", r"eilig", r"imediatamente", r"o quanto antes",
-        r"o mais rápido possível", r"agora mesmo", r"urgência",
-    )),
-    ("soon", (0.0, 0.0, 0.0, 0.2, 0.0), (
-        r"now", r"today", r"tonight", r"quickly", r"hurry", r"ahora", r"hoy", r"rápido",
-        r"maintenant", r"aujourd'hui", r"vite", r"jetzt", r"heute", r"schnell", r"agora",
-        r"hoje", r"logo",
-    )),
-    ("thanks_strong", (0.0, 0.0, 0.0, 0.0, 0.65), (
-        r"thank you (?:so|very) much", r"thanks (?:so much|a lot|a million)",
-        r"(?:really )?appreciated?", r"(?:that |it )?(?:solved|fixed|sorted) (?:it|that|the problem)",
-        r"(?:that |it )?(?:worked|works now|works perfectly)", r"perfect", r"excellent",
-        r"awesome", r"amazing", r"wonderful", r"brilliant", r"fantastic", r"solved", r"love it",
-        r"muchas gracias", r"mil gracias", r"perfect[oa]", r"genial", r"excelente",
-        r"resuelto", r"solucionado", r"ya funciona", r"merci beaucoup", r"parfait",
-        r"génial", r"résolu", r"ça marche", r"ça fonctionne", r"vielen dank", r"perfekt",
-        r"toll", r"prima", r"klasse", r"gelöst", r"funktioniert jetzt", r"muito obrigad[oa]",
-        r"perfeit[oa]", r"ótimo", r"resolvid[oa]", r"funcionou", r"valeu",
-    )),
-    ("thanks", (0.0, 0.0, 0.0, 0.0, 0.35), (
-        r"thanks?", r"thank you", r"thx", r"ty", r"great", r"super", r"nice", r"cool",
-        r"helpful", r"glad", r"happy", r"gracias", r"merci", r"danke", r"obrigad[oa]",
-        r"muy amable", r"très gentil", r"sehr nett",
-    )),
+# Cue phrases: words separated by spaces, "{a,b}" for alternatives inside a word ("{,x}" for an
+# optional part), "*" for any one word. Kinds are listed by priority: where phrases of several
+# kinds start at one word, the earlier kind (then the longer phrase) wins and its words are
+# consumed, so "not helpful" is not also "helpful" and "still not fixed" is not "fixed".
+_CUES: Final[tuple[tuple[str, _Weights, str], ...]] = (
+    ("sarcasm", (0.3, 0.5, 0.0, 0.0, 0.0), """
+        thanks for nothing | thank you for nothing | gracias por nada | merci pour rien |
+        danke für nichts | obrigad{o,a} por nada"""),
+    ("negated_positive", (0.45, 0.1, 0.0, 0.0, 0.0), """
+        {not,never,isn't,wasn't} {helpful,great,good,fixed,solved,resolved,happy,satisfied,acceptable} |
+        {not,never,isn't,wasn't} {very,really} {helpful,great,good} |
+        {not,never,isn't,wasn't} * helpful | no help | no me ayuda | no ayuda | no sirve |
+        no está {resuelto,solucionado} | ne m'aide pas | pas {résolu,réglé,utile} |
+        hilft mir {nicht,kaum} | hilft mir überhaupt nicht | hilft mir gar nicht | hilft nicht |
+        nicht {gelöst,hilfreich} | não me ajuda | não ajuda | não {resolvido,resolvida,resolveu} |
+        não serve"""),
+    ("profanity", (0.2, 0.65, 0.0, 0.0, 0.0), """
+        fuck | fucking | fucked | fucks | fuckin | motherfucker | shit | shitty | bullshit |
+        damn | damned | dammit | crap | crappy | {scheiße,scheisse,scheiß,scheiss} |
+        verdammt | verdammte | verdammter | connerie{,s} | {cabrón,cabron,cabrones} |
+        wtf | bloody hell | piss off | pissed off | pissed | mierda | joder | jodid{o,a} |
+        carajo | hostia | merde | putain | bordel | fait chier | mist | kacke | porra | merda |
+        caralho"""),
+    ("insult", (0.25, 0.5, 0.0, 0.0, 0.0), """
+        useless | stupid | pathetic | clown{,s} | rip-off | ripoff | rip off | worst | a joke |
+        garbage | trash | rubbish | idiot{,s} | idiotic | incompetent | incompetence |
+        scam | scams | scammer{,s} | {inkompetent,inkompetente} | {incompétent,incompétents} |
+        {nutzlos,nutzlose} | betrug | betrüger | {unfähig,unfähige} | {inútil,inutil,inútiles} | {estúpido,estúpida,estupido} |
+        una estafa | no sirve para nada | {inutile,inutiles} | {stupide,stupides} | {nul,nuls,nulle} |
+        une arnaque | escroc{,s} | dumm | dumme | abzocke | idiota{,s} | golpista{,s} |
+        não serve para nada | {pior,piores} | el peor | la peor | le pire | la pire |
+        {schlechteste,schlechtesten,schlechtester}"""),
+    ("outrage", (0.4, 0.45, 0.0, 0.0, 0.0), """
+        ridiculous | unacceptable | outrageous | absurd | disgrace | disgraceful | shameful |
+        disgusting | how dare | {ridículo,ridícula,ridiculo} | inaceptable | una vergüenza |
+        indignante | inadmissible | inacceptable | {scandaleux,scandaleuse} |
+        {honteux,honteuse} | c'est une honte | lächerlich | inakzeptabel |
+        {unverschämt,unverschämtheit} | frechheit | eine schande | unmöglich |
+        {inaceitável,inaceitavel} | absurdo | uma vergonha | palhaçada | sacanagem"""),
+    ("angry", (0.2, 0.6, 0.0, 0.0, 0.0), """
+        angry | furious | livid | outraged | mad at | i hate | hate this | hate you |
+        furios{o,a} | enfadad{o,a} | enojad{o,a} | cabread{o,a} | indignad{o,a} |
+        {furieux,furieuse} | en colère | {énervé,énervée} | wütend | sauer | stinksauer |
+        verärgert | irritad{o,a} | revoltad{o,a}"""),
+    ("threat", (0.3, 0.35, 0.0, 0.2, 0.0), """
+        {cancel,cancelling,canceling} everything | {leave,leaving,write,writing} a review |
+        {leave,leaving,write,writing} a bad review | lawyer | chargeback | report you |
+        cancelo todo | pongo una reseña | abogado | je résilie | avocat | kündige ich | anwalt |
+        cancelo tudo | reclamar publicamente | advogado | procon"""),
+    ("still", (0.55, 0.1, 0.0, 0.1, 0.0), """
+        still {not,no,nothing,haven't,hasn't,isn't,doesn't,didn't,won't,can't} {,*} |
+        still waiting | {todavía,todavia} no {,*} | {sigue,sigo} sin {,*} | toujours pas {,*} |
+        toujours rien | {immer,noch} {noch,immer} {nicht,kein,keine,keinen} {,*} |
+        ainda não {,*} | continua sem {,*}"""),
+    ("repeat", (0.5, 0.15, 0.0, 0.0, 0.0), """
+        {second,third,fourth,fifth,2nd,3rd,4th,5th} time | twice | how many times |
+        already {told,explained,asked,sent,said,called,tried} | every time | every single time |
+        {keep,keeps} {happening,failing,sending,asking,crashing,getting} | nobody | no one |
+        {segunda,tercera,cuarta} vez | dos veces | {cuántas,cuantas} veces |
+        ya {he,había} {explicado,dicho} | ya lo {he,había} {explicado,dicho} | nadie |
+        {deuxième,troisième,quatrième} fois | deux fois | combien de fois |
+        déjà {expliqué,dit} | personne ne | {zweite,dritte,vierte,zweiten,dritten,vierten} mal |
+        zweimal | wie oft | schon {erklärt,gesagt} | schon {zweimal,mehrmals} {erklärt,gesagt} |
+        niemand | {segunda,terceira,quarta} vez | duas vezes | quantas vezes |
+        já {expliquei,disse,falei} | ninguém"""),
+    ("again", (0.3, 0.05, 0.0, 0.0, 0.0), """
+        again | otra vez | de nuevo | encore une fois | à nouveau | de nouveau | schon wieder |
+        wieder | de novo | novamente | outra vez"""),
+    ("waiting", (0.45, 0.05, 0.0, 0.25, 0.0), """
+        {,been,still,keep} waiting {for,since,on} | waited | too long | way too long |
+        taking forever | no {answer,response,reply} | llevo {,*} esperando | sigo esperando |
+        esperando desde | {tardando,tarda} demasiado | sin respuesta | j'attends |
+        {,beaucoup} trop long | sans réponse | warte {schon,seit} | {,viel} zu lange |
+        keine antwort | estou esperando | esperando há | demorando demais | sem resposta"""),
+    ("broken", (0.4, 0.05, 0.0, 0.05, 0.0), """
+        {doesn't,isn't,won't,didn't,not} {work,working} | {does,is,will,did} not {work,working} |
+        {can't,cant,cannot} {login,log,sign,access,open,pay} | broken | keeps crashing |
+        no funciona | no puedo {entrar,acceder,iniciar} | ne {marche,fonctionne} pas |
+        n'arrive pas | funktioniert nicht | funktioniert immer noch nicht | geht nicht |
+        kaputt | não funciona | não consigo {entrar,acessar}"""),
+    ("frustrated", (0.6, 0.15, 0.0, 0.0, 0.0), """
+        frustrated | frustrating | annoyed | annoying | fed up | sick of | sick and tired |
+        tired of | disappointed | disappointing | seriously | come on | frustrad{o,a} |
+        hart{o,a} | molest{o,a} | decepcionad{o,a} | en serio | {frustré,frustrée} | marre |
+        {déçu,déçue} | sérieusement | {agacé,agacée} | frustriert | genervt | nervt | enttäuscht |
+        im ernst | ernsthaft | chatead{o,a} | cansad{o,a} de | sério"""),
+    ("confused", (0.1, 0.0, 0.7, 0.0, 0.0), """
+        i {don't,dont,can't,cannot} {understand,follow} | i do not understand |
+        {don't,dont} get it | what {do,did} you mean | what does {that,this,it} mean |
+        confused | confusing | makes no sense | {doesn't,does,don't} not make sense |
+        {doesn't,don't} make {,any} sense | i'm lost | im lost | unclear |
+        no {,lo} entiendo | no comprendo | {qué,que} {quiere,quieres,quieren} decir |
+        {qué,que} significa | confundid{o,a} | confus{o,a} | no tiene sentido |
+        {je,} ne comprends pas | comprends pas | {que,qu'est-ce} {voulez-vous,vous,tu} {dire,voulez,veux} |
+        ça veut dire quoi | qu'est-ce que {ça,cela} veut dire | {confus,confuse} |
+        je suis {perdu,perdue} | {verstehe,versteh} {nicht,ich,das} | was meinen sie |
+        was {heißt,bedeutet} das | {verwirrt,verwirrend} | unklar | ergibt keinen sinn |
+        não {entendo,entendi,compreendo} | como assim | o que {quer,significa} |
+        o que você quer dizer | não faz sentido"""),
+    ("how", (0.0, 0.0, 0.35, 0.0, 0.0), """
+        how {do,can,should,would} i | how does {this,it,that} | how to |
+        where {do,can} i {find,see,get,change} | not sure {how,what,where,if,why} | complicated |
+        {cómo,como} {puedo,hago,funciona} | {dónde,donde} {puedo,encuentro} | complicado |
+        comment {faire,puis-je} | comment est-ce que | où {puis-je,trouver} | compliqué |
+        wie {kann,mache} ich | wie geht das | wie funktioniert | wo {finde,kann} ich | kompliziert |
+        como {faço,posso} | onde {encontro,posso}"""),
+    ("urgent", (0.1, 0.05, 0.0, 0.6, 0.0), """
+        immediately | asap | urgent | urgently | emergency | right now | right away |
+        as soon as possible | without delay | inmediatamente | urgente | urgentemente |
+        urgencia | cuanto antes | lo antes posible | ya mismo | ahora mismo | immédiatement |
+        tout de suite | urgence | au plus vite | dès que possible | sofort | dringend | umgehend |
+        so schnell wie möglich | schnellstens | eilig | imediatamente | o quanto antes |
+        o mais rápido possível | agora mesmo | urgência"""),
+    ("soon", (0.0, 0.0, 0.0, 0.2, 0.0), """
+        now | today | tonight | quickly | hurry | ahora | hoy | rápido | maintenant |
+        aujourd'hui | vite | jetzt | heute | schnell | agora | hoje | logo"""),
+    ("thanks_strong", (0.0, 0.0, 0.0, 0.0, 0.65), """
+        thank you {so,very} much | thanks {so,a} {much,lot,million} | appreciate | appreciated |
+        {that,it} {solved,fixed,sorted} {it,that} | {solved,fixed,sorted} it | that worked |
+        it worked | works now | works perfectly | perfect | excellent | awesome | amazing |
+        wonderful | brilliant | fantastic | solved | love it | muchas gracias | mil gracias |
+        perfect{o,a} | genial | excelente | resuelto | solucionado | ya funciona |
+        merci beaucoup | parfait | génial | résolu | ça marche | ça fonctionne | vielen dank |
+        perfekt | toll | prima | klasse | gelöst | funktioniert jetzt | muito obrigad{o,a} |
+        perfeit{o,a} | ótimo | resolvid{o,a} | funcionou | valeu"""),
+    ("thanks", (0.0, 0.0, 0.0, 0.0, 0.35), """
+        thanks | thank you | thank | thx | ty | great | super | nice | cool | helpful | glad |
+        happy | gracias | merci | danke | obrigad{o,a} | muy amable | très gentil | sehr nett"""),
+    # Asking for a person (no weight of its own; see _HUMAN_*).
+    ("ask", _ZERO_W, """
+        let me {speak,talk} | i {want,need,demand} | i'd like | i would like | {can,could,may} i |
+        {transfer,connect,put,get,give,pass} me | speak | talk | quiero | necesito | exijo |
+        quisiera | puedo | {pásame,páseme,pasame,paseme,pásenme} | comuníqueme | hablar |
+        je {veux,voudrais,souhaite,demande} | j'exige | passez-moi | mettez-moi | parler |
+        ich {will,möchte,brauche,verlange} | verbinden sie mich | sprechen | quero | preciso |
+        gostaria de | me {transfira,passe,passa} | falar"""),
+    ("person", _ZERO_W, """
+        real person | real human | actual person | actual human | live agent | human please |
+        agent please | representative please | operator please | manager please |
+        persona real | vraie personne | echten menschen | pessoa de verdade"""),
 )
 
+# Nouns that name someone to talk to, valid after one of the determiners (or, for the
+# pronouns, after anything).
+_HUMAN_NOUNS: Final = frozenset(["human", "person", "people", "agent", "manager", "supervisor", "representative", "rep", "operator", "boss", "lead", "persona", "humano", "agente", "gerente", "supervisora", "encargado", "encargada", "responsable", "operador", "jefe", "jefa", "humain", "conseiller", "conseillère", "superviseur", "directeur", "opérateur", "chef", "personne", "menschen", "mensch", "mitarbeiter", "mitarbeiterin", "vorgesetzten", "berater", "beraterin", "verantwortlichen", "pessoa", "atendente", "chefe"])
+_HUMAN_PRONOUNS: Final = frozenset(
+    ["someone", "somebody", "alguien", "quelqu'un", "jemandem", "jemanden", "alguém"]
+)
+_DETERMINERS: Final = frozenset(["a", "an", "the", "your", "some", "to", "with", "real", "actual", "live", "human", "team", "un", "una", "el", "la", "su", "con", "algún", "alguna", "une", "le", "votre", "à", "avec", "vraie", "einem", "einen", "eine", "einer", "mit", "ihren", "ihrem", "den", "dem", "echten", "um", "uma", "o", "com", "seu", "sua"])
+_ASK_WINDOW: Final = 8  # words from the ask to the person asked for
+
+_DET_STRIP: Final = ".,;:!?¡¿()[]\"'«»…*-"
+_SENTENCE_END: Final = (".", "!", "?")
+_ACRONYMS: Final = frozenset(["API", "APP", "ATM", "BIC", "CEO", "CRM", "CSV", "DHL", "EUR", "FAQ", "GBP", "IBAN", "IOS", "MFA", "OTP", "PDF", "PIN", "SEPA", "SMS", "SSO", "UPS", "URL", "USB", "USD", "VAT", "VIP", "TVA", "MWST", "CPF", "CNPJ", "PIX", "NIF", "DNI", "IVA", "GDPR", "RGPD", "DSGVO"])
+_SHOUTED_DEADLINE: Final = frozenset(["NOW", "ASAP", "URGENT", "IMMEDIATELY", "TODAY", "AHORA", "URGENTE", "HOY", "MAINTENANT", "IMMÉDIATEMENT", "SOFORT", "JETZT", "DRINGEND", "AGORA", "HOJE"])
+
+
+def _expand(phrase: str) -> Iterator[tuple[str, ...]]:
+    """Every word sequence a phrase stands for ("{a,b}" alternatives, empty ones dropped)."""
+    options = []
+    for word in phrase.split():
+        match = re.fullmatch(r"(.*)\{([^}]*)\}(.*)", word)
+        if match:
+            head, alts, tail = match.groups()
+            options.append([head + alt + tail for alt in alts.split(",")])
+        else:
+            options.append([word])
+    for combo in itertools.product(*options):
+        words = tuple(" ".join(combo).split())
+        if words:
+            yield words
+
+
+def _compile() -> dict[str, tuple[tuple[tuple[str, ...], str, bool], ...]]:
+    """First word → (the following words, kind, has a wildcard), by kind priority, then
+    longest first."""
+    table: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+    for rank, (kind, _, phrases) in enumerate(_CUES):
+        for phrase in phrases.split("|"):
+            for words in _expand(phrase.strip()):
+                table.setdefault(words[0], []).append((rank, words[1:], kind))
+    return {
+        first: tuple(
+            (rest, kind, "*" in rest)
+            for _, rest, kind in sorted(set(entries), key=lambda e: (e[0], -len(e[1])))
+        )
+        for first, entries in table.items()
+    }
+
+
+_PHRASES: Final = _compile()
+_LONGEST: Final = max(len(rest) for entries in _PHRASES.values() for rest, _, _ in entries)
+_strip: Final = methodcaller("strip", ".,;:!?¡¿()[]\"'«»…*")
 _WEIGHTS: Final[dict[str, _Weights]] = {kind: weights for kind, weights, _ in _CUES}
+# A word as split from text, with punctuation around it, → the bare word that starts a cue or
+# names a person; built once so that the scan is one dict lookup per word.
+_START: Final[dict[str, str]] = {
+    f"{pre}{word}{post}": word
+    for word in (*_PHRASES, *_HUMAN_NOUNS, *_HUMAN_PRONOUNS)
+    for pre in ("", "¡", "¿", "(", '"', "«")
+    for post in ("", ".", ",", "!", "?", "!!", "!!!", "??", "?!", "...", ":", ";", ")", '"', "»")
+}
+
 
 def _clip(value: float) -> float:
     return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+
+
+def _human_request(words: list[str], asks: list[int], people: list[int]) -> bool:
+    for ask in asks:
+        for person in people:
+            if ask < person <= ask + _ASK_WINDOW and not any(
+                word.endswith(_SENTENCE_END) for word in words[ask:person]
+            ):
+                return True
+    return False
 
 
 def detect(text: str, compound: float) -> Emotions:
@@ -196,27 +259,65 @@ def detect(text: str, compound: float) -> Emotions:
     low = text.lower()
     if "’" in low:
         low = low.replace("’", "'")
+    words = low.split()
+    start = _START
     frustration = anger = confusion = urgency = satisfaction = 0.0
-    weights = _WEIGHTS
-    for match in _CUE_RE.finditer(low):
-        kind = match.lastgroup
-        if kind is None:
+    human = False
+    asks: list[int] = []
+    people: list[int] = []
+    done = 0
+    bases = list(map(start.get, words))
+    for i in compress(range(len(bases)), bases):
+        base = bases[i]
+        assert base is not None
+        if base in _HUMAN_NOUNS:
+            if i and words[i - 1].strip(_DET_STRIP) in _DETERMINERS:
+                people.append(i)
+        elif base in _HUMAN_PRONOUNS:
+            people.append(i)
+        if i < done:
             continue
-        f, a, c, u, s = weights[kind]
-        frustration += f
-        anger += a
-        confusion += c
-        urgency += u
-        satisfaction += s
-
-    human = _HUMAN_RE.search(low) is not None
+        entries = _PHRASES.get(base)
+        if entries is None:
+            continue
+        following: tuple[str, ...] = ()
+        if not words[i].endswith(_SENTENCE_END):
+            following = tuple(map(_strip, words[i + 1 : i + 1 + _LONGEST]))
+        for rest, kind, wild in entries:
+            n = len(rest)
+            if n:
+                if len(following) < n:
+                    continue
+                if wild:
+                    if any(want not in ("*", got) for want, got in zip(rest, following)):  # noqa: B905
+                        continue
+                elif following[:n] != rest:
+                    continue
+            if kind == "ask":
+                asks.append(i)
+            elif kind == "person":
+                human = True
+            else:
+                f, a, c, u, s = _WEIGHTS[kind]
+                frustration += f
+                anger += a
+                confusion += c
+                urgency += u
+                satisfaction += s
+            done = i + 1 + n
+            break
+    if not human and asks and people:
+        human = _human_request(words, asks, people)
     if human:
         frustration += 0.3
         anger += 0.2
         urgency += 0.25
 
     shouted = 0
-    for word in _CAPS_RE.findall(text):
+    for caps in filter(str.isupper, text.split()):
+        word = caps.strip(_DET_STRIP)
+        if len(word) < 3 or not word.isalpha():
+            continue  # "I", "OK", order numbers
         if word in _SHOUTED_DEADLINE:
             urgency += 0.5
             anger += 0.25
@@ -259,4 +360,3 @@ def detect_many(texts: Sequence[str], compounds: Sequence[float]) -> list[Emotio
     if len(texts) != len(compounds):
         raise ValueError(f"{len(texts)} texts but {len(compounds)} compound scores")
     return [detect(text, compound) for text, compound in zip(texts, compounds, strict=True)]
-

@@ -1,8 +1,9 @@
 """Shared fixtures.
 
-Unit tests must not reach Kafka or ClickHouse servers: an autouse guard refuses sockets to
-anything but loopback for tests not marked ``integration``, and integration tests get a fresh
-topic prefix, consumer group and ClickHouse data directory each.
+Unit tests must not reach Kafka or ClickHouse servers: an autouse guard refuses TCP
+connections for tests not marked ``integration`` (the WebSocket tests in ``tests/ingest`` let
+loopback through for the servers they start themselves). Integration tests get a fresh topic
+prefix, consumer group and ClickHouse data directory each.
 """
 
 from __future__ import annotations

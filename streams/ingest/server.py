@@ -194,3 +194,16 @@ async def serve(config: GatewayConfig, sink: EventSink,
 def bound_port(server: Server) -> int:
     """The port a server listens on (useful with ``port=0``)."""
     return int(next(iter(server.sockets)).getsockname()[1])
+
+
+async def run_gateway(config: GatewayConfig, sink: EventSink, stop: asyncio.Event) -> GatewayStats:
+    """Serve until ``stop`` is set, then close connections (pending acks go out first)."""
+    stats = GatewayStats()
+    server = await serve(config, sink, stats)
+    log.info("ingest gateway on ws://%s:%d", config.host, bound_port(server))
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+    return stats

@@ -159,17 +159,22 @@ def worker() -> None:
 
 # --- simulate ----------------------------------------------------------------------------------
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--chat", "chat_events", type=int, default=2000, show_default=True,
               help="chat.events records to produce.")
 @click.option("--ads", "ad_metrics", type=int, default=1000, show_default=True,
               help="ad.metrics records to produce.")
-@click.option("--rate", type=float, default=None, help="Events per second (default: as fast as possible).")
+@click.option("--rate", type=float, default=None,
+              help="Events per second (default: as fast as possible).")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--bad", type=int, default=0, show_default=True,
               help="Also produce this many bad messages per topic (garbage, wrong schema).")
-def simulate(chat_events: int, ad_metrics: int, rate: float | None, seed: int, bad: int) -> None:
-    """Produce realistic synthetic conversations and ad metrics."""
+@click.pass_context
+def simulate(ctx: click.Context, chat_events: int, ad_metrics: int, rate: float | None,
+             seed: int, bad: int) -> None:
+    """Produce realistic synthetic conversations and ad metrics (or run a simulated service)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from streams.simulation import run_simulation
 
     settings = _settings()
@@ -178,6 +183,130 @@ def simulate(chat_events: int, ad_metrics: int, rate: float | None, seed: int, b
     for topic, count in sorted(report.counts.items()):
         console.print(f"{topic}: {count} records")
     console.print(f"{sum(report.counts.values())} records in {report.seconds:.1f} s")
+
+
+def _run_until_signalled(coro_factory: Any) -> Any:
+    """Run an async service until SIGINT/SIGTERM sets its stop event."""
+    import asyncio
+    import signal
+
+    async def runner() -> Any:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await coro_factory(stop)
+
+    return asyncio.run(runner())
+
+
+def _ingest_secret(settings: Settings) -> str:
+    if settings.ingest_secret is None:
+        _fail("set TOUCHSTREAM_INGEST_SECRET (the HMAC secret of ingest tokens)")
+        raise AssertionError
+    return settings.ingest_secret.get_secret_value()
+
+
+@simulate.command("chat-service")
+@click.option("--port", type=int, default=8766, show_default=True)
+@click.option("--count", type=int, default=10_000, show_default=True,
+              help="Events in the service's log.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--rate", type=float, default=0.0, show_default=True,
+              help="Events per second per subscriber (0: as fast as read).")
+@click.option("--drop-probability", type=float, default=0.0, show_default=True,
+              help="Chance per event of dropping the connection (to exercise reconnects).")
+def simulate_chat_service(port: int, count: int, seed: int, rate: float,
+                          drop_probability: float) -> None:
+    """A WebSocket chat service on 127.0.0.1 that plays realistic conversations."""
+    from streams.ingest.chat_service import ChatServiceConfig, run_chat_service
+
+    settings = _settings()
+    config = ChatServiceConfig(port=port, secret=_ingest_secret(settings), count=count,
+                               seed=seed, rate=rate, drop_probability=drop_probability)
+    console.print(f"chat service on ws://127.0.0.1:{port} ({count} events); Ctrl-C stops it")
+    stats = _run_until_signalled(lambda stop: run_chat_service(config, stop))
+    console.print(f"served {stats.sent} events over {stats.connections} connections "
+                  f"({stats.drops} dropped on purpose)")
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+@main.group()
+def ingest() -> None:
+    """WebSocket ingest of the AI customer-service chat into chat.events."""
+
+
+@ingest.command("server")
+def ingest_server() -> None:
+    """Accept chat widgets and agent desks (signed tokens) and produce their events."""
+    from streams.ingest.kafka_sink import KafkaEventSink
+    from streams.ingest.server import GatewayConfig, run_gateway
+
+    settings = _settings()
+    config = GatewayConfig(
+        host=settings.ingest_host, port=settings.ingest_port, secret=_ingest_secret(settings),
+        allowed_origins=tuple(settings.ingest_allowed_origins),
+        max_frame_bytes=settings.ingest_max_frame_bytes,
+        rate_per_second=settings.ingest_rate_per_second, burst=settings.ingest_burst,
+    )
+
+    async def run(stop: Any) -> Any:
+        async with KafkaEventSink(settings, max_in_flight=settings.ingest_max_in_flight,
+                                  delivery_timeout_s=settings.ingest_delivery_timeout_seconds
+                                  ) as sink:
+            return await run_gateway(config, sink, stop)
+
+    console.print(f"gateway on ws://{config.host}:{config.port}")
+    stats = _run_until_signalled(run)
+    console.print(f"accepted {stats.accepted} events, rejected {stats.invalid}")
+
+
+@ingest.command("client")
+def ingest_client() -> None:
+    """Subscribe to the chat service's event stream and produce it, resuming from the cursor."""
+    from streams.ingest.client import ClientAuthError, ClientConfig, run_client
+    from streams.ingest.kafka_sink import KafkaEventSink
+
+    settings = _settings()
+    if not settings.ingest_url or settings.ingest_token is None:
+        _fail("set TOUCHSTREAM_INGEST_URL and TOUCHSTREAM_INGEST_TOKEN")
+        return
+    config = ClientConfig(
+        url=settings.ingest_url, token=settings.ingest_token.get_secret_value(),
+        state_path=settings.ingest_state_path
+        or settings.local_state_dir / "ingest-cursor.json",
+        batch_max=settings.ingest_batch_max, batch_ms=settings.ingest_batch_ms,
+        backoff_initial=settings.ingest_backoff_initial_seconds,
+        backoff_max=settings.ingest_backoff_max_seconds,
+        token_in_query=settings.ingest_token_in_query,
+    )
+
+    async def run(stop: Any) -> Any:
+        async with KafkaEventSink(settings, max_in_flight=settings.ingest_max_in_flight,
+                                  delivery_timeout_s=settings.ingest_delivery_timeout_seconds
+                                  ) as sink:
+            return await run_client(config, sink, stop)
+
+    try:
+        stats = _run_until_signalled(run)
+    except ClientAuthError as exc:
+        _fail(f"the chat service refused the token: {exc}")
+        return
+    console.print(f"received {stats.received}, produced {stats.produced}, "
+                  f"duplicates skipped {stats.duplicates}")
+
+
+@ingest.command("token")
+@click.option("--sub", required=True, help="Who the token is for.")
+@click.option("--role", type=click.Choice(["widget", "agent_desk", "chat_service"]),
+              required=True)
+@click.option("--ttl", type=float, default=3600.0, show_default=True, help="Seconds valid.")
+def ingest_token(sub: str, role: str, ttl: float) -> None:
+    """Issue a signed token for the gateway or the chat service."""
+    from streams.ingest.tokens import issue
+
+    click.echo(issue(sub, role, ttl, _ingest_secret(_settings()), time.time()))  # type: ignore[arg-type]
 
 
 # --- sql -------------------------------------------------------------------------------------

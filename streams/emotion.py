@@ -61,7 +61,8 @@ _CUES: Final[tuple[tuple[str, _Weights, str], ...]] = (
         useless | stupid | pathetic | clown{,s} | rip-off | ripoff | rip off | worst | a joke |
         garbage | trash | rubbish | idiot{,s} | idiotic | incompetent | incompetence |
         scam | scams | scammer{,s} | {inkompetent,inkompetente} | {incompétent,incompétents} |
-        {nutzlos,nutzlose} | betrug | betrüger | {unfähig,unfähige} | {inútil,inutil,inútiles} | {estúpido,estúpida,estupido} |
+        {nutzlos,nutzlose} | betrug | betrüger | {unfähig,unfähige} | {inútil,inutil,inútiles} |
+        {estúpido,estúpida,estupido} |
         una estafa | no sirve para nada | {inutile,inutiles} | {stupide,stupides} | {nul,nuls,nulle} |
         une arnaque | escroc{,s} | dumm | dumme | abzocke | idiota{,s} | golpista{,s} |
         não serve para nada | {pior,piores} | el peor | la peor | le pire | la pire |
@@ -104,7 +105,8 @@ _CUES: Final[tuple[tuple[str, _Weights, str], ...]] = (
         wieder | de novo | novamente | outra vez"""),
     ("waiting", (0.45, 0.05, 0.0, 0.25, 0.0), """
         {,been,still,keep} waiting {for,since,on} | waited | too long | way too long |
-        taking forever | no {answer,response,reply} | llevo {,*} esperando | sigo esperando |
+        taking forever | no {answer,response,reply} | sigo esperando |
+        llevo {,dos,tres,varios,muchos} {,días,horas,semanas} esperando |
         esperando desde | {tardando,tarda} demasiado | sin respuesta | j'attends |
         {,beaucoup} trop long | sans réponse | warte {schon,seit} | {,viel} zu lange |
         keine antwort | estou esperando | esperando há | demorando demais | sem resposta"""),
@@ -178,17 +180,35 @@ _CUES: Final[tuple[tuple[str, _Weights, str], ...]] = (
 
 # Nouns that name someone to talk to, valid after one of the determiners (or, for the
 # pronouns, after anything).
-_HUMAN_NOUNS: Final = frozenset(["human", "person", "people", "agent", "manager", "supervisor", "representative", "rep", "operator", "boss", "lead", "persona", "humano", "agente", "gerente", "supervisora", "encargado", "encargada", "responsable", "operador", "jefe", "jefa", "humain", "conseiller", "conseillère", "superviseur", "directeur", "opérateur", "chef", "personne", "menschen", "mensch", "mitarbeiter", "mitarbeiterin", "vorgesetzten", "berater", "beraterin", "verantwortlichen", "pessoa", "atendente", "chefe"])
+_HUMAN_NOUNS: Final = frozenset([
+    "human", "person", "people", "agent", "manager", "supervisor", "representative", "rep", "operator",
+    "boss", "lead", "persona", "humano", "agente", "gerente", "supervisora", "encargado", "encargada",
+    "responsable", "operador", "jefe", "jefa", "humain", "conseiller", "conseillère", "superviseur",
+    "directeur", "opérateur", "chef", "personne", "menschen", "mensch", "mitarbeiter", "mitarbeiterin",
+    "vorgesetzten", "berater", "beraterin", "verantwortlichen", "pessoa", "atendente", "chefe"
+])
 _HUMAN_PRONOUNS: Final = frozenset(
     ["someone", "somebody", "alguien", "quelqu'un", "jemandem", "jemanden", "alguém"]
 )
-_DETERMINERS: Final = frozenset(["a", "an", "the", "your", "some", "to", "with", "real", "actual", "live", "human", "team", "un", "una", "el", "la", "su", "con", "algún", "alguna", "une", "le", "votre", "à", "avec", "vraie", "einem", "einen", "eine", "einer", "mit", "ihren", "ihrem", "den", "dem", "echten", "um", "uma", "o", "com", "seu", "sua"])
+_DETERMINERS: Final = frozenset([
+    "a", "an", "the", "your", "some", "to", "with", "real", "actual", "live", "human", "team", "un",
+    "una", "el", "la", "su", "con", "algún", "alguna", "une", "le", "votre", "à", "avec", "vraie",
+    "einem", "einen", "eine", "einer", "mit", "ihren", "ihrem", "den", "dem", "echten", "um", "uma",
+    "o", "com", "seu", "sua"
+])
 _ASK_WINDOW: Final = 8  # words from the ask to the person asked for
 
 _DET_STRIP: Final = ".,;:!?¡¿()[]\"'«»…*-"
 _SENTENCE_END: Final = (".", "!", "?")
-_ACRONYMS: Final = frozenset(["API", "APP", "ATM", "BIC", "CEO", "CRM", "CSV", "DHL", "EUR", "FAQ", "GBP", "IBAN", "IOS", "MFA", "OTP", "PDF", "PIN", "SEPA", "SMS", "SSO", "UPS", "URL", "USB", "USD", "VAT", "VIP", "TVA", "MWST", "CPF", "CNPJ", "PIX", "NIF", "DNI", "IVA", "GDPR", "RGPD", "DSGVO"])
-_SHOUTED_DEADLINE: Final = frozenset(["NOW", "ASAP", "URGENT", "IMMEDIATELY", "TODAY", "AHORA", "URGENTE", "HOY", "MAINTENANT", "IMMÉDIATEMENT", "SOFORT", "JETZT", "DRINGEND", "AGORA", "HOJE"])
+_ACRONYMS: Final = frozenset([
+    "API", "APP", "ATM", "BIC", "CEO", "CRM", "CSV", "DHL", "EUR", "FAQ", "GBP", "IBAN", "IOS", "MFA",
+    "OTP", "PDF", "PIN", "SEPA", "SMS", "SSO", "UPS", "URL", "USB", "USD", "VAT", "VIP", "TVA", "MWST",
+    "CPF", "CNPJ", "PIX", "NIF", "DNI", "IVA", "GDPR", "RGPD", "DSGVO"
+])
+_SHOUTED_DEADLINE: Final = frozenset([
+    "NOW", "ASAP", "URGENT", "IMMEDIATELY", "TODAY", "AHORA", "URGENTE", "HOY", "MAINTENANT",
+    "IMMÉDIATEMENT", "SOFORT", "JETZT", "DRINGEND", "AGORA", "HOJE"
+])
 
 
 def _expand(phrase: str) -> Iterator[tuple[str, ...]]:
@@ -207,25 +227,31 @@ def _expand(phrase: str) -> Iterator[tuple[str, ...]]:
             yield words
 
 
-def _compile() -> dict[str, tuple[tuple[tuple[str, ...], str, bool], ...]]:
-    """First word → (the following words, kind, has a wildcard), by kind priority, then
-    longest first."""
-    table: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+# A cue that starts at a word: (priority rank, kind, swallows one more word if there is one).
+_Hit = tuple[int, str, bool]
+
+
+def _compile() -> dict[str, tuple[tuple[int, ...], dict[tuple[str, ...], _Hit]]]:
+    """First word → (lengths of the following words, longest first; following words → hit).
+    A trailing "*" is kept as the swallow flag."""
+    table: dict[str, dict[tuple[str, ...], _Hit]] = {}
     for rank, (kind, _, phrases) in enumerate(_CUES):
         for phrase in phrases.split("|"):
             for words in _expand(phrase.strip()):
-                table.setdefault(words[0], []).append((rank, words[1:], kind))
+                swallow = words[-1] == "*"
+                rest = words[1:-1] if swallow else words[1:]
+                hits = table.setdefault(words[0], {})
+                known = hits.get(rest)
+                if known is None or rank < known[0] or (rank == known[0] and swallow):
+                    hits[rest] = (rank, kind, swallow)
     return {
-        first: tuple(
-            (rest, kind, "*" in rest)
-            for _, rest, kind in sorted(set(entries), key=lambda e: (e[0], -len(e[1])))
-        )
-        for first, entries in table.items()
+        first: (tuple(sorted({len(rest) for rest in hits}, reverse=True)), hits)
+        for first, hits in table.items()
     }
 
 
 _PHRASES: Final = _compile()
-_LONGEST: Final = max(len(rest) for entries in _PHRASES.values() for rest, _, _ in entries)
+_LONGEST: Final = max(lengths[0] for lengths, _ in _PHRASES.values())
 _strip: Final = methodcaller("strip", ".,;:!?¡¿()[]\"'«»…*")
 _WEIGHTS: Final[dict[str, _Weights]] = {kind: weights for kind, weights, _ in _CUES}
 # A word as split from text, with punctuation around it, → the bare word that starts a cue or
@@ -238,8 +264,7 @@ _START: Final[dict[str, str]] = {
 }
 
 
-def _clip(value: float) -> float:
-    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
+_new: Final = tuple.__new__  # skips the NamedTuple's Python-level __new__
 
 
 def _human_request(words: list[str], asks: list[int], people: list[int]) -> bool:
@@ -257,8 +282,8 @@ def detect(text: str, compound: float) -> Emotions:
     if not text or text.isspace():
         return NONE
     low = text.lower()
-    if "’" in low:
-        low = low.replace("’", "'")
+    if "\u2019" in low:  # typographic apostrophe
+        low = low.replace("\u2019", "'")
     words = low.split()
     start = _START
     frustration = anger = confusion = urgency = satisfaction = 0.0
@@ -269,7 +294,8 @@ def detect(text: str, compound: float) -> Emotions:
     bases = list(map(start.get, words))
     for i in compress(range(len(bases)), bases):
         base = bases[i]
-        assert base is not None
+        if base is None:  # compress keeps only hits; this narrows the type
+            continue
         if base in _HUMAN_NOUNS:
             if i and words[i - 1].strip(_DET_STRIP) in _DETERMINERS:
                 people.append(i)
@@ -277,35 +303,37 @@ def detect(text: str, compound: float) -> Emotions:
             people.append(i)
         if i < done:
             continue
-        entries = _PHRASES.get(base)
-        if entries is None:
+        table = _PHRASES.get(base)
+        if table is None:
             continue
+        lengths, hits = table
         following: tuple[str, ...] = ()
-        if not words[i].endswith(_SENTENCE_END):
+        if lengths[0] and not words[i].endswith(_SENTENCE_END):
             following = tuple(map(_strip, words[i + 1 : i + 1 + _LONGEST]))
-        for rest, kind, wild in entries:
-            n = len(rest)
-            if n:
-                if len(following) < n:
-                    continue
-                if wild:
-                    if any(want not in ("*", got) for want, got in zip(rest, following)):  # noqa: B905
-                        continue
-                elif following[:n] != rest:
-                    continue
-            if kind == "ask":
-                asks.append(i)
-            elif kind == "person":
-                human = True
-            else:
-                f, a, c, u, s = _WEIGHTS[kind]
-                frustration += f
-                anger += a
-                confusion += c
-                urgency += u
-                satisfaction += s
-            done = i + 1 + n
-            break
+        best: _Hit | None = None
+        best_n = 0
+        for n in lengths:
+            if n > len(following):
+                continue
+            hit = hits.get(following[:n])
+            if hit is not None and (best is None or hit[0] < best[0]):
+                best, best_n = hit, n
+        if best is None:
+            continue
+        _, kind, swallow = best
+        done = i + 1 + best_n + (1 if swallow and len(following) > best_n else 0)
+        if kind == "ask":
+            asks.append(i)
+        elif kind == "person":
+            human = True
+        else:
+            f, a, c, u, s = _WEIGHTS[kind]
+            frustration += f
+            anger += a
+            confusion += c
+            urgency += u
+            satisfaction += s
+
     if not human and asks and people:
         human = _human_request(words, asks, people)
     if human:
@@ -349,10 +377,15 @@ def detect(text: str, compound: float) -> Emotions:
     if upset >= 0.5:
         satisfaction *= 0.4
 
-    return Emotions(
-        _clip(frustration), _clip(anger), _clip(confusion), _clip(urgency), _clip(satisfaction),
+    # Every term above is non-negative, so only the upper bound needs clipping.
+    return _new(Emotions, (
+        frustration if frustration < 1.0 else 1.0,
+        anger if anger < 1.0 else 1.0,
+        confusion if confusion < 1.0 else 1.0,
+        urgency if urgency < 1.0 else 1.0,
+        satisfaction if satisfaction < 1.0 else 1.0,
         human,
-    )
+    ))
 
 
 def detect_many(texts: Sequence[str], compounds: Sequence[float]) -> list[Emotions]:

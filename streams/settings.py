@@ -109,6 +109,53 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level of the worker and CLI.")
 
+    # --- WebSocket ingest -----------------------------------------------------------------------
+    ingest_secret: SecretStr | None = Field(
+        None, description="HMAC secret that signs and checks ingest tokens (required for ingest)."
+    )
+    ingest_host: str = Field("127.0.0.1", description="Bind address of the WebSocket gateway.")
+    ingest_port: int = Field(8765, ge=1, le=65535, description="Port of the WebSocket gateway.")
+    ingest_allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins the gateway accepts (JSON list); no Origin header passes.",
+    )
+    ingest_max_frame_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest WebSocket frame; bigger ones close with 1009."
+    )
+    ingest_rate_per_second: float = Field(
+        500.0, gt=0, description="Events per second allowed per gateway connection."
+    )
+    ingest_burst: int = Field(1000, ge=1, description="Token-bucket burst per connection.")
+    ingest_max_in_flight: int = Field(
+        20_000, ge=1, description="Events produced but not yet acknowledged by Kafka (backpressure)."
+    )
+    ingest_delivery_timeout_seconds: float = Field(
+        60.0, gt=0, description="How long Kafka may take to acknowledge an ingested event."
+    )
+    ingest_url: str | None = Field(
+        None, description="Chat service event-stream URL (ingest client mode)."
+    )
+    ingest_token: SecretStr | None = Field(
+        None, description="Token presented to the chat service (client mode)."
+    )
+    ingest_token_in_query: bool = Field(
+        False, description="Send the token as `?token=` instead of a Bearer header."
+    )
+    ingest_state_path: Path | None = Field(
+        None, description="Acknowledged-cursor file (client mode); default "
+        "`<local_state_dir>/ingest-cursor.json`."
+    )
+    ingest_batch_max: int = Field(500, ge=1, description="Events per produced batch (client mode).")
+    ingest_batch_ms: float = Field(
+        50.0, gt=0, description="Longest wait before a partial batch is produced (client mode)."
+    )
+    ingest_backoff_initial_seconds: float = Field(
+        0.2, gt=0, description="First reconnect back-off (client mode)."
+    )
+    ingest_backoff_max_seconds: float = Field(
+        30.0, gt=0, description="Reconnect back-off cap (client mode)."
+    )
+
     @field_validator("clickhouse_url")
     @classmethod
     def _strip(cls, value: str) -> str:
@@ -174,13 +221,13 @@ def settings_table() -> list[tuple[str, str, str]]:
     """(environment variable, default, description) for every setting: the README table."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.default if field.default_factory is None else field.default_factory()  # type: ignore[call-arg]
         if isinstance(default, Path):
             default = str(default.relative_to(PROJECT_ROOT)) if default.is_relative_to(
                 PROJECT_ROOT
             ) else str(default)
         rows.append(
-            (ENV_PREFIX + name.upper(), "" if default is None else str(default),
+            (ENV_PREFIX + name.upper(), "" if default in (None, []) else str(default),
              field.description or "")
         )
     return rows

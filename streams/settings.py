@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         10_000, ge=1, description="Events per batch: one ClickHouse insert per batch."
     )
     batch_max_seconds: float = Field(
-        0.5, gt=0, description="Longest wait before a partial batch is flushed."
+        0.2, gt=0, description="Longest wait before a partial batch is flushed."
     )
     sink_retry_initial_seconds: float = Field(
         0.2, gt=0, description="First back-off after a failed ClickHouse insert."

@@ -15,9 +15,12 @@ CRM_PROFILES: Final = "crm.profiles"
 # outputs
 CONVERSATION_INSIGHTS: Final = "conversation.insights"
 CAMPAIGN_KPIS: Final = "campaign.kpis"
+ESCALATIONS: Final = "escalations"
+CRM_TASKS: Final = "crm.tasks"
+LEAD_SIGNALS: Final = "lead.signals"
 
 INPUTS: Final = (CHAT_EVENTS, AD_METRICS, TOUCHPOINTS, CONVERSIONS, CRM_PROFILES)
-OUTPUTS: Final = (CONVERSATION_INSIGHTS, CAMPAIGN_KPIS)
+OUTPUTS: Final = (CONVERSATION_INSIGHTS, CAMPAIGN_KPIS, ESCALATIONS, CRM_TASKS, LEAD_SIGNALS)
 
 DLQ_SUFFIX: Final = ".dlq"
 

@@ -9,6 +9,7 @@ is the least-squares slope of the last ``TREND_POINTS`` compounds against their 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import mul
 from typing import Final, TypedDict
 
 MAX_POINTS: Final = 20
@@ -52,26 +53,26 @@ def slope(values: Sequence[float]) -> float:
     """Least-squares slope of the last ``TREND_POINTS`` values per step (0 below 2)."""
     tail = values[-TREND_POINTS:]
     weights = _WEIGHTS[len(tail)]
-    return sum(w * y for w, y in zip(weights, tail, strict=True)) if weights else 0.0
+    return sum(map(mul, weights, tail)) if weights else 0.0
 
 
 def add(journey: Journey, at: int, compound: float) -> Journey:
     """A new journey with one more customer message (the argument is not changed)."""
-    count = journey["count"] + 1
-    ats = journey["at"][-(MAX_POINTS - 1):] + [at]
-    values = journey["compound"][-(MAX_POINTS - 1):] + [compound]
+    new = journey.copy()
+    new["count"] = journey["count"] + 1
+    values = new["compound"] = [*journey["compound"][-(MAX_POINTS - 1):], compound]
+    new["at"] = [*journey["at"][-(MAX_POINTS - 1):], at]
+    new["total"] = journey["total"] + compound
     ewma = journey["ewma"]
-    ewma = compound if ewma is None else EWMA_ALPHA * compound + (1 - EWMA_ALPHA) * ewma
-    worst, worst_at, best = journey["worst"], journey["worst_at"], journey["best_after_worst"]
+    new["ewma"] = compound if ewma is None else EWMA_ALPHA * compound + (1 - EWMA_ALPHA) * ewma
+    if journey["first"] is None:
+        new["first"] = compound
+    worst, best = journey["worst"], journey["best_after_worst"]
     if worst is None or compound < worst:
-        worst, worst_at, best = compound, at, None
+        new["worst"], new["worst_at"], new["best_after_worst"] = compound, at, None
     elif best is None or compound > best:
-        best = compound
-    trend = slope(values)
-    new = Journey(count=count, at=ats, compound=values, total=journey["total"] + compound,
-                  ewma=ewma, first=compound if journey["first"] is None else journey["first"],
-                  worst=worst, worst_at=worst_at, best_after_worst=best, trend=trend,
-                  state="neutral")
+        new["best_after_worst"] = compound
+    new["trend"] = slope(values)
     new["state"] = final_state(new)
     return new
 

@@ -8,7 +8,10 @@ import pytest
 from streams.clickhouse import ClickHouse
 from streams.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate, split_statements
 
-TABLES = ["campaign_kpis", "chat_events", "conversations", "dead_letters", "schema_migrations"]
+TABLES = [
+    "campaign_kpis", "chat_events", "conversation_states", "conversations", "crm_tasks",
+    "dead_letters", "escalations", "schema_migrations",
+]
 
 
 def tables(ch: ClickHouse) -> list[str]:
@@ -21,7 +24,8 @@ def tables(ch: ClickHouse) -> list[str]:
 def test_migrate_is_idempotent(ch: ClickHouse) -> None:
     first = migrate(ch)
     assert first == ["0001_chat_events", "0002_conversations", "0003_campaign_kpis",
-                     "0004_dead_letters"]
+                     "0004_dead_letters", "0005_escalations", "0006_crm_tasks",
+                     "0007_conversation_states"]
     assert migrate(ch) == []
     assert tables(ch) == TABLES
     recorded = ch.query(
@@ -50,15 +54,15 @@ def test_ddl_columns_are_the_contract(ch: ClickHouse) -> None:
 def test_new_files_applied_later_and_multi_statement(ch: ClickHouse, tmp_path: Path) -> None:
     directory = tmp_path / "ddl"
     shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("insights"))
-    assert len(migrate(ch, directory)) == 4
-    (directory / "0005_extra.sql").write_text(
+    assert len(migrate(ch, directory)) == 7
+    (directory / "0099_extra.sql").write_text(
         "-- two tables; one comment has a ; in it\n"
         "CREATE TABLE IF NOT EXISTS extra_a (s String DEFAULT 'a;b') ENGINE = Memory;\n"
         "/* block ; comment */\n"
         "CREATE TABLE IF NOT EXISTS extra_b (s String) ENGINE = Memory;\n"
     )
     (directory / "notes.sql").write_text("not a migration")
-    assert migrate(ch, directory) == ["0005_extra"]
+    assert migrate(ch, directory) == ["0099_extra"]
     ch.insert("extra_b", {"s": ["x"]})
     ch.command("INSERT INTO extra_a (s) SELECT 'y'")
     assert ch.query("SELECT s FROM extra_a").rows == [("y",)]
@@ -71,7 +75,7 @@ def test_changed_checksum_of_applied_file_is_an_error(ch: ClickHouse, tmp_path: 
     migrate(ch, directory)
     path = directory / "0002_conversations.sql"
     path.write_text(path.read_text() + "\n-- edited\n")
-    (directory / "0005_later.sql").write_text("CREATE TABLE later (x UInt8) ENGINE = Memory")
+    (directory / "0099_later.sql").write_text("CREATE TABLE later (x UInt8) ENGINE = Memory")
     with pytest.raises(MigrationError, match=r"0002_conversations\.sql changed"):
         migrate(ch, directory)
     assert "later" not in tables(ch)  # nothing applied once a mismatch is found

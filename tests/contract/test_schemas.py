@@ -36,6 +36,9 @@ STABLE_IDS = {
     "crm.profiles": 5,
     "conversation.insights": 6,
     "campaign.kpis": 7,
+    "escalations": 8,
+    "crm.tasks": 9,
+    "lead.signals": 10,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 

@@ -1,0 +1,286 @@
+"""Escalation rules, routing, priority and SLA: small pure functions over plain values.
+
+Each rule returns its reason code when it fires, else None. ``state.fold`` evaluates them on
+the messages of a conversation whose escalation episode is not open (see ``state``), so a
+conversation is escalated once per episode whatever the rules keep saying.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Final, Literal
+
+from streams.conversation.journey import NEGATIVE, Journey, slope
+
+if TYPE_CHECKING:
+    from streams.intent import Taxonomy
+
+Reason = Literal["human_request", "sentiment_worsening", "bot_failure_loop", "vip_negative",
+                 "policy_topic", "low_intent_confidence"]
+REASONS: Final[tuple[Reason, ...]] = ("human_request", "sentiment_worsening",
+                                      "bot_failure_loop", "vip_negative", "policy_topic",
+                                      "low_intent_confidence")
+TEAMS: Final = ("billing", "technical", "sales", "retention", "general")
+PRIORITIES: Final = ("P1", "P2", "P3", "P4")
+
+MINUTE: Final = 60_000
+HOUR: Final = 60 * MINUTE
+
+#: Routing hints of the shipped intent taxonomy (schemas/models/intent_taxonomy.yaml).
+TAXONOMY_TEAMS: Final = {
+    "billing": "billing", "technical_issue": "technical", "cancellation": "retention",
+    "refund": "billing", "purchase_inquiry": "sales", "pricing": "sales",
+    "complaint": "general", "account": "technical", "human_request": "general",
+    "other": "general",
+}
+#: Intents whose team is fixed whatever the taxonomy says.
+TEAM_OVERRIDES: Final = {
+    "purchase_inquiry": "sales", "pricing": "sales", "billing": "billing", "refund": "billing",
+    "technical_issue": "technical", "account": "technical",
+}
+_MEDIUM_REASONS: Final = frozenset(REASONS) - {"low_intent_confidence"}
+# Priority by (value tier, severity); a legal threat is always P1.
+_PRIORITY: Final = {
+    ("high", "high"): "P1", ("high", "medium"): "P2", ("high", "low"): "P3",
+    ("medium", "high"): "P2", ("medium", "medium"): "P3", ("medium", "low"): "P4",
+    ("low", "high"): "P2", ("low", "medium"): "P3", ("low", "low"): "P4",
+}
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """Every threshold of the rules, routing, SLAs, follow-ups and lead signals."""
+
+    # sentiment_worsening
+    worsening_trend: float = -0.15  # slope per customer message ...
+    worsening_min_messages: int = 3  # ... over at least this many
+    ewma_threshold: float = -0.5
+    ewma_min_messages: int = 2
+    # bot_failure_loop
+    repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
+    repeat_min_tokens: int = 3
+    repeat_limit: int = 1
+    fallback_limit: int = 2
+    confusion_threshold: float = 0.6
+    confusion_limit: int = 2
+    # vip_negative and value tiers (customer_value / ltv from event metadata)
+    high_value: float = 1000.0
+    medium_value: float = 200.0
+    vip_negative_compound: float = -0.3
+    # policy_topic
+    policy_intents: tuple[str, ...] = ("refund", "cancellation")
+    policy_confidence: float = 0.6
+    # human_request (intent route)
+    human_intent_confidence: float = 0.5
+    # low_intent_confidence
+    low_confidence: float = 0.4
+    low_confidence_min_messages: int = 2
+    # severity
+    high_anger: float = 0.6
+    high_urgency: float = 0.7
+    high_negative: float = -0.6
+    medium_anger: float = 0.3
+    medium_urgency: float = 0.4
+    medium_frustration: float = 0.5
+    # SLA per priority, milliseconds
+    sla_ms: dict[str, int] = field(default_factory=lambda: {
+        "P1": 15 * MINUTE, "P2": HOUR, "P3": 4 * HOUR, "P4": 24 * HOUR})
+    # routing
+    team_hints: dict[str, str] = field(default_factory=lambda: dict(TAXONOMY_TEAMS))
+    team_overrides: dict[str, str] = field(default_factory=lambda: dict(TEAM_OVERRIDES))
+    # conversation intent: a prediction at least this confident becomes the current intent
+    intent_confidence: float = 0.5
+    fallback_intents: tuple[str, ...] = ("other", "human_request")
+    # follow-ups
+    follow_up_delay_ms: int = 24 * HOUR
+    follow_up_priority: str = "P3"
+    resolved_satisfaction: float = 0.5
+    resolved_compound: float = 0.3
+    # lead signals
+    lead_intents: tuple[str, ...] = ("purchase_inquiry", "pricing")
+    lead_confidence: float = 0.6
+
+
+
+DEFAULT_POLICY: Final = EscalationPolicy()
+
+
+def policy_for(taxonomy: Taxonomy, base: EscalationPolicy = DEFAULT_POLICY) -> EscalationPolicy:
+    """``base`` routing by the team hints of ``taxonomy`` (e.g. ``intent.load_taxonomy()``)."""
+    return replace(base, team_hints={i.name: i.team for i in taxonomy.intents})
+
+
+# --- text cues -------------------------------------------------------------------------------
+
+# The patterns are matched on lower-cased text, and only when a cheap check finds one of
+# their key words: a full search costs about 20 us a message, the check under 1 us.
+_LEGAL: Final = re.compile(
+    r"\b(?:lawyers?|attorneys?|sue|suing|legal action|take you to court|small claims"
+    r"|abogad[oa]s?|demandar(?:é|e|los)?|acciones? legal(?:es)?"
+    r"|avocats?|action en justice|poursuivre en justice|poursuites"
+    r"|anwalt|anwältin|rechtsanwalt|verklagen|rechtliche schritte|klage einreichen"
+    r"|advogad[oa]s?|processar|ação judicial|procon)\b")
+_LEGAL_WORDS: Final = frozenset((
+    "lawyer", "lawyers", "attorney", "attorneys", "sue", "suing", "legal", "court", "claims",
+    "abogado", "abogada", "abogados", "abogadas", "demandar", "demandaré", "demandare",
+    "demandarlos", "acción", "accion", "acciones", "avocat", "avocats", "justice",
+    "poursuites", "anwalt", "anwältin", "rechtsanwalt", "verklagen", "rechtliche", "klage",
+    "advogado", "advogada", "advogados", "advogadas", "processar", "judicial", "procon"))
+_FALLBACK: Final = re.compile(
+    r"(?:i did(?:n't| not) (?:quite )?(?:understand|get that)|i don't understand"
+    r"|i'm not sure i understand|could you (?:please )?rephrase|can you rephrase"
+    r"|please rephrase|say that another way"
+    r"|no (?:te )?(?:he )?entend[ií]|no lo entend[ií]|pod(?:r[ií]as|ría|ías) reformular"
+    r"|puedes reformular|puede reformular"
+    r"|je n'ai pas (?:bien )?compris|pouvez-vous reformuler|pourriez-vous reformuler"
+    r"|peux-tu reformuler"
+    r"|(?:habe|hab) (?:ich )?(?:das |dich |sie )?nicht verstanden|nicht verstanden"
+    r"|anders formulieren|umformulieren"
+    r"|não (?:entendi|compreendi)|pode(?:ria)? reformular)")
+_FALLBACK_KEYS: Final = ("understand", "rephrase", "another way", "entend", "reformul",
+                         "compris", "verstanden", "formulieren", "compreendi")
+_PUNCT: Final = ".,;:!?¡¿()[]{}\"'«»\u201c\u201d\u2018\u2019\u2026*-\u2013\u2014/#"
+
+
+def legal_threat(text: str, words: list[str] | None = None) -> bool:
+    """The message threatens legal action (lawyer, sue, ... in en/es/fr/de/pt); ``words`` are
+    its :func:`tokens` when already known."""
+    if _LEGAL_WORDS.isdisjoint(tokens(text) if words is None else words):
+        return False
+    return _LEGAL.search(text.lower()) is not None
+
+
+def is_fallback(text: str) -> bool:
+    """A bot message saying it did not understand (in en/es/fr/de/pt)."""
+    low = text.lower()
+    for key in _FALLBACK_KEYS:
+        if key in low:
+            return _FALLBACK.search(low) is not None
+    return False
+
+
+def tokens(text: str) -> list[str]:
+    """Distinct lower-case words of ``text`` (its first 64), punctuation stripped; unordered."""
+    words = {w.strip(_PUNCT) for w in text.lower().split()[:64]}
+    words.discard("")
+    return list(words)
+
+
+def jaccard(a: list[str] | set[str], b: list[str] | set[str]) -> float:
+    sa = a if isinstance(a, set) else set(a)
+    union = len(sa.union(b))
+    return len(sa.intersection(b)) / union if union else 0.0
+
+
+def value_tier(value: float | None, policy: EscalationPolicy = DEFAULT_POLICY) -> str:
+    """high | medium | low; an unknown value counts as low."""
+    if value is None:
+        return "low"
+    if value >= policy.high_value:
+        return "high"
+    if value >= policy.medium_value:
+        return "medium"
+    return "low"
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def human_request(asked: bool, intent: str | None, confidence: float | None,
+                  policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """The customer asks for a person (emotion cue, or the human_request intent)."""
+    if asked or (intent == "human_request" and confidence is not None
+                 and confidence >= policy.human_intent_confidence):
+        return "human_request"
+    return None
+
+
+def sentiment_worsening(journey: Journey, window: int,
+                        policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """Over the ``window`` customer messages of the current episode window: a downward trend
+    over at least ``worsening_min_messages`` ending negative, or an EWMA below threshold."""
+    points = journey["compound"][-window:] if window > 0 else []
+    if (len(points) >= policy.worsening_min_messages and points[-1] <= NEGATIVE
+            and slope(points) <= policy.worsening_trend):
+        return "sentiment_worsening"
+    ewma = journey["ewma"]
+    if window >= policy.ewma_min_messages and ewma is not None and ewma <= policy.ewma_threshold:
+        return "sentiment_worsening"
+    return None
+
+
+def bot_failure_loop(repeats: int, fallbacks: int, confused: int,
+                     policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """The customer repeats themselves, the bot keeps failing to understand, or the customer
+    keeps being confused (counts since the episode window started)."""
+    if (repeats >= policy.repeat_limit or fallbacks >= policy.fallback_limit
+            or confused >= policy.confusion_limit):
+        return "bot_failure_loop"
+    return None
+
+
+def vip_negative(tier: str, compound: float | None,
+                 policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """A high-value customer turns negative."""
+    if tier == "high" and compound is not None and compound <= policy.vip_negative_compound:
+        return "vip_negative"
+    return None
+
+
+def policy_topic(intent: str | None, confidence: float | None, legal: bool,
+                 policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """Refund or cancellation asked with confidence, or a legal threat."""
+    if legal or (intent in policy.policy_intents and confidence is not None
+                 and confidence >= policy.policy_confidence):
+        return "policy_topic"
+    return None
+
+
+def low_intent_confidence(window: int, best_confidence: float | None,
+                          policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """After enough customer messages, no prediction was confident: the bot cannot tell what
+    the customer wants."""
+    if (window >= policy.low_confidence_min_messages and best_confidence is not None
+            and best_confidence < policy.low_confidence):
+        return "low_intent_confidence"
+    return None
+
+
+# --- routing, priority, SLA ------------------------------------------------------------------
+
+
+def route(intent: str | None, tier: str, policy: EscalationPolicy = DEFAULT_POLICY) -> str:
+    """Team for a conversation: retention for a high-value customer cancelling, then the fixed
+    overrides (sales, billing, technical), then the taxonomy hint, else general."""
+    if intent is None:
+        return "general"
+    if intent == "cancellation" and tier == "high":
+        return "retention"
+    team = policy.team_overrides.get(intent) or policy.team_hints.get(intent) or "general"
+    return team if team in TEAMS else "general"
+
+
+def severity(reasons: tuple[str, ...], *, anger: float, urgency: float, frustration: float,
+             compound: float | None, legal: bool,
+             policy: EscalationPolicy = DEFAULT_POLICY) -> str:
+    """high | medium | low, from the emotions and sentiment of the triggering message; any
+    reason but low_intent_confidence is at least medium."""
+    low = compound if compound is not None else 0.0
+    if (legal or anger >= policy.high_anger or urgency >= policy.high_urgency
+            or low <= policy.high_negative):
+        return "high"
+    if (anger >= policy.medium_anger or urgency >= policy.medium_urgency
+            or frustration >= policy.medium_frustration or low <= policy.vip_negative_compound
+            or any(r in _MEDIUM_REASONS for r in reasons)):
+        return "medium"
+    return "low"
+
+
+def priority(tier: str, level: str, legal: bool = False) -> str:
+    """P1..P4 from the customer's value tier and the severity; a legal threat is P1."""
+    return "P1" if legal else _PRIORITY[(tier, level)]
+
+
+def sla_deadline(prio: str, at: int, policy: EscalationPolicy = DEFAULT_POLICY) -> int:
+    return at + policy.sla_ms[prio]

@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from streams.conversation import escalation as rules
+from streams.conversation import journey as j
+from streams.conversation.effects import Escalate
+from streams.conversation.escalation import DEFAULT_POLICY, HOUR, MINUTE
+from streams.conversation.state import MessageSignals
+from streams.intent import load_taxonomy
+from tests.unit.conversation.helpers import T0, Run, agent, bot, customer, event, says
+
+
+def journey_of(values: list[float]) -> j.Journey:
+    journey = j.empty()
+    for i, value in enumerate(values):
+        journey = j.add(journey, i, value)
+    return journey
+
+
+# --- the rules, one by one -------------------------------------------------------------------
+
+
+def test_human_request() -> None:
+    assert rules.human_request(True, None, None) == "human_request"
+    assert rules.human_request(False, "human_request", 0.7) == "human_request"
+    assert rules.human_request(False, "human_request", 0.3) is None
+    assert rules.human_request(False, "billing", 0.99) is None
+
+
+def test_sentiment_worsening() -> None:
+    falling = journey_of([0.2, -0.1, -0.4])
+    assert rules.sentiment_worsening(falling, 3) == "sentiment_worsening"
+    assert rules.sentiment_worsening(falling, 2) is None  # too few in the window
+    assert rules.sentiment_worsening(journey_of([0.9, 0.6, 0.3]), 3) is None  # still positive
+    assert rules.sentiment_worsening(journey_of([-0.6, -0.7]), 2) == "sentiment_worsening"
+    assert rules.sentiment_worsening(journey_of([-0.7]), 1) is None  # one bad message
+    assert rules.sentiment_worsening(journey_of([-0.2, -0.2, -0.2]), 3) is None  # flat
+
+
+def test_bot_failure_loop() -> None:
+    assert rules.bot_failure_loop(1, 0, 0) == "bot_failure_loop"
+    assert rules.bot_failure_loop(0, 2, 0) == "bot_failure_loop"
+    assert rules.bot_failure_loop(0, 0, 2) == "bot_failure_loop"
+    assert rules.bot_failure_loop(0, 1, 1) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Sorry, I didn't understand that.", "Could you please rephrase?",
+    "Lo siento, no entendí tu pregunta.", "¿Podrías reformular?",
+    "Désolé, je n'ai pas compris.", "Pouvez-vous reformuler ?",
+    "Das habe ich leider nicht verstanden.", "Kannst du das anders formulieren?",
+    "Desculpe, não entendi.", "Pode reformular a pergunta?",
+])
+def test_fallback_phrases(text: str) -> None:
+    assert rules.is_fallback(text)
+
+
+def test_not_fallback() -> None:
+    assert not rules.is_fallback("I understand, let me check your order.")
+
+
+def test_repeat_detection_by_jaccard() -> None:
+    a = rules.tokens("My order has not arrived yet")
+    b = rules.tokens("my order has NOT arrived yet!")
+    c = rules.tokens("where is my order")
+    assert rules.jaccard(a, b) == 1.0
+    assert rules.jaccard(a, c) < 0.8
+    assert rules.jaccard([], []) == 0.0
+
+
+def test_vip_negative() -> None:
+    assert rules.vip_negative("high", -0.3) == "vip_negative"
+    assert rules.vip_negative("high", -0.2) is None
+    assert rules.vip_negative("medium", -0.9) is None
+    assert rules.vip_negative("high", None) is None
+    assert [rules.value_tier(v) for v in (None, 10.0, 200.0, 999.0, 1000.0)] == [
+        "low", "low", "medium", "medium", "high"]
+
+
+@pytest.mark.parametrize("text", [
+    "I'm calling my lawyer", "I will sue you", "we'll take legal action",
+    "hablaré con mi abogado", "je vais contacter mon avocat", "mein Anwalt meldet sich",
+    "vou falar com meu advogado", "I will take you to court",
+])
+def test_legal_threat(text: str) -> None:
+    assert rules.legal_threat(text)
+    assert rules.policy_topic(None, None, True) == "policy_topic"
+
+
+def test_policy_topic() -> None:
+    assert not rules.legal_threat("pursue the issue with a suede jacket")
+    assert rules.policy_topic("refund", 0.6, False) == "policy_topic"
+    assert rules.policy_topic("cancellation", 0.9, False) == "policy_topic"
+    assert rules.policy_topic("refund", 0.59, False) is None
+    assert rules.policy_topic("billing", 0.99, False) is None
+
+
+def test_low_intent_confidence() -> None:
+    assert rules.low_intent_confidence(2, 0.35) == "low_intent_confidence"
+    assert rules.low_intent_confidence(1, 0.1) is None
+    assert rules.low_intent_confidence(3, 0.4) is None
+    assert rules.low_intent_confidence(3, None) is None
+
+
+# --- routing, priority, SLA ------------------------------------------------------------------
+
+
+def test_routing() -> None:
+    assert rules.route("cancellation", "high") == "retention"
+    assert rules.route("purchase_inquiry", "low") == "sales"
+    assert rules.route("pricing", "high") == "sales"
+    assert rules.route("refund", "low") == "billing"
+    assert rules.route("billing", "medium") == "billing"
+    assert rules.route("technical_issue", "low") == "technical"
+    assert rules.route("account", "low") == "technical"
+    assert rules.route("complaint", "high") == "general"
+    assert rules.route(None, "high") == "general"
+    assert rules.route("brand_new_intent", "low") == "general"
+    billing_cancels = replace(DEFAULT_POLICY, team_hints={"cancellation": "billing"})
+    assert rules.route("cancellation", "low", billing_cancels) == "billing"
+    assert rules.route("cancellation", "high", billing_cancels) == "retention"
+
+
+def test_default_team_hints_are_the_taxonomy() -> None:
+    assert rules.policy_for(load_taxonomy()).team_hints == rules.TAXONOMY_TEAMS
+
+
+def test_severity_priority_and_sla() -> None:
+    def calm(reasons: tuple[str, ...], legal: bool = False) -> str:
+        return rules.severity(reasons, anger=0.0, urgency=0.0, frustration=0.0, compound=0.0,
+                              legal=legal)
+
+    assert calm(("low_intent_confidence",)) == "low"
+    assert calm(("human_request",)) == "medium"
+    assert rules.severity(("human_request",), anger=0.7, urgency=0.0, frustration=0.0,
+                          compound=0.0, legal=False) == "high"
+    assert rules.severity(("low_intent_confidence",), anger=0.0, urgency=0.0, frustration=0.0,
+                          compound=-0.6, legal=False) == "high"
+    assert calm(("policy_topic",), legal=True) == "high"
+    assert [rules.priority(t, s) for t, s in [("high", "high"), ("high", "medium"),
+                                                ("low", "high"), ("medium", "medium"),
+                                                ("low", "low")]] == [
+        "P1", "P2", "P2", "P3", "P4"]
+    assert rules.priority("low", "low", legal=True) == "P1"
+    assert [rules.sla_deadline(p, T0) - T0 for p in rules.PRIORITIES] == [
+        15 * MINUTE, HOUR, 4 * HOUR, 24 * HOUR]
+    quick = replace(DEFAULT_POLICY, sla_ms={**DEFAULT_POLICY.sla_ms, "P1": 5 * MINUTE})
+    assert rules.sla_deadline("P1", T0, quick) == T0 + 5 * MINUTE
+
+
+# --- rules inside the fold -------------------------------------------------------------------
+
+
+def test_escalation_carries_routing_and_context() -> None:
+    run = Run()
+    run(event("STARTED", at=T0, metadata={"customer_value": "5000"}))
+    run(customer("I want to cancel my plan", T0 + 1000), says(-0.1, "cancellation", 0.8))
+    [esc] = run.of(Escalate)
+    assert (esc.escalation_id, esc.episode, esc.reasons, esc.team, esc.priority) == (
+        "conv-1:e1", 1, ("policy_topic",), "retention", "P2")
+    assert esc.sla_deadline == T0 + 1000 + HOUR
+    assert (esc.intent, esc.customer_value, esc.sentiment_path) == (
+        "cancellation", 5000.0, (-0.1,))
+    assert esc.recent[-1]["text"] == "I want to cancel my plan"
+    assert (esc.source_partition, esc.source_offset) == (0, 1)
+
+
+def test_angry_vip_is_p1() -> None:
+    run = Run()
+    run(customer("this is a disgrace, fix my account NOW", T0, ltv="2500"),
+        says(-0.7, "account", 0.9, anger=0.8, urgency=0.8))
+    [esc] = run.of(Escalate)
+    assert esc.reasons == ("vip_negative",) and esc.priority == "P1"
+    assert esc.team == "technical" and esc.sla_deadline == T0 + 15 * MINUTE
+
+
+def test_quiet_conversation_does_not_escalate() -> None:
+    run = Run()
+    run(customer("hi, what are your opening hours?", T0), says(0.0, "other", 0.8))
+    run(bot("We are open 9 to 5.", T0 + 1), MessageSignals(0.0))
+    run(customer("great, thanks", T0 + 2), says(0.6, "other", 0.9))
+    assert run.of(Escalate) == []
+
+
+def test_bot_fallbacks_escalate_on_the_second() -> None:
+    run = Run()
+    run(customer("my thing is broken", T0), says(-0.2, "technical_issue", 0.7))
+    run(bot("Sorry, I didn't understand.", T0 + 1), MessageSignals(0.0))
+    assert run.of(Escalate) == []
+    run(bot("Could you rephrase that?", T0 + 2), MessageSignals(0.0))
+    [esc] = run.of(Escalate)
+    assert esc.reasons == ("bot_failure_loop",) and esc.team == "technical"
+
+
+def test_customer_repeating_themselves_escalates() -> None:
+    run = Run()
+    run(customer("my order has not arrived yet", T0), says(-0.1, "complaint", 0.7))
+    run(bot("Can I help with anything else?", T0 + 1), MessageSignals(0.0))
+    run(customer("My order has NOT arrived yet", T0 + 2), says(-0.1, "complaint", 0.7))
+    assert [e.reasons for e in run.of(Escalate)] == [("bot_failure_loop",)]
+
+
+def test_confused_twice_and_low_confidence() -> None:
+    confused = Run()
+    confused(customer("what? I don't get it", T0), says(0.0, "other", 0.8, confusion=0.7))
+    confused(customer("I'm lost, what does that mean", T0 + 1),
+             says(0.0, "other", 0.8, confusion=0.7))
+    assert [e.reasons for e in confused.of(Escalate)] == [("bot_failure_loop",)]
+    vague = Run()
+    vague(customer("the thing with the stuff", T0), says(0.0, "complaint", 0.3))
+    vague(customer("you know, that one", T0 + 1), says(0.0, "account", 0.35))
+    assert [e.reasons for e in vague.of(Escalate)] == [("low_intent_confidence",)]
+
+
+def test_one_escalation_per_episode_then_a_new_one_after_the_human_hands_back() -> None:
+    run = Run()
+    run(customer("let me talk to a human", T0), says(-0.2, "human_request", 0.9,
+                                                     human_request=True))
+    run(customer("HUMAN please, I'm calling my lawyer", T0 + 1),
+        says(-0.5, "human_request", 0.9, human_request=True))
+    assert len(run.of(Escalate)) == 1
+    assert run.s["escalation"]["phase"] == "open" and run.s["escalation"]["suppressed"] == 1
+    run(event("HANDOFF", at=T0 + 2))
+    run(agent("Hi, Sam here. What happened?", T0 + 3), MessageSignals(0.0))
+    run(customer("a human! I want a person", T0 + 4), says(-0.3, "human_request", 0.9,
+                                                          human_request=True))
+    assert len(run.of(Escalate)) == 1  # a human is on it
+    assert run.s["status"] == "handoff"
+    run(bot("I'm back: the agent solved your case.", T0 + 5), MessageSignals(0.3))
+    assert (run.s["status"], run.s["escalation"]["phase"]) == ("open", "idle")
+    run(customer("get me a person again", T0 + 6), says(-0.3, "human_request", 0.9,
+                                                       human_request=True))
+    escalations = run.of(Escalate)
+    assert [e.escalation_id for e in escalations] == ["conv-1:e1", "conv-1:e2"]
+    assert run.s["escalations"] == 2
+
+
+def test_ended_conversation_closes_the_episode() -> None:
+    run = Run()
+    run(customer("I want a refund", T0), says(-0.2, "refund", 0.9))
+    run(event("ENDED", at=T0 + 1))
+    assert run.s["escalation"]["phase"] == "idle"
+    assert run.s["resolution"] == "unresolved"  # escalated but nobody came
+    run(customer("hello? I still want my refund", T0 + HOUR), says(-0.3, "refund", 0.9))
+    assert len(run.of(Escalate)) == 2

@@ -15,6 +15,7 @@ Reason = Literal[
     "wrong_schema",  # schema id belongs to another record type than the topic's
     "undecodable",  # bytes do not decode with the writer schema
     "invalid_field",  # decoded, but a field breaks the contract (empty id, text missing, ...)
+    "processing_failed",  # valid by the contract, yet processing it raised (a poison message)
 ]
 
 

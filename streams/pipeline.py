@@ -3,10 +3,15 @@
 A batch is decoded and validated message by message (a bad one becomes a dead letter and the
 rest go on), then processed as a whole: sentiment is scored for all texts at once, state is
 folded once per key, and each table gets one set of columns.
+
+If processing a whole batch raises, the batch is processed again one message at a time, so
+that the message that makes it fail (a poison message) is dead-lettered with the error as its
+reason and every other message still goes through.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +23,27 @@ from streams.deadletter import DeadLetter, dead_letter, dead_letter_columns
 from streams.errors import InvalidMessage
 
 Validator = Callable[[Raw, Mapping[str, Any]], None]
+
+log = logging.getLogger(__name__)
+
+
+def _poison(raw: Raw, exc: Exception, dlq_topic: str, now_ms: int) -> DeadLetter:
+    log.exception("processing %s[%d]@%d failed", raw.topic, raw.partition, raw.offset,
+                  exc_info=exc)
+    return dead_letter(
+        raw, InvalidMessage("processing_failed", f"{type(exc).__name__}: {exc}"), dlq_topic,
+        now_ms,
+    )
+
+
+def _merge(into: BatchResult, part: BatchResult) -> None:
+    for table, cols in part.inserts.items():
+        target = into.inserts.setdefault(table, {name: [] for name in cols})
+        for name, values in cols.items():
+            target[name].extend(values)
+    into.outputs.extend(part.outputs)
+    into.processed += part.processed
+    into.dead += part.dead
 
 
 @dataclass(slots=True)
@@ -64,6 +90,36 @@ def process_chat(
     dlq_topic: str,
     now_ms: int,
 ) -> ChatBatch:
+    try:
+        return _process_chat(codec, raws, load_state, dlq_topic, now_ms)
+    except Exception:  # isolate the message that fails, below
+        pass
+    # one at a time, carrying the state changes forward
+    out = ChatBatch(result=BatchResult(), states={}, dead=[])
+
+    def load(key: str) -> chat.ConversationState | None:
+        return out.states[key] if key in out.states else load_state(key)
+
+    for raw in raws:
+        try:
+            one = _process_chat(codec, [raw], load, dlq_topic, now_ms)
+        except Exception as exc:
+            letter = _poison(raw, exc, dlq_topic, now_ms)
+            one = ChatBatch(result=BatchResult(dead=1), states={}, dead=[letter])
+            one.result.inserts["dead_letters"] = dead_letter_columns([letter])
+        _merge(out.result, one.result)
+        out.states.update(one.states)
+        out.dead.extend(one.dead)
+    return out
+
+
+def _process_chat(
+    codec: AvroCodec,
+    raws: Sequence[Raw],
+    load_state: Callable[[str], chat.ConversationState | None],
+    dlq_topic: str,
+    now_ms: int,
+) -> ChatBatch:
     decoded = decode_batch(codec, topics.CHAT_EVENTS, raws, chat.validate, dlq_topic, now_ms)
     sentiments = chat.message_sentiments(decoded.values)
     keys = {v["conversation_id"] for v in decoded.values}
@@ -84,6 +140,26 @@ class AdsBatch:
 
 
 def process_ads(
+    codec: AvroCodec, raws: Sequence[Raw], dlq_topic: str, now_ms: int
+) -> AdsBatch:
+    try:
+        return _process_ads(codec, raws, dlq_topic, now_ms)
+    except Exception:  # isolate the message that fails, below
+        pass
+    out = AdsBatch(result=BatchResult(), dead=[])
+    for raw in raws:
+        try:
+            one = _process_ads(codec, [raw], dlq_topic, now_ms)
+        except Exception as exc:
+            letter = _poison(raw, exc, dlq_topic, now_ms)
+            one = AdsBatch(result=BatchResult(dead=1), dead=[letter])
+            one.result.inserts["dead_letters"] = dead_letter_columns([letter])
+        _merge(out.result, one.result)
+        out.dead.extend(one.dead)
+    return out
+
+
+def _process_ads(
     codec: AvroCodec, raws: Sequence[Raw], dlq_topic: str, now_ms: int
 ) -> AdsBatch:
     decoded = decode_batch(codec, topics.AD_METRICS, raws, ads.validate, dlq_topic, now_ms)

@@ -405,11 +405,13 @@ def train_intent(labelled: Path, out: Path) -> None:
 
 # --- demo ------------------------------------------------------------------------------------
 
-DEMO_INSIGHTS: tuple[tuple[str, dict[str, str]], ...] = (
-    ("sentiment_by_channel", {}),
-    ("most_negative_conversations", {"limit": "5"}),
-    ("campaign_kpis", {}),
-    ("dead_letters_by_topic", {}),
+#: (insight, parameters, columns shown in the demo; empty: all)
+DEMO_INSIGHTS: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
+    ("sentiment_by_channel", {}, ()),
+    ("most_negative_conversations", {"limit": "5"}, ()),
+    ("campaign_kpis", {}, ("platform", "campaign_name", "impressions", "clicks", "spend",
+                           "currency", "conversions", "ctr", "cpc", "cpa", "roas")),
+    ("dead_letters_by_topic", {}, ("topic", "error", "dead_letters", "example_reason")),
 )
 
 
@@ -455,9 +457,12 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
         if not ok:
             _fail("not every event reached ClickHouse within 300 s; see the worker log")
         console.print(f"every event is in ClickHouse ({time.monotonic() - t0:.1f} s since start)")
-        for name, params in DEMO_INSIGHTS:
+        for name, params, shown in DEMO_INSIGHTS:
             result = querier.insight(name, params)
-            print_result(name, result.column_names, result.rows)
+            index = [result.column_names.index(c) for c in shown] if shown else list(
+                range(len(result.column_names)))
+            print_result(name, tuple(result.column_names[i] for i in index),
+                         [tuple(row[i] for i in index) for row in result.rows])
         querier.close()
     finally:
         if worker_proc is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import faust
+from faust.serializers import codecs
 
 from agents.runtime import Runtime, finish_batch, now_ms, raw_of
 from streams import topics
@@ -38,9 +39,15 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
                                len(raws))
             # The table changes last: a crash before this point replays the batch against
             # the old state and reproduces the same rows, which ClickHouse deduplicates.
+            # Changelog records go straight to the producer (one per changed conversation);
+            # Faust's send-soon buffer drains one record at a time and, while it is full,
+            # holds back the delivery of new input. Offsets commit after a producer flush.
+            changelog = table.changelog_topic.get_topic_name()
+            send = app.producer.send
             for key, state in batch.states.items():
                 kb = key.encode()
                 table.data[kb] = state
-                table.send_changelog(state["partition"], kb, state)
+                await send(changelog, kb, codecs.dumps("json", state), state["partition"],
+                           None, None)
 
     return app.agent(source, name="chat_events")(chat_events)

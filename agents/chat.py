@@ -7,7 +7,7 @@ from typing import Any
 import faust
 from faust.serializers import codecs
 
-from agents.runtime import Runtime, finish_batch, now_ms, raw_of
+from agents.runtime import Runtime, finish_batch, new_guard, now_ms, raw_of, rewind, where
 from streams import topics
 from streams.chat import ConversationState
 from streams.pipeline import process_chat
@@ -29,22 +29,37 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
         value: ConversationState | None = table.data.get(key.encode())
         return value
 
+    def state_next(topic: str, partitions: list[int]) -> dict[int, int]:
+        # the table is written after the sink: where it stands bounds the replay too
+        out: dict[int, int] = {}
+        for state in table.data.values():
+            p = state["partition"]
+            if state["topic"] == topic and p in partitions:
+                out[p] = max(out.get(p, 0), state["offset"] + 1)
+        return {p: out.get(p, 0) for p in partitions}
+
+    guard = new_guard(app, runtime, ("chat_events", "conversations"), also=state_next)
+
     async def chat_events(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             settings.batch_max_events, within=settings.batch_max_seconds
         ):
-            raws = [raw_of(event) for event in events]
+            admission = guard.admit(list(events), where)
+            raws = [raw_of(event) for event in admission.admitted]
             batch = process_chat(runtime.codec, raws, load_state, dlq_topic, now_ms())
             await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
                                len(raws))
+            await rewind(app, admission)
             # The table changes last: a crash before this point replays the batch against
             # the old state and reproduces the same rows, which ClickHouse deduplicates.
             # Changelog records go straight to the producer (one per changed conversation);
             # Faust's send-soon buffer drains one record at a time and, while it is full,
             # holds back the delivery of new input. Offsets commit after a producer flush.
+            # In offset order: a partition's changelog then always holds a prefix of its
+            # events, which is what the position guard replays from after a crash.
             changelog = table.changelog_topic.get_topic_name()
             send = app.producer.send
-            for key, state in batch.states.items():
+            for key, state in sorted(batch.states.items(), key=lambda kv: kv[1]["offset"]):
                 kb = key.encode()
                 table.data[kb] = state
                 await send(changelog, kb, codecs.dumps("json", state), state["partition"],

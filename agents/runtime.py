@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import faust
+from confluent_kafka import Consumer, TopicPartition
+from faust.types import TP
 
+from agents.positions import Admission, PositionGuard
 from streams.batch import BatchResult, Raw
 from streams.clickhouse import ClickHouse
 from streams.codec import AvroCodec
@@ -49,6 +52,85 @@ class Runtime:
         )
         return cls(settings, AvroCodec.from_settings(settings), clickhouse, sink, publisher,
                    counters)
+
+
+def sunk_next(clickhouse: ClickHouse, physical_topic: str, tables: tuple[str, ...],
+              partitions: Iterable[int]) -> dict[int, int]:
+    """Next offset per partition that every table of the slice (or the dead letters) holds:
+    the least advanced table decides."""
+    wanted = list(partitions)
+    positions: dict[int, int] | None = None
+    dead = {
+        int(p): int(o) + 1 for p, o in clickhouse.query(
+            "SELECT _partition, max(_offset) FROM dead_letters WHERE _topic = {t:String} "
+            "GROUP BY _partition", {"t": physical_topic},
+        ).rows
+    }
+    for table in tables:
+        got = {
+            int(p): int(o) + 1 for p, o in clickhouse.query(
+                f"SELECT _partition, max(_offset) FROM {table} WHERE _topic = {{t:String}} "
+                "GROUP BY _partition", {"t": physical_topic},
+            ).rows
+        }
+        here = {p: max(got.get(p, 0), dead.get(p, 0)) for p in wanted}
+        positions = here if positions is None else {
+            p: min(positions[p], here[p]) for p in wanted
+        }
+    return positions or {p: dead.get(p, 0) for p in wanted}
+
+
+def log_start(settings: Settings, physical_topic: str, partitions: Iterable[int]) -> dict[int, int]:
+    """First offset still in the log, per partition (retention may have removed older ones)."""
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": "touchstream-positions",
+                         "enable.auto.commit": False, "log_level": 3})
+    try:
+        return {
+            p: consumer.get_watermark_offsets(TopicPartition(physical_topic, p), timeout=10)[0]
+            for p in partitions
+        }
+    finally:
+        consumer.close()
+
+
+def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
+              also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
+    """A position guard seeded from ClickHouse (and ``also``, e.g. table state), reset on
+    every partition assignment."""
+
+    def seed(topic: str, partitions: Iterable[int]) -> dict[int, int]:
+        wanted = list(partitions)
+        sunk = sunk_next(runtime.clickhouse, topic, tables, wanted)
+        start = log_start(runtime.settings, topic, wanted)
+        extra = also(topic, wanted) if also else {}
+        positions = {
+            p: max(start[p], min(sunk[p], extra.get(p, sunk[p]))) for p in wanted
+        }
+        log.info("positions of %s: %s (sunk %s, log start %s, state %s)", topic, positions, sunk,
+                 start, extra)
+        return positions
+
+    guard = PositionGuard(seed)
+
+    async def _reset(sender: Any, *args: Any, **kwargs: Any) -> None:
+        guard.forget()
+
+    app.on_partitions_assigned.connect(_reset)  # type: ignore[arg-type]
+
+    return guard
+
+
+async def rewind(app: faust.App, admission: Admission) -> None:
+    if admission.rewind:
+        log.info("re-reading %s", admission.rewind)
+        await app.consumer.seek_wait(
+            {TP(topic, partition): offset for (topic, partition), offset in admission.rewind.items()}
+        )
+
+
+def where(event: faust.EventT[Any]) -> tuple[str, int, int]:
+    message = event.message
+    return message.topic, message.partition, message.offset
 
 
 def raw_of(event: faust.EventT[Any]) -> Raw:

@@ -66,6 +66,9 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(pipeline: Pipeline) -> 
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
     producer.join()
+    # the replacement joins once the group has noticed the death (its session timed out), so
+    # it takes over every partition in one assignment
+    time.sleep(pipeline.settings.consumer_session_timeout_seconds + 1)
     pipeline.start_worker()
     pipeline.wait_sunk(chat_target(pipeline), timeout=180)
 

@@ -411,6 +411,8 @@ DEMO_INSIGHTS: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
     ("most_negative_conversations", {"limit": "5"}, ()),
     ("campaign_kpis", {}, ("platform", "campaign_name", "impressions", "clicks", "spend",
                            "currency", "conversions", "ctr", "cpc", "cpa", "roas")),
+    ("escalation_rate_by_intent_team", {}, ()),
+    ("first_response_time", {}, ()),
     ("dead_letters_by_topic", {}, ("topic", "error", "dead_letters", "example_reason")),
 )
 

@@ -19,8 +19,10 @@ from typing import Any
 from streams import ads, chat, topics
 from streams.batch import BatchResult, Raw
 from streams.codec import AvroCodec
+from streams.conversation.state import ConversationRecord
 from streams.deadletter import DeadLetter, dead_letter, dead_letter_columns
 from streams.errors import InvalidMessage
+from streams.intelligence import understand
 
 Validator = Callable[[Raw, Mapping[str, Any]], None]
 
@@ -81,6 +83,10 @@ class ChatBatch:
     result: BatchResult
     states: dict[str, chat.ConversationState]
     dead: list[DeadLetter]
+    records: dict[str, ConversationRecord] = field(default_factory=dict)
+
+
+LoadRecord = Callable[[str], "ConversationRecord | None"]
 
 
 def process_chat(
@@ -89,9 +95,14 @@ def process_chat(
     load_state: Callable[[str], chat.ConversationState | None],
     dlq_topic: str,
     now_ms: int,
+    load_record: LoadRecord | None = None,
+    physical_topic: Callable[[str], str] = str,
 ) -> ChatBatch:
+    """``load_record`` (the conversation-intelligence table) turns on emotions, intent,
+    escalations and lead signals; without it only sentiment and the rollup are computed."""
     try:
-        return _process_chat(codec, raws, load_state, dlq_topic, now_ms)
+        return _process_chat(codec, raws, load_state, dlq_topic, now_ms, load_record,
+                             physical_topic)
     except Exception:  # isolate the message that fails, below
         pass
     # one at a time, carrying the state changes forward
@@ -100,15 +111,22 @@ def process_chat(
     def load(key: str) -> chat.ConversationState | None:
         return out.states[key] if key in out.states else load_state(key)
 
+    def load_rec(key: str) -> ConversationRecord | None:
+        if key in out.records:
+            return out.records[key]
+        return load_record(key) if load_record is not None else None
+
     for raw in raws:
         try:
-            one = _process_chat(codec, [raw], load, dlq_topic, now_ms)
+            one = _process_chat(codec, [raw], load, dlq_topic, now_ms,
+                                load_rec if load_record is not None else None, physical_topic)
         except Exception as exc:
             letter = _poison(raw, exc, dlq_topic, now_ms)
             one = ChatBatch(result=BatchResult(dead=1), states={}, dead=[letter])
             one.result.inserts["dead_letters"] = dead_letter_columns([letter])
         _merge(out.result, one.result)
         out.states.update(one.states)
+        out.records.update(one.records)
         out.dead.extend(one.dead)
     return out
 
@@ -119,6 +137,8 @@ def _process_chat(
     load_state: Callable[[str], chat.ConversationState | None],
     dlq_topic: str,
     now_ms: int,
+    load_record: LoadRecord | None,
+    physical_topic: Callable[[str], str],
 ) -> ChatBatch:
     decoded = decode_batch(codec, topics.CHAT_EVENTS, raws, chat.validate, dlq_topic, now_ms)
     sentiments = chat.message_sentiments(decoded.values)
@@ -130,7 +150,13 @@ def _process_chat(
     result.inserts["conversations"] = chat.conversation_columns(list(changed.values()))
     result.inserts["dead_letters"] = dead_letter_columns(decoded.dead)
     result.outputs = [chat.insight_record(state, now_ms) for state in changed.values()]
-    return ChatBatch(result=result, states=changed, dead=decoded.dead)
+    records: dict[str, ConversationRecord] = {}
+    if load_record is not None:
+        smart = understand(decoded.raws, decoded.values, sentiments, load_record, physical_topic)
+        result.inserts.update(smart.inserts)
+        result.outputs.extend(smart.outputs)
+        records = smart.records
+    return ChatBatch(result=result, states=changed, dead=decoded.dead, records=records)
 
 
 @dataclass(slots=True)

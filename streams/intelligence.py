@@ -1,0 +1,87 @@
+"""Conversation intelligence for a batch of chat events: emotions, intent and language of
+each message (scored as one batch), the rich per-conversation record, and what it triggers
+(escalations with their CRM task, lead signals).
+
+Pure and synchronous; the chat agent runs it after the per-message sentiment step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams import emotion, language, topics
+from streams.batch import Columns, OutputRecord, Raw
+from streams.conversation import records as crecords
+from streams.conversation import state as cstate
+from streams.conversation.effects import Effect, Escalate
+from streams.intent import default_model
+from streams.sentiment import Sentiment
+
+Record = cstate.ConversationRecord
+
+
+@dataclass(slots=True)
+class Intelligence:
+    records: dict[str, Record] = field(default_factory=dict)  # changed, latest per key
+    effects: list[Effect] = field(default_factory=list)
+    outputs: list[OutputRecord] = field(default_factory=list)
+    inserts: dict[str, Columns] = field(default_factory=dict)
+
+
+def signals_for(
+    events: Sequence[Mapping[str, Any]], sentiments: Sequence[Sentiment | None]
+) -> list[cstate.MessageSignals | None]:
+    """Signals of every MESSAGE event (None for lifecycle events): emotions for all
+    messages, intent and language for the customer's."""
+    index = [i for i, e in enumerate(events) if e["event_type"] == "MESSAGE"]
+    texts = [events[i]["text"] for i in index]
+    compounds = [s.compound if (s := sentiments[i]) is not None else 0.0 for i in index]
+    emotions = emotion.detect_many(texts, compounds)
+    customer = [k for k, i in enumerate(index) if events[i]["sender_role"] == "CUSTOMER"]
+    customer_texts = [texts[k] for k in customer]
+    intents = default_model().predict_many(customer_texts) if customer_texts else []
+    languages = language.detect_many(customer_texts) if customer_texts else []
+    by_k = {k: (intents[j], languages[j][0]) for j, k in enumerate(customer)}
+    out: list[cstate.MessageSignals | None] = [None] * len(events)
+    for k, i in enumerate(index):
+        prediction, lang = by_k.get(k, (None, None))
+        out[i] = cstate.MessageSignals(
+            compound=compounds[k], emotions=emotions[k], intent=prediction, language=lang
+        )
+    return out
+
+
+def understand(
+    raws: Sequence[Raw],
+    events: Sequence[Mapping[str, Any]],
+    sentiments: Sequence[Sentiment | None],
+    load: Callable[[str], Record | None],
+    physical_topic: Callable[[str], str],
+) -> Intelligence:
+    """Fold a batch into the conversation records; returns changes, effects and rows."""
+    signals = signals_for(events, sentiments)
+    out = Intelligence()
+    current: dict[str, Record | None] = {}
+    for raw, event, signal in zip(raws, events, signals, strict=True):
+        cid = event["conversation_id"]
+        before = current[cid] if cid in current else load(cid)
+        after, effects = cstate.fold(before, event, raw.partition, raw.offset, signal)
+        if after is not before:
+            current[cid] = after
+            out.records[cid] = after
+        out.effects.extend(effects)
+    out.outputs = crecords.records_for(out.effects)
+    escalations = [e for e in out.effects if isinstance(e, Escalate)]
+    source = physical_topic(topics.CHAT_EVENTS)
+    esc_cols = crecords.escalation_columns(escalations)
+    esc_cols["_topic"] = [source] * len(esc_cols["_topic"])
+    out.inserts["escalations"] = esc_cols
+    out.inserts["crm_tasks"] = crecords.task_columns(
+        [r.value for r in out.outputs if r.topic == topics.CRM_TASKS]
+    )
+    out.inserts["conversation_states"] = crecords.state_columns(
+        list(out.records.values()), source
+    )
+    return out

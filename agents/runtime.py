@@ -45,6 +45,12 @@ class Runtime:
             retry_initial_seconds=settings.sink_retry_initial_seconds,
             retry_max_seconds=settings.sink_retry_max_seconds,
         )
+        # load the models now rather than in the first batch
+        from streams import language
+        from streams.intent import default_model
+
+        default_model()
+        language.detect_many(["warm up"])
         publisher = Publisher(
             settings,
             retry_initial=settings.sink_retry_initial_seconds,

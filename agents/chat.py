@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any
 
 import faust
@@ -10,11 +12,15 @@ from faust.serializers import codecs
 from agents.runtime import Runtime, finish_batch, new_guard, now_ms, raw_of, rewind, where
 from streams import topics
 from streams.chat import ConversationState
+from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.state import ConversationRecord
+from streams.intelligence import due_follow_ups, expire_idle
 from streams.pipeline import process_chat
+from streams.publisher import Outgoing
 
 TABLE_NAME = "conversations"
 RECORDS_TABLE = "conversation_states"
+FOLLOW_UPS_TABLE = "follow_ups"
 
 
 def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
@@ -27,6 +33,15 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
     table = app.Table(TABLE_NAME, key_type=bytes, partitions=settings.topic_partitions)
     # the conversation-intelligence record (lifecycle, journey, escalation episodes)
     records = app.Table(RECORDS_TABLE, key_type=bytes, partitions=settings.topic_partitions)
+    # pending follow-up tasks (crm.tasks values), emitted by the timer when due
+    follow_ups = app.Table(FOLLOW_UPS_TABLE, key_type=bytes,
+                           partitions=settings.topic_partitions)
+    policy = replace(DEFAULT_POLICY,
+                     follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
+    inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
+    # the agent and the timer both change the tables: one at a time
+    lock = asyncio.Lock()
+    physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))
 
     def load_state(key: str) -> ConversationState | None:
@@ -65,23 +80,80 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
             await send(changelog, kb, codecs.dumps("json", value), value["partition"],
                        None, None)
 
+    async def write_follow_ups(changed: dict[str, dict[str, Any] | None],
+                               partition_of: dict[str, int]) -> None:
+        changelog = follow_ups.changelog_topic.get_topic_name()
+        for key, value in changed.items():
+            kb = key.encode()
+            if value is None:
+                if kb not in follow_ups.data:
+                    continue
+                del follow_ups.data[kb]
+                payload = None  # a tombstone: recovery deletes the key
+            else:
+                follow_ups.data[kb] = {**value, "partition": partition_of[key]}
+                payload = codecs.dumps("json", follow_ups.data[kb])
+            await app.producer.send(changelog, kb, payload, partition_of[key], None, None)
+
+    def active_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == physical}
+
+    async def tick() -> None:
+        """Time out silent conversations and emit the follow-ups that fell due."""
+        async with lock:
+            now = now_ms()
+            mine = active_partitions()
+            idle = [r for r in records.data.values()
+                    if r["partition"] in mine and r["status"] in ("open", "handoff")]
+            expired = expire_idle(idle, now, inactivity_ms, policy, settings.topic)
+            pending = {k.decode(): v for k, v in follow_ups.data.items()
+                       if v["partition"] in mine}
+            pending.update({k: v for k, v in expired.follow_ups.items() if v is not None})
+            due, task_rows = due_follow_ups(
+                {k: v for k, v in pending.items() if v is not None}, now)
+            if not expired.records and not due:
+                return
+            await runtime.sink.write({**expired.inserts, "crm_tasks": task_rows})
+            encode = runtime.codec.encode
+            await runtime.publisher.publish(
+                [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
+                 for r in due])
+            partition_of = {r["conversation_id"]: r["partition"] for r in records.data.values()
+                            if r["conversation_id"] in expired.follow_ups
+                            or r["conversation_id"] in pending}
+            await write_changelog(records, expired.records)
+            changes: dict[str, dict[str, Any] | None] = dict(expired.follow_ups)
+            for r in due:
+                changes[r.key] = None
+            await write_follow_ups(changes, partition_of)
+
+    app.timer(interval=settings.timer_interval_seconds, name="chat_timeouts")(tick)
+
     async def chat_events(stream: faust.StreamT[bytes]) -> None:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             settings.batch_max_events, within=settings.batch_max_seconds
         ):
-            admission = guard.admit(list(events), where)
-            raws = [raw_of(event) for event in admission.admitted]
-            batch = process_chat(runtime.codec, raws, load_state, dlq_topic, now_ms(),
-                                 load_record, settings.topic)
-            await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
-                               len(raws))
-            await rewind(app, admission)
-            # The table changes last: a crash before this point replays the batch against
-            # the old state and reproduces the same rows, which ClickHouse deduplicates.
-            # Changelog records go straight to the producer (one per changed conversation);
-            # Faust's send-soon buffer drains one record at a time and, while it is full,
-            # holds back the delivery of new input. Offsets commit after a producer flush.
-            await write_changelog(table, dict(batch.states))
-            await write_changelog(records, dict(batch.records))
+            async with lock:
+                await handle(list(events))
+
+    async def handle(events: list[Any]) -> None:
+        admission = guard.admit(events, where)
+        raws = [raw_of(event) for event in admission.admitted]
+        batch = process_chat(runtime.codec, raws, load_state, dlq_topic, now_ms(),
+                             load_record, settings.topic, policy)
+        await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
+                           len(raws))
+        await rewind(app, admission)
+        # The table changes last: a crash before this point replays the batch against
+        # the old state and reproduces the same rows, which ClickHouse deduplicates.
+        # Changelog records go straight to the producer (one per changed conversation);
+        # Faust's send-soon buffer drains one record at a time and, while it is full,
+        # holds back the delivery of new input. Offsets commit after a producer flush.
+        await write_changelog(table, dict(batch.states))
+        await write_changelog(records, dict(batch.records))
+        await write_follow_ups(
+            batch.follow_ups,
+            {cid: batch.records[cid]["partition"] for cid in batch.follow_ups},
+        )
 
     return app.agent(source, name="chat_events")(chat_events)

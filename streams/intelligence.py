@@ -15,7 +15,8 @@ from streams import emotion, language, topics
 from streams.batch import Columns, OutputRecord, Raw
 from streams.conversation import records as crecords
 from streams.conversation import state as cstate
-from streams.conversation.effects import Effect, Escalate
+from streams.conversation.effects import CancelFollowUp, Effect, Escalate, ScheduleFollowUp
+from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.intent import default_model
 from streams.sentiment import Sentiment
 
@@ -28,6 +29,46 @@ class Intelligence:
     effects: list[Effect] = field(default_factory=list)
     outputs: list[OutputRecord] = field(default_factory=list)
     inserts: dict[str, Columns] = field(default_factory=dict)
+    #: pending follow-up task per conversation: its crm.tasks value (None: cancelled)
+    follow_ups: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+
+def pending_follow_ups(effects: Sequence[Effect]) -> dict[str, dict[str, Any] | None]:
+    """Follow-ups scheduled or cancelled by these effects, latest per conversation."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for effect in effects:
+        if isinstance(effect, ScheduleFollowUp):
+            out[effect.conversation_id] = crecords.follow_up_task(effect).value
+        elif isinstance(effect, CancelFollowUp):
+            out[effect.conversation_id] = None
+    return out
+
+
+def expire_idle(
+    records: Sequence[Record], now_ms: int, inactivity_ms: int,
+    policy: EscalationPolicy = DEFAULT_POLICY, physical_topic: Callable[[str], str] = str,
+) -> Intelligence:
+    """Time out conversations silent for ``inactivity_ms``; may schedule follow-ups."""
+    out = Intelligence()
+    for record in records:
+        after, effects = cstate.expire(record, now_ms, inactivity_ms, policy)
+        if after is not record:
+            out.records[after["conversation_id"]] = after
+            out.effects.extend(effects)
+    out.follow_ups = pending_follow_ups(out.effects)
+    out.inserts["conversation_states"] = crecords.state_columns(
+        list(out.records.values()), physical_topic(topics.CHAT_EVENTS)
+    )
+    return out
+
+
+def due_follow_ups(
+    pending: Mapping[str, dict[str, Any]], now_ms: int
+) -> tuple[list[OutputRecord], Columns]:
+    """The follow-up tasks that fell due: records for ``crm.tasks`` and ``crm_tasks`` rows."""
+    due = [value for value in pending.values() if value["due_at"] <= now_ms]
+    records = [OutputRecord(topics.CRM_TASKS, v["conversation_id"], v) for v in due]
+    return records, crecords.task_columns(due)
 
 
 def signals_for(
@@ -59,6 +100,7 @@ def understand(
     sentiments: Sequence[Sentiment | None],
     load: Callable[[str], Record | None],
     physical_topic: Callable[[str], str],
+    policy: EscalationPolicy = DEFAULT_POLICY,
 ) -> Intelligence:
     """Fold a batch into the conversation records; returns changes, effects and rows."""
     signals = signals_for(events, sentiments)
@@ -67,12 +109,13 @@ def understand(
     for raw, event, signal in zip(raws, events, signals, strict=True):
         cid = event["conversation_id"]
         before = current[cid] if cid in current else load(cid)
-        after, effects = cstate.fold(before, event, raw.partition, raw.offset, signal)
+        after, effects = cstate.fold(before, event, raw.partition, raw.offset, signal, policy)
         if after is not before:
             current[cid] = after
             out.records[cid] = after
         out.effects.extend(effects)
     out.outputs = crecords.records_for(out.effects)
+    out.follow_ups = pending_follow_ups(out.effects)
     escalations = [e for e in out.effects if isinstance(e, Escalate)]
     source = physical_topic(topics.CHAT_EVENTS)
     esc_cols = crecords.escalation_columns(escalations)

@@ -19,6 +19,7 @@ from typing import Any
 from streams import ads, chat, topics
 from streams.batch import BatchResult, Raw
 from streams.codec import AvroCodec
+from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.conversation.state import ConversationRecord
 from streams.deadletter import DeadLetter, dead_letter, dead_letter_columns
 from streams.errors import InvalidMessage
@@ -84,6 +85,7 @@ class ChatBatch:
     states: dict[str, chat.ConversationState]
     dead: list[DeadLetter]
     records: dict[str, ConversationRecord] = field(default_factory=dict)
+    follow_ups: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 LoadRecord = Callable[[str], "ConversationRecord | None"]
@@ -97,12 +99,13 @@ def process_chat(
     now_ms: int,
     load_record: LoadRecord | None = None,
     physical_topic: Callable[[str], str] = str,
+    policy: EscalationPolicy = DEFAULT_POLICY,
 ) -> ChatBatch:
     """``load_record`` (the conversation-intelligence table) turns on emotions, intent,
     escalations and lead signals; without it only sentiment and the rollup are computed."""
     try:
         return _process_chat(codec, raws, load_state, dlq_topic, now_ms, load_record,
-                             physical_topic)
+                             physical_topic, policy)
     except Exception:  # isolate the message that fails, below
         pass
     # one at a time, carrying the state changes forward
@@ -119,7 +122,8 @@ def process_chat(
     for raw in raws:
         try:
             one = _process_chat(codec, [raw], load, dlq_topic, now_ms,
-                                load_rec if load_record is not None else None, physical_topic)
+                                load_rec if load_record is not None else None, physical_topic,
+                                policy)
         except Exception as exc:
             letter = _poison(raw, exc, dlq_topic, now_ms)
             one = ChatBatch(result=BatchResult(dead=1), states={}, dead=[letter])
@@ -127,6 +131,7 @@ def process_chat(
         _merge(out.result, one.result)
         out.states.update(one.states)
         out.records.update(one.records)
+        out.follow_ups.update(one.follow_ups)
         out.dead.extend(one.dead)
     return out
 
@@ -139,6 +144,7 @@ def _process_chat(
     now_ms: int,
     load_record: LoadRecord | None,
     physical_topic: Callable[[str], str],
+    policy: EscalationPolicy,
 ) -> ChatBatch:
     decoded = decode_batch(codec, topics.CHAT_EVENTS, raws, chat.validate, dlq_topic, now_ms)
     sentiments = chat.message_sentiments(decoded.values)
@@ -150,13 +156,15 @@ def _process_chat(
     result.inserts["conversations"] = chat.conversation_columns(list(changed.values()))
     result.inserts["dead_letters"] = dead_letter_columns(decoded.dead)
     result.outputs = [chat.insight_record(state, now_ms) for state in changed.values()]
-    records: dict[str, ConversationRecord] = {}
+    batch = ChatBatch(result=result, states=changed, dead=decoded.dead)
     if load_record is not None:
-        smart = understand(decoded.raws, decoded.values, sentiments, load_record, physical_topic)
+        smart = understand(decoded.raws, decoded.values, sentiments, load_record, physical_topic,
+                           policy)
         result.inserts.update(smart.inserts)
         result.outputs.extend(smart.outputs)
-        records = smart.records
-    return ChatBatch(result=result, states=changed, dead=decoded.dead, records=records)
+        batch.records = smart.records
+        batch.follow_ups = smart.follow_ups
+    return batch
 
 
 @dataclass(slots=True)

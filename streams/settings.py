@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level of the worker and CLI.")
 
+    # --- Conversation intelligence --------------------------------------------------------------
+    conversation_inactivity_seconds: float = Field(
+        1800.0, gt=0, description="Silence after which an open conversation times out."
+    )
+    follow_up_delay_seconds: float = Field(
+        86400.0, ge=0, description="Delay of the follow-up task of an unresolved conversation."
+    )
+    timer_interval_seconds: float = Field(
+        5.0, gt=0, description="How often the worker checks timeouts and due follow-ups."
+    )
+
     # --- WebSocket ingest -----------------------------------------------------------------------
     ingest_secret: SecretStr | None = Field(
         None, description="HMAC secret that signs and checks ingest tokens (required for ingest)."

@@ -246,5 +246,81 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
     }
 
 
+#: The team a conversation of each simulated scenario belongs with, if a human takes it.
+SCENARIO_TEAM: Final[dict[str, str]] = {
+    "password_reset": "technical",
+    "delivery_status": "general",
+    "how_to": "technical",
+    "late_delivery": "general",
+    "double_charge": "billing",
+    "broken_product": "technical",
+    "escalation": "general",
+    "pricing": "sales",
+    "demo": "sales",
+    "billing": "billing",
+    "cancellation": "retention",
+    "refund": "billing",
+}
+
+
+def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, Any]:
+    """Team routing accuracy, escalation precision and recall, and sentiment agreement with
+    reference VADER, on simulated conversations (kept apart from the intent training set).
+
+    Labels: the team is the one of the conversation's scenario (``SCENARIO_TEAM``); a
+    conversation should be escalated when the simulated chat service handed it to a human.
+    """
+    from streams.batch import Raw
+    from streams.conversation.escalation import route, value_tier
+    from streams.intelligence import understand
+    from streams.sentiment import reference_scores, score_texts
+    from streams.simulate import conversations
+
+    recs = list(conversations(records, seed=seed, start_ms=1_767_225_600_000))
+    values = [r.value for r in recs]
+    texts = [v["text"] or "" for v in values]
+    scores = score_texts(texts)
+    messages = [s if v["event_type"] == "MESSAGE" else None
+                for v, s in zip(values, scores, strict=True)]
+    raws = [Raw("chat.events", 0, i, 0, None, None) for i in range(len(values))]
+    smart = understand(raws, values, messages, lambda _: None, str)
+    escalated = {e.conversation_id for e in smart.effects if type(e).__name__ == "Escalate"}
+    handed_off = {v["conversation_id"] for v in values if v["event_type"] == "HANDOFF"}
+    convs = {c.conversation_id: c for c in simulator_conversations(records, seed=seed)}
+    team_true: list[str] = []
+    team_pred: list[str] = []
+    for cid, record in smart.records.items():
+        conv = convs.get(cid)
+        if conv is None or conv.scenario is None:
+            continue
+        team_true.append(SCENARIO_TEAM[conv.scenario])
+        team_pred.append(route(record["intent"], value_tier(record["customer_value"])))
+    considered = set(smart.records)
+    tp = len(escalated & handed_off & considered)
+    precision = tp / max(1, len(escalated & considered))
+    recall = tp / max(1, len(handed_off & considered))
+    message_texts = [t for v, t in zip(values, texts, strict=True) if v["event_type"] == "MESSAGE"]
+    sample = message_texts[:5000]
+    agree = sum(
+        1 for t, s in zip(sample, score_texts(sample), strict=True)
+        if abs(reference_scores(t).compound - s.compound) <= 1e-9
+    )
+    routing = classification_metrics(
+        team_true, team_pred, ("billing", "technical", "sales", "retention", "general"))
+    return {
+        "conversations": len(considered),
+        "team_routing_accuracy": round(routing.accuracy, 4),
+        "team_routing_macro_f1": round(routing.macro_f1, 4),
+        "escalations": len(escalated),
+        "handed_off": len(handed_off & considered),
+        "escalation_precision": round(precision, 4),
+        "escalation_recall": round(recall, 4),
+        "sentiment_agreement_with_vader": round(agree / max(1, len(sample)), 6),
+        "sentiment_sample": len(sample),
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(full_report(), indent=1, ensure_ascii=False))
+    report = full_report()
+    report["conversations"] = conversation_quality()
+    print(json.dumps(report, indent=1, ensure_ascii=False))

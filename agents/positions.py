@@ -5,13 +5,16 @@ rebalances can be dropped before they reach the agent, and Faust then counts the
 done. The guard keeps, for every partition, the next offset that must be processed, seeded
 from what ClickHouse already holds (the sink is the source of truth, not the committed
 offset) or from the start of the log. An event past that offset means a hole: the partition
-is sought back and the events after the hole wait for their turn. A hole seen again at the
-same place after a re-read is a real one (transaction markers, compaction) and is accepted.
+is sought back and the events after the hole wait for their turn. A hole is accepted only
+when the broker confirms that no message exists at the missing offset (transaction markers,
+compaction); until then events past it are held back, and the seek is repeated if the
+re-read does not arrive.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,20 +29,34 @@ class Admission:
     admitted: list[Any] = field(default_factory=list)
     #: partition -> offset to seek back to
     rewind: dict[TopicPartition, int] = field(default_factory=dict)
+    #: partitions waiting for a re-read already asked for
+    held: set[TopicPartition] = field(default_factory=set)
     skipped: int = 0  # already sunk (redelivered) or held back behind a hole
 
 
 class PositionGuard:
-    def __init__(self, seed: Callable[[str, Iterable[int]], Mapping[int, int]]) -> None:
-        """``seed(topic, partitions)`` gives the next offset to process per partition."""
+    def __init__(
+        self,
+        seed: Callable[[str, Iterable[int]], Mapping[int, int]],
+        first_offset_from: Callable[[str, int, int], int | None],
+        *,
+        reseek_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``seed(topic, partitions)`` gives the next offset to process per partition;
+        ``first_offset_from(topic, partition, offset)`` the offset of the first message the
+        broker has at or after ``offset`` (None: none yet)."""
         self._seed = seed
+        self._first_offset_from = first_offset_from
+        self._reseek_seconds = reseek_seconds
+        self._clock = clock
         self._next: dict[TopicPartition, int] = {}
-        self._rewound_to: dict[TopicPartition, int] = {}
+        self._rewound_at: dict[TopicPartition, tuple[int, float]] = {}
 
     def forget(self) -> None:
         """Drop all positions (after a rebalance they are seeded again)."""
         self._next.clear()
-        self._rewound_to.clear()
+        self._rewound_at.clear()
 
     def admit(self, events: list[Any], where: Callable[[Any], tuple[str, int, int]]
               ) -> Admission:
@@ -55,7 +72,7 @@ class PositionGuard:
         for event in events:
             topic, partition, offset = where(event)
             tp = (topic, partition)
-            if tp in out.rewind:
+            if tp in out.rewind or tp in out.held:
                 out.skipped += 1
                 continue
             expected = self._next[tp]
@@ -63,17 +80,23 @@ class PositionGuard:
                 out.skipped += 1
                 continue
             if offset > expected:
-                if self._rewound_to.get(tp) == expected:
-                    log.warning("%s[%d]: offsets %d..%d are not in the log; moving on",
+                first = self._first_offset_from(topic, partition, expected)
+                if first is not None and first >= offset:
+                    log.warning("%s[%d]: offsets %d..%d hold no messages; moving on",
                                 topic, partition, expected, offset - 1)
                 else:
-                    log.warning("%s[%d]: got offset %d while %d is next; re-reading from %d",
-                                topic, partition, offset, expected, expected)
-                    self._rewound_to[tp] = expected
-                    out.rewind[tp] = expected
                     out.skipped += 1
+                    last = self._rewound_at.get(tp)
+                    now = self._clock()
+                    if last is None or last[0] != expected or now - last[1] > self._reseek_seconds:
+                        log.warning("%s[%d]: got offset %d while %d is next; re-reading from %d",
+                                    topic, partition, offset, expected, expected)
+                        self._rewound_at[tp] = (expected, now)
+                        out.rewind[tp] = expected
+                    else:
+                        out.held.add(tp)
                     continue
             self._next[tp] = offset + 1
-            self._rewound_to.pop(tp, None)
+            self._rewound_at.pop(tp, None)
             out.admitted.append(event)
         return out

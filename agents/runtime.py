@@ -99,6 +99,23 @@ def log_start(settings: Settings, physical_topic: str, partitions: Iterable[int]
         consumer.close()
 
 
+def first_offset_from(settings: Settings, topic: str, partition: int, offset: int
+                      ) -> int | None:
+    """Offset of the first message the broker holds at or after ``offset`` (None: none)."""
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": "touchstream-positions",
+                         "enable.auto.commit": False, "log_level": 3,
+                         "isolation.level": "read_committed"})
+    try:
+        consumer.assign([TopicPartition(topic, partition, offset)])
+        for message in consumer.consume(1, timeout=5.0):
+            if message.error() is None:
+                found: int | None = message.offset()
+                return found
+        return None
+    finally:
+        consumer.close()
+
+
 def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
               also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
     """A position guard seeded from ClickHouse (and ``also``, e.g. table state), reset on
@@ -116,7 +133,9 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
                  start, extra)
         return positions
 
-    guard = PositionGuard(seed)
+    guard = PositionGuard(
+        seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o)
+    )
 
     async def _reset(sender: Any, *args: Any, **kwargs: Any) -> None:
         guard.forget()

@@ -13,11 +13,17 @@ def where(e: Event) -> Event:
     return e
 
 
-def guard(seed: dict[int, int]) -> PositionGuard:
+def present(_: str, __: int, offset: int) -> int | None:
+    return offset  # every offset holds a message
+
+
+def guard(seed: dict[int, int], first: object = present, clock: object = None) -> PositionGuard:
     def seeded(topic: str, partitions: Iterable[int]) -> dict[int, int]:
         return {p: seed.get(p, 0) for p in partitions}
 
-    return PositionGuard(seeded)
+    if clock is None:
+        return PositionGuard(seeded, first)  # type: ignore[arg-type]
+    return PositionGuard(seeded, first, reseek_seconds=5, clock=clock)  # type: ignore[arg-type]
 
 
 def test_contiguous_offsets_are_admitted_from_the_seed() -> None:
@@ -37,11 +43,22 @@ def test_a_hole_rewinds_and_holds_back_the_rest_of_the_partition() -> None:
     assert b.admitted == [("t", 0, 2), ("t", 0, 3), ("t", 0, 4), ("t", 0, 5)]
 
 
-def test_a_hole_seen_again_after_a_reread_is_real() -> None:
-    g = guard({})
+def test_a_hole_the_broker_confirms_is_accepted() -> None:
+    g = guard({}, first=lambda t, p, o: 3)  # offsets 0..2 hold no messages (markers)
+    a = g.admit([("t", 0, 3), ("t", 0, 4)], where)
+    assert a.admitted == [("t", 0, 3), ("t", 0, 4)] and not a.rewind
+
+
+def test_stale_events_after_a_rewind_are_held_and_the_seek_repeated_later() -> None:
+    now = [100.0]
+    g = guard({}, clock=lambda: now[0])
     assert g.admit([("t", 0, 3)], where).rewind == {("t", 0): 0}
-    again = g.admit([("t", 0, 3), ("t", 0, 4)], where)
-    assert again.admitted == [("t", 0, 3), ("t", 0, 4)] and not again.rewind
+    # buffered events past the hole still arrive: held, no new seek yet
+    held = g.admit([("t", 0, 4), ("t", 0, 5)], where)
+    assert held.admitted == [] and not held.rewind and held.held == {("t", 0)}
+    now[0] += 6  # the re-read has not come: seek again
+    assert g.admit([("t", 0, 6)], where).rewind == {("t", 0): 0}
+    assert g.admit([("t", 0, 0), ("t", 0, 1)], where).admitted == [("t", 0, 0), ("t", 0, 1)]
 
 
 def test_forget_reseeds() -> None:
@@ -50,7 +67,7 @@ def test_forget_reseeds() -> None:
     def seeded(topic: str, partitions: Iterable[int]) -> dict[int, int]:
         return {p: seeds[p] for p in partitions}
 
-    g = PositionGuard(seeded)
+    g = PositionGuard(seeded, present)
     g.admit([("t", 0, 0)], where)
     seeds[0] = 10
     g.forget()

@@ -17,6 +17,7 @@ import multiprocessing
 import time
 import uuid
 import zlib
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -116,6 +117,9 @@ async def _bench(settings: Settings, count: int, clients: int, batch: int, windo
     }
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -137,6 +141,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if started_kafka:
             kafka_local.down(base)
     print(json.dumps(result, indent=2))
+    out = RESULTS / "latest.json"
+    merged = json.loads(out.read_text()) if out.exists() else {}
+    merged["ingest"] = {k: result[k] for k in ("events", "events_per_s", "clients", "batch")
+                        if k in result}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(merged, indent=2) + "\n")
     return result
 
 

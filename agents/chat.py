@@ -9,14 +9,13 @@ from typing import Any
 import faust
 from faust.serializers import codecs
 
-from agents.runtime import Runtime, finish_batch, new_guard, now_ms, raw_of, rewind, where
+from agents.runtime import Runtime, finish_batch, new_guard, now_ms, publish_outputs, raw_of, rewind, where
 from streams import topics
 from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.state import ConversationRecord
 from streams.intelligence import due_follow_ups, expire_idle
 from streams.pipeline import process_chat
-from streams.publisher import Outgoing
 
 TABLE_NAME = "conversations"
 RECORDS_TABLE = "conversation_states"
@@ -114,10 +113,7 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
             if not expired.records and not due:
                 return
             await runtime.sink.write({**expired.inserts, "crm_tasks": task_rows})
-            encode = runtime.codec.encode
-            await runtime.publisher.publish(
-                [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
-                 for r in due])
+            await publish_outputs(runtime, due)
             partition_of = {r["conversation_id"]: r["partition"] for r in records.data.values()
                             if r["conversation_id"] in expired.follow_ups
                             or r["conversation_id"] in pending}

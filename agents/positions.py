@@ -61,16 +61,15 @@ class PositionGuard:
     def admit(self, events: list[Any], where: Callable[[Any], tuple[str, int, int]]
               ) -> Admission:
         out = Admission()
+        located = [where(event) for event in events]
         unseeded: dict[str, set[int]] = {}
-        for event in events:
-            topic, partition, _ = where(event)
+        for topic, partition, _ in located:
             if (topic, partition) not in self._next:
                 unseeded.setdefault(topic, set()).add(partition)
         for topic, partitions in unseeded.items():
             for partition, offset in self._seed(topic, sorted(partitions)).items():
                 self._next[(topic, partition)] = offset
-        for event in events:
-            topic, partition, offset = where(event)
+        for event, (topic, partition, offset) in zip(events, located, strict=True):
             tp = (topic, partition)
             if tp in out.rewind or tp in out.held:
                 out.skipped += 1

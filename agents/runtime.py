@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-from confluent_kafka import Consumer, TopicPartition
 from faust.types import TP
 
 from agents.positions import Admission, PositionGuard
-from streams.batch import BatchResult, Raw
+from streams.admin import first_offset_from, log_start
+from streams.batch import BatchResult, OutputRecord, Raw
 from streams.clickhouse import ClickHouse
 from streams.codec import AvroCodec
 from streams.deadletter import DeadLetter
 from streams.metrics import Counters
+from streams.positions import sunk_next
 from streams.publisher import Outgoing, Publisher
 from streams.settings import Settings
 from streams.sink import Sink
@@ -60,62 +61,6 @@ class Runtime:
                    counters)
 
 
-def sunk_next(clickhouse: ClickHouse, physical_topic: str, tables: tuple[str, ...],
-              partitions: Iterable[int]) -> dict[int, int]:
-    """Next offset per partition that every table of the slice (or the dead letters) holds:
-    the least advanced table decides."""
-    wanted = list(partitions)
-    positions: dict[int, int] | None = None
-    dead = {
-        int(p): int(o) + 1 for p, o in clickhouse.query(
-            "SELECT _partition, max(_offset) FROM dead_letters WHERE _topic = {t:String} "
-            "GROUP BY _partition", {"t": physical_topic},
-        ).rows
-    }
-    for table in tables:
-        got = {
-            int(p): int(o) + 1 for p, o in clickhouse.query(
-                f"SELECT _partition, max(_offset) FROM {table} WHERE _topic = {{t:String}} "
-                "GROUP BY _partition", {"t": physical_topic},
-            ).rows
-        }
-        here = {p: max(got.get(p, 0), dead.get(p, 0)) for p in wanted}
-        positions = here if positions is None else {
-            p: min(positions[p], here[p]) for p in wanted
-        }
-    return positions or {p: dead.get(p, 0) for p in wanted}
-
-
-def log_start(settings: Settings, physical_topic: str, partitions: Iterable[int]) -> dict[int, int]:
-    """First offset still in the log, per partition (retention may have removed older ones)."""
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": "touchstream-positions",
-                         "enable.auto.commit": False, "log_level": 3})
-    try:
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(physical_topic, p), timeout=10)[0]
-            for p in partitions
-        }
-    finally:
-        consumer.close()
-
-
-def first_offset_from(settings: Settings, topic: str, partition: int, offset: int
-                      ) -> int | None:
-    """Offset of the first message the broker holds at or after ``offset`` (None: none)."""
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": "touchstream-positions",
-                         "enable.auto.commit": False, "log_level": 3,
-                         "isolation.level": "read_committed"})
-    try:
-        consumer.assign([TopicPartition(topic, partition, offset)])
-        for message in consumer.consume(1, timeout=5.0):
-            if message.error() is None:
-                found: int | None = message.offset()
-                return found
-        return None
-    finally:
-        consumer.close()
-
-
 def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
               also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
     """A position guard seeded from ClickHouse (and ``also``, e.g. table state), reset on
@@ -123,7 +68,7 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
 
     def seed(topic: str, partitions: Iterable[int]) -> dict[int, int]:
         wanted = list(partitions)
-        sunk = sunk_next(runtime.clickhouse, topic, tables, wanted)
+        sunk = sunk_next(runtime.clickhouse.query, topic, tables, wanted)
         start = log_start(runtime.settings, topic, wanted)
         extra = also(topic, wanted) if also else {}
         positions = {
@@ -178,6 +123,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+async def publish_outputs(runtime: Runtime, records: Sequence[OutputRecord]) -> None:
+    """Encode output records with their topic's schema and publish them durably."""
+    settings = runtime.settings
+    encode = runtime.codec.encode
+    await runtime.publisher.publish(
+        [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
+         for r in records]
+    )
+
+
 async def finish_batch(
     runtime: Runtime,
     source: str,
@@ -200,12 +155,7 @@ async def finish_batch(
          for letter in dead]
     )
     await runtime.sink.write(result.inserts)
-    settings = runtime.settings
-    encode = runtime.codec.encode
-    await runtime.publisher.publish(
-        [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
-         for r in result.outputs]
-    )
+    await publish_outputs(runtime, result.outputs)
     counters = runtime.counters
     counters.incr("batches", source)
     counters.incr("events.consumed", source, consumed)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
@@ -73,19 +75,51 @@ def input_topics() -> tuple[str, ...]:
     return topics.INPUTS
 
 
-def end_offsets(settings: Settings, logical_topic: str, *, timeout: float = 10.0) -> dict[int, int]:
-    """High watermark of every partition of a topic (the offset the next message gets)."""
-    from confluent_kafka import Consumer, TopicPartition
 
-    name = settings.topic(logical_topic)
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": "touchstream-offsets",
-                         "enable.auto.commit": False, "log_level": 3})
+def _offsets_consumer(settings: Settings, **extra: Any) -> Consumer:
+    """A group-less consumer for offset look-ups (nothing is committed)."""
+    return Consumer({**settings.kafka_client_config(), "group.id": "touchstream-offsets",
+                     "enable.auto.commit": False, "log_level": 3, **extra})
+
+
+def _watermarks(settings: Settings, physical_topic: str, partitions: Iterable[int] | None,
+                timeout: float) -> dict[int, tuple[int, int]]:
+    consumer = _offsets_consumer(settings)
     try:
-        metadata = consumer.list_topics(name, timeout=timeout)
-        partitions = sorted(metadata.topics[name].partitions)
+        if partitions is None:
+            metadata = consumer.list_topics(physical_topic, timeout=timeout)
+            partitions = sorted(metadata.topics[physical_topic].partitions)
         return {
-            p: consumer.get_watermark_offsets(TopicPartition(name, p), timeout=timeout)[1]
+            p: consumer.get_watermark_offsets(TopicPartition(physical_topic, p), timeout=timeout)
             for p in partitions
         }
+    finally:
+        consumer.close()
+
+
+def end_offsets(settings: Settings, logical_topic: str, *, timeout: float = 10.0) -> dict[int, int]:
+    """High watermark of every partition of a topic (the offset the next message gets)."""
+    marks = _watermarks(settings, settings.topic(logical_topic), None, timeout)
+    return {p: high for p, (_, high) in marks.items()}
+
+
+def log_start(settings: Settings, physical_topic: str, partitions: Iterable[int],
+              *, timeout: float = 10.0) -> dict[int, int]:
+    """First offset still in the log, per partition (retention may have removed older ones)."""
+    marks = _watermarks(settings, physical_topic, partitions, timeout)
+    return {p: low for p, (low, _) in marks.items()}
+
+
+def first_offset_from(settings: Settings, physical_topic: str, partition: int, offset: int
+                      ) -> int | None:
+    """Offset of the first message the broker holds at or after ``offset`` (None: none)."""
+    consumer = _offsets_consumer(settings, **{"isolation.level": "read_committed"})
+    try:
+        consumer.assign([TopicPartition(physical_topic, partition, offset)])
+        for message in consumer.consume(1, timeout=5.0):
+            if message.error() is None:
+                found: int | None = message.offset()
+                return found
+        return None
     finally:
         consumer.close()

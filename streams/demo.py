@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 
 from streams import kafka_local, topics
 from streams.admin import create_topics, end_offsets
+from streams.positions import sunk_next
 from streams.query import Querier, worker_alive
 from streams.settings import Settings
 
@@ -27,28 +28,8 @@ SINK_TABLES: Mapping[str, tuple[str, ...]] = {
 
 
 def sunk_positions(querier: Querier, settings: Settings, logical_topic: str) -> dict[int, int]:
-    """Next offset to be sunk per partition: max(_offset)+1 over the topic's tables and the
-    dead letters (a partition counts as far as the least advanced of its tables)."""
-    physical = settings.topic(logical_topic)
-    per_table: list[dict[int, int]] = []
-    for table in SINK_TABLES[logical_topic]:
-        result = querier.sql(
-            f"SELECT _partition, max(_offset) FROM {table} WHERE _topic = {{t:String}} "
-            "GROUP BY _partition",
-            {"t": physical},
-        )
-        per_table.append({int(p): int(o) + 1 for p, o in result.rows})
-    dead = querier.sql(
-        "SELECT _partition, max(_offset) FROM dead_letters WHERE _topic = {t:String} "
-        "GROUP BY _partition",
-        {"t": physical},
-    )
-    dead_pos = {int(p): int(o) + 1 for p, o in dead.rows}
-    positions: dict[int, int] = {}
-    partitions = set(dead_pos).union(*per_table)
-    for p in partitions:
-        positions[p] = min(max(t.get(p, 0), dead_pos.get(p, 0)) for t in per_table)
-    return positions
+    """Next offset to be sunk per partition of a source topic (see ``streams.positions``)."""
+    return sunk_next(querier.sql, settings.topic(logical_topic), SINK_TABLES[logical_topic])
 
 
 def wait_until_sunk(

@@ -15,7 +15,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
+from streams.codec import AvroCodec
 from streams.deadletter import H_ERROR, H_REASON, H_REPLAYS, HEADER_PREFIX, origin, replay_count
+from streams.ingest.deadletters import replay_value
 from streams.settings import Settings
 from streams.topics import dlq
 
@@ -65,6 +67,7 @@ def replay(
         "enable.partition.eof": True,
     })
     producer = Producer({**conf, "acks": "all", "enable.idempotence": True, "linger.ms": 5})
+    codec = AvroCodec.from_settings(settings)
     try:
         metadata = consumer.list_topics(dlq_topic, timeout=timeout)
         partitions = metadata.topics[dlq_topic].partitions
@@ -124,7 +127,9 @@ def replay(
                     (k, v) for k, v in headers if not k.startswith(HEADER_PREFIX)
                 ]
                 kept.append((H_REPLAYS, str(replay_count(headers) + 1).encode()))
-                producer.produce(target, key=msg.key(), value=msg.value(), headers=kept)
+                # ingest dead letters hold the JSON as received: Avro once it passes
+                value = replay_value(headers, msg.value(), codec)
+                producer.produce(target, key=msg.key(), value=value, headers=kept)
                 producer.poll(0)
         if not dry_run and positions:
             remaining = producer.flush(timeout)

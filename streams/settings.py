@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         500.0, gt=0, description="Events per second allowed per gateway connection."
     )
     ingest_burst: int = Field(1000, ge=1, description="Token-bucket burst per connection.")
+    ingest_dead_letter_rate_per_second: float = Field(
+        10.0, gt=0,
+        description="Bad frames per second a gateway connection may dead-letter (beyond: answered, counted).",
+    )
+    ingest_dead_letter_burst: int = Field(
+        100, ge=1, description="Burst of the per-connection dead-letter budget."
+    )
     ingest_max_in_flight: int = Field(
         20_000, ge=1, description="Events produced but not yet acknowledged by Kafka (backpressure)."
     )

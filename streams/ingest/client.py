@@ -7,6 +7,15 @@ are acknowledged in order: once the sink has a batch and every batch before it, 
 sends ``{"type":"ack","cursor":<last cursor of the batch>}`` and saves the cursor in the state
 file (written atomically), so a restart resumes where Kafka's data ends.
 
+Input that is not a valid chat event (a frame that is not JSON, an event frame without an
+integer cursor, an event breaking the contract) is dead-lettered with its raw frame and the
+reason (``streams.ingest.deadletters``): the dead letter travels in its batch, so its cursor
+is acknowledged only once the dead letter is on Kafka too. Dead letters are remembered by
+cursor like events by id, so a replay after a reconnect does not dead-letter one twice (a
+frame without a cursor has no identity: resent after a reconnect, it is dead-lettered again).
+Frames of other types (``error`` and whatever the service adds) are protocol, not input:
+they are logged, not dead-lettered.
+
 On a lost connection it drains what is in the sink, then reconnects after an exponential
 back-off with full jitter (``uniform(0, min(backoff_max, backoff_initial * 2**n))``) and
 subscribes after the last acknowledged cursor. Event ids delivered recently are remembered
@@ -24,6 +33,7 @@ import logging
 import os
 import random
 import tempfile
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +45,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from streams.deadletter import DeadLetter
 from streams.errors import InvalidMessage
+from streams.ingest.deadletters import conversation_key, rejected, source_url
 from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
 
@@ -64,10 +76,11 @@ class ClientConfig:
 
 @dataclass
 class ClientStats:
-    received: int = 0  # event frames read
+    received: int = 0  # event frames read, and frames that are not a JSON object with a type
     produced: int = 0  # events the sink acknowledged
-    duplicates: int = 0  # skipped: id already delivered or in flight
-    invalid: int = 0  # skipped: not a valid chat event (logged with the reason)
+    duplicates: int = 0  # skipped: event id or dead-lettered cursor already stored or in flight
+    invalid: int = 0  # not a valid chat event: dead-lettered with the reason
+    dead_lettered: int = 0  # dead letters the sink acknowledged
     connections: int = 0  # successful handshakes
     reconnects: int = 0  # back-off waits
     acked_cursor: int | None = None
@@ -160,7 +173,12 @@ class CursorStore:
 class _Batch:
     events: list[dict[str, Any]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    dead_cursors: list[str] = field(default_factory=list)  # of dead letters that have one
     last_cursor: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.dead)
 
 
 def subscribe_url(config: ClientConfig) -> str:
@@ -181,6 +199,10 @@ class _Client:
         stats.acked_cursor = self.cursor
         self.recent = RecentIds(config.dedupe_size)
         self.in_flight: set[str] = set()
+        # dead letters by cursor (as text), stored or in the sink
+        self.recent_dead = RecentIds(config.dedupe_size)
+        self.dead_in_flight: set[str] = set()
+        self.source = source_url(config.url)
 
     async def session(self, ws: ClientConnection, stop: asyncio.Event) -> None:
         """Subscribe and ingest until the connection ends or ``stop`` is set."""
@@ -204,6 +226,7 @@ class _Client:
             await acker
             # ids of a batch read but never queued must not count as in flight on a replay
             self.in_flight.clear()
+            self.dead_in_flight.clear()
         if isinstance(ended, BaseException) and not isinstance(
             ended, asyncio.CancelledError | ConnectionClosed
         ):
@@ -219,10 +242,10 @@ class _Client:
 
         async def flush() -> None:
             nonlocal batch, deadline
-            if batch.last_cursor is None:
+            if batch.last_cursor is None and not batch.dead:
                 return
             await slots.acquire()  # the sink is saturated: stop reading
-            queue.put_nowait((asyncio.create_task(self._send(batch.events)), batch))
+            queue.put_nowait((asyncio.create_task(self._send(batch)), batch))
             batch, deadline = _Batch(), None
 
         while True:
@@ -237,37 +260,62 @@ class _Client:
                 await flush()  # what arrived before the drop is good: store it
                 raise
             frame = _parse(raw)
-            if frame is None or frame.get("type") != "event":
-                if isinstance(frame, dict) and frame.get("type") == "error":
+            if isinstance(frame, dict) and frame.get("type") != "event":
+                if frame.get("type") == "error":
                     log.warning("chat service error: %s", frame)
                 continue
-            cursor = frame.get("cursor")
-            if not isinstance(cursor, int):
-                log.warning("event frame without an integer cursor: %.200s", raw)
-                continue
             self.stats.received += 1
-            batch.last_cursor = cursor
             if deadline is None:
                 deadline = loop.time() + batch_s
-            try:
-                event = event_from_json(frame.get("event"))
-            except InvalidMessage as exc:
-                self.stats.invalid += 1
-                log.warning("skipping invalid event at cursor %d: %s", cursor, exc)
+            if isinstance(frame, InvalidMessage):
+                self._reject(batch, raw, frame, None, None)
+            elif isinstance(cursor := frame.get("cursor"), int) and not isinstance(cursor, bool):
+                batch.last_cursor = cursor
+                self._event(batch, raw, cursor, frame.get("event"))
             else:
-                event_id = event["event_id"]
-                if event_id in self.recent or event_id in self.in_flight:
-                    self.stats.duplicates += 1
-                else:
-                    self.in_flight.add(event_id)
-                    batch.events.append(event)
-                    batch.ids.append(event_id)
-            if len(batch.events) >= self.config.batch_max:
+                self._reject(batch, raw, InvalidMessage(
+                    "invalid_field", f"field cursor: {cursor!r}, expected an integer"),
+                    None, frame.get("event"))
+            if len(batch) >= self.config.batch_max:
                 await flush()
 
-    async def _send(self, events: list[dict[str, Any]]) -> None:
-        if events:
-            await self.sink.send(events)
+    def _event(self, batch: _Batch, raw: str | bytes, cursor: int, item: object) -> None:
+        try:
+            event = event_from_json(item)
+        except InvalidMessage as exc:
+            self._reject(batch, raw, exc, cursor, item)
+            return
+        event_id = event["event_id"]
+        if event_id in self.recent or event_id in self.in_flight:
+            self.stats.duplicates += 1
+        else:
+            self.in_flight.add(event_id)
+            batch.events.append(event)
+            batch.ids.append(event_id)
+
+    def _reject(self, batch: _Batch, raw: str | bytes, exc: InvalidMessage, cursor: int | None,
+                item: object) -> None:
+        """Add the dead letter of a frame to ``batch``, unless its cursor has one already."""
+        if cursor is not None:
+            seen = str(cursor)
+            # at or before the acknowledged cursor everything is on Kafka (a resend)
+            acked = self.cursor is not None and cursor <= self.cursor
+            if acked or seen in self.recent_dead or seen in self.dead_in_flight:
+                self.stats.duplicates += 1
+                return
+            self.dead_in_flight.add(seen)
+            batch.dead_cursors.append(seen)
+        self.stats.invalid += 1
+        log.warning("dead-lettering invalid input at cursor %s: %s", cursor, exc)
+        batch.dead.append(rejected(
+            raw, exc, mode="client", source=self.source, topic=self.sink.topic,
+            dlq_topic=self.sink.dlq_topic, now_ms=time.time_ns() // 1_000_000,
+            key=conversation_key(item), cursor=cursor,
+        ))
+
+    async def _send(self, batch: _Batch) -> None:
+        if batch.events or batch.dead:
+            await self.sink.send(batch.events, batch.dead)
 
     async def _ack_in_order(self, ws: ClientConnection,
                             queue: asyncio.Queue[tuple[asyncio.Task[None], _Batch] | None],
@@ -279,9 +327,11 @@ class _Client:
                 await task
             except Exception as exc:  # DeliveryError, or any other fault of the sink
                 self.in_flight.difference_update(batch.ids)
+                self.dead_in_flight.difference_update(batch.dead_cursors)
                 if failed is None:
                     failed = exc
-                    log.warning("sink failed a batch of %d events: %s", len(batch.ids), exc)
+                    log.warning("sink failed a batch of %d events and %d dead letters: %s",
+                                len(batch.ids), len(batch.dead), exc)
                     # stop reading; later batches still finish, the cursor stays before this one
                     sink_failed.set()
                 continue
@@ -289,7 +339,10 @@ class _Client:
                 slots.release()
             self.in_flight.difference_update(batch.ids)
             self.recent.add_all(batch.ids)
+            self.dead_in_flight.difference_update(batch.dead_cursors)
+            self.recent_dead.add_all(batch.dead_cursors)
             self.stats.produced += len(batch.ids)
+            self.stats.dead_lettered += len(batch.dead)
             if failed is not None or batch.last_cursor is None:
                 continue
             self.cursor = batch.last_cursor
@@ -299,13 +352,18 @@ class _Client:
                 await ws.send(f'{{"type":"ack","cursor":{self.cursor}}}')
 
 
-def _parse(raw: str | bytes) -> dict[str, Any] | None:
+def _parse(raw: str | bytes) -> dict[str, Any] | InvalidMessage:
+    """The frame's JSON object, or why it is not one."""
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        log.warning("frame is not JSON: %.200r", raw)
-        return None
-    return frame if isinstance(frame, dict) else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return InvalidMessage("undecodable", f"frame is not JSON: {exc}")
+    if not isinstance(frame, dict):
+        return InvalidMessage("invalid_field", f"frame is a JSON {type(frame).__name__}, "
+                              "expected an object")
+    if not isinstance(frame.get("type"), str):
+        return InvalidMessage("invalid_field", "frame has no type")
+    return frame
 
 
 async def _close(ws: ClientConnection) -> None:

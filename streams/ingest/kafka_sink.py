@@ -1,4 +1,5 @@
-"""Produce chat events to ``chat.events`` and wait for the brokers' acknowledgements.
+"""Produce chat events to ``chat.events`` (and dead letters to its dead-letter topic) and wait
+for the brokers' acknowledgements.
 
 One confluent-kafka producer (idempotent, ``acks=all``, murmur2 partitioner, so a key lands
 where the Java client would put it) is polled by a daemon thread; delivery reports are
@@ -6,7 +7,7 @@ counted per ``send`` call in that thread and the caller's future is completed on
 loop with ``call_soon_threadsafe``. Retries are librdkafka's (with idempotence they neither
 duplicate nor reorder); a message it gives up on fails its ``send`` with ``DeliveryError``.
 
-Backpressure: at most ``max_in_flight`` events are produced but unacknowledged. ``send``
+Backpressure: at most ``max_in_flight`` messages are produced but unacknowledged. ``send``
 waits for room before producing, in call order, so a slow cluster slows whoever feeds the
 sink instead of growing a queue.
 """
@@ -23,6 +24,7 @@ from confluent_kafka import KafkaError, Producer
 
 from streams import topics
 from streams.codec import AvroCodec
+from streams.deadletter import DeadLetter
 from streams.ingest.sink import DeliveryError
 from streams.producer import PRODUCER_CONFIG
 from streams.settings import Settings
@@ -34,6 +36,8 @@ DEFAULT_DELIVERY_TIMEOUT_S: Final = 60.0
 POLL_INTERVAL_S: Final = 0.05
 #: Pause before producing again when librdkafka's local queue is full.
 QUEUE_FULL_PAUSE_S: Final = 0.01
+
+_Headers = list[tuple[str, str | bytes | None]]
 
 
 class _Pending:
@@ -54,7 +58,8 @@ class _Pending:
 
 
 class KafkaEventSink:
-    """An ``EventSink`` writing Avro ChatEvents to the physical ``chat.events`` topic."""
+    """An ``EventSink`` writing Avro ChatEvents to the physical ``chat.events`` topic and
+    dead letters to ``chat.events.dlq``."""
 
     def __init__(
         self,
@@ -71,6 +76,7 @@ class KafkaEventSink:
         self._codec = codec or AvroCodec.from_settings(settings)
         self._logical = logical_topic
         self.topic = settings.topic(logical_topic)
+        self.dlq_topic = settings.topic(topics.dlq(logical_topic))
         self.max_in_flight = max_in_flight
         config: dict[str, Any] = {
             **settings.kafka_client_config(),
@@ -91,29 +97,35 @@ class KafkaEventSink:
         self._poller = threading.Thread(target=self._poll, name="kafka-event-sink-poll",
                                         daemon=True)
         self._poller.start()
-        self.delivered = 0
+        self.delivered = 0  # events and dead letters acknowledged
 
     @property
     def in_flight(self) -> int:
-        """Events produced and not yet acknowledged."""
+        """Messages produced and not yet acknowledged."""
         return self._in_flight
 
     def _poll(self) -> None:
         while not self._closed.is_set():
             self._producer.poll(POLL_INTERVAL_S)
 
-    async def send(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Produce ``events`` keyed by conversation id; return when all are acknowledged."""
-        if not events:
+    async def send(self, events: Sequence[Mapping[str, Any]],
+                   dead_letters: Sequence[DeadLetter] = ()) -> None:
+        """Produce ``events`` keyed by conversation id, and ``dead_letters`` with their raw
+        key, value and dead-letter headers; return when all are acknowledged."""
+        if not events and not dead_letters:
             return
         if self._closed.is_set():
             raise DeliveryError("the sink is closed")
         if self._order is None:
             self._order = asyncio.Lock()
-        values = [
-            (event["conversation_id"].encode(), self._codec.encode(self._logical, event))
+        values: list[tuple[str, bytes | None, bytes | None, _Headers | None]] = [
+            (self.topic, event["conversation_id"].encode(),
+             self._codec.encode(self._logical, event), None)
             for event in events
         ]
+        for letter in dead_letters:
+            dlq_headers: _Headers = list(letter.headers())
+            values.append((self.dlq_topic, letter.raw.key, letter.raw.value, dlq_headers))
         loop = asyncio.get_running_loop()
         pending = _Pending(loop, len(values))
         on_delivery = self._reporter(pending)
@@ -123,10 +135,10 @@ class KafkaEventSink:
                 self._room = loop.create_future()
                 await self._room
             self._in_flight += len(values)
-            for key, value in values:
+            for topic, key, value, headers in values:
                 while True:
                     try:
-                        self._producer.produce(self.topic, value=value, key=key,
+                        self._producer.produce(topic, value=value, key=key, headers=headers,
                                                on_delivery=on_delivery)
                         break
                     except BufferError:  # librdkafka's queue is full: let it drain
@@ -156,8 +168,8 @@ class KafkaEventSink:
             return
         if pending.failed:
             pending.future.set_exception(DeliveryError(
-                f"{pending.failed} of {pending.size} events not acknowledged by Kafka "
-                f"({self.topic}): {pending.error}"
+                f"{pending.failed} of {pending.size} messages not acknowledged by Kafka "
+                f"({self.topic}, {self.dlq_topic}): {pending.error}"
             ))
         else:
             pending.future.set_result(None)

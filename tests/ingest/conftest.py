@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from streams.deadletter import DeadLetter
+
 T = TypeVar("T")
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -42,20 +44,25 @@ def run(coro_fn: Callable[[], Coroutine[Any, Any, T]], timeout: float = 60.0) ->
 
 
 class MemorySink:
-    """The ``send`` interface of KafkaEventSink, storing in a list.
+    """The ``send`` interface of KafkaEventSink, storing events and dead letters in lists.
 
     ``gate`` (when given) must be set before a send completes; ``fail_next`` makes the next
     sends raise DeliveryError; ``delay`` simulates a slow broker.
     """
 
+    topic = "chat.events"
+    dlq_topic = "chat.events.dlq"
+
     def __init__(self, gate: asyncio.Event | None = None, delay: float = 0.0) -> None:
         self.events: list[dict[str, Any]] = []
+        self.dead_letters: list[DeadLetter] = []
         self.gate = gate
         self.delay = delay
         self.calls = 0
         self.fail_next = 0
 
-    async def send(self, events: Sequence[Mapping[str, Any]]) -> None:
+    async def send(self, events: Sequence[Mapping[str, Any]],
+                   dead_letters: Sequence[DeadLetter] = ()) -> None:
         from streams.ingest.sink import DeliveryError
 
         self.calls += 1
@@ -68,3 +75,9 @@ class MemorySink:
         if self.delay:
             await asyncio.sleep(self.delay)
         self.events.extend(batch)
+        self.dead_letters.extend(dead_letters)
+
+
+def dlq_headers(letter: DeadLetter) -> dict[str, str]:
+    """The headers a dead letter carries on Kafka, as text."""
+    return {k: v.decode() for k, v in letter.headers()}

@@ -6,11 +6,13 @@ import random
 import socket
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from streams.deadletter import origin
 from streams.ingest.chat_service import ChatService, ChatServiceConfig, event_log
 from streams.ingest.client import (
     Backoff,
@@ -22,7 +24,7 @@ from streams.ingest.client import (
     run_client,
 )
 from streams.ingest.tokens import issue
-from tests.ingest.conftest import MemorySink, run
+from tests.ingest.conftest import MemorySink, dlq_headers, run
 
 SECRET = "chat-service-secret"
 START_MS = 1_741_900_000_000
@@ -149,11 +151,11 @@ def test_failed_batch_is_replayed_and_later_batches_are_not_duplicated(tmp_path:
         calls_before_failure = 3
         original = sink.send
 
-        async def flaky(events: Any) -> None:
+        async def flaky(events: Any, dead_letters: Any = ()) -> None:
             if sink.calls == calls_before_failure and not getattr(flaky, "done", False):
                 flaky.done = True  # type: ignore[attr-defined]
                 sink.fail_next = 1
-            await original(events)
+            await original(events, dead_letters)
 
         sink.send = flaky  # type: ignore[method-assign]
         try:
@@ -172,28 +174,139 @@ def test_failed_batch_is_replayed_and_later_batches_are_not_duplicated(tmp_path:
     run(body)
 
 
-def test_invalid_events_from_the_service_are_skipped_and_acknowledged(tmp_path: Path) -> None:
-    async def body() -> None:
-        log = event_log(20, 5, START_MS)
-        log[3] = {**log[3], "channel": "FAX"}
-        log[7] = {**log[7], "event_id": log[6]["event_id"]}  # a duplicate id
-        service = ChatService(service_config(count=20), log_events=log)
+def test_invalid_input_from_the_service_is_dead_lettered_and_acknowledged(tmp_path: Path
+                                                                         ) -> None:
+    log = event_log(20, 5, START_MS)
+    log[3] = {**log[3], "channel": "FAX"}
+    log[7] = {**log[7], "event_id": log[6]["event_id"]}  # a duplicate id
+    service = ChatService(service_config(count=20), log_events=log)
+    frames = service._frames
+    frames[10] = "{not json"
+    frames[12] = json.dumps({"type": "event", "cursor": "12", "event": log[12]})
+    frames[14] = json.dumps({"type": "heartbeat"})  # protocol, not input: ignored
+
+    async def body() -> ClientStats:
         await service.start()
+        url = f"ws://127.0.0.1:{service.port}/v1/events"  # the token stays out of the headers
         sink = MemorySink()
         stop = asyncio.Event()
         try:
-            task = asyncio.create_task(run_client(client_config(service.port, tmp_path / "c"),
-                                                  sink, stop))
+            task = asyncio.create_task(run_client(
+                client_config(service.port, tmp_path / "c", token_in_query=True), sink, stop))
             await wait_for(lambda: service.stats.acked_cursor == 19)
             stop.set()
             stats = await task
         finally:
             await service.close()
-        assert (stats.invalid, stats.duplicates, stats.produced) == (1, 1, 18)
         assert [e["event_id"] for e in sink.events] == [
-            e["event_id"] for i, e in enumerate(log) if i not in (3, 7)]
+            e["event_id"] for i, e in enumerate(log) if i not in (3, 7, 10, 12, 14)]
+        fax, not_json, no_cursor = sink.dead_letters
+
+        assert fax.raw.value == frames[3].encode()
+        assert fax.raw.key == log[3]["conversation_id"].encode()
+        assert fax.dlq_topic == "chat.events.dlq"
+        headers = dlq_headers(fax)
+        assert headers["touchstream.dlq.reason"].startswith("field channel: 'FAX'")
+        assert datetime.fromisoformat(headers.pop("touchstream.dlq.failed_at")).tzinfo
+        assert headers == {
+            "touchstream.ingest.mode": "client",
+            "touchstream.ingest.source": url,
+            "touchstream.ingest.cursor": "3",
+            "touchstream.dlq.original_topic": "chat.events",
+            "touchstream.dlq.original_partition": "-1",
+            "touchstream.dlq.original_offset": "-1",
+            "touchstream.dlq.error": "invalid_field",
+            "touchstream.dlq.reason": headers["touchstream.dlq.reason"],
+            "touchstream.dlq.replays": "0",
+        }
+        # what ``dlq replay`` reads to send it back: the physical chat.events topic
+        assert origin(dict(fax.headers())) == ("chat.events", -1, -1)
+
+        assert (not_json.raw.value, not_json.raw.key) == (b"{not json", None)
+        assert not_json.error == "undecodable" and "not JSON" in not_json.reason
+        assert "touchstream.ingest.cursor" not in dlq_headers(not_json)
+        assert dlq_headers(not_json)["touchstream.ingest.source"] == url
+
+        assert no_cursor.raw.value == frames[12].encode()
+        assert no_cursor.raw.key == log[12]["conversation_id"].encode()
+        assert (no_cursor.error, no_cursor.reason) == (
+            "invalid_field", "field cursor: '12', expected an integer")
+        return stats
+
+    stats = run(body)
+    assert (stats.invalid, stats.dead_lettered, stats.duplicates, stats.produced) == (3, 3, 1, 15)
+
+
+def test_a_cursor_is_acknowledged_only_once_its_dead_letter_is_stored(tmp_path: Path) -> None:
+    async def body() -> None:
+        log = [{**e, "occurred_at": 12} for e in event_log(3, 5, START_MS)]  # seconds, not ms
+        service = ChatService(service_config(count=3), log_events=log)
+        await service.start()
+        gate = asyncio.Event()
+        sink = MemorySink(gate=gate)
+        stop = asyncio.Event()
+        try:
+            task = asyncio.create_task(run_client(client_config(service.port, tmp_path / "c"),
+                                                  sink, stop))
+            await wait_for(lambda: sink.calls == 1)
+            await asyncio.sleep(0.2)
+            assert service.stats.acked_cursor is None and sink.dead_letters == []
+            assert CursorStore(tmp_path / "c").load() is None
+            gate.set()
+            await wait_for(lambda: service.stats.acked_cursor == 2)
+            stop.set()
+            await task
+        finally:
+            await service.close()
+        assert sink.events == []
+        assert [dlq_headers(d)["touchstream.ingest.cursor"] for d in sink.dead_letters] == [
+            "0", "1", "2"]
 
     run(body)
+
+
+def test_reconnects_and_a_failed_batch_neither_lose_nor_duplicate_dead_letters(tmp_path: Path
+                                                                               ) -> None:
+    log = event_log(600, 5, START_MS)
+    bad = set(range(5, 600, 40))
+    for i in bad:
+        log[i] = {**log[i], "sender_role": "ROBOT"}
+    good = [e for i, e in enumerate(log) if i not in bad]
+
+    async def body() -> ClientStats:
+        service = ChatService(service_config(count=600, drop_probability=0.02, resend=5,
+                                             drop_seed=3), log_events=log)
+        await service.start()
+        sink = MemorySink(delay=0.002)
+        original = sink.send
+
+        async def flaky(events: Any, dead_letters: Any = ()) -> None:
+            if sink.calls == 4 and not getattr(flaky, "done", False):
+                flaky.done = True  # type: ignore[attr-defined]
+                sink.fail_next = 1
+            await original(events, dead_letters)
+
+        sink.send = flaky  # type: ignore[method-assign]
+        stop = asyncio.Event()
+        try:
+            task = asyncio.create_task(run_client(
+                client_config(service.port, tmp_path / "c", batch_max=10, max_pending_batches=4),
+                sink, stop))
+            await wait_for(lambda: service.stats.acked_cursor == 599)
+            stop.set()
+            stats = await task
+        finally:
+            await service.close()
+        assert_exactly_once_in_order(sorted(sink.events, key=lambda e: e["occurred_at"]), good)
+        cursors = [int(dlq_headers(d)["touchstream.ingest.cursor"]) for d in sink.dead_letters]
+        assert sorted(cursors) == sorted(bad)
+        assert all(d.error == "invalid_field" and "sender_role" in d.reason
+                   for d in sink.dead_letters)
+        return stats
+
+    stats = run(body, timeout=90)
+    assert stats.connections >= 3 and stats.duplicates > 0
+    assert stats.dead_lettered == len(bad)
 
 
 def test_slow_sink_slows_reading(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from streams.ingest.server import GatewayConfig, GatewayStats, bound_port, serve
 from streams.ingest.tokens import issue
-from tests.ingest.conftest import MemorySink, run
+from tests.ingest.conftest import MemorySink, dlq_headers, run
 
 SECRET = "gateway-secret"
 
@@ -92,11 +92,13 @@ def test_foreign_origin_gets_403_and_allowed_origin_passes() -> None:
 
 def test_oversized_frame_closes_with_1009() -> None:
     async def body() -> None:
-        async with gateway(MemorySink(), max_frame_bytes=2_000) as (url, _), open_ws(url) as ws:
+        sink = MemorySink()
+        async with gateway(sink, max_frame_bytes=2_000) as (url, _), open_ws(url) as ws:
             await ws.send(json.dumps(event(1, text="x" * 5_000)))
             with pytest.raises(ConnectionClosedError):
                 await ws.recv()
             assert ws.close_code == 1009
+        assert sink.dead_letters == []  # never read, so never dead-lettered
 
     run(body)
 
@@ -122,10 +124,61 @@ def test_bad_frames_get_error_frames_and_the_connection_stays_usable() -> None:
             assert errors == [{"type": "error", "code": "invalid_event", "ref": "evt-3",
                                "index": 1, "message": errors[0]["message"]}]
             assert "field text" in errors[0]["message"]
+            await ws.send(json.dumps([event(5, channel="FAX")]))
+            assert [a["code"] for a in await replies(ws, 1)] == ["invalid_event"]
             assert sorted(a["event_id"] for a in answers if a["type"] == "ack") == [
                 "evt-2", "evt-4"]
             assert [e["event_id"] for e in sink.events] == ["evt-2", "evt-4"]
-            assert stats.invalid == 4 and stats.accepted == 2
+            assert stats.invalid == 5 and stats.accepted == 2
+            host, port = ws.local_address[:2]
+        assert stats.dead_lettered == 5 and stats.dead_letters_over_budget == 0
+        # each bad input is dead-lettered too, with its raw bytes, the reason and the sender
+        not_json, not_events, fax, no_text, lone = sink.dead_letters
+        assert (not_json.raw.value, not_json.error) == (b"{not json", "undecodable")
+        assert (not_events.raw.value, not_events.error) == (b"42", "invalid_field")
+        assert fax.raw.value == json.dumps(event(1, channel="FAX")).encode()  # the frame
+        assert fax.raw.key == b"conv-1" and fax.reason.startswith("field channel: 'FAX'")
+        assert no_text.raw.value == json.dumps(event(3, text=None)).encode()  # its list item
+        assert lone.raw.value == json.dumps(event(5, channel="FAX")).encode()  # not the list
+        assert no_text.reason == "field text: missing or empty, required for MESSAGE events"
+        headers = dlq_headers(no_text)
+        del headers["touchstream.dlq.failed_at"]
+        assert headers == {
+            "touchstream.ingest.mode": "gateway",
+            "touchstream.ingest.source": f"sub=test role=widget from {host}:{port}",
+            "touchstream.dlq.original_topic": "chat.events",
+            "touchstream.dlq.original_partition": "-1",
+            "touchstream.dlq.original_offset": "-1",
+            "touchstream.dlq.error": "invalid_field",
+            "touchstream.dlq.reason": no_text.reason,
+            "touchstream.dlq.replays": "0",
+        }
+        assert {d.dlq_topic for d in sink.dead_letters} == {"chat.events.dlq"}
+
+    run(body)
+
+
+def test_dead_letters_have_a_budget_per_connection() -> None:
+    async def body() -> None:
+        sink = MemorySink()
+        async with gateway(sink, dead_letter_rate_per_second=0.001, dead_letter_burst=2) as (
+                url, stats), open_ws(url) as ws:
+            await ws.send(json.dumps([event(n, channel="FAX") for n in range(4)] + [event(9)]))
+            answers = await replies(ws, 5)
+            assert [a["code"] for a in answers if a["type"] == "error"] == ["invalid_event"] * 4
+            assert [a["event_id"] for a in answers if a["type"] == "ack"] == ["evt-9"]
+            assert stats.dead_letters_over_budget == 2
+            async with open_ws(url) as other:  # the budget is the connection's
+                await other.send(json.dumps(event(5, channel="FAX")))
+                await replies(other, 1)
+                await ws.send(json.dumps(event(6, channel="FAX")))
+                await replies(ws, 1)
+                await other.send(json.dumps(event(7)))
+                assert await replies(other, 1) == [{"type": "ack", "event_id": "evt-7"}]
+        assert [json.loads(d.raw.value or b"")["event_id"] for d in sink.dead_letters] == [
+            "evt-0", "evt-1", "evt-5"]
+        assert stats.invalid == 6 and stats.dead_lettered == 3
+        assert stats.dead_letters_over_budget == 3
 
     run(body)
 
@@ -155,6 +208,7 @@ def test_rate_limit_refuses_excess_events() -> None:
             assert [a["ref"] for a in limited] == ["evt-3", "evt-4"]
             assert [e["event_id"] for e in sink.events] == ["evt-0", "evt-1", "evt-2"]
             assert stats.rate_limited == 2
+            assert sink.dead_letters == []  # not bad input: the sender sends it again
 
     run(body)
 

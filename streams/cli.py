@@ -249,6 +249,8 @@ def ingest_server() -> None:
         allowed_origins=tuple(settings.ingest_allowed_origins),
         max_frame_bytes=settings.ingest_max_frame_bytes,
         rate_per_second=settings.ingest_rate_per_second, burst=settings.ingest_burst,
+        dead_letter_rate_per_second=settings.ingest_dead_letter_rate_per_second,
+        dead_letter_burst=settings.ingest_dead_letter_burst,
     )
 
     async def run(stop: Any) -> Any:
@@ -433,7 +435,7 @@ def train() -> None:
               default=PROJECT_ROOT / "schemas" / "models" / "intent_labelled.jsonl",
               show_default=True, help="Labelled messages (JSONL: text, intent, language, split).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "models" / "intent-v1.npz", show_default=True)
+              default=PROJECT_ROOT / "models" / "intent-v2.npz", show_default=True)
 def train_intent(labelled: Path, out: Path) -> None:
     """Train the intent classifier; prints its test-split quality."""
     from streams.intent import main_train_intent

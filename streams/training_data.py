@@ -9,15 +9,24 @@ choices of one phrasing are seeded by its language, intent and position.
 The split is by phrasing, not by message: every fifth phrasing of a (language, intent) pair
 and all its variants belong to the test split, so the test split measures how the model
 copes with wordings it has never seen, not with re-filled copies of its training sentences.
+Each message carries its ``group`` (the phrasing it comes from); no group is in both splits.
+
+A second, English-only set, ``schemas/models/intent_bitext.jsonl``, is a mapped subset of the
+Bitext customer-support dataset (CDLA-Sharing-1.0, kept in its own file for that reason);
+:func:`import_bitext` builds it from the upstream CSV. See ``schemas/models/README.md``.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import random
+import re
+import sys
 import unicodedata
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
@@ -26,6 +35,7 @@ import yaml
 
 MODELS_DIR: Final = Path(__file__).resolve().parent.parent / "schemas" / "models"
 LABELLED_PATH: Final = MODELS_DIR / "intent_labelled.jsonl"
+BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
 LANGUAGES: Final = ("en", "es", "fr", "de", "pt")
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
@@ -71,6 +81,7 @@ class LabelledMessage:
     intent: str
     language: str
     split: str  # "train" | "test"
+    group: str = ""  # messages of one group are near-duplicates and share a split
 
 
 def _fold(text: str) -> str:
@@ -166,16 +177,128 @@ def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
                     if text in seen:
                         continue
                     seen.add(text)
-                    out.append(LabelledMessage(text, intent, lang, split))
+                    out.append(LabelledMessage(text, intent, lang, split, f"{lang}/{intent}/{i}"))
     return out
+
+
+# --- the Bitext subset -----------------------------------------------------------------------
+
+#: Bitext intent -> ours. Intents left out do not map onto one of ours without guessing:
+#: cancel_order (refund only when money back is asked), check_cancellation_fee (pricing or
+#: cancellation), contact_customer_service (not explicitly a person), switch_account (mostly
+#: plan upgrades, which our rules call purchase_inquiry), shipping addresses (account or order
+#: change), review and newsletter_subscription (no intent of ours).
+BITEXT_INTENTS: Final[dict[str, str]] = {
+    "check_invoice": "billing", "get_invoice": "billing", "payment_issue": "billing",
+    "check_payment_methods": "billing",
+    "get_refund": "refund", "track_refund": "refund", "check_refund_policy": "refund",
+    "place_order": "purchase_inquiry", "change_order": "purchase_inquiry",
+    "track_order": "purchase_inquiry", "delivery_options": "purchase_inquiry",
+    "delivery_period": "purchase_inquiry",
+    "create_account": "account", "edit_account": "account", "recover_password": "account",
+    "registration_problems": "account",
+    "delete_account": "cancellation",
+    "contact_human_agent": "human_request",
+    "complaint": "complaint",
+}
+#: Two messages of one intent are near-duplicates when the Jaccard overlap of their content
+#: words reaches this.
+LINK_JACCARD: Final = 0.6
+BITEXT_TEST_SHARE: Final = 0.2
+_FILLER: Final = frozenset((
+    "a", "about", "am", "an", "any", "are", "assistance", "assist", "at", "be", "can", "could",
+    "did", "do", "does", "dont", "don't", "for", "from", "get", "got", "gotta", "has", "have",
+    "help", "helping", "how", "i", "i'd", "i'm", "id", "if", "im", "in", "is", "it", "know",
+    "like", "me", "my", "need", "no", "not", "of", "on", "pls", "please", "plz", "see", "show",
+    "some", "support", "tell", "that", "the", "there", "this", "to", "trying", "try", "u", "ur",
+    "wanna", "want", "what", "when", "where", "will", "with", "would", "ya", "you", "your"))
+
+
+def content_words(text: str) -> frozenset[str]:
+    """Lower-cased words of ``text`` without filler words, digits read as ``0``."""
+    words = re.findall(r"[a-z0]+", re.sub(r"\d+", "0", _fold(text).lower()))
+    return frozenset(w for w in words if w not in _FILLER)
+
+
+def near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= LINK_JACCARD
+
+
+def link_groups(texts: Sequence[str]) -> list[int]:
+    """Group number of each text: the connected components of the near-duplicate relation
+    (single link), so that chains of paraphrases stay together."""
+    words = [content_words(t) for t in texts]
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            if near_duplicate(words[i], words[j]):
+                parent[root(i)] = root(j)
+    roots = [root(i) for i in range(len(texts))]
+    number = {r: n for n, r in enumerate(dict.fromkeys(roots))}
+    return [number[r] for r in roots]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def import_bitext(rows: Iterable[dict[str, str]]) -> list[LabelledMessage]:
+    """Our labelled messages from Bitext CSV rows (``instruction``, ``intent``): mapped, de-
+    duplicated (case and spacing ignored), grouped by :func:`link_groups` within each of our
+    intents, and split by group: groups are taken into ``test``, in the order of a hash of
+    their texts, while the test share of the intent stays within BITEXT_TEST_SHARE."""
+    by_intent: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        intent = BITEXT_INTENTS.get(row["intent"])
+        text = " ".join(row["instruction"].split())
+        if intent and text:
+            by_intent[intent].setdefault(text.lower(), text)
+    out: list[LabelledMessage] = []
+    for intent in sorted(by_intent):
+        texts = sorted(by_intent[intent].values())
+        groups = link_groups(texts)
+        members: dict[int, list[str]] = defaultdict(list)
+        for text, g in zip(texts, groups, strict=True):
+            members[g].append(text)
+        keys = {g: _digest("\n".join(m)) for g, m in members.items()}
+        test: set[int] = set()
+        taken, budget = 0, BITEXT_TEST_SHARE * len(texts)
+        for g in sorted(members, key=keys.__getitem__):
+            if taken + len(members[g]) <= budget:
+                test.add(g)
+                taken += len(members[g])
+        for text, g in zip(texts, groups, strict=True):
+            out.append(LabelledMessage(text, intent, "en", "test" if g in test else "train",
+                                       f"bitext/{intent}/{keys[g][:12]}"))
+    return out
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _write(path: Path, messages: Sequence[LabelledMessage]) -> str:
+    lines = [json.dumps(asdict(m), ensure_ascii=False) for m in messages]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def write(path: Path = LABELLED_PATH, models_dir: Path = MODELS_DIR) -> str:
     """Writes the labelled set as JSON lines; returns its sha256."""
-    lines = [json.dumps(asdict(m), ensure_ascii=False) for m in build(models_dir)]
-    data = ("\n".join(lines) + "\n").encode("utf-8")
-    path.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+    return _write(path, build(models_dir))
+
+
+def write_bitext(csv_path: Path, path: Path = BITEXT_PATH) -> str:
+    """Writes the Bitext subset from the upstream CSV; returns its sha256."""
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        return _write(path, import_bitext(csv.DictReader(fh)))
 
 
 def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
@@ -184,9 +307,20 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
         if line.strip():
             raw = json.loads(line)
             rows.append(LabelledMessage(str(raw["text"]), str(raw["intent"]),
-                                        str(raw["language"]), str(raw["split"])))
+                                        str(raw["language"]), str(raw["split"]),
+                                        str(raw.get("group", ""))))
     return rows
 
 
+def read_all(paths: Sequence[Path] = (LABELLED_PATH, BITEXT_PATH)) -> list[LabelledMessage]:
+    """The messages of several labelled files, in order (the intent model trains on both)."""
+    return [m for p in paths for m in read(p)]
+
+
 if __name__ == "__main__":
-    print(write())
+    # python -m streams.training_data                 -> the hand-written set
+    # python -m streams.training_data --bitext X.csv  -> the Bitext subset from its CSV
+    if len(sys.argv) == 3 and sys.argv[1] == "--bitext":
+        print(write_bitext(Path(sys.argv[2])))
+    else:
+        print(write())

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from streams.intent import IntentModel
+    from streams.simulate import ConversationTruth
 
 #: The intent a scenario's first customer message carries, by the labelling rules of
 #: ``schemas/models/README.md``.
@@ -152,12 +153,31 @@ def us_per_message(fn: Callable[[Sequence[str]], object], texts: Sequence[str],
 
 def evaluate_intent_test_split(model: IntentModel, labelled: Path | None = None
                                ) -> ClassificationMetrics:
+    """Intent metrics on the test split of ``labelled`` (the hand-written set by default;
+    pass ``streams.training_data.BITEXT_PATH`` for the Bitext subset)."""
     from streams.intent import LABELLED_PATH
     from streams.training_data import read
 
     rows = [r for r in read(labelled or LABELLED_PATH) if r.split == "test"]
     predicted = [p.intent for p in model.predict_many([r.text for r in rows])]
     return classification_metrics([r.intent for r in rows], predicted, model.labels)
+
+
+def intent_test_split_by_language(model: IntentModel, labelled: Path | None = None
+                                  ) -> dict[str, dict[str, float]]:
+    """Accuracy and macro-F1 of each language on the test split of ``labelled``."""
+    from streams.intent import LABELLED_PATH
+    from streams.training_data import read
+
+    rows = [r for r in read(labelled or LABELLED_PATH) if r.split == "test"]
+    predicted = [p.intent for p in model.predict_many([r.text for r in rows])]
+    out: dict[str, dict[str, float]] = {}
+    for lang in sorted({r.language for r in rows}):
+        pairs = [(r.intent, p) for r, p in zip(rows, predicted, strict=True) if r.language == lang]
+        m = classification_metrics([t for t, _ in pairs], [p for _, p in pairs], model.labels)
+        out[lang] = {"accuracy": round(m.accuracy, 4), "macro_f1": round(m.macro_f1, 4),
+                     "messages": len(pairs)}
+    return out
 
 
 @dataclass(frozen=True)
@@ -227,7 +247,7 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
     labelled test split and on simulator customer messages, and speed."""
     from streams.intent import LABELLED_PATH, default_model
     from streams.language import detect_many
-    from streams.training_data import read
+    from streams.training_data import BITEXT_PATH, read
 
     model = default_model()
     convs = simulator_conversations(records)
@@ -236,6 +256,8 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
     batch = (sim_texts * (5000 // max(1, len(sim_texts)) + 1))[:5000]
     return {
         "intent_test_split": asdict(evaluate_intent_test_split(model)),
+        "intent_test_split_by_language": intent_test_split_by_language(model),
+        "intent_test_split_bitext": asdict(evaluate_intent_test_split(model, BITEXT_PATH)),
         "intent_simulator": asdict(evaluate_intent_simulator(model, convs)),
         "language_test_split": asdict(evaluate_language([(r.text, r.language)
                                                          for r in test_rows])),
@@ -246,75 +268,124 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
     }
 
 
-#: The team a conversation of each simulated scenario belongs with, if a human takes it.
-SCENARIO_TEAM: Final[dict[str, str]] = {
-    "password_reset": "technical",
-    "delivery_status": "general",
-    "how_to": "technical",
-    "late_delivery": "general",
-    "double_charge": "billing",
-    "broken_product": "technical",
-    "escalation": "general",
-    "pricing": "sales",
-    "demo": "sales",
-    "billing": "billing",
-    "cancellation": "retention",
-    "refund": "billing",
-}
+def expected_team(truth: ConversationTruth) -> str:
+    """The team of a simulated conversation: the routing policy (``escalation.route``)
+    applied to its true topic (the intent of its scenario) and its customer's true value, as
+    a dispatcher who read it would apply it; general when it never says what it is about."""
+    from streams.conversation.escalation import route, value_tier
+
+    if truth.cause == "unclear":
+        return route(None, value_tier(truth.customer_value))
+    return route(SCENARIO_INTENT[truth.scenario], value_tier(truth.customer_value))
+
+
+def _ratio(a: int, b: int) -> float:
+    return round(a / b, 4) if b else 0.0
 
 
 def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, Any]:
-    """Team routing accuracy, escalation precision and recall, and sentiment agreement with
+    """Escalation precision and recall, team routing accuracy, and sentiment agreement with
     reference VADER, on simulated conversations (kept apart from the intent training set).
 
-    Labels: the team is the one of the conversation's scenario (``SCENARIO_TEAM``); a
-    conversation should be escalated when the simulated chat service handed it to a human.
+    Labels come from the simulator (``simulate.labelled_conversations``): a conversation
+    should be escalated when it has a cause (``simulate.CAUSES``), which the simulated chat
+    service acts on with a hand-off; its team is ``expected_team``. Only conversations the
+    stream holds completely are judged. The system is judged on the events before the
+    hand-off: every conversation is cut just before its HANDOFF event, so a decision cannot
+    lean on the hand-off or on what the human agent says; escalations the full stream emits
+    at or after a hand-off are counted apart (``escalations_after_handoff``, expected 0).
+    Routing is the team of the conversation's intent and customer value at that point.
     """
     from streams.batch import Raw
+    from streams.conversation.effects import Escalate
     from streams.conversation.escalation import route, value_tier
     from streams.intelligence import understand
     from streams.sentiment import reference_scores, score_texts
-    from streams.simulate import conversations
+    from streams.simulate import labelled_conversations
 
-    recs = list(conversations(records, seed=seed, start_ms=1_767_225_600_000))
+    recs, truths = labelled_conversations(records, seed=seed, start_ms=1_767_225_600_000)
     values = [r.value for r in recs]
     texts = [v["text"] or "" for v in values]
     scores = score_texts(texts)
-    messages = [s if v["event_type"] == "MESSAGE" else None
-                for v, s in zip(values, scores, strict=True)]
-    raws = [Raw("chat.events", 0, i, 0, None, None) for i in range(len(values))]
-    smart = understand(raws, values, messages, lambda _: None, str)
-    escalated = {e.conversation_id for e in smart.effects if type(e).__name__ == "Escalate"}
-    handed_off = {v["conversation_id"] for v in values if v["event_type"] == "HANDOFF"}
-    convs = {c.conversation_id: c for c in simulator_conversations(records, seed=seed)}
-    team_true: list[str] = []
-    team_pred: list[str] = []
-    for cid, record in smart.records.items():
-        conv = convs.get(cid)
-        if conv is None or conv.scenario is None:
+    held: Counter[str] = Counter(v["conversation_id"] for v in values)
+    complete = {cid for cid, t in truths.items() if held[cid] == t.events}
+    handoff_at: dict[str, int] = {}
+    for i, v in enumerate(values):
+        if v["event_type"] == "HANDOFF":
+            handoff_at.setdefault(v["conversation_id"], i)
+
+    def run(keep: Sequence[int]) -> tuple[dict[str, Any], list[Escalate]]:
+        events = [values[i] for i in keep]
+        sentiments = [scores[i] if values[i]["event_type"] == "MESSAGE" else None
+                      for i in keep]
+        raws = [Raw("chat.events", 0, i, 0, None, None) for i in keep]
+        smart = understand(raws, events, sentiments, lambda _: None, str)
+        return smart.records, [e for e in smart.effects if isinstance(e, Escalate)]
+
+    before = [i for i, v in enumerate(values)
+              if i < handoff_at.get(v["conversation_id"], len(values))]
+    states, escalations = run(before)
+    _, everything = run(range(len(values)))
+    late = sum(1 for e in everything if e.conversation_id in complete
+               and e.source_offset >= handoff_at.get(e.conversation_id, len(values)))
+    first: dict[str, Escalate] = {}
+    for e in escalations:
+        first.setdefault(e.conversation_id, e)
+
+    causes: Counter[str] = Counter()
+    found: Counter[str] = Counter()
+    false_reasons: Counter[str] = Counter()
+    tp = fp = 0
+    team_ok = team_n = esc_team_ok = intent_ok = team_wrong_intent_right = 0
+    for cid in complete:
+        truth = truths[cid]
+        cause = truth.cause
+        escalation = first.get(cid)
+        if cause is not None:
+            causes[cause] += 1
+            found[cause] += escalation is not None
+        if escalation is not None:
+            if cause is not None:
+                tp += 1
+                esc_team_ok += escalation.team == expected_team(truth)
+            else:
+                fp += 1
+                false_reasons.update(escalation.reasons)
+        state = states.get(cid)
+        if state is None:
             continue
-        team_true.append(SCENARIO_TEAM[conv.scenario])
-        team_pred.append(route(record["intent"], value_tier(record["customer_value"])))
-    considered = set(smart.records)
-    tp = len(escalated & handed_off & considered)
-    precision = tp / max(1, len(escalated & considered))
-    recall = tp / max(1, len(handed_off & considered))
+        want = expected_team(truth)
+        got = route(state["intent"], value_tier(state["customer_value"]))
+        team_n += 1
+        team_ok += got == want
+        right_intent = cause != "unclear" and state["intent"] == SCENARIO_INTENT[truth.scenario]
+        intent_ok += right_intent
+        team_wrong_intent_right += right_intent and got != want
+    positives = sum(causes.values())
     message_texts = [t for v, t in zip(values, texts, strict=True) if v["event_type"] == "MESSAGE"]
     sample = message_texts[:5000]
     agree = sum(
         1 for t, s in zip(sample, score_texts(sample), strict=True)
         if abs(reference_scores(t).compound - s.compound) <= 1e-9
     )
-    routing = classification_metrics(
-        team_true, team_pred, ("billing", "technical", "sales", "retention", "general"))
     return {
-        "conversations": len(considered),
-        "team_routing_accuracy": round(routing.accuracy, 4),
-        "team_routing_macro_f1": round(routing.macro_f1, 4),
-        "escalations": len(escalated),
-        "handed_off": len(handed_off & considered),
-        "escalation_precision": round(precision, 4),
-        "escalation_recall": round(recall, 4),
+        "seed": seed,
+        "records": records,
+        "conversations": len(complete),
+        "needing_a_person": positives,
+        "escalated": tp + fp,
+        "escalation_precision": _ratio(tp, tp + fp),
+        "escalation_recall": _ratio(tp, positives),
+        "escalation_recall_by_cause": {
+            c: {"conversations": n, "escalated": found[c], "recall": _ratio(found[c], n)}
+            for c, n in sorted(causes.items())},
+        "false_escalations_by_reason": dict(false_reasons.most_common()),
+        "escalations_after_handoff": late,
+        "team_routing_accuracy": _ratio(team_ok, team_n),
+        "team_routing_conversations": team_n,
+        "escalation_team_accuracy": _ratio(esc_team_ok, tp),
+        "conversation_intent_accuracy": _ratio(intent_ok, team_n),
+        "routing_errors_with_right_intent": team_wrong_intent_right,
         "sentiment_agreement_with_vader": round(agree / max(1, len(sample)), 6),
         "sentiment_sample": len(sample),
     }

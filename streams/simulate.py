@@ -32,7 +32,8 @@ from streams.simulate_ads import (
 from streams.simulate_text import EN, PLAN_PRICES, PLANS, SCENARIO_CATEGORY, LanguagePack
 from streams.simulate_text_intl import DE, ES, FR, PT
 
-__all__ = ["SimRecord", "ad_metrics", "conversations", "meta_spend_to_micros"]
+__all__ = ["ConversationTruth", "SimRecord", "ad_metrics", "conversations",
+           "labelled_conversations", "meta_spend_to_micros"]
 
 T = TypeVar("T")
 
@@ -44,6 +45,18 @@ class SimRecord:
     topic: str  # logical topic name
     key: str
     value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConversationTruth:
+    """What the simulator knows of a conversation and does not put on its events."""
+
+    conversation_id: str
+    scenario: str
+    language: str
+    cause: str | None  # one of CAUSES, None when the bot resolves it
+    customer_value: float | None  # None for an unknown customer
+    events: int  # all events of the conversation, to tell a complete one from a cut one
 
 
 # --- chat ------------------------------------------------------------------------------------
@@ -58,10 +71,35 @@ SCENARIO_WEIGHTS: Final = (
     ("double_charge", 5), ("broken_product", 7), ("escalation", 4), ("pricing", 8),
     ("demo", 4), ("billing", 8), ("cancellation", 6), ("refund", 6),
 )
-#: Chance that the bot hands the conversation to a human, by category.
-HANDOFF_CHANCE: Final[dict[str, float]] = {
-    "support": 0.08, "complaint": 0.35, "sales": 0.25, "billing": 0.15, "cancellation": 0.3,
-}
+#: Why a conversation needs a person; None (benign) when the bot can resolve it. The chat
+#: service hands a conversation over (a HANDOFF event) exactly when it has a cause, and only
+#: after the customer's messages have shown it, so the cause is in the content:
+#:
+#: - ``human_request``: the customer asks for a person (``LanguagePack.ask_human``);
+#: - ``sentiment_worsening``: the mood sinks over several messages (follow-up, then
+#:   ``frustrated``, then ``angry``);
+#: - ``bot_failure_loop``: the bot keeps failing (``bot_fallback``) and the customer asks again;
+#: - ``legal_threat``: the customer threatens legal action (``legal``);
+#: - ``policy_topic``: a refund or cancellation conversation; by policy a person handles it
+#:   even when the bot could answer;
+#: - ``vip_negative``: a high-value customer turns negative (``disappointed``), or complains;
+#: - ``unclear``: the customer never says what it is about (``vague``); the bot cannot tell.
+CAUSES: Final = ("human_request", "sentiment_worsening", "bot_failure_loop", "legal_threat",
+                 "policy_topic", "vip_negative", "unclear")
+#: Causes of conversations that are not refund or cancellation, with their weights; None is a
+#: benign conversation.
+CAUSE_WEIGHTS: Final[tuple[tuple[str | None, int], ...]] = (
+    (None, 68), ("human_request", 8), ("sentiment_worsening", 7), ("bot_failure_loop", 7),
+    ("legal_threat", 3), ("unclear", 5), ("vip_negative", 2),
+)
+POLICY_SCENARIOS: Final = frozenset({"refund", "cancellation"})
+#: Chance that a benign conversation has one failed bot answer it recovers from.
+HICCUP_CHANCE: Final = 0.12
+#: Customer value (customer_value in the STARTED metadata) of known customers: the share in
+#: each tier and its range; unknown customers have no value.
+VALUE_TIERS: Final = ((0.18, (1_000.0, 25_000.0)), (0.32, (200.0, 1_000.0)),
+                      (0.50, (5.0, 200.0)))
+HIGH_VALUE: Final = 1_000.0
 TEAM_BY_CATEGORY: Final[dict[str, str]] = {
     "support": "support", "complaint": "customer_care", "sales": "sales",
     "billing": "billing", "cancellation": "retention",
@@ -142,10 +180,37 @@ class _Speaker:
         return self._left.pop()
 
 
+def _customer_value(number: int) -> float:
+    """A known customer's value, the same in every conversation of theirs."""
+    rng = random.Random(number * 7919 + 13)
+    pick = rng.random()
+    for share, (lo, hi) in VALUE_TIERS:
+        pick -= share
+        if pick < 0:
+            return round(rng.uniform(lo, hi), 2)
+    return round(rng.uniform(*VALUE_TIERS[-1][1]), 2)
+
+
+def _cause(rng: random.Random, scenario: str, category: str, high_value: bool) -> str | None:
+    if scenario in POLICY_SCENARIOS:
+        return "policy_topic"
+    if scenario == "escalation":
+        return rng.choice(("human_request", "sentiment_worsening"))
+    if high_value and (category == "complaint" or rng.random() < 0.15):
+        return "vip_negative"
+    cause = _weighted(rng, CAUSE_WEIGHTS)
+    if cause == "vip_negative":  # drawn for a customer who is not high-value
+        return None
+    if cause == "legal_threat" and category not in ("complaint", "billing"):
+        return "sentiment_worsening"
+    return cause
+
+
 @dataclass
 class _Conversation:
     rng: random.Random
     start_ms: int
+    truth: ConversationTruth | None = None
 
     def events(self) -> list[SimRecord]:
         rng = self.rng
@@ -157,6 +222,8 @@ class _Conversation:
         scenario = _weighted(rng, SCENARIO_WEIGHTS)
         category = SCENARIO_CATEGORY[scenario]
         script = pack.scripts[scenario]
+        value = _customer_value(number) if known else None
+        cause = _cause(rng, scenario, category, value is not None and value >= HIGH_VALUE)
         name_rng = random.Random(number) if known else rng
         first, last = name_rng.choice(pack.names), name_rng.choice(pack.surnames)
         email = (f"{_ascii(first)}.{_ascii(last)}{number % 97}@"
@@ -230,44 +297,92 @@ class _Conversation:
             nonlocal now
             now += rng.randint(lo, hi) * 1000 + rng.randrange(1000)
 
-        emit("STARTED", "SYSTEM", metadata=_start_metadata(rng, channel))
-        complaint = category == "complaint"
-        handoff = (scenario == "escalation" and rng.random() < 0.9) or (
-            rng.random() < HANDOFF_CHANCE[category])
-        messages = rng.randint(2, 10)
-        if handoff:
-            messages = min(messages, rng.randint(2, 6))
-        follow = _Speaker(rng, script.follow_up)
+        def customer_turn(text: str) -> None:
+            wait(think_lo, think_hi)
+            emit("MESSAGE", "CUSTOMER", text)
+
+        def bot_turn(line: str, fallback: bool = False) -> None:
+            wait(lat_lo, lat_hi)
+            flagged = fallback and rng.random() < 0.5  # some bot platforms flag a fallback
+            emit("MESSAGE", "BOT", bot_says(line), sender=bot_id,
+                 metadata={"fallback": "true"} if flagged else None)
+
+        start_metadata = _start_metadata(rng, channel)
+        if value is not None:  # looked up in the CRM by the chat service
+            start_metadata["customer_value"] = f"{value:.2f}"
+        emit("STARTED", "SYSTEM", metadata=start_metadata)
+        follow = [line for line in script.follow_up if cause is not None
+                  or line not in pack.upset]
+        rng.shuffle(follow)
         bot = _Speaker(rng, script.bot)
-        for i in range(messages):
-            if i % 2 == 0:
-                wait(1, 8) if i == 0 else wait(think_lo, think_hi)
-                if i == 0:
-                    line = rng.choice(script.opening)
-                elif complaint and rng.random() < 0.25:
-                    line = rng.choice(pack.frustrated)
-                elif not handoff and i >= messages - 2 and rng.random() < 0.6:
-                    line = rng.choice(pack.thanks)
-                else:
-                    line = follow.next()
-                emit("MESSAGE", "CUSTOMER", customer_says(line, first=i == 0))
-            else:
-                wait(lat_lo, lat_hi)
-                if handoff and i >= messages - 2:
-                    line = rng.choice(pack.bot_handoff)
-                elif not handoff and i == messages - 1 and i > 2:
-                    line = rng.choice(pack.bot_more)
-                else:
-                    line = bot.next()
-                emit("MESSAGE", "BOT", bot_says(line), sender=bot_id)
+        wait(1, 8)
+        opening = rng.choice(pack.vague if cause == "unclear" else script.opening)
+        ask_in_opening = cause == "human_request" and rng.random() < 0.3
+        if ask_in_opening:
+            opening = opening + " " + rng.choice(pack.ask_human)
+        question = opening.format_map(slots)
+        emit("MESSAGE", "CUSTOMER", customer_says(opening, first=True))
+
+        def exchanges(count: int) -> None:
+            """The bot answers, the customer goes on with the scenario (never a line twice)."""
+            for _ in range(min(count, len(follow))):
+                bot_turn(bot.next())
+                customer_turn(customer_says(follow.pop()))
+
+        thanked = False
+        if cause is None:
+            if rng.random() < HICCUP_CHANCE:  # one failed answer, the customer rephrases
+                bot_turn(rng.choice(pack.bot_fallback), fallback=True)
+                customer_turn(f"{rng.choice(pack.repeat_prefix)} {question}")
+            exchanges(rng.randint(0, 3))
+            bot_turn(bot.next())
+            if rng.random() < 0.6:
+                customer_turn(customer_says(rng.choice(pack.thanks)))
+                bot_turn(rng.choice(pack.bot_more))
+                thanked = True
+        elif cause == "human_request":
+            exchanges(0 if ask_in_opening else rng.randint(0, 2))
+            if not ask_in_opening:
+                bot_turn(bot.next())
+                customer_turn(customer_says(rng.choice(pack.ask_human)))
+        elif cause == "sentiment_worsening":
+            exchanges(rng.randint(0, 1))
+            for line in (*rng.sample(pack.frustrated, rng.randint(1, 2)),
+                         rng.choice(pack.angry)):
+                bot_turn(bot.next())
+                customer_turn(customer_says(line))
+        elif cause == "bot_failure_loop":
+            exchanges(rng.randint(0, 1))
+            fallbacks = rng.sample(pack.bot_fallback, min(len(pack.bot_fallback),
+                                                          rng.randint(2, 3)))
+            for i, line in enumerate(fallbacks):
+                bot_turn(line, fallback=True)
+                if i < len(fallbacks) - 1 or rng.random() < 0.5:
+                    customer_turn(f"{rng.choice(pack.repeat_prefix)} {question}")
+        elif cause == "legal_threat":
+            exchanges(rng.randint(0, 2))
+            if rng.random() < 0.5:
+                bot_turn(bot.next())
+                customer_turn(customer_says(rng.choice(pack.frustrated)))
+            bot_turn(bot.next())
+            customer_turn(customer_says(rng.choice(pack.legal)))
+        elif cause == "vip_negative":
+            exchanges(rng.randint(0, 2))
+            bot_turn(bot.next())
+            customer_turn(customer_says(rng.choice(pack.disappointed + pack.frustrated)))
+        elif cause == "unclear":
+            for line in rng.sample(pack.vague, rng.randint(1, 2)):
+                bot_turn(rng.choice(pack.bot_clarify))
+                customer_turn(customer_says(line))
+        else:  # policy_topic: the bot may well answer; a person takes it over by policy
+            exchanges(rng.randint(0, 2))
         resolution = "resolved"
-        if handoff:
+        if cause is not None:
+            wait(lat_lo, lat_hi)
+            emit("MESSAGE", "BOT", bot_says(rng.choice(pack.bot_handoff)), sender=bot_id)
             wait(lat_lo, lat_hi)
             emit("HANDOFF", "SYSTEM", sender=bot_id, metadata={
-                "target_team": TEAM_BY_CATEGORY[category],
-                "reason": "customer_request" if complaint else rng.choice(
-                    ("bot_low_confidence", "policy", "customer_request")),
-            })
+                "target_team": TEAM_BY_CATEGORY[category], "reason": cause})
             wait(20, 300)
             agent_id = f"agent-{rng.randint(1, 180):04d}"
             agent = _Speaker(rng, script.agent)
@@ -281,14 +396,16 @@ class _Conversation:
                     line = rng.choice(pack.thanks if rng.random() < 0.6 else script.follow_up)
                     emit("MESSAGE", "CUSTOMER", customer_says(line))
                     wait(lat_lo * 5, lat_hi * 10)
-        elif complaint and rng.random() < 0.4:
+        elif category == "complaint" and not thanked and rng.random() < 0.4:
             resolution = "unresolved"
         if rng.random() < ENDED_CHANCE:
             wait(1, 30)
             emit("ENDED", "SYSTEM", metadata={
                 "resolution": resolution,
-                "ended_by": rng.choice(("customer", "timeout", "agent" if handoff else "bot")),
+                "ended_by": rng.choice(("customer", "timeout",
+                                        "agent" if cause is not None else "bot")),
             })
+        self.truth = ConversationTruth(conversation_id, scenario, lang, cause, value, len(out))
         return out
 
 
@@ -318,15 +435,33 @@ def conversations(count: int, *, seed: int = 7, start_ms: int | None = None
     Conversations start at random (Poisson) moments, so several are open at once; the stream
     stops after exactly ``count`` records, possibly in the middle of a conversation.
     """
+    return _chat(count, seed, start_ms, None)
+
+
+def labelled_conversations(count: int, *, seed: int = 7, start_ms: int | None = None
+                           ) -> tuple[list[SimRecord], dict[str, ConversationTruth]]:
+    """The records of ``conversations(count, seed=seed, start_ms=start_ms)`` and the truth of
+    every conversation they hold a part of (``events`` tells whether all of it is there)."""
+    truths: dict[str, ConversationTruth] = {}
+    records = list(_chat(count, seed, start_ms, truths))
+    held = {r.key for r in records}
+    return records, {cid: t for cid, t in truths.items() if cid in held}
+
+
+def _chat(count: int, seed: int, start_ms: int | None,
+          truths: dict[str, ConversationTruth] | None) -> Iterator[SimRecord]:
     rng = random.Random(seed)
     next_start = _now_ms() if start_ms is None else start_ms
     pending: list[tuple[int, int, SimRecord]] = []
     seq = 0
     for _ in range(count):
         while not pending or next_start <= pending[0][0]:
-            for rec in _Conversation(rng, next_start).events():
+            conversation = _Conversation(rng, next_start)
+            for rec in conversation.events():
                 heapq.heappush(pending, (rec.value["occurred_at"], seq, rec))
                 seq += 1
+            if truths is not None and conversation.truth is not None:
+                truths[conversation.truth.conversation_id] = conversation.truth
             next_start += max(1, round(rng.expovariate(1 / MEAN_ARRIVAL_GAP_S) * 1000))
         yield heapq.heappop(pending)[2]
 

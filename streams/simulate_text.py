@@ -44,6 +44,19 @@ class LanguagePack:
     customer_tail: tuple[str, ...]  # put after a customer's message, sometimes
     bot_intro: tuple[str, ...]  # put before a bot answer, sometimes
     scripts: dict[str, Script]
+    # What the customer says when a conversation needs a person (see simulate.CAUSES)
+    ask_human: tuple[str, ...]  # asks for a person, in many wordings
+    angry: tuple[str, ...]  # the mood at its worst, after ``frustrated``
+    disappointed: tuple[str, ...]  # a valued customer turning negative
+    legal: tuple[str, ...]  # threatens legal action
+    vague: tuple[str, ...]  # says nothing the bot can act on
+    repeat_prefix: tuple[str, ...]  # put before the question asked again
+    # ... and the bot's side of it
+    bot_fallback: tuple[str, ...]  # the bot did not understand
+    bot_clarify: tuple[str, ...]  # the bot asks what it is about
+    #: Follow-ups of the scripts that complain or ask for money back: said on the way to a
+    #: person, never in a conversation the bot resolves.
+    upset: frozenset[str] = frozenset()
 
 
 #: Scenario -> category (what a support team would file it under).
@@ -102,6 +115,47 @@ EN = LanguagePack(
                    "Thanks in advance, {name}", "It's urgent.", "(account {email})"),
     bot_intro=("Thanks, {name}.", "Sure, {name}!", "Got it, {name}.", "Of course.",
                "Thanks for waiting, {name}."),
+    ask_human=("Can I talk to a real person, please?",
+               "I'd like to speak to someone from your team.",
+               "Just put me through to an agent.",
+               "Please connect me with a human, not a bot.",
+               "I need a supervisor on this.",
+               "Could someone from your staff call me back?",
+               "Get me a manager, please.",
+               "Let me speak with a representative.",
+               "Is there an actual human I can chat with?",
+               "I want to talk to customer service, a person."),
+    angry=("This is absolutely ridiculous, nothing you say helps. I'm furious.",
+           "Unbelievable. You are wasting my time and I'm fed up with this terrible service.",
+           "I am really angry now. This is the worst support I have ever had.",
+           "This is a disgrace. I'm done being patient."),
+    disappointed=("Honestly I expected much better, I've been a loyal customer for years.",
+                  "I'm very disappointed, we pay a lot for this and it keeps failing.",
+                  "This is not the level of service we pay for. Really unhappy."),
+    legal=("If this isn't sorted by {new_date}, my lawyer will be in touch.",
+           "I'm going to take legal action over this.",
+           "I will sue you if I don't get my {amount} back.",
+           "I'm taking this to small claims court."),
+    vague=("Hi, it's about the thing from last week.", "Same problem as before, can you check?",
+           "Hello? Anyone there?", "It happened again.", "I have a question about something.",
+           "you know what I mean"),
+    repeat_prefix=("I said:", "Again:", "Let me repeat:", "As I already wrote,"),
+    bot_fallback=("Sorry, I didn't understand that. Could you rephrase?",
+                  "I'm not sure I understand. Can you say that another way?",
+                  "Hmm, I couldn't find an answer to that. Try asking differently.",
+                  "I'm still learning and didn't catch that."),
+    upset=frozenset({
+        "Still nothing. This is the third time I've tried today.",
+        "I needed it for a birthday this weekend, now it's useless.",
+        "I want the shipping fee refunded, I paid {amount} for express.",
+        "This is not acceptable. Every order from you is late.",
+        "That's a lot of money to just lose for a week.",
+        "I just want a working product, is that too much to ask?",
+        "That's more than I expected. Any discount for nonprofits?",
+    }),
+    bot_clarify=("Could you tell me a bit more about what you need help with?",
+                 "Happy to help! What is it about?",
+                 "Can you give me some details, like an order number or the product?"),
     scripts={
         "password_reset": Script(
             opening=("Hi, I can't log in to my account, the password reset email never arrives.",

@@ -39,6 +39,13 @@ TEAM_OVERRIDES: Final = {
     "purchase_inquiry": "sales", "pricing": "sales", "billing": "billing", "refund": "billing",
     "technical_issue": "technical", "account": "technical",
 }
+#: (intent, customer value tier) whose team the customer's value decides: retention works to
+#: keep the customers worth keeping (a cancelling or complaining high-value one, a cancelling
+#: medium-value one); billing closes the subscriptions of the others.
+VALUE_ROUTES: Final = {
+    ("cancellation", "high"): "retention", ("cancellation", "medium"): "retention",
+    ("cancellation", "low"): "billing", ("complaint", "high"): "retention",
+}
 _MEDIUM_REASONS: Final = frozenset(REASONS) - {"low_intent_confidence"}
 # Priority by (value tier, severity); a legal threat is always P1.
 _PRIORITY: Final = {
@@ -60,8 +67,10 @@ class EscalationPolicy:
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3
-    repeat_limit: int = 1
+    repeat_limit: int = 2
     fallback_limit: int = 2
+    loop_limit: int = 3  # fallbacks and repeats together: one failure the customer rephrases
+    # after is no loop yet
     confusion_threshold: float = 0.6
     confusion_limit: int = 2
     # vip_negative and value tiers (customer_value / ltv from event metadata)
@@ -70,9 +79,9 @@ class EscalationPolicy:
     vip_negative_compound: float = -0.3
     # policy_topic
     policy_intents: tuple[str, ...] = ("refund", "cancellation")
-    policy_confidence: float = 0.6
+    policy_confidence: float = 0.7
     # human_request (intent route)
-    human_intent_confidence: float = 0.5
+    human_intent_confidence: float = 0.65
     # low_intent_confidence
     low_confidence: float = 0.4
     low_confidence_min_messages: int = 2
@@ -89,6 +98,7 @@ class EscalationPolicy:
     # routing
     team_hints: dict[str, str] = field(default_factory=lambda: dict(TAXONOMY_TEAMS))
     team_overrides: dict[str, str] = field(default_factory=lambda: dict(TEAM_OVERRIDES))
+    value_routes: dict[tuple[str, str], str] = field(default_factory=lambda: dict(VALUE_ROUTES))
     # conversation intent: a prediction at least this confident becomes the current intent
     intent_confidence: float = 0.5
     fallback_intents: tuple[str, ...] = ("other", "human_request")
@@ -215,15 +225,21 @@ def bot_failure_loop(repeats: int, fallbacks: int, confused: int,
     """The customer repeats themselves, the bot keeps failing to understand, or the customer
     keeps being confused (counts since the episode window started)."""
     if (repeats >= policy.repeat_limit or fallbacks >= policy.fallback_limit
+            or repeats + fallbacks >= policy.loop_limit
             or confused >= policy.confusion_limit):
         return "bot_failure_loop"
     return None
 
 
-def vip_negative(tier: str, compound: float | None,
-                 policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
-    """A high-value customer turns negative."""
-    if tier == "high" and compound is not None and compound <= policy.vip_negative_compound:
+def vip_negative(tier: str, compound: float | None, frustration: float = 0.0,
+                 anger: float = 0.0, policy: EscalationPolicy = DEFAULT_POLICY
+                 ) -> Reason | None:
+    """A high-value customer turns negative: a negative message, or a frustrated or angry
+    one (frustration reads in "I've already explained this twice" where sentiment does not)."""
+    if tier != "high":
+        return None
+    if ((compound is not None and compound <= policy.vip_negative_compound)
+            or frustration >= policy.medium_frustration or anger >= policy.medium_anger):
         return "vip_negative"
     return None
 
@@ -238,10 +254,14 @@ def policy_topic(intent: str | None, confidence: float | None, legal: bool,
 
 
 def low_intent_confidence(window: int, best_confidence: float | None,
+                          satisfied: bool = False,
                           policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
-    """After enough customer messages, no prediction was confident: the bot cannot tell what
-    the customer wants."""
-    if (window >= policy.low_confidence_min_messages and best_confidence is not None
+    """After enough customer messages, no specific intent was predicted with confidence
+    (``best_confidence`` counts a fallback intent such as "other" as 0): the bot cannot tell
+    what the customer wants. Not when the customer's latest message is ``satisfied`` (a
+    thank-you after small talk the bot answered)."""
+    if (window >= policy.low_confidence_min_messages and not satisfied
+            and best_confidence is not None
             and best_confidence < policy.low_confidence):
         return "low_intent_confidence"
     return None
@@ -251,13 +271,20 @@ def low_intent_confidence(window: int, best_confidence: float | None,
 
 
 def route(intent: str | None, tier: str, policy: EscalationPolicy = DEFAULT_POLICY) -> str:
-    """Team for a conversation: retention for a high-value customer cancelling, then the fixed
-    overrides (sales, billing, technical), then the taxonomy hint, else general."""
+    """The routing policy: the team for a conversation whose intent is ``intent`` and whose
+    customer is in value tier ``tier``.
+
+    First the customer's value where it decides (``VALUE_ROUTES``: cancellations of high- and
+    medium-value customers and complaints of high-value ones go to retention, other
+    cancellations to billing), then the fixed overrides (sales for purchase inquiries,
+    including order and delivery status, and pricing; billing for billing and refunds;
+    technical for technical issues and the account), then the taxonomy's hint; general for a
+    complaint, a request for a person, anything else, or no intent at all.
+    """
     if intent is None:
         return "general"
-    if intent == "cancellation" and tier == "high":
-        return "retention"
-    team = policy.team_overrides.get(intent) or policy.team_hints.get(intent) or "general"
+    team = (policy.value_routes.get((intent, tier)) or policy.team_overrides.get(intent)
+            or policy.team_hints.get(intent) or "general")
     return team if team in TEAMS else "general"
 
 

@@ -355,9 +355,12 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     prediction = signals.intent
     if prediction is not None:
         _update_intent(new, prediction, policy)
+        # a fallback intent ("other", ...) says what the customer does not want: no evidence
+        confidence = (0.0 if prediction.intent in policy.fallback_intents
+                      else prediction.confidence)
         best = book["best_confidence"]
-        if best is None or prediction.confidence > best:
-            book["best_confidence"] = prediction.confidence
+        if best is None or confidence > best:
+            book["best_confidence"] = confidence
         if (not new["lead_signaled"] and prediction.intent in policy.lead_intents
                 and prediction.confidence >= policy.lead_confidence):
             new["lead_signaled"] = True
@@ -386,9 +389,14 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
         rules.sentiment_worsening(new["journey"], window, policy),
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy),
         rules.vip_negative(rules.value_tier(new["customer_value"], policy), signals.compound,
-                           policy),
+                           emotions.frustration if emotions is not None else 0.0,
+                           emotions.anger if emotions is not None else 0.0, policy),
         rules.policy_topic(intent, confidence, legal, policy),
-        rules.low_intent_confidence(window, book["best_confidence"], policy),
+        rules.low_intent_confidence(
+            window, book["best_confidence"],
+            signals.compound >= policy.resolved_compound or (
+                emotions is not None and emotions.satisfaction >= policy.resolved_satisfaction),
+            policy),
     )
     return tuple(r for r in found if r is not None)
 

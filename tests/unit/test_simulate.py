@@ -249,3 +249,92 @@ def test_spikes_and_drops_occur() -> None:
             if a > 50 and b > 50 and (b > 2.5 * a or b < a / 2.5):
                 jumps += 1
     assert jumps > 0
+
+
+# --- escalation ground truth -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def labelled() -> tuple[list[SimRecord], dict[str, Any]]:
+    from streams.simulate import labelled_conversations
+
+    return labelled_conversations(8000, seed=4, start_ms=START)
+
+
+def test_labelled_conversations_are_the_same_stream(
+        labelled: tuple[list[SimRecord], dict[str, Any]]) -> None:
+    records, truths = labelled
+    assert records == list(conversations(8000, seed=4, start_ms=START))
+    assert set(truths) == {r.key for r in records}
+
+
+def test_hand_off_exactly_when_a_person_is_needed(
+        labelled: tuple[list[SimRecord], dict[str, Any]]) -> None:
+    from streams.simulate import CAUSES, LANGUAGES, POLICY_SCENARIOS
+
+    records, truths = labelled
+    by_conversation: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        by_conversation[rec.key].append(rec.value)
+    causes: Counter[str | None] = Counter()
+    for cid, truth in truths.items():
+        events = by_conversation[cid]
+        if len(events) != truth.events:
+            continue  # cut by the end of the stream
+        causes[truth.cause] += 1
+        kinds = [e["event_type"] for e in events]
+        assert ("HANDOFF" in kinds) == (truth.cause is not None)
+        assert (truth.cause == "policy_topic") == (truth.scenario in POLICY_SCENARIOS)
+        pack = LANGUAGES[truth.language]
+        before = events[:kinds.index("HANDOFF")] if "HANDOFF" in kinds else events
+        said = [e["text"] for e in before if e["sender_role"] == "CUSTOMER"]
+        if truth.cause is None:  # a benign conversation never complains on the way
+            assert not any(line.format_map(defaultdict(str)).split("{")[0] in text
+                           for line in pack.upset | set(pack.frustrated) for text in said
+                           if len(line) > 25)
+        if truth.cause == "human_request":
+            asks = [a.lower().rstrip(".") for a in pack.ask_human]
+            assert any(a in text.lower() for a in asks for text in said)
+        if truth.cause == "bot_failure_loop":
+            bots = [e for e in before if e["sender_role"] == "BOT"]
+            assert sum(any(e["text"].endswith(f) for f in pack.bot_fallback)
+                       for e in bots) >= 2
+        if truth.cause == "vip_negative":
+            assert truth.customer_value is not None and truth.customer_value >= 1000
+        if "HANDOFF" in kinds:
+            assert events[kinds.index("HANDOFF")]["metadata"]["reason"] == truth.cause
+    assert set(causes) == {None, *CAUSES}
+    assert 0.4 < causes[None] / sum(causes.values()) < 0.75
+
+
+def test_known_customers_carry_a_stable_value(
+        labelled: tuple[list[SimRecord], dict[str, Any]]) -> None:
+    records, _ = labelled
+    values: dict[str, set[str]] = defaultdict(set)
+    for rec in records:
+        v = rec.value
+        if v["event_type"] == "STARTED":
+            value = v["metadata"].get("customer_value")
+            assert (value is not None) == (v["customer"]["customer_id"] is not None)
+            if value is not None:
+                values[v["customer"]["customer_id"]].add(value)
+    assert values and all(len(v) == 1 for v in values.values())
+    assert any(float(next(iter(v))) >= 1000 for v in values.values())
+
+
+def test_expected_team_follows_the_routing_policy() -> None:
+    from streams.quality import expected_team
+    from streams.simulate import ConversationTruth
+
+    def team(scenario: str, value: float | None, cause: str | None = None) -> str:
+        return expected_team(ConversationTruth("c", scenario, "en", cause, value, 1))
+
+    assert team("password_reset", None) == "technical"
+    assert team("delivery_status", 5000.0) == "sales"
+    assert team("cancellation", 5000.0) == "retention"
+    assert team("cancellation", 500.0) == "retention"
+    assert team("cancellation", None) == "billing"
+    assert team("broken_product", 5000.0) == "retention"
+    assert team("broken_product", 50.0) == "general"
+    assert team("refund", None) == "billing"
+    assert team("demo", None, "unclear") == "general"

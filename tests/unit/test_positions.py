@@ -61,6 +61,22 @@ def test_stale_events_after_a_rewind_are_held_and_the_seek_repeated_later() -> N
     assert g.admit([("t", 0, 0), ("t", 0, 1)], where).admitted == [("t", 0, 0), ("t", 0, 1)]
 
 
+def test_a_seek_whose_re_read_never_comes_is_repeated_by_the_periodic_check() -> None:
+    now = [100.0]
+    g = guard({}, clock=lambda: now[0])
+    assert g.admit([("t", 0, 3), ("t", 1, 0)], where).rewind == {("t", 0): 0}
+    assert g.overdue() == {}  # not yet
+    now[0] += 6  # nothing at all arrived for partition 0
+    assert g.overdue() == {("t", 0): 0}
+    assert g.overdue() == {}  # counted as sought again just now
+    now[0] += 6
+    assert g.overdue() == {("t", 0): 0}
+    # once the re-read arrives the partition is no longer waiting
+    assert g.admit([("t", 0, 0)], where).admitted == [("t", 0, 0)]
+    now[0] += 6
+    assert g.overdue() == {}
+
+
 def test_forget_reseeds() -> None:
     seeds = {0: 0}
 

@@ -1,0 +1,130 @@
+"""Faust's Kafka transport with a drain loop that hands whole fetches to batch agents.
+
+Faust's consumer delivers every fetched record on its own: it wraps it in a message, runs
+the conductor's callback for it under ``wait_first`` (two tasks and an event-loop round
+trip per record) and only then looks at the next. On this path a worker delivers a few
+thousand records a second however little the agents do. This consumer keeps Faust's
+fetching, offset bookkeeping (read offsets, gaps, acks, commits) and flow control, and
+changes one thing: the records of a partition whose only subscriber is a ``BatchTopic``
+(``agents.batching``) are appended to that topic's buffer as one list. Records of every
+other partition (table changelogs during recovery, plain Faust agents) take Faust's own
+per-record path unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, cast
+
+import faust
+from faust.transport import base
+from faust.transport.consumer import CONSUMER_FETCHING, Fetcher
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, Message
+from mode import Service
+
+from agents.batching import BatchTopic
+
+
+class BatchingConsumer(faust_aiokafka.Consumer):
+    async def _drain_messages(self, fetcher: Fetcher) -> None:  # type: ignore[override]
+        callback = self.callback
+        consumer_should_stop = cast(Service, self)._stopped.is_set
+        fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+        set_flag = self.diag.set_flag
+        unset_flag = self.diag.unset_flag
+        app = self.app
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                set_flag(CONSUMER_FETCHING)
+                records, active = await self._wait_next_records(1.0)
+                await self.sleep(0)
+                if records is None or self.should_stop:
+                    unset_flag(CONSUMER_FETCHING)
+                    continue
+                generation = app.consumer_generation_id
+                for fetched, batch in records.items():
+                    tp = TP(fetched.topic, fetched.partition)  # aiokafka's TopicPartition
+                    channel = self._batch_channel(tp)
+                    if (not self.flow_active or app.consumer_generation_id != generation
+                            or not (active is None or tp in active
+                                    or tp in self._buffered_partitions)):
+                        # Faust drops such records; a batch agent has them read again
+                        if channel is not None and batch:
+                            channel.queue.note_dropped(tp, batch[0].offset)
+                        continue
+                    messages = await self._admit(tp, batch, keep_old=channel is not None)
+                    if not messages:
+                        continue
+                    if channel is not None:
+                        await app.flow_control.acquire()
+                        await app.producer.buffer.wait_until_ebb()
+                        channel.queue.put_batch(tp, messages, self.on_buffer_full,
+                                                self.on_buffer_drop)
+                    else:
+                        for message in messages:
+                            await self.wait_first(callback(message), self.suspend_flow.wait())
+                if not self.flow_active:
+                    # as Faust's getmany: fetched while stopped, so back to the committed
+                    # offsets (table changelogs included)
+                    try:
+                        await self.perform_seek()
+                    except Exception as exc:
+                        self.log.warning("seeking to committed offsets while stopped: %r", exc)
+                unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            unset_flag(CONSUMER_FETCHING)
+
+    async def _admit(self, tp: TP, records: Sequence[Any], *, keep_old: bool) -> list[Message]:
+        """Faust's per-record bookkeeping of ``_drain_messages``: gaps recorded, the read
+        offset moved, commits every ``commit_every`` acks.
+
+        Faust drops a record below the partition's read offset. Batch agents get every
+        record (``keep_old``): their position guard skips what was already processed and
+        re-reads holes by seeking back, and a record fetched before such a seek would
+        otherwise move the read offset past the re-read, which then would be dropped."""
+        read = self._read_offset[tp]
+        acks_enabled = self.app.topics.acks_enabled_for(tp.topic)
+        out: list[Message] = []
+        to_message = self._to_message
+        for record in records:
+            offset = record.offset
+            if read is not None and offset < read and not keep_old:
+                continue
+            if read and offset - read > 1 and acks_enabled:
+                await self._add_gap(tp, read + 1, offset)
+            out.append(to_message(tp, record))
+            read = offset
+        if out:
+            self._read_offset[tp] = read
+            self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+            if self._commit_every is not None and self._n_acked >= self._commit_every:
+                self._n_acked = 0
+                await self.commit()
+        return out
+
+    def _batch_channel(self, tp: TP) -> BatchTopic | None:
+        channels: Iterable[Any] = self.app.topics._tp_index.get(tp, ())  # type: ignore[attr-defined]
+        found = list(channels)
+        if len(found) == 1 and isinstance(found[0], BatchTopic):
+            return found[0]
+        return None
+
+
+class BatchingTransport(faust_aiokafka.Transport):
+    Consumer: ClassVar[type[base.Consumer]] = BatchingConsumer  # type: ignore[misc]
+
+
+class App(faust.App):  # type: ignore[misc]
+    """A Faust app whose consumer hands whole fetches to batch agents."""
+
+    def _new_transport(self) -> BatchingTransport:
+        return BatchingTransport(self.conf.broker_consumer, self)

@@ -22,6 +22,7 @@ import shutil
 import socket
 import tempfile
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +49,12 @@ class Slice:
     table: str
     events: int
     pool: int
+    agent: str
 
 
 SLICES = {
-    "chat": Slice("chat", topics.CHAT_EVENTS, "chat_events", 120_000, 40_000),
-    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 40_000),
+    "chat": Slice("chat", topics.CHAT_EVENTS, "chat_events", 120_000, 40_000, "chat_events"),
+    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 40_000, "ad_metrics"),
 }
 
 
@@ -166,10 +168,23 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "SELECT toUnixTimestamp64Milli(_ingested_at) - toUnixTimestamp64Milli(_kafka_ts) AS d "
             f"FROM {s.table} WHERE _offset >= 0) "
         ).rows[0]
+        inside = worker_latencies(settings)
     finally:
         stop_worker(worker)
     return {"p50_ms": float(p50), "p99_ms": float(p99), "latency_rate_events_per_s": count / took,
-            "latency_events": float(n)}
+            "latency_events": float(n),
+            "processing_p50_ms": inside[f"{s.agent}.processing"]["p50_ms"],
+            "processing_p99_ms": inside[f"{s.agent}.processing"]["p99_ms"],
+            "in_worker_p99_ms": inside[f"{s.agent}.in_worker"]["p99_ms"]}
+
+
+def worker_latencies(settings: Settings) -> dict[str, dict[str, float]]:
+    """The worker's own latency histograms (``/stats``): per message, the computation of
+    its batch (``processing``) and arrival in the worker to durable (``in_worker``)."""
+    url = f"http://{settings.web_host}:{settings.web_port}/stats"
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        stats: dict[str, dict[str, dict[str, float]]] = json.loads(resp.read())
+    return stats["latency_ms"]
 
 
 def machine() -> dict[str, Any]:
@@ -204,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         for name in args.slices.split(","):
             s = SLICES[name]
-            s = Slice(s.name, s.topic, s.table, int(s.events * args.scale), s.pool)
+            s = Slice(s.name, s.topic, s.table, int(s.events * args.scale), s.pool, s.agent)
             probe, _ = isolated(base, "probe")
             pool = encoded_pool(s, AvroCodec.from_settings(probe))
             print(f"[{name}] throughput over {s.events} events…", flush=True)
@@ -221,6 +236,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "ratio": round(tp["events_per_s"] / tp["ceiling_events_per_s"], 4),
                 "events": s.events,
                 "latency_rate_events_per_s": round(lat["latency_rate_events_per_s"]),
+                "processing_p50_ms": lat["processing_p50_ms"],
+                "processing_p99_ms": lat["processing_p99_ms"],
+                "in_worker_p99_ms": lat["in_worker_p99_ms"],
             }
     finally:
         if started_kafka:
@@ -236,14 +254,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    header = f"{'slice':<6} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'ceiling/s':>11} {'ratio':>7}"
+    header = (f"{'slice':<6} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'proc p99':>9} "
+              f"{'ceiling/s':>11} {'ratio':>7}")
     print(header)
     print("-" * len(header))
     for name, r in results["slices"].items():
         if "ceiling_events_per_s" not in r:
             continue
         print(f"{name:<6} {r['events_per_s']:>10,} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-              f"{r['ceiling_events_per_s']:>11,} {r['ratio']:>7}")
+              f"{r.get('processing_p99_ms', '—'):>9} {r['ceiling_events_per_s']:>11,} "
+              f"{r['ratio']:>7}")
     print(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
 
 

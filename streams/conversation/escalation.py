@@ -99,7 +99,7 @@ class EscalationPolicy:
     team_hints: dict[str, str] = field(default_factory=lambda: dict(TAXONOMY_TEAMS))
     team_overrides: dict[str, str] = field(default_factory=lambda: dict(TEAM_OVERRIDES))
     value_routes: dict[tuple[str, str], str] = field(default_factory=lambda: dict(VALUE_ROUTES))
-    # conversation intent: a prediction at least this confident becomes the current intent
+    # conversation intent: the first specific prediction at least this confident settles it
     intent_confidence: float = 0.5
     fallback_intents: tuple[str, ...] = ("other", "human_request")
     # follow-ups

@@ -447,15 +447,35 @@ def _lead(new: ConversationRecord, prediction: IntentSignal, text: str, at: int,
 
 def _update_intent(new: ConversationRecord, prediction: IntentSignal,
                    policy: EscalationPolicy) -> None:
-    """The latest confident specific intent; a vague one only fills a gap or a vaguer one."""
-    current, confidence = new["intent"], new["intent_confidence"]
+    intent, confidence = choose_intent(new["intent"], new["intent_confidence"], prediction,
+                                       policy, settled=new["escalations"] > 0)
+    new["intent"] = intent
+    new["intent_confidence"] = confidence
+
+
+def choose_intent(current: str | None, confidence: float | None, prediction: IntentSignal,
+                  policy: EscalationPolicy = DEFAULT_POLICY, *, settled: bool = False,
+                  ) -> tuple[str | None, float | None]:
+    """The conversation's intent after one more customer message: the topic the customer
+    opened with. The first specific prediction at least ``policy.intent_confidence`` sure
+    settles it: later messages are mostly follow-ups ("still broken", "this is ridiculous")
+    whose own intent is not what the conversation is about. Until then the most confident
+    specific prediction so far holds it, and a vague one (``policy.fallback_intents``) only
+    fills a gap or replaces a less sure vague one. ``settled`` (the conversation was routed by
+    an escalation) keeps it as it is, so the team an escalation went to stays the team."""
+    if settled and current is not None:
+        return current, confidence
     specific = prediction.intent not in policy.fallback_intents
-    if (current is None
-            or (specific and prediction.confidence >= policy.intent_confidence)
-            or (current in policy.fallback_intents
-                and prediction.confidence > (confidence or 0.0))):
-        new["intent"] = prediction.intent
-        new["intent_confidence"] = prediction.confidence
+    if current is None:
+        return prediction.intent, prediction.confidence
+    sure = confidence if confidence is not None else 0.0
+    if current not in policy.fallback_intents:
+        if sure >= policy.intent_confidence or not specific or prediction.confidence <= sure:
+            return current, confidence
+        return prediction.intent, prediction.confidence
+    if specific or prediction.confidence > sure:
+        return prediction.intent, prediction.confidence
+    return current, confidence
 
 
 def _human_took_over(new: ConversationRecord, at: int) -> None:

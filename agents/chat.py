@@ -18,6 +18,7 @@ from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.state import ConversationRecord
 from streams.intelligence import due_follow_ups, expire_idle
 from streams.pipeline import process_chat
+from streams.publisher import Outgoing
 
 TABLE_NAME = "conversations"
 RECORDS_TABLE = "conversation_states"
@@ -100,12 +101,12 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         return out
 
     async def send_changelog(changes: Changelog) -> None:
-        # Straight to the producer: Faust's send-soon buffer drains one record at a time
-        # and, while it is full, holds back the delivery of new input. Offsets commit
-        # after a producer flush.
-        send = app.producer.send
-        for topic, key, value, partition in changes:
-            await send(topic, key, value, partition, None, None)
+        # Through the worker's librdkafka publisher, durably (Faust's own producer works
+        # record by record in Python on the event loop; its send-soon buffer also holds back
+        # the delivery of new input while it drains).
+        await runtime.publisher.publish(
+            [Outgoing(topic, key, value, None, partition)
+             for topic, key, value, partition in changes])
 
     def active_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == physical}

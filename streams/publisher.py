@@ -27,6 +27,7 @@ class Outgoing:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, str | bytes | None]] | None = None
+    partition: int | None = None  # None: the partitioner's choice (by key)
 
 
 class PublishError(RuntimeError):
@@ -60,9 +61,14 @@ class Publisher:
         for r in records:
             while True:
                 try:
-                    produce(r.topic, key=r.key, value=r.value,
-                            headers=list(r.headers) if r.headers else None,
-                            on_delivery=on_delivery)
+                    if r.partition is None:
+                        produce(r.topic, key=r.key, value=r.value,
+                                headers=list(r.headers) if r.headers else None,
+                                on_delivery=on_delivery)
+                    else:
+                        produce(r.topic, key=r.key, value=r.value, partition=r.partition,
+                                headers=list(r.headers) if r.headers else None,
+                                on_delivery=on_delivery)
                     break
                 except BufferError:
                     poll(0.05)

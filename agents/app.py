@@ -69,6 +69,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
         web_enabled=True,
         logging_config=None,
     )
+    app.fetch_min_bytes = settings.fetch_min_bytes
+    app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     chat.register(app, runtime)
     ads.register(app, runtime)
     web.register(app, runtime)

@@ -100,13 +100,12 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
             out.append((changelog, kb, payload, partition_of[key]))
         return out
 
-    async def send_changelog(changes: Changelog) -> None:
-        # Through the worker's librdkafka publisher, durably (Faust's own producer works
-        # record by record in Python on the event loop; its send-soon buffer also holds back
-        # the delivery of new input while it drains).
-        await runtime.publisher.publish(
-            [Outgoing(topic, key, value, None, partition)
-             for topic, key, value, partition in changes])
+    def outgoing(changes: Changelog) -> list[Outgoing]:
+        # Published with the batch's outputs through the worker's librdkafka publisher,
+        # durably (Faust's own producer works record by record in Python on the event loop,
+        # and its send-soon buffer holds back the delivery of new input while it drains).
+        return [Outgoing(topic, key, value, None, partition)
+                for topic, key, value, partition in changes]
 
     def active_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == physical}
@@ -133,8 +132,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
 
         async def durable() -> None:
             await runtime.sink.write({**expired.inserts, "crm_tasks": task_rows})
-            await publish_outputs(runtime, due)
-            await send_changelog(changelog)
+            await publish_outputs(runtime, due, outgoing(changelog))
 
         return durable
 
@@ -162,10 +160,9 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         )
 
         async def durable() -> None:
-            await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
-                               len(raws))
             await rewind(app, admission)
-            await send_changelog(changelog)
+            await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
+                               len(raws), outgoing(changelog))
 
         return durable
 

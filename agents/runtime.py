@@ -113,13 +113,15 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def publish_outputs(runtime: Runtime, records: Sequence[OutputRecord]) -> None:
-    """Encode output records with their topic's schema and publish them durably."""
+async def publish_outputs(runtime: Runtime, records: Sequence[OutputRecord],
+                          also: Sequence[Outgoing] = ()) -> None:
+    """Encode output records with their topic's schema and publish them, and ``also``
+    (already encoded records, e.g. table changelogs), durably, in one flush."""
     settings = runtime.settings
     encode = runtime.codec.encode
     await runtime.publisher.publish(
         [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
-         for r in records]
+         for r in records] + list(also)
     )
 
 
@@ -129,11 +131,13 @@ async def finish_batch(
     result: BatchResult,
     dead: Sequence[DeadLetter],
     consumed: int,
+    also: Sequence[Outgoing] = (),
 ) -> None:
     """Dead-letter, sink and publish one batch; returns when all of it is durable.
 
     Dead letters reach their topic first, then ClickHouse gets the rows, then the output
-    records are published: when this returns the batch's offsets may be committed.
+    records (and ``also``: table changelogs) are published: when this returns the batch's
+    offsets may be committed.
     """
     for letter in dead:
         log.warning(
@@ -145,7 +149,7 @@ async def finish_batch(
          for letter in dead]
     )
     await runtime.sink.write(result.inserts)
-    await publish_outputs(runtime, result.outputs)
+    await publish_outputs(runtime, result.outputs, also)
     counters = runtime.counters
     counters.incr("batches", source)
     counters.incr("events.consumed", source, consumed)

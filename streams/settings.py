@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     batch_max_seconds: float = Field(
         0.2, gt=0, description="Longest wait before a partial batch is flushed."
     )
+    fetch_min_bytes: int = Field(
+        65_536, ge=1, description="A consumer fetch is answered once this much data is there..."
+    )
+    fetch_max_wait_ms: int = Field(
+        50, ge=0, description="...or after this long: fewer, larger fetches under live traffic."
+    )
     sink_retry_initial_seconds: float = Field(
         0.2, gt=0, description="First back-off after a failed ClickHouse insert."
     )

@@ -137,7 +137,8 @@ class Settings(BaseSettings):
         description="Browser origins the gateway accepts (JSON list); no Origin header passes.",
     )
     ingest_max_frame_bytes: int = Field(
-        1_048_576, ge=1024, description="Largest WebSocket frame; bigger ones close with 1009."
+        900_000, ge=1024,
+        description="Largest WebSocket frame (under Kafka's 1 MB message size); larger: close 1009.",
     )
     ingest_rate_per_second: float = Field(
         500.0, gt=0, description="Events per second allowed per gateway connection."

@@ -70,7 +70,7 @@ class ClientConfig:
     token_in_query: bool = False  # default: Authorization: Bearer header
     dedupe_size: int = 100_000
     max_pending_batches: int = 4
-    max_frame_bytes: int = 1_048_576
+    max_frame_bytes: int = 900_000  # an event must fit Kafka's 1 MB message default
     open_timeout: float = 10.0
 
 

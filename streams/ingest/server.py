@@ -37,7 +37,7 @@ from streams.errors import InvalidMessage
 from streams.ingest.auth import authenticator, connection_claims
 from streams.ingest.deadletters import conversation_key, rejected
 from streams.ingest.ratelimit import RateLimiter
-from streams.ingest.sink import DeliveryError, EventSink
+from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class GatewayConfig:
     port: int = DEFAULT_PORT  # 0: any free port
     secret: str
     allowed_origins: tuple[str, ...] = ()
-    max_frame_bytes: int = 1_048_576
+    max_frame_bytes: int = 900_000  # an event must fit Kafka's 1 MB message default
     rate_per_second: float = 500.0
     burst: int = 1_000
     max_pending_batches: int = 8
@@ -230,7 +230,7 @@ class Gateway:
         try:
             try:
                 await self.sink.send(events, dead)
-            except DeliveryError as exc:
+            except Exception as exc:  # DeliveryError, or the producer refusing a record
                 self.stats.failed += len(events)
                 self.stats.dead_letters_failed += len(dead)
                 # the senders of bad input had their error frames; only the copy is lost

@@ -240,9 +240,12 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
                     consumer.track_message(message)  # revocation waits for its ack
                 started = time.monotonic()
                 step = prepare(messages)
-                # per-message processing time: the batch's computation, for each message
-                latencies.observe(f"{name}.processing",
-                                  [(time.monotonic() - started) * 1000.0] * len(messages))
+                took_ms = (time.monotonic() - started) * 1000.0
+                # each message waits for its batch's computation ...
+                latencies.observe(f"{name}.processing", [took_ms] * len(messages))
+                # ... which costs this much a message
+                latencies.observe(f"{name}.cost_per_message",
+                                  [took_ms / len(messages)] * len(messages))
                 durable = chain.then(step)
                 pending.append(durable)
                 durable.add_done_callback(functools.partial(acknowledge, messages, arrived))

@@ -175,7 +175,8 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "latency_events": float(n),
             "processing_p50_ms": inside[f"{s.agent}.processing"]["p50_ms"],
             "processing_p99_ms": inside[f"{s.agent}.processing"]["p99_ms"],
-            "in_worker_p99_ms": inside[f"{s.agent}.in_worker"]["p99_ms"]}
+            "in_worker_p99_ms": inside[f"{s.agent}.in_worker"]["p99_ms"],
+            "cost_per_message_p99_ms": inside[f"{s.agent}.cost_per_message"]["p99_ms"]}
 
 
 def worker_latencies(settings: Settings) -> dict[str, dict[str, float]]:
@@ -239,6 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "processing_p50_ms": lat["processing_p50_ms"],
                 "processing_p99_ms": lat["processing_p99_ms"],
                 "in_worker_p99_ms": lat["in_worker_p99_ms"],
+                "cost_per_message_p99_ms": lat["cost_per_message_p99_ms"],
             }
     finally:
         if started_kafka:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +69,19 @@ def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
         except KafkaException as exc:
             if exc.args[0].code() != 36:  # TOPIC_ALREADY_EXISTS: another process won the race
                 raise
-    return sorted(created)
+    # A busy broker may answer metadata requests without the new topics for a while; a
+    # worker that joins its group then gets no partitions until its next metadata refresh
+    # (minutes). Return once the broker lists every topic with all its partitions.
+    deadline = time.monotonic() + timeout
+    counts = {p.name: p.partitions for p in wanted}
+    while True:
+        listed = admin.list_topics(timeout=timeout).topics
+        missing = [n for n, c in counts.items() if n not in listed or len(listed[n].partitions) < c]
+        if not missing:
+            return sorted(created)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"topics not visible in metadata after {timeout:.0f} s: {missing}")
+        time.sleep(0.2)
 
 
 def input_topics() -> tuple[str, ...]:

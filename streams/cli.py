@@ -458,8 +458,12 @@ DEMO_INSIGHTS: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
                            "currency", "conversions", "ctr", "cpc", "cpa", "roas")),
     ("escalation_rate_by_intent_team", {}, ()),
     ("first_response_time", {}, ()),
+    ("sla_breaches", {}, ("conversation_id", "team", "priority", "reasons", "sla_deadline",
+                          "minutes_late")),
     ("dead_letters_by_topic", {}, ("topic", "error", "dead_letters", "example_reason")),
 )
+#: rows shown of an insight in the demo
+DEMO_ROWS = 12
 
 
 @main.command()
@@ -504,12 +508,24 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
         if not ok:
             _fail("not every event reached ClickHouse within 300 s; see the worker log")
         console.print(f"every event is in ClickHouse ({time.monotonic() - t0:.1f} s since start)")
+        worst: str | None = None
         for name, params, shown in DEMO_INSIGHTS:
             result = querier.insight(name, params)
             index = [result.column_names.index(c) for c in shown] if shown else list(
                 range(len(result.column_names)))
-            print_result(name, tuple(result.column_names[i] for i in index),
-                         [tuple(row[i] for i in index) for row in result.rows])
+            rows = result.rows
+            title = name if len(rows) <= DEMO_ROWS else f"{name} (first {DEMO_ROWS} of {len(rows)})"
+            print_result(title, tuple(result.column_names[i] for i in index),
+                         [tuple(row[i] for i in index) for row in rows[:DEMO_ROWS]])
+            if name == "most_negative_conversations" and rows:
+                worst = str(rows[0][result.column_names.index("conversation_id")])
+        if worst is not None:
+            journey = querier.insight("emotional_journey", {"conversation_id": worst})
+            shown_cols = ("text", "sentiment_compound", "change", "lowest_so_far",
+                          "escalated_here", "journey_state")
+            index = [journey.column_names.index(c) for c in shown_cols]
+            print_result(f"emotional_journey of {worst}", shown_cols,
+                         [tuple(row[i] for i in index) for row in journey.rows])
         querier.close()
     finally:
         if worker_proc is not None:

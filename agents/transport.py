@@ -5,10 +5,18 @@ the conductor's callback for it under ``wait_first`` (two tasks and an event-loo
 trip per record) and only then looks at the next. On this path a worker delivers a few
 thousand records a second however little the agents do. This consumer keeps Faust's
 fetching, offset bookkeeping (read offsets, gaps, acks, commits) and flow control, and
-changes one thing: the records of a partition whose only subscriber is a ``BatchTopic``
-(``agents.batching``) are appended to that topic's buffer as one list. Records of every
-other partition (table changelogs during recovery, plain Faust agents) take Faust's own
-per-record path unchanged.
+differs where batch agents are concerned:
+
+- the records of a partition whose only subscriber is a ``BatchTopic`` (``agents.batching``)
+  are appended to that topic's buffer as one list;
+- such records are never dropped for being below the read offset (the agent's position
+  guard skips what it has processed), and records that must be dropped (fetched while
+  flow was stopped, or for a partition no longer active) are noted so that the agent reads
+  them again;
+- fetches wait for data to accumulate (``FetchingThread``).
+
+Records of every other partition (table changelogs during recovery, plain Faust agents)
+take Faust's own per-record path unchanged.
 """
 
 from __future__ import annotations

@@ -65,34 +65,32 @@ class MessageBuffer:
 
     def put_nowait_enhanced(self, value: Message, *, on_pressure_high: Callable[[], None],
                             on_pressure_drop: Callable[[], None]) -> None:
-        self._append(value)
-        if len(self._messages) >= self.capacity and value.tp not in self._paused:
-            self._paused[value.tp] = on_pressure_drop
-            on_pressure_high()
+        self._add(value.tp, (value,), on_pressure_high, on_pressure_drop)
 
     def put_batch(self, tp: TP, messages: Sequence[Message], pause: Callable[[TP], None],
                   resume: Callable[[TP], None]) -> None:
         """Append a partition's fetched messages at once (``agents.transport``)."""
-        now = self._clock()
         for message in messages:
             message.refcount += 1  # as the conductor counts each subscriber
-        self._messages.extend(messages)
-        self._arrived.extend([now] * len(messages))
-        self._nonempty.set()
-        if len(self._messages) >= self.capacity and tp not in self._paused:
-            self._paused[tp] = functools.partial(resume, tp)
-            pause(tp)
+        self._add(tp, messages, functools.partial(pause, tp), functools.partial(resume, tp))
 
     async def put(self, message: Message) -> None:
         while self.full():
             self._room.clear()
             await self._room.wait()
-        self._append(message)
+        self._add(message.tp, (message,))
 
-    def _append(self, message: Message) -> None:
-        self._messages.append(message)
-        self._arrived.append(self._clock())
+    def _add(self, tp: TP, messages: Sequence[Message], pause: Callable[[], None] | None = None,
+             resume: Callable[[], None] | None = None) -> None:
+        """Append ``messages`` of ``tp``; past capacity, pause ``tp`` until the buffer has
+        drained to half (when ``pause``/``resume`` are given)."""
+        self._messages.extend(messages)
+        self._arrived.extend([self._clock()] * len(messages))
         self._nonempty.set()
+        if (pause is not None and resume is not None and len(self._messages) >= self.capacity
+                and tp not in self._paused):
+            self._paused[tp] = resume
+            pause()
 
     def note_dropped(self, tp: TP, offset: int) -> None:
         self._dropped[tp] = min(offset, self._dropped.get(tp, offset))
@@ -242,10 +240,10 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
                 step = prepare(messages)
                 took_ms = (time.monotonic() - started) * 1000.0
                 # each message waits for its batch's computation ...
-                latencies.observe(f"{name}.processing", [took_ms] * len(messages))
+                latencies.observe_repeated(f"{name}.processing", took_ms, len(messages))
                 # ... which costs this much a message
-                latencies.observe(f"{name}.cost_per_message",
-                                  [took_ms / len(messages)] * len(messages))
+                latencies.observe_repeated(f"{name}.cost_per_message",
+                                           took_ms / len(messages), len(messages))
                 durable = chain.then(step)
                 pending.append(durable)
                 durable.add_done_callback(functools.partial(acknowledge, messages, arrived))

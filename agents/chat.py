@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -70,35 +70,37 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     # Changelog records, in the order they must be sent: (topic, key, value, partition).
     Changelog = list[tuple[str, bytes, bytes | None, int]]
 
-    def apply(target: Any, changed: dict[str, Any]) -> Changelog:
-        """Change a table in memory now; its changelog records are sent by the durable
-        step, after the sink has the batch. In offset order: a partition's changelog then
-        always holds a prefix of its events, which is what the position guard replays
-        from after a crash."""
+    def apply(target: Any, changes: Iterable[tuple[str, dict[str, Any] | None, int]]
+              ) -> Changelog:
+        """Change a table in memory now (``None``: delete the key); its changelog records
+        (tombstones for deletions) are sent by the durable step, after the sink has the
+        batch."""
         changelog = target.changelog_topic.get_topic_name()
         out: Changelog = []
-        for key, value in sorted(changed.items(), key=lambda kv: kv[1]["offset"]):
+        for key, value, partition in changes:
             kb = key.encode()
-            target.data[kb] = value
-            out.append((changelog, kb, codecs.dumps("json", value), value["partition"]))
+            if value is None:
+                if target.data.pop(kb, None) is None:
+                    continue
+                payload = None  # a tombstone: recovery deletes the key
+            else:
+                target.data[kb] = value
+                payload = codecs.dumps("json", value)
+            out.append((changelog, kb, payload, partition))
         return out
+
+    def apply_records(target: Any, changed: dict[str, Any]) -> Changelog:
+        # In offset order: a partition's changelog then always holds a prefix of its
+        # events, which is what the position guard replays from after a crash.
+        ordered = sorted(changed.items(), key=lambda kv: kv[1]["offset"])
+        return apply(target, ((key, value, value["partition"]) for key, value in ordered))
 
     def apply_follow_ups(changed: dict[str, dict[str, Any] | None],
                          partition_of: dict[str, int]) -> Changelog:
-        changelog = follow_ups.changelog_topic.get_topic_name()
-        out: Changelog = []
-        for key, value in changed.items():
-            kb = key.encode()
-            if value is None:
-                if kb not in follow_ups.data:
-                    continue
-                del follow_ups.data[kb]
-                payload = None  # a tombstone: recovery deletes the key
-            else:
-                follow_ups.data[kb] = {**value, "partition": partition_of[key]}
-                payload = codecs.dumps("json", follow_ups.data[kb])
-            out.append((changelog, kb, payload, partition_of[key]))
-        return out
+        return apply(follow_ups, (
+            (key, None if value is None else {**value, "partition": partition_of[key]},
+             partition_of[key])
+            for key, value in changed.items()))
 
     def outgoing(changes: Changelog) -> list[Outgoing]:
         # Published with the batch's outputs through the worker's librdkafka publisher,
@@ -128,7 +130,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         changes: dict[str, dict[str, Any] | None] = dict(expired.follow_ups)
         for r in due:
             changes[r.key] = None
-        changelog = apply(records, expired.records) + apply_follow_ups(changes, partition_of)
+        changelog = apply_records(records, expired.records) + apply_follow_ups(changes, partition_of)
 
         async def durable() -> None:
             await runtime.sink.write({**expired.inserts, "crm_tasks": task_rows})
@@ -152,8 +154,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         # changelog records are sent last: a crash before that replays the batch against
         # the old state and reproduces the same rows, which ClickHouse deduplicates.
         changelog = (
-            apply(table, dict(batch.states))
-            + apply(records, dict(batch.records))
+            apply_records(table, dict(batch.states))
+            + apply_records(records, dict(batch.records))
             + apply_follow_ups(
                 batch.follow_ups,
                 {cid: batch.records[cid]["partition"] for cid in batch.follow_ups})

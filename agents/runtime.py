@@ -145,8 +145,7 @@ async def finish_batch(
             letter.raw.topic, letter.raw.partition, letter.raw.offset, letter.error, letter.reason,
         )
     await runtime.publisher.publish(
-        [Outgoing(letter.dlq_topic, letter.raw.key, letter.raw.value, list(letter.headers()))
-         for letter in dead]
+        [Outgoing(*letter.message()) for letter in dead]
     )
     await runtime.sink.write(result.inserts)
     await publish_outputs(runtime, result.outputs, also)

@@ -17,11 +17,11 @@ import multiprocessing
 import time
 import uuid
 import zlib
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
 
+from benchmarks.run import update_latest
 from streams import kafka_local
 from streams.admin import create_topics
 from streams.ingest.kafka_sink import KafkaEventSink
@@ -117,9 +117,6 @@ async def _bench(settings: Settings, count: int, clients: int, batch: int, windo
     }
 
 
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -141,12 +138,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if started_kafka:
             kafka_local.down(base)
     print(json.dumps(result, indent=2))
-    out = RESULTS / "latest.json"
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    merged["ingest"] = {k: result[k] for k in ("events", "events_per_s", "clients", "batch")
-                        if k in result}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(merged, indent=2) + "\n")
+    ingest = {k: result[k] for k in ("events", "events_per_s", "clients", "batch") if k in result}
+    update_latest(lambda previous: {**previous, "ingest": ingest})
     return result
 
 

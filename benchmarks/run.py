@@ -14,6 +14,7 @@ Writes ``benchmarks/results/latest.json`` and prints a table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -24,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from streams.admin import create_topics, end_offsets
 from streams.codec import AvroCodec
 from streams.demo import start_worker, stop_worker, wait_until_sunk
 from streams.producer import TokenBucket, producer_config
-from streams.query import Querier
+from streams.query import Querier, worker_url
 from streams.settings import PROJECT_ROOT, Settings
 from streams.simulate import ad_metrics, conversations
 
@@ -182,7 +184,7 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
 def worker_latencies(settings: Settings) -> dict[str, dict[str, float]]:
     """The worker's own latency histograms (``/stats``): per message, the computation of
     its batch (``processing``) and arrival in the worker to durable (``in_worker``)."""
-    url = f"http://{settings.web_host}:{settings.web_port}/stats"
+    url = worker_url(settings) + "/stats"
     with urllib.request.urlopen(url, timeout=30) as resp:
         stats: dict[str, dict[str, dict[str, float]]] = json.loads(resp.read())
     return stats["latency_ms"]
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         for name in args.slices.split(","):
             s = SLICES[name]
-            s = Slice(s.name, s.topic, s.table, int(s.events * args.scale), s.pool, s.agent)
+            s = dataclasses.replace(s, events=int(s.events * args.scale))
             probe, _ = isolated(base, "probe")
             pool = encoded_pool(s, AvroCodec.from_settings(probe))
             print(f"[{name}] throughput over {s.events} events…", flush=True)
@@ -246,12 +248,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if started_kafka:
             kafka_local.down(base_settings)
         shutil.rmtree(base, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "latest.json"
-    previous = json.loads(out.read_text()) if out.exists() else {}
-    merged = {**previous, **results, "slices": {**previous.get("slices", {}), **results["slices"]}}
-    out.write_text(json.dumps(merged, indent=2) + "\n")
+    merged = update_latest(lambda previous: {
+        **previous, **results, "slices": {**previous.get("slices", {}), **results["slices"]}})
     print_table(merged)
+    return merged
+
+
+def update_latest(change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Rewrite ``results/latest.json`` as ``change`` makes it from what it holds."""
+    out = RESULTS / "latest.json"
+    merged = change(json.loads(out.read_text()) if out.exists() else {})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(merged, indent=2) + "\n")
     return merged
 
 

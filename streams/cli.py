@@ -508,24 +508,25 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
         if not ok:
             _fail("not every event reached ClickHouse within 300 s; see the worker log")
         console.print(f"every event is in ClickHouse ({time.monotonic() - t0:.1f} s since start)")
+        def show(title: str, result: Any, shown: tuple[str, ...], limit: int | None) -> None:
+            names = shown or tuple(result.column_names)
+            index = [result.column_names.index(c) for c in names]
+            rows = result.rows if limit is None else result.rows[:limit]
+            if len(rows) < len(result.rows):
+                title = f"{title} (first {len(rows)} of {len(result.rows)})"
+            print_result(title, names, [tuple(row[i] for i in index) for row in rows])
+
         worst: str | None = None
         for name, params, shown in DEMO_INSIGHTS:
             result = querier.insight(name, params)
-            index = [result.column_names.index(c) for c in shown] if shown else list(
-                range(len(result.column_names)))
-            rows = result.rows
-            title = name if len(rows) <= DEMO_ROWS else f"{name} (first {DEMO_ROWS} of {len(rows)})"
-            print_result(title, tuple(result.column_names[i] for i in index),
-                         [tuple(row[i] for i in index) for row in rows[:DEMO_ROWS]])
-            if name == "most_negative_conversations" and rows:
-                worst = str(rows[0][result.column_names.index("conversation_id")])
+            show(name, result, shown, DEMO_ROWS)
+            if name == "most_negative_conversations" and result.rows:
+                worst = str(result.rows[0][result.column_names.index("conversation_id")])
         if worst is not None:
-            journey = querier.insight("emotional_journey", {"conversation_id": worst})
-            shown_cols = ("text", "sentiment_compound", "change", "lowest_so_far",
-                          "escalated_here", "journey_state")
-            index = [journey.column_names.index(c) for c in shown_cols]
-            print_result(f"emotional_journey of {worst}", shown_cols,
-                         [tuple(row[i] for i in index) for row in journey.rows])
+            show(f"emotional_journey of {worst}",
+                 querier.insight("emotional_journey", {"conversation_id": worst}),
+                 ("text", "sentiment_compound", "change", "lowest_so_far", "escalated_here",
+                  "journey_state"), None)
         querier.close()
     finally:
         if worker_proc is not None:

@@ -37,6 +37,12 @@ class DeadLetter:
     failed_at_ms: int
     dlq_topic: str
 
+    def message(self) -> tuple[str, bytes | None, bytes | None,
+                               list[tuple[str, str | bytes | None]]]:
+        """(dead-letter topic, key, value, headers): what goes to Kafka."""
+        headers: list[tuple[str, str | bytes | None]] = list(self.headers())
+        return self.dlq_topic, self.raw.key, self.raw.value, headers
+
     def headers(self) -> list[tuple[str, bytes]]:
         """Original headers (minus earlier dead-letter ones) plus the dead-letter facts."""
         kept = [(k, v) for k, v in self.raw.headers if not k.startswith(HEADER_PREFIX)]

@@ -21,10 +21,9 @@ from typing import Any
 
 from streams import topics
 from streams.errors import InvalidMessage
-from streams.ingest.validate import event_from_json
+from streams.ingest.validate import CUSTOMER_FIELDS, event_from_json
 from streams.simulate import SimRecord
 
-CUSTOMER_COLUMNS = ("customer_id", "email", "phone", "anonymous_id")
 _NAMESPACE = uuid.UUID("6f9c1c52-5b7e-4d53-9a57-1d3f3f1f2a10")
 
 
@@ -55,11 +54,10 @@ def normalise(row: dict[str, Any]) -> dict[str, Any]:
     """A flat or nested row as a JSON chat event (defaults filled, customer nested)."""
     obj = dict(row)
     if "customer" not in obj:
-        obj["customer"] = {name: obj.pop(name, None) for name in CUSTOMER_COLUMNS}
+        obj["customer"] = {name: obj.pop(name, None) for name in CUSTOMER_FIELDS}
     if isinstance(obj.get("metadata"), str):
         obj["metadata"] = json.loads(obj["metadata"])
-    obj.setdefault("event_type", "MESSAGE")
-    obj["event_type"] = obj["event_type"] or "MESSAGE"
+    obj["event_type"] = obj.get("event_type") or "MESSAGE"
     obj["channel"] = obj.get("channel") or "OTHER"
     obj["sender_role"] = obj.get("sender_role") or (
         "CUSTOMER" if obj["event_type"] == "MESSAGE" else "SYSTEM")

@@ -80,14 +80,16 @@ def signals_for(
     texts = [events[i]["text"] for i in index]
     compounds = [s.compound if (s := sentiments[i]) is not None else 0.0 for i in index]
     emotions = emotion.detect_many(texts, compounds)
-    customer = [k for k, i in enumerate(index) if events[i]["sender_role"] == "CUSTOMER"]
-    customer_texts = [texts[k] for k in customer]
+    is_customer = [events[i]["sender_role"] == "CUSTOMER" for i in index]
+    customer_texts = [t for t, c in zip(texts, is_customer, strict=True) if c]
     intents = default_model().predict_many(customer_texts) if customer_texts else []
     languages = language.detect_many(customer_texts) if customer_texts else []
-    by_k = {k: (intents[j], languages[j][0]) for j, k in enumerate(customer)}
+    predictions = zip(intents, languages, strict=True)  # in customer-message order
     out: list[cstate.MessageSignals | None] = [None] * len(events)
     for k, i in enumerate(index):
-        prediction, lang = by_k.get(k, (None, None))
+        prediction, lang = None, None
+        if is_customer[k]:
+            prediction, (lang, _) = next(predictions)
         out[i] = cstate.MessageSignals(
             compound=compounds[k], emotions=emotions[k], intent=prediction, language=lang
         )
@@ -105,22 +107,18 @@ def understand(
     """Fold a batch into the conversation records; returns changes, effects and rows."""
     signals = signals_for(events, sentiments)
     out = Intelligence()
-    current: dict[str, Record | None] = {}
     for raw, event, signal in zip(raws, events, signals, strict=True):
         cid = event["conversation_id"]
-        before = current[cid] if cid in current else load(cid)
+        before = out.records[cid] if cid in out.records else load(cid)
         after, effects = cstate.fold(before, event, raw.partition, raw.offset, signal, policy)
         if after is not before:
-            current[cid] = after
             out.records[cid] = after
         out.effects.extend(effects)
     out.outputs = crecords.records_for(out.effects)
     out.follow_ups = pending_follow_ups(out.effects)
     escalations = [e for e in out.effects if isinstance(e, Escalate)]
     source = physical_topic(topics.CHAT_EVENTS)
-    esc_cols = crecords.escalation_columns(escalations)
-    esc_cols["_topic"] = [source] * len(esc_cols["_topic"])
-    out.inserts["escalations"] = esc_cols
+    out.inserts["escalations"] = crecords.escalation_columns(escalations, source)
     out.inserts["crm_tasks"] = crecords.task_columns(
         [r.value for r in out.outputs if r.topic == topics.CRM_TASKS]
     )

@@ -66,7 +66,14 @@ class Latencies:
 
     def observe(self, label: str, values_ms: Iterable[float]) -> None:
         bucket = self._bucket
-        counts = Counter(bucket(ms) for ms in values_ms)
+        self._add(label, Counter(bucket(ms) for ms in values_ms))
+
+    def observe_repeated(self, label: str, value_ms: float, times: int) -> None:
+        """Observe ``value_ms`` ``times`` times (every message of a batch shares it)."""
+        if times > 0:
+            self._add(label, Counter({self._bucket(value_ms): times}))
+
+    def _add(self, label: str, counts: Counter[int]) -> None:
         if not counts:
             return
         top = self._upper_ms(max(counts))

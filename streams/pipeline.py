@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from streams import ads, chat, topics
-from streams.batch import BatchResult, Raw
+from streams.batch import BatchResult, Raw, empty_columns
 from streams.codec import AvroCodec
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.conversation.state import ConversationRecord
@@ -41,12 +41,42 @@ def _poison(raw: Raw, exc: Exception, dlq_topic: str, now_ms: int) -> DeadLetter
 
 def _merge(into: BatchResult, part: BatchResult) -> None:
     for table, cols in part.inserts.items():
-        target = into.inserts.setdefault(table, {name: [] for name in cols})
+        target = into.inserts.setdefault(table, empty_columns(list(cols)))
         for name, values in cols.items():
             target[name].extend(values)
     into.outputs.extend(part.outputs)
     into.processed += part.processed
     into.dead += part.dead
+
+
+class _Batch(Protocol):
+    result: BatchResult
+    dead: list[DeadLetter]
+
+
+B = TypeVar("B", bound=_Batch)
+
+
+def _one_by_one(out: B, raws: Sequence[Raw], step: Callable[[Raw], B], dlq_topic: str,
+                now_ms: int, absorb: Callable[[B], None] | None = None) -> B:
+    """After a batch failed: ``step`` each message on its own into ``out``; a message whose
+    step raises is dead-lettered as poison, the others are merged (``absorb`` carries their
+    state forward)."""
+    for raw in raws:
+        try:
+            one = step(raw)
+        except Exception as exc:
+            letter = _poison(raw, exc, dlq_topic, now_ms)
+            poisoned = BatchResult(dead=1)
+            poisoned.inserts["dead_letters"] = dead_letter_columns([letter])
+            _merge(out.result, poisoned)
+            out.dead.append(letter)
+            continue
+        _merge(out.result, one.result)
+        if absorb is not None:
+            absorb(one)
+        out.dead.extend(one.dead)
+    return out
 
 
 @dataclass(slots=True)
@@ -114,26 +144,21 @@ def process_chat(
     def load(key: str) -> chat.ConversationState | None:
         return out.states[key] if key in out.states else load_state(key)
 
-    def load_rec(key: str) -> ConversationRecord | None:
-        if key in out.records:
-            return out.records[key]
-        return load_record(key) if load_record is not None else None
+    load_rec: LoadRecord | None = None
+    if load_record is not None:
+        def load_rec(key: str) -> ConversationRecord | None:
+            return out.records[key] if key in out.records else load_record(key)
 
-    for raw in raws:
-        try:
-            one = _process_chat(codec, [raw], load, dlq_topic, now_ms,
-                                load_rec if load_record is not None else None, physical_topic,
-                                policy)
-        except Exception as exc:
-            letter = _poison(raw, exc, dlq_topic, now_ms)
-            one = ChatBatch(result=BatchResult(dead=1), states={}, dead=[letter])
-            one.result.inserts["dead_letters"] = dead_letter_columns([letter])
-        _merge(out.result, one.result)
+    def absorb(one: ChatBatch) -> None:
         out.states.update(one.states)
         out.records.update(one.records)
         out.follow_ups.update(one.follow_ups)
-        out.dead.extend(one.dead)
-    return out
+
+    return _one_by_one(
+        out, raws,
+        lambda raw: _process_chat(codec, [raw], load, dlq_topic, now_ms, load_rec,
+                                  physical_topic, policy),
+        dlq_topic, now_ms, absorb)
 
 
 def _process_chat(
@@ -180,17 +205,9 @@ def process_ads(
         return _process_ads(codec, raws, dlq_topic, now_ms)
     except Exception:  # isolate the message that fails, below
         pass
-    out = AdsBatch(result=BatchResult(), dead=[])
-    for raw in raws:
-        try:
-            one = _process_ads(codec, [raw], dlq_topic, now_ms)
-        except Exception as exc:
-            letter = _poison(raw, exc, dlq_topic, now_ms)
-            one = AdsBatch(result=BatchResult(dead=1), dead=[letter])
-            one.result.inserts["dead_letters"] = dead_letter_columns([letter])
-        _merge(out.result, one.result)
-        out.dead.extend(one.dead)
-    return out
+    return _one_by_one(AdsBatch(result=BatchResult(), dead=[]), raws,
+                       lambda raw: _process_ads(codec, [raw], dlq_topic, now_ms),
+                       dlq_topic, now_ms)
 
 
 def _process_ads(

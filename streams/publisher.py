@@ -61,14 +61,10 @@ class Publisher:
         for r in records:
             while True:
                 try:
-                    if r.partition is None:
-                        produce(r.topic, key=r.key, value=r.value,
-                                headers=list(r.headers) if r.headers else None,
-                                on_delivery=on_delivery)
-                    else:
-                        produce(r.topic, key=r.key, value=r.value, partition=r.partition,
-                                headers=list(r.headers) if r.headers else None,
-                                on_delivery=on_delivery)
+                    produce(r.topic, key=r.key, value=r.value,
+                            partition=-1 if r.partition is None else r.partition,  # -1: by key
+                            headers=list(r.headers) if r.headers else None,
+                            on_delivery=on_delivery)
                     break
                 except BufferError:
                     poll(0.05)

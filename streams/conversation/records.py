@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from streams import topics
 from streams.batch import Columns, OutputRecord, empty_columns
 from streams.conversation import journey as journeys
 from streams.conversation.effects import Effect, Escalate, LeadSignal, ScheduleFollowUp
 from streams.conversation.state import ConversationRecord
 from streams.conversation.topics import CRM_TASKS, ESCALATIONS, LEAD_SIGNALS
 
-SOURCE_TOPIC: Final = "chat.events"
+SOURCE_TOPIC: Final = topics.CHAT_EVENTS
 ESCALATION_COLUMNS: Final = (
     "escalation_id", "conversation_id", "episode", "reasons", "team", "priority", "severity",
     "created_at", "sla_deadline", "customer_id", "customer_value", "channel", "language",
@@ -125,7 +126,7 @@ def lead_record(s: LeadSignal) -> OutputRecord:
 # --- ClickHouse ------------------------------------------------------------------------------
 
 
-def escalation_columns(escalations: Sequence[Escalate]) -> Columns:
+def escalation_columns(escalations: Sequence[Escalate], topic: str = SOURCE_TOPIC) -> Columns:
     """Rows of ``escalations``; positions are those of the chat event that triggered each."""
     cols = empty_columns(ESCALATION_COLUMNS)
     for e in escalations:
@@ -137,7 +138,7 @@ def escalation_columns(escalations: Sequence[Escalate]) -> Columns:
             cols[name].append(value[name])
         cols["intent"][-1] = e.intent or ""
         cols["context"].append(json.dumps(context, ensure_ascii=False, separators=(",", ":")))
-        cols["_topic"].append(SOURCE_TOPIC)
+        cols["_topic"].append(topic)
         cols["_partition"].append(e.source_partition)
         cols["_offset"].append(e.source_offset)
         cols["_version"].append(e.source_offset)

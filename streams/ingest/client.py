@@ -47,7 +47,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from streams.deadletter import DeadLetter
 from streams.errors import InvalidMessage
-from streams.ingest.deadletters import conversation_key, rejected, source_url
+from streams.ingest.deadletters import MAX_VALUE_BYTES, conversation_key, rejected, source_url
 from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
 
@@ -70,7 +70,7 @@ class ClientConfig:
     token_in_query: bool = False  # default: Authorization: Bearer header
     dedupe_size: int = 100_000
     max_pending_batches: int = 4
-    max_frame_bytes: int = 900_000  # an event must fit Kafka's 1 MB message default
+    max_frame_bytes: int = MAX_VALUE_BYTES  # an event must fit Kafka's 1 MB message default
     open_timeout: float = 10.0
 
 

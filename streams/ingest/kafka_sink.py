@@ -123,9 +123,7 @@ class KafkaEventSink:
              self._codec.encode(self._logical, event), None)
             for event in events
         ]
-        for letter in dead_letters:
-            dlq_headers: _Headers = list(letter.headers())
-            values.append((self.dlq_topic, letter.raw.key, letter.raw.value, dlq_headers))
+        values.extend(letter.message() for letter in dead_letters)
         loop = asyncio.get_running_loop()
         pending = _Pending(loop, len(values))
         on_delivery = self._reporter(pending)

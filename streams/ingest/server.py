@@ -35,7 +35,7 @@ from websockets.exceptions import ConnectionClosed
 from streams.deadletter import DeadLetter
 from streams.errors import InvalidMessage
 from streams.ingest.auth import authenticator, connection_claims
-from streams.ingest.deadletters import conversation_key, rejected
+from streams.ingest.deadletters import MAX_VALUE_BYTES, conversation_key, rejected
 from streams.ingest.ratelimit import RateLimiter
 from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
@@ -53,7 +53,7 @@ class GatewayConfig:
     port: int = DEFAULT_PORT  # 0: any free port
     secret: str
     allowed_origins: tuple[str, ...] = ()
-    max_frame_bytes: int = 900_000  # an event must fit Kafka's 1 MB message default
+    max_frame_bytes: int = MAX_VALUE_BYTES  # an event must fit Kafka's 1 MB message default
     rate_per_second: float = 500.0
     burst: int = 1_000
     max_pending_batches: int = 8
@@ -178,12 +178,14 @@ class Gateway:
                 frame.errors.append(error_frame("invalid_event", exc.detail, _ref(item),
                                                 None if single else index))
                 # the frame's own bytes when it is this event alone
-                raw = message if isinstance(items, _Single) else json.dumps(item)
-                self._reject(frame, sender, raw, exc, item)
+                self._reject(frame, sender, message if isinstance(items, _Single) else None,
+                             exc, item)
         return frame
 
-    def _reject(self, frame: _Frame, sender: _Sender, value: str | bytes, exc: InvalidMessage,
-                item: object) -> None:
+    def _reject(self, frame: _Frame, sender: _Sender, value: str | bytes | None,
+                exc: InvalidMessage, item: object) -> None:
+        """Dead-letter bad input within the sender's budget; ``value`` None: the event
+        ``item`` as JSON (serialised only when it is dead-lettered)."""
         if not sender.dead_letters.try_take():
             self.stats.dead_letters_over_budget += 1
             if not sender.over_budget:  # once per connection: the sender may be flooding
@@ -193,7 +195,8 @@ class Gateway:
                             self.config.dead_letter_rate_per_second)
             return
         frame.dead.append(rejected(
-            value, exc, mode="gateway", source=sender.source, topic=self.sink.topic,
+            json.dumps(item) if value is None else value, exc, mode="gateway",
+            source=sender.source, topic=self.sink.topic,
             dlq_topic=self.sink.dlq_topic, now_ms=time.time_ns() // 1_000_000,
             key=conversation_key(item),
         ))

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import faust
 from faust.types import Message
 
-from agents.batching import BatchTopic, DurableChain, Step, batch_agent, raw_of, where
-from agents.runtime import Runtime, finish_batch, new_guard, now_ms, rewind
+from agents.batching import BatchTopic, Durable, GroupCommit, batch_agent, raw_of, where
+from agents.runtime import Runtime, durable_part, new_guard, now_ms, writer
 from streams import topics
 from streams.pipeline import process_ads
 
@@ -19,17 +19,13 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
 
     guard = new_guard(app, runtime, ("campaign_kpis",))
 
-    def prepare(messages: Sequence[Message]) -> Step:
+    def prepare(messages: Sequence[Message]) -> Durable:
         admission = guard.admit(list(messages), where)
         raws = [raw_of(message) for message in admission.admitted]
         batch = process_ads(runtime.codec, raws, dlq_topic, now_ms())
-
-        async def durable() -> None:
-            await finish_batch(runtime, topics.AD_METRICS, batch.result, batch.dead, len(raws))
-            await rewind(app, admission)
-
-        return durable
+        return durable_part(topics.AD_METRICS, admission, batch.result, batch.dead)
 
     return batch_agent(app, "ad_metrics", settings.topic(topics.AD_METRICS), prepare,
-                       max_events=settings.batch_max_events, within=settings.batch_max_seconds,
-                       latencies=runtime.latencies, chain=DurableChain())
+                       step_events=settings.step_max_events, within=settings.batch_max_seconds,
+                       latencies=runtime.latencies,
+                       commit=GroupCommit(writer(app, runtime), max_events=settings.batch_max_events))

@@ -9,9 +9,13 @@ whole batch. Everything else stays Faust's: subscription, partition assignment, 
 partition whose buffer is full, clearing buffers on a rebalance, waiting for in-flight
 messages before offsets are committed on revocation or shutdown.
 
-A batch is taken as soon as it has ``max_events`` messages or its oldest message has
-waited ``within`` seconds; under load the messages that arrived while the previous batch
-was being handled form the next batch at once.
+Two stages. A step of up to ``step_events`` messages is taken as soon as it is full or
+its oldest message has waited ``within`` seconds, and computed at once (decoding, scores,
+state in memory): a message waits for its step's computation only, a few milliseconds.
+What the step must make durable (ClickHouse rows, dead letters, output records, table
+changelogs) goes to a ``GroupCommit``, which writes it while the next steps are computed;
+steps that finish while a write is under way are merged into the next write (group
+commit), so the per-insert and per-flush costs are paid once per write, not per step.
 """
 
 from __future__ import annotations
@@ -20,22 +24,114 @@ import asyncio
 import functools
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import faust
 from faust.topics import Topic
 from faust.types import TP, Message
 
-from streams.batch import Raw
-from streams.metrics import Latencies
+from streams.batch import Columns, OutputRecord, Raw
+from streams.deadletter import DeadLetter
+from streams.metrics import Latencies, Metric
+from streams.publisher import Outgoing
 
 log = logging.getLogger(__name__)
 
-Step = Callable[[], Awaitable[None]]
-#: computes a batch, returns its durable step
-Prepare = Callable[[Sequence[Message]], Step]
+
+@dataclass(slots=True)
+class Durable:
+    """What a computed step still has to make durable, written in this order: seeks back to
+    re-read a hole (``rewind``), dead letters, ClickHouse rows, then output records and
+    table changelogs (``changelog``) in one flush. ``counts`` are counter increments
+    (name, label) to apply once it is durable."""
+
+    rewind: dict[tuple[str, int], int] = field(default_factory=dict)
+    dead: list[DeadLetter] = field(default_factory=list)
+    inserts: dict[str, Columns] = field(default_factory=dict)
+    outputs: list[OutputRecord] = field(default_factory=list)
+    changelog: list[Outgoing] = field(default_factory=list)
+    counts: Counter[tuple[Metric, str]] = field(default_factory=Counter)
+
+    def merge(self, later: Durable) -> None:
+        """Append ``later`` (computed after this one): every list keeps its order."""
+        for tp, offset in later.rewind.items():
+            self.rewind[tp] = min(offset, self.rewind.get(tp, offset))
+        self.dead.extend(later.dead)
+        for table, columns in later.inserts.items():
+            mine = self.inserts.get(table)
+            if mine is None:
+                self.inserts[table] = {name: list(values) for name, values in columns.items()}
+                continue
+            if mine.keys() != columns.keys():
+                raise ValueError(f"{table}: steps with different columns cannot be merged")
+            for name, values in columns.items():
+                mine[name].extend(values)
+        self.outputs.extend(later.outputs)
+        self.changelog.extend(later.changelog)
+        self.counts.update(later.counts)
+
+
+Write = Callable[[Durable], Awaitable[None]]
+#: computes a step of messages, returns what it must make durable
+Prepare = Callable[[Sequence[Message]], Durable]
+
+
+class GroupCommit:
+    """Makes ``Durable`` parts durable one write at a time, in the order they were
+    submitted. Parts submitted while a write is under way wait and are merged into the next
+    write, up to ``max_events`` consumed events each (the ClickHouse insert size). If a write
+    fails, its parts and every later one fail with it (the worker then stops without
+    acknowledging them)."""
+
+    def __init__(self, write: Write, *, max_events: int) -> None:
+        self._write = write
+        self.max_events = max_events
+        self._queue: deque[tuple[Durable, int, asyncio.Future[None]]] = deque()
+        self._writer: asyncio.Future[None] | None = None
+        self._failed: BaseException | None = None
+        #: parts merged per write, for tests and stats
+        self.writes: list[int] = []
+
+    def submit(self, part: Durable, events: int) -> asyncio.Future[None]:
+        """Queue ``part`` (of ``events`` consumed events); the future is done when it is
+        durable."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._failed is not None:
+            done.set_exception(self._failed)
+            return done
+        self._queue.append((part, events, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._drain())
+        return done
+
+    async def _drain(self) -> None:
+        while self._queue:
+            group = [self._queue.popleft()]
+            events = group[0][1]
+            while self._queue and events + self._queue[0][1] <= self.max_events:
+                events += self._queue[0][1]
+                group.append(self._queue.popleft())
+            merged = Durable()
+            for part, _, _ in group:
+                merged.merge(part)
+            try:
+                await self._write(merged)
+            except BaseException as exc:
+                self._failed = exc
+                for _, _, done in (*group, *self._queue):
+                    if not done.done():
+                        done.set_exception(exc)
+                self._queue.clear()
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                return
+            self.writes.append(len(group))
+            for _, _, done in group:
+                if not done.done():
+                    done.set_result(None)
 
 
 class MessageBuffer:
@@ -170,45 +266,26 @@ class BatchTopic(Topic):  # type: ignore[misc]
         return self is other
 
 
-class DurableChain:
-    """Durable steps (sink, publish, changelog) run one after another in the order they
-    were added, while the event loop goes on computing the next batch. A step starts only
-    when the one before it has finished; if one fails, every later one fails with it."""
-
-    def __init__(self) -> None:
-        self._last: asyncio.Future[None] | None = None
-
-    def then(self, step: Step) -> asyncio.Future[None]:
-        previous = self._last
-
-        async def run() -> None:
-            if previous is not None:
-                await previous
-            await step()
-
-        self._last = future = asyncio.ensure_future(run())
-        return future
-
-
 def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
-                max_events: int, within: float, latencies: Latencies, chain: DurableChain,
-                in_flight: int = 1) -> BatchTopic:
-    """Subscribe ``app`` to ``topic`` and handle its messages in batches, in two stages.
+                step_events: int, within: float, latencies: Latencies, commit: GroupCommit,
+                max_pending: int | None = None) -> BatchTopic:
+    """Subscribe ``app`` to ``topic`` and handle its messages in steps of up to
+    ``step_events``.
 
-    ``prepare(messages)`` computes a batch synchronously (decoding, state changes in
-    memory) and returns its durable step, which ``chain`` runs after the durable steps of
-    earlier batches. Up to ``in_flight`` batches are between the stages at a time (1: the
-    next batch is taken when the last one is durable; on two cores, where the worker is
-    CPU-bound, overlapping the stages measured no gain). When a batch's durable step has
-    finished, its messages are acknowledged (their offsets may be
-    committed); if it fails, the worker crashes without acknowledging them, and they are
-    read again after the restart.
+    ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
+    and returns what it must make durable, which ``commit`` writes after everything
+    submitted before it. Up to ``max_pending`` consumed events (default: two writes' worth)
+    may be computed and not yet durable; past that the next step waits. When a step is
+    durable its messages are acknowledged (their offsets may be committed); if its write
+    fails, the worker crashes without acknowledging them, and they are read again after the
+    restart.
     """
-    buffer = MessageBuffer(capacity=max(4 * max_events, 4096))
+    limit = max_pending if max_pending is not None else 2 * commit.max_events
+    buffer = MessageBuffer(capacity=max(2 * limit, 4096))
     channel = BatchTopic(app, topic, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
     app.topics.add(channel)
-    pending: deque[asyncio.Future[None]] = deque()
+    pending: deque[tuple[asyncio.Future[None], int]] = deque()
 
     def acknowledge(messages: list[Message], arrived: list[float],
                     done: asyncio.Future[None]) -> None:
@@ -227,27 +304,31 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
 
     async def run() -> None:
         consumer = app.consumer
+        waiting = 0  # consumed events computed and not yet durable
         try:
             while True:
-                while pending and (len(pending) >= in_flight or pending[0].done()):
+                while pending and (waiting >= limit or pending[0][0].done()):
                     # removed here, not in its callback: a finished future returns from
                     # ``await`` without yielding, and this loop must not spin on it
-                    await asyncio.wait([pending.popleft()])
-                messages, arrived = await buffer.take(max_events, within)
+                    oldest, size = pending.popleft()
+                    await asyncio.wait([oldest])
+                    waiting -= size
+                messages, arrived = await buffer.take(step_events, within)
                 for message in messages:
                     consumer.track_message(message)  # revocation waits for its ack
                 started = time.monotonic()
-                step = prepare(messages)
+                part = prepare(messages)
                 took_ms = (time.monotonic() - started) * 1000.0
-                # each message waits for its batch's computation ...
+                # each message waits for its step's computation ...
                 latencies.observe_repeated(f"{name}.processing", took_ms, len(messages))
                 # ... which costs this much a message
                 latencies.observe_repeated(f"{name}.cost_per_message",
                                            took_ms / len(messages), len(messages))
-                durable = chain.then(step)
-                pending.append(durable)
+                durable = commit.submit(part, len(messages))
+                pending.append((durable, len(messages)))
+                waiting += len(messages)
                 durable.add_done_callback(functools.partial(acknowledge, messages, arrived))
-                await asyncio.sleep(0)  # let the durable step start
+                await asyncio.sleep(0)  # let the writer start
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -10,8 +10,8 @@ import faust
 from faust.serializers import codecs
 from faust.types import Message
 
-from agents.batching import BatchTopic, DurableChain, Step, batch_agent, raw_of, where
-from agents.runtime import Runtime, finish_batch, new_guard, now_ms, publish_outputs, rewind
+from agents.batching import BatchTopic, Durable, GroupCommit, batch_agent, raw_of, where
+from agents.runtime import Runtime, durable_part, new_guard, now_ms, writer
 from streams import topics
 from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
@@ -37,8 +37,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     policy = replace(DEFAULT_POLICY,
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
-    # the agent's batches and the timer's ticks become durable in the order they were made
-    chain = DurableChain()
+    # the agent's steps and the timer's ticks become durable in the order they were made
+    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events)
     physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))
 
@@ -112,7 +112,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     def active_partitions() -> set[int]:
         return {tp.partition for tp in app.consumer.assignment() if tp.topic == physical}
 
-    def prepare_tick() -> Step | None:
+    def prepare_tick() -> Durable | None:
         """Time out silent conversations and emit the follow-ups that fell due."""
         now = now_ms()
         mine = active_partitions()
@@ -131,21 +131,17 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         for r in due:
             changes[r.key] = None
         changelog = apply_records(records, expired.records) + apply_follow_ups(changes, partition_of)
-
-        async def durable() -> None:
-            await runtime.sink.write({**expired.inserts, "crm_tasks": task_rows})
-            await publish_outputs(runtime, due, outgoing(changelog))
-
-        return durable
+        return Durable(inserts={**expired.inserts, "crm_tasks": task_rows}, outputs=due,
+                       changelog=outgoing(changelog))
 
     async def tick() -> None:
-        step = prepare_tick()
-        if step is not None:
-            await chain.then(step)
+        part = prepare_tick()
+        if part is not None:
+            await commit.submit(part, 0)
 
     app.timer(interval=settings.timer_interval_seconds, name="chat_timeouts")(tick)
 
-    def prepare(messages: Sequence[Message]) -> Step:
+    def prepare(messages: Sequence[Message]) -> Durable:
         admission = guard.admit(list(messages), where)
         raws = [raw_of(message) for message in admission.admitted]
         batch = process_chat(runtime.codec, raws, load_state, dlq_topic, now_ms(),
@@ -160,14 +156,9 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                 batch.follow_ups,
                 {cid: batch.records[cid]["partition"] for cid in batch.follow_ups})
         )
-
-        async def durable() -> None:
-            await rewind(app, admission)
-            await finish_batch(runtime, topics.CHAT_EVENTS, batch.result, batch.dead,
-                               len(raws), outgoing(changelog))
-
-        return durable
+        return durable_part(topics.CHAT_EVENTS, admission, batch.result, batch.dead,
+                            outgoing(changelog))
 
     return batch_agent(app, "chat_events", physical, prepare,
-                       max_events=settings.batch_max_events, within=settings.batch_max_seconds,
-                       latencies=runtime.latencies, chain=chain)
+                       step_events=settings.step_max_events, within=settings.batch_max_seconds,
+                       latencies=runtime.latencies, commit=commit)

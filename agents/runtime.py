@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,13 +13,14 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from agents.batching import Durable, Write
 from agents.positions import Admission, PositionGuard
 from streams.admin import first_offset_from, log_start
-from streams.batch import BatchResult, OutputRecord
+from streams.batch import BatchResult
 from streams.clickhouse import ClickHouse
 from streams.codec import AvroCodec
 from streams.deadletter import DeadLetter
-from streams.metrics import Counters, Latencies
+from streams.metrics import Counters, Latencies, Metric
 from streams.positions import sunk_next
 from streams.publisher import Outgoing, Publisher
 from streams.settings import Settings
@@ -101,58 +103,55 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
     return guard
 
 
-async def rewind(app: faust.App, admission: Admission) -> None:
-    if admission.rewind:
-        log.info("re-reading %s", admission.rewind)
-        await app.consumer.seek_wait(
-            {TP(topic, partition): offset for (topic, partition), offset in admission.rewind.items()}
-        )
-
-
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def publish_outputs(runtime: Runtime, records: Sequence[OutputRecord],
-                          also: Sequence[Outgoing] = ()) -> None:
-    """Encode output records with their topic's schema and publish them, and ``also``
-    (already encoded records, e.g. table changelogs), durably, in one flush."""
+def durable_part(source: str, admission: Admission, result: BatchResult,
+                 dead: Sequence[DeadLetter], changelog: Sequence[Outgoing] = ()) -> Durable:
+    """What one computed step of ``source`` must make durable, with its counters."""
+    counts: Counter[tuple[Metric, str]] = Counter({
+        ("batches", source): 1,
+        ("events.consumed", source): len(admission.admitted),
+        ("events.processed", source): result.processed,
+        ("outputs.produced", source): len(result.outputs),
+    })
+    if result.dead:
+        counts["events.dead_lettered", source] = result.dead
+    return Durable(rewind=dict(admission.rewind), dead=list(dead), inserts=result.inserts,
+                   outputs=result.outputs, changelog=list(changelog), counts=counts)
+
+
+def writer(app: faust.App, runtime: Runtime) -> Write:
+    """The write of a ``GroupCommit``: returns when all of a (merged) part is durable.
+
+    Partitions with a hole are sought back first. Dead letters reach their topic before
+    ClickHouse gets the rows, and the output records (encoded here with their topic's schema)
+    and table changelogs are published last, in one flush: when it returns, the offsets of
+    the part's messages may be committed.
+    """
     settings = runtime.settings
     encode = runtime.codec.encode
-    await runtime.publisher.publish(
-        [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
-         for r in records] + list(also)
-    )
 
-
-async def finish_batch(
-    runtime: Runtime,
-    source: str,
-    result: BatchResult,
-    dead: Sequence[DeadLetter],
-    consumed: int,
-    also: Sequence[Outgoing] = (),
-) -> None:
-    """Dead-letter, sink and publish one batch; returns when all of it is durable.
-
-    Dead letters reach their topic first, then ClickHouse gets the rows, then the output
-    records (and ``also``: table changelogs) are published: when this returns the batch's
-    offsets may be committed.
-    """
-    for letter in dead:
-        log.warning(
-            "dead-lettered %s[%d]@%d: %s: %s",
-            letter.raw.topic, letter.raw.partition, letter.raw.offset, letter.error, letter.reason,
+    async def write(part: Durable) -> None:
+        if part.rewind:
+            log.info("re-reading %s", part.rewind)
+            await app.consumer.seek_wait(
+                {TP(topic, partition): offset for (topic, partition), offset in part.rewind.items()})
+        for letter in part.dead:
+            log.warning(
+                "dead-lettered %s[%d]@%d: %s: %s", letter.raw.topic, letter.raw.partition,
+                letter.raw.offset, letter.error, letter.reason,
+            )
+        await runtime.publisher.publish([Outgoing(*letter.message()) for letter in part.dead])
+        await runtime.sink.write(part.inserts)
+        await runtime.publisher.publish(
+            [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
+             for r in part.outputs] + part.changelog
         )
-    await runtime.publisher.publish(
-        [Outgoing(*letter.message()) for letter in dead]
-    )
-    await runtime.sink.write(result.inserts)
-    await publish_outputs(runtime, result.outputs, also)
-    counters = runtime.counters
-    counters.incr("batches", source)
-    counters.incr("events.consumed", source, consumed)
-    counters.incr("events.processed", source, result.processed)
-    counters.incr("outputs.produced", source, len(result.outputs))
-    if result.dead:
-        counters.incr("events.dead_lettered", source, result.dead)
+        counters = runtime.counters
+        for (name, label), value in part.counts.items():
+            if value:
+                counters.incr(name, label, value)
+
+    return write

@@ -92,11 +92,16 @@ class Settings(BaseSettings):
     )
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's HTTP server.")
     web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's HTTP server.")
+    step_max_events: int = Field(
+        200, ge=1, description="Events computed in one step: a message waits for its step's "
+        "computation (a few ms), not for a whole batch's."
+    )
     batch_max_events: int = Field(
-        10_000, ge=1, description="Events per batch: one ClickHouse insert per batch."
+        10_000, ge=1, description="Events per write: steps computed while the previous write "
+        "was under way are merged into one ClickHouse insert and one publish."
     )
     batch_max_seconds: float = Field(
-        0.2, gt=0, description="Longest wait before a partial batch is flushed."
+        0.2, gt=0, description="Longest wait before a partial step is computed."
     )
     fetch_min_bytes: int = Field(
         65_536, ge=1, description="A consumer fetch is answered once this much data is there..."

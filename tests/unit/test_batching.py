@@ -1,15 +1,18 @@
-"""The batch path's pieces: the message buffer, the durable chain and latency histograms."""
+"""The batch path's pieces: the message buffer, the group commit and latency histograms."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
 from faust.types import TP
 
-from agents.batching import DurableChain, MessageBuffer
+from agents.batching import Durable, GroupCommit, MessageBuffer
+from streams.batch import OutputRecord
 from streams.metrics import Latencies
+from streams.publisher import Outgoing
 
 
 @dataclass
@@ -96,32 +99,94 @@ def test_cleared_messages_are_remembered_to_be_read_again() -> None:
     asyncio.run(main())
 
 
-def test_durable_steps_run_in_order_and_a_failure_fails_the_rest() -> None:
+def part(n: int) -> Durable:
+    """A part whose rows, outputs and counters all say ``n``."""
+    return Durable(
+        inserts={"t": {"n": [n], "twice": [2 * n]}},
+        outputs=[OutputRecord("out", str(n), {"n": n})],
+        changelog=[Outgoing("changelog", str(n).encode(), b"v")],
+        counts=Counter({("batches", "t"): 1}),
+    )
+
+
+def test_parts_waiting_for_a_write_are_merged_into_the_next_in_order() -> None:
     async def main() -> None:
-        chain = DurableChain()
-        done: list[int] = []
+        written: list[Durable] = []
+        gate = asyncio.Event()
 
-        def step(n: int, delay: float, fail: bool = False):  # type: ignore[no-untyped-def]
-            async def run() -> None:
-                await asyncio.sleep(delay)
-                if fail:
-                    raise RuntimeError(f"step {n}")
-                done.append(n)
-            return run
+        async def write(merged: Durable) -> None:
+            written.append(merged)
+            if len(written) == 1:
+                await gate.wait()  # the first write is slow
 
-        first = chain.then(step(1, 0.03))
-        second = chain.then(step(2, 0.0))
-        await asyncio.gather(first, second)
-        assert done == [1, 2]  # the quick step waited for the slow one
-        broken = chain.then(step(3, 0.0, fail=True))
-        after = chain.then(step(4, 0.0))
-        with pytest.raises(RuntimeError, match="step 3"):
-            await broken
-        with pytest.raises(RuntimeError, match="step 3"):
-            await after
-        assert done == [1, 2]
+        commit = GroupCommit(write, max_events=100)
+        first = commit.submit(part(1), 10)
+        await asyncio.sleep(0)
+        later = [commit.submit(part(n), 10) for n in (2, 3, 4)]
+        await asyncio.sleep(0.01)
+        assert len(written) == 1 and not any(f.done() for f in later)
+        gate.set()
+        await asyncio.gather(first, *later)
+        assert commit.writes == [1, 3]
+        merged = written[1]
+        assert merged.inserts == {"t": {"n": [2, 3, 4], "twice": [4, 6, 8]}}
+        assert [r.key for r in merged.outputs] == ["2", "3", "4"]
+        assert [c.key for c in merged.changelog] == [b"2", b"3", b"4"]
+        assert merged.counts == Counter({("batches", "t"): 3})
+        assert part(2).inserts["t"]["n"] == [2]  # merging copies, never aliases a part
 
     asyncio.run(main())
+
+
+def test_a_write_holds_at_most_max_events() -> None:
+    async def main() -> None:
+        gate = asyncio.Event()
+        sizes: list[int] = []
+
+        async def write(merged: Durable) -> None:
+            sizes.append(len(merged.inserts["t"]["n"]))
+            await gate.wait()
+
+        commit = GroupCommit(write, max_events=25)
+        futures = [commit.submit(part(n), 10) for n in range(6)]
+        await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(*futures)
+        assert sizes == [2, 2, 2]  # 10 + 10 fit in 25, a third would not
+
+    asyncio.run(main())
+
+
+def test_a_failed_write_fails_its_parts_and_every_later_one() -> None:
+    async def main() -> None:
+        async def write(merged: Durable) -> None:
+            await asyncio.sleep(0.01)
+            if 2 in merged.inserts["t"]["n"]:
+                raise RuntimeError("ClickHouse is gone")
+
+        commit = GroupCommit(write, max_events=10)
+        ok = commit.submit(part(1), 10)
+        broken = commit.submit(part(2), 10)
+        queued = commit.submit(part(3), 10)
+        await ok
+        with pytest.raises(RuntimeError, match="gone"):
+            await broken
+        with pytest.raises(RuntimeError, match="gone"):
+            await queued
+        with pytest.raises(RuntimeError, match="gone"):
+            await commit.submit(part(4), 10)  # nothing is written after a failure
+
+    asyncio.run(main())
+
+
+def test_merging_keeps_the_earliest_seek_per_partition() -> None:
+    merged = Durable(rewind={("t", 0): 50})
+    merged.merge(Durable(rewind={("t", 0): 40, ("t", 1): 7}))
+    merged.merge(Durable(rewind={("t", 0): 45}))
+    assert merged.rewind == {("t", 0): 40, ("t", 1): 7}
+    merged.merge(Durable(inserts={"t": {"a": [1]}}))
+    with pytest.raises(ValueError, match="different columns"):
+        merged.merge(Durable(inserts={"t": {"b": [1]}}))
 
 
 def test_latency_percentiles_are_within_five_percent() -> None:

@@ -12,6 +12,8 @@ from agents.runtime import Runtime, durable_part, new_guard, now_ms, writer
 from streams import topics
 from streams.pipeline import process_ads
 
+NAME = "ad_metrics"  # the agent
+
 
 def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     settings = runtime.settings
@@ -25,7 +27,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         batch = process_ads(runtime.codec, raws, dlq_topic, now_ms())
         return durable_part(topics.AD_METRICS, admission, batch.result, batch.dead)
 
-    return batch_agent(app, "ad_metrics", settings.topic(topics.AD_METRICS), prepare,
+    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events,
+                         name=NAME, latencies=runtime.latencies)
+    return batch_agent(app, NAME, settings.topic(topics.AD_METRICS), prepare,
                        step_events=settings.step_max_events, within=settings.batch_max_seconds,
-                       latencies=runtime.latencies,
-                       commit=GroupCommit(writer(app, runtime), max_events=settings.batch_max_events))
+                       latencies=runtime.latencies, commit=commit)

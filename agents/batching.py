@@ -86,14 +86,17 @@ class GroupCommit:
     fails, its parts and every later one fail with it (the worker then stops without
     acknowledging them)."""
 
-    def __init__(self, write: Write, *, max_events: int) -> None:
+    def __init__(self, write: Write, *, max_events: int, name: str = "",
+                 latencies: Latencies | None = None) -> None:
         self._write = write
         self.max_events = max_events
+        self._name = name
+        self._latencies = latencies
         self._queue: deque[tuple[Durable, int, asyncio.Future[None]]] = deque()
         self._writer: asyncio.Future[None] | None = None
         self._failed: BaseException | None = None
-        #: parts merged per write, for tests and stats
-        self.writes: list[int] = []
+        #: parts merged per write (the last 1,000 writes)
+        self.writes: deque[int] = deque(maxlen=1000)
 
     def submit(self, part: Durable, events: int) -> asyncio.Future[None]:
         """Queue ``part`` (of ``events`` consumed events); the future is done when it is
@@ -117,6 +120,7 @@ class GroupCommit:
             merged = Durable()
             for part, _, _ in group:
                 merged.merge(part)
+            started = time.monotonic()
             try:
                 await self._write(merged)
             except BaseException as exc:
@@ -129,6 +133,10 @@ class GroupCommit:
                     raise
                 return
             self.writes.append(len(group))
+            if self._latencies is not None:  # how long a write takes, and how many events
+                self._latencies.observe_repeated(
+                    f"{self._name}.write", (time.monotonic() - started) * 1000.0, 1)
+                self._latencies.observe_repeated(f"{self._name}.write_events", float(events), 1)
             for _, _, done in group:
                 if not done.done():
                     done.set_result(None)

@@ -20,6 +20,7 @@ from streams.intelligence import due_follow_ups, expire_idle
 from streams.pipeline import process_chat
 from streams.publisher import Outgoing
 
+NAME = "chat_events"  # the agent
 TABLE_NAME = "conversations"
 RECORDS_TABLE = "conversation_states"
 FOLLOW_UPS_TABLE = "follow_ups"
@@ -38,7 +39,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
     # the agent's steps and the timer's ticks become durable in the order they were made
-    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events)
+    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events,
+                         name=NAME, latencies=runtime.latencies)
     physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))
 
@@ -159,6 +161,6 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         return durable_part(topics.CHAT_EVENTS, admission, batch.result, batch.dead,
                             outgoing(changelog))
 
-    return batch_agent(app, "chat_events", physical, prepare,
+    return batch_agent(app, NAME, physical, prepare,
                        step_events=settings.step_max_events, within=settings.batch_max_seconds,
                        latencies=runtime.latencies, commit=commit)

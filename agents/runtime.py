@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from faust.types import TP
@@ -16,7 +16,7 @@ from faust.types import TP
 from agents.batching import Durable, Write
 from agents.positions import Admission, PositionGuard
 from streams.admin import first_offset_from, log_start
-from streams.batch import BatchResult
+from streams.batch import BatchResult, OutputRecord
 from streams.clickhouse import ClickHouse
 from streams.codec import AvroCodec
 from streams.deadletter import DeadLetter
@@ -122,6 +122,18 @@ def durable_part(source: str, admission: Admission, result: BatchResult,
                    outputs=result.outputs, changelog=list(changelog), counts=counts)
 
 
+T = TypeVar("T")
+
+
+def last_per_key(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[T]:
+    """``items`` without those followed by a later item of the same key; items whose key
+    is None are all kept. The order is kept."""
+    keys = [key(item) for item in items]
+    last = {k: i for i, k in enumerate(keys) if k is not None}
+    return [item for i, (item, k) in enumerate(zip(items, keys, strict=True))
+            if k is None or last[k] == i]
+
+
 def writer(app: faust.App, runtime: Runtime) -> Write:
     """The write of a ``GroupCommit``: returns when all of a (merged) part is durable.
 
@@ -132,6 +144,14 @@ def writer(app: faust.App, runtime: Runtime) -> Write:
     """
     settings = runtime.settings
     encode = runtime.codec.encode
+    compacted = {name for name, spec in runtime.codec.topics.items()
+                 if "compact" in spec.cleanup_policy}
+
+    def output_key(record: OutputRecord) -> tuple[str, str] | None:
+        return (record.topic, record.key) if record.topic in compacted else None
+
+    def changelog_key(record: Outgoing) -> tuple[str, bytes | None, int | None]:
+        return record.topic, record.key, record.partition
 
     async def write(part: Durable) -> None:
         if part.rewind:
@@ -145,9 +165,12 @@ def writer(app: faust.App, runtime: Runtime) -> Write:
             )
         await runtime.publisher.publish([Outgoing(*letter.message()) for letter in part.dead])
         await runtime.sink.write(part.inserts)
+        # Of the records of a compacted topic (table changelogs too), compaction keeps only
+        # the last per key: a write publishes only those, in their order.
         await runtime.publisher.publish(
             [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
-             for r in part.outputs] + part.changelog
+             for r in last_per_key(part.outputs, output_key)]
+            + last_per_key(part.changelog, changelog_key)
         )
         counters = runtime.counters
         for (name, label), value in part.counts.items():

@@ -178,7 +178,11 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "processing_p50_ms": inside[f"{s.agent}.processing"]["p50_ms"],
             "processing_p99_ms": inside[f"{s.agent}.processing"]["p99_ms"],
             "in_worker_p99_ms": inside[f"{s.agent}.in_worker"]["p99_ms"],
-            "cost_per_message_p99_ms": inside[f"{s.agent}.cost_per_message"]["p99_ms"]}
+            "cost_per_message_p99_ms": inside[f"{s.agent}.cost_per_message"]["p99_ms"],
+            "in_worker_p50_ms": inside[f"{s.agent}.in_worker"]["p50_ms"],
+            "write_p50_ms": inside[f"{s.agent}.write"]["p50_ms"],
+            "write_p99_ms": inside[f"{s.agent}.write"]["p99_ms"],
+            "write_events_p50": inside[f"{s.agent}.write_events"]["p50_ms"]}
 
 
 def worker_latencies(settings: Settings) -> dict[str, dict[str, float]]:
@@ -212,6 +216,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--slices", default="chat,ad")
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     parser.add_argument("--scale", type=float, default=1.0, help="Multiply event counts.")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="Only the latency run, at this many events/s (prints, does not "
+                        "write latest.json).")
     args = parser.parse_args(argv)
     base_settings = Settings()
     started_kafka = not kafka_local.status(base_settings).answering
@@ -225,6 +232,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             s = dataclasses.replace(s, events=int(s.events * args.scale))
             probe, _ = isolated(base, "probe")
             pool = encoded_pool(s, AvroCodec.from_settings(probe))
+            if args.rate:
+                print(f"[{name}] latency at {args.rate:,.0f}/s…", flush=True)
+                lat = latency(s, base, pool, args.rate, args.latency_seconds)
+                print(json.dumps({name: lat}, indent=1))
+                continue
             print(f"[{name}] throughput over {s.events} events…", flush=True)
             tp = throughput(s, base, pool)
             half = tp["events_per_s"] / 2
@@ -243,11 +255,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "processing_p99_ms": lat["processing_p99_ms"],
                 "in_worker_p99_ms": lat["in_worker_p99_ms"],
                 "cost_per_message_p99_ms": lat["cost_per_message_p99_ms"],
+                "in_worker_p50_ms": lat["in_worker_p50_ms"],
+                "write_p50_ms": lat["write_p50_ms"],
+                "write_p99_ms": lat["write_p99_ms"],
+                "write_events_p50": lat["write_events_p50"],
             }
     finally:
         if started_kafka:
             kafka_local.down(base_settings)
         shutil.rmtree(base, ignore_errors=True)
+    if args.rate:
+        return results
     merged = update_latest(lambda previous: {
         **previous, **results, "slices": {**previous.get("slices", {}), **results["slices"]}})
     print_table(merged)

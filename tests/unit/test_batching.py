@@ -10,6 +10,7 @@ import pytest
 from faust.types import TP
 
 from agents.batching import Durable, GroupCommit, MessageBuffer
+from agents.runtime import last_per_key
 from streams.batch import OutputRecord
 from streams.metrics import Latencies
 from streams.publisher import Outgoing
@@ -127,7 +128,7 @@ def test_parts_waiting_for_a_write_are_merged_into_the_next_in_order() -> None:
         assert len(written) == 1 and not any(f.done() for f in later)
         gate.set()
         await asyncio.gather(first, *later)
-        assert commit.writes == [1, 3]
+        assert list(commit.writes) == [1, 3]
         merged = written[1]
         assert merged.inserts == {"t": {"n": [2, 3, 4], "twice": [4, 6, 8]}}
         assert [r.key for r in merged.outputs] == ["2", "3", "4"]
@@ -202,3 +203,9 @@ def test_latency_percentiles_are_within_five_percent() -> None:
     assert snap["count"] == 1000 and snap["max_ms"] >= 1000
     lat.observe_since("y", [10.0, 10.5], now=11.0)  # seconds in, ms out
     assert lat.percentile("y", 1.0) == pytest.approx(1000, rel=0.05)
+
+
+def test_only_the_last_record_per_key_of_a_compacted_topic_is_published() -> None:
+    items = [("a", 1), ("b", 1), (None, 1), ("a", 2), (None, 2), ("c", 1), ("b", 2)]
+    kept = last_per_key(items, lambda item: item[0])
+    assert kept == [(None, 1), ("a", 2), (None, 2), ("c", 1), ("b", 2)]

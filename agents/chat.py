@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -12,13 +13,15 @@ from faust.types import Message
 
 from agents.batching import BatchTopic, Durable, GroupCommit, batch_agent, raw_of, where
 from agents.runtime import Runtime, durable_part, new_guard, now_ms, writer
-from streams import topics
+from streams import retention, topics
 from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.state import ConversationRecord
 from streams.intelligence import due_follow_ups, expire_idle
 from streams.pipeline import process_chat
 from streams.publisher import Outgoing
+
+log = logging.getLogger(__name__)
 
 NAME = "chat_events"  # the agent
 TABLE_NAME = "conversations"
@@ -135,6 +138,38 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         changelog = apply_records(records, expired.records) + apply_follow_ups(changes, partition_of)
         return Durable(inserts={**expired.inserts, "crm_tasks": task_rows}, outputs=due,
                        changelog=outgoing(changelog))
+
+    retain_ms = int(settings.conversation_retention_seconds * 1000)
+
+    def prepare_sweep() -> Durable | None:
+        """Forget conversations closed and silent for the retention period (tombstones on
+        the changelogs, so a restarted worker does not recover them)."""
+        now = now_ms()
+        mine = active_partitions()
+        # the rollup has no timeout of its own: its conversation is over once it is silent
+        # for longer than the inactivity timeout, which the retention period exceeds
+        rollups = retention.expired(
+            (retention.Entry(k.decode(), v["partition"], v["offset"], v["last_event_at"], True)
+             for k, v in table.data.items() if v["partition"] in mine), now, retain_ms)
+        rich = retention.expired(
+            (retention.Entry(k.decode(), v["partition"], v["offset"], v["last_event_at"],
+                             v["status"] not in ("open", "handoff"))
+             for k, v in records.data.items() if v["partition"] in mine), now, retain_ms)
+        if not rollups and not rich:
+            return None
+        log.info("forgetting %d conversation rollups and %d records closed for %.0f s",
+                 len(rollups), len(rich), retain_ms / 1000)
+        changelog = (apply(table, ((e.key, None, e.partition) for e in rollups))
+                     + apply(records, ((e.key, None, e.partition) for e in rich)))
+        return Durable(changelog=outgoing(changelog))
+
+    async def sweep() -> None:
+        part = prepare_sweep()
+        if part is not None:
+            await commit.submit(part, 0)
+
+    app.timer(interval=min(60.0, settings.conversation_retention_seconds / 4),
+              name="chat_retention")(sweep)
 
     async def tick() -> None:
         part = prepare_tick()

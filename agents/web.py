@@ -72,7 +72,9 @@ def register(app: faust.App, runtime: Runtime) -> None:
     class Stats(View):  # type: ignore[misc]
         async def get(self, request: Request) -> Response:
             return self.json({"counters": runtime.counters.snapshot(),
-                              "latency_ms": runtime.latencies.snapshot()})
+                              "latency_ms": runtime.latencies.snapshot(),
+                              "table_keys": {name: len(table.data)
+                                             for name, table in app.tables.items()}})
 
     @app.page("/health")
     class Health(View):  # type: ignore[misc]

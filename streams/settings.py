@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     timer_interval_seconds: float = Field(
         5.0, gt=0, description="How often the worker checks timeouts and due follow-ups."
     )
+    conversation_retention_seconds: float = Field(
+        604_800.0, gt=0, description="A closed conversation silent this long leaves the "
+        "worker's tables (its ClickHouse rows stay); must exceed the inactivity timeout."
+    )
 
     # --- WebSocket ingest -----------------------------------------------------------------------
     ingest_secret: SecretStr | None = Field(
@@ -185,6 +189,14 @@ class Settings(BaseSettings):
     ingest_backoff_max_seconds: float = Field(
         30.0, gt=0, description="Reconnect back-off cap (client mode)."
     )
+
+    @model_validator(mode="after")
+    def _retention_outlasts_inactivity(self) -> Settings:
+        if self.conversation_retention_seconds <= self.conversation_inactivity_seconds:
+            raise ValueError("conversation_retention_seconds must exceed "
+                             "conversation_inactivity_seconds: an open conversation is only "
+                             "closed by the inactivity timeout")
+        return self
 
     @field_validator("clickhouse_url")
     @classmethod

@@ -1,8 +1,11 @@
-"""Inactivity timeout and follow-up timers, across a worker restart (real broker, engine)."""
+"""Inactivity timeout, follow-up timers and retention, across a worker restart (real broker,
+engine)."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 import uuid
 from typing import Any
 
@@ -11,6 +14,7 @@ import pytest
 from streams import topics
 from streams.admin import end_offsets
 from streams.producer import produce_records
+from streams.query import worker_url
 from streams.simulate import SimRecord
 from tests.integration.conftest import Pipeline, eventually
 
@@ -77,3 +81,50 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
     # emitted once: nothing more after a few more timer ticks
     time.sleep(2)
     assert q.sql("SELECT count() FROM crm_tasks WHERE task_type = 'follow_up'").rows[0][0] == 2
+
+
+def table_keys(pipeline: Pipeline) -> dict[str, int]:
+    with urllib.request.urlopen(worker_url(pipeline.settings) + "/stats", timeout=10) as resp:
+        keys: dict[str, int] = json.loads(resp.read())["table_keys"]
+    return keys
+
+
+def test_closed_conversations_leave_the_worker_tables_after_the_retention_period(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.env.update({
+        "TOUCHSTREAM_CONVERSATION_INACTIVITY_SECONDS": "2",
+        "TOUCHSTREAM_CONVERSATION_RETENTION_SECONDS": "3",
+        "TOUCHSTREAM_TIMER_INTERVAL_SECONDS": "0.5",
+    })
+    now = int(time.time() * 1000)
+    t0 = now - 60_000
+    closed = [f"closed-{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
+    records = [e for cid in closed for e in (
+        event(cid, "STARTED", "SYSTEM", t0),
+        event(cid, "MESSAGE", "CUSTOMER", t0 + 1000, "Got it, thanks, that's all."),
+        event(cid, "ENDED", "SYSTEM", t0 + 2000, metadata={"resolution": "resolved"}),
+    )]
+    live = f"live-{uuid.uuid4().hex[:6]}"  # open and recent: stays
+    records += [event(live, "STARTED", "SYSTEM", now),
+                event(live, "MESSAGE", "CUSTOMER", now + 1, "Where is my parcel?")]
+    worker = pipeline.start_worker()
+    produce_records(pipeline.settings, iter(records), encode=pipeline.codec.encode)
+    pipeline.wait_sunk({topics.CHAT_EVENTS: end_offsets(pipeline.settings, topics.CHAT_EVENTS)})
+    partitions = pipeline.settings.topic_partitions
+    # each partition keeps the entry holding its highest offset (where its state stands)
+    eventually(lambda: table_keys(pipeline)["conversation_states"] <= partitions, timeout=30)
+    eventually(lambda: table_keys(pipeline)["conversations"] <= partitions, timeout=30)
+    kept = table_keys(pipeline)
+    assert kept["conversation_states"] >= 1
+    q = pipeline.querier()
+    assert q.sql("SELECT count() FROM conversation_states FINAL").rows[0][0] == len(closed) + 1
+
+    # a restarted worker recovers the tables from their changelogs: the tombstones hold
+    from streams.demo import stop_worker
+    stop_worker(worker)
+    pipeline.start_worker()
+    eventually(lambda: table_keys(pipeline) == kept, timeout=60)
+    # nothing was read again into them: still the same after a few timer ticks
+    time.sleep(2)
+    assert table_keys(pipeline) == kept

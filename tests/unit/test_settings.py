@@ -60,3 +60,10 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     missing = [env for env, _, _ in settings_table() if f"`{env}`" not in readme]
     assert not missing
+
+
+def test_retention_must_outlast_the_inactivity_timeout() -> None:
+    with pytest.raises(ValueError, match="must exceed"):
+        Settings(conversation_inactivity_seconds=600, conversation_retention_seconds=600)
+    assert Settings(conversation_inactivity_seconds=600,
+                    conversation_retention_seconds=601).conversation_retention_seconds == 601

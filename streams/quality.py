@@ -41,12 +41,18 @@ SCENARIO_INTENT: Final[dict[str, str]] = {
     "cancellation": "cancellation",
     "refund": "refund",
 }
-#: Other answers that are defensible for some openings of a scenario ("lenient" accuracy).
+#: Other answers that the taxonomy (schemas/models/intent_taxonomy.yaml) makes defensible for
+#: some openings of a scenario ("lenient" accuracy, reported beside the strict one).
 SCENARIO_ALSO: Final[dict[str, frozenset[str]]] = {
     "escalation": frozenset({"human_request"}),  # "I want a real person about order ..."
-    "how_to": frozenset({"account"}),  # two-factor set-up, adding a user
-    "broken_product": frozenset({"technical_issue"}),  # "stopped working after N days"
+    # two-factor set-up, adding a user (account); "How do I export my invoices as PDF?"
+    # (billing: "charges, invoices, receipts")
+    "how_to": frozenset({"account", "billing"}),
+    # "stopped working after N days" (technical_issue: "a device ... stopped working")
+    "broken_product": frozenset({"technical_issue"}),
     "double_charge": frozenset({"complaint"}),
+    # "My tracking number ... hasn't updated in N days" (complaint: "late or lost deliveries")
+    "delivery_status": frozenset({"complaint"}),
 }
 
 
@@ -153,8 +159,9 @@ def us_per_message(fn: Callable[[Sequence[str]], object], texts: Sequence[str],
 
 def evaluate_intent_test_split(model: IntentModel, labelled: Path | None = None
                                ) -> ClassificationMetrics:
-    """Intent metrics on the test split of ``labelled`` (the hand-written set by default;
-    pass ``streams.training_data.BITEXT_PATH`` for the Bitext subset)."""
+    """Intent metrics on the test split of ``labelled`` (the first hand-written set by default;
+    pass ``streams.training_data.MORE_PATH`` for the second one, ``BITEXT_PATH`` for the
+    Bitext subset)."""
     from streams.intent import LABELLED_PATH
     from streams.training_data import read
 
@@ -247,7 +254,7 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
     labelled test split and on simulator customer messages, and speed."""
     from streams.intent import LABELLED_PATH, default_model
     from streams.language import detect_many
-    from streams.training_data import BITEXT_PATH, read
+    from streams.training_data import BITEXT_PATH, MORE_PATH, read
 
     model = default_model()
     convs = simulator_conversations(records)
@@ -257,6 +264,7 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
     return {
         "intent_test_split": asdict(evaluate_intent_test_split(model)),
         "intent_test_split_by_language": intent_test_split_by_language(model),
+        "intent_test_split_more": asdict(evaluate_intent_test_split(model, MORE_PATH)),
         "intent_test_split_bitext": asdict(evaluate_intent_test_split(model, BITEXT_PATH)),
         "intent_simulator": asdict(evaluate_intent_simulator(model, convs)),
         "language_test_split": asdict(evaluate_language([(r.text, r.language)
@@ -336,7 +344,7 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
     found: Counter[str] = Counter()
     false_reasons: Counter[str] = Counter()
     tp = fp = 0
-    team_ok = team_n = esc_team_ok = intent_ok = team_wrong_intent_right = 0
+    team_ok = team_n = esc_team_ok = intent_ok = team_wrong_intent_right = lenient_ok = 0
     for cid in complete:
         truth = truths[cid]
         cause = truth.cause
@@ -358,6 +366,9 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
         got = route(state["intent"], value_tier(state["customer_value"]))
         team_n += 1
         team_ok += got == want
+        tier = value_tier(state["customer_value"])
+        lenient_ok += got == want or (cause != "unclear" and any(
+            got == route(also, tier) for also in SCENARIO_ALSO.get(truth.scenario, ())))
         right_intent = cause != "unclear" and state["intent"] == SCENARIO_INTENT[truth.scenario]
         intent_ok += right_intent
         team_wrong_intent_right += right_intent and got != want
@@ -382,6 +393,7 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
         "false_escalations_by_reason": dict(false_reasons.most_common()),
         "escalations_after_handoff": late,
         "team_routing_accuracy": _ratio(team_ok, team_n),
+        "team_routing_accuracy_lenient": _ratio(lenient_ok, team_n),
         "team_routing_conversations": team_n,
         "escalation_team_accuracy": _ratio(esc_team_ok, tp),
         "conversation_intent_accuracy": _ratio(intent_ok, team_n),

@@ -11,7 +11,11 @@ and all its variants belong to the test split, so the test split measures how th
 copes with wordings it has never seen, not with re-filled copies of its training sentences.
 Each message carries its ``group`` (the phrasing it comes from); no group is in both splits.
 
-A second, English-only set, ``schemas/models/intent_bitext.jsonl``, is a mapped subset of the
+A second hand-written set, ``schemas/models/intent_labelled_more.jsonl`` from
+``intent_phrasings_more.yaml``, is built the same way and kept in its own file, so that the
+first (which the language model also trains on) stays as it was.
+
+An English-only set, ``schemas/models/intent_bitext.jsonl``, is a mapped subset of the
 Bitext customer-support dataset (CDLA-Sharing-1.0, kept in its own file for that reason);
 :func:`import_bitext` builds it from the upstream CSV. See ``schemas/models/README.md``.
 """
@@ -29,12 +33,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import yaml
 
 MODELS_DIR: Final = Path(__file__).resolve().parent.parent / "schemas" / "models"
 LABELLED_PATH: Final = MODELS_DIR / "intent_labelled.jsonl"
+MORE_PATH: Final = MODELS_DIR / "intent_labelled_more.jsonl"
 BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
 LANGUAGES: Final = ("en", "es", "fr", "de", "pt")
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
@@ -159,26 +164,45 @@ def _variants(rng: random.Random, phrasing: str, lang: str, prefixes: list[str],
         yield _noisy(rng, text)
 
 
+def _expand(lang: str, data: dict[str, Any], group: str,
+            seen: set[str]) -> Iterator[LabelledMessage]:
+    """The variants of every phrasing of one language's ``data`` (prefixes, suffixes,
+    intents), split by phrasing; texts in ``seen`` are skipped, new ones added to it."""
+    prefixes: list[str] = data["prefixes"]
+    suffixes: list[str] = data["suffixes"]
+    intents: dict[str, list[str]] = data["intents"]
+    for intent, phrasings in intents.items():
+        for i, phrasing in enumerate(phrasings):
+            split = "test" if i % TEST_EVERY == TEST_OFFSET else "train"
+            key = f"{group}{lang}/{intent}/{i}"
+            rng = random.Random(key)
+            count = VARIANTS_TEST if split == "test" else VARIANTS_TRAIN
+            for text in _variants(rng, phrasing, lang, prefixes, suffixes, count):
+                if text in seen:
+                    continue
+                seen.add(text)
+                yield LabelledMessage(text, intent, lang, split, key)
+
+
 def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
     """The labelled messages of all languages, in a stable order, without duplicates."""
     out: list[LabelledMessage] = []
     seen: set[str] = set()
     for lang in LANGUAGES:
         data = yaml.safe_load((models_dir / f"intent_phrasings_{lang}.yaml").read_text("utf-8"))
-        prefixes: list[str] = data["prefixes"]
-        suffixes: list[str] = data["suffixes"]
-        intents: dict[str, list[str]] = data["intents"]
-        for intent, phrasings in intents.items():
-            for i, phrasing in enumerate(phrasings):
-                split = "test" if i % TEST_EVERY == TEST_OFFSET else "train"
-                rng = random.Random(f"{lang}/{intent}/{i}")
-                count = VARIANTS_TEST if split == "test" else VARIANTS_TRAIN
-                for text in _variants(rng, phrasing, lang, prefixes, suffixes, count):
-                    if text in seen:
-                        continue
-                    seen.add(text)
-                    out.append(LabelledMessage(text, intent, lang, split, f"{lang}/{intent}/{i}"))
+        out.extend(_expand(lang, data, "", seen))
     return out
+
+
+def build_more(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    """The labelled messages of ``intent_phrasings_more.yaml``: written later for the intents
+    the model confused, and kept in a file of their own so that the first set (which the
+    language model also trains on) stays as it was. Same expansion and split by phrasing;
+    groups are prefixed ``more/``, and texts of the first set are not repeated."""
+    seen = {m.text for m in build(models_dir)}
+    data = yaml.safe_load((models_dir / "intent_phrasings_more.yaml").read_text("utf-8"))
+    return [m for lang in LANGUAGES if lang in data
+            for m in _expand(lang, data[lang], "more/", seen)]
 
 
 # --- the Bitext subset -----------------------------------------------------------------------
@@ -295,6 +319,11 @@ def write(path: Path = LABELLED_PATH, models_dir: Path = MODELS_DIR) -> str:
     return _write(path, build(models_dir))
 
 
+def write_more(path: Path = MORE_PATH, models_dir: Path = MODELS_DIR) -> str:
+    """Writes the second hand-written set as JSON lines; returns its sha256."""
+    return _write(path, build_more(models_dir))
+
+
 def write_bitext(csv_path: Path, path: Path = BITEXT_PATH) -> str:
     """Writes the Bitext subset from the upstream CSV; returns its sha256."""
     with csv_path.open(encoding="utf-8", newline="") as fh:
@@ -312,15 +341,16 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
     return rows
 
 
-def read_all(paths: Sequence[Path] = (LABELLED_PATH, BITEXT_PATH)) -> list[LabelledMessage]:
+def read_all(paths: Sequence[Path] = (LABELLED_PATH, MORE_PATH, BITEXT_PATH)) -> list[LabelledMessage]:
     """The messages of several labelled files, in order (the intent model trains on both)."""
     return [m for p in paths for m in read(p)]
 
 
 if __name__ == "__main__":
-    # python -m streams.training_data                 -> the hand-written set
+    # python -m streams.training_data                 -> the two hand-written sets
     # python -m streams.training_data --bitext X.csv  -> the Bitext subset from its CSV
     if len(sys.argv) == 3 and sys.argv[1] == "--bitext":
         print(write_bitext(Path(sys.argv[2])))
     else:
         print(write())
+        print(write_more())

@@ -74,25 +74,24 @@ def due_follow_ups(
 def signals_for(
     events: Sequence[Mapping[str, Any]], sentiments: Sequence[Sentiment | None]
 ) -> list[cstate.MessageSignals | None]:
-    """Signals of every MESSAGE event (None for lifecycle events): emotions for all
-    messages, intent and language for the customer's."""
+    """Signals of every MESSAGE event (None for lifecycle events): the sentiment of every
+    message; emotions, intent and language of the customer's (the fold reads no more of
+    the bot's and the agents' messages)."""
     index = [i for i, e in enumerate(events) if e["event_type"] == "MESSAGE"]
-    texts = [events[i]["text"] for i in index]
-    compounds = [s.compound if (s := sentiments[i]) is not None else 0.0 for i in index]
-    emotions = emotion.detect_many(texts, compounds)
-    is_customer = [events[i]["sender_role"] == "CUSTOMER" for i in index]
-    customer_texts = [t for t, c in zip(texts, is_customer, strict=True) if c]
-    intents = default_model().predict_many(customer_texts) if customer_texts else []
-    languages = language.detect_many(customer_texts) if customer_texts else []
-    predictions = zip(intents, languages, strict=True)  # in customer-message order
+    customer = [i for i in index if events[i]["sender_role"] == "CUSTOMER"]
+    texts = [events[i]["text"] for i in customer]
+    compounds = [s.compound if (s := sentiments[i]) is not None else 0.0 for i in customer]
+    emotions = emotion.detect_many(texts, compounds) if texts else []
+    intents = default_model().predict_many(texts) if texts else []
+    languages = language.detect_many(texts) if texts else []
     out: list[cstate.MessageSignals | None] = [None] * len(events)
-    for k, i in enumerate(index):
-        prediction, lang = None, None
-        if is_customer[k]:
-            prediction, (lang, _) = next(predictions)
-        out[i] = cstate.MessageSignals(
-            compound=compounds[k], emotions=emotions[k], intent=prediction, language=lang
-        )
+    for i in index:
+        s = sentiments[i]
+        out[i] = cstate.MessageSignals(compound=s.compound if s is not None else 0.0)
+    for i, compound, emotions_of, prediction, (lang, _) in zip(
+            customer, compounds, emotions, intents, languages, strict=True):
+        out[i] = cstate.MessageSignals(compound=compound, emotions=emotions_of,
+                                       intent=prediction, language=lang)
     return out
 
 

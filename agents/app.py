@@ -9,7 +9,7 @@ from typing import Any
 
 import faust
 
-from agents import ads, chat, web
+from agents import ads, chat, deadletters, web
 from agents.runtime import Runtime
 from agents.transport import App
 from streams.migrate import migrate
@@ -73,6 +73,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     chat.register(app, runtime)
     ads.register(app, runtime)
+    deadletters.register(app, runtime)
     web.register(app, runtime)
     return app, runtime
 

@@ -25,13 +25,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from streams import topics
-from streams.batch import Raw
+from streams.batch import Columns, Raw, empty_columns
 from streams.codec import AvroCodec
-from streams.deadletter import DeadLetter, dead_letter
+from streams.deadletter import (
+    DEAD_LETTER_COLUMNS,
+    H_ERROR,
+    H_FAILED_AT,
+    H_REASON,
+    DeadLetter,
+    dead_letter,
+)
 from streams.errors import InvalidMessage
 from streams.ingest.validate import event_from_json
 
@@ -97,6 +105,41 @@ def rejected(
 
 def is_ingest_dead_letter(headers: Sequence[tuple[str, bytes]]) -> bool:
     return any(name == H_MODE for name, _ in headers)
+
+
+def ingest_dead_letter_columns(raws: Sequence[Raw]) -> Columns:
+    """``dead_letters`` rows of the ingest dead letters among messages read from a dead-letter
+    topic (the worker's own dead letters are in the table already).
+
+    Input refused before it reached Kafka has no position of its own, so its row is keyed by
+    its dead letter's: ``_topic``, ``_partition`` and ``_offset`` are those of the message on
+    the dead-letter topic (``_topic`` then equals ``dlq_topic``), and a dead letter read twice
+    is kept once."""
+    cols = empty_columns(DEAD_LETTER_COLUMNS)
+    for raw in raws:
+        if not is_ingest_dead_letter(raw.headers):
+            continue
+        headers = {k: v.decode("utf-8", errors="replace") for k, v in raw.headers}
+        cols["_topic"].append(raw.topic)
+        cols["_partition"].append(raw.partition)
+        cols["_offset"].append(raw.offset)
+        cols["dlq_topic"].append(raw.topic)
+        cols["key"].append(raw.key or b"")
+        cols["value"].append(raw.value or b"")
+        cols["headers"].append(headers)
+        cols["error"].append(headers.get(H_ERROR, "unknown"))
+        cols["reason"].append(headers.get(H_REASON, ""))
+        cols["failed_at"].append(_epoch_ms(headers.get(H_FAILED_AT), raw.timestamp_ms))
+    return cols
+
+
+def _epoch_ms(iso: str | None, fallback: int) -> int:
+    if iso is None:
+        return fallback
+    try:
+        return int(datetime.fromisoformat(iso).timestamp() * 1000)
+    except ValueError:
+        return fallback
 
 
 def _event_object(value: bytes) -> Any:

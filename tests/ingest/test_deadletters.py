@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from streams import topics
+from streams.batch import Raw
 from streams.codec import AvroCodec, LocalSchemas
 from streams.contract import load_topics
 from streams.deadletter import HEADER_PREFIX, origin, replay_count
@@ -18,6 +19,7 @@ from streams.ingest import kafka_sink
 from streams.ingest.deadletters import (
     MAX_VALUE_BYTES,
     conversation_key,
+    ingest_dead_letter_columns,
     rejected,
     replay_value,
     source_url,
@@ -82,6 +84,24 @@ def test_dead_letter_headers_name_the_origin_that_replay_sends_back_to() -> None
         ("touchstream.ingest.source", b"ws://chat.example/v1/events"),
         ("touchstream.ingest.cursor", b"7"),
     ]
+
+
+def test_ingest_dead_letters_read_back_from_their_topic_become_rows_keyed_by_that_position(
+) -> None:
+    value = json.dumps(event(channel="FAX"))
+    dead = letter(value)
+    topic, key, data, headers = dead.message()
+    on_dlq = Raw(topic, 2, 41, NOW_MS + 5, key, data,
+                 tuple((k, v if isinstance(v, bytes) else b"") for k, v in headers))
+    # a dead letter the worker itself made (its row is in the table already) is skipped
+    own = Raw(topic, 2, 42, NOW_MS, b"k", b"\x00bad", (("touchstream.dlq.error", b"undecodable"),))
+    cols = ingest_dead_letter_columns([on_dlq, own])
+    assert cols["_topic"] == ["dev.chat.events.dlq"] and cols["dlq_topic"] == cols["_topic"]
+    assert (cols["_partition"], cols["_offset"]) == ([2], [41])
+    assert cols["error"] == ["invalid_field"] and cols["reason"] == ["field channel: 'FAX'"]
+    assert cols["failed_at"] == [NOW_MS]
+    assert cols["value"] == [value.encode()] and cols["key"] == [b"conv-1"]
+    assert cols["headers"][0]["touchstream.ingest.mode"] == "client"
 
 
 def test_a_huge_value_is_cut_to_fit_a_kafka_message() -> None:

@@ -175,3 +175,38 @@ def test_clickhouse_unavailable_during_a_batch_is_retried(pipeline: Pipeline) ->
     assert q.sql("SELECT uniqExact(event_id) FROM chat_events").rows[0][0] == len(chat)
     assert_conversations_exact(pipeline, chat)
     assert stats(pipeline)["rows.inserted{chat_events}"] >= len(chat)
+
+
+def test_input_refused_at_ingest_reaches_the_dead_letters_table(pipeline: Pipeline) -> None:
+    import asyncio
+
+    from streams.errors import InvalidMessage
+    from streams.ingest.deadletters import rejected
+    from streams.ingest.kafka_sink import KafkaEventSink
+
+    settings = pipeline.settings
+    dlq = settings.topic(topics.dlq(topics.CHAT_EVENTS))
+    frames = [json.dumps({"conversation_id": f"c{i}", "channel": "FAX"}) for i in range(3)]
+    letters = [rejected(frame, InvalidMessage("invalid_field", "field channel: 'FAX'"),
+                        mode="gateway", source="widget w1 at 127.0.0.1", now_ms=int(time.time() * 1000),
+                        topic=settings.topic(topics.CHAT_EVENTS), dlq_topic=dlq)
+               for frame in frames]
+    pipeline.start_worker()
+    # also a worker-made dead letter: its row comes from the chat agent, once
+    bad = bad_messages(pipeline.codec, topics.CHAT_EVENTS, 1)
+
+    async def send() -> None:  # the gateway's and the client's producer
+        async with KafkaEventSink(settings, codec=pipeline.codec) as sink:
+            await sink.send([], letters)
+
+    asyncio.run(send())
+    produce_bad(settings, bad)
+    q = pipeline.querier()
+    eventually(lambda: q.sql("SELECT count() FROM dead_letters FINAL").rows[0][0] == 4, timeout=60)
+    rows = q.sql("SELECT _topic, dlq_topic, error, reason, value, headers['touchstream.ingest.mode'] "
+                 "FROM dead_letters FINAL WHERE _topic = {t:String} ORDER BY value",
+                 {"t": dlq}).rows
+    assert [r[1:] for r in rows] == [(dlq, "invalid_field", "field channel: 'FAX'", f, "gateway")
+                                     for f in sorted(frames)]
+    time.sleep(2)  # read once: nothing more arrives
+    assert q.sql("SELECT count() FROM dead_letters").rows[0][0] == 4

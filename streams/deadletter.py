@@ -80,19 +80,26 @@ def dead_letter_columns(letters: Iterable[DeadLetter]) -> Columns:
     cols = empty_columns(DEAD_LETTER_COLUMNS)
     for letter in letters:
         raw = letter.raw
-        cols["_topic"].append(raw.topic)
-        cols["_partition"].append(raw.partition)
-        cols["_offset"].append(raw.offset)
-        cols["dlq_topic"].append(letter.dlq_topic)
-        cols["key"].append(raw.key or b"")
-        cols["value"].append(raw.value or b"")
-        cols["headers"].append(
-            {k: v.decode("utf-8", errors="replace") for k, v in letter.headers()}
-        )
-        cols["error"].append(letter.error)
-        cols["reason"].append(letter.reason)
-        cols["failed_at"].append(letter.failed_at_ms)
+        add_row(cols, raw.topic, raw.partition, raw.offset, letter.dlq_topic, raw.key, raw.value,
+                {k: v.decode("utf-8", errors="replace") for k, v in letter.headers()},
+                letter.error, letter.reason, letter.failed_at_ms)
     return cols
+
+
+def add_row(cols: Columns, topic: str, partition: int, offset: int, dlq_topic: str,
+            key: bytes | None, value: bytes | None, headers: Mapping[str, str], error: str,
+            reason: str, failed_at_ms: int) -> None:
+    """Append one ``dead_letters`` row (``_topic``, ``_partition``, ``_offset``: its key)."""
+    cols["_topic"].append(topic)
+    cols["_partition"].append(partition)
+    cols["_offset"].append(offset)
+    cols["dlq_topic"].append(dlq_topic)
+    cols["key"].append(key or b"")
+    cols["value"].append(value or b"")
+    cols["headers"].append(headers)
+    cols["error"].append(error)
+    cols["reason"].append(reason)
+    cols["failed_at"].append(failed_at_ms)
 
 
 def origin(headers: Mapping[str, bytes]) -> tuple[str, int, int] | None:

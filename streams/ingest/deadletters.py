@@ -38,6 +38,7 @@ from streams.deadletter import (
     H_FAILED_AT,
     H_REASON,
     DeadLetter,
+    add_row,
     dead_letter,
 )
 from streams.errors import InvalidMessage
@@ -120,16 +121,9 @@ def ingest_dead_letter_columns(raws: Sequence[Raw]) -> Columns:
         if not is_ingest_dead_letter(raw.headers):
             continue
         headers = {k: v.decode("utf-8", errors="replace") for k, v in raw.headers}
-        cols["_topic"].append(raw.topic)
-        cols["_partition"].append(raw.partition)
-        cols["_offset"].append(raw.offset)
-        cols["dlq_topic"].append(raw.topic)
-        cols["key"].append(raw.key or b"")
-        cols["value"].append(raw.value or b"")
-        cols["headers"].append(headers)
-        cols["error"].append(headers.get(H_ERROR, "unknown"))
-        cols["reason"].append(headers.get(H_REASON, ""))
-        cols["failed_at"].append(_epoch_ms(headers.get(H_FAILED_AT), raw.timestamp_ms))
+        add_row(cols, raw.topic, raw.partition, raw.offset, raw.topic, raw.key, raw.value,
+                headers, headers.get(H_ERROR, "unknown"), headers.get(H_REASON, ""),
+                _epoch_ms(headers.get(H_FAILED_AT), raw.timestamp_ms))
     return cols
 
 

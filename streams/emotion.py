@@ -6,7 +6,9 @@ French, German and Portuguese (profanity, insults, repeated contact, waiting, br
 not understanding, deadlines, thanks), from the shape of the text (ALL-CAPS words, "!!",
 "??") and from the message's VADER compound score, and says whether the writer asks for a
 human (meant for customer messages). Everything is compiled once at import: a message costs
-one ``split``, one set lookup per word, and phrase checks only at words that start a cue.
+one ``split``, one set lookup per word, a look at the next word where a word starts a cue, and
+phrase checks only where that next word continues one. ALL-CAPS words are looked for only in
+text with three capitals (or non-ASCII letters) in a row.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from itertools import compress
-from operator import methodcaller
+from itertools import compress, count
 from typing import Final, NamedTuple
 
 
@@ -251,17 +252,63 @@ def _compile() -> dict[str, tuple[tuple[int, ...], dict[tuple[str, ...], _Hit]]]
 
 
 _PHRASES: Final = _compile()
-_LONGEST: Final = max(lengths[0] for lengths, _ in _PHRASES.values())
-_strip: Final = methodcaller("strip", ".,;:!?¡¿()[]\"'«»…*")
+_CUE_STRIP: Final = ".,;:!?¡¿()[]\"'«»…*"
 _WEIGHTS: Final[dict[str, _Weights]] = {kind: weights for kind, weights, _ in _CUES}
-# A word as split from text, with punctuation around it, → the bare word that starts a cue or
-# names a person; built once so that the scan is one dict lookup per word.
-_START: Final[dict[str, str]] = {
-    f"{pre}{word}{post}": word
-    for word in (*_PHRASES, *_HUMAN_NOUNS, *_HUMAN_PRONOUNS)
-    for pre in ("", "¡", "¿", "(", '"', "«")
-    for post in ("", ".", ",", "!", "?", "!!", "!!!", "??", "?!", "...", ":", ";", ")", '"', "»")
+
+# The cues that start at one word as a tree over the (stripped) words that follow it: a node
+# is (the hit of the cue that ends there, or None; the next words → their nodes).
+_Node = tuple[_Hit | None, dict[str, "_Node"]]
+# What a word that starts a cue or names a person leads to: whether it names a person (1: a
+# noun, counted after a determiner; 2: a pronoun, always counted), the hit of the cue that is
+# the word alone, and the next words of its longer cues.
+_Start = tuple[int, _Hit | None, dict[str, _Node]]
+
+
+def _tree(hits: dict[tuple[str, ...], _Hit]) -> dict[str, _Node]:
+    """The next words → nodes of one start word's cues (keyed by the words after it)."""
+    by_next: dict[str, dict[tuple[str, ...], _Hit]] = {}
+    for rest, hit in hits.items():
+        if rest:
+            by_next.setdefault(rest[0], {})[rest[1:]] = hit
+    return {word: (longer.get(()), _tree(longer)) for word, longer in by_next.items()}
+
+
+def _start(word: str) -> _Start:
+    person = 1 if word in _HUMAN_NOUNS else 2 if word in _HUMAN_PRONOUNS else 0
+    table = _PHRASES.get(word)
+    if table is None:
+        return (person, None, {})
+    hits = table[1]
+    return (person, hits.get(()), _tree(hits))
+
+
+_STARTS_BY_WORD: Final = {
+    word: _start(word) for word in dict.fromkeys((*_PHRASES, *_HUMAN_NOUNS, *_HUMAN_PRONOUNS))
 }
+# A word as split from text, with punctuation around it, → what the bare word starts (shared by
+# all the forms of one word); built once so that the scan is one lookup per word.
+_START: Final[dict[str, _Start]] = {
+    variant: _STARTS_BY_WORD[word]
+    for variant, word in {
+        f"{pre}{word}{post}": word
+        for word in (*_PHRASES, *_HUMAN_NOUNS, *_HUMAN_PRONOUNS)
+        for pre in ("", "¡", "¿", "(", '"', "«")
+        for post in ("", ".", ",", "!", "?", "!!", "!!!", "??", "?!", "...", ":", ";", ")", '"', "»")
+    }.items()
+}
+# The same words as a set: a set stores each key's hash next to it, so testing a word that
+# starts nothing (most words) costs fewer memory reads than a dict lookup.
+_STARTS: Final = frozenset(_START)
+# The most words a cue has after its first: a swallowing cue takes one more word only within
+# that reach (the original scan read no further).
+_LONGEST: Final = max(lengths[0] for lengths, _ in _PHRASES.values())
+# UTF-8 bytes → b"A" for A-Z and every non-ASCII byte, b"a" for the rest. A shouted word (see
+# :func:`detect`) has three letters in a row that are not a-z, each one A-Z or a non-ASCII
+# character, so its bytes map to a run of b"AAA"; most messages hold none and skip the second
+# split and its per-word checks.
+_SHOUT_BYTES: Final = bytes(
+    ord("A") if 65 <= b <= 90 or b >= 128 else ord("a") for b in range(256)
+)
 
 
 _new: Final = tuple.__new__  # skips the NamedTuple's Python-level __new__
@@ -279,49 +326,44 @@ def _human_request(words: list[str], asks: list[int], people: list[int]) -> bool
 
 def detect(text: str, compound: float) -> Emotions:
     """Emotion signals of one message; ``compound`` is its VADER compound score."""
-    if not text or text.isspace():
-        return NONE
     low = text.lower()
     if "\u2019" in low:  # typographic apostrophe
         low = low.replace("\u2019", "'")
     words = low.split()
-    start = _START
+    if not words:  # empty or blank
+        return NONE
+    n = len(words)
     frustration = anger = confusion = urgency = satisfaction = 0.0
     human = False
     asks: list[int] = []
     people: list[int] = []
     done = 0
-    bases = list(map(start.get, words))
-    for i in compress(range(len(bases)), bases):
-        base = bases[i]
-        if base is None:  # compress keeps only hits; this narrows the type
-            continue
-        if base in _HUMAN_NOUNS:
-            if i and words[i - 1].strip(_DET_STRIP) in _DETERMINERS:
-                people.append(i)
-        elif base in _HUMAN_PRONOUNS:
+    start = _START
+    for i in compress(count(), map(_STARTS.__contains__, words)):
+        person, alone, nexts = start[words[i]]
+        if person and (person == 2 or (i and words[i - 1].strip(_DET_STRIP) in _DETERMINERS)):
             people.append(i)
         if i < done:
             continue
-        table = _PHRASES.get(base)
-        if table is None:
-            continue
-        lengths, hits = table
-        following: tuple[str, ...] = ()
-        if lengths[0] and not words[i].endswith(_SENTENCE_END):
-            following = tuple(map(_strip, words[i + 1 : i + 1 + _LONGEST]))
-        best: _Hit | None = None
+        # Where cues of several kinds start here, the earliest kind wins, then the longest.
+        # A cue goes on past the first word only if the next word continues one.
+        best = alone
         best_n = 0
-        for n in lengths:
-            if n > len(following):
-                continue
-            hit = hits.get(following[:n])
-            if hit is not None and (best is None or hit[0] < best[0]):
-                best, best_n = hit, n
+        node = nexts.get(words[i + 1].strip(_CUE_STRIP)) if nexts and i + 1 < n else None
+        if node is not None and not words[i].endswith(_SENTENCE_END):
+            m = 1
+            while node is not None:
+                hit, children = node
+                if hit is not None and (best is None or hit[0] <= best[0]):
+                    best, best_n = hit, m
+                m += 1
+                node = children.get(words[i + m].strip(_CUE_STRIP)) if children and i + m < n else None
         if best is None:
             continue
         _, kind, swallow = best
-        done = i + 1 + best_n + (1 if swallow and len(following) > best_n else 0)
+        done = i + 1 + best_n
+        if swallow and done < n and best_n < _LONGEST and not words[i].endswith(_SENTENCE_END):
+            done += 1  # and the word after it
         if kind == "ask":
             asks.append(i)
         elif kind == "person":
@@ -341,20 +383,21 @@ def detect(text: str, compound: float) -> Emotions:
         anger += 0.2
         urgency += 0.25
 
-    shouted = 0
-    for caps in filter(str.isupper, text.split()):
-        word = caps.strip(_DET_STRIP)
-        if len(word) < 3 or not word.isalpha():
-            continue  # "I", "OK", order numbers
-        if word in _SHOUTED_DEADLINE:
-            urgency += 0.5
-            anger += 0.25
-            shouted += 1
-        elif word not in _ACRONYMS:
-            shouted += 1
-    if shouted:
-        anger += 0.15 * min(shouted, 3)
-        frustration += 0.05 * min(shouted, 3)
+    if text.encode("utf-8", "surrogatepass").translate(_SHOUT_BYTES).find(b"AAA") >= 0:
+        shouted = 0
+        for caps in filter(str.isupper, text.split()):
+            word = caps.strip(_DET_STRIP)
+            if len(word) < 3 or not word.isalpha():
+                continue  # "I", "OK", order numbers
+            if word in _SHOUTED_DEADLINE:
+                urgency += 0.5
+                anger += 0.25
+                shouted += 1
+            elif word not in _ACRONYMS:
+                shouted += 1
+        if shouted:
+            anger += 0.15 * min(shouted, 3)
+            frustration += 0.05 * min(shouted, 3)
 
     upset = frustration + anger
     if "!!" in text:
@@ -364,7 +407,8 @@ def detect(text: str, compound: float) -> Emotions:
             urgency += 0.15
         elif compound > 0.0:
             satisfaction += 0.15
-    if "??" in text or text.count("?") >= 3:
+    questions = text.count("?")
+    if questions >= 3 or (questions == 2 and "??" in text):
         confusion += 0.3
         frustration += 0.15
 

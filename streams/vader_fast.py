@@ -5,13 +5,15 @@ and same floating-point operations in the same order, so ``polarity_scores`` ret
 VADER's ``(compound, pos, neu, neg)``. What makes it faster:
 
 - one ``str.split`` and a cache of per-token properties (stripped form, lower case, ALL CAPS,
-  lexicon valence, booster value, negation), so a token seen before costs one dict lookup;
+  lexicon valence, booster value, negation) with sets of the tokens seen, of those that carry
+  a valence and of those that can modify one, so a text of known tokens is sorted into
+  neutral / plain / needs-the-rules by three C-level set passes;
 - a fast path: a text without any scoring lexicon word is neutral without running the rules;
 - the rules run only at lexicon words, reading their neighbours from the cached properties,
   and only where a neighbour can modify the word;
 - a text where no lexicon word has a modifier near it skips the rules altogether;
 - emoji are looked for only in non-ASCII text; rounding avoids ``round``'s decimal
-  conversion when the result is unambiguous.
+  conversion when the result is unambiguous, and is written out inline in the scoring.
 
 VADER's quirks are kept on purpose (they change scores): a booster's sign follows the valence
 at that moment, "so"/"this" just before a word multiply it by 1.25, ``_but_check`` rescales
@@ -27,7 +29,6 @@ import string
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from operator import itemgetter
 from typing import Final
 
 #: (compound, pos, neu, neg), rounded as VADER rounds them.
@@ -96,7 +97,6 @@ _CACHE_LIMIT: Final = 200_000
 # negates, can modify a neighbour). The scoring valence is None for boosters, as VADER skips
 # them as sentiment words.
 _Token = tuple[str, bool, bool, float | None, float | None, bool, bool]
-_VALENCE: Final = itemgetter(3)
 
 
 def _package_text(name: str) -> str:
@@ -137,15 +137,6 @@ def _candidate_pattern(emoji: dict[str, str]) -> re.Pattern[str]:
     if high:
         parts.append(f"{re.escape(min(high))}-{re.escape(max(high))}")
     return re.compile("[" + "".join(parts) + "]")
-
-
-def _normalize(score: float, alpha: int = 15) -> float:
-    norm_score = score / math.sqrt((score * score) + alpha)
-    if norm_score < -1.0:
-        return -1.0
-    if norm_score > 1.0:
-        return 1.0
-    return norm_score
 
 
 def _special_idioms(valence: float, lows: Sequence[str], i: int) -> float:
@@ -194,7 +185,11 @@ class FastVader:
         self._emoji = load_emoji()
         self._emoji_re = _candidate_pattern(self._emoji)
         self._tokens: dict[str, _Token] = {}
+        # The same raw tokens as a set: testing that a text's tokens are all known is then one
+        # C-level pass (a set keeps each hash next to its key, so misses read less memory).
+        self._known: set[str] = set()
         self._hot: set[str] = set()  # raw tokens that carry a scoring valence
+        self._valences: dict[str, float] = {}  # hot raw token → its scoring valence
         self._mods: set[str] = set()  # raw tokens that can change a score beyond their own
 
     def _learn(self, raw: str) -> _Token:
@@ -216,8 +211,10 @@ class FastVader:
             low, token.isupper(), valence is not None, score, booster, negates, special,
         )
         self._tokens[raw] = info
+        self._known.add(raw)
         if score is not None:
             self._hot.add(raw)
+            self._valences[raw] = score
         if special or low == "but" or (score is not None and info[1]):
             self._mods.add(raw)
         return info
@@ -226,10 +223,13 @@ class FastVader:
         """``text`` with each emoji replaced by its description, spaced as VADER spaces it: a
         space before it unless the previous character is a space (or there is none), none
         after it."""
+        first = self._emoji_re.search(text)
+        if first is None:  # accented letters, no emoji: the common non-ASCII text
+            return text
         emoji = self._emoji
         pieces: list[str] = []
         done = 0
-        for match in self._emoji_re.finditer(text):
+        for match in self._emoji_re.finditer(text, first.start()):
             description = emoji.get(match.group())
             if description is None:
                 continue
@@ -249,22 +249,28 @@ class FastVader:
         raws = text.split()
         if not raws:
             return _ZERO
-        tokens = self._tokens
-        try:
-            infos = list(map(tokens.__getitem__, raws))
-        except KeyError:
-            if len(tokens) >= _CACHE_LIMIT:
-                # Dropped between texts only: the sets must cover every token of this one.
-                tokens.clear()
-                self._hot.clear()
-                self._mods.clear()
-            infos = [self._learn(raw) for raw in raws]
+        if not self._known.issuperset(raws):
+            self._learn_new(raws)
         if self._hot.isdisjoint(raws):
             return _NEUTRAL
         if self._mods.isdisjoint(raws):
             # Every lexicon word keeps its valence; zeros only add to the neutral count.
-            return _score_valence(list(filter(None, map(_VALENCE, infos))), len(infos), text)
-        return self._score(text, infos)
+            return _score_valence(list(filter(None, map(self._valences.get, raws))), len(raws), text)
+        return self._score(text, list(map(self._tokens.__getitem__, raws)))
+
+    def _learn_new(self, raws: list[str]) -> None:
+        """Learns the tokens of one text that are not cached yet."""
+        if len(self._tokens) >= _CACHE_LIMIT:
+            # Dropped between texts only: the sets must cover every token of this one.
+            self._tokens.clear()
+            self._known.clear()
+            self._hot.clear()
+            self._valences.clear()
+            self._mods.clear()
+        known = self._known
+        for raw in raws:
+            if raw not in known:
+                self._learn(raw)
 
     def score_many(self, texts: Sequence[str]) -> list[Scores]:
         """Scores of ``texts``, in order."""
@@ -363,8 +369,19 @@ class FastVader:
         return _score_valence(valences, n, text)
 
 
+#: Adding then subtracting 1.5 * 2**52 rounds a double of magnitude below 2**51 to an integer
+#: (the sum's unit in the last place is 1), without a function call.
+_RINT: Final = 6755399441055744.0
+
+
 def _score_valence(valences: list[float], n: int, text: str) -> Scores:
-    """VADER's score_valence over the non-zero sentiments; the other ``n - k`` are zeros."""
+    """VADER's score_valence over the non-zero sentiments; the other ``n - k`` are zeros.
+
+    VADER's ``normalize`` and :func:`round_half_even` are written out inline: on a short message
+    their five calls cost about as much as the arithmetic. ``pos``, ``neu`` and ``neg`` come from
+    ``fabs``, so they are never negative and a zero ``k`` (+0.0) is what ``round`` gives too;
+    only the signed compound needs the built-in at zero.
+    """
     sum_s = float(sum(valences))
     ep_count = text.count("!")
     if ep_count > 4:
@@ -379,7 +396,11 @@ def _score_valence(valences: list[float], n: int, text: str) -> Scores:
         sum_s += punct
     elif sum_s < 0:
         sum_s -= punct
-    compound = _normalize(sum_s)
+    compound = sum_s / math.sqrt((sum_s * sum_s) + 15)
+    if compound < -1.0:
+        compound = -1.0
+    elif compound > 1.0:
+        compound = 1.0
 
     pos_sum = 0.0
     neg_sum = 0.0
@@ -397,25 +418,42 @@ def _score_valence(valences: list[float], n: int, text: str) -> Scores:
     elif pos_sum < math.fabs(neg_sum):
         neg_sum -= punct
     total = pos_sum + math.fabs(neg_sum) + neu_count
-    return (
-        round_half_even(compound, 10000.0, 4),
-        round_half_even(math.fabs(pos_sum / total), 1000.0, 3),
-        round_half_even(math.fabs(neu_count / total), 1000.0, 3),
-        round_half_even(math.fabs(neg_sum / total), 1000.0, 3),
-    )
+    pos = math.fabs(pos_sum / total)
+    neu = math.fabs(neu_count / total)
+    neg = math.fabs(neg_sum / total)
+
+    y = compound * 10000.0
+    k = y + _RINT - _RINT
+    d = y - k
+    compound = k / 10000.0 if k and -0.4999999 < d < 0.4999999 else round(compound, 4)
+    y = pos * 1000.0
+    k = y + _RINT - _RINT
+    d = y - k
+    pos = k / 1000.0 if -0.4999999 < d < 0.4999999 else round(pos, 3)
+    y = neu * 1000.0
+    k = y + _RINT - _RINT
+    d = y - k
+    neu = k / 1000.0 if -0.4999999 < d < 0.4999999 else round(neu, 3)
+    y = neg * 1000.0
+    k = y + _RINT - _RINT
+    d = y - k
+    neg = k / 1000.0 if -0.4999999 < d < 0.4999999 else round(neg, 3)
+    return (compound, pos, neu, neg)
 
 
 def round_half_even(x: float, scale: float, ndigits: int) -> float:
-    """``round(x, ndigits)`` (``scale == 10.0 ** ndigits``), about twice as fast.
+    """``round(x, ndigits)`` (``scale == 10.0 ** ndigits``, ``|x * scale| < 2**51``), about
+    twice as fast.
 
     The built-in rounds the exact binary value of ``x`` and returns the double nearest to the
     decimal result, ``k / scale``, which a correctly rounded division also gives. ``x * scale``
     is within a tiny fraction of a unit of the exact product, so its nearest integer ``k`` is
     the right one unless the product lies next to a half; those cases, and zero (whose sign the
-    built-in keeps), go to the built-in.
+    built-in keeps), go to the built-in. Whatever ``k`` the addition trick gives, the test on
+    ``y - k`` only lets through the nearest integer, so the trick cannot change a result.
     """
     y = x * scale
-    k = math.floor(y + 0.5)
+    k = y + _RINT - _RINT
     d = y - k
     if k and -0.4999999 < d < 0.4999999:
         return k / scale

@@ -134,3 +134,38 @@ def test_blank_and_batch() -> None:
     assert detect_many(texts, compounds) == [detect(t, c) for t, c in zip(texts, compounds, strict=True)]
     with pytest.raises(ValueError, match="compound"):
         detect_many(texts, compounds[:2])
+
+
+# Where cues of several kinds start at one word the earliest kind wins, then the longest
+# phrase, and its words are consumed (each text below holds exactly one cue).
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("solved it worked", Emotions(0.0, 0.0, 0.0, 0.0, 0.65, False)),  # not also "it worked"
+        ("still not fixed", Emotions(0.55, 0.1, 0.0, 0.1, 0.0, False)),  # "still not *" takes "fixed"
+        ("still not", Emotions(0.55, 0.1, 0.0, 0.1, 0.0, False)),
+        ("thank you", Emotions(0.0, 0.0, 0.0, 0.0, 0.35, False)),
+        ("not helpful.", Emotions(0.45, 0.1, 0.0, 0.0, 0.0, False)),
+        ("still. not fixed", Emotions(0.45, 0.1, 0.0, 0.0, 0.0, False)),  # no cue runs past a "."
+    ],
+)
+def test_cue_priority_and_consumption(text: str, expected: Emotions) -> None:
+    assert detect(text, 0.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "anger"),
+    [
+        ("ÜBERALL", 0.15),  # shouting in non-ASCII capitals
+        ("Ich bin WÜTEND", 0.75),
+        ("été à Málaga, José", 0.0),  # accents are not shouting
+        ("I am OK, order TS-1234567 and the PDF", 0.0),
+    ],
+)
+def test_shouting(text: str, anger: float) -> None:
+    assert detect(text, 0.0).anger == pytest.approx(anger)
+
+
+def test_unicode_blank_and_lone_surrogate() -> None:
+    assert detect("\u3000\u2003", 0.0) == NONE
+    assert detect("ab\ud800 NOW", 0.0).urgency >= HIGH

@@ -239,6 +239,8 @@ def test_token_cache_is_bounded(monkeypatch: pytest.MonkeyPatch,
     texts = [f"order TS-{n} is good but late {n}" for n in range(100)] + TRICKY[:30]
     assert fresh.score_many(texts) == [_reference(analyzer, t) for t in texts]
     assert len(fresh._tokens) <= 50 + 10  # dropped between texts, so one text may overshoot
+    assert fresh._known == set(fresh._tokens)
+    assert fresh._hot == set(fresh._valences) and fresh._hot <= fresh._known
 
 
 def test_round_half_even_equals_round() -> None:

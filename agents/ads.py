@@ -27,7 +27,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         batch = process_ads(runtime.codec, raws, dlq_topic, now_ms())
         return durable_part(topics.AD_METRICS, admission, batch.result, batch.dead)
 
-    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events,
+    commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
                          name=NAME, latencies=runtime.latencies)
     return batch_agent(app, NAME, settings.topic(topics.AD_METRICS), prepare,
                        step_events=settings.step_max_events, within=settings.batch_max_seconds,

@@ -42,7 +42,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
     # the agent's steps and the timer's ticks become durable in the order they were made
-    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events,
+    commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
                          name=NAME, latencies=runtime.latencies)
     physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))

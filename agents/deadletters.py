@@ -33,7 +33,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
             ("events.processed", source): len(rows["_topic"]),
         }))
 
-    commit = GroupCommit(writer(app, runtime), max_events=settings.batch_max_events,
+    commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
                          name=NAME, latencies=runtime.latencies)
     return batch_agent(app, NAME, settings.topic(source), prepare,
                        step_events=settings.step_max_events, within=settings.batch_max_seconds,

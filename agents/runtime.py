@@ -134,7 +134,7 @@ def last_per_key(items: Sequence[T], key: Callable[[T], Hashable | None]) -> lis
             if k is None or last[k] == i]
 
 
-def writer(app: faust.App, runtime: Runtime) -> Write:
+def writer(app: faust.App, runtime: Runtime, name: str) -> Write:
     """The write of a ``GroupCommit``: returns when all of a (merged) part is durable.
 
     Partitions with a hole are sought back first. Dead letters reach their topic before
@@ -144,6 +144,7 @@ def writer(app: faust.App, runtime: Runtime) -> Write:
     """
     settings = runtime.settings
     encode = runtime.codec.encode
+    observe = runtime.latencies.observe_repeated
     compacted = {name for name, spec in runtime.codec.topics.items()
                  if "compact" in spec.cleanup_policy}
 
@@ -164,7 +165,10 @@ def writer(app: faust.App, runtime: Runtime) -> Write:
                 letter.raw.offset, letter.error, letter.reason,
             )
         await runtime.publisher.publish([Outgoing(*letter.message()) for letter in part.dead])
+        started = time.monotonic()
         await runtime.sink.write(part.inserts)
+        sunk = time.monotonic()
+        observe(f"{name}.write_sink", (sunk - started) * 1000.0, 1)
         # Of the records of a compacted topic (table changelogs too), compaction keeps only
         # the last per key: a write publishes only those, in their order.
         await runtime.publisher.publish(
@@ -172,9 +176,10 @@ def writer(app: faust.App, runtime: Runtime) -> Write:
              for r in last_per_key(part.outputs, output_key)]
             + last_per_key(part.changelog, changelog_key)
         )
+        observe(f"{name}.write_publish", (time.monotonic() - sunk) * 1000.0, 1)
         counters = runtime.counters
-        for (name, label), value in part.counts.items():
+        for (metric, label), value in part.counts.items():
             if value:
-                counters.incr(name, label, value)
+                counters.incr(metric, label, value)
 
     return write

@@ -182,7 +182,9 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "in_worker_p50_ms": inside[f"{s.agent}.in_worker"]["p50_ms"],
             "write_p50_ms": inside[f"{s.agent}.write"]["p50_ms"],
             "write_p99_ms": inside[f"{s.agent}.write"]["p99_ms"],
-            "write_events_p50": inside[f"{s.agent}.write_events"]["p50_ms"]}
+            "write_events_p50": inside[f"{s.agent}.write_events"]["p50_ms"],
+            "write_sink_p50_ms": inside[f"{s.agent}.write_sink"]["p50_ms"],
+            "write_publish_p50_ms": inside[f"{s.agent}.write_publish"]["p50_ms"]}
 
 
 def worker_latencies(settings: Settings) -> dict[str, dict[str, float]]:

@@ -28,6 +28,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         return durable_part(topics.AD_METRICS, admission, batch.result, batch.dead)
 
     commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
+                         interval=settings.write_interval_seconds,
                          name=NAME, latencies=runtime.latencies)
     return batch_agent(app, NAME, settings.topic(topics.AD_METRICS), prepare,
                        step_events=settings.step_max_events, within=settings.batch_max_seconds,

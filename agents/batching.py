@@ -84,12 +84,18 @@ class GroupCommit:
     submitted. Parts submitted while a write is under way wait and are merged into the next
     write, up to ``max_events`` consumed events each (the ClickHouse insert size). If a write
     fails, its parts and every later one fail with it (the worker then stops without
-    acknowledging them)."""
+    acknowledging them). Writes start at most every ``interval`` seconds unless ``max_events``
+    are waiting."""
 
-    def __init__(self, write: Write, *, max_events: int, name: str = "",
+    def __init__(self, write: Write, *, max_events: int, interval: float = 0.0, name: str = "",
                  latencies: Latencies | None = None) -> None:
         self._write = write
         self.max_events = max_events
+        #: a write starts at most this often (seconds) unless ``max_events`` are waiting: each
+        #: insert and flush has a fixed cost, and on a busy machine small writes cost the
+        #: computation its CPU
+        self.interval = interval
+        self._last_start = float("-inf")
         self._name = name
         self._latencies = latencies
         self._queue: deque[tuple[Durable, int, asyncio.Future[None]]] = deque()
@@ -111,7 +117,12 @@ class GroupCommit:
         return done
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._queue:
+            wait = self._last_start + self.interval - loop.time()
+            if wait > 0 and sum(events for _, events, _ in self._queue) < self.max_events:
+                await asyncio.sleep(wait)
+            self._last_start = loop.time()
             group = [self._queue.popleft()]
             events = group[0][1]
             while self._queue and events + self._queue[0][1] <= self.max_events:

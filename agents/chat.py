@@ -43,6 +43,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
     # the agent's steps and the timer's ticks become durable in the order they were made
     commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
+                         interval=settings.write_interval_seconds,
                          name=NAME, latencies=runtime.latencies)
     physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))

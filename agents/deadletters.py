@@ -34,6 +34,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         }))
 
     commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
+                         interval=settings.write_interval_seconds,
                          name=NAME, latencies=runtime.latencies)
     return batch_agent(app, NAME, settings.topic(source), prepare,
                        step_events=settings.step_max_events, within=settings.batch_max_seconds,

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         10_000, ge=1, description="Events per write: steps computed while the previous write "
         "was under way are merged into one ClickHouse insert and one publish."
     )
+    write_interval_seconds: float = Field(
+        0.25, ge=0, description="A write starts at most this often unless a batch's worth of "
+        "events is waiting: fewer, larger ClickHouse inserts and flushes."
+    )
     batch_max_seconds: float = Field(
         0.2, gt=0, description="Longest wait before a partial step is computed."
     )

@@ -158,6 +158,30 @@ def test_a_write_holds_at_most_max_events() -> None:
     asyncio.run(main())
 
 
+def test_writes_start_at_most_every_interval_unless_a_batch_is_waiting() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        starts: list[tuple[float, list[int]]] = []
+
+        async def write(merged: Durable) -> None:
+            starts.append((loop.time(), merged.inserts["t"]["n"]))
+
+        commit = GroupCommit(write, max_events=30, interval=0.2)
+        began = loop.time()
+        await commit.submit(part(1), 10)  # nothing written lately: at once
+        second = commit.submit(part(2), 10)
+        third = commit.submit(part(3), 10)
+        await asyncio.gather(second, third)
+        assert [n for _, n in starts] == [[1], [2, 3]]
+        assert starts[0][0] - began < 0.1 and starts[1][0] - starts[0][0] >= 0.19
+        # a full batch's worth waiting does not wait for the interval
+        full = [commit.submit(part(n), 10) for n in (4, 5, 6)]
+        await asyncio.gather(*full)
+        assert starts[2][1] == [4, 5, 6] and starts[2][0] - starts[1][0] < 0.1
+
+    asyncio.run(main())
+
+
 def test_a_failed_write_fails_its_parts_and_every_later_one() -> None:
     async def main() -> None:
         async def write(merged: Durable) -> None:

@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 
 from benchmarks.run import update_latest
 from streams import kafka_local
-from streams.admin import create_topics
+from streams.admin import create_topics, delete_topics_with_prefix
 from streams.ingest.kafka_sink import KafkaEventSink
 from streams.ingest.server import GatewayConfig, GatewayStats, bound_port, serve
 from streams.ingest.tokens import issue
@@ -128,13 +128,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started_kafka = not kafka_local.status(base).answering
     if started_kafka:
         kafka_local.up(base)
+    settings = Settings(kafka_bootstrap_servers=base.kafka_bootstrap_servers,
+                        topic_prefix=f"bench{uuid.uuid4().hex[:8]}.")
     try:
-        settings = Settings(kafka_bootstrap_servers=base.kafka_bootstrap_servers,
-                            topic_prefix=f"bench{uuid.uuid4().hex[:8]}.")
         create_topics(settings)
         result = asyncio.run(_bench(settings, args.events, args.clients, args.batch,
                                     args.window))
     finally:
+        delete_topics_with_prefix(settings, settings.topic_prefix)
         if started_kafka:
             kafka_local.down(base)
     print(json.dumps(result, indent=2))

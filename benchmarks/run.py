@@ -33,7 +33,7 @@ from typing import Any
 from confluent_kafka import Consumer, Producer
 
 from streams import kafka_local, topics
-from streams.admin import create_topics, end_offsets
+from streams.admin import create_topics, delete_topics_with_prefix, end_offsets
 from streams.codec import AvroCodec
 from streams.demo import start_worker, stop_worker, wait_until_sunk
 from streams.producer import TokenBucket, producer_config
@@ -114,6 +114,11 @@ def ceiling(settings: Settings, topic: str, count: int) -> float:
     return count / elapsed
 
 
+def drop_topics(settings: Settings) -> None:
+    """The run's topics and its worker's changelogs: nothing of a run stays on the broker."""
+    delete_topics_with_prefix(settings, settings.topic_prefix, settings.app_id + "-")
+
+
 def isolated(base: Path, name: str) -> tuple[Settings, dict[str, str]]:
     run = uuid.uuid4().hex[:6]
     values = {
@@ -145,6 +150,7 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
         ).rows[0]
     finally:
         stop_worker(worker)
+        drop_topics(settings)
     span = (int(last) - int(first)) / 1000
     rate = (s.events - int(first_rows)) / span if span > 0 else float("nan")
     return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate}
@@ -173,6 +179,7 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
         inside = worker_latencies(settings)
     finally:
         stop_worker(worker)
+        drop_topics(settings)
     return {"p50_ms": float(p50), "p99_ms": float(p99), "latency_rate_events_per_s": count / took,
             "latency_events": float(n),
             "processing_p50_ms": inside[f"{s.agent}.processing"]["p50_ms"],

@@ -47,12 +47,12 @@ def admin_client(settings: Settings) -> AdminClient:
 
 
 def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
-    """Create missing topics; existing ones are left as they are. Returns the created names."""
+    """Create missing topics (existing ones are left as they are) and wait until every
+    partition of every topic has a leader. Returns the created names."""
     admin = admin_client(settings)
     existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = [p for p in planned_topics(settings) if p.name not in existing]
-    if not wanted:
-        return []
+    planned = planned_topics(settings)
+    wanted = [p for p in planned if p.name not in existing]
     futures = admin.create_topics(
         [
             NewTopic(p.name, num_partitions=p.partitions,
@@ -60,7 +60,7 @@ def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
             for p in wanted
         ],
         operation_timeout=timeout,
-    )
+    ) if wanted else {}
     created = []
     for name, future in futures.items():
         try:
@@ -71,17 +71,40 @@ def create_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
                 raise
     # A busy broker may answer metadata requests without the new topics for a while; a
     # worker that joins its group then gets no partitions until its next metadata refresh
-    # (minutes). Return once the broker lists every topic with all its partitions.
+    # (minutes). Just after a broker restart, partitions have no leader for a moment and
+    # producers complain. Return once the broker lists every topic with all its partitions,
+    # each with a leader.
     deadline = time.monotonic() + timeout
-    counts = {p.name: p.partitions for p in wanted}
+    counts = {p.name: p.partitions for p in planned}
     while True:
         listed = admin.list_topics(timeout=timeout).topics
-        missing = [n for n, c in counts.items() if n not in listed or len(listed[n].partitions) < c]
+        missing = [n for n, c in counts.items()
+                   if n not in listed or len(listed[n].partitions) < c
+                   or any(part.leader < 0 for part in listed[n].partitions.values())]
         if not missing:
             return sorted(created)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"topics not visible in metadata after {timeout:.0f} s: {missing}")
+            raise RuntimeError(f"topics without all partitions and leaders after {timeout:.0f} s: "
+                               f"{missing}")
         time.sleep(0.2)
+
+
+def delete_topics_with_prefix(settings: Settings, *prefixes: str, timeout: float = 30.0
+                              ) -> list[str]:
+    """Delete every topic whose name starts with one of ``prefixes`` (benchmark runs clean up
+    after themselves: a local broker slows down as its data directory grows)."""
+    admin = admin_client(settings)
+    names = sorted(t for t in admin.list_topics(timeout=timeout).topics
+                   if prefixes and t.startswith(prefixes))
+    if not names:
+        return []
+    for future in admin.delete_topics(names, operation_timeout=timeout).values():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].code() != 3:  # UNKNOWN_TOPIC_OR_PART: already gone
+                raise
+    return names
 
 
 def input_topics() -> tuple[str, ...]:

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's HTTP server.")
     step_max_events: int = Field(
         200, ge=1, description="Events computed in one step: a message waits for its step's "
-        "computation (a few ms), not for a whole batch's."
+        "computation, not for a whole batch's."
     )
     batch_max_events: int = Field(
         10_000, ge=1, description="Events per write: steps computed while the previous write "

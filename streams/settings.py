@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often the worker checks timeouts and due follow-ups."
     )
     conversation_retention_seconds: float = Field(
-        604_800.0, gt=0, description="A closed conversation silent this long leaves the "
+        21_600.0, gt=0, description="A closed conversation silent this long leaves the "
         "worker's tables (its ClickHouse rows stay); must exceed the inactivity timeout."
     )
 

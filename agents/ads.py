@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import faust
 from faust.types import Message
 
-from agents.batching import BatchTopic, Durable, GroupCommit, batch_agent, raw_of, where
-from agents.runtime import Runtime, durable_part, new_guard, now_ms, writer
+from agents.batching import BatchTopic, Durable, raw_of, where
+from agents.runtime import Runtime, agent, durable_part, new_guard, now_ms
 from streams import topics
 from streams.pipeline import process_ads
 
@@ -25,11 +25,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         admission = guard.admit(list(messages), where)
         raws = [raw_of(message) for message in admission.admitted]
         batch = process_ads(runtime.codec, raws, dlq_topic, now_ms())
-        return durable_part(topics.AD_METRICS, admission, batch.result, batch.dead)
+        return durable_part(topics.AD_METRICS, batch.result, len(raws), batch.dead,
+                            rewind=admission.rewind)
 
-    commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
-                         interval=settings.write_interval_seconds,
-                         name=NAME, latencies=runtime.latencies)
-    return batch_agent(app, NAME, settings.topic(topics.AD_METRICS), prepare,
-                       step_events=settings.step_max_events, within=settings.batch_max_seconds,
-                       latencies=runtime.latencies, commit=commit)
+    return agent(app, runtime, NAME, settings.topic(topics.AD_METRICS), prepare)

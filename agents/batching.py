@@ -11,7 +11,7 @@ messages before offsets are committed on revocation or shutdown.
 
 Two stages. A step of up to ``step_events`` messages is taken as soon as it is full or
 its oldest message has waited ``within`` seconds, and computed at once (decoding, scores,
-state in memory): a message waits for its step's computation only, a few milliseconds.
+state in memory): a message waits for its step's computation, not for a whole batch's.
 What the step must make durable (ClickHouse rows, dead letters, output records, table
 changelogs) goes to a ``GroupCommit``, which writes it while the next steps are computed;
 steps that finish while a write is under way are merged into the next write (group
@@ -128,9 +128,11 @@ class GroupCommit:
             while self._queue and events + self._queue[0][1] <= self.max_events:
                 events += self._queue[0][1]
                 group.append(self._queue.popleft())
-            merged = Durable()
-            for part, _, _ in group:
-                merged.merge(part)
+            merged = group[0][0]
+            if len(group) > 1:  # merged into a new part: a part's own lists stay as they are
+                merged = Durable()
+                for part, _, _ in group:
+                    merged.merge(part)
             started = time.monotonic()
             try:
                 await self._write(merged)
@@ -286,20 +288,20 @@ class BatchTopic(Topic):  # type: ignore[misc]
 
 
 def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
-                step_events: int, within: float, latencies: Latencies, commit: GroupCommit,
-                max_pending: int | None = None) -> BatchTopic:
+                step_events: int, within: float, latencies: Latencies, commit: GroupCommit
+                ) -> BatchTopic:
     """Subscribe ``app`` to ``topic`` and handle its messages in steps of up to
     ``step_events``.
 
     ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
     and returns what it must make durable, which ``commit`` writes after everything
-    submitted before it. Up to ``max_pending`` consumed events (default: two writes' worth)
-    may be computed and not yet durable; past that the next step waits. When a step is
+    submitted before it. Up to two writes' worth of consumed events may be computed and not
+    yet durable; past that the next step waits. When a step is
     durable its messages are acknowledged (their offsets may be committed); if its write
     fails, the worker crashes without acknowledging them, and they are read again after the
     restart.
     """
-    limit = max_pending if max_pending is not None else 2 * commit.max_events
+    limit = 2 * commit.max_events
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
     channel = BatchTopic(app, topic, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -11,8 +11,8 @@ import faust
 from faust.serializers import codecs
 from faust.types import Message
 
-from agents.batching import BatchTopic, Durable, GroupCommit, batch_agent, raw_of, where
-from agents.runtime import Runtime, durable_part, new_guard, now_ms, writer
+from agents.batching import BatchTopic, Durable, raw_of, where
+from agents.runtime import Runtime, agent, durable_part, group_commit, new_guard, now_ms
 from streams import retention, topics
 from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
@@ -42,9 +42,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
     # the agent's steps and the timer's ticks become durable in the order they were made
-    commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
-                         interval=settings.write_interval_seconds,
-                         name=NAME, latencies=runtime.latencies)
+    commit = group_commit(app, runtime, NAME)
     physical = settings.topic(topics.CHAT_EVENTS)
     dlq_topic = settings.topic(topics.dlq(topics.CHAT_EVENTS))
 
@@ -147,15 +145,17 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         the changelogs, so a restarted worker does not recover them)."""
         now = now_ms()
         mine = active_partitions()
+        def entries(target: Any, closed: Callable[[dict[str, Any]], bool]
+                    ) -> list[retention.Entry]:
+            return [retention.Entry(k.decode(), v["partition"], v["offset"], v["last_event_at"],
+                                    closed(v))
+                    for k, v in target.data.items() if v["partition"] in mine]
+
         # the rollup has no timeout of its own: its conversation is over once it is silent
         # for longer than the inactivity timeout, which the retention period exceeds
-        rollups = retention.expired(
-            (retention.Entry(k.decode(), v["partition"], v["offset"], v["last_event_at"], True)
-             for k, v in table.data.items() if v["partition"] in mine), now, retain_ms)
+        rollups = retention.expired(entries(table, lambda v: True), now, retain_ms)
         rich = retention.expired(
-            (retention.Entry(k.decode(), v["partition"], v["offset"], v["last_event_at"],
-                             v["status"] not in ("open", "handoff"))
-             for k, v in records.data.items() if v["partition"] in mine), now, retain_ms)
+            entries(records, lambda v: v["status"] not in ("open", "handoff")), now, retain_ms)
         if not rollups and not rich:
             return None
         log.info("forgetting %d conversation rollups and %d records closed for %.0f s",
@@ -194,9 +194,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                 batch.follow_ups,
                 {cid: batch.records[cid]["partition"] for cid in batch.follow_ups})
         )
-        return durable_part(topics.CHAT_EVENTS, admission, batch.result, batch.dead,
-                            outgoing(changelog))
+        return durable_part(topics.CHAT_EVENTS, batch.result, len(raws), batch.dead,
+                            outgoing(changelog), admission.rewind)
 
-    return batch_agent(app, NAME, physical, prepare,
-                       step_events=settings.step_max_events, within=settings.batch_max_seconds,
-                       latencies=runtime.latencies, commit=commit)
+    return agent(app, runtime, NAME, physical, prepare, commit)

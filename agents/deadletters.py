@@ -7,15 +7,15 @@ straight to ``chat.events.dlq``, and this agent reads it from there.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import faust
 from faust.types import Message
 
-from agents.batching import BatchTopic, Durable, GroupCommit, batch_agent, raw_of
-from agents.runtime import Runtime, writer
+from agents.batching import BatchTopic, Durable, raw_of
+from agents.runtime import Runtime, agent, durable_part
 from streams import topics
+from streams.batch import BatchResult
 from streams.ingest.deadletters import ingest_dead_letter_columns
 
 NAME = "ingest_dead_letters"  # the agent
@@ -27,15 +27,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
 
     def prepare(messages: Sequence[Message]) -> Durable:
         rows = ingest_dead_letter_columns([raw_of(message) for message in messages])
-        return Durable(inserts={"dead_letters": rows}, counts=Counter({
-            ("batches", source): 1,
-            ("events.consumed", source): len(messages),
-            ("events.processed", source): len(rows["_topic"]),
-        }))
+        result = BatchResult(inserts={"dead_letters": rows}, processed=len(rows["_topic"]))
+        return durable_part(source, result, len(messages))
 
-    commit = GroupCommit(writer(app, runtime, NAME), max_events=settings.batch_max_events,
-                         interval=settings.write_interval_seconds,
-                         name=NAME, latencies=runtime.latencies)
-    return batch_agent(app, NAME, settings.topic(source), prepare,
-                       step_events=settings.step_max_events, within=settings.batch_max_seconds,
-                       latencies=runtime.latencies, commit=commit)
+    return agent(app, runtime, NAME, settings.topic(source), prepare)

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import faust
 from faust.types import TP
 
-from agents.batching import Durable, Write
-from agents.positions import Admission, PositionGuard
+from agents.batching import BatchTopic, Durable, GroupCommit, Prepare, Write, batch_agent
+from agents.positions import PositionGuard
 from streams.admin import first_offset_from, log_start
 from streams.batch import BatchResult, OutputRecord
 from streams.clickhouse import ClickHouse
@@ -107,19 +107,40 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def durable_part(source: str, admission: Admission, result: BatchResult,
-                 dead: Sequence[DeadLetter], changelog: Sequence[Outgoing] = ()) -> Durable:
-    """What one computed step of ``source`` must make durable, with its counters."""
+def durable_part(source: str, result: BatchResult, consumed: int,
+                 dead: Sequence[DeadLetter] = (), changelog: Sequence[Outgoing] = (),
+                 rewind: dict[tuple[str, int], int] | None = None) -> Durable:
+    """What one computed step of ``source`` (``consumed`` events) must make durable, with its
+    counters."""
     counts: Counter[tuple[Metric, str]] = Counter({
         ("batches", source): 1,
-        ("events.consumed", source): len(admission.admitted),
+        ("events.consumed", source): consumed,
         ("events.processed", source): result.processed,
         ("outputs.produced", source): len(result.outputs),
     })
     if result.dead:
         counts["events.dead_lettered", source] = result.dead
-    return Durable(rewind=dict(admission.rewind), dead=list(dead), inserts=result.inserts,
+    return Durable(rewind=dict(rewind or {}), dead=list(dead), inserts=result.inserts,
                    outputs=result.outputs, changelog=list(changelog), counts=counts)
+
+
+def agent(app: faust.App, runtime: Runtime, name: str, topic: str, prepare: Prepare,
+          commit: GroupCommit | None = None) -> BatchTopic:
+    """A batch agent with the worker's step and write settings; ``commit`` when others (a
+    timer) write through the same group commit."""
+    settings = runtime.settings
+    if commit is None:
+        commit = group_commit(app, runtime, name)
+    return batch_agent(app, name, topic, prepare, step_events=settings.step_max_events,
+                       within=settings.batch_max_seconds, latencies=runtime.latencies,
+                       commit=commit)
+
+
+def group_commit(app: faust.App, runtime: Runtime, name: str) -> GroupCommit:
+    settings = runtime.settings
+    return GroupCommit(writer(app, runtime, name), max_events=settings.batch_max_events,
+                       interval=settings.write_interval_seconds, name=name,
+                       latencies=runtime.latencies)
 
 
 T = TypeVar("T")
@@ -145,7 +166,7 @@ def writer(app: faust.App, runtime: Runtime, name: str) -> Write:
     settings = runtime.settings
     encode = runtime.codec.encode
     observe = runtime.latencies.observe_repeated
-    compacted = {name for name, spec in runtime.codec.topics.items()
+    compacted = {topic for topic, spec in runtime.codec.topics.items()
                  if "compact" in spec.cleanup_policy}
 
     def output_key(record: OutputRecord) -> tuple[str, str] | None:

@@ -85,13 +85,14 @@ def signals_for(
     intents = default_model().predict_many(texts) if texts else []
     languages = language.detect_many(texts) if texts else []
     out: list[cstate.MessageSignals | None] = [None] * len(events)
-    for i in index:
-        s = sentiments[i]
-        out[i] = cstate.MessageSignals(compound=s.compound if s is not None else 0.0)
     for i, compound, emotions_of, prediction, (lang, _) in zip(
             customer, compounds, emotions, intents, languages, strict=True):
         out[i] = cstate.MessageSignals(compound=compound, emotions=emotions_of,
                                        intent=prediction, language=lang)
+    for i in index:
+        if out[i] is None:  # the bot's and the agents'
+            s = sentiments[i]
+            out[i] = cstate.MessageSignals(compound=s.compound if s is not None else 0.0)
     return out
 
 

@@ -363,10 +363,10 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
         if state is None:
             continue
         want = expected_team(truth)
-        got = route(state["intent"], value_tier(state["customer_value"]))
+        tier = value_tier(state["customer_value"])
+        got = route(state["intent"], tier)
         team_n += 1
         team_ok += got == want
-        tier = value_tier(state["customer_value"])
         lenient_ok += got == want or (cause != "unclear" and any(
             got == route(also, tier) for also in SCENARIO_ALSO.get(truth.scenario, ())))
         right_intent = cause != "unclear" and state["intent"] == SCENARIO_INTENT[truth.scenario]

@@ -123,7 +123,8 @@ def test_parts_waiting_for_a_write_are_merged_into_the_next_in_order() -> None:
         commit = GroupCommit(write, max_events=100)
         first = commit.submit(part(1), 10)
         await asyncio.sleep(0)
-        later = [commit.submit(part(n), 10) for n in (2, 3, 4)]
+        parts = [part(n) for n in (2, 3, 4)]
+        later = [commit.submit(p, 10) for p in parts]
         await asyncio.sleep(0.01)
         assert len(written) == 1 and not any(f.done() for f in later)
         gate.set()
@@ -134,7 +135,7 @@ def test_parts_waiting_for_a_write_are_merged_into_the_next_in_order() -> None:
         assert [r.key for r in merged.outputs] == ["2", "3", "4"]
         assert [c.key for c in merged.changelog] == [b"2", b"3", b"4"]
         assert merged.counts == Counter({("batches", "t"): 3})
-        assert part(2).inserts["t"]["n"] == [2]  # merging copies, never aliases a part
+        assert parts[0].inserts["t"]["n"] == [2]  # merging copies, never aliases a part
 
     asyncio.run(main())
 

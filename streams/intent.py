@@ -221,7 +221,7 @@ class Hashing:
 INTENT_HASHING: Final = Hashing(char_in_words=True)
 
 
-def _segment_sums(values: F32, text_ids: I64, n: int) -> F32:
+def segment_sums(values: F32, text_ids: I64, n: int) -> F32:
     """Column sums of ``values`` (classes x features) per text; ``text_ids`` is sorted."""
     out = np.zeros((values.shape[0], n), dtype=np.float32)
     if not len(text_ids):
@@ -332,7 +332,7 @@ class IntentModel:
         counts = np.zeros(n, dtype=np.float32)
         for buckets, text_ids in self.hashing.feature_groups(texts):
             # class-major weights: each class gathers from one contiguous 1 MB row
-            logits += _segment_sums(np.take(self._by_class, buckets, axis=1), text_ids, n)
+            logits += segment_sums(np.take(self._by_class, buckets, axis=1), text_ids, n)
             counts += np.bincount(text_ids, minlength=n)
         logits *= 1.0 / np.sqrt(counts)
         logits -= logits.max(axis=0)
@@ -472,4 +472,4 @@ def main_train_intent(labelled: Path, out: Path) -> TrainReport:
 
 __all__ = ["INTENT_HASHING", "Hashing", "IntentDef", "IntentModel", "IntentPrediction", "Taxonomy",
            "TrainReport", "conversation_intent", "default_model", "load_taxonomy", "main_train_intent",
-           "sample_weights", "train_from_file"]
+           "sample_weights", "segment_sums", "train_from_file"]

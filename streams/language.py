@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from streams.intent import LABELLED_PATH, REPO_ROOT, Hashing
+from streams.intent import LABELLED_PATH, REPO_ROOT, Hashing, segment_sums
 from streams.training_data import read
 
 LANGUAGES: Final = ("en", "es", "fr", "de", "pt")
@@ -102,8 +102,7 @@ def detect_many(texts: Sequence[str]) -> list[tuple[str, float]]:
     by_class = _by_class()
     scores = np.zeros((len(LANGUAGES), n), dtype=np.float32)
     for buckets, text_ids in HASHING.feature_groups(texts):
-        scores += np.stack([np.bincount(text_ids, weights=row[buckets], minlength=n)
-                            for row in by_class]).astype(np.float32)
+        scores += segment_sums(np.take(by_class, buckets, axis=1), text_ids, n)
     scores /= TEMPERATURE
     scores -= scores.max(axis=0)
     p = np.exp(scores)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ class Pipeline:
             f"not sunk within {timeout}s; logs in {self.log_dir}"
         )
 
-    def scalar(self, sql: str) -> object:
+    def scalar(self, sql: str) -> Any:
         return self.querier().sql(sql).rows[0][0]
 
     def worker_logs(self) -> str:

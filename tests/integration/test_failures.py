@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Message
 
 from streams import topics
 from streams.admin import end_offsets
@@ -19,7 +19,7 @@ from streams.deadletter import H_ERROR, H_OFFSET, H_REASON, H_REPLAYS, H_TOPIC
 from streams.producer import produce_records
 from streams.query import worker_url
 from streams.replay import replay
-from streams.simulate import ad_metrics, conversations
+from streams.simulate import SimRecord, ad_metrics, conversations
 from streams.simulation import bad_messages, produce_bad
 from tests.integration import expected
 from tests.integration.conftest import Pipeline, eventually
@@ -37,8 +37,8 @@ def stats(p: Pipeline) -> dict[str, int]:
     return counters
 
 
-def assert_conversations_exact(p: Pipeline, chat: list[object]) -> None:
-    want = expected.conversations(chat)  # type: ignore[arg-type]
+def assert_conversations_exact(p: Pipeline, chat: list[SimRecord]) -> None:
+    want = expected.conversations(chat)
     got = {
         r[0]: r for r in p.querier().sql(
             "SELECT conversation_id, events, messages, customer_messages, status "
@@ -123,16 +123,18 @@ def test_bad_input_is_dead_lettered_and_good_input_is_sunk(pipeline: Pipeline) -
     consumer = Consumer({"bootstrap.servers": pipeline.settings.kafka_bootstrap_servers,
                          "group.id": "inspect", "auto.offset.reset": "earliest"})
     consumer.subscribe([dlq])
-    seen = []
+    seen: list[Message] = []
     deadline = time.monotonic() + 30
     while len(seen) < 8 and time.monotonic() < deadline:
         msg = consumer.poll(0.5)
         if msg is not None and not msg.error():
             seen.append(msg)
     consumer.close()
-    assert sorted(m.value() for m in seen) == sorted(b.value for b in bad_chat)
+    assert sorted(m.value() or b"" for m in seen) == sorted(b.value or b"" for b in bad_chat)
     for m in seen:
-        h = dict(m.headers())
+        headers = m.headers()
+        assert isinstance(headers, list)
+        h = {k: v for k, v in headers if isinstance(v, bytes)}
         assert h[H_TOPIC].decode() == chat_topic
         assert int(h[H_OFFSET]) >= 0
         assert h[H_ERROR] in (b"not_framed", b"wrong_schema", b"undecodable", b"invalid_field")

@@ -85,9 +85,11 @@ class GroupCommit:
     write, up to ``max_events`` consumed events each (the ClickHouse insert size). If a write
     fails, its parts and every later one fail with it (the worker then stops without
     acknowledging them). Writes start at most every ``interval`` seconds unless ``max_events``
-    are waiting."""
+    are waiting; while the source is behind (``backlog()``, the events waiting unprocessed
+    before the agent, is at least ``max_events``), at most every ``interval_behind``."""
 
-    def __init__(self, write: Write, *, max_events: int, interval: float = 0.0, name: str = "",
+    def __init__(self, write: Write, *, max_events: int, interval: float = 0.0,
+                 interval_behind: float | None = None, name: str = "",
                  latencies: Latencies | None = None) -> None:
         self._write = write
         self.max_events = max_events
@@ -95,6 +97,11 @@ class GroupCommit:
         #: insert and flush has a fixed cost, and on a busy machine small writes cost the
         #: computation its CPU
         self.interval = interval
+        #: ... and this often while behind: catching up, larger writes matter more than a
+        #: message's wait
+        self.interval_behind = interval if interval_behind is None else interval_behind
+        #: events waiting unprocessed before the agent (``batch_agent`` sets it to its buffer's)
+        self.backlog: Callable[[], int] = lambda: 0
         self._last_start = float("-inf")
         self._name = name
         self._latencies = latencies
@@ -116,10 +123,13 @@ class GroupCommit:
             self._writer = asyncio.ensure_future(self._drain())
         return done
 
+    def _interval(self) -> float:
+        return self.interval_behind if self.backlog() >= self.max_events else self.interval
+
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while self._queue:
-            wait = self._last_start + self.interval - loop.time()
+            wait = self._last_start + self._interval() - loop.time()
             if wait > 0 and sum(events for _, events, _ in self._queue) < self.max_events:
                 await asyncio.sleep(wait)
             self._last_start = loop.time()
@@ -305,6 +315,7 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
     channel = BatchTopic(app, topic, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
+    commit.backlog = buffer.__len__
     app.topics.add(channel)
     pending: deque[tuple[asyncio.Future[None], int]] = deque()
 
@@ -338,8 +349,12 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
                 for message in messages:
                     consumer.track_message(message)  # revocation waits for its ack
                 started = time.monotonic()
+                cpu_started = time.thread_time()
                 part = prepare(messages)
                 took_ms = (time.monotonic() - started) * 1000.0
+                latencies.observe_repeated(f"{name}.processing_cpu",
+                                           (time.thread_time() - cpu_started) * 1000.0,
+                                           len(messages))
                 # each message waits for its step's computation ...
                 latencies.observe_repeated(f"{name}.processing", took_ms, len(messages))
                 # ... which costs this much a message

@@ -139,7 +139,8 @@ def agent(app: faust.App, runtime: Runtime, name: str, topic: str, prepare: Prep
 def group_commit(app: faust.App, runtime: Runtime, name: str) -> GroupCommit:
     settings = runtime.settings
     return GroupCommit(writer(app, runtime, name), max_events=settings.batch_max_events,
-                       interval=settings.write_interval_seconds, name=name,
+                       interval=settings.write_interval_seconds,
+                       interval_behind=settings.write_interval_behind_seconds, name=name,
                        latencies=runtime.latencies)
 
 

@@ -138,11 +138,16 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
     produce(settings, s.topic, pool, s.events)
     ceiling_rate = ceiling(settings, s.topic, s.events)
     worker = start_worker(settings, str(base / f"{s.name}-throughput.log"), env=env)
+    broker = kafka_local.status(settings).pid
     try:
         q = Querier(settings)
         targets = {s.topic: end_offsets(settings, s.topic)}
+        while not q.sql(f"SELECT count() FROM {s.table}").rows[0][0]:
+            time.sleep(0.02)
+        cpu_before = cpu_seconds(worker.pid, broker)
         if not wait_until_sunk(q, settings, targets, timeout=900):
             raise RuntimeError(f"{s.name}: backlog not drained")
+        cpu_after = cpu_seconds(worker.pid, broker)
         first, last, first_rows = q.sql(
             "SELECT min(t), max(t), countIf(t = (SELECT min(toUnixTimestamp64Milli(_ingested_at)) "
             f"FROM {s.table})) FROM (SELECT toUnixTimestamp64Milli(_ingested_at) AS t "
@@ -152,8 +157,28 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
         stop_worker(worker)
         drop_topics(settings)
     span = (int(last) - int(first)) / 1000
-    rate = (s.events - int(first_rows)) / span if span > 0 else float("nan")
-    return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate}
+    drained = s.events - int(first_rows)
+    rate = drained / span if span > 0 else float("nan")
+    cpu = {f"{who}_cpu_us_per_event": round((cpu_after[who] - cpu_before[who]) / drained * 1e6, 1)
+           for who in cpu_before}
+    return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate, **cpu}
+
+
+def cpu_seconds(worker: int, broker: int | None) -> dict[str, float]:
+    """CPU seconds (user + system, all threads) the worker, the broker and the whole machine
+    have spent so far: while a backlog drains, their growth per event says where the cores
+    go."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def process(pid: int | None) -> float:
+        if pid is None:
+            return float("nan")
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    machine = sum(int(v) for i, v in enumerate(busy) if i not in (3, 4)) / tick  # not idle/iowait
+    return {"worker": process(worker), "broker": process(broker), "machine": machine}
 
 
 def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
@@ -184,6 +209,8 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "latency_events": float(n),
             "processing_p50_ms": inside[f"{s.agent}.processing"]["p50_ms"],
             "processing_p99_ms": inside[f"{s.agent}.processing"]["p99_ms"],
+            "processing_cpu_p50_ms": inside[f"{s.agent}.processing_cpu"]["p50_ms"],
+            "processing_cpu_p99_ms": inside[f"{s.agent}.processing_cpu"]["p99_ms"],
             "in_worker_p99_ms": inside[f"{s.agent}.in_worker"]["p99_ms"],
             "cost_per_message_p99_ms": inside[f"{s.agent}.cost_per_message"]["p99_ms"],
             "in_worker_p50_ms": inside[f"{s.agent}.in_worker"]["p50_ms"],
@@ -263,7 +290,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"[{name}] throughput over {s.events} events…", flush=True)
             tp = throughput(s, base, pool)
             half = tp["events_per_s"] / 2
-            print(f"[{name}] {tp['events_per_s']:,.0f} events/s; latency at {half:,.0f}/s…",
+            print(f"[{name}] {tp['events_per_s']:,.0f} events/s (CPU µs an event: worker "
+                  f"{tp['worker_cpu_us_per_event']}, broker {tp['broker_cpu_us_per_event']}, "
+                  f"machine {tp['machine_cpu_us_per_event']}); latency at {half:,.0f}/s…",
                   flush=True)
             lat = latency(s, base, pool, half, args.latency_seconds)
             results["slices"][name] = {
@@ -272,6 +301,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "p99_ms": round(lat["p99_ms"], 1),
                 "ceiling_events_per_s": round(tp["ceiling_events_per_s"]),
                 "ratio": round(tp["events_per_s"] / tp["ceiling_events_per_s"], 4),
+                **{k: v for k, v in tp.items() if k.endswith("_cpu_us_per_event")},
                 "events": s.events,
                 "latency_rate_events_per_s": round(lat["latency_rate_events_per_s"]),
                 "processing_p50_ms": lat["processing_p50_ms"],

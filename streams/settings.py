@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         0.25, ge=0, description="A write starts at most this often unless a batch's worth of "
         "events is waiting: fewer, larger ClickHouse inserts and flushes."
     )
+    write_interval_behind_seconds: float = Field(
+        1.0, ge=0, description="How often a write starts while an agent is behind (a batch's "
+        "worth of events waits unprocessed in its buffer): larger writes cost less CPU an event "
+        "and drain a backlog faster; live traffic keeps write_interval_seconds."
+    )
     batch_max_seconds: float = Field(
         0.2, gt=0, description="Longest wait before a partial step is computed."
     )
@@ -200,6 +205,13 @@ class Settings(BaseSettings):
             raise ValueError("conversation_retention_seconds must exceed "
                              "conversation_inactivity_seconds: an open conversation is only "
                              "closed by the inactivity timeout")
+        return self
+
+    @model_validator(mode="after")
+    def _behind_interval_not_shorter(self) -> Settings:
+        if self.write_interval_behind_seconds < self.write_interval_seconds:
+            raise ValueError("write_interval_behind_seconds must be at least "
+                             "write_interval_seconds")
         return self
 
     @field_validator("clickhouse_url")

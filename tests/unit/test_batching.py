@@ -183,6 +183,29 @@ def test_writes_start_at_most_every_interval_unless_a_batch_is_waiting() -> None
     asyncio.run(main())
 
 
+def test_writes_start_less_often_while_the_agent_is_behind() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        starts: list[float] = []
+
+        async def write(merged: Durable) -> None:
+            starts.append(loop.time())
+
+        commit = GroupCommit(write, max_events=30, interval=0.05, interval_behind=0.3)
+        waiting = [0]
+        commit.backlog = lambda: waiting[0]
+        await commit.submit(part(1), 10)
+        await commit.submit(part(2), 10)  # keeping up: the short interval
+        assert 0.04 <= starts[1] - starts[0] < 0.2
+        waiting[0] = 30  # a batch's worth unprocessed before the agent
+        await commit.submit(part(3), 10)
+        assert starts[2] - starts[1] >= 0.29
+        await asyncio.gather(*(commit.submit(part(n), 10) for n in (4, 5, 6)))
+        assert starts[3] - starts[2] < 0.1  # a full batch waiting still goes at once
+
+    asyncio.run(main())
+
+
 def test_a_failed_write_fails_its_parts_and_every_later_one() -> None:
     async def main() -> None:
         async def write(merged: Durable) -> None:

@@ -85,8 +85,8 @@ class GroupCommit:
     write, up to ``max_events`` consumed events each (the ClickHouse insert size). If a write
     fails, its parts and every later one fail with it (the worker then stops without
     acknowledging them). Writes start at most every ``interval`` seconds unless ``max_events``
-    are waiting; while the source is behind (``backlog()``, the events waiting unprocessed
-    before the agent, is at least ``max_events``), at most every ``interval_behind``."""
+    are waiting; while the agent is behind (``lag()``, how long the oldest event waiting
+    before it has waited, is ``interval_behind`` or more), at most every ``interval_behind``."""
 
     def __init__(self, write: Write, *, max_events: int, interval: float = 0.0,
                  interval_behind: float | None = None, name: str = "",
@@ -100,8 +100,9 @@ class GroupCommit:
         #: ... and this often while behind: catching up, larger writes matter more than a
         #: message's wait
         self.interval_behind = interval if interval_behind is None else interval_behind
-        #: events waiting unprocessed before the agent (``batch_agent`` sets it to its buffer's)
-        self.backlog: Callable[[], int] = lambda: 0
+        #: seconds the oldest event waiting unprocessed before the agent has waited
+        #: (``batch_agent`` sets it to its buffer's): a burst of fetched records is not lag
+        self.lag: Callable[[], float] = lambda: 0.0
         self._last_start = float("-inf")
         self._name = name
         self._latencies = latencies
@@ -124,7 +125,8 @@ class GroupCommit:
         return done
 
     def _interval(self) -> float:
-        return self.interval_behind if self.backlog() >= self.max_events else self.interval
+        behind = self.interval_behind > self.interval and self.lag() >= self.interval_behind
+        return self.interval_behind if behind else self.interval
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
@@ -185,6 +187,10 @@ class MessageBuffer:
 
     def __len__(self) -> int:
         return len(self._messages)
+
+    def oldest_wait(self) -> float:
+        """Seconds the oldest message here has waited (0 when empty)."""
+        return self._clock() - self._arrived[0] if self._arrived else 0.0
 
     def full(self) -> bool:
         """Hard limit: the conductor then waits in ``put`` instead of appending."""
@@ -315,7 +321,7 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
     channel = BatchTopic(app, topic, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
-    commit.backlog = buffer.__len__
+    commit.lag = buffer.oldest_wait
     app.topics.add(channel)
     pending: deque[tuple[asyncio.Future[None], int]] = deque()
 

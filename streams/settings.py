@@ -105,9 +105,9 @@ class Settings(BaseSettings):
         "events is waiting: fewer, larger ClickHouse inserts and flushes."
     )
     write_interval_behind_seconds: float = Field(
-        1.0, ge=0, description="How often a write starts while an agent is behind (a batch's "
-        "worth of events waits unprocessed in its buffer): larger writes cost less CPU an event "
-        "and drain a backlog faster; live traffic keeps write_interval_seconds."
+        1.0, ge=0, description="How often a write starts while an agent is behind (its oldest "
+        "unprocessed event has waited this long): larger writes cost less CPU an event and "
+        "drain a backlog faster; live traffic keeps write_interval_seconds."
     )
     batch_max_seconds: float = Field(
         0.2, gt=0, description="Longest wait before a partial step is computed."

@@ -69,6 +69,24 @@ def test_a_partial_batch_waits_until_its_oldest_message_is_within_old() -> None:
     asyncio.run(main())
 
 
+def test_the_buffer_says_how_long_its_oldest_message_has_waited() -> None:
+    async def main() -> None:
+        clock = Clock()
+        buffer = MessageBuffer(capacity=100, clock=clock)
+        assert buffer.oldest_wait() == 0.0
+        buffer.put_batch(TP("t", 0), messages(0, range(2)), lambda tp: None, lambda tp: None)  # type: ignore[arg-type]
+        clock.now = 0.5
+        buffer.put_batch(TP("t", 1), messages(1, range(2)), lambda tp: None, lambda tp: None)  # type: ignore[arg-type]
+        clock.now = 1.5
+        assert buffer.oldest_wait() == 1.5
+        await buffer.take(2, within=0.0)
+        assert buffer.oldest_wait() == 1.0
+        await buffer.take(2, within=0.0)
+        assert buffer.oldest_wait() == 0.0
+
+    asyncio.run(main())
+
+
 def test_a_partition_is_paused_past_capacity_and_resumed_at_half() -> None:
     async def main() -> None:
         paused: list[TP] = []
@@ -192,16 +210,19 @@ def test_writes_start_less_often_while_the_agent_is_behind() -> None:
             starts.append(loop.time())
 
         commit = GroupCommit(write, max_events=30, interval=0.05, interval_behind=0.3)
-        waiting = [0]
-        commit.backlog = lambda: waiting[0]
+        waiting = [0.0]
+        commit.lag = lambda: waiting[0]
         await commit.submit(part(1), 10)
         await commit.submit(part(2), 10)  # keeping up: the short interval
         assert 0.04 <= starts[1] - starts[0] < 0.2
-        waiting[0] = 30  # a batch's worth unprocessed before the agent
+        waiting[0] = 0.2  # events wait before the agent, but not for long: not behind
         await commit.submit(part(3), 10)
-        assert starts[2] - starts[1] >= 0.29
-        await asyncio.gather(*(commit.submit(part(n), 10) for n in (4, 5, 6)))
-        assert starts[3] - starts[2] < 0.1  # a full batch waiting still goes at once
+        assert starts[2] - starts[1] < 0.2
+        waiting[0] = 0.3  # the oldest has waited a behind-interval: behind
+        await commit.submit(part(4), 10)
+        assert starts[3] - starts[2] >= 0.29
+        await asyncio.gather(*(commit.submit(part(n), 10) for n in (5, 6, 7)))
+        assert starts[4] - starts[3] < 0.1  # a full batch waiting still goes at once
 
     asyncio.run(main())
 

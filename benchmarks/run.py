@@ -306,6 +306,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "latency_rate_events_per_s": round(lat["latency_rate_events_per_s"]),
                 "processing_p50_ms": lat["processing_p50_ms"],
                 "processing_p99_ms": lat["processing_p99_ms"],
+                "processing_cpu_p50_ms": lat["processing_cpu_p50_ms"],
+                "processing_cpu_p99_ms": lat["processing_cpu_p99_ms"],
                 "in_worker_p99_ms": lat["in_worker_p99_ms"],
                 "cost_per_message_p99_ms": lat["cost_per_message_p99_ms"],
                 "in_worker_p50_ms": lat["in_worker_p50_ms"],

@@ -187,6 +187,22 @@ def intent_test_split_by_language(model: IntentModel, labelled: Path | None = No
     return out
 
 
+def team_routing_test_split(model: IntentModel, labelled: Path | None = None
+                            ) -> dict[str, float]:
+    """Team routing on the test split of ``labelled`` (hand-written messages kept apart from
+    training), per customer value tier: the routing policy's team for the predicted intent
+    against its team for the labelled intent. Intents that share a team are not errors."""
+    from streams.conversation.escalation import route
+    from streams.intent import LABELLED_PATH
+    from streams.training_data import read
+
+    rows = [r for r in read(labelled or LABELLED_PATH) if r.split == "test"]
+    predicted = [p.intent for p in model.predict_many([r.text for r in rows])]
+    return {tier: _ratio(sum(route(r.intent, tier) == route(p, tier)
+                             for r, p in zip(rows, predicted, strict=True)), len(rows))
+            for tier in ("low", "medium", "high")}
+
+
 @dataclass(frozen=True)
 class SimulatorIntentReport:
     metrics: ClassificationMetrics
@@ -267,6 +283,8 @@ def full_report(records: int = 20_000) -> dict[str, Any]:
         "intent_test_split_more": asdict(evaluate_intent_test_split(model, MORE_PATH)),
         "intent_test_split_bitext": asdict(evaluate_intent_test_split(model, BITEXT_PATH)),
         "intent_simulator": asdict(evaluate_intent_simulator(model, convs)),
+        "team_routing_test_split": team_routing_test_split(model),
+        "team_routing_test_split_more": team_routing_test_split(model, MORE_PATH),
         "language_test_split": asdict(evaluate_language([(r.text, r.language)
                                                          for r in test_rows])),
         "language_simulator": asdict(evaluate_language(

@@ -20,7 +20,7 @@ from streams.intent import (
     load_taxonomy,
     train_from_file,
 )
-from streams.quality import evaluate_intent_test_split, scenario_of
+from streams.quality import evaluate_intent_test_split, scenario_of, team_routing_test_split
 from streams.training_data import (
     BITEXT_INTENTS,
     BITEXT_PATH,
@@ -187,6 +187,17 @@ def test_committed_model_test_split_accuracy() -> None:
     assert metrics.macro_f1 >= MIN_TEST_MACRO_F1, json.dumps(metrics.per_label_f1)
     bitext = evaluate_intent_test_split(default_model(), BITEXT_PATH)
     assert bitext.accuracy >= MIN_BITEXT_TEST_ACCURACY, json.dumps(bitext.per_label_f1)
+
+
+def test_team_routing_on_the_test_split_counts_intents_of_one_team_as_right() -> None:
+    model = default_model()
+    teams = team_routing_test_split(model)
+    intent = evaluate_intent_test_split(model).accuracy
+    assert set(teams) == {"low", "medium", "high"}
+    # billing and refund, purchase and pricing, ... share a team: routing is at least as
+    # right as the intent, and the value tiers move it only a little
+    assert all(intent <= v <= 1.0 for v in teams.values())
+    assert max(teams.values()) - min(teams.values()) < 0.05
 
 
 def test_committed_model_is_what_training_produces(tmp_path: Path) -> None:

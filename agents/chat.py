@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 import faust
 from faust.serializers import codecs
@@ -27,6 +27,8 @@ NAME = "chat_events"  # the agent
 TABLE_NAME = "conversations"
 RECORDS_TABLE = "conversation_states"
 FOLLOW_UPS_TABLE = "follow_ups"
+#: statuses of a conversation the inactivity timeout may still end
+OPEN: Final = frozenset({"open", "handoff"})
 
 
 def register(app: faust.App, runtime: Runtime) -> BatchTopic:
@@ -38,6 +40,16 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     # pending follow-up tasks (crm.tasks values), emitted by the timer when due
     follow_ups = app.Table(FOLLOW_UPS_TABLE, key_type=bytes,
                            partitions=settings.topic_partitions)
+    # keys of the records still open (open or handed off), so that the timer looks at those
+    # only, not at every conversation the retention period keeps: kept as records change,
+    # rebuilt when the table is recovered, pruned by the timer as it goes
+    open_keys: set[bytes] = set()
+
+    @records.on_recover
+    async def index_open_records() -> None:
+        open_keys.clear()
+        open_keys.update(k for k, v in records.data.items() if v["status"] in OPEN)
+
     policy = replace(DEFAULT_POLICY,
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
     inactivity_ms = int(settings.conversation_inactivity_seconds * 1000)
@@ -97,6 +109,9 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         # In offset order: a partition's changelog then always holds a prefix of its
         # events, which is what the position guard replays from after a crash.
         ordered = sorted(changed.items(), key=lambda kv: kv[1]["offset"])
+        if target is records:
+            for key, value in ordered:
+                (open_keys.add if value["status"] in OPEN else open_keys.discard)(key.encode())
         return apply(target, ((key, value, value["partition"]) for key, value in ordered))
 
     def apply_follow_ups(changed: dict[str, dict[str, Any] | None],
@@ -120,17 +135,26 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         """Time out silent conversations and emit the follow-ups that fell due."""
         now = now_ms()
         mine = active_partitions()
-        idle = [r for r in records.data.values()
-                if r["partition"] in mine and r["status"] in ("open", "handoff")]
+        idle = []
+        for key in list(open_keys):
+            record = records.data.get(key)
+            if record is None or record["status"] not in OPEN:
+                open_keys.discard(key)
+            elif record["partition"] in mine:
+                idle.append(record)
+        idle.sort(key=lambda r: r["offset"])
         expired = expire_idle(idle, now, inactivity_ms, policy, settings.topic)
         pending = {k.decode(): v for k, v in follow_ups.data.items() if v["partition"] in mine}
         pending.update({k: v for k, v in expired.follow_ups.items() if v is not None})
         due, task_rows = due_follow_ups({k: v for k, v in pending.items() if v is not None}, now)
         if not expired.records and not due:
             return None
-        partition_of = {r["conversation_id"]: r["partition"] for r in records.data.values()
-                        if r["conversation_id"] in expired.follow_ups
-                        or r["conversation_id"] in pending}
+        # a follow-up that was pending carries its partition: its conversation's record may
+        # have left the table since (the retention period can be shorter than the delay)
+        partition_of = {key: value["partition"] for key, value in pending.items()
+                        if value is not None and "partition" in value}
+        partition_of.update((key, record["partition"])
+                            for key, record in expired.records.items())
         changes: dict[str, dict[str, Any] | None] = dict(expired.follow_ups)
         for r in due:
             changes[r.key] = None
@@ -155,7 +179,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         # for longer than the inactivity timeout, which the retention period exceeds
         rollups = retention.expired(entries(table, lambda v: True), now, retain_ms)
         rich = retention.expired(
-            entries(records, lambda v: v["status"] not in ("open", "handoff")), now, retain_ms)
+            entries(records, lambda v: v["status"] not in OPEN), now, retain_ms)
         if not rollups and not rich:
             return None
         log.info("forgetting %d conversation rollups and %d records closed for %.0f s",

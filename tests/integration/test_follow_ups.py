@@ -45,6 +45,7 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
     now = int(time.time() * 1000)
     t0 = now - 10_000
     ended, silent = f"ended-{uuid.uuid4().hex[:6]}", f"silent-{uuid.uuid4().hex[:6]}"
+    quiet = f"quiet-{uuid.uuid4().hex[:6]}"
     records = [
         event(ended, "STARTED", "SYSTEM", t0),
         event(ended, "MESSAGE", "CUSTOMER", t0 + 1000, "My blender arrived broken."),
@@ -52,6 +53,9 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
         event(ended, "ENDED", "SYSTEM", t0 + 3000, metadata={"resolution": "unresolved"}),
         event(silent, "STARTED", "SYSTEM", t0),
         event(silent, "MESSAGE", "CUSTOMER", t0 + 1000, "Where is my parcel?"),
+        # still open when the worker stops: the restarted worker must time it out
+        event(quiet, "STARTED", "SYSTEM", now + 25_000),
+        event(quiet, "MESSAGE", "CUSTOMER", now + 25_000, "Can I change my delivery address?"),
     ]
     worker = pipeline.start_worker()
     produce_records(pipeline.settings, iter(records), encode=pipeline.codec.encode)
@@ -62,6 +66,8 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
         "SELECT status FROM conversation_states FINAL WHERE conversation_id = {c:String}",
         {"c": silent}).rows == [("timed_out",)], timeout=30)
     assert q.sql("SELECT count() FROM crm_tasks WHERE task_type = 'follow_up'").rows[0][0] == 0
+    status = "SELECT status FROM conversation_states FINAL WHERE conversation_id = {c:String}"
+    assert q.sql(status, {"c": quiet}).rows == [("open",)]
 
     # restart: the pending follow-ups live in a changelog-backed table
     from streams.demo import stop_worker
@@ -81,6 +87,8 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
     # emitted once: nothing more after a few more timer ticks
     time.sleep(2)
     assert q.sql("SELECT count() FROM crm_tasks WHERE task_type = 'follow_up'").rows[0][0] == 2
+    # the conversation that was open across the restart times out in the new worker
+    eventually(lambda: q.sql(status, {"c": quiet}).rows == [("timed_out",)], timeout=60)
 
 
 def table_keys(pipeline: Pipeline) -> dict[str, int]:
@@ -128,3 +136,38 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     # nothing was read again into them: still the same after a few timer ticks
     time.sleep(2)
     assert table_keys(pipeline) == kept
+
+
+def test_a_follow_up_falls_due_after_its_conversation_has_left_the_tables(
+    pipeline: Pipeline,
+) -> None:
+    # the default follow-up delay (a day) outlasts the default retention (six hours)
+    pipeline.env.update({
+        "TOUCHSTREAM_CONVERSATION_INACTIVITY_SECONDS": "2",
+        "TOUCHSTREAM_CONVERSATION_RETENTION_SECONDS": "3",
+        "TOUCHSTREAM_FOLLOW_UP_DELAY_SECONDS": "20",
+        "TOUCHSTREAM_TIMER_INTERVAL_SECONDS": "0.5",
+    })
+    now = int(time.time() * 1000)
+    ended_at = now - 6_000  # closed for longer than the retention: forgotten at once
+    unresolved = [f"unresolved-{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
+    records = [e for cid in unresolved for e in (
+        event(cid, "STARTED", "SYSTEM", ended_at - 2000),
+        event(cid, "MESSAGE", "CUSTOMER", ended_at - 1000, "My blender arrived broken."),
+        event(cid, "ENDED", "SYSTEM", ended_at, metadata={"resolution": "unresolved"}),
+    )]
+    pipeline.start_worker()
+    produce_records(pipeline.settings, iter(records), encode=pipeline.codec.encode)
+    pipeline.wait_sunk({topics.CHAT_EVENTS: end_offsets(pipeline.settings, topics.CHAT_EVENTS)})
+    q = pipeline.querier()
+    follow_ups = "SELECT count() FROM crm_tasks FINAL WHERE task_type = 'follow_up'"
+    partitions = pipeline.settings.topic_partitions
+    # the records leave (each partition keeps its highest-offset entry) before any falls due
+    eventually(lambda: table_keys(pipeline)["conversations"] <= partitions, timeout=30)
+    assert q.sql(follow_ups).rows[0][0] == 0
+    assert table_keys(pipeline)["conversations"] < len(unresolved)
+    # each follow-up still falls due, once, from its own table entry
+    eventually(lambda: q.sql(follow_ups).rows[0][0] == len(unresolved), timeout=60)
+    time.sleep(2)
+    assert q.sql("SELECT count() FROM crm_tasks WHERE task_type = 'follow_up'"
+                 ).rows[0][0] == len(unresolved)

@@ -142,7 +142,10 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
     try:
         q = Querier(settings)
         targets = {s.topic: end_offsets(settings, s.topic)}
-        while not q.sql(f"SELECT count() FROM {s.table}").rows[0][0]:
+        deadline = time.monotonic() + 300
+        while not q.sql(f"SELECT count() FROM {s.table}").rows[0][0]:  # the first insert
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{s.name}: nothing sunk within 300 s")
             time.sleep(0.02)
         cpu_before = cpu_seconds(worker.pid, broker)
         if not wait_until_sunk(q, settings, targets, timeout=900):

@@ -109,10 +109,12 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         # In offset order: a partition's changelog then always holds a prefix of its
         # events, which is what the position guard replays from after a crash.
         ordered = sorted(changed.items(), key=lambda kv: kv[1]["offset"])
-        if target is records:
-            for key, value in ordered:
-                (open_keys.add if value["status"] in OPEN else open_keys.discard)(key.encode())
         return apply(target, ((key, value, value["partition"]) for key, value in ordered))
+
+    def apply_conversation_records(changed: dict[str, ConversationRecord]) -> Changelog:
+        for key, value in changed.items():
+            (open_keys.add if value["status"] in OPEN else open_keys.discard)(key.encode())
+        return apply_records(records, changed)
 
     def apply_follow_ups(changed: dict[str, dict[str, Any] | None],
                          partition_of: dict[str, int]) -> Changelog:
@@ -144,21 +146,20 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                 idle.append(record)
         idle.sort(key=lambda r: r["offset"])
         expired = expire_idle(idle, now, inactivity_ms, policy, settings.topic)
-        pending = {k.decode(): v for k, v in follow_ups.data.items() if v["partition"] in mine}
-        pending.update({k: v for k, v in expired.follow_ups.items() if v is not None})
-        due, task_rows = due_follow_ups({k: v for k, v in pending.items() if v is not None}, now)
+        stored = {k.decode(): v for k, v in follow_ups.data.items() if v["partition"] in mine}
+        pending = {**stored, **{k: v for k, v in expired.follow_ups.items() if v is not None}}
+        due, task_rows = due_follow_ups(pending, now)
         if not expired.records and not due:
             return None
-        # a follow-up that was pending carries its partition: its conversation's record may
-        # have left the table since (the retention period can be shorter than the delay)
-        partition_of = {key: value["partition"] for key, value in pending.items()
-                        if value is not None and "partition" in value}
+        # a stored follow-up carries its partition: its conversation's record may have left
+        # the table since (the retention period can be shorter than the delay)
+        partition_of = {key: value["partition"] for key, value in stored.items()}
         partition_of.update((key, record["partition"])
                             for key, record in expired.records.items())
         changes: dict[str, dict[str, Any] | None] = dict(expired.follow_ups)
         for r in due:
             changes[r.key] = None
-        changelog = apply_records(records, expired.records) + apply_follow_ups(changes, partition_of)
+        changelog = apply_conversation_records(expired.records) + apply_follow_ups(changes, partition_of)
         return Durable(inserts={**expired.inserts, "crm_tasks": task_rows}, outputs=due,
                        changelog=outgoing(changelog))
 
@@ -213,7 +214,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         # the old state and reproduces the same rows, which ClickHouse deduplicates.
         changelog = (
             apply_records(table, dict(batch.states))
-            + apply_records(records, dict(batch.records))
+            + apply_conversation_records(dict(batch.records))
             + apply_follow_ups(
                 batch.follow_ups,
                 {cid: batch.records[cid]["partition"] for cid in batch.follow_ups})

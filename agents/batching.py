@@ -124,9 +124,13 @@ class GroupCommit:
             self._writer = asyncio.ensure_future(self._drain())
         return done
 
+    def behind(self) -> bool:
+        """Whether the agent is behind: the oldest event waiting before it has waited
+        ``interval_behind`` or more."""
+        return self.interval_behind > 0 and self.lag() >= self.interval_behind
+
     def _interval(self) -> float:
-        behind = self.interval_behind > self.interval and self.lag() >= self.interval_behind
-        return self.interval_behind if behind else self.interval
+        return self.interval_behind if self.behind() else self.interval
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
@@ -304,10 +308,12 @@ class BatchTopic(Topic):  # type: ignore[misc]
 
 
 def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
-                step_events: int, within: float, latencies: Latencies, commit: GroupCommit
-                ) -> BatchTopic:
+                step_events: int, within: float, latencies: Latencies, commit: GroupCommit,
+                step_events_behind: int | None = None) -> BatchTopic:
     """Subscribe ``app`` to ``topic`` and handle its messages in steps of up to
-    ``step_events``.
+    ``step_events``, or of up to ``step_events_behind`` while it is behind
+    (``commit.behind()``): small steps keep a live message's wait for its computation short,
+    large ones cost less an event when a backlog drains.
 
     ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
     and returns what it must make durable, which ``commit`` writes after everything
@@ -317,6 +323,8 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
     fails, the worker crashes without acknowledging them, and they are read again after the
     restart.
     """
+    if step_events_behind is None:
+        step_events_behind = step_events
     limit = 2 * commit.max_events
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
     channel = BatchTopic(app, topic, buffer)
@@ -351,7 +359,8 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
                     oldest, size = pending.popleft()
                     await asyncio.wait([oldest])
                     waiting -= size
-                messages, arrived = await buffer.take(step_events, within)
+                step = step_events_behind if commit.behind() else step_events
+                messages, arrived = await buffer.take(step, within)
                 for message in messages:
                     consumer.track_message(message)  # revocation waits for its ack
                 started = time.monotonic()
@@ -366,6 +375,7 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
                 # ... which costs this much a message
                 latencies.observe_repeated(f"{name}.cost_per_message",
                                            took_ms / len(messages), len(messages))
+                latencies.observe_repeated(f"{name}.step_events", float(len(messages)), 1)
                 durable = commit.submit(part, len(messages))
                 pending.append((durable, len(messages)))
                 waiting += len(messages)

@@ -132,6 +132,7 @@ def agent(app: faust.App, runtime: Runtime, name: str, topic: str, prepare: Prep
     if commit is None:
         commit = group_commit(app, runtime, name)
     return batch_agent(app, name, topic, prepare, step_events=settings.step_max_events,
+                       step_events_behind=settings.step_max_events_behind,
                        within=settings.batch_max_seconds, latencies=runtime.latencies,
                        commit=commit)
 

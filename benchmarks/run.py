@@ -151,6 +151,7 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
         if not wait_until_sunk(q, settings, targets, timeout=900):
             raise RuntimeError(f"{s.name}: backlog not drained")
         cpu_after = cpu_seconds(worker.pid, broker)
+        steps = worker_latencies(settings)[f"{s.agent}.step_events"]
         first, last, first_rows = q.sql(
             "SELECT min(t), max(t), countIf(t = (SELECT min(toUnixTimestamp64Milli(_ingested_at)) "
             f"FROM {s.table})) FROM (SELECT toUnixTimestamp64Milli(_ingested_at) AS t "
@@ -164,7 +165,8 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
     rate = drained / span if span > 0 else float("nan")
     cpu = {f"{who}_cpu_us_per_event": round((cpu_after[who] - cpu_before[who]) / drained * 1e6, 1)
            for who in cpu_before}
-    return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate, **cpu}
+    return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate, **cpu,
+            "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"]}
 
 
 def cpu_seconds(worker: int, broker: int | None) -> dict[str, float]:
@@ -220,6 +222,7 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "write_p50_ms": inside[f"{s.agent}.write"]["p50_ms"],
             "write_p99_ms": inside[f"{s.agent}.write"]["p99_ms"],
             "write_events_p50": inside[f"{s.agent}.write_events"]["p50_ms"],
+            "step_events_p50": inside[f"{s.agent}.step_events"]["p50_ms"],
             "write_sink_p50_ms": inside[f"{s.agent}.write_sink"]["p50_ms"],
             "write_publish_p50_ms": inside[f"{s.agent}.write_publish"]["p50_ms"]}
 
@@ -317,6 +320,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "write_p50_ms": lat["write_p50_ms"],
                 "write_p99_ms": lat["write_p99_ms"],
                 "write_events_p50": lat["write_events_p50"],
+                "step_events_p50": lat["step_events_p50"],
+                "drain_step_events_p50": tp["step_events_p50"],
+                "drain_step_events_p99": tp["step_events_p99"],
             }
     finally:
         if started_kafka:

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
         200, ge=1, description="Events computed in one step: a message waits for its step's "
         "computation, not for a whole batch's."
     )
+    step_max_events_behind: int = Field(
+        1000, ge=1, description="Events computed in one step while an agent is behind (see "
+        "write_interval_behind_seconds): larger steps cost less CPU an event."
+    )
     batch_max_events: int = Field(
         10_000, ge=1, description="Events per write: steps computed while the previous write "
         "was under way are merged into one ClickHouse insert and one publish."
@@ -208,10 +212,12 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _behind_interval_not_shorter(self) -> Settings:
+    def _behind_not_smaller(self) -> Settings:
         if self.write_interval_behind_seconds < self.write_interval_seconds:
             raise ValueError("write_interval_behind_seconds must be at least "
                              "write_interval_seconds")
+        if self.step_max_events_behind < self.step_max_events:
+            raise ValueError("step_max_events_behind must be at least step_max_events")
         return self
 
     @field_validator("clickhouse_url")

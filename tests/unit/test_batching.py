@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import faust
 import pytest
-from faust.types import TP
+from faust.types import TP, Message
 
-from agents.batching import Durable, GroupCommit, MessageBuffer
+from agents.batching import Durable, GroupCommit, MessageBuffer, batch_agent
 from agents.runtime import last_per_key
 from streams.batch import OutputRecord
 from streams.metrics import Latencies
@@ -27,6 +29,9 @@ class FakeMessage:
 
     def __post_init__(self) -> None:
         self.tp = TP(self.topic, self.partition)
+
+    def ack(self, consumer: object) -> None:
+        self.acked = True
 
 
 def messages(partition: int, offsets: range) -> list[FakeMessage]:
@@ -223,6 +228,73 @@ def test_writes_start_less_often_while_the_agent_is_behind() -> None:
         assert starts[3] - starts[2] >= 0.29
         await asyncio.gather(*(commit.submit(part(n), 10) for n in (5, 6, 7)))
         assert starts[4] - starts[3] < 0.1  # a full batch waiting still goes at once
+
+    asyncio.run(main())
+
+
+def test_the_agent_is_behind_once_its_oldest_event_has_waited_the_behind_interval() -> None:
+    async def write(merged: Durable) -> None:
+        pass
+
+    commit = GroupCommit(write, max_events=10, interval=0.25, interval_behind=1.0)
+    waiting = [0.99]
+    commit.lag = lambda: waiting[0]
+    assert not commit.behind()
+    waiting[0] = 1.0
+    assert commit.behind()
+    never = GroupCommit(write, max_events=10, interval=0.0, interval_behind=0.0)
+    never.lag = lambda: 60.0
+    assert not never.behind()  # no behind interval: never behind
+
+
+class FakeConsumer:
+    def track_message(self, message: FakeMessage) -> None:
+        pass
+
+    def assignment(self) -> set[TP]:
+        return set()
+
+
+def test_steps_are_small_while_keeping_up_and_large_while_behind() -> None:
+    async def main() -> None:
+        app = faust.App("test-steps", broker="kafka://127.0.0.1:1", store="memory://")
+        app.consumer = FakeConsumer()  # type: ignore[assignment]
+        steps: list[int] = []
+        computed = asyncio.Event()
+
+        def prepare(step: Sequence[Message]) -> Durable:
+            steps.append(len(step))
+            if sum(steps) in (10, 30):  # each put below computed
+                computed.set()
+            return Durable()
+
+        async def write(merged: Durable) -> None:
+            pass
+
+        commit = GroupCommit(write, max_events=1000)
+        channel = batch_agent(app, "steps", "t", prepare, step_events=3, step_events_behind=8,
+                              within=0.01, latencies=Latencies(), commit=commit)
+        behind = [False]
+        commit.behind = lambda: behind[0]  # type: ignore[method-assign]
+        task = next(t for t in app._app_tasks if t.__name__ == "steps")  # the agent's loop
+        run = asyncio.ensure_future(task())
+        buffer = channel.queue
+        first = messages(0, range(10))
+        buffer.put_batch(TP("t", 0), first, lambda tp: None,  # type: ignore[arg-type]
+                         lambda tp: None)
+        await asyncio.wait_for(computed.wait(), 5)
+        assert steps == [3, 3, 3, 1]
+        computed.clear()
+        behind[0] = True
+        buffer.put_batch(TP("t", 0), messages(0, range(10, 30)), lambda tp: None,  # type: ignore[arg-type]
+                         lambda tp: None)
+        await asyncio.wait_for(computed.wait(), 5)
+        assert steps[4:] == [8, 8, 4]
+        await asyncio.sleep(0.05)  # the writes are done: every message acknowledged
+        assert all(m.acked for m in first)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
 
     asyncio.run(main())
 

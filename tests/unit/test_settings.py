@@ -67,3 +67,12 @@ def test_retention_must_outlast_the_inactivity_timeout() -> None:
         Settings(conversation_inactivity_seconds=600, conversation_retention_seconds=600)
     assert Settings(conversation_inactivity_seconds=600,
                     conversation_retention_seconds=601).conversation_retention_seconds == 601
+
+
+def test_behind_steps_and_writes_are_at_least_the_live_ones() -> None:
+    with pytest.raises(ValueError, match="write_interval_behind_seconds must be at least"):
+        Settings(write_interval_seconds=0.5, write_interval_behind_seconds=0.4)
+    with pytest.raises(ValueError, match="step_max_events_behind must be at least"):
+        Settings(step_max_events=500, step_max_events_behind=499)
+    s = Settings(step_max_events=500, step_max_events_behind=500)
+    assert (s.step_max_events, s.step_max_events_behind) == (500, 500)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import faust
 from faust.serializers import codecs
@@ -14,10 +14,11 @@ from faust.types import Message
 from agents.batching import BatchTopic, Durable, raw_of, where
 from agents.runtime import Runtime, agent, durable_part, group_commit, new_guard, now_ms
 from streams import retention, topics
+from streams.batch import Columns, OutputRecord
 from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.state import ConversationRecord
-from streams.intelligence import due_follow_ups, expire_idle
+from streams.intelligence import Intelligence, due_follow_ups, expire_idle
 from streams.pipeline import process_chat
 from streams.publisher import Outgoing
 
@@ -29,6 +30,11 @@ RECORDS_TABLE = "conversation_states"
 FOLLOW_UPS_TABLE = "follow_ups"
 #: statuses of a conversation the inactivity timeout may still end
 OPEN: Final = frozenset({"open", "handoff"})
+R = TypeVar("R")
+
+
+def _status(record: object) -> object:
+    return record.get("status") if isinstance(record, dict) else None
 
 
 def register(app: faust.App, runtime: Runtime) -> BatchTopic:
@@ -48,7 +54,34 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     @records.on_recover
     async def index_open_records() -> None:
         open_keys.clear()
-        open_keys.update(k for k, v in records.data.items() if v["status"] in OPEN)
+        open_keys.update(k for k, v in records.data.items() if _status(v) in OPEN)
+
+    # Per table, the entries the timers fail on (a bug, or a changelog written by something
+    # else): kept in their table, skipped from then on, logged once and counted, so that one
+    # bad entry neither stops the worker (again after every restart) nor holds up the others.
+    quarantined: dict[str, set[bytes]] = {}
+
+    def guarded(what: str, items: Sequence[tuple[bytes, Any]],
+                run: Callable[[Sequence[tuple[bytes, Any]]], R]) -> R:
+        """``run(items)`` (pure); if it raises, ``run`` of the items it does not raise on
+        alone, the others quarantined."""
+        skip = quarantined.setdefault(what, set())
+        items = [item for item in items if item[0] not in skip]
+        try:
+            return run(items)
+        except Exception:
+            good = []
+            for item in items:
+                try:
+                    run([item])
+                except Exception:
+                    skip.add(item[0])
+                    runtime.counters.incr("timer.quarantined", what)
+                    log.exception("%s entry %r: a timer fails on it; it stays in the table "
+                                  "and the timers skip it from now on", what, item[0])
+                else:
+                    good.append(item)
+            return run(good)
 
     policy = replace(DEFAULT_POLICY,
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))
@@ -137,18 +170,29 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         """Time out silent conversations and emit the follow-ups that fell due."""
         now = now_ms()
         mine = active_partitions()
-        idle = []
+        candidates = []
         for key in list(open_keys):
             record = records.data.get(key)
-            if record is None or record["status"] not in OPEN:
+            if _status(record) not in OPEN:
                 open_keys.discard(key)
-            elif record["partition"] in mine:
-                idle.append(record)
-        idle.sort(key=lambda r: r["offset"])
-        expired = expire_idle(idle, now, inactivity_ms, policy, settings.topic)
-        stored = {k.decode(): v for k, v in follow_ups.data.items() if v["partition"] in mine}
-        pending = {**stored, **{k: v for k, v in expired.follow_ups.items() if v is not None}}
-        due, task_rows = due_follow_ups(pending, now)
+            else:
+                candidates.append((key, record))
+
+        def expire(items: Sequence[tuple[bytes, Any]]) -> Intelligence:
+            idle = sorted((r for _, r in items if r["partition"] in mine),
+                          key=lambda r: r["offset"])
+            return expire_idle(idle, now, inactivity_ms, policy, settings.topic)
+
+        expired = guarded(RECORDS_TABLE, candidates, expire)
+        fresh = {k: v for k, v in expired.follow_ups.items() if v is not None}
+
+        def fall_due(items: Sequence[tuple[bytes, Any]]
+                     ) -> tuple[dict[str, Any], list[OutputRecord], Columns]:
+            stored = {k.decode(): v for k, v in items if v["partition"] in mine}
+            return stored, *due_follow_ups({**stored, **fresh}, now)
+
+        stored, due, task_rows = guarded(FOLLOW_UPS_TABLE, list(follow_ups.data.items()),
+                                         fall_due)
         if not expired.records and not due:
             return None
         # a stored follow-up carries its partition: its conversation's record may have left
@@ -170,17 +214,21 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         the changelogs, so a restarted worker does not recover them)."""
         now = now_ms()
         mine = active_partitions()
-        def entries(target: Any, closed: Callable[[dict[str, Any]], bool]
-                    ) -> list[retention.Entry]:
-            return [retention.Entry(k.decode(), v["partition"], v["offset"], v["last_event_at"],
-                                    closed(v))
-                    for k, v in target.data.items() if v["partition"] in mine]
+
+        def expired_of(what: str, target: Any, closed: Callable[[dict[str, Any]], bool]
+                       ) -> list[retention.Entry]:
+            def run(items: Sequence[tuple[bytes, Any]]) -> list[retention.Entry]:
+                return retention.expired(
+                    [retention.Entry(k.decode(), v["partition"], v["offset"],
+                                     v["last_event_at"], closed(v))
+                     for k, v in items if v["partition"] in mine], now, retain_ms)
+
+            return guarded(what, list(target.data.items()), run)
 
         # the rollup has no timeout of its own: its conversation is over once it is silent
         # for longer than the inactivity timeout, which the retention period exceeds
-        rollups = retention.expired(entries(table, lambda v: True), now, retain_ms)
-        rich = retention.expired(
-            entries(records, lambda v: v["status"] not in OPEN), now, retain_ms)
+        rollups = expired_of(TABLE_NAME, table, lambda v: True)
+        rich = expired_of(RECORDS_TABLE, records, lambda v: v["status"] not in OPEN)
         if not rollups and not rich:
             return None
         log.info("forgetting %d conversation rollups and %d records closed for %.0f s",
@@ -190,7 +238,12 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         return Durable(changelog=outgoing(changelog))
 
     async def sweep() -> None:
-        part = prepare_sweep()
+        try:
+            part = prepare_sweep()
+        except Exception:
+            runtime.counters.incr("timer.errors", "chat_retention")
+            log.exception("the retention sweep failed; it runs again at its next tick")
+            return
         if part is not None:
             await commit.submit(part, 0)
 
@@ -198,8 +251,13 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
               name="chat_retention")(sweep)
 
     async def tick() -> None:
-        part = prepare_tick()
-        if part is not None:
+        try:
+            part = prepare_tick()
+        except Exception:
+            runtime.counters.incr("timer.errors", "chat_timeouts")
+            log.exception("the conversation timer failed; it runs again at its next tick")
+            return
+        if part is not None:  # a failed write stops the worker, as the agent's do
             await commit.submit(part, 0)
 
     app.timer(interval=settings.timer_interval_seconds, name="chat_timeouts")(tick)

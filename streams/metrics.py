@@ -17,6 +17,8 @@ Metric = Literal[
     "insert.retries",
     "outputs.produced",
     "batches",
+    "timer.errors",
+    "timer.quarantined",
 ]
 
 

@@ -171,3 +171,67 @@ def test_a_follow_up_falls_due_after_its_conversation_has_left_the_tables(
     time.sleep(2)
     assert q.sql("SELECT count() FROM crm_tasks WHERE task_type = 'follow_up'"
                  ).rows[0][0] == len(unresolved)
+
+
+def counters(pipeline: Pipeline) -> dict[str, int]:
+    with urllib.request.urlopen(worker_url(pipeline.settings) + "/stats", timeout=10) as resp:
+        values: dict[str, int] = json.loads(resp.read())["counters"]
+    return values
+
+
+def test_entries_the_timers_fail_on_are_skipped_and_the_worker_keeps_going(
+    pipeline: Pipeline,
+) -> None:
+    from confluent_kafka import Producer
+
+    from streams.demo import stop_worker
+
+    pipeline.env.update({
+        "TOUCHSTREAM_FOLLOW_UP_DELAY_SECONDS": "1",
+        "TOUCHSTREAM_CONVERSATION_INACTIVITY_SECONDS": "2",
+        "TOUCHSTREAM_CONVERSATION_RETENTION_SECONDS": "8",  # the sweep runs every 2 s
+        "TOUCHSTREAM_TIMER_INTERVAL_SECONDS": "0.5",
+    })
+    now = int(time.time() * 1000)
+    first = f"first-{uuid.uuid4().hex[:6]}"
+    worker = pipeline.start_worker()  # creates the tables' changelog topics
+    produce_records(pipeline.settings, iter([
+        event(first, "STARTED", "SYSTEM", now),
+        event(first, "MESSAGE", "CUSTOMER", now + 1, "Hello, a quick question."),
+    ]), encode=pipeline.codec.encode)
+    pipeline.wait_sunk({topics.CHAT_EVENTS: end_offsets(pipeline.settings, topics.CHAT_EVENTS)})
+    stop_worker(worker)
+
+    # entries the timers cannot read, as a changelog written by something else would hold
+    app_id = pipeline.settings.app_id
+    producer = Producer(pipeline.settings.kafka_client_config())
+    producer.produce(f"{app_id}-follow_ups-changelog", key=b"broken-follow-up", partition=0,
+                     value=json.dumps({"partition": 0, "conversation_id": "x"}).encode())
+    producer.produce(f"{app_id}-conversation_states-changelog", key=b"broken-record",
+                     partition=0,
+                     value=json.dumps({"status": "open", "partition": 0, "offset": 0}).encode())
+    assert producer.flush(10) == 0
+
+    pipeline.start_worker()
+    silent = f"silent-{uuid.uuid4().hex[:6]}"
+    produce_records(pipeline.settings, iter([
+        event(silent, "STARTED", "SYSTEM", now),
+        event(silent, "MESSAGE", "CUSTOMER", now + 1, "Where is my parcel?"),
+    ]), encode=pipeline.codec.encode)
+    q = pipeline.querier()
+    # the timers go on for everything else: both conversations time out, and the follow-up
+    # of each (unresolved) falls due
+    eventually(lambda: q.sql(
+        "SELECT count() FROM crm_tasks FINAL WHERE task_type = 'follow_up'").rows[0][0] == 2,
+        timeout=60)
+    assert q.sql("SELECT conversation_id, status FROM conversation_states FINAL "
+                 "ORDER BY conversation_id").rows == [(first, "timed_out"),
+                                                      (silent, "timed_out")]
+    # each bad entry was quarantined once (the timer and the sweep both skip it), kept
+    seen = counters(pipeline)
+    assert seen["timer.quarantined{follow_ups}"] == 1
+    assert seen["timer.quarantined{conversation_states}"] == 1
+    assert "timer.errors{chat_timeouts}" not in seen
+    assert "broken-follow-up" in pipeline.worker_logs()
+    keys = table_keys(pipeline)
+    assert keys["follow_ups"] == 1 and keys["conversation_states"] >= 1

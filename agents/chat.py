@@ -237,30 +237,27 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                      + apply(records, ((e.key, None, e.partition) for e in rich)))
         return Durable(changelog=outgoing(changelog))
 
-    async def sweep() -> None:
-        try:
-            part = prepare_sweep()
-        except Exception:
-            runtime.counters.incr("timer.errors", "chat_retention")
-            log.exception("the retention sweep failed; it runs again at its next tick")
-            return
-        if part is not None:
-            await commit.submit(part, 0)
+    def every(interval: float, name: str, prepare_part: Callable[[], Durable | None]) -> None:
+        """Run ``prepare_part`` every ``interval`` seconds and commit what it returns. If it
+        raises, the failure is logged and counted (``timer.errors``) and the next tick tries
+        again; a failed write stops the worker, as the agent's do."""
 
-    app.timer(interval=min(60.0, settings.conversation_retention_seconds / 4),
-              name="chat_retention")(sweep)
+        async def run() -> None:
+            try:
+                part = prepare_part()
+            except Exception:
+                runtime.counters.incr("timer.errors", name)
+                log.exception("timer %s failed; it runs again at its next tick", name)
+                return
+            if part is not None:
+                await commit.submit(part, 0)
 
-    async def tick() -> None:
-        try:
-            part = prepare_tick()
-        except Exception:
-            runtime.counters.incr("timer.errors", "chat_timeouts")
-            log.exception("the conversation timer failed; it runs again at its next tick")
-            return
-        if part is not None:  # a failed write stops the worker, as the agent's do
-            await commit.submit(part, 0)
+        run.__name__ = run.__qualname__ = name
+        app.timer(interval=interval, name=name)(run)
 
-    app.timer(interval=settings.timer_interval_seconds, name="chat_timeouts")(tick)
+    every(min(60.0, settings.conversation_retention_seconds / 4), "chat_retention",
+          prepare_sweep)
+    every(settings.timer_interval_seconds, "chat_timeouts", prepare_tick)
 
     def prepare(messages: Sequence[Message]) -> Durable:
         admission = guard.admit(list(messages), where)

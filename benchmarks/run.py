@@ -14,6 +14,7 @@ Writes ``benchmarks/results/latest.json`` and prints a table.
 from __future__ import annotations
 
 import argparse
+import bisect
 import dataclasses
 import itertools
 import json
@@ -22,6 +23,7 @@ import platform
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -139,6 +141,8 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
     ceiling_rate = ceiling(settings, s.topic, s.events)
     worker = start_worker(settings, str(base / f"{s.name}-throughput.log"), env=env)
     broker = kafka_local.status(settings).pid
+    sampler = CpuSampler(worker.pid, broker)
+    sampler.start()
     try:
         q = Querier(settings)
         targets = {s.topic: end_offsets(settings, s.topic)}
@@ -147,10 +151,9 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{s.name}: nothing sunk within 300 s")
             time.sleep(0.02)
-        cpu_before = cpu_seconds(worker.pid, broker)
         if not wait_until_sunk(q, settings, targets, timeout=900):
             raise RuntimeError(f"{s.name}: backlog not drained")
-        cpu_after = cpu_seconds(worker.pid, broker)
+        sampler.stop()
         steps = worker_latencies(settings)[f"{s.agent}.step_events"]
         first, last, first_rows = q.sql(
             "SELECT min(t), max(t), countIf(t = (SELECT min(toUnixTimestamp64Milli(_ingested_at)) "
@@ -163,10 +166,49 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
     span = (int(last) - int(first)) / 1000
     drained = s.events - int(first_rows)
     rate = drained / span if span > 0 else float("nan")
-    cpu = {f"{who}_cpu_us_per_event": round((cpu_after[who] - cpu_before[who]) / drained * 1e6, 1)
-           for who in cpu_before}
+    # the CPU spent over the same span as the rate (the first to the last insert)
+    cpu_first, cpu_last = sampler.at(int(first) / 1000), sampler.at(int(last) / 1000)
+    cpu = {f"{who}_cpu_us_per_event": round((cpu_last[who] - cpu_first[who]) / drained * 1e6, 1)
+           for who in cpu_first}
     return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate, **cpu,
             "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"]}
+
+
+class CpuSampler:
+    """``cpu_seconds`` every ``interval`` seconds on a thread, with the wall-clock time of
+    each reading: ``at(t)`` interpolates the readings at time ``t`` (seconds since the
+    epoch), so CPU can be taken over exactly the span a rate was measured on (not the time
+    until the end of a drain is noticed, when the engine may still be merging)."""
+
+    def __init__(self, worker: int, broker: int | None, interval: float = 0.1) -> None:
+        self._pids = (worker, broker)
+        self._interval = interval
+        self._readings: list[tuple[float, dict[str, float]]] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self._readings.append((time.time(), cpu_seconds(*self._pids)))
+            if self._done.wait(self._interval):
+                return
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def at(self, t: float) -> dict[str, float]:
+        readings = self._readings
+        times = [when for when, _ in readings]
+        i = bisect.bisect_left(times, t)
+        if i == 0 or i == len(readings):
+            raise RuntimeError(f"no CPU readings around {t}")
+        (t0, before), (t1, after) = readings[i - 1], readings[i]
+        share = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
+        return {who: before[who] + share * (after[who] - before[who]) for who in before}
 
 
 def cpu_seconds(worker: int, broker: int | None) -> dict[str, float]:

@@ -308,8 +308,8 @@ class BatchTopic(Topic):  # type: ignore[misc]
 
 
 def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
-                step_events: int, within: float, latencies: Latencies, commit: GroupCommit,
-                step_events_behind: int | None = None) -> BatchTopic:
+                step_events: int, step_events_behind: int, within: float,
+                latencies: Latencies, commit: GroupCommit) -> BatchTopic:
     """Subscribe ``app`` to ``topic`` and handle its messages in steps of up to
     ``step_events``, or of up to ``step_events_behind`` while it is behind
     (``commit.behind()``): small steps keep a live message's wait for its computation short,
@@ -323,8 +323,6 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
     fails, the worker crashes without acknowledging them, and they are read again after the
     restart.
     """
-    if step_events_behind is None:
-        step_events_behind = step_events
     limit = 2 * commit.max_events
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
     channel = BatchTopic(app, topic, buffer)

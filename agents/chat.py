@@ -19,6 +19,7 @@ from streams.chat import ConversationState
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.state import ConversationRecord
 from streams.intelligence import Intelligence, due_follow_ups, expire_idle
+from streams.isolation import isolating
 from streams.pipeline import process_chat
 from streams.publisher import Outgoing
 
@@ -63,25 +64,16 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
 
     def guarded(what: str, items: Sequence[tuple[bytes, Any]],
                 run: Callable[[Sequence[tuple[bytes, Any]]], R]) -> R:
-        """``run(items)`` (pure); if it raises, ``run`` of the items it does not raise on
-        alone, the others quarantined."""
+        """``run`` over the entries of table ``what`` not quarantined; those it fails on
+        (``isolating``) are quarantined."""
         skip = quarantined.setdefault(what, set())
-        items = [item for item in items if item[0] not in skip]
-        try:
-            return run(items)
-        except Exception:
-            good = []
-            for item in items:
-                try:
-                    run([item])
-                except Exception:
-                    skip.add(item[0])
-                    runtime.counters.incr("timer.quarantined", what)
-                    log.exception("%s entry %r: a timer fails on it; it stays in the table "
-                                  "and the timers skip it from now on", what, item[0])
-                else:
-                    good.append(item)
-            return run(good)
+        result, failed = isolating([item for item in items if item[0] not in skip], run)
+        for key, error in failed:
+            skip.add(key)
+            runtime.counters.incr("timer.quarantined", what)
+            log.error("%s entry %r: a timer fails on it; it stays in the table and the timers "
+                      "skip it from now on", what, key, exc_info=error)
+        return result
 
     policy = replace(DEFAULT_POLICY,
                      follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000))

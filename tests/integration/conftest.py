@@ -7,10 +7,12 @@ changelogs), HTTP port and ClickHouse data directory, and runs workers as real p
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from streams import kafka_local
 from streams.admin import create_topics
 from streams.codec import AvroCodec
 from streams.demo import start_worker, stop_worker, wait_until_sunk
-from streams.query import Querier
+from streams.query import Querier, worker_url
 from streams.settings import Settings
 
 BOOTSTRAP = "127.0.0.1:9092"
@@ -81,6 +83,12 @@ class Pipeline:
 
     def scalar(self, sql: str) -> Any:
         return self.querier().sql(sql).rows[0][0]
+
+    def stats(self, section: str) -> dict[str, int]:
+        """One section of the worker's ``/stats``: ``counters`` or ``table_keys``."""
+        with urllib.request.urlopen(worker_url(self.settings) + "/stats", timeout=10) as resp:
+            values: dict[str, int] = json.loads(resp.read())[section]
+        return values
 
     def worker_logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))

@@ -8,7 +8,6 @@ import os
 import signal
 import threading
 import time
-import urllib.request
 
 import pytest
 from confluent_kafka import Consumer, Message
@@ -17,7 +16,6 @@ from streams import topics
 from streams.admin import end_offsets
 from streams.deadletter import H_ERROR, H_OFFSET, H_REASON, H_REPLAYS, H_TOPIC
 from streams.producer import produce_records
-from streams.query import worker_url
 from streams.replay import replay
 from streams.simulate import SimRecord, ad_metrics, conversations
 from streams.simulation import bad_messages, produce_bad
@@ -29,12 +27,6 @@ pytestmark = pytest.mark.integration
 
 def chat_target(p: Pipeline) -> dict[str, dict[int, int]]:
     return {topics.CHAT_EVENTS: end_offsets(p.settings, topics.CHAT_EVENTS)}
-
-
-def stats(p: Pipeline) -> dict[str, int]:
-    with urllib.request.urlopen(worker_url(p.settings) + "/stats", timeout=5) as resp:
-        counters: dict[str, int] = json.loads(resp.read())["counters"]
-    return counters
 
 
 def assert_conversations_exact(p: Pipeline, chat: list[SimRecord]) -> None:
@@ -116,7 +108,7 @@ def test_bad_input_is_dead_lettered_and_good_input_is_sunk(pipeline: Pipeline) -
     # the raw bytes are kept exactly
     stored = sorted(r[0] for r in q.sql("SELECT hex(value) FROM dead_letters FINAL").rows)
     assert stored == sorted(b.value.hex().upper() for b in bad_chat + bad_ads)
-    assert stats(pipeline)["events.dead_lettered{chat.events}"] == 8
+    assert pipeline.stats("counters")["events.dead_lettered{chat.events}"] == 8
 
     # the dead-letter topic has the raw bytes and the headers
     dlq = pipeline.settings.topic(topics.dlq(topics.CHAT_EVENTS))
@@ -170,13 +162,13 @@ def test_clickhouse_unavailable_during_a_batch_is_retried(pipeline: Pipeline) ->
     # take the table away: every insert into it now fails in the engine
     q.sql("DETACH TABLE chat_events")
     produce_records(pipeline.settings, iter(chat[1000:]), encode=codec.encode)
-    eventually(lambda: stats(pipeline).get("insert.retries{chat_events}", 0) >= 2, timeout=30)
+    eventually(lambda: pipeline.stats("counters").get("insert.retries{chat_events}", 0) >= 2, timeout=30)
     q.sql("ATTACH TABLE chat_events")
     pipeline.wait_sunk(chat_target(pipeline))
     assert q.sql("SELECT count() FROM chat_events FINAL").rows[0][0] == len(chat)
     assert q.sql("SELECT uniqExact(event_id) FROM chat_events").rows[0][0] == len(chat)
     assert_conversations_exact(pipeline, chat)
-    assert stats(pipeline)["rows.inserted{chat_events}"] >= len(chat)
+    assert pipeline.stats("counters")["rows.inserted{chat_events}"] >= len(chat)
 
 
 def test_input_refused_at_ingest_reaches_the_dead_letters_table(pipeline: Pipeline) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from streams import topics
 from streams.admin import end_offsets
 from streams.producer import produce_records
-from streams.query import worker_url
 from streams.simulate import SimRecord
 from tests.integration.conftest import Pipeline, eventually
 
@@ -91,12 +89,6 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
     eventually(lambda: q.sql(status, {"c": quiet}).rows == [("timed_out",)], timeout=60)
 
 
-def table_keys(pipeline: Pipeline) -> dict[str, int]:
-    with urllib.request.urlopen(worker_url(pipeline.settings) + "/stats", timeout=10) as resp:
-        keys: dict[str, int] = json.loads(resp.read())["table_keys"]
-    return keys
-
-
 def test_closed_conversations_leave_the_worker_tables_after_the_retention_period(
     pipeline: Pipeline,
 ) -> None:
@@ -121,9 +113,9 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     pipeline.wait_sunk({topics.CHAT_EVENTS: end_offsets(pipeline.settings, topics.CHAT_EVENTS)})
     partitions = pipeline.settings.topic_partitions
     # each partition keeps the entry holding its highest offset (where its state stands)
-    eventually(lambda: table_keys(pipeline)["conversation_states"] <= partitions, timeout=30)
-    eventually(lambda: table_keys(pipeline)["conversations"] <= partitions, timeout=30)
-    kept = table_keys(pipeline)
+    eventually(lambda: pipeline.stats("table_keys")["conversation_states"] <= partitions, timeout=30)
+    eventually(lambda: pipeline.stats("table_keys")["conversations"] <= partitions, timeout=30)
+    kept = pipeline.stats("table_keys")
     assert kept["conversation_states"] >= 1
     q = pipeline.querier()
     assert q.sql("SELECT count() FROM conversation_states FINAL").rows[0][0] == len(closed) + 1
@@ -132,10 +124,10 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     from streams.demo import stop_worker
     stop_worker(worker)
     pipeline.start_worker()
-    eventually(lambda: table_keys(pipeline) == kept, timeout=60)
+    eventually(lambda: pipeline.stats("table_keys") == kept, timeout=60)
     # nothing was read again into them: still the same after a few timer ticks
     time.sleep(2)
-    assert table_keys(pipeline) == kept
+    assert pipeline.stats("table_keys") == kept
 
 
 def test_a_follow_up_falls_due_after_its_conversation_has_left_the_tables(
@@ -163,20 +155,14 @@ def test_a_follow_up_falls_due_after_its_conversation_has_left_the_tables(
     follow_ups = "SELECT count() FROM crm_tasks FINAL WHERE task_type = 'follow_up'"
     partitions = pipeline.settings.topic_partitions
     # the records leave (each partition keeps its highest-offset entry) before any falls due
-    eventually(lambda: table_keys(pipeline)["conversations"] <= partitions, timeout=30)
+    eventually(lambda: pipeline.stats("table_keys")["conversations"] <= partitions, timeout=30)
     assert q.sql(follow_ups).rows[0][0] == 0
-    assert table_keys(pipeline)["conversations"] < len(unresolved)
+    assert pipeline.stats("table_keys")["conversations"] < len(unresolved)
     # each follow-up still falls due, once, from its own table entry
     eventually(lambda: q.sql(follow_ups).rows[0][0] == len(unresolved), timeout=60)
     time.sleep(2)
     assert q.sql("SELECT count() FROM crm_tasks WHERE task_type = 'follow_up'"
                  ).rows[0][0] == len(unresolved)
-
-
-def counters(pipeline: Pipeline) -> dict[str, int]:
-    with urllib.request.urlopen(worker_url(pipeline.settings) + "/stats", timeout=10) as resp:
-        values: dict[str, int] = json.loads(resp.read())["counters"]
-    return values
 
 
 def test_entries_the_timers_fail_on_are_skipped_and_the_worker_keeps_going(
@@ -228,10 +214,10 @@ def test_entries_the_timers_fail_on_are_skipped_and_the_worker_keeps_going(
                  "ORDER BY conversation_id").rows == [(first, "timed_out"),
                                                       (silent, "timed_out")]
     # each bad entry was quarantined once (the timer and the sweep both skip it), kept
-    seen = counters(pipeline)
+    seen = pipeline.stats("counters")
     assert seen["timer.quarantined{follow_ups}"] == 1
     assert seen["timer.quarantined{conversation_states}"] == 1
     assert "timer.errors{chat_timeouts}" not in seen
     assert "broken-follow-up" in pipeline.worker_logs()
-    keys = table_keys(pipeline)
+    keys = pipeline.stats("table_keys")
     assert keys["follow_ups"] == 1 and keys["conversation_states"] >= 1

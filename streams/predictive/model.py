@@ -1,0 +1,110 @@
+"""Batched lead scoring with a verified model artefact: score 0-100, reasons, model version.
+
+Invariants: a ``Scorer`` exists only for an artefact that loaded and verified (see
+``model_artefact``), so a broken model raises instead of scoring 0. Every result carries the
+artefact's version. Inputs outside the range seen in training are clipped to it before
+scoring and named in ``clipped``; reasons quote the value as received. NaN means missing and is
+scored as LightGBM learnt to treat missing values. Score = calibrated probability * 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import NDArray
+
+from streams.predictive.model_artefact import ArtefactError, ModelArtefact, load_artefact
+from streams.predictive.reasons import Reason, ReasonCode, reason_codes_for, top_reasons
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: float  # 0-100
+    probability: float  # calibrated
+    model_version: str
+    positive: tuple[Reason, ...]  # drivers raising the score, strongest first
+    negative: tuple[Reason, ...]  # drivers lowering it, strongest first
+    clipped: tuple[str, ...]  # features whose value was outside the training range
+
+
+@dataclass(frozen=True, eq=False)
+class Scorer:
+    artefact: ModelArtefact
+    booster: lgb.Booster
+    version: str
+    codes: tuple[ReasonCode, ...]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    top_k: int = 3
+    num_threads: int = 1
+    min_effect: float = 0.05  # log-odds; smaller pushes are not worth a reason
+
+    @staticmethod
+    def from_artefact(artefact: ModelArtefact, reason_codes: Mapping[str, ReasonCode] | None = None,
+                      top_k: int = 3, num_threads: int = 1) -> Scorer:
+        try:
+            booster = lgb.Booster(model_str=artefact.model_text)
+        except lgb.basic.LightGBMError as error:
+            raise ArtefactError(f"model {artefact.version}: LightGBM cannot read the model: {error}"
+                                ) from error
+        if tuple(booster.feature_name()) != artefact.feature_names:
+            raise ArtefactError(f"model {artefact.version}: the model's features differ from features.json")
+        names = artefact.feature_names
+        return Scorer(artefact, booster, artefact.version, reason_codes_for(names, reason_codes or {}),
+                      np.array([f.minimum for f in artefact.features]),
+                      np.array([f.maximum for f in artefact.features]), top_k, num_threads)
+
+    @staticmethod
+    def load(directory: Path, reason_codes: Mapping[str, ReasonCode] | None = None, top_k: int = 3,
+             num_threads: int = 1) -> Scorer:
+        return Scorer.from_artefact(load_artefact(directory), reason_codes, top_k, num_threads)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.artefact.feature_names
+
+    def matrix(self, rows: Sequence[Mapping[str, float | None]]) -> NDArray[np.float64]:
+        """Rows as dicts to the model's column order; absent or None values become NaN."""
+        names = self.feature_names
+        out = np.full((len(rows), len(names)), np.nan)
+        for i, row in enumerate(rows):
+            for j, name in enumerate(names):
+                value = row.get(name)
+                if value is not None:
+                    out[i, j] = value
+        return out
+
+    def score(self, values: NDArray[np.float64], reasons: bool = True) -> list[ScoreResult]:
+        """Score a (rows, features) matrix in the model's feature order."""
+        x = np.asarray(values, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != len(self.codes):
+            raise ValueError(f"expected (rows, {len(self.codes)}) values, got {x.shape}")
+        if x.shape[0] == 0:
+            return []
+        present = ~np.isnan(x)
+        out_of_range = present & ((x < self.lower) | (x > self.upper))
+        clipped_x = np.where(present, np.clip(x, self.lower, self.upper), np.nan)
+        # One TreeSHAP pass gives the contributions and, summed with the bias, the raw log-odds.
+        contrib = np.asarray(self.booster.predict(clipped_x, pred_contrib=True,
+                                                             num_threads=self.num_threads), dtype=np.float64)
+        margin = contrib.sum(axis=1)
+        probability = self.artefact.calibrator.apply(1.0 / (1.0 + np.exp(-margin)))
+        names = self.feature_names
+        drivers = (top_reasons(names, self.codes, x, contrib[:, :-1], self.top_k, self.min_effect)
+                   if reasons else [((), ())] * x.shape[0])
+        flagged_rows = set(np.flatnonzero(out_of_range.any(axis=1)).tolist())
+        results = []
+        for i, p in enumerate(probability.tolist()):
+            clipped = (tuple(names[j] for j in np.flatnonzero(out_of_range[i]).tolist())
+                       if i in flagged_rows else ())
+            positive, negative = drivers[i]
+            results.append(ScoreResult(round(p * 100.0, 2), p, self.version, positive, negative, clipped))
+        return results
+
+    def score_rows(self, rows: Sequence[Mapping[str, float | None]], reasons: bool = True
+                   ) -> list[ScoreResult]:
+        return self.score(self.matrix(rows), reasons)

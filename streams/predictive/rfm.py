@@ -1,0 +1,205 @@
+"""Per-customer recency / frequency / monetary summaries in the BG/NBD conventions, as a fold.
+
+The fold absorbs conversions (``schemas/avro/conversion.v1.avsc``, timestamps as epoch ms) into a
+plain, JSON-serialisable state; ``summarise`` turns a state into the four numbers the lifetime-value
+models take, as of a given instant and in a chosen time unit.
+
+Conventions (Fader, Hardie and Lee 2005, and the CDNOW data they published):
+- a purchase *occasion* is one UTC day: purchases on the same day are one occasion whose value is
+  their sum (a basket split over several orders is still one visit);
+- ``frequency`` is the number of *repeat* occasions (occasions after the first);
+- ``recency`` is the time from the first to the last occasion (0 when there is no repeat);
+- ``T`` (age) is the time from the first occasion to ``as_of``;
+- ``monetary_value`` is the mean value of the repeat occasions (the first one is left out, as the
+  Gamma-Gamma model asks), 0 when there is no repeat.
+
+Invariants:
+- The fold is pure: ``absorb`` returns a new state and never mutates its argument.
+- Redelivery-safe: a conversion id already absorbed changes nothing (the state keeps the ids).
+- Order-free: the state does not depend on the order conversions arrive in, so a late or replayed
+  conversion that predates the others simply becomes the first occasion.
+- Only conversions whose ``type`` is a purchase type count; others leave the state unchanged.
+- Amounts are never converted: values are kept per currency, and a summary measures money in one
+  currency (the customer's most used one unless told); occasions without a purchase in that
+  currency count for frequency and recency but not for the mean value.
+- State size grows with the customer's purchases (their ids and one entry per occasion day).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, NotRequired, TypedDict
+
+import numpy as np
+import numpy.typing as npt
+
+DAY_MS = 86_400_000
+TimeUnit = Literal["days", "weeks"]
+UNIT_DAYS: dict[TimeUnit, float] = {"days": 1.0, "weeks": 7.0}
+PURCHASE_TYPES: frozenset[str] = frozenset({"purchase"})
+
+
+class PersonIdentifiers(TypedDict, total=False):
+    customer_id: str | None
+    email: str | None
+    phone: str | None
+    anonymous_id: str | None
+    device_id: str | None
+
+
+class Conversion(TypedDict):
+    """A decoded ``Conversion`` record (the fields the fold reads are required)."""
+
+    conversion_id: str
+    occurred_at: int
+    type: str
+    value: float
+    currency: str
+    order_id: NotRequired[str | None]
+    identifiers: NotRequired[PersonIdentifiers]
+    properties: NotRequired[dict[str, str]]
+
+
+class RfmState(TypedDict):
+    """JSON-serialisable fold state: absorbed ids (sorted) and value per occasion day and currency."""
+
+    ids: list[str]
+    occasions: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class RfmSummary:
+    frequency: int
+    recency: float
+    T: float
+    monetary_value: float
+    currency: str | None
+    unit: TimeUnit
+
+
+def empty_state() -> RfmState:
+    return {"ids": [], "occasions": {}}
+
+
+def person_key(conversion: Conversion) -> str | None:
+    """The conversion's person key: the first present of the identifiers, as the topic keys it."""
+    identifiers = conversion.get("identifiers") or {}
+    candidates = (identifiers.get("customer_id"), identifiers.get("email"), identifiers.get("phone"),
+                  identifiers.get("anonymous_id"), identifiers.get("device_id"))
+    return next((value for value in candidates if value), None)
+
+
+def _check(conversion: Conversion) -> None:
+    if not math.isfinite(conversion["value"]):
+        raise ValueError(f"conversion {conversion['conversion_id']!r} has a non-finite value")
+
+
+def _counts(conversion: Conversion, state: RfmState, purchase_types: frozenset[str]) -> bool:
+    if conversion["type"] not in purchase_types:
+        return False
+    ids = state["ids"]
+    i = bisect.bisect_left(ids, conversion["conversion_id"])
+    return not (i < len(ids) and ids[i] == conversion["conversion_id"])
+
+
+def _add(state: RfmState, conversion: Conversion) -> None:
+    """Absorb into ``state`` in place (callers own a fresh copy)."""
+    bisect.insort(state["ids"], conversion["conversion_id"])
+    day = str(conversion["occurred_at"] // DAY_MS)
+    values = state["occasions"].setdefault(day, {})
+    currency = conversion["currency"]
+    values[currency] = values.get(currency, 0.0) + float(conversion["value"])
+
+
+def _copy(state: RfmState) -> RfmState:
+    return {"ids": list(state["ids"]), "occasions": {d: dict(v) for d, v in state["occasions"].items()}}
+
+
+def absorb(state: RfmState, conversion: Conversion,
+           purchase_types: frozenset[str] = PURCHASE_TYPES) -> RfmState:
+    """The state after one conversion; the same state object when it changes nothing."""
+    _check(conversion)
+    if not _counts(conversion, state, purchase_types):
+        return state
+    new = _copy(state)
+    _add(new, conversion)
+    return new
+
+
+def absorb_many(state: RfmState, conversions: Iterable[Conversion],
+                purchase_types: frozenset[str] = PURCHASE_TYPES) -> RfmState:
+    """The state after a batch: the same as absorbing one at a time, with one copy of the state."""
+    new: RfmState | None = None
+    for conversion in conversions:
+        _check(conversion)
+        if _counts(conversion, state if new is None else new, purchase_types):
+            if new is None:
+                new = _copy(state)
+            _add(new, conversion)
+    return state if new is None else new
+
+
+def fold_by_person(states: Mapping[str, RfmState], conversions: Iterable[Conversion],
+                   purchase_types: frozenset[str] = PURCHASE_TYPES) -> dict[str, RfmState]:
+    """Batch form over many people: the states that changed, by person key.
+
+    Conversions without any identifier cannot be attributed to a person and are skipped.
+    """
+    by_person: dict[str, list[Conversion]] = {}
+    for conversion in conversions:
+        key = person_key(conversion)
+        if key is not None:
+            by_person.setdefault(key, []).append(conversion)
+    changed: dict[str, RfmState] = {}
+    for key, batch in by_person.items():
+        before = states.get(key) or empty_state()
+        after = absorb_many(before, batch, purchase_types)
+        if after is not before:
+            changed[key] = after
+    return changed
+
+
+def _main_currency(occasions: list[dict[str, float]]) -> str | None:
+    counts: dict[str, int] = {}
+    for values in occasions:
+        for currency in values:
+            counts[currency] = counts.get(currency, 0) + 1
+    if not counts:
+        return None
+    return min(counts, key=lambda c: (-counts[c], c))
+
+
+def summarise(state: RfmState, as_of_ms: int, unit: TimeUnit = "days",
+              currency: str | None = None) -> RfmSummary | None:
+    """The customer's summary counting occasions up to and including the UTC day of ``as_of_ms``.
+
+    None when the customer had no purchase by then (they are not yet a customer).
+    """
+    as_of_day = as_of_ms // DAY_MS
+    days = sorted(d for d in (int(k) for k in state["occasions"]) if d <= as_of_day)
+    if not days:
+        return None
+    per_unit = UNIT_DAYS[unit]
+    occasions = [state["occasions"][str(d)] for d in days]
+    money = currency or _main_currency(occasions)
+    repeat_values = [values[money] for values in occasions[1:] if money in values]
+    return RfmSummary(
+        frequency=len(days) - 1,
+        recency=(days[-1] - days[0]) / per_unit,
+        T=(as_of_day - days[0]) / per_unit,
+        monetary_value=sum(repeat_values) / len(repeat_values) if repeat_values else 0.0,
+        currency=money,
+        unit=unit,
+    )
+
+
+def summary_arrays(summaries: Iterable[RfmSummary]) -> tuple[
+        npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+        npt.NDArray[np.float64]]:
+    """(frequency, recency, T, monetary_value) as float arrays, the inputs of ``clv``."""
+    rows = [(s.frequency, s.recency, s.T, s.monetary_value) for s in summaries]
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), table[:, 3].copy()

@@ -55,7 +55,8 @@ def reference_bins(values: ArrayLike, bins: int = 10) -> BinnedReference:
     if present.size == 0:
         cuts: tuple[float, ...] = ()
     else:
-        quantiles = np.quantile(present, np.linspace(0.0, 1.0, bins + 1)[1:-1])
+        # Observed values as cut points, so a discrete feature is cut between its values.
+        quantiles = np.quantile(present, np.linspace(0.0, 1.0, bins + 1)[1:-1], method="inverted_cdf")
         # A cut at the minimum would leave its lower bin empty by construction.
         cuts = tuple(float(c) for c in np.unique(quantiles) if c > present.min())
     return BinnedReference(cuts, tuple(float(f) for f in bin_fractions(cuts, v)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from streams.customer.attribution import (
     ConversionTable,
@@ -52,11 +53,11 @@ class Paths:
         return np.diff(self.offsets)
 
     @classmethod
-    def from_sequences(cls, paths: Sequence[Sequence[str]], conversions: Sequence[float],
-                       values: Sequence[float] | None = None, nulls: Sequence[float] | None = None) -> Paths:
-        names = sorted({c for p in paths for c in p})
+    def from_sequences(cls, paths: Sequence[Sequence[str]], conversions: ArrayLike,
+                       values: ArrayLike | None = None, nulls: ArrayLike | None = None) -> Paths:
+        names = sorted({str(c) for p in paths for c in p})
         index = {c: i for i, c in enumerate(names)}
-        codes = np.array([index[c] for p in paths for c in p], dtype=np.int64)
+        codes = np.array([index[str(c)] for p in paths for c in p], dtype=np.int64)
         offsets = np.zeros(len(paths) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in paths], out=offsets[1:])
         n = len(paths)

@@ -83,24 +83,36 @@ def _check_summary(x: Array, t_x: Array, T: Array) -> None:
         raise ValueError("need 0 <= t_x <= T, x >= 0, and t_x == 0 when x == 0")
 
 
-def _bgnbd_terms(params: BgNbdParams, x: Array, t_x: Array, T: Array) -> tuple[Array, ...]:
+Levels = tuple[Array, npt.NDArray[np.intp]]
+
+
+def _levels(x: Array) -> Levels:
+    """Distinct purchase counts and each customer's index into them: the special functions of x
+    are evaluated once per count rather than once per customer."""
+    values, inverse = np.unique(x, return_inverse=True)
+    return values, inverse.reshape(x.shape)
+
+
+def _bgnbd_terms(params: BgNbdParams, x: Array, t_x: Array, T: Array,
+                 levels: Levels | None = None) -> tuple[Array, ...]:
     """Per-customer log-likelihood and its derivatives in r, alpha, a, b (paper eq. 6)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    counts, at = levels if levels is not None else _levels(x)
     repeat = x > 0
     b_x1 = np.where(repeat, b + x - 1.0, 1.0)
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a1 = (gammaln(r + counts) - gammaln(r))[at] + r * np.log(alpha)
+    a2 = (gammaln(a + b) + gammaln(b + counts) - gammaln(b) - gammaln(a + b + counts))[at]
     a3 = -(r + x) * np.log(alpha + T)
     a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * np.log(alpha + t_x), -np.inf)
     both = np.logaddexp(a3, a4)
     w3, w4 = np.exp(a3 - both), np.exp(a4 - both)
     ll = a1 + a2 + both
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) \
+    d_r = (digamma(r + counts) - digamma(r))[at] + np.log(alpha) - w3 * np.log(alpha + T) \
         - w4 * np.log(alpha + t_x)
     d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-    psi_ab = digamma(a + b) - digamma(a + b + x)
+    psi_ab = (digamma(a + b) - digamma(a + b + counts))[at]
     d_a = psi_ab + w4 / a
-    d_b = psi_ab + digamma(b + x) - digamma(b) - w4 / b_x1
+    d_b = psi_ab + (digamma(b + counts) - digamma(b))[at] - w4 / b_x1
     return ll, d_r, d_alpha, d_a, d_b
 
 
@@ -144,10 +156,11 @@ def _bgnbd_objective(x: Array, t_x: Array, T: Array) -> tuple[Objective, float]:
     """Mean negative log-likelihood over log-parameters and its gradient; distinct rows weighted."""
     (ux, utx, uT), weight = _distinct(x, t_x, T)
     total = float(weight.sum())
+    levels = _levels(ux)
 
     def objective(theta: Array) -> tuple[float, Array]:
         r, alpha, a, b = np.exp(theta)
-        ll, *grads = _bgnbd_terms(BgNbdParams(r, alpha, a, b), ux, utx, uT)
+        ll, *grads = _bgnbd_terms(BgNbdParams(r, alpha, a, b), ux, utx, uT, levels)
         gradient = np.array([p * float(weight @ g) for p, g in zip((r, alpha, a, b), grads, strict=True)])
         return -float(weight @ ll) / total, -gradient / total
 
@@ -211,16 +224,19 @@ def probability_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, T: Arra
     return np.where(repeat, expit(-log_odds_dead), 1.0)
 
 
-def _gamma_gamma_terms(params: GammaGammaParams, x: Array, m: Array) -> tuple[Array, ...]:
+def _gamma_gamma_terms(params: GammaGammaParams, x: Array, m: Array,
+                       levels: Levels | None = None) -> tuple[Array, ...]:
     """Per-customer log-likelihood of the mean spend m over x purchases, and its derivatives."""
     p, q, g = params.p, params.q, params.gamma
+    counts, at = levels if levels is not None else _levels(x)
     px = p * x
+    log_m, log_x = np.log(m), np.log(counts)[at]
     log_gxm = np.log(g + x * m)
-    ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1.0) * np.log(m) \
-        + px * np.log(x) - (px + q) * log_gxm
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_gxm)
-    d_q = psi - digamma(q) + np.log(g) - log_gxm
+    ll = (gammaln(p * counts + q) - gammaln(p * counts))[at] - gammaln(q) + q * np.log(g) \
+        + (px - 1.0) * log_m + px * log_x - (px + q) * log_gxm
+    psi = digamma(p * counts + q)
+    d_p = x * ((psi - digamma(p * counts))[at] + log_m + log_x - log_gxm)
+    d_q = (psi - digamma(q))[at] + np.log(g) - log_gxm
     d_g = q / g - (px + q) / (g + x * m)
     return ll, d_p, d_q, d_g
 
@@ -236,10 +252,11 @@ def _gamma_gamma_objective(x: Array, m: Array) -> tuple[Objective, float, Array]
         raise ValueError("Gamma-Gamma needs customers with repeat purchases of positive value")
     (ux, um), weight = _distinct(x[keep], m[keep])
     total = float(weight.sum())
+    levels = _levels(ux)
 
     def objective(theta: Array) -> tuple[float, Array]:
         p, q, g = np.exp(theta)
-        ll, *grads = _gamma_gamma_terms(GammaGammaParams(p, q, g), ux, um)
+        ll, *grads = _gamma_gamma_terms(GammaGammaParams(p, q, g), ux, um, levels)
         gradient = np.array([v * float(weight @ d) for v, d in zip((p, q, g), grads, strict=True)])
         return -float(weight @ ll) / total, -gradient / total
 

@@ -1,10 +1,11 @@
 """Refit of BG/NBD + Gamma-Gamma on 100,000 customers, and whether it recovers their parameters.
 
 Run: ``python -m benchmarks.clv_bench``. Draws customers from the BG/NBD and Gamma-Gamma
-generative processes with the published CDNOW parameters (seeded, ages 26-52 weeks), times the two
-maximum-likelihood fits (median of three, wall and CPU), checks each fitted parameter against the truth in units
-of its standard error, and merges slice ``clv`` into benchmarks/results/latest.json. Goal: a refit
-in 10 s or less. Prints the CDNOW fits too when the `lifetimes` data is installed.
+generative processes with the published CDNOW parameters (seeded, ages 26-52 weeks), times the
+two maximum-likelihood fits (median of three, wall and CPU), checks each fitted parameter against
+the truth in units of its standard error, and merges slice ``clv`` into
+benchmarks/results/latest.json. Goal: a refit in 10 s or less. Prints the CDNOW fits too when the
+`lifetimes` data is installed.
 """
 
 from __future__ import annotations

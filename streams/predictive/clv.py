@@ -21,7 +21,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy.typing as npt
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 from scipy.special import digamma, expit, gammaln, hyp2f1  # type: ignore[import-untyped]
 
-from streams.predictive.rfm import UNIT_DAYS, TimeUnit
+from streams.predictive.rfm import UNIT_DAYS, RfmSummary, TimeUnit, summary_arrays
 
 Array = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
@@ -198,7 +198,7 @@ def bgnbd_log_standard_errors(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike,
 
 def expected_purchases(params: BgNbdParams, t: ArrayLike, x: ArrayLike, t_x: ArrayLike,
                        T: ArrayLike) -> Array:
-    """E[purchases in (T, T + t] | x, t_x, T] (paper eq. 10)."""
+    """E[purchases in (T, T + t] | x, t_x, T] (paper eq. 10; a must not be exactly 1)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     ts, xs, txs, Ts = _arr(t), _arr(x), _arr(t_x), _arr(T)
     z = ts / (alpha + Ts + ts)
@@ -313,3 +313,30 @@ def customer_lifetime_value(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams, x
         discounted += (cumulative - before) / (1.0 + monthly_discount_rate) ** k
         before = cumulative
     return _arr(discounted * expected_average_value(gamma_gamma, xs, m))
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    expected_purchases: float  # over the horizon
+    probability_alive: float
+    expected_order_value: float
+    lifetime_value: float  # discounted, over the months asked for
+
+
+def value_customers(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams,
+                    summaries: Mapping[str, RfmSummary], horizon: float, months: int = 12,
+                    monthly_discount_rate: float = 0.01) -> dict[str, CustomerValue]:
+    """Every prediction for customers by id, from summaries in the unit the models were fitted in
+    (``horizon`` is in that unit too)."""
+    if not summaries:
+        return {}
+    units = {s.unit for s in summaries.values()}
+    if len(units) != 1:
+        raise ValueError(f"summaries mix time units: {sorted(units)}")
+    x, t_x, T, m = summary_arrays(summaries.values())
+    columns = (expected_purchases(bgnbd, horizon, x, t_x, T), probability_alive(bgnbd, x, t_x, T),
+               expected_average_value(gamma_gamma, x, m),
+               customer_lifetime_value(bgnbd, gamma_gamma, x, t_x, T, m, units.pop(), months,
+                                       monthly_discount_rate))
+    return {customer: CustomerValue(*(float(c[i]) for c in columns))
+            for i, customer in enumerate(summaries)}

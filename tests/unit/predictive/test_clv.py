@@ -171,3 +171,22 @@ def test_invalid_summaries_are_refused() -> None:
         clv.fit_bgnbd([0, 0], [0, 0], [4, 5])
     with pytest.raises(ValueError, match="Gamma-Gamma"):
         clv.fit_gamma_gamma([0, 3], [0.0, 0.0])
+
+
+def test_value_customers_gives_every_prediction_by_customer() -> None:
+    summaries = {
+        "loyal": rfm.RfmSummary(10, 38.0, 39.0, 50.0, "USD", "weeks"),
+        "lapsed": rfm.RfmSummary(10, 5.0, 39.0, 50.0, "USD", "weeks"),
+        "new": rfm.RfmSummary(0, 0.0, 2.0, 0.0, "USD", "weeks"),
+    }
+    values = clv.value_customers(TRUE_BGNBD, TRUE_GG, summaries, horizon=52.0)
+    assert list(values) == ["loyal", "lapsed", "new"]
+    loyal, lapsed, new = values.values()
+    assert loyal.probability_alive > 0.9 > 0.1 > lapsed.probability_alive
+    assert loyal.lifetime_value > new.lifetime_value > lapsed.lifetime_value > 0
+    assert new.expected_order_value == pytest.approx(6.25 * 15.44 / 2.74)
+    assert loyal.expected_purchases == pytest.approx(
+        float(clv.expected_purchases(TRUE_BGNBD, 52.0, 10, 38.0, 39.0)[()]))
+    mixed = {**summaries, "daily": rfm.RfmSummary(1, 3.0, 9.0, 5.0, "USD", "days")}
+    with pytest.raises(ValueError, match="units"):
+        clv.value_customers(TRUE_BGNBD, TRUE_GG, mixed, horizon=52.0)

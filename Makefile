@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck unit integration bench kafka-up kafka-down clean
+.PHONY: install demo test lint typecheck architecture unit integration bench kafka-up kafka-down clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -30,8 +30,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# the import contracts in pyproject.toml: layers, independent domains, Faust only in the runtime
+architecture: install
+	$(BIN)/lint-imports
+
 # The integration tests start the local broker if none answers, and stop it when they end.
-test: lint typecheck
+test: lint typecheck architecture
 	$(BIN)/pytest -q
 
 unit: install

@@ -10,11 +10,13 @@ from typing import Any
 
 import faust
 
-from agents import ads, chat, deadletters, web
-from agents.runtime import Runtime
-from agents.transport import App
-from streams.metrics import Latencies
-from streams.migrate import migrate
+from agents import conversation as chat
+from agents import deadletters, web
+from agents import marketing as ads
+from agents.runtime.core import Runtime
+from agents.runtime.transport import App
+from streams.io.migrate import migrate
+from streams.kernel.metrics import Latencies
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)

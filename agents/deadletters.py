@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import faust
 from faust.types import Message
 
-from agents.batching import BatchTopic, Durable, raw_of
-from agents.runtime import Runtime, agent, durable_part
+from agents.runtime.batching import BatchTopic, Durable, raw_of
+from agents.runtime.core import Runtime, agent, durable_part
 from streams import topics
-from streams.batch import BatchResult
 from streams.ingest.deadletters import ingest_dead_letter_columns
+from streams.kernel.records import BatchResult
 
 NAME = "ingest_dead_letters"  # the agent
 

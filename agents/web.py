@@ -15,9 +15,9 @@ from typing import Any
 import faust
 from faust.web import Request, Response, View
 
-from agents.runtime import Runtime
-from streams.clickhouse import QueryResult
-from streams.insights import run_insight
+from agents.runtime.core import Runtime
+from streams.io.clickhouse import QueryResult
+from streams.io.insights import run_insight
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """The chat slice's computation alone, on one core: no Kafka, no ClickHouse.
 
-Runs ``streams.pipeline.process_chat`` (decode, validate, sentiment, rollup, emotions, intent,
+Runs ``streams.process_chat`` (decode, validate, sentiment, rollup, emotions, intent,
 language, the conversation-record fold, columns and output records) over simulated events in
 steps of the given sizes, with the tables' changelog JSON encoded as the worker does, and
 prints microseconds an event and the events/s that one core could compute. What a worker
@@ -21,11 +21,12 @@ from typing import Any
 import orjson
 
 from benchmarks.run import calibration_seconds
-from streams import pipeline, topics
-from streams.batch import Raw
-from streams.codec import AvroCodec
+from streams import topics
+from streams.contract.codec import AvroCodec
+from streams.conversation.step import process_chat
+from streams.kernel.records import Raw
 from streams.settings import Settings
-from streams.simulate import conversations
+from streams.simulators.chat import conversations
 
 
 def encoded(codec: AvroCodec, count: int, partitions: int = 6) -> list[Raw]:
@@ -41,7 +42,7 @@ def run_once(codec: AvroCodec, raws: list[Raw], step: int) -> float:
     records: dict[str, Any] = {}
     started = time.perf_counter()
     for i in range(0, len(raws), step):
-        batch = pipeline.process_chat(codec, raws[i:i + step], states.get, "dlq", 0,
+        batch = process_chat(codec.decoder(topics.CHAT_EVENTS), raws[i:i + step], states.get, "dlq", 0,
                                       records.get, str)
         for table, changed in ((states, batch.states), (records, batch.records)):
             for key, value in changed.items():

@@ -22,14 +22,14 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from benchmarks.run import update_latest
-from streams import kafka_local
-from streams.admin import create_topics, delete_topics_with_prefix
 from streams.ingest.kafka_sink import KafkaEventSink
 from streams.ingest.server import GatewayConfig, GatewayStats, bound_port, serve
 from streams.ingest.tokens import issue
 from streams.ingest.validate import event_to_json
+from streams.io import kafka_local
+from streams.io.kafka_admin import create_topics, delete_topics_with_prefix
 from streams.settings import Settings, get_settings
-from streams.simulate import conversations
+from streams.simulators.chat import conversations
 
 SECRET = "bench-secret"
 TARGET_EVENTS_PER_S = 5_000

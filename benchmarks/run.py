@@ -34,14 +34,16 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
-from streams import kafka_local, topics
-from streams.admin import create_topics, delete_topics_with_prefix, end_offsets
-from streams.codec import AvroCodec
-from streams.demo import start_worker, stop_worker, wait_until_sunk
-from streams.producer import TokenBucket, producer_config
-from streams.query import Querier, worker_url
-from streams.settings import PROJECT_ROOT, Settings
-from streams.simulate import ad_metrics, conversations
+from streams import topics
+from streams.contract.codec import AvroCodec
+from streams.io import kafka_local
+from streams.io.kafka_admin import create_topics, delete_topics_with_prefix, end_offsets
+from streams.io.producer import TokenBucket, producer_config
+from streams.io.query import Querier, worker_url
+from streams.kernel.paths import PROJECT_ROOT
+from streams.ops.demo import start_worker, stop_worker, wait_until_sunk
+from streams.settings import Settings
+from streams.simulators.chat import ad_metrics, conversations
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from streams import emotion
-from streams.simulate import conversations
-from streams.vader_fast import FastVader
+from streams.simulators.chat import conversations
+from streams.text import emotion
+from streams.text.vader_fast import FastVader
 
 MESSAGES = 50_000
 SEED = 42

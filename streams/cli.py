@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from streams import topics
-from streams.settings import PROJECT_ROOT, Settings, get_settings
+from streams.kernel.paths import MODEL_DATA_DIR, MODELS_DIR
+from streams.settings import Settings, get_settings
 
 console = Console()
 
@@ -63,8 +64,7 @@ def kafka() -> None:
 @kafka.command("up")
 def kafka_up() -> None:
     """Resolve the broker jars (once), format storage, start the broker, wait until it answers."""
-    from streams import kafka_local
-
+    from streams.io import kafka_local
     try:
         status = kafka_local.up(_settings())
     except kafka_local.KafkaLocalError as exc:
@@ -76,8 +76,7 @@ def kafka_up() -> None:
 @kafka.command("down")
 def kafka_down() -> None:
     """Stop the local broker."""
-    from streams import kafka_local
-
+    from streams.io import kafka_local
     stopped = kafka_local.down(_settings())
     console.print("stopped" if stopped else "not running")
 
@@ -85,8 +84,7 @@ def kafka_down() -> None:
 @kafka.command("status")
 def kafka_status() -> None:
     """Report whether the local broker runs and answers."""
-    from streams import kafka_local
-
+    from streams.io import kafka_local
     s = kafka_local.status(_settings())
     state = "answering" if s.answering else ("running, not answering" if s.running else "stopped")
     console.print(
@@ -107,8 +105,8 @@ def topics_group() -> None:
 @topics_group.command("create")
 def topics_create() -> None:
     """Create every input, output and dead-letter topic that is missing."""
-    from streams.admin import create_topics
-    from streams.codec import AvroCodec
+    from streams.contract.codec import AvroCodec
+    from streams.io.kafka_admin import create_topics
 
     settings = _settings()
     created = create_topics(settings)
@@ -126,9 +124,9 @@ def db() -> None:
 @db.command("migrate")
 def db_migrate() -> None:
     """Apply the versioned DDL in schemas/clickhouse/ (idempotent)."""
-    from streams.clickhouse import ClickHouse
-    from streams.migrate import migrate
-    from streams.query import worker_alive
+    from streams.io.clickhouse import ClickHouse
+    from streams.io.migrate import migrate
+    from streams.io.query import worker_alive
 
     settings = _settings()
     if settings.embedded_clickhouse and worker_alive(settings):
@@ -150,7 +148,7 @@ def db_migrate() -> None:
 def worker() -> None:
     """Run a Faust worker: all agents, the ClickHouse sink and the HTTP views."""
     from agents.app import run_worker
-    from streams.admin import create_topics
+    from streams.io.kafka_admin import create_topics
 
     settings = _settings()
     create_topics(settings)
@@ -175,7 +173,7 @@ def simulate(ctx: click.Context, chat_events: int, ad_metrics: int, rate: float 
     """Produce realistic synthetic conversations and ad metrics (or run a simulated service)."""
     if ctx.invoked_subcommand is not None:
         return
-    from streams.simulation import run_simulation
+    from streams.simulators.run import run_simulation
 
     settings = _settings()
     report = run_simulation(settings, chat_events, ad_metrics, rate=rate, seed=seed, bad=bad,
@@ -219,7 +217,7 @@ def _ingest_secret(settings: Settings) -> str:
 def simulate_chat_service(port: int, count: int, seed: int, rate: float,
                           drop_probability: float) -> None:
     """A WebSocket chat service on 127.0.0.1 that plays realistic conversations."""
-    from streams.ingest.chat_service import ChatServiceConfig, run_chat_service
+    from streams.simulators.chat_service import ChatServiceConfig, run_chat_service
 
     settings = _settings()
     config = ChatServiceConfig(port=port, secret=_ingest_secret(settings), count=count,
@@ -320,8 +318,8 @@ def ingest_token(sub: str, role: str, ttl: float) -> None:
 @click.option("--list", "list_insights_", is_flag=True, help="List the named insight queries.")
 def sql(query: str | None, insight: str | None, param: tuple[str, ...], list_insights_: bool) -> None:
     """Run SQL or a named insight query and print a table."""
-    from streams.insights import list_insights
-    from streams.query import Querier
+    from streams.io.insights import list_insights
+    from streams.io.query import Querier
 
     if list_insights_:
         for item in list_insights():
@@ -362,7 +360,7 @@ def dlq() -> None:
 @click.option("--limit", type=int, default=None, help="Replay at most this many.")
 def dlq_replay(logical: str, dry_run: bool, limit: int | None) -> None:
     """Send dead-lettered messages back to their original topic (after a fix)."""
-    from streams.replay import replay
+    from streams.ops.replay import replay
 
     report = replay(_settings(), logical, dry_run=dry_run, limit=limit)
     rows = [
@@ -393,10 +391,10 @@ def import_group() -> None:
 def import_conversations(path: Path, dry_run: bool) -> None:
     """Import past conversations (JSONL or CSV) with their original timestamps; importing the
     same file twice adds nothing."""
-    from streams.codec import AvroCodec
-    from streams.importer import new_only, plan
-    from streams.producer import produce_records
-    from streams.query import Querier
+    from streams.contract.codec import AvroCodec
+    from streams.io.producer import produce_records
+    from streams.io.query import Querier
+    from streams.ops.importer import new_only, plan
 
     settings = _settings()
     p = plan(path)
@@ -432,13 +430,13 @@ def train() -> None:
 
 @train.command("intent")
 @click.option("--labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "schemas" / "models" / "intent_labelled.jsonl",
+              default=MODEL_DATA_DIR / "intent_labelled.jsonl",
               show_default=True, help="Labelled messages (JSONL: text, intent, language, split).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "models" / "intent-v2.npz", show_default=True)
+              default=MODELS_DIR / "intent-v2.npz", show_default=True)
 def train_intent(labelled: Path, out: Path) -> None:
     """Train the intent classifier; prints its test-split quality."""
-    from streams.intent import main_train_intent
+    from streams.training.intent import main_train_intent
 
     report = main_train_intent(labelled, out)
     console.print(f"trained on {report.train_size}, tested on {report.test_size} messages "
@@ -473,10 +471,10 @@ DEMO_ROWS = 12
               help="Bad messages per topic, to show dead-lettering.")
 def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
     """Run the pipeline end to end on the embedded defaults and print insights."""
-    from streams import kafka_local
-    from streams.demo import prepare, start_worker, stop_worker, targets_now, wait_until_sunk
-    from streams.query import Querier, worker_alive
-    from streams.simulation import run_simulation
+    from streams.io import kafka_local
+    from streams.io.query import Querier, worker_alive
+    from streams.ops.demo import prepare, start_worker, stop_worker, targets_now, wait_until_sunk
+    from streams.simulators.run import run_simulation
 
     settings = _settings()
     t0 = time.monotonic()

@@ -20,11 +20,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from streams.kernel.paths import PROJECT_ROOT
+
 ENV_PREFIX = "TOUCHSTREAM_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
 
 #: The repository root: default location of ``schemas/``, ``deploy/`` and local state.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]

@@ -1,30 +1,27 @@
-"""Logical topic names. Physical names are ``Settings.topic(logical)``; partitions,
-retention and compaction come from the manifests in ``schemas/topics/``."""
+"""Every logical topic of the pipeline, gathered from the domains' contracts. Physical names
+are ``Settings.topic(logical)``; partitions, retention and compaction come from the manifests
+in ``schemas/topics/``."""
 
 from __future__ import annotations
 
 from typing import Final
 
-# inputs
-CHAT_EVENTS: Final = "chat.events"
-AD_METRICS: Final = "ad.metrics"
-TOUCHPOINTS: Final = "touchpoints"
-CONVERSIONS: Final = "conversions"
-CRM_PROFILES: Final = "crm.profiles"
-
-# outputs
-CONVERSATION_INSIGHTS: Final = "conversation.insights"
-CAMPAIGN_KPIS: Final = "campaign.kpis"
-ESCALATIONS: Final = "escalations"
-CRM_TASKS: Final = "crm.tasks"
-LEAD_SIGNALS: Final = "lead.signals"
+from streams.conversation.contract import (
+    CHAT_EVENTS,
+    CONVERSATION_INSIGHTS,
+    CRM_TASKS,
+    ESCALATIONS,
+    LEAD_SIGNALS,
+)
+from streams.customer.contract import CONVERSIONS, CRM_PROFILES, TOUCHPOINTS
+from streams.kernel.topics import DLQ_SUFFIX, dlq
+from streams.marketing.contract import AD_METRICS, CAMPAIGN_KPIS
 
 INPUTS: Final = (CHAT_EVENTS, AD_METRICS, TOUCHPOINTS, CONVERSIONS, CRM_PROFILES)
 OUTPUTS: Final = (CONVERSATION_INSIGHTS, CAMPAIGN_KPIS, ESCALATIONS, CRM_TASKS, LEAD_SIGNALS)
 
-DLQ_SUFFIX: Final = ".dlq"
-
-
-def dlq(logical: str) -> str:
-    """The dead-letter topic of an input topic."""
-    return logical + DLQ_SUFFIX
+__all__ = [
+    "AD_METRICS", "CAMPAIGN_KPIS", "CHAT_EVENTS", "CONVERSATION_INSIGHTS", "CONVERSIONS",
+    "CRM_PROFILES", "CRM_TASKS", "DLQ_SUFFIX", "ESCALATIONS", "INPUTS", "LEAD_SIGNALS",
+    "OUTPUTS", "TOUCHPOINTS", "dlq",
+]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from streams.conversation.journey import NEGATIVE, Journey, slope
 
 if TYPE_CHECKING:
-    from streams.intent import Taxonomy
+    from streams.text.intent import Taxonomy
 
 Reason = Literal["human_request", "sentiment_worsening", "bot_failure_loop", "vip_negative",
                  "policy_topic", "low_intent_confidence"]

@@ -12,12 +12,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from streams import topics
-from streams.batch import Columns, OutputRecord, empty_columns
+from streams.conversation import contract as topics
 from streams.conversation import journey as journeys
+from streams.conversation.contract import CRM_TASKS, ESCALATIONS, LEAD_SIGNALS
 from streams.conversation.effects import Effect, Escalate, LeadSignal, ScheduleFollowUp
 from streams.conversation.state import ConversationRecord
-from streams.conversation.topics import CRM_TASKS, ESCALATIONS, LEAD_SIGNALS
+from streams.kernel.records import Columns, OutputRecord, empty_columns
 
 SOURCE_TOPIC: Final = topics.CHAT_EVENTS
 ESCALATION_COLUMNS: Final = (

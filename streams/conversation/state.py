@@ -44,7 +44,7 @@ _ID_FIELDS: Final = ("customer_id", "email", "phone", "anonymous_id")
 
 
 class EmotionSignals(Protocol):
-    """What the fold reads of ``streams.emotion.Emotions``."""
+    """What the fold reads of ``streams.text.emotion.Emotions``."""
 
     @property
     def frustration(self) -> float: ...
@@ -61,7 +61,7 @@ class EmotionSignals(Protocol):
 
 
 class IntentSignal(Protocol):
-    """What the fold reads of ``streams.intent.IntentPrediction``."""
+    """What the fold reads of ``streams.text.intent.IntentPrediction``."""
 
     @property
     def intent(self) -> str: ...

@@ -45,11 +45,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from streams.deadletter import DeadLetter
-from streams.errors import InvalidMessage
 from streams.ingest.deadletters import MAX_VALUE_BYTES, conversation_key, rejected, source_url
 from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
+from streams.kernel.deadletter import DeadLetter
+from streams.kernel.errors import InvalidMessage
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Dead letters of ingest: input that never became a chat event, kept with its reason.
 
-Ingest writes the pipeline's dead-letter format (``streams.deadletter``): the bytes as they
+Ingest writes the pipeline's dead-letter format (``streams.kernel.deadletter``): the bytes as they
 were received, on the dead-letter topic of ``chat.events``, with the ``touchstream.dlq.*``
 headers (error, reason, time). The input never was a Kafka message, so the origin headers
 name the physical ``chat.events`` topic (where ``dlq replay`` sends it), partition -1 and
@@ -30,9 +30,9 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from streams import topics
-from streams.batch import Columns, Raw, empty_columns
-from streams.codec import AvroCodec
-from streams.deadletter import (
+from streams.contract.codec import AvroCodec
+from streams.ingest.validate import event_from_json
+from streams.kernel.deadletter import (
     DEAD_LETTER_COLUMNS,
     H_ERROR,
     H_FAILED_AT,
@@ -41,8 +41,8 @@ from streams.deadletter import (
     add_row,
     dead_letter,
 )
-from streams.errors import InvalidMessage
-from streams.ingest.validate import event_from_json
+from streams.kernel.errors import InvalidMessage
+from streams.kernel.records import Columns, Raw, empty_columns
 
 Mode = Literal["client", "gateway"]
 

@@ -23,10 +23,10 @@ from typing import Any, Final
 from confluent_kafka import KafkaError, Producer
 
 from streams import topics
-from streams.codec import AvroCodec
-from streams.deadletter import DeadLetter
+from streams.contract.codec import AvroCodec
 from streams.ingest.sink import DeliveryError
-from streams.producer import PRODUCER_CONFIG
+from streams.io.producer import PRODUCER_CONFIG
+from streams.kernel.deadletter import DeadLetter
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -32,13 +32,13 @@ from websockets.asyncio.server import Server, ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 from websockets.exceptions import ConnectionClosed
 
-from streams.deadletter import DeadLetter
-from streams.errors import InvalidMessage
 from streams.ingest.auth import authenticator, connection_claims
 from streams.ingest.deadletters import MAX_VALUE_BYTES, conversation_key, rejected
 from streams.ingest.ratelimit import RateLimiter
 from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
+from streams.kernel.deadletter import DeadLetter
+from streams.kernel.errors import InvalidMessage
 
 log = logging.getLogger(__name__)
 

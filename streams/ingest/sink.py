@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from streams.deadletter import DeadLetter
+from streams.kernel.deadletter import DeadLetter
 
 
 class DeliveryError(RuntimeError):

@@ -20,8 +20,8 @@ from fastavro import parse_schema, schemaless_writer
 from fastavro.validation import ValidationError, validate
 
 from streams import topics
-from streams.contract import load_topics
-from streams.errors import InvalidMessage
+from streams.contract.manifest import load_topics
+from streams.kernel.errors import InvalidMessage
 
 EVENT_TYPES: Final = frozenset({"STARTED", "MESSAGE", "HANDOFF", "ENDED", "UNKNOWN"})
 CHANNELS: Final = frozenset({"WEB", "MOBILE", "PHONE", "EMAIL", "SMS", "SOCIAL", "OTHER"})

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse import ClickHouse
-from streams.migrate import migrate
+from streams.io.clickhouse import ClickHouse
+from streams.io.migrate import migrate
 
 
 @pytest.fixture

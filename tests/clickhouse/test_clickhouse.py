@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse import ClickHouse
+from streams.io.clickhouse import ClickHouse
 from tests.clickhouse import data
 
 

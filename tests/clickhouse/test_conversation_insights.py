@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from streams.batch import Raw
-from streams.chat import event_columns
-from streams.clickhouse import ClickHouse
 from streams.conversation import records
 from streams.conversation.effects import Escalate
+from streams.conversation.rollup import event_columns
 from streams.conversation.state import ConversationRecord, MessageSignals, fold
-from streams.emotion import Emotions
-from streams.insights import run_insight
-from streams.intent import IntentPrediction
-from streams.sentiment import Sentiment, label_for
+from streams.io.clickhouse import ClickHouse
+from streams.io.insights import run_insight
+from streams.kernel.records import Raw
+from streams.text.emotion import Emotions
+from streams.text.intent import IntentPrediction
+from streams.text.sentiment import Sentiment, label_for
 
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
 DAY = 86_400_000

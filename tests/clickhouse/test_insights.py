@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse import ClickHouse
-from streams.insights import InsightError, Param, list_insights, load_insight, run_insight
+from streams.io.clickhouse import ClickHouse
+from streams.io.insights import InsightError, Param, list_insights, load_insight, run_insight
 from tests.clickhouse import data
 
 REQUIRED = {"campaign_kpis", "conversation_journey", "dead_letters_by_topic",

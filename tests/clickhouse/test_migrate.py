@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse import ClickHouse
-from streams.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate, split_statements
+from streams.io.clickhouse import ClickHouse
+from streams.io.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate, split_statements
 
 TABLES = [
     "campaign_kpis", "chat_events", "conversation_states", "conversations", "crm_tasks",

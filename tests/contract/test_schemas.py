@@ -12,9 +12,8 @@ import pytest
 from fastavro import parse_schema
 
 from streams import topics as topic_names
-from streams.codec import AvroCodec, LocalSchemas
-from streams.contract import (
-    SCHEMAS_DIR,
+from streams.contract.codec import AvroCodec, LocalSchemas
+from streams.contract.manifest import (
     ContractError,
     TopicSpec,
     backward_problems,
@@ -24,7 +23,8 @@ from streams.contract import (
     topic_config,
     update_lock,
 )
-from streams.contract import load_topics as load_contract
+from streams.contract.manifest import load_topics as load_contract
+from streams.kernel.paths import SCHEMAS_DIR
 
 AVSC_FILES = sorted((SCHEMAS_DIR / "avro").glob("*.avsc"))
 TOPICS = load_contract()

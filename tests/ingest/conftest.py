@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from streams.deadletter import DeadLetter
+from streams.kernel.deadletter import DeadLetter
 
 T = TypeVar("T")
 

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from streams.deadletter import origin
-from streams.ingest.chat_service import ChatService, ChatServiceConfig, event_log
 from streams.ingest.client import (
     Backoff,
     ClientAuthError,
@@ -24,6 +22,8 @@ from streams.ingest.client import (
     run_client,
 )
 from streams.ingest.tokens import issue
+from streams.kernel.deadletter import origin
+from streams.simulators.chat_service import ChatService, ChatServiceConfig, event_log
 from tests.ingest.conftest import MemorySink, dlq_headers, run
 
 SECRET = "chat-service-secret"

@@ -10,11 +10,8 @@ from typing import Any
 import pytest
 
 from streams import topics
-from streams.batch import Raw
-from streams.codec import AvroCodec, LocalSchemas
-from streams.contract import load_topics
-from streams.deadletter import HEADER_PREFIX, origin, replay_count
-from streams.errors import InvalidMessage
+from streams.contract.codec import AvroCodec, LocalSchemas
+from streams.contract.manifest import load_topics
 from streams.ingest import kafka_sink
 from streams.ingest.deadletters import (
     MAX_VALUE_BYTES,
@@ -26,6 +23,9 @@ from streams.ingest.deadletters import (
 )
 from streams.ingest.kafka_sink import KafkaEventSink
 from streams.ingest.validate import event_from_json
+from streams.kernel.deadletter import HEADER_PREFIX, origin, replay_count
+from streams.kernel.errors import InvalidMessage
+from streams.kernel.records import Raw
 from streams.settings import Settings
 from tests.ingest.conftest import run
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from streams.errors import InvalidMessage
 from streams.ingest.validate import event_from_json, event_to_json
-from streams.settings import PROJECT_ROOT
+from streams.kernel.errors import InvalidMessage
+from streams.kernel.paths import PROJECT_ROOT
 
 EXAMPLES = sorted((PROJECT_ROOT / "schemas" / "examples" / "chat.events").glob("*.json"))
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from streams import kafka_local
-from streams.admin import create_topics
-from streams.codec import AvroCodec
-from streams.demo import start_worker, stop_worker, wait_until_sunk
-from streams.query import Querier, worker_url
+from streams.contract.codec import AvroCodec
+from streams.io import kafka_local
+from streams.io.kafka_admin import create_topics
+from streams.io.query import Querier, worker_url
+from streams.ops.demo import start_worker, stop_worker, wait_until_sunk
 from streams.settings import Settings
 
 BOOTSTRAP = "127.0.0.1:9092"

@@ -8,7 +8,7 @@ from typing import Any
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from streams.simulate import SimRecord
+from streams.kernel.records import OutputRecord
 
 _vader = SentimentIntensityAnalyzer()
 
@@ -17,7 +17,7 @@ def vader(text: str) -> float:
     return float(_vader.polarity_scores(text)["compound"])
 
 
-def conversations(records: Iterable[SimRecord]) -> dict[str, dict[str, Any]]:
+def conversations(records: Iterable[OutputRecord]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"events": 0, "messages": 0, "customer_messages": 0, "scores": [],
                  "status": "open"}
@@ -44,7 +44,7 @@ def conversations(records: Iterable[SimRecord]) -> dict[str, dict[str, Any]]:
     return dict(out)
 
 
-def latest_metrics(records: Iterable[SimRecord]) -> dict[tuple[Any, ...], dict[str, Any]]:
+def latest_metrics(records: Iterable[OutputRecord]) -> dict[tuple[Any, ...], dict[str, Any]]:
     """Latest report per (platform, account, campaign, level, ad group, ad, device, interval)."""
     latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for rec in records:

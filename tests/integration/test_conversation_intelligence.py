@@ -9,13 +9,13 @@ import pytest
 from confluent_kafka import Consumer
 
 from streams import topics
-from streams.admin import end_offsets
-from streams.batch import Raw
 from streams.conversation.effects import Escalate, LeadSignal
-from streams.intelligence import understand
-from streams.producer import produce_records
-from streams.sentiment import score_texts
-from streams.simulate import conversations
+from streams.conversation.intelligence import understand
+from streams.io.kafka_admin import end_offsets
+from streams.io.producer import produce_records
+from streams.kernel.records import Raw
+from streams.simulators.chat import conversations
+from streams.text.sentiment import score_texts
 from tests.integration.conftest import Pipeline
 
 pytestmark = pytest.mark.integration

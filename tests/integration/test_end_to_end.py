@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from streams import topics
-from streams.admin import end_offsets
-from streams.producer import produce_records
-from streams.simulate import ad_metrics, conversations
-from streams.simulation import interleave
+from streams.io.kafka_admin import end_offsets
+from streams.io.producer import produce_records
+from streams.simulators.chat import ad_metrics, conversations
+from streams.simulators.run import interleave
 from tests.integration import expected
 from tests.integration.conftest import Pipeline
 

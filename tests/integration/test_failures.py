@@ -13,12 +13,13 @@ import pytest
 from confluent_kafka import Consumer, Message
 
 from streams import topics
-from streams.admin import end_offsets
-from streams.deadletter import H_ERROR, H_OFFSET, H_REASON, H_REPLAYS, H_TOPIC
-from streams.producer import produce_records
-from streams.replay import replay
-from streams.simulate import SimRecord, ad_metrics, conversations
-from streams.simulation import bad_messages, produce_bad
+from streams.io.kafka_admin import end_offsets
+from streams.io.producer import produce_records
+from streams.kernel.deadletter import H_ERROR, H_OFFSET, H_REASON, H_REPLAYS, H_TOPIC
+from streams.kernel.records import OutputRecord
+from streams.ops.replay import replay
+from streams.simulators.chat import ad_metrics, conversations
+from streams.simulators.run import bad_messages, produce_bad
 from tests.integration import expected
 from tests.integration.conftest import Pipeline, eventually
 
@@ -29,7 +30,7 @@ def chat_target(p: Pipeline) -> dict[str, dict[int, int]]:
     return {topics.CHAT_EVENTS: end_offsets(p.settings, topics.CHAT_EVENTS)}
 
 
-def assert_conversations_exact(p: Pipeline, chat: list[SimRecord]) -> None:
+def assert_conversations_exact(p: Pipeline, chat: list[OutputRecord]) -> None:
     want = expected.conversations(chat)
     got = {
         r[0]: r for r in p.querier().sql(
@@ -174,9 +175,9 @@ def test_clickhouse_unavailable_during_a_batch_is_retried(pipeline: Pipeline) ->
 def test_input_refused_at_ingest_reaches_the_dead_letters_table(pipeline: Pipeline) -> None:
     import asyncio
 
-    from streams.errors import InvalidMessage
     from streams.ingest.deadletters import rejected
     from streams.ingest.kafka_sink import KafkaEventSink
+    from streams.kernel.errors import InvalidMessage
 
     settings = pipeline.settings
     dlq = settings.topic(topics.dlq(topics.CHAT_EVENTS))

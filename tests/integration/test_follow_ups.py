@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 
 from streams import topics
-from streams.admin import end_offsets
-from streams.producer import produce_records
-from streams.simulate import SimRecord
+from streams.io.kafka_admin import end_offsets
+from streams.io.producer import produce_records
+from streams.kernel.records import OutputRecord
 from tests.integration.conftest import Pipeline, eventually
 
 pytestmark = pytest.mark.integration
 
 
 def event(cid: str, kind: str, role: str, at: int, text: str | None = None,
-          metadata: dict[str, str] | None = None) -> SimRecord:
+          metadata: dict[str, str] | None = None) -> OutputRecord:
     value: dict[str, Any] = {
         "event_id": str(uuid.uuid4()), "conversation_id": cid, "event_type": kind,
         "occurred_at": at, "channel": "WEB", "sender_role": role, "sender_id": None,
@@ -28,7 +28,7 @@ def event(cid: str, kind: str, role: str, at: int, text: str | None = None,
         "customer": {"customer_id": "cus_1", "email": None, "phone": None, "anonymous_id": None},
         "metadata": metadata or {},
     }
-    return SimRecord(topics.CHAT_EVENTS, cid, value)
+    return OutputRecord(topics.CHAT_EVENTS, cid, value)
 
 
 def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
@@ -68,7 +68,7 @@ def test_follow_ups_fall_due_after_a_restart_and_silent_conversations_time_out(
     assert q.sql(status, {"c": quiet}).rows == [("open",)]
 
     # restart: the pending follow-ups live in a changelog-backed table
-    from streams.demo import stop_worker
+    from streams.ops.demo import stop_worker
     stop_worker(worker)
     pipeline.start_worker()
     q = pipeline.querier()
@@ -121,7 +121,7 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     assert q.sql("SELECT count() FROM conversation_states FINAL").rows[0][0] == len(closed) + 1
 
     # a restarted worker recovers the tables from their changelogs: the tombstones hold
-    from streams.demo import stop_worker
+    from streams.ops.demo import stop_worker
     stop_worker(worker)
     pipeline.start_worker()
     eventually(lambda: pipeline.stats("table_keys") == kept, timeout=60)
@@ -170,7 +170,7 @@ def test_entries_the_timers_fail_on_are_skipped_and_the_worker_keeps_going(
 ) -> None:
     from confluent_kafka import Producer
 
-    from streams.demo import stop_worker
+    from streams.ops.demo import stop_worker
 
     pipeline.env.update({
         "TOUCHSTREAM_FOLLOW_UP_DELAY_SECONDS": "1",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from streams import topics
-from streams.admin import end_offsets
+from streams.io.kafka_admin import end_offsets
 from tests.integration.conftest import Pipeline
 
 pytestmark = pytest.mark.integration

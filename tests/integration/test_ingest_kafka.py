@@ -14,13 +14,13 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from streams import topics
-from streams.admin import create_topics
-from streams.codec import AvroCodec
-from streams.ingest.chat_service import ChatService, ChatServiceConfig
+from streams.contract.codec import AvroCodec
 from streams.ingest.client import ClientConfig, run_client
 from streams.ingest.kafka_sink import KafkaEventSink
 from streams.ingest.tokens import issue
+from streams.io.kafka_admin import create_topics
 from streams.settings import Settings
+from streams.simulators.chat_service import ChatService, ChatServiceConfig
 
 pytestmark = pytest.mark.integration
 

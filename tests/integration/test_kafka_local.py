@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streams import kafka_local
+from streams.io import kafka_local
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.settings import PROJECT_ROOT, Settings, settings_table
+from streams.kernel.paths import PROJECT_ROOT
+from streams.settings import Settings, settings_table
 
 
 def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

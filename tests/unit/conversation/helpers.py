@@ -8,8 +8,8 @@ from typing import Any
 from streams.conversation.effects import Effect
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.conversation.state import ConversationRecord, MessageSignals, fold
-from streams.emotion import Emotions
-from streams.intent import IntentPrediction
+from streams.text.emotion import Emotions
+from streams.text.intent import IntentPrediction
 
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
 CID = "conv-1"

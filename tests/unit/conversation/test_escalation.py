@@ -9,7 +9,7 @@ from streams.conversation import journey as j
 from streams.conversation.effects import Escalate
 from streams.conversation.escalation import DEFAULT_POLICY, HOUR, MINUTE
 from streams.conversation.state import MessageSignals
-from streams.intent import load_taxonomy
+from streams.text.intent import load_taxonomy
 from tests.unit.conversation.helpers import T0, Run, agent, bot, customer, event, says
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streams.conversation.effects import Escalate
 from streams.conversation.escalation import route
 from streams.conversation.state import choose_intent
-from streams.intent import IntentPrediction
+from streams.text.intent import IntentPrediction
 from tests.unit.conversation.helpers import T0, Run, bot, customer, says
 
 

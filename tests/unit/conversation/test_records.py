@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from streams.codec import AvroCodec, LocalSchemas
-from streams.contract import load_topics
+from streams.contract.codec import AvroCodec, LocalSchemas
+from streams.contract.manifest import load_topics
+from streams.conversation import contract as names
 from streams.conversation import records
-from streams.conversation import topics as names
 from streams.conversation.effects import Escalate, LeadSignal, ScheduleFollowUp
 from streams.conversation.state import MessageSignals
 from tests.unit.conversation.helpers import T0, Run, bot, customer, event, says

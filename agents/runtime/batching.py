@@ -1,0 +1,418 @@
+"""Batches straight from Faust's conductor to an agent's handler.
+
+A Faust stream turns every message into an ``Event``, passes it through a queue and the
+stream's processors one coroutine step at a time, and acknowledges it on its own; that
+per-event path costs more than everything our agents do with a message. A ``BatchTopic``
+is a Faust topic whose messages the conductor appends, as they are, to a buffer; one task
+takes them out in batches and hands them to the agent's handler, then acknowledges the
+whole batch. Everything else stays Faust's: subscription, partition assignment, pausing a
+partition whose buffer is full, clearing buffers on a rebalance, waiting for in-flight
+messages before offsets are committed on revocation or shutdown.
+
+Two stages. A step of up to ``step_events`` messages is taken as soon as it is full or
+its oldest message has waited ``within`` seconds, and computed at once (decoding, scores,
+state in memory): a message waits for its step's computation, not for a whole batch's.
+What the step must make durable (ClickHouse rows, dead letters, output records, table
+changelogs) goes to a ``GroupCommit``, which writes it while the next steps are computed;
+steps that finish while a write is under way are merged into the next write (group
+commit), so the per-insert and per-flush costs are paid once per write, not per step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from faust.topics import Topic
+from faust.types import TP, Message
+
+from streams.io.publisher import Outgoing
+from streams.kernel.deadletter import DeadLetter
+from streams.kernel.metrics import Latencies, Metric
+from streams.kernel.records import Columns, OutputRecord, Raw
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Durable:
+    """What a computed step still has to make durable, written in this order: seeks back to
+    re-read a hole (``rewind``), dead letters, ClickHouse rows, then output records and
+    table changelogs (``changelog``) in one flush. ``counts`` are counter increments
+    (name, label) to apply once it is durable."""
+
+    rewind: dict[tuple[str, int], int] = field(default_factory=dict)
+    dead: list[DeadLetter] = field(default_factory=list)
+    inserts: dict[str, Columns] = field(default_factory=dict)
+    outputs: list[OutputRecord] = field(default_factory=list)
+    changelog: list[Outgoing] = field(default_factory=list)
+    counts: Counter[tuple[Metric, str]] = field(default_factory=Counter)
+
+    def merge(self, later: Durable) -> None:
+        """Append ``later`` (computed after this one): every list keeps its order."""
+        for tp, offset in later.rewind.items():
+            self.rewind[tp] = min(offset, self.rewind.get(tp, offset))
+        self.dead.extend(later.dead)
+        for table, columns in later.inserts.items():
+            mine = self.inserts.get(table)
+            if mine is None:
+                self.inserts[table] = {name: list(values) for name, values in columns.items()}
+                continue
+            if mine.keys() != columns.keys():
+                raise ValueError(f"{table}: steps with different columns cannot be merged")
+            for name, values in columns.items():
+                mine[name].extend(values)
+        self.outputs.extend(later.outputs)
+        self.changelog.extend(later.changelog)
+        self.counts.update(later.counts)
+
+
+Write = Callable[[Durable], Awaitable[None]]
+#: computes a step of messages, returns what it must make durable
+Prepare = Callable[[Sequence[Message]], Durable]
+
+
+class GroupCommit:
+    """Makes ``Durable`` parts durable one write at a time, in the order they were
+    submitted. Parts submitted while a write is under way wait and are merged into the next
+    write, up to ``max_events`` consumed events each (the ClickHouse insert size). If a write
+    fails, its parts and every later one fail with it (the worker then stops without
+    acknowledging them). Writes start at most every ``interval`` seconds unless ``max_events``
+    are waiting; while the agent is behind (``lag()``, how long the oldest event waiting
+    before it has waited, is ``interval_behind`` or more), at most every ``interval_behind``."""
+
+    def __init__(self, write: Write, *, max_events: int, interval: float = 0.0,
+                 interval_behind: float | None = None, name: str = "",
+                 latencies: Latencies | None = None) -> None:
+        self._write = write
+        self.max_events = max_events
+        #: a write starts at most this often (seconds) unless ``max_events`` are waiting: each
+        #: insert and flush has a fixed cost, and on a busy machine small writes cost the
+        #: computation its CPU
+        self.interval = interval
+        #: ... and this often while behind: catching up, larger writes matter more than a
+        #: message's wait
+        self.interval_behind = interval if interval_behind is None else interval_behind
+        #: seconds the oldest event waiting unprocessed before the agent has waited
+        #: (``batch_agent`` sets it to its buffer's): a burst of fetched records is not lag
+        self.lag: Callable[[], float] = lambda: 0.0
+        self._last_start = float("-inf")
+        self._name = name
+        self._latencies = latencies
+        self._queue: deque[tuple[Durable, int, asyncio.Future[None]]] = deque()
+        self._writer: asyncio.Future[None] | None = None
+        self._failed: BaseException | None = None
+        #: parts merged per write (the last 1,000 writes)
+        self.writes: deque[int] = deque(maxlen=1000)
+
+    def submit(self, part: Durable, events: int) -> asyncio.Future[None]:
+        """Queue ``part`` (of ``events`` consumed events); the future is done when it is
+        durable."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._failed is not None:
+            done.set_exception(self._failed)
+            return done
+        self._queue.append((part, events, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._drain())
+        return done
+
+    def behind(self) -> bool:
+        """Whether the agent is behind: the oldest event waiting before it has waited
+        ``interval_behind`` or more."""
+        return self.interval_behind > 0 and self.lag() >= self.interval_behind
+
+    def _interval(self) -> float:
+        return self.interval_behind if self.behind() else self.interval
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._queue:
+            wait = self._last_start + self._interval() - loop.time()
+            if wait > 0 and sum(events for _, events, _ in self._queue) < self.max_events:
+                await asyncio.sleep(wait)
+            self._last_start = loop.time()
+            group = [self._queue.popleft()]
+            events = group[0][1]
+            while self._queue and events + self._queue[0][1] <= self.max_events:
+                events += self._queue[0][1]
+                group.append(self._queue.popleft())
+            merged = group[0][0]
+            if len(group) > 1:  # merged into a new part: a part's own lists stay as they are
+                merged = Durable()
+                for part, _, _ in group:
+                    merged.merge(part)
+            started = time.monotonic()
+            try:
+                await self._write(merged)
+            except BaseException as exc:
+                self._failed = exc
+                for _, _, done in (*group, *self._queue):
+                    if not done.done():
+                        done.set_exception(exc)
+                self._queue.clear()
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                return
+            self.writes.append(len(group))
+            if self._latencies is not None:  # how long a write takes, and how many events
+                self._latencies.observe_repeated(
+                    f"{self._name}.write", (time.monotonic() - started) * 1000.0, 1)
+                self._latencies.observe_repeated(f"{self._name}.write_events", float(events), 1)
+            for _, _, done in group:
+                if not done.done():
+                    done.set_result(None)
+
+
+class MessageBuffer:
+    """The queue the conductor fills for a ``BatchTopic``: raw messages with the time they
+    arrived. Past ``capacity`` messages the partition that filled it is paused (Faust's
+    "pressure"); it is resumed when the buffer has drained to half of that."""
+
+    def __init__(self, *, capacity: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity = capacity
+        self._clock = clock
+        self._messages: deque[Message] = deque()
+        self._arrived: deque[float] = deque()
+        self._nonempty = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._paused: dict[TP, Callable[[], None]] = {}
+        #: per partition, the first offset dropped unprocessed (cleared on a rebalance,
+        #: fetched while flow was stopped): read again by ``batch_agent``
+        self._dropped: dict[TP, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def oldest_wait(self) -> float:
+        """Seconds the oldest message here has waited (0 when empty)."""
+        return self._clock() - self._arrived[0] if self._arrived else 0.0
+
+    def full(self) -> bool:
+        """Hard limit: the conductor then waits in ``put`` instead of appending."""
+        return len(self._messages) >= 2 * self.capacity
+
+    def put_nowait_enhanced(self, value: Message, *, on_pressure_high: Callable[[], None],
+                            on_pressure_drop: Callable[[], None]) -> None:
+        self._add(value.tp, (value,), on_pressure_high, on_pressure_drop)
+
+    def put_batch(self, tp: TP, messages: Sequence[Message], pause: Callable[[TP], None],
+                  resume: Callable[[TP], None]) -> None:
+        """Append a partition's fetched messages at once (``agents.runtime.transport``)."""
+        for message in messages:
+            message.refcount += 1  # as the conductor counts each subscriber
+        self._add(tp, messages, functools.partial(pause, tp), functools.partial(resume, tp))
+
+    async def put(self, message: Message) -> None:
+        while self.full():
+            self._room.clear()
+            await self._room.wait()
+        self._add(message.tp, (message,))
+
+    def _add(self, tp: TP, messages: Sequence[Message], pause: Callable[[], None] | None = None,
+             resume: Callable[[], None] | None = None) -> None:
+        """Append ``messages`` of ``tp``; past capacity, pause ``tp`` until the buffer has
+        drained to half (when ``pause``/``resume`` are given)."""
+        self._messages.extend(messages)
+        self._arrived.extend([self._clock()] * len(messages))
+        self._nonempty.set()
+        if (pause is not None and resume is not None and len(self._messages) >= self.capacity
+                and tp not in self._paused):
+            self._paused[tp] = resume
+            pause()
+
+    def note_dropped(self, tp: TP, offset: int) -> None:
+        self._dropped[tp] = min(offset, self._dropped.get(tp, offset))
+
+    def take_dropped(self) -> dict[TP, int]:
+        dropped, self._dropped = self._dropped, {}
+        return dropped
+
+    def clear(self) -> None:
+        """Drop what is buffered (Faust clears its queues when partitions are revoked and
+        when flow resumes). Partitions that stay assigned are read again from the first
+        dropped offset (``take_dropped``); the position guard skips what was processed."""
+        for message in self._messages:
+            self.note_dropped(message.tp, message.offset)
+        self._messages.clear()
+        self._arrived.clear()
+        self._nonempty.clear()
+        self._relieve()
+
+    def _relieve(self) -> None:
+        if len(self._messages) <= self.capacity // 2 and self._paused:
+            callbacks = list(self._paused.values())
+            self._paused.clear()
+            for resume in callbacks:
+                resume()
+        if not self.full():
+            self._room.set()
+
+    async def take(self, max_events: int, within: float) -> tuple[list[Message], list[float]]:
+        """Up to ``max_events`` messages and their arrival times, once that many are here or
+        the oldest has waited ``within`` seconds."""
+        while not self._messages:
+            self._nonempty.clear()
+            await self._nonempty.wait()
+        wait = self._arrived[0] + within - self._clock()
+        while len(self._messages) < max_events and wait > 0:
+            await asyncio.sleep(min(wait, within))
+            if not self._messages:  # cleared meanwhile
+                return await self.take(max_events, within)
+            wait = self._arrived[0] + within - self._clock()
+        n = min(max_events, len(self._messages))
+        messages = [self._messages.popleft() for _ in range(n)]
+        arrived = [self._arrived.popleft() for _ in range(n)]
+        if not self._messages:
+            self._nonempty.clear()
+        self._relieve()
+        return messages, arrived
+
+
+class BatchTopic(Topic):  # type: ignore[misc]
+    """A topic whose messages go, undecoded and unwrapped, into a ``MessageBuffer``."""
+
+    def __init__(self, app: faust.App, name: str, buffer: MessageBuffer) -> None:
+        super().__init__(app, topics=[name], key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="raw", acks=True)
+        self._buffer = buffer
+
+    @property
+    def queue(self) -> MessageBuffer:  # type: ignore[override]  # the conductor's chan.queue
+        return self._buffer
+
+    def _compile_decode(self) -> None:
+        # Faust compiles ``decode`` into an instance attribute; ours hands the message on
+        # as it is: the handler decodes a whole batch at once.
+        async def decode(message: Message, *, propagate: bool = False) -> Any:
+            return message
+
+        self.decode = decode  # type: ignore[method-assign]
+
+    async def put(self, value: Any) -> None:
+        await self._buffer.put(value)
+
+    def __hash__(self) -> int:  # the conductor keeps its channels in sets
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
+                step_events: int, step_events_behind: int, within: float,
+                latencies: Latencies, commit: GroupCommit) -> BatchTopic:
+    """Subscribe ``app`` to ``topic`` and handle its messages in steps of up to
+    ``step_events``, or of up to ``step_events_behind`` while it is behind
+    (``commit.behind()``): small steps keep a live message's wait for its computation short,
+    large ones cost less an event when a backlog drains.
+
+    ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
+    and returns what it must make durable, which ``commit`` writes after everything
+    submitted before it. Up to two writes' worth of consumed events may be computed and not
+    yet durable; past that the next step waits. When a step is
+    durable its messages are acknowledged (their offsets may be committed); if its write
+    fails, the worker crashes without acknowledging them, and they are read again after the
+    restart.
+    """
+    limit = 2 * commit.max_events
+    buffer = MessageBuffer(capacity=max(2 * limit, 4096))
+    channel = BatchTopic(app, topic, buffer)
+    app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
+    commit.lag = buffer.oldest_wait
+    app.topics.add(channel)
+    pending: deque[tuple[asyncio.Future[None], int]] = deque()
+
+    def acknowledge(messages: list[Message], arrived: list[float],
+                    done: asyncio.Future[None]) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            log.error("%s: a batch could not be made durable; stopping the worker", name,
+                      exc_info=error)
+            app.add_future(app.crash(error))
+            return
+        consumer = app.consumer
+        for message in messages:
+            message.ack(consumer)
+        latencies.observe_since(f"{name}.in_worker", arrived, time.monotonic())
+
+    async def run() -> None:
+        consumer = app.consumer
+        waiting = 0  # consumed events computed and not yet durable
+        try:
+            while True:
+                while pending and (waiting >= limit or pending[0][0].done()):
+                    # removed here, not in its callback: a finished future returns from
+                    # ``await`` without yielding, and this loop must not spin on it
+                    oldest, size = pending.popleft()
+                    await asyncio.wait([oldest])
+                    waiting -= size
+                step = step_events_behind if commit.behind() else step_events
+                messages, arrived = await buffer.take(step, within)
+                for message in messages:
+                    consumer.track_message(message)  # revocation waits for its ack
+                started = time.monotonic()
+                cpu_started = time.thread_time()
+                part = prepare(messages)
+                took_ms = (time.monotonic() - started) * 1000.0
+                latencies.observe_repeated(f"{name}.processing_cpu",
+                                           (time.thread_time() - cpu_started) * 1000.0,
+                                           len(messages))
+                # each message waits for its step's computation ...
+                latencies.observe_repeated(f"{name}.processing", took_ms, len(messages))
+                # ... which costs this much a message
+                latencies.observe_repeated(f"{name}.cost_per_message",
+                                           took_ms / len(messages), len(messages))
+                latencies.observe_repeated(f"{name}.step_events", float(len(messages)), 1)
+                durable = commit.submit(part, len(messages))
+                pending.append((durable, len(messages)))
+                waiting += len(messages)
+                durable.add_done_callback(functools.partial(acknowledge, messages, arrived))
+                await asyncio.sleep(0)  # let the writer start
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("%s: a batch failed; stopping the worker", name)
+            await app.crash(exc)
+
+    async def reread_dropped() -> None:
+        dropped = buffer.take_dropped()
+        assigned = app.consumer.assignment()
+        again = {tp: offset for tp, offset in dropped.items() if tp in assigned}
+        if again:
+            log.warning("%s: reading again what was dropped unprocessed: %s", name, again)
+            await app.consumer.seek_wait(again)
+
+    run.__name__ = run.__qualname__ = name
+    app.task(run)
+    app.timer(interval=1.0, name=f"{name}_reread")(reread_dropped)
+    return channel
+
+
+def where(message: Message) -> tuple[str, int, int]:
+    return message.topic, message.partition, message.offset
+
+
+def raw_of(message: Message) -> Raw:
+    headers: Any = message.headers or ()
+    if isinstance(headers, dict):
+        headers = headers.items()
+    return Raw(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=int(message.timestamp * 1000),
+        key=message.key,
+        value=message.value,
+        headers=tuple((str(k), bytes(v or b"")) for k, v in headers) if headers else (),
+    )

@@ -1,0 +1,208 @@
+"""What every agent shares: settings, codec, ClickHouse sink, counters, and the steps that
+turn a Faust batch into a sunk, acknowledged batch."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import faust
+from faust.types import TP
+
+from agents.runtime.batching import BatchTopic, Durable, GroupCommit, Prepare, Write, batch_agent
+from agents.runtime.positions import PositionGuard
+from streams.contract.codec import AvroCodec
+from streams.io.clickhouse import ClickHouse
+from streams.io.kafka_admin import first_offset_from, log_start
+from streams.io.positions import sunk_next
+from streams.io.publisher import Outgoing, Publisher
+from streams.io.sink import Sink
+from streams.kernel.deadletter import DeadLetter
+from streams.kernel.metrics import Counters, Latencies, Metric
+from streams.kernel.records import BatchResult, OutputRecord
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    codec: AvroCodec
+    clickhouse: ClickHouse
+    sink: Sink
+    publisher: Publisher
+    counters: Counters
+    #: per agent: from a message's arrival in the worker until its batch is durable
+    latencies: Latencies = field(default_factory=Latencies)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        counters = Counters()
+        clickhouse = ClickHouse.from_settings(settings)
+        sink = Sink(
+            clickhouse,
+            counters,
+            retry_initial_seconds=settings.sink_retry_initial_seconds,
+            retry_max_seconds=settings.sink_retry_max_seconds,
+        )
+        # load the models now rather than in the first batch
+        from streams.text import language
+        from streams.text.intent import default_model
+
+        default_model()
+        language.detect_many(["warm up"])
+        publisher = Publisher(
+            settings,
+            retry_initial=settings.sink_retry_initial_seconds,
+            retry_max=settings.sink_retry_max_seconds,
+        )
+        return cls(settings, AvroCodec.from_settings(settings), clickhouse, sink, publisher,
+                   counters)
+
+
+def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
+              also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
+    """A position guard seeded from ClickHouse (and ``also``, e.g. table state), reset on
+    every partition assignment."""
+
+    def seed(topic: str, partitions: Iterable[int]) -> dict[int, int]:
+        wanted = list(partitions)
+        sunk = sunk_next(runtime.clickhouse.query, topic, tables, wanted)
+        start = log_start(runtime.settings, topic, wanted)
+        extra = also(topic, wanted) if also else {}
+        positions = {
+            p: max(start[p], min(sunk[p], extra.get(p, sunk[p]))) for p in wanted
+        }
+        log.info("positions of %s: %s (sunk %s, log start %s, state %s)", topic, positions, sunk,
+                 start, extra)
+        return positions
+
+    guard = PositionGuard(
+        seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o)
+    )
+
+    async def _reset(sender: Any, *args: Any, **kwargs: Any) -> None:
+        guard.forget()
+
+    app.on_partitions_assigned.connect(_reset)  # type: ignore[arg-type]
+
+    async def _reseek() -> None:
+        again = guard.overdue()
+        if again:
+            log.warning("re-read not arrived; seeking again: %s", again)
+            await app.consumer.seek_wait(
+                {TP(topic, partition): offset for (topic, partition), offset in again.items()})
+
+    app.timer(interval=1.0, name=f"reseek_{'_'.join(tables)}")(_reseek)
+
+    return guard
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def durable_part(source: str, result: BatchResult, consumed: int,
+                 dead: Sequence[DeadLetter] = (), changelog: Sequence[Outgoing] = (),
+                 rewind: dict[tuple[str, int], int] | None = None) -> Durable:
+    """What one computed step of ``source`` (``consumed`` events) must make durable, with its
+    counters."""
+    counts: Counter[tuple[Metric, str]] = Counter({
+        ("batches", source): 1,
+        ("events.consumed", source): consumed,
+        ("events.processed", source): result.processed,
+        ("outputs.produced", source): len(result.outputs),
+    })
+    if result.dead:
+        counts["events.dead_lettered", source] = result.dead
+    return Durable(rewind=dict(rewind or {}), dead=list(dead), inserts=result.inserts,
+                   outputs=result.outputs, changelog=list(changelog), counts=counts)
+
+
+def agent(app: faust.App, runtime: Runtime, name: str, topic: str, prepare: Prepare,
+          commit: GroupCommit | None = None) -> BatchTopic:
+    """A batch agent with the worker's step and write settings; ``commit`` when others (a
+    timer) write through the same group commit."""
+    settings = runtime.settings
+    if commit is None:
+        commit = group_commit(app, runtime, name)
+    return batch_agent(app, name, topic, prepare, step_events=settings.step_max_events,
+                       step_events_behind=settings.step_max_events_behind,
+                       within=settings.batch_max_seconds, latencies=runtime.latencies,
+                       commit=commit)
+
+
+def group_commit(app: faust.App, runtime: Runtime, name: str) -> GroupCommit:
+    settings = runtime.settings
+    return GroupCommit(writer(app, runtime, name), max_events=settings.batch_max_events,
+                       interval=settings.write_interval_seconds,
+                       interval_behind=settings.write_interval_behind_seconds, name=name,
+                       latencies=runtime.latencies)
+
+
+T = TypeVar("T")
+
+
+def last_per_key(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[T]:
+    """``items`` without those followed by a later item of the same key; items whose key
+    is None are all kept. The order is kept."""
+    keys = [key(item) for item in items]
+    last = {k: i for i, k in enumerate(keys) if k is not None}
+    return [item for i, (item, k) in enumerate(zip(items, keys, strict=True))
+            if k is None or last[k] == i]
+
+
+def writer(app: faust.App, runtime: Runtime, name: str) -> Write:
+    """The write of a ``GroupCommit``: returns when all of a (merged) part is durable.
+
+    Partitions with a hole are sought back first. Dead letters reach their topic before
+    ClickHouse gets the rows, and the output records (encoded here with their topic's schema)
+    and table changelogs are published last, in one flush: when it returns, the offsets of
+    the part's messages may be committed.
+    """
+    settings = runtime.settings
+    encode = runtime.codec.encode
+    observe = runtime.latencies.observe_repeated
+    compacted = {topic for topic, spec in runtime.codec.topics.items()
+                 if "compact" in spec.cleanup_policy}
+
+    def output_key(record: OutputRecord) -> tuple[str, str] | None:
+        return (record.topic, record.key) if record.topic in compacted else None
+
+    def changelog_key(record: Outgoing) -> tuple[str, bytes | None, int | None]:
+        return record.topic, record.key, record.partition
+
+    async def write(part: Durable) -> None:
+        if part.rewind:
+            log.info("re-reading %s", part.rewind)
+            await app.consumer.seek_wait(
+                {TP(topic, partition): offset for (topic, partition), offset in part.rewind.items()})
+        for letter in part.dead:
+            log.warning(
+                "dead-lettered %s[%d]@%d: %s: %s", letter.raw.topic, letter.raw.partition,
+                letter.raw.offset, letter.error, letter.reason,
+            )
+        await runtime.publisher.publish([Outgoing(*letter.message()) for letter in part.dead])
+        started = time.monotonic()
+        await runtime.sink.write(part.inserts)
+        sunk = time.monotonic()
+        observe(f"{name}.write_sink", (sunk - started) * 1000.0, 1)
+        # Of the records of a compacted topic (table changelogs too), compaction keeps only
+        # the last per key: a write publishes only those, in their order.
+        await runtime.publisher.publish(
+            [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
+             for r in last_per_key(part.outputs, output_key)]
+            + last_per_key(part.changelog, changelog_key)
+        )
+        observe(f"{name}.write_publish", (time.monotonic() - sunk) * 1000.0, 1)
+        counters = runtime.counters
+        for (metric, label), value in part.counts.items():
+            if value:
+                counters.incr(metric, label, value)
+
+    return write

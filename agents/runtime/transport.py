@@ -1,0 +1,163 @@
+"""Faust's Kafka transport with a drain loop that hands whole fetches to batch agents.
+
+Faust's consumer delivers every fetched record on its own: it wraps it in a message, runs
+the conductor's callback for it under ``wait_first`` (two tasks and an event-loop round
+trip per record) and only then looks at the next. On this path a worker delivers a few
+thousand records a second however little the agents do. This consumer keeps Faust's
+fetching, offset bookkeeping (read offsets, gaps, acks, commits) and flow control, and
+differs where batch agents are concerned:
+
+- the records of a partition whose only subscriber is a ``BatchTopic`` (``agents.runtime.batching``)
+  are appended to that topic's buffer as one list;
+- such records are never dropped for being below the read offset (the agent's position
+  guard skips what it has processed), and records that must be dropped (fetched while
+  flow was stopped, or for a partition no longer active) are noted so that the agent reads
+  them again;
+- fetches wait for data to accumulate (``FetchingThread``).
+
+Records of every other partition (table changelogs during recovery, plain Faust agents)
+take Faust's own per-record path unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, cast
+
+import faust
+from faust.transport import base
+from faust.transport.consumer import CONSUMER_FETCHING, Fetcher
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP, Message
+from mode import Service
+
+from agents.runtime.batching import BatchTopic
+
+
+class FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer thread, with fetches that wait for data to accumulate.
+
+    Faust's aiokafka consumer answers a fetch as soon as one byte is there: under live
+    traffic the consumer thread then parses a stream of tiny fetch responses in Python and
+    contends for the GIL with the agents' work on the main thread. Measured with chat
+    traffic at 3,200 events/s: a batch's computation took 585 ms (p50) with one-byte fetches
+    and 157 ms with 64 KiB / 50 ms ones."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        app = cast(App, self.app)
+        # read by AIOKafkaConsumer.start() when it builds its fetcher
+        consumer._fetch_min_bytes = app.fetch_min_bytes
+        consumer._fetch_max_wait_ms = app.fetch_max_wait_ms
+        return consumer
+
+
+class BatchingConsumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> FetchingThread:
+        return FetchingThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _drain_messages(self, fetcher: Fetcher) -> None:  # type: ignore[override]
+        callback = self.callback
+        consumer_should_stop = cast(Service, self)._stopped.is_set
+        fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+        set_flag = self.diag.set_flag
+        unset_flag = self.diag.unset_flag
+        app = self.app
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                set_flag(CONSUMER_FETCHING)
+                records, active = await self._wait_next_records(1.0)
+                await self.sleep(0)
+                if records is None or self.should_stop:
+                    unset_flag(CONSUMER_FETCHING)
+                    continue
+                generation = app.consumer_generation_id
+                for fetched, batch in records.items():
+                    tp = TP(fetched.topic, fetched.partition)  # aiokafka's TopicPartition
+                    channel = self._batch_channel(tp)
+                    if (not self.flow_active or app.consumer_generation_id != generation
+                            or not (active is None or tp in active
+                                    or tp in self._buffered_partitions)):
+                        # Faust drops such records; a batch agent has them read again
+                        if channel is not None and batch:
+                            channel.queue.note_dropped(tp, batch[0].offset)
+                        continue
+                    messages = await self._admit(tp, batch, keep_old=channel is not None)
+                    if not messages:
+                        continue
+                    if channel is not None:
+                        await app.flow_control.acquire()
+                        await app.producer.buffer.wait_until_ebb()
+                        channel.queue.put_batch(tp, messages, self.on_buffer_full,
+                                                self.on_buffer_drop)
+                    else:
+                        for message in messages:
+                            await self.wait_first(callback(message), self.suspend_flow.wait())
+                if not self.flow_active:
+                    # as Faust's getmany: fetched while stopped, so back to the committed
+                    # offsets (table changelogs included)
+                    try:
+                        await self.perform_seek()
+                    except Exception as exc:
+                        self.log.warning("seeking to committed offsets while stopped: %r", exc)
+                unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            unset_flag(CONSUMER_FETCHING)
+
+    async def _admit(self, tp: TP, records: Sequence[Any], *, keep_old: bool) -> list[Message]:
+        """Faust's per-record bookkeeping of ``_drain_messages``: gaps recorded, the read
+        offset moved, commits every ``commit_every`` acks.
+
+        Faust drops a record below the partition's read offset. Batch agents get every
+        record (``keep_old``): their position guard skips what was already processed and
+        re-reads holes by seeking back, and a record fetched before such a seek would
+        otherwise move the read offset past the re-read, which then would be dropped."""
+        read = self._read_offset[tp]
+        acks_enabled = self.app.topics.acks_enabled_for(tp.topic)
+        out: list[Message] = []
+        to_message = self._to_message
+        for record in records:
+            offset = record.offset
+            if read is not None and offset < read and not keep_old:
+                continue
+            if read and offset - read > 1 and acks_enabled:
+                await self._add_gap(tp, read + 1, offset)
+            out.append(to_message(tp, record))
+            read = offset
+        if out:
+            self._read_offset[tp] = read
+            self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+            if self._commit_every is not None and self._n_acked >= self._commit_every:
+                self._n_acked = 0
+                await self.commit()
+        return out
+
+    def _batch_channel(self, tp: TP) -> BatchTopic | None:
+        channels: Iterable[Any] = self.app.topics._tp_index.get(tp, ())  # type: ignore[attr-defined]
+        found = list(channels)
+        if len(found) == 1 and isinstance(found[0], BatchTopic):
+            return found[0]
+        return None
+
+
+class BatchingTransport(faust_aiokafka.Transport):
+    Consumer: ClassVar[type[base.Consumer]] = BatchingConsumer  # type: ignore[misc]
+
+
+class App(faust.App):  # type: ignore[misc]
+    """A Faust app whose consumer hands whole fetches to batch agents."""
+
+    #: a fetch is answered when this much data is there, or after ``fetch_max_wait_ms``
+    fetch_min_bytes: int = 1
+    fetch_max_wait_ms: int = 500
+
+    def _new_transport(self) -> BatchingTransport:
+        return BatchingTransport(self.conf.broker_consumer, self)

@@ -1,0 +1,129 @@
+"""Conversation intelligence for a batch of chat events: emotions, intent and language of
+each message (scored as one batch), the rich per-conversation record, and what it triggers
+(escalations with their CRM task, lead signals).
+
+Pure and synchronous; the chat agent runs it after the per-message sentiment step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from streams.conversation import contract as topics
+from streams.conversation import records as crecords
+from streams.conversation import state as cstate
+from streams.conversation.effects import CancelFollowUp, Effect, Escalate, ScheduleFollowUp
+from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
+from streams.kernel.records import Columns, OutputRecord, Raw
+from streams.text import emotion, language
+from streams.text.intent import default_model
+from streams.text.sentiment import Sentiment
+
+Record = cstate.ConversationRecord
+
+
+@dataclass(slots=True)
+class Intelligence:
+    records: dict[str, Record] = field(default_factory=dict)  # changed, latest per key
+    effects: list[Effect] = field(default_factory=list)
+    outputs: list[OutputRecord] = field(default_factory=list)
+    inserts: dict[str, Columns] = field(default_factory=dict)
+    #: pending follow-up task per conversation: its crm.tasks value (None: cancelled)
+    follow_ups: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+
+def pending_follow_ups(effects: Sequence[Effect]) -> dict[str, dict[str, Any] | None]:
+    """Follow-ups scheduled or cancelled by these effects, latest per conversation."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for effect in effects:
+        if isinstance(effect, ScheduleFollowUp):
+            out[effect.conversation_id] = crecords.follow_up_task(effect).value
+        elif isinstance(effect, CancelFollowUp):
+            out[effect.conversation_id] = None
+    return out
+
+
+def expire_idle(
+    records: Sequence[Record], now_ms: int, inactivity_ms: int,
+    policy: EscalationPolicy = DEFAULT_POLICY, physical_topic: Callable[[str], str] = str,
+) -> Intelligence:
+    """Time out conversations silent for ``inactivity_ms``; may schedule follow-ups."""
+    out = Intelligence()
+    for record in records:
+        after, effects = cstate.expire(record, now_ms, inactivity_ms, policy)
+        if after is not record:
+            out.records[after["conversation_id"]] = after
+            out.effects.extend(effects)
+    out.follow_ups = pending_follow_ups(out.effects)
+    out.inserts["conversation_states"] = crecords.state_columns(
+        list(out.records.values()), physical_topic(topics.CHAT_EVENTS)
+    )
+    return out
+
+
+def due_follow_ups(
+    pending: Mapping[str, dict[str, Any]], now_ms: int
+) -> tuple[list[OutputRecord], Columns]:
+    """The follow-up tasks that fell due: records for ``crm.tasks`` and ``crm_tasks`` rows."""
+    due = [value for value in pending.values() if value["due_at"] <= now_ms]
+    records = [OutputRecord(topics.CRM_TASKS, v["conversation_id"], v) for v in due]
+    return records, crecords.task_columns(due)
+
+
+def signals_for(
+    events: Sequence[Mapping[str, Any]], sentiments: Sequence[Sentiment | None]
+) -> list[cstate.MessageSignals | None]:
+    """Signals of every MESSAGE event (None for lifecycle events): the sentiment of every
+    message; emotions, intent and language of the customer's (the fold reads no more of
+    the bot's and the agents' messages)."""
+    index = [i for i, e in enumerate(events) if e["event_type"] == "MESSAGE"]
+    customer = [i for i in index if events[i]["sender_role"] == "CUSTOMER"]
+    texts = [events[i]["text"] for i in customer]
+    compounds = [s.compound if (s := sentiments[i]) is not None else 0.0 for i in customer]
+    emotions = emotion.detect_many(texts, compounds) if texts else []
+    intents = default_model().predict_many(texts) if texts else []
+    languages = language.detect_many(texts) if texts else []
+    out: list[cstate.MessageSignals | None] = [None] * len(events)
+    for i, compound, emotions_of, prediction, (lang, _) in zip(
+            customer, compounds, emotions, intents, languages, strict=True):
+        out[i] = cstate.MessageSignals(compound=compound, emotions=emotions_of,
+                                       intent=prediction, language=lang)
+    for i in index:
+        if out[i] is None:  # the bot's and the agents'
+            s = sentiments[i]
+            out[i] = cstate.MessageSignals(compound=s.compound if s is not None else 0.0)
+    return out
+
+
+def understand(
+    raws: Sequence[Raw],
+    events: Sequence[Mapping[str, Any]],
+    sentiments: Sequence[Sentiment | None],
+    load: Callable[[str], Record | None],
+    physical_topic: Callable[[str], str],
+    policy: EscalationPolicy = DEFAULT_POLICY,
+) -> Intelligence:
+    """Fold a batch into the conversation records; returns changes, effects and rows."""
+    signals = signals_for(events, sentiments)
+    out = Intelligence()
+    for raw, event, signal in zip(raws, events, signals, strict=True):
+        cid = event["conversation_id"]
+        before = out.records[cid] if cid in out.records else load(cid)
+        after, effects = cstate.fold(before, event, raw.partition, raw.offset, signal, policy)
+        if after is not before:
+            out.records[cid] = after
+        out.effects.extend(effects)
+    out.outputs = crecords.records_for(out.effects)
+    out.follow_ups = pending_follow_ups(out.effects)
+    escalations = [e for e in out.effects if isinstance(e, Escalate)]
+    source = physical_topic(topics.CHAT_EVENTS)
+    out.inserts["escalations"] = crecords.escalation_columns(escalations, source)
+    out.inserts["crm_tasks"] = crecords.task_columns(
+        [r.value for r in out.outputs if r.topic == topics.CRM_TASKS]
+    )
+    out.inserts["conversation_states"] = crecords.state_columns(
+        list(out.records.values()), source
+    )
+    return out

@@ -1,0 +1,3 @@
+"""Adapters to the outside: ClickHouse, the sink, the Kafka publisher and admin, migrations, the
+local broker, queries.
+"""

@@ -1,0 +1,164 @@
+"""Versioned ClickHouse DDL: apply ``schemas/clickhouse/NNNN_name.sql`` in order, once each.
+
+Every applied file is recorded in ``schema_migrations`` with its sha256; a file already applied
+is skipped, and one whose content changed since it was applied is an error (write a new file
+instead of editing an applied one). A file may hold several statements separated by ``;``.
+A file that fails part-way is not recorded, so it runs again next time: write DDL that can
+(``CREATE TABLE IF NOT EXISTS``, ``ADD COLUMN IF NOT EXISTS``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.io.clickhouse import ClickHouse
+from streams.kernel.paths import SCHEMAS_DIR
+
+MIGRATIONS_DIR = SCHEMAS_DIR / "clickhouse"
+MIGRATIONS_TABLE = "schema_migrations"
+
+_FILE_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)\.sql$")
+
+_CREATE_MIGRATIONS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE}
+(
+    version     UInt32,
+    name        String,
+    checksum    String,
+    applied_at  DateTime64(3, 'UTC')
+)
+ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY version
+"""
+
+
+class MigrationError(Exception):
+    """The migration files and the database's record of them disagree."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str  # the file stem, e.g. ``0001_chat_events``
+    path: Path
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    def statements(self) -> list[str]:
+        return split_statements(self.sql)
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The ``NNNN_name.sql`` files of ``directory``, by version; other files are ignored."""
+    found: dict[int, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if not match:
+            continue
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(
+                f"two migrations with version {version:04d}: {found[version].path.name} "
+                f"and {path.name}"
+            )
+        found[version] = Migration(version, path.stem, path, path.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
+
+
+def applied(ch: ClickHouse) -> dict[int, tuple[str, str]]:
+    """``{version: (name, checksum)}`` of the migrations recorded in ``ch``."""
+    result = ch.query(f"SELECT version, name, checksum FROM {MIGRATIONS_TABLE} FINAL")
+    return {int(v): (str(n), str(c)) for v, n, c in result.rows}
+
+
+def migrate(ch: ClickHouse, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations of ``directory`` that ``ch`` has not seen; return their names.
+
+    Raises MigrationError, before applying anything, when an applied file has changed.
+    """
+    ch.command(_CREATE_MIGRATIONS_TABLE)
+    done = applied(ch)
+    migrations = discover(directory)
+    for m in migrations:
+        if m.version in done and done[m.version][1] != m.checksum:
+            raise MigrationError(
+                f"{m.path.name} changed after it was applied as {done[m.version][0]} "
+                f"(checksum {done[m.version][1][:12]}..., now {m.checksum[:12]}...); "
+                "add a new migration file instead of editing an applied one"
+            )
+    names: list[str] = []
+    for m in migrations:
+        if m.version in done:
+            continue
+        for statement in m.statements():
+            ch.command(statement)
+        now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+        ch.insert(
+            MIGRATIONS_TABLE,
+            {
+                "version": [m.version],
+                "name": [m.name],
+                "checksum": [m.checksum],
+                "applied_at": [now_ms],
+            },
+        )
+        names.append(m.name)
+    return names
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split SQL text on ``;`` outside quotes and comments; drop statements that hold only
+    comments or whitespace. Handles ``--`` line comments, ``/* */`` block comments,
+    and '...', "..." and `...` quoting with backslash or doubled-quote escapes."""
+    statements: list[str] = []
+    current: list[str] = []
+    has_code = False
+    i, n = 0, len(sql)
+    while i < n:
+        char = sql[i]
+        if char == ";":
+            if has_code:
+                statements.append("".join(current).strip())
+            current, has_code = [], False
+            i += 1
+            continue
+        if sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+        elif char in "'\"`":
+            end = _end_of_quoted(sql, i)
+            has_code = True
+        else:
+            end = i + 1
+            has_code = has_code or not char.isspace()
+        current.append(sql[i:end])
+        i = end
+    if has_code:
+        statements.append("".join(current).strip())
+    return statements
+
+
+def _end_of_quoted(sql: str, start: int) -> int:
+    quote = sql[start]
+    i = start + 1
+    while i < len(sql):
+        if sql[i] == "\\":
+            i += 2
+        elif sql[i] == quote:
+            if sql.startswith(quote, i + 1):  # doubled quote: an escaped quote
+                i += 2
+            else:
+                return i + 1
+        else:
+            i += 1
+    return len(sql)

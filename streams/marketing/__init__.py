@@ -1,0 +1,1 @@
+"""Marketing performance: platform connectors, KPIs and ROI, anomaly detection and optimisation."""

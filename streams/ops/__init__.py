@@ -1,0 +1,1 @@
+"""Operator commands behind the CLI: the demo, producing, importing and replaying."""

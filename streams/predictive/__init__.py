@@ -1,0 +1,1 @@
+"""Predictive customer intelligence: lead scores, lifetime value, churn risk, next best action."""

@@ -8,7 +8,7 @@ Guards, in the order they are tried (the first that fails is the one reported):
 1. ``data_anomalous`` / ``data_incomplete``: no decision, not even an alert, on flagged data;
 2. ``learning_phase``: no change to a campaign in its learning phase (alerts still pass);
 3. ``change_cap``: one change of a proportional lever moves it by at most its cap;
-4. ``cooldown``: a lever (entity + action) changed less than ``cooldown_hours`` ago stays;
+4. ``cooldown``: a lever (entity + action) changed less than its cooldown ago stays;
 5. ``daily_cap``: at most ``max_changes_per_day`` changes of a lever in 24 h, and their
    compounded move at most ``max_daily_change``;
 6. ``cycle_limit``: at most ``max_changes_per_cycle`` changes, the highest expected effect
@@ -41,6 +41,10 @@ class GuardPolicy:
         ("set_segment_modifier", 0.30))
     max_daily_change: float = 0.30
     max_changes_per_day: int = 2
+    # A lever's effect needs days to show in the data a rule reads: bids and budgets wait three
+    # days, an hour-of-week schedule a week (every hour of the week once), the rest a day.
+    cooldown: tuple[tuple[str, float], ...] = (
+        ("set_bid", 72.0), ("set_budget", 72.0), ("set_hour_modifiers", 168.0))
     cooldown_hours: float = 24.0
     max_changes_per_cycle: int = 50
     protect_learning: bool = True
@@ -48,6 +52,9 @@ class GuardPolicy:
 
     def cap(self, action: str) -> float:
         return dict(self.max_change).get(action, 1.0)
+
+    def cooldown_of(self, action: str) -> float:
+        return dict(self.cooldown).get(action, self.cooldown_hours)
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,10 @@ def _first_guard(rec: Recommendation, policy: GuardPolicy, flags: DataFlags,
     past = history.get(lever(rec), [])
     if past:
         last = max(c.at_ms for c in past)
-        if now_ms - last < policy.cooldown_hours * HOUR_MS:
+        cooldown = policy.cooldown_of(rec.action)
+        if now_ms - last < cooldown * HOUR_MS:
             return "cooldown", (f"{lever(rec)} changed {(now_ms - last) / HOUR_MS:.1f} h ago "
-                                f"(cooldown {policy.cooldown_hours:g} h)")
+                                f"(cooldown {cooldown:g} h)")
     today = [c for c in past if now_ms - c.at_ms < DAY_MS]
     if len(today) >= policy.max_changes_per_day:
         return "daily_cap", f"{len(today)} changes of {lever(rec)} in the last 24 h"
@@ -157,7 +165,8 @@ def check(recommendations: Sequence[Recommendation], policy: GuardPolicy, state:
 def record(state: GuardState, applied: Iterable[Recommendation], now_ms: int,
            policy: GuardPolicy) -> GuardState:
     """The guard state after ``applied`` changes at ``now_ms``, forgetting what no guard needs."""
-    horizon = max(policy.cooldown_hours * HOUR_MS, DAY_MS)
+    horizon = max([policy.cooldown_hours, *(h for _, h in policy.cooldown)]) * HOUR_MS
+    horizon = max(horizon, DAY_MS)
     kept = [c for c in state.changes if now_ms - c.at_ms < horizon]
     kept += [AppliedChange(lever(r), now_ms, r.change) for r in applied if r.is_change]
     return GuardState(tuple(kept))

@@ -8,6 +8,7 @@ account currency, under the stated response model) and a confidence in [0, 1].
 Invariants:
 - a rule says nothing without enough data (minimum clicks / conversions of its policy);
 - a bid recommendation never moves a bid by more than ``BidPolicy.max_change`` (±20 %);
+- a budget-limited campaign is never told to raise its bid;
 - ``change`` is the relative move of the lever (0 for alerts, which change nothing);
 - the same inputs give the same recommendations (no randomness, no clock).
 """
@@ -134,6 +135,7 @@ class BidPolicy:
     min_confidence: float = 0.8
     cost_elasticity: float = 1.2  # cost ∝ bid^1.2: more volume at a higher price a click
     value_elasticity: float = 0.7  # value ∝ cost^0.7: diminishing returns
+    budget_limited_at: float = 0.9  # spend / budget from which a bid raise only buys dearer clicks
 
 
 def bid_rule(w: CampaignWindow, policy: BidPolicy, as_of_ms: int) -> list[Recommendation]:
@@ -169,6 +171,8 @@ def bid_rule(w: CampaignWindow, policy: BidPolicy, as_of_ms: int) -> list[Recomm
         if (score > 0 > trend_z + 2) or (score < 0 < trend_z - 2):
             score *= 0.5  # the recent trend argues against the move
     change = max(-policy.max_change, min(policy.max_change, policy.gain * score))
+    if change > 0 and w.budget and r.cost / w.days >= policy.budget_limited_at * w.budget:
+        return []  # limited by budget: a higher bid buys fewer, dearer clicks (budgets rule's job)
     confidence = confidence_of(z)
     if abs(change) < policy.min_change or confidence < policy.min_confidence:
         return []

@@ -9,6 +9,7 @@ Invariants:
 - with no real between-hour variation the prior is infinitely strong and every modifier is 1;
 - modifiers lie in [1 - max_modifier, 1 + max_modifier] and are normalised so that the
   click-weighted mean is 1 (the schedule moves spend between hours, not up or down);
+- one change moves no hour's modifier by more than ``max_step`` (the rest waits for a later cycle);
 - ``shrink_rates`` works on any leading axes, so a whole portfolio is computed at once.
 """
 
@@ -53,6 +54,7 @@ class DaypartPolicy:
     min_clicks: float = 2000
     min_conversions: float = 60
     max_modifier: float = 0.3
+    max_step: float = 0.2  # largest move of one hour's modifier in one change
     min_delta: float = 0.05  # smallest move of any hour worth a change
     click_elasticity: float = 1.0  # clicks ∝ modifier^1 for the expected effect
 
@@ -75,8 +77,9 @@ def daypart_rule(campaign_id: str, clicks: Array, conversions: Array, value: Arr
     total_clicks, total_conv = float(clicks.sum()), float(conversions.sum())
     if total_clicks < policy.min_clicks or total_conv < policy.min_conversions:
         return []
-    mods, strength = daypart_modifiers(clicks, conversions, policy.max_modifier)
+    target, strength = daypart_modifiers(clicks, conversions, policy.max_modifier)
     now = np.ones(HOURS_OF_WEEK) if current is None else np.asarray(current, dtype=np.float64)
+    mods = np.clip(target, now - policy.max_step, now + policy.max_step)
     delta = float(np.max(np.abs(mods - now)))
     if delta < policy.min_delta:
         return []

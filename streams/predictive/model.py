@@ -4,7 +4,9 @@ Invariants: a ``Scorer`` exists only for an artefact that loaded and verified (s
 ``model_artefact``), so a broken model raises instead of scoring 0. Every result carries the
 artefact's version. Inputs outside the range seen in training are clipped to it before
 scoring and named in ``clipped``; reasons quote the value as received. NaN means missing and is
-scored as LightGBM learnt to treat missing values. Score = calibrated probability * 100.
+scored as LightGBM learnt to treat missing values. Score = calibrated probability * 100, where
+the raw probability is the sigmoid of the summed contributions (``model_contributions``:
+TreeSHAP by default, path attribution on request), so score and reasons come from one pass.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from streams.predictive.model_artefact import ArtefactError, ModelArtefact, load_artefact
+from streams.predictive.model_contributions import Contributions, PathAttribution, shap_contributions
 from streams.predictive.reasons import Reason, ReasonCode, reason_codes_for, top_reasons
 
 
@@ -41,11 +44,13 @@ class Scorer:
     upper: NDArray[np.float64]
     top_k: int = 3
     num_threads: int = 1
+    path: PathAttribution | None = None  # set: path attribution; None: TreeSHAP
     min_effect: float = 0.05  # log-odds; smaller pushes are not worth a reason
 
     @staticmethod
     def from_artefact(artefact: ModelArtefact, reason_codes: Mapping[str, ReasonCode] | None = None,
-                      top_k: int = 3, num_threads: int = 1) -> Scorer:
+                      top_k: int = 3, num_threads: int = 1, contributions: Contributions = "shap"
+                      ) -> Scorer:
         try:
             booster = lgb.Booster(model_str=artefact.model_text)
         except lgb.basic.LightGBMError as error:
@@ -56,12 +61,13 @@ class Scorer:
         names = artefact.feature_names
         return Scorer(artefact, booster, artefact.version, reason_codes_for(names, reason_codes or {}),
                       np.array([f.minimum for f in artefact.features]),
-                      np.array([f.maximum for f in artefact.features]), top_k, num_threads)
+                      np.array([f.maximum for f in artefact.features]), top_k, num_threads,
+                      PathAttribution.from_booster(booster) if contributions == "path" else None)
 
     @staticmethod
     def load(directory: Path, reason_codes: Mapping[str, ReasonCode] | None = None, top_k: int = 3,
-             num_threads: int = 1) -> Scorer:
-        return Scorer.from_artefact(load_artefact(directory), reason_codes, top_k, num_threads)
+             num_threads: int = 1, contributions: Contributions = "shap") -> Scorer:
+        return Scorer.from_artefact(load_artefact(directory), reason_codes, top_k, num_threads, contributions)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -88,9 +94,9 @@ class Scorer:
         present = ~np.isnan(x)
         out_of_range = present & ((x < self.lower) | (x > self.upper))
         clipped_x = np.where(present, np.clip(x, self.lower, self.upper), np.nan)
-        # One TreeSHAP pass gives the contributions and, summed with the bias, the raw log-odds.
-        contrib = np.asarray(self.booster.predict(clipped_x, pred_contrib=True,
-                                                             num_threads=self.num_threads), dtype=np.float64)
+        # One pass gives the contributions and, summed with the bias, the raw log-odds.
+        contrib = (shap_contributions(self.booster, clipped_x, self.num_threads) if self.path is None
+                   else self.path.contributions(self.booster, clipped_x, self.num_threads))
         margin = contrib.sum(axis=1)
         probability = self.artefact.calibrator.apply(1.0 / (1.0 + np.exp(-margin)))
         names = self.feature_names

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,9 +55,9 @@ def reason_codes_for(names: Sequence[str], mapping: Mapping[str, ReasonCode]) ->
     return tuple(mapping.get(name) or default_code(name) for name in names)
 
 
-def _reason(name: str, code: ReasonCode, value: float, contribution: float) -> Reason:
-    template = code.positive if contribution > 0 or code.negative is None else code.negative
-    return Reason(name, code.code, template.format(value=format_value(value)), value, contribution)
+@lru_cache(maxsize=65_536)  # feature values repeat (counts, flags): format each text once
+def _text(template: str, value: float) -> str:
+    return template.format(value=format_value(value))
 
 
 def top_reasons(names: Sequence[str], codes: Sequence[ReasonCode], values: NDArray[np.float64],
@@ -65,21 +66,23 @@ def top_reasons(names: Sequence[str], codes: Sequence[ReasonCode], values: NDArr
     """(positive, negative) reasons per row; ``contributions`` is (rows, features), no bias column."""
     rows, features = contributions.shape
     k = min(top_k, features)
-    # The k largest and k smallest per row, found in one vectorised sort of each row.
+    # Per row, the k largest then the k smallest contributions, by one vectorised sort; only
+    # the picks that pass the threshold reach the Python loop.
     order = np.argsort(contributions, axis=1, kind="stable")
-    up, down = order[:, ::-1][:, :k], order[:, :k]
-    up_c = np.take_along_axis(contributions, up, axis=1)
-    down_c = np.take_along_axis(contributions, down, axis=1)
-    up_v = np.take_along_axis(values, up, axis=1)
-    down_v = np.take_along_axis(values, down, axis=1)
-    out: list[tuple[tuple[Reason, ...], tuple[Reason, ...]]] = []
-    for i in range(rows):
-        positive = tuple(_reason(names[j], codes[j], v, c)
-                         for j, c, v in zip(up[i].tolist(), up_c[i].tolist(), up_v[i].tolist(), strict=True)
-                         if c > min_effect)
-        negative = tuple(_reason(names[j], codes[j], v, c)
-                         for j, c, v in zip(down[i].tolist(), down_c[i].tolist(), down_v[i].tolist(),
-                                            strict=True)
-                         if c < -min_effect)
-        out.append((positive, negative))
-    return out
+    picks = np.concatenate([order[:, ::-1][:, :k], order[:, :k]], axis=1)
+    picked = np.take_along_axis(contributions, picks, axis=1)
+    keep = np.concatenate([picked[:, :k] > min_effect, picked[:, k:] < -min_effect], axis=1)
+    row, slot = np.nonzero(keep)  # row-major: each row's picks in rank order
+    feature = picks[row, slot]
+    positive_text = [c.positive for c in codes]
+    negative_text = [c.negative or c.positive for c in codes]
+    code_of = [c.code for c in codes]
+    up: list[list[Reason]] = [[] for _ in range(rows)]
+    down: list[list[Reason]] = [[] for _ in range(rows)]
+    for i, s, j, c, v in zip(row.tolist(), slot.tolist(), feature.tolist(), picked[row, slot].tolist(),
+                             values[row, feature].tolist(), strict=True):
+        if s < k:
+            up[i].append(Reason(names[j], code_of[j], _text(positive_text[j], v), v, c))
+        else:
+            down[i].append(Reason(names[j], code_of[j], _text(negative_text[j], v), v, c))
+    return [(tuple(u), tuple(d)) for u, d in zip(up, down, strict=True)]

@@ -1,0 +1,78 @@
+"""Per-feature contributions to a LightGBM model's log-odds, two ways.
+
+- ``shap``: LightGBM's TreeSHAP (``pred_contrib=True``): consistent attributions that take
+  every path of every tree into account; costs about a hundred microseconds a row here.
+- ``path``: path attribution (Saabas; "treeinterpreter"): along the path a row takes through
+  each tree, the change in the node's value at a split is credited to that split's feature.
+  A table of one contribution vector per leaf is built once, so scoring is LightGBM's leaf
+  lookup plus a gather: tens of times faster; its strongest driver is TreeSHAP's on most rows
+  (about 80 % on the generated leads) but it lacks TreeSHAP's consistency guarantee.
+
+Invariants: both return (rows, features + 1) with the bias (expected log-odds) last, and each
+row sums to the model's raw log-odds (path: exactly by telescoping, whatever the precision of
+the stored node values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import NDArray
+
+Contributions = Literal["shap", "path"]
+
+
+def shap_contributions(booster: lgb.Booster, x: NDArray[np.float64], num_threads: int = 1
+                       ) -> NDArray[np.float64]:
+    return np.asarray(booster.predict(x, pred_contrib=True, num_threads=num_threads), dtype=np.float64)
+
+
+def _leaf_vectors(node: dict[str, Any], features: int, path: NDArray[np.float64], value: float,
+                  out: dict[int, NDArray[np.float64]]) -> None:
+    if "leaf_index" in node:
+        out[int(node["leaf_index"])] = path
+        return
+    for side in ("left_child", "right_child"):
+        child = node[side]
+        child_value = float(child["leaf_value"] if "leaf_index" in child else child["internal_value"])
+        step = path.copy()
+        step[int(node["split_feature"])] += child_value - value
+        _leaf_vectors(child, features, step, child_value, out)
+
+
+@dataclass(frozen=True, eq=False)
+class PathAttribution:
+    table: NDArray[np.float64]  # (all leaves of all trees, features + 1)
+    offsets: NDArray[np.int64]  # first row of each tree in ``table``
+
+    @staticmethod
+    def from_booster(booster: lgb.Booster) -> PathAttribution:
+        dump = booster.dump_model()
+        if dump.get("num_tree_per_iteration", 1) != 1:
+            raise ValueError("path attribution supports one tree per iteration (binary models)")
+        features = int(dump["max_feature_idx"]) + 1
+        blocks, offsets, start = [], [], 0
+        for tree in dump["tree_info"]:
+            root = tree["tree_structure"]
+            if "leaf_value" in root and "split_feature" not in root:  # a tree that is one leaf
+                block = np.zeros((1, features + 1))
+                block[0, -1] = float(root["leaf_value"])
+            else:
+                leaves: dict[int, NDArray[np.float64]] = {}
+                root_value = float(root["internal_value"])
+                _leaf_vectors(root, features, np.zeros(features + 1), root_value, leaves)
+                block = np.stack([leaves[i] for i in range(len(leaves))])
+                block[:, -1] = root_value
+            blocks.append(block)
+            offsets.append(start)
+            start += block.shape[0]
+        return PathAttribution(np.concatenate(blocks), np.asarray(offsets, dtype=np.int64))
+
+    def contributions(self, booster: lgb.Booster, x: NDArray[np.float64], num_threads: int = 1
+                      ) -> NDArray[np.float64]:
+        leaves = np.asarray(booster.predict(x, pred_leaf=True, num_threads=num_threads), dtype=np.int64)
+        return np.asarray(self.table[leaves.reshape(x.shape[0], -1) + self.offsets].sum(axis=1),
+                          dtype=np.float64)

@@ -18,7 +18,7 @@ anonymous_id, device_id) unless identity resolution supplies a resolved id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,11 +164,34 @@ def _objects(values: Sequence[Any]) -> Objects:
     return out
 
 
-def _sorted_touches(touches: TouchTable, person_codes: Ints) -> Ints:
-    """Touch rows sorted by (person, time, id), duplicates of (person, time, id) dropped."""
-    order = np.lexsort((touches.occurred_at, person_codes)).astype(np.int64)
-    p, t = person_codes[order], touches.occurred_at[order]
-    same = (p[1:] == p[:-1]) & (t[1:] == t[:-1])
+def _person_codes(persons: NDArray[Any]) -> Ints:
+    """Integer codes for person ids (dicts beat sorting a million strings)."""
+    if persons.dtype.kind in "iu":
+        return np.unique(persons, return_inverse=True)[1].astype(np.int64)
+    values = persons.tolist()
+    first_seen = dict.fromkeys(values)
+    index = dict(zip(first_seen, range(len(first_seen)), strict=True))
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _time_key(person: Ints, times: tuple[Ints, ...]) -> tuple[np.int64, Callable[[Ints], Ints]]:
+    """``base`` and ``rank`` such that ``person * base + rank(t)`` orders by (person, time)
+    without overflow: the time itself when the span allows, else its rank among all times."""
+    present = [t for t in times if len(t)]
+    t0 = min(int(t.min()) for t in present) if present else 0
+    span = max(int(t.max()) for t in present) - t0 + 1 if present else 1
+    if (int(person.max(initial=0)) + 1) * span < 2**62:
+        return np.int64(span), lambda t: t - t0
+    every = np.unique(np.concatenate(times))
+    return np.int64(len(every) + 1), lambda t: np.searchsorted(every, t).astype(np.int64)
+
+
+def _sorted_touches(touches: TouchTable, key: Ints) -> Ints:
+    """Touch rows sorted by (person, time, id) given their (person, time) key; duplicates of
+    (person, time, id) dropped."""
+    order = np.argsort(key, kind="stable").astype(np.int64)
+    k = key[order]
+    same = k[1:] == k[:-1]
     if same.any():
         # Ties in (person, time) are rare: settle them by id in Python, run by run.
         ids = touches.touchpoint_id[order]
@@ -190,26 +213,22 @@ def _sorted_touches(touches: TouchTable, person_codes: Ints) -> Ints:
 def build_journeys(touches: TouchTable, conversions: ConversionTable,
                    lookback_ms: int = DEFAULT_LOOKBACK_MS) -> Journeys:
     """The journey of every conversion, vectorised (one sort, two binary searches)."""
-    persons = np.concatenate([touches.person, conversions.person])
-    _, codes = np.unique(persons, return_inverse=True)
-    codes = codes.astype(np.int64)
+    codes = _person_codes(np.concatenate([touches.person, conversions.person]))
     t_person, c_person = codes[: len(touches.person)], codes[len(touches.person):]
-    order = _sorted_touches(touches, t_person)
-    sp, st = t_person[order], touches.occurred_at[order]
-    # Rank times so that person * ranks + rank never overflows, whatever the time span.
     lo_t = conversions.occurred_at - lookback_ms
-    times = np.unique(np.concatenate([st, conversions.occurred_at, lo_t]))
-    base = np.int64(len(times) + 1)
-    key = sp * base + np.searchsorted(times, st)
-    lo = np.searchsorted(key, c_person * base + np.searchsorted(times, lo_t), side="left")
-    hi = np.searchsorted(key, c_person * base + np.searchsorted(times, conversions.occurred_at), side="right")
+    base, rank = _time_key(codes, (touches.occurred_at, conversions.occurred_at, lo_t))
+    touch_key = t_person * base + rank(touches.occurred_at)
+    order = _sorted_touches(touches, touch_key)
+    key = touch_key[order]
+    lo = np.searchsorted(key, c_person * base + rank(lo_t), side="left")
+    hi = np.searchsorted(key, c_person * base + rank(conversions.occurred_at), side="right")
     lengths = hi - lo
     offsets = np.zeros(len(lo) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     # Element k of journey j is order[lo[j] + k].
     within = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], lengths)
     touch = order[np.repeat(lo, lengths) + within]
-    return Journeys(offsets, touch.astype(np.int64), order, sp, c_person)
+    return Journeys(offsets, touch.astype(np.int64), order, t_person[order], c_person)
 
 
 def non_converting(journeys: Journeys, touches: TouchTable,

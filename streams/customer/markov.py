@@ -41,9 +41,10 @@ class _Structure:
     order: int
     states: tuple[tuple[int, ...], ...]  # channel codes of each state; states[0] = () is (start)
     contains: NDArrayBool
-    src: Ints  # internal transitions (start -> first state, state -> next state) ...
+    pair_of: Ints  # for each internal transition (start -> first state, state -> next state) ...
+    path_of: Ints  # ... its distinct (from, to) pair and the path it belongs to
+    src: Ints  # each distinct pair's from and to states
     dst: Ints
-    path_of: Ints  # ... and the path each belongs to
     last: Ints  # last state of each path
 
 
@@ -81,7 +82,9 @@ def _structure(paths: Paths, order: int) -> _Structure:
             codes.append(d - 1)
         decoded.append(tuple(reversed(codes)))
         contains[s, codes] = True
-    return _Structure(order, tuple(decoded), contains, src, state, wpath, state[last_of])
+    pairs, pair_of = np.unique(src * len(decoded) + state, return_inverse=True)
+    return _Structure(order, tuple(decoded), contains, pair_of.astype(np.int64), wpath,
+                      pairs // len(decoded), pairs % len(decoded), state[last_of])
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class _Chain:
 def _chain(st: _Structure, conversions: Floats, values: Floats, nulls: Floats) -> _Chain:
     n = len(st.states)
     journeys = conversions + nulls
-    w = journeys[st.path_of]
+    w = np.bincount(st.pair_of, weights=journeys[st.path_of], minlength=len(st.src))
     out = np.bincount(st.src, weights=w, minlength=n)
     conv = np.bincount(st.last, weights=conversions, minlength=n)
     null = np.bincount(st.last, weights=nulls, minlength=n)

@@ -1,0 +1,158 @@
+"""Multi-touch attribution on one core: 1,000,000 touchpoints, 100,000 conversions, every model.
+
+Generates a seeded population (250,000 persons, several touches each, a realistic channel mix,
+campaigns on paid channels, conversions after touches), then times: journeys (30-day window),
+the six rule-based models for every conversion, ClickHouse columns of their credits, channel
+paths, Markov removal effects at orders 1, 2 and 3, a bootstrap of the order-1 Markov credits,
+and Shapley values. Merges slice ``attribution`` into benchmarks/results/latest.json.
+
+``--reference`` also measures agreement with ChannelAttribution (dev dependency) on its
+Data.csv: Markov credits at orders 1 and 3 against its simulation with 10,000,000 paths.
+
+``python -m benchmarks.attribution_bench [--touchpoints 1000000] [--conversions 100000]
+[--bootstrap 100] [--reference]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streams.customer.attribution import DAY_MS, ConversionTable, TouchTable, build_journeys
+from streams.customer.attribution_paths import channel_paths
+from streams.customer.attribution_rules import credit_columns, rule_credits
+from streams.customer.markov import markov_attribution, markov_bootstrap
+from streams.customer.shapley import shapley_attribution
+
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+CHANNELS = ("paid_search", "paid_social", "display", "email", "organic_search", "direct", "referral", "chat")
+MIX = (0.22, 0.16, 0.12, 0.15, 0.14, 0.12, 0.06, 0.03)
+PAID = {"paid_search", "paid_social", "display", "email"}
+START_MS = 1_767_225_600_000  # 2026-01-01
+
+
+def generate(touchpoints: int, conversions: int, seed: int = 11) -> tuple[TouchTable, ConversionTable]:
+    rng = np.random.default_rng(seed)
+    persons = touchpoints // 4
+    # Touches per person: heavy-tailed, every person at least one.
+    weights = rng.lognormal(0.0, 0.8, persons)
+    per = 1 + rng.multinomial(touchpoints - persons, weights / weights.sum())
+    person = np.repeat(np.arange(persons), per)
+    # A person's touches follow each other by ~2 days on average from a start within 120 days.
+    gaps = rng.exponential(2 * DAY_MS, touchpoints)
+    run_start = np.repeat(np.cumsum(per) - per, per)
+    cum = np.cumsum(gaps)
+    first = np.repeat(rng.uniform(0, 120 * DAY_MS, persons), per)
+    at = (START_MS + first + cum - cum[run_start]).astype(np.int64)
+    channel = rng.choice(len(CHANNELS), size=touchpoints, p=MIX)
+    campaign = np.empty(touchpoints, dtype=object)
+    paid = np.isin(channel, [CHANNELS.index(c) for c in PAID])
+    ids = rng.integers(0, 40, touchpoints)
+    campaign[paid] = [f"{CHANNELS[c]}-{i}"
+                      for c, i in zip(channel[paid].tolist(), ids[paid].tolist(), strict=True)]
+    shuffle = rng.permutation(touchpoints)  # arrival order is not time order
+    names = np.array([f"person-{p:07d}" for p in range(persons)], dtype=object)
+    tids = np.array([f"tp-{i:08d}" for i in range(touchpoints)], dtype=object)
+    touches = TouchTable(tids[shuffle], names[person[shuffle]], at[shuffle],
+                         channel[shuffle].astype(np.int64), campaign[shuffle], CHANNELS)
+    # A conversion follows a random touch (so active persons convert more) by ~1 day.
+    after = rng.choice(touchpoints, size=conversions)
+    conv_at = at[after] + rng.exponential(DAY_MS, conversions).astype(np.int64)
+    value = np.round(rng.lognormal(4.0, 0.9, conversions), 2)
+    currency = np.where(rng.random(conversions) < 0.8, "EUR", "USD").astype(object)
+    cids = np.array([f"cv-{i:07d}" for i in range(conversions)], dtype=object)
+    return touches, ConversionTable(cids, names[person[after]], conv_at, value, currency)
+
+
+def timed(out: dict[str, float], name: str, fn: Any, *args: Any, **kw: Any) -> Any:
+    started = time.perf_counter()
+    result = fn(*args, **kw)
+    out[name] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def reference_agreement() -> dict[str, float]:
+    """Largest relative difference of our Markov credits from ChannelAttribution's on Data.csv."""
+    import contextlib
+    import importlib
+    import importlib.metadata
+    import io
+
+    from streams.customer.attribution_paths import Paths, parse_paths
+
+    pd: Any = importlib.import_module("pandas")  # ChannelAttribution's own dependency
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints an advert on import
+        ca: Any = importlib.import_module("ChannelAttribution")
+    dist = importlib.metadata.distribution("channelattribution")
+    csv = next(f for f in dist.files or [] if f.name == "Data.csv")
+    data = pd.read_csv(str(dist.locate_file(csv)), sep=";")
+    paths = Paths.from_sequences(parse_paths(data["path"].tolist()), data["total_conversions"],
+                                 data["total_conversion_value"], data["total_null"])
+    out: dict[str, float] = {}
+    total = float(data["total_conversions"].sum())
+    for order in (1, 3):
+        ours = markov_attribution(paths, order)
+        with contextlib.redirect_stdout(io.StringIO()):
+            res = ca.markov_model(data, "path", "total_conversions", var_value="total_conversion_value",
+                                  var_null="total_null", order=order, nsim_start=10_000_000, max_step=1000,
+                                  nfold=1, ncore=1, seed=1, verbose=False, flg_pro=False)
+        ref = (res["result"] if isinstance(res, dict) else res).set_index("channel_name")
+        theirs = ref.loc[list(paths.channels), "total_conversions"].to_numpy()
+        theirs_v = ref.loc[list(paths.channels), "total_conversion_value"].to_numpy()
+        big = theirs >= 0.01 * total  # channels with at least 1 % of the conversions
+        rel = np.abs(ours.conversions / theirs - 1)
+        rel_v = np.abs(ours.values / theirs_v - 1)
+        out[f"ca_order{order}_max_rel_diff_conversions_channels_ge_1pct"] = round(float(rel[big].max()), 5)
+        out[f"ca_order{order}_max_rel_diff_value_channels_ge_1pct"] = round(float(rel_v[big].max()), 5)
+        l1 = float(np.abs(ours.conversions - theirs).sum())
+        out[f"ca_order{order}_l1_diff_share_of_conversions"] = round(l1 / total, 5)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--touchpoints", type=int, default=1_000_000)
+    parser.add_argument("--conversions", type=int, default=100_000)
+    parser.add_argument("--bootstrap", type=int, default=100)
+    parser.add_argument("--reference", action="store_true")
+    args = parser.parse_args(argv)
+    touches, conversions = generate(args.touchpoints, args.conversions)
+    t: dict[str, float] = {}
+    journeys = timed(t, "seconds_journeys", build_journeys, touches, conversions)
+    credits = timed(t, "seconds_rule_models", rule_credits, touches, conversions, journeys)
+    timed(t, "seconds_columns", credit_columns, credits, "rules-1")
+    paths = timed(t, "seconds_paths", channel_paths, touches, conversions, journeys).paths
+    started = time.perf_counter()
+    for order in (1, 2, 3):
+        timed(t, f"seconds_markov_order{order}", markov_attribution, paths, order)
+    t["seconds_markov"] = round(time.perf_counter() - started, 3)
+    timed(t, "seconds_shapley", shapley_attribution, paths)
+    timed(t, "seconds_shapley_subset_sums", shapley_attribution, paths, "subset_sums")
+    timed(t, "seconds_markov_bootstrap", markov_bootstrap, paths, 1, args.bootstrap, 0)
+    all_models = (t["seconds_journeys"] + t["seconds_rule_models"] + t["seconds_paths"] + t["seconds_markov"]
+                  + t["seconds_shapley"])
+    lengths = journeys.lengths
+    out: dict[str, Any] = {
+        "touchpoints": args.touchpoints, "conversions": args.conversions,
+        "seconds_markov": t["seconds_markov"], "seconds_shapley": t["seconds_shapley"],
+        "seconds_all_models": round(all_models, 3),
+        "credit_rows": len(credits), "mean_journey_touches": round(float(lengths[lengths > 0].mean()), 2),
+        "empty_journeys": int((lengths == 0).sum()), "paths": len(paths), "channels": len(paths.channels),
+        "bootstrap_replicates": args.bootstrap, **t,
+    }
+    if args.reference:
+        out.update(reference_agreement())
+    print(json.dumps(out, indent=1))
+    doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    doc.setdefault("slices", {})["attribution"] = out
+    RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The `touchstream` command line: one module per command group."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from streams.cli import (
+    db,
+    demo,
+    dlq,
+    importing,
+    ingest,
+    kafka,
+    simulate,
+    sql,
+    topics,
+    train,
+    worker,
+)
+from streams.cli.common import current_settings
+
+
+@click.group()
+def main() -> None:
+    """touchstream: real-time customer intelligence on Kafka, Faust and ClickHouse."""
+    logging.basicConfig(
+        level=current_settings().log_level.upper(),
+        format="[%(asctime)s] %(levelname)s %(name)s: %(message)s",
+    )
+
+
+for command in (kafka.kafka, topics.topics_group, db.db, worker.worker, simulate.simulate,
+                ingest.ingest, sql.sql, dlq.dlq, importing.import_group, train.train, demo.demo):
+    main.add_command(command)

@@ -9,6 +9,7 @@ Invariants:
   out (``channel_paths`` counts them in ``unattributed``).
 - Converting paths are conversions' journeys; non-converting paths are each person's
   touchpoints after their last conversion (see ``attribution.non_converting``).
+- Amounts are never converted: value credits are computed per currency (``in_currency``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from streams.customer.attribution import (
     Floats,
     Ints,
     Journeys,
+    Objects,
     TouchTable,
     non_converting,
 )
@@ -79,9 +81,17 @@ def parse_paths(lines: Sequence[str], sep: str = ">") -> list[list[str]]:
 
 @dataclass(frozen=True)
 class ChannelPaths:
-    paths: Paths
+    paths: Paths  # values summed over every currency: use ``in_currency`` for value credits
+    currency: Objects  # per path: its conversion's currency, None for a non-converting path
     unattributed: int  # conversions whose journey was empty
     unattributed_value: float
+
+    def in_currency(self, currency: str) -> Paths:
+        """The paths with the value of conversions in other currencies set to 0 (their
+        conversions still count), so that value credits never add up two currencies."""
+        p = self.paths
+        return Paths(p.channels, p.offsets, p.codes, p.conversions,
+                     np.where(self.currency == currency, p.values, 0.0), p.nulls)
 
 
 def channel_paths(touches: TouchTable, conversions: ConversionTable, journeys: Journeys) -> ChannelPaths:
@@ -98,4 +108,6 @@ def channel_paths(touches: TouchTable, conversions: ConversionTable, journeys: J
                   np.r_[np.ones(n_conv), np.zeros(n_null)],
                   np.r_[conversions.value[has], np.zeros(n_null)],
                   np.r_[np.zeros(n_conv), np.ones(n_null)])
-    return ChannelPaths(paths, int((~has).sum()), float(conversions.value[~has].sum()))
+    currency = np.empty(n_conv + n_null, dtype=object)
+    currency[:n_conv] = conversions.currency[has]
+    return ChannelPaths(paths, currency, int((~has).sum()), float(conversions.value[~has].sum()))

@@ -53,6 +53,8 @@ def _structure(paths: Paths, order: int) -> _Structure:
         raise ValueError("order must be between 1 and 6")
     n_ch = len(paths.channels)
     base = np.int64(n_ch + 1)
+    if (n_ch + 1) ** order >= 2**62:
+        raise ValueError(f"{n_ch} channels at order {order} are too many states to encode")
     lengths = paths.lengths
     elem_len = np.repeat(lengths, lengths)
     path = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)

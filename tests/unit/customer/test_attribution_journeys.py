@@ -94,3 +94,24 @@ def test_records_are_read_as_the_schemas_define_them() -> None:
     assert (c.person_id, c.value, c.currency) == ("d1", 12.5, "EUR")
     assert person_key({}) is None
     assert np.array_equal(TouchTable.from_touchpoints([t]).occurred_at, [5])
+
+
+def test_a_time_span_too_long_to_multiply_falls_back_to_ranks() -> None:
+    far = 2**61  # persons * span would overflow int64
+    touches = [tp("a", "p", -far), tp("b", "p", 5), tp("c", "q", far - 10), tp("d", "q", far),
+               tp("e", "p", 7)]
+    conversions = [Conversion("c1", "p", 6, 1.0, "EUR"), Conversion("c2", "q", far, 1.0, "EUR"),
+                   Conversion("c3", "p", far, 1.0, "EUR")]
+    expected = [[t.touchpoint_id for t in journey(c, touches, 2**62)] for c in conversions]
+    assert expected == [["a", "b"], ["c", "d"], ["a", "b", "e"]]
+    assert batch_ids(touches, conversions, 2**62) == expected
+
+
+def test_value_credits_stay_in_one_currency() -> None:
+    touches = [tp("a", "p", 1, "email"), tp("b", "q", 1, "display"), tp("c", "r", 1, "email")]
+    conversions = [Conversion("c1", "p", 2, 10.0, "EUR"), Conversion("c2", "q", 2, 7.0, "USD")]
+    table, convs = TouchTable.from_touchpoints(touches), ConversionTable.from_conversions(conversions)
+    cp = channel_paths(table, convs, build_journeys(table, convs))
+    assert cp.currency.tolist() == ["EUR", "USD", None]
+    eur = cp.in_currency("EUR")
+    assert eur.values.tolist() == [10.0, 0.0, 0.0] and eur.conversions.tolist() == [1, 1, 0]

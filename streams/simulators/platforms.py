@@ -178,6 +178,8 @@ class Simulator:
         return self.answer(platform, await handler(request))
 
     def answer(self, platform: str, response: web.StreamResponse) -> web.StreamResponse:
+        if platform == META and response.status == 200:
+            response.headers.update(self.meta_usage())
         self.served[platform, response.status] += 1
         return response
 
@@ -305,7 +307,7 @@ class Simulator:
             return web.json_response({"error": {"code": 100, "message": "report not ready"}}, status=400)
         return web.json_response(page_of(request, job["rows"], "limit", "after", lambda body, nxt: {
             "data": body, "paging": {"cursors": {"after": nxt}, **({"next": nxt and request.url.update_query(
-                after=nxt).human_repr()} if nxt else {})}}), headers=self.meta_usage())
+                after=nxt).human_repr()} if nxt else {})}}))
 
     def meta_usage(self) -> dict[str, str]:
         used = sum(self.served[META, s] for s in (200, 400)) % 10 * 10  # climbs to 90, then resets
@@ -330,14 +332,15 @@ class Simulator:
             if hour != 9:  # a send goes out at 09:00; the day's row appears then
                 continue
             for ad in self.ads[EMAIL]:
-                imps, clicks, _, _conv, _ = self.figures(EMAIL, ad, day, hour)
+                imps, clicks, _, conv, _ = self.figures(EMAIL, ad, day, hour)
+                late = int(conv * 40)  # opens keep arriving for days: restated
                 sends = imps * 10
+                stats = {"requests": sends, "delivered": sends - imps // 20,
+                         "opens": imps * 4 + 2 * late, "unique_opens": imps * 3 + late,
+                         "clicks": clicks * 2, "unique_clicks": clicks, "bounces": imps // 20,
+                         "unsubscribes": clicks // 10, "spam_reports": clicks // 50}
                 rows.append({"id": ad.campaign_id, "ab_variation": "", "ab_phase": "all",
-                             "aggregation": day.isoformat(), "stats": {
-                                 "requests": sends, "delivered": sends - imps // 20, "opens": imps * 4,
-                                 "unique_opens": imps * 3, "clicks": clicks * 2, "unique_clicks": clicks,
-                                 "bounces": imps // 20, "unsubscribes": clicks // 10,
-                                 "spam_reports": clicks // 50}})
+                             "aggregation": day.isoformat(), "stats": stats})
         if self.config.bad_rows and rows:
             rows.extend(bad_email(rows[-1], self.today(EMAIL).date()))
         headers = {"X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "599",
@@ -392,13 +395,17 @@ class Simulator:
                                          status=409)
             return web.json_response(held.response, headers={"Idempotent-Replayed": "true"})
         for target, fields in changes.items():
-            self.apply(target.rsplit("/", 1)[-1], fields)
+            kind, _, entity = target.rpartition("/")
+            if kind.endswith("campaignBudgets"):  # a campaign's budget id is its id + 7
+                entity = str(int(entity) - 7)
+            self.apply(entity, fields)
         mutation = Mutation(request_id, platform, ",".join(changes), changes, respond(), fingerprint)
         self.mutations[request_id] = mutation
         self.applied.append(mutation)
         if self.lose_answers > 0:  # applied, but the answer never arrives
             self.lose_answers -= 1
-            return web.json_response({"error": {"code": 503, "message": "lost"}}, status=503)
+            return web.json_response({"error": {"code": 503, "status": "UNAVAILABLE", "message": "lost"}},
+                                     status=503)
         return web.json_response(mutation.response)
 
     def apply(self, target: str, fields: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ import json
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -182,6 +182,7 @@ class Http:
             self._not_before = self.runtime.now() + self.config.min_request_interval
             self.stats.requests += 1
             failure: Failure | None
+            status = 0
             try:
                 async with self.session.request(
                         method, url, params=params, json=json_body, data=form,
@@ -202,7 +203,7 @@ class Http:
                     return body
                 failure = failure or Failure("fatal", f"HTTP {status}")
             if failure.kind == "fatal":
-                raise PlatformError(f"{method} {url}: {failure.message}")
+                raise PlatformError(f"{method} {url}: HTTP {status}: {failure.message}")
             if failure.kind == "rate_limited":
                 waits += 1
                 self.stats.rate_limited += 1
@@ -349,7 +350,7 @@ class Connector(ABC):
     async def fetch(self, http: Http, account: str, start: date, end: date) -> Batch:
         """Everything the platform reports for ``account`` over reporting days [start, end]."""
 
-    async def pull_chunks(self, cursor: Cursor) -> AsyncIterator[PullResult]:
+    async def pull_chunks(self, cursor: Cursor) -> AsyncGenerator[PullResult, None]:
         """One result per account and range of days; save each result's cursor after using it."""
         owned = self.session is None
         session = self.session or aiohttp.ClientSession()
@@ -358,8 +359,8 @@ class Connector(ABC):
             end = pull_end(self.runtime.now())
             reread_from = reread_start(self.runtime.now(), self.config.restatement_days)
             for account in self.config.account_ids:
-                first = cursor.start(account) or end - timedelta(
-                    days=max(self.config.initial_days, self.config.restatement_days))
+                first = cursor.start(account) or reread_start(
+                    self.runtime.now(), max(self.config.initial_days, self.config.restatement_days))
                 for low, high in day_chunks(min(first, reread_from), end, self.config.days_per_request):
                     batch = await self.fetch(http, account, low, high)
                     cursor = cursor.advanced(account, min(high + timedelta(days=1), reread_from))

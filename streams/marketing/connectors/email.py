@@ -147,7 +147,7 @@ def _touchpoint(event: Mapping[str, Any], now_ms: int, max_future_ms: int) -> di
     }
 
 
-def webhook_touchpoints(batch: bytes | str | Sequence[Mapping[str, Any]], *, account_id: str,
+def webhook_touchpoints(batch: bytes | str | Sequence[Any], *, account_id: str,
                         now_ms: int, max_future_ms: int = 3_600_000,
                         ) -> tuple[list[dict[str, Any]], list[Reject]]:
     """Touchpoints and rejects of one Event Webhook POST body (a JSON array of events)."""

@@ -124,9 +124,11 @@ class GoogleAdsConnector(Connector):
             errors.append(body["error"])
         if errors:
             failure = rpc_failure(errors[0])
-            if failure.retry_after is None and status == 429:
-                generic = http_failure(status, headers, body, self.runtime.now())
-                return generic if generic is not None else failure
+            generic = http_failure(status, headers, body, self.runtime.now())
+            if generic is not None and failure.kind == "fatal" and generic.kind != "fatal":
+                return generic  # an error without a known status: the HTTP status decides
+            if generic is not None and failure.kind == "rate_limited" and failure.retry_after is None:
+                return Failure("rate_limited", failure.message, generic.retry_after)
             return failure
         return http_failure(status, headers, body, self.runtime.now())
 

@@ -26,3 +26,8 @@ class InvalidMessage(Exception):
         super().__init__(f"{reason}: {detail}")
         self.reason: Reason = reason
         self.detail = detail
+
+
+class Unavailable(Exception):
+    """A dependency (schema registry, ClickHouse, the broker) cannot be reached or answers
+    with a transient failure: the work is retried once it answers, never dead-lettered."""

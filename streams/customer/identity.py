@@ -28,6 +28,7 @@ use ``copy_state`` first to keep the previous one. No I/O, no clock, no randomne
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -77,15 +78,19 @@ class IdentityPolicy:
     unknown_kind_limit: int = 10
 
     def limit(self, kind: str) -> int:
-        limits = {
-            "customer_id": self.max_customer_ids,
-            "email": self.max_emails,
-            "phone": self.max_phones,
-            "anonymous_id": self.max_anonymous_ids,
-            "device_id": self.max_device_ids,
-            "record_id": self.max_record_ids,
-        }
-        return limits.get(kind, self.unknown_kind_limit)
+        return _limits(self).get(kind, self.unknown_kind_limit)
+
+
+@functools.lru_cache(maxsize=64)
+def _limits(policy: IdentityPolicy) -> Mapping[str, int]:
+    return {
+        "customer_id": policy.max_customer_ids,
+        "email": policy.max_emails,
+        "phone": policy.max_phones,
+        "anonymous_id": policy.max_anonymous_ids,
+        "device_id": policy.max_device_ids,
+        "record_id": policy.max_record_ids,
+    }
 
 
 DEFAULT_POLICY: Final = IdentityPolicy()

@@ -6,11 +6,14 @@ the six rule-based models for every conversion, ClickHouse columns of their cred
 paths, Markov removal effects at orders 1, 2 and 3, a bootstrap of the order-1 Markov credits,
 and Shapley values. Merges slice ``attribution`` into benchmarks/results/latest.json.
 
+``--coverage N`` also simulates N data sets of 5,000 journeys from a known first-order chain
+and counts how often the 95 % bootstrap intervals cover the credits that chain implies.
+
 ``--reference`` also measures agreement with ChannelAttribution (dev dependency) on its
 Data.csv: Markov credits at orders 1 and 3 against its simulation with 10,000,000 paths.
 
 ``python -m benchmarks.attribution_bench [--touchpoints 1000000] [--conversions 100000]
-[--bootstrap 100] [--reference]``
+[--bootstrap 100] [--reference] [--coverage 100]``
 """
 
 from __future__ import annotations
@@ -114,12 +117,82 @@ def reference_agreement() -> dict[str, float]:
     return out
 
 
+def _true_chain(rng: np.random.Generator, k: int) -> tuple[Any, Any, Any]:
+    """A random first-order chain: rows (start) and k channels; columns k channels, conversion,
+    null. No self-loops, and at least 30 % of leaving at every channel step."""
+    p = rng.dirichlet(np.ones(k + 2), size=k + 1)
+    p[0, k:] = 0.0
+    for i in range(k):
+        p[i + 1, i] = 0.0
+        p[i + 1, :k] *= 0.7 / p[i + 1, :k].sum()
+        p[i + 1, k:] *= 0.3 / p[i + 1, k:].sum()
+    p[0] /= p[0].sum()
+    q = np.zeros((k + 1, k + 1))
+    q[:, 1:] = p[:, :k]
+    return p, q, p[:, k]
+
+
+def _exact_credits(q: Any, r: Any, k: int, journeys: int) -> Any:
+    """Expected Markov credits, from the true chain by dense linear algebra (independent of
+    streams.customer.markov)."""
+    def p_conv(keep: list[int]) -> float:
+        sub = q[np.ix_(keep, keep)]
+        return float(np.linalg.inv(np.eye(len(keep)) - sub)[0] @ r[keep])
+    full = p_conv(list(range(k + 1)))
+    effects = np.array([1 - p_conv([s for s in range(k + 1) if s != c + 1]) / full for c in range(k)])
+    return effects / effects.sum() * journeys * full
+
+
+def _simulate(rng: np.random.Generator, p: Any, k: int, journeys: int) -> Any:
+    from streams.customer.attribution_paths import Paths
+
+    cum = np.cumsum(p, axis=1)
+    state = np.zeros(journeys, dtype=np.int64)
+    alive = np.ones(journeys, dtype=bool)
+    steps, converted = [], np.zeros(journeys, dtype=bool)
+    for _ in range(60):
+        nxt = (rng.random(journeys)[:, None] > cum[state]).sum(axis=1)
+        nxt = np.where(alive, nxt, -1)
+        converted |= nxt == k
+        alive &= nxt < k
+        steps.append(np.where(alive, nxt, -1))
+        state = np.where(alive, nxt + 1, 0)
+    grid = np.array(steps).T
+    lengths = (grid >= 0).sum(axis=1)
+    conv = converted.astype(np.float64)
+    return Paths(tuple(f"c{i}" for i in range(k)), np.r_[0, np.cumsum(lengths)].astype(np.int64),
+                 grid[grid >= 0].astype(np.int64), conv, conv.copy(), 1.0 - conv)
+
+
+def bootstrap_coverage(datasets: int = 100, journeys: int = 5000, replicates: int = 100,
+                       seed: int = 5) -> dict[str, float]:
+    """How often the 95 % bootstrap intervals of order-1 Markov credits cover the credits
+    expected under the true chain that generated the journeys."""
+    rng = np.random.default_rng(seed)
+    k = 5
+    p, q, r = _true_chain(rng, k)
+    expected = _exact_credits(q, r, k, journeys)
+    covered = np.zeros(k)
+    error = np.zeros(k)
+    for i in range(datasets):
+        paths = _simulate(rng, p, k, journeys)
+        b = markov_bootstrap(paths, 1, replicates, seed=i)
+        covered += (b.conversions_low <= expected) & (expected <= b.conversions_high)
+        error += np.abs(b.estimate.conversions / expected - 1)
+    return {"coverage_datasets": datasets, "coverage_journeys": journeys,
+            "coverage_replicates": replicates,
+            "bootstrap_95_coverage_mean": round(float(covered.mean() / datasets), 3),
+            "bootstrap_95_coverage_min_channel": round(float(covered.min() / datasets), 3),
+            "markov_mean_abs_rel_error_vs_true_chain": round(float(error.mean() / datasets), 4)}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--touchpoints", type=int, default=1_000_000)
     parser.add_argument("--conversions", type=int, default=100_000)
     parser.add_argument("--bootstrap", type=int, default=100)
     parser.add_argument("--reference", action="store_true")
+    parser.add_argument("--coverage", type=int, default=0, help="simulated data sets for bootstrap coverage")
     args = parser.parse_args(argv)
     touches, conversions = generate(args.touchpoints, args.conversions)
     t: dict[str, float] = {}
@@ -147,6 +220,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     if args.reference:
         out.update(reference_agreement())
+    if args.coverage:
+        out.update(bootstrap_coverage(args.coverage, replicates=args.bootstrap))
     print(json.dumps(out, indent=1))
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     doc.setdefault("slices", {})["attribution"] = out

@@ -12,7 +12,8 @@ Invariants:
   platform's local today are reported at the current revision (conversions and their value
   change), older days at revision 0.
 - Faults are injected before a request is served (429 with the platform's hints, 5xx, Google's
-  in-stream error), at ``rate_429``/``rate_5xx`` or scripted with ``fail_next``; a mutation can
+  in-stream error), at ``rate_429``/``rate_5xx`` or scripted with ``fail_next`` (200 there
+  means Google's in-stream error), and ``stall_next`` answers late; a mutation can
   be applied and its answer lost (``lose_answers``) so that retries with the same request id
   must not apply it twice. Every mutation is recorded once under its request id.
 - Product code never imports this module.
@@ -99,6 +100,8 @@ def season(hour: int) -> float:
 class Simulator:
     config: SimulatorConfig = field(default_factory=SimulatorConfig)
     fail_next: list[int] = field(default_factory=list)
+    stall_next: int = 0
+    stall_seconds: float = 1.0
     lose_answers: int = 0
     revisions: Counter[str] = field(default_factory=Counter)
     served: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -164,6 +167,9 @@ class Simulator:
             return await handler(request)
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self.error(platform, 401, "bad or missing credentials")
+        if self.stall_next > 0:  # answer too late: the client's timeout must fire
+            self.stall_next -= 1
+            await asyncio.sleep(self.stall_seconds)
         status = self.fail_next.pop(0) if self.fail_next else 0
         if not status and self.rng.random() < self.config.rate_429:
             status = 429

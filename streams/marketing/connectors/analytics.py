@@ -15,13 +15,14 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from streams.marketing.connectors.base import Batch, Connector, ConnectorConfig, Http, paginate
 from streams.marketing.connectors.rows import (
+    Reject,
     RowError,
     amount,
     count,
@@ -57,6 +58,39 @@ def _date_hour(value: str) -> tuple[str, int]:
     return f"{value[:4]}-{value[4:6]}-{value[6:8]}", int(value[8:])
 
 
+def _metric_from(item: Mapping[str, Any], account: str, reported_at: int) -> dict[str, Any]:
+    row = item["row"]
+    dims = _named(item["dimensionHeaders"], row.get("dimensionValues"), "dimensionValues")
+    values = _named(item["metricHeaders"], row.get("metricValues"), "metricValues")
+    metadata = item.get("metadata") or {}
+    day, hour = _date_hour(dims["dateHour"])
+    start_ms, end_ms = local_interval(day, hour, text(metadata, "timeZone"))
+    campaign = dims["sessionCampaignName"] or "(not set)"
+    return metric(
+        platform=PLATFORM, account_id=account, campaign_id=campaign, campaign_name=campaign,
+        level="AD_GROUP", ad_group_id=f"{dims['sessionSource']} / {dims['sessionMedium']}",
+        interval_start=start_ms, interval_end=end_ms,
+        impressions=count(values["sessions"], "sessions"),
+        clicks=count(values["engagedSessions"], "engagedSessions"),
+        conversions=amount(values["keyEvents"], "keyEvents"),
+        conversion_value=amount(values["purchaseRevenue"], "purchaseRevenue"),
+        currency=text(metadata, "currencyCode"), reported_at=reported_at,
+        extra={"total_users": float(count(values["totalUsers"], "totalUsers"))},
+    )
+
+
+def report_metrics(bodies: Sequence[Mapping[str, Any]], account: str, reported_at: int,
+                   max_future_ms: int) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """``ad.metrics`` records and rejects of the pages of one runReport."""
+    # each row keeps its page's headers and metadata: a reject is readable on its own
+    items = [{"row": row, **{name: body.get(name) for name in
+                             ("dimensionHeaders", "metricHeaders", "metadata")}}
+             for body in bodies for row in body.get("rows") or ()]
+    return split_rows(items, lambda item: _metric_from(item, account, reported_at),
+                      platform=PLATFORM, account_id=account, now_ms=reported_at,
+                      max_future_ms=max_future_ms)
+
+
 class AnalyticsConnector(Connector):
     platform = PLATFORM
     config: AnalyticsConfig
@@ -75,41 +109,13 @@ class AnalyticsConnector(Connector):
             "metrics": [{"name": name} for name in METRICS],
             "limit": str(self.config.page_size),
         }
+
         async def page(offset: int | None) -> tuple[list[dict[str, Any]], int | None]:
             body = await http.request("POST", url, json_body={**request, "offset": str(offset or 0)})
-            rows = list(body.get("rows") or ())
-            seen = (offset or 0) + len(rows)
-            more = bool(rows) and seen < int(body.get("rowCount") or 0)
-            # each row keeps its report's headers and metadata: a reject is readable on its own
-            context = {name: body.get(name) for name in ("dimensionHeaders", "metricHeaders",
-                                                          "metadata")}
-            return [{"row": row, **context} for row in rows], seen if more else None
+            seen = (offset or 0) + len(body.get("rows") or ())
+            more = seen > (offset or 0) and seen < int(body.get("rowCount") or 0)
+            return [body], seen if more else None
 
-        rows = await paginate(page)
-        reported_at = self.runtime.now_ms()
-
-        def convert(body: Mapping[str, Any]) -> dict[str, Any]:
-            row = body["row"]
-            dims = _named(body["dimensionHeaders"], row.get("dimensionValues"), "dimensionValues")
-            values = _named(body["metricHeaders"], row.get("metricValues"), "metricValues")
-            metadata = body.get("metadata") or {}
-            day, hour = _date_hour(dims["dateHour"])
-            start_ms, end_ms = local_interval(day, hour, text(metadata, "timeZone"))
-            campaign = dims["sessionCampaignName"] or "(not set)"
-            return metric(
-                platform=PLATFORM, account_id=account, campaign_id=campaign, campaign_name=campaign,
-                level="AD_GROUP", ad_group_id=f"{dims['sessionSource']} / {dims['sessionMedium']}",
-                interval_start=start_ms, interval_end=end_ms,
-                impressions=count(values["sessions"], "sessions"),
-                clicks=count(values["engagedSessions"], "engagedSessions"),
-                conversions=amount(values["keyEvents"], "keyEvents"),
-                conversion_value=amount(values["purchaseRevenue"], "purchaseRevenue"),
-                currency=text(metadata, "currencyCode"), reported_at=reported_at,
-                extra={"total_users": float(count(values["totalUsers"], "totalUsers"))},
-            )
-
-        metrics, rejects = split_rows(
-            rows, convert, platform=PLATFORM,
-            account_id=account, now_ms=reported_at,
-            max_future_ms=int(self.config.max_future_seconds * 1000))
+        metrics, rejects = report_metrics(await paginate(page), account, self.runtime.now_ms(),
+                                          self.config.max_future_ms)
         return Batch(metrics=metrics, rejects=rejects)

@@ -85,6 +85,10 @@ class ConnectorConfig:
     def root(self) -> str:
         return self.base_url.rstrip("/")
 
+    @property
+    def max_future_ms(self) -> int:
+        return int(self.max_future_seconds * 1000)
+
 
 @dataclass(frozen=True)
 class Runtime:

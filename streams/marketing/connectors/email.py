@@ -65,6 +65,28 @@ def _reset_in(headers: Mapping[str, str], now: float) -> float | None:
         return None
 
 
+def stats_metrics(rows: Sequence[Mapping[str, Any]], account: str, currency: str, reported_at: int,
+                  max_future_ms: int) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """``ad.metrics`` records and rejects of single-send statistics by UTC day."""
+
+    def convert(row: Mapping[str, Any]) -> dict[str, Any]:
+        stats = row.get("stats")
+        if not isinstance(stats, dict):
+            raise RowError("stats is missing")
+        start_ms, end_ms = local_interval(text(row, "aggregation"), None, "UTC")
+        return metric(
+            platform=PLATFORM, account_id=account, campaign_id=text(row, "id"),
+            campaign_name=row.get("name"), interval_start=start_ms, interval_end=end_ms,
+            impressions=count(stats.get("delivered", 0), "delivered"),
+            clicks=count(stats.get("unique_clicks", 0), "unique_clicks"),
+            currency=currency, reported_at=reported_at,
+            extra={name: float(count(stats.get(key, 0), key)) for key, name in EXTRA.items()},
+        )
+
+    return split_rows(rows, convert, platform=PLATFORM, account_id=account, now_ms=reported_at,
+                      max_future_ms=max_future_ms)
+
+
 class EmailConnector(Connector):
     platform = PLATFORM
     config: EmailConfig
@@ -95,27 +117,8 @@ class EmailConnector(Connector):
                 "GET", f"{self.config.root}/v3/marketing/stats/singlesends", params=first)
             return list(body.get("results") or ()), (body.get("_metadata") or {}).get("next")
 
-        rows = await paginate(page)
-        reported_at = self.runtime.now_ms()
-        currency = self.config.currency
-
-        def convert(row: Mapping[str, Any]) -> dict[str, Any]:
-            stats = row.get("stats")
-            if not isinstance(stats, dict):
-                raise RowError("stats is missing")
-            start_ms, end_ms = local_interval(text(row, "aggregation"), None, "UTC")
-            return metric(
-                platform=PLATFORM, account_id=account, campaign_id=text(row, "id"),
-                campaign_name=row.get("name"), interval_start=start_ms, interval_end=end_ms,
-                impressions=count(stats.get("delivered", 0), "delivered"),
-                clicks=count(stats.get("unique_clicks", 0), "unique_clicks"),
-                currency=currency, reported_at=reported_at,
-                extra={name: float(count(stats.get(key, 0), key)) for key, name in EXTRA.items()},
-            )
-
-        metrics, rejects = split_rows(rows, convert, platform=PLATFORM, account_id=account,
-                                      now_ms=reported_at,
-                                      max_future_ms=int(self.config.max_future_seconds * 1000))
+        metrics, rejects = stats_metrics(await paginate(page), account, self.config.currency,
+                                         self.runtime.now_ms(), self.config.max_future_ms)
         return Batch(metrics=metrics, rejects=rejects)
 
 

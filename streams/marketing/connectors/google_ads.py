@@ -30,7 +30,15 @@ from streams.marketing.connectors.base import (
     MutationResult,
     http_failure,
 )
-from streams.marketing.connectors.rows import amount, count, local_interval, metric, split_rows, text
+from streams.marketing.connectors.rows import (
+    Reject,
+    amount,
+    count,
+    local_interval,
+    metric,
+    split_rows,
+    text,
+)
 
 PLATFORM = "GOOGLE_ADS"
 QUERY = """SELECT customer.currency_code, customer.time_zone, campaign.id, campaign.name,
@@ -103,6 +111,14 @@ def _metric_from(row: Mapping[str, Any], account: str, reported_at: int) -> dict
     )
 
 
+def search_stream_metrics(body: Any, account: str, reported_at: int, max_future_ms: int
+                          ) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """``ad.metrics`` records and rejects of one searchStream answer to ``QUERY``."""
+    return split_rows(stream_rows(body), lambda row: _metric_from(row, account, reported_at),
+                      platform=PLATFORM, account_id=account, now_ms=reported_at,
+                      max_future_ms=max_future_ms)
+
+
 class GoogleAdsConnector(Connector):
     platform = PLATFORM
     config: GoogleAdsConfig
@@ -135,18 +151,11 @@ class GoogleAdsConnector(Connector):
     def url(self, customer_id: str, method: str) -> str:
         return f"{self.config.root}/{self.config.api_version}/customers/{customer_id}/{method}"
 
-    async def search_stream(self, http: Http, customer_id: str, query: str) -> list[dict[str, Any]]:
-        """Every result row of a GAQL query (all batches of the stream)."""
-        return stream_rows(await http.request(
-            "POST", self.url(customer_id, "googleAds:searchStream"), json_body={"query": query}))
-
     async def fetch(self, http: Http, account: str, start: date, end: date) -> Batch:
-        rows = await self.search_stream(http, account, QUERY.format(start=start, end=end))
-        reported_at = self.runtime.now_ms()
-        metrics, rejects = split_rows(
-            rows, lambda row: _metric_from(row, account, reported_at), platform=PLATFORM,
-            account_id=account, now_ms=reported_at,
-            max_future_ms=int(self.config.max_future_seconds * 1000))
+        body = await http.request("POST", self.url(account, "googleAds:searchStream"),
+                                  json_body={"query": QUERY.format(start=start, end=end)})
+        metrics, rejects = search_stream_metrics(body, account, self.runtime.now_ms(),
+                                                 self.config.max_future_ms)
         return Batch(metrics=metrics, rejects=rejects)
 
     async def campaign_budgets(self, customer_id: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ Invariants:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -35,6 +35,7 @@ from streams.marketing.connectors.base import (
     paginate,
 )
 from streams.marketing.connectors.rows import (
+    Reject,
     RowError,
     amount,
     count,
@@ -115,6 +116,35 @@ def _summed(actions: Any, types: tuple[str, ...], name: str) -> float:
                if a.get("action_type") in types)
 
 
+def insights_metrics(rows: Sequence[Mapping[str, Any]], account: str, info: Mapping[str, Any],
+                     conversion_types: tuple[str, ...], reported_at: int, max_future_ms: int,
+                     ) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """``ad.metrics`` records and rejects of the rows of a finished report; ``info`` is the ad
+    account (``currency``, ``timezone_name``)."""
+
+    def convert(row: Mapping[str, Any]) -> dict[str, Any]:
+        if text(row, "date_stop") < text(row, "date_start"):  # ISO dates order as text
+            raise RowError("interval is reversed (date_stop before date_start)")
+        start_ms, end_ms = local_interval(text(row, "date_start"), _hour(row),
+                                          text(info, "timezone_name"))
+        return metric(
+            platform=PLATFORM, account_id=account, campaign_id=text(row, "campaign_id"),
+            campaign_name=row.get("campaign_name"), level="AD",
+            ad_group_id=text(row, "adset_id"), ad_id=text(row, "ad_id"),
+            interval_start=start_ms, interval_end=end_ms,
+            impressions=count(row.get("impressions", 0), "impressions"),
+            clicks=count(row.get("clicks", 0), "clicks"),
+            cost_micros=micros(row.get("spend", "0"), "spend"),
+            conversions=_summed(row.get("actions"), conversion_types, "actions"),
+            conversion_value=_summed(row.get("action_values"), conversion_types, "action_values"),
+            currency=str(row.get("account_currency") or text(info, "currency")),
+            reported_at=reported_at,
+        )
+
+    return split_rows(rows, convert, platform=PLATFORM, account_id=account, now_ms=reported_at,
+                      max_future_ms=max_future_ms)
+
+
 class MetaConnector(Connector):
     platform = PLATFORM
     config: MetaConfig
@@ -178,32 +208,9 @@ class MetaConnector(Connector):
                 "GET", self.url(f"{run_id}/insights"), params={"limit": str(self.config.page_size)})
             return list(body.get("data") or ()), (body.get("paging") or {}).get("next")
 
-        rows = await paginate(page)
-        reported_at = self.runtime.now_ms()
-        types = self.config.conversion_action_types
-
-        def convert(row: Mapping[str, Any]) -> dict[str, Any]:
-            if text(row, "date_stop") < text(row, "date_start"):  # ISO dates order as text
-                raise RowError("interval is reversed (date_stop before date_start)")
-            start_ms, end_ms = local_interval(text(row, "date_start"), _hour(row),
-                                              text(info, "timezone_name"))
-            return metric(
-                platform=PLATFORM, account_id=account, campaign_id=text(row, "campaign_id"),
-                campaign_name=row.get("campaign_name"), level="AD",
-                ad_group_id=text(row, "adset_id"), ad_id=text(row, "ad_id"),
-                interval_start=start_ms, interval_end=end_ms,
-                impressions=count(row.get("impressions", 0), "impressions"),
-                clicks=count(row.get("clicks", 0), "clicks"),
-                cost_micros=micros(row.get("spend", "0"), "spend"),
-                conversions=_summed(row.get("actions"), types, "actions"),
-                conversion_value=_summed(row.get("action_values"), types, "action_values"),
-                currency=str(row.get("account_currency") or text(info, "currency")),
-                reported_at=reported_at,
-            )
-
-        metrics, rejects = split_rows(rows, convert, platform=PLATFORM, account_id=account,
-                                      now_ms=reported_at,
-                                      max_future_ms=int(self.config.max_future_seconds * 1000))
+        metrics, rejects = insights_metrics(await paginate(page), account, info,
+                                            self.config.conversion_action_types,
+                                            self.runtime.now_ms(), self.config.max_future_ms)
         return Batch(metrics=metrics, rejects=rejects)
 
     async def update(self, object_id: str, request_id: str, *, currency: str,

@@ -254,3 +254,15 @@ def test_meta_resubmits_a_failed_report_job_and_respects_usage_headers() -> None
     assert len(sim.jobs) == 4  # three ranges of days, the first job submitted twice
     assert clock.slept.count(1.0) >= 3 * 4 - 3  # polls at poll_seconds until each job completes
     assert 30.0 in clock.slept  # usage reached 90 %: held off before the next call
+
+
+def test_a_platform_that_answers_too_late_is_asked_again() -> None:
+    async def body() -> tuple[PullResult, Any]:
+        clock = FakeClock()
+        async with serving(sim_config(history_days=1)) as sim:
+            sim.stall_next, sim.stall_seconds = 2, 0.3
+            conn = connector(GOOGLE, sim, clock, timeout_seconds=0.1)
+            return await conn.pull(Cursor()), conn
+
+    result, conn = run(body)
+    assert result.metrics and conn.stats.retries == 2

@@ -174,7 +174,7 @@ class Simulator:
         if not status and self.rng.random() < self.config.rate_429:
             status = 429
         if not status and self.rng.random() < self.config.rate_5xx:
-            status = self.rng.choice((500, 502, 503))
+            status = self.rng.choice((500, 502, 503, 200 if platform == GOOGLE else 503))
         if status == 200 and platform == GOOGLE:  # Google's in-stream failure after a batch
             body = [{"results": []}, {"error": {"code": 503, "status": "UNAVAILABLE",
                                                   "message": "backend unavailable"}}]

@@ -41,7 +41,8 @@ def _no_network_in_unit_tests(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 
 class FakeClock:
-    """Wall clock that moves only when told to; sleeps are recorded and advance it."""
+    """Wall clock that moves only when a test moves it; sleeps are recorded, not slept, and do not
+    move it (so that a pull with faults reports the same ``reported_at`` as one without)."""
 
     def __init__(self, start: float = NOW) -> None:
         self.t = start

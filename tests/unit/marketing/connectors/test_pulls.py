@@ -266,3 +266,18 @@ def test_a_platform_that_answers_too_late_is_asked_again() -> None:
 
     result, conn = run(body)
     assert result.metrics and conn.stats.retries == 2
+
+
+def test_requests_are_paced_and_every_account_has_its_own_cursor() -> None:
+    accounts = ("1234567890", "5550001111")
+
+    async def body() -> tuple[PullResult, list[float]]:
+        clock = FakeClock()
+        async with serving(sim_config(history_days=1)) as sim:
+            conn = connector(GOOGLE, sim, clock, account_ids=accounts, min_request_interval=0.25)
+            return await conn.pull(Cursor()), clock.slept
+
+    result, slept = run(body)
+    assert slept == [0.25] * 5  # 2 accounts x 3 ranges of days, the first request unpaced
+    assert set(result.cursor.next_start) == set(accounts)
+    assert {m["account_id"] for m in result.metrics} == set(accounts)

@@ -133,6 +133,13 @@ def throughput(count: int) -> dict[str, Any]:
     for i, e in enumerate(events):
         state, _ = identity.apply(state, usable(normalise_identifiers(e)), sources[i], i)
     full_cpu = time.process_time() - cpu
+    edges = sorted(state.edges)[:: max(1, len(state.edges) // 2000)]
+    cpu = time.process_time()
+    splits = 0
+    for a, b in edges:
+        state, effects = identity.remove(state, (_parts(a), _parts(b)))
+        splits += bool(effects.new_persons)
+    remove_cpu = time.process_time() - cpu
     started = time.perf_counter()
     doc = identity.to_dict(state)
     to_s = time.perf_counter() - started
@@ -146,6 +153,9 @@ def throughput(count: int) -> dict[str, Any]:
         "apply_events_per_s_wall": round(count / apply_s),
         "apply_cpu_us_per_event": round(apply_cpu / count * 1e6, 2),
         "normalise_and_apply_events_per_s": round(count / full_cpu),
+        "remove_edge_cpu_us": round(remove_cpu / max(1, len(edges)) * 1e6, 2),
+        "removed_edges": len(edges),
+        "splits": splits,
         "nodes": len(state.nodes),
         "persons": len(state.persons),
         "edges": len(state.edges),
@@ -154,13 +164,18 @@ def throughput(count: int) -> dict[str, Any]:
     }
 
 
-def merge_results(quality: dict[str, Any], apply: dict[str, Any] | None) -> None:
+def _parts(key: str) -> tuple[str, str]:
+    kind, value = key.split(":", 1)
+    return kind, value
+
+
+def merge_results(quality: dict[str, Any], apply: dict[str, Any] | None, path: Path = RESULTS) -> None:
     """Read-modify-write of latest.json that keeps every other key."""
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data = json.loads(path.read_text()) if path.exists() else {}
     data.setdefault("quality", {})["identity"] = quality
     if apply is not None:
         data.setdefault("slices", {})["identity_apply"] = apply
-    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -35,6 +35,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from streams.customer.identifiers import (
+    DEFAULT_NORMALISATION,
+    NormalisationPolicy,
+    Normalised,
+    normalise_identifiers,
+    usable,
+)
+from streams.customer.identity_effects import ApplyEffects as ApplyEffects
+from streams.customer.identity_effects import LinkAdded as LinkAdded
+from streams.customer.identity_effects import MergeRefused as MergeRefused
+from streams.customer.identity_effects import PersonMerged as PersonMerged
+from streams.customer.identity_effects import RemoveEffects as RemoveEffects
 from streams.customer.identity_queries import Explanation as Explanation
 from streams.customer.identity_queries import members as members
 from streams.customer.identity_queries import partition as partition
@@ -94,52 +106,6 @@ def _limits(policy: IdentityPolicy) -> Mapping[str, int]:
 
 
 DEFAULT_POLICY: Final = IdentityPolicy()
-
-
-@dataclass(frozen=True, slots=True)
-class LinkAdded:
-    a: str
-    b: str
-    rule: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class PersonMerged:
-    from_person: str
-    into_person: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class MergeRefused:
-    identifier: str
-    person: str | None
-    """The person the identifier already belongs to; None when it was new."""
-    into_person: str
-    reason: str
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyEffects:
-    person_id: str | None
-    """The person the event attaches to (that of its strongest usable identifier)."""
-    created: tuple[str, ...] = ()
-    links: tuple[LinkAdded, ...] = ()
-    merges: tuple[PersonMerged, ...] = ()
-    refusals: tuple[MergeRefused, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveEffects:
-    removed_nodes: tuple[str, ...] = ()
-    removed_edges: tuple[tuple[str, str], ...] = ()
-    affected: tuple[str, ...] = ()
-    """Every person whose membership changed (kept, new or gone): recompute what depends on them."""
-    kept: str | None = None
-    new_persons: tuple[str, ...] = ()
-    gone: tuple[str, ...] = ()
 
 
 def new_state() -> IdentityState:
@@ -251,7 +217,7 @@ def apply(
         fresh.add(_create_person(state, home, at).person_id)
     links: list[LinkAdded] = []
     merges: list[PersonMerged] = []
-    refusals: list[MergeRefused] = []
+    refused: list[tuple[str, str | None, str]] = []
     for key in keys[1:]:
         into = state.persons[root]
         if key in parent:
@@ -260,7 +226,7 @@ def apply(
                 other = state.persons[other_root]
                 reason = _refusal(into, other, policy)
                 if reason is not None:
-                    refusals.append(MergeRefused(key, other.person_id, into.person_id, reason, source))
+                    refused.append((key, other.person_id, reason))
                     continue
                 root, survivor, absorbed = _union(state, root, other_root)
                 if absorbed.person_id in fresh:  # a new home joins an existing (older) person
@@ -278,7 +244,7 @@ def apply(
             else:
                 reason = None
             if reason is not None:
-                refusals.append(MergeRefused(key, None, into.person_id, reason, source))
+                refused.append((key, None, reason))
                 continue
             _add_node(state, key, at)
             parent[key] = root
@@ -290,8 +256,27 @@ def apply(
         if link is not None:
             links.append(link)
     person_id = state.persons[find(parent, home)].person_id
-    return state, ApplyEffects(person_id, tuple(sorted(fresh)), tuple(links), tuple(merges),
-                               tuple(refusals))
+    refusals = tuple(MergeRefused(key, other, person_id, reason, source) for key, other, reason in refused)
+    return state, ApplyEffects(person_id, tuple(sorted(fresh)), tuple(links), tuple(merges), refusals)
+
+
+def observe(
+    state: IdentityState,
+    raw: Mapping[str, object],
+    source: str,
+    at: int,
+    *,
+    policy: IdentityPolicy = DEFAULT_POLICY,
+    normalisation: NormalisationPolicy = DEFAULT_NORMALISATION,
+) -> tuple[IdentityState, ApplyEffects, tuple[Normalised, ...]]:
+    """Normalises a ``PersonIdentifiers`` record and applies its usable values.
+
+    Also returns every normalised value, flagged ones included, so the caller can keep them on
+    the record (they never reach the graph).
+    """
+    normalised = normalise_identifiers(raw, normalisation)
+    state, effects = apply(state, usable(normalised), source, at, policy=policy)
+    return state, effects, normalised
 
 
 def _component(state: IdentityState, start: str, allowed: set[str]) -> list[str]:

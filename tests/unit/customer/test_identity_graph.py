@@ -171,3 +171,31 @@ def test_person_counts_and_roots_stay_consistent() -> None:
 def identity_root(state: IdentityState, key: str) -> str:
     from streams.customer.identity_state import find
     return find(state.parent, key)
+
+
+def test_observe_normalises_and_never_merges_on_flagged_values() -> None:
+    state = identity.new_state()
+    state, first, _ = identity.observe(state, {"email": " Jane@Mail.org ", "anonymous_id": "a1"}, "ev0", 1)
+    # a shared inbox and a placeholder phone are kept on the record but do not link b1 to anyone
+    state, second, seen = identity.observe(
+        state, {"email": "info@mail.org", "phone": "0000000000", "anonymous_id": "b1"}, "ev1", 2)
+    assert [(n.kind, n.status) for n in seen] == [("email", "blocked"), ("phone", "blocked"),
+                                                   ("anonymous_id", "ok")]
+    assert identity.members(state, str(second.person_id)) == ("anonymous_id:b1",)
+    state, third, _ = identity.observe(state, {"email": "JANE@mail.org", "anonymous_id": "b1"}, "ev2", 3)
+    assert third.person_id == first.person_id
+    assert third.merges == (identity.PersonMerged(str(second.person_id), str(first.person_id), "ev2"),)
+
+
+def test_refusals_name_the_person_the_event_finally_attached_to() -> None:
+    # The new email is home; the phone's person (with an email) is refused by the limit; the
+    # anonymous id's person (no email) takes the new email in, so the event ends up there.
+    policy = IdentityPolicy(max_emails=1)
+    state, effects = run([[("email", "old@mail.org"), ("phone", "+442079460958")],
+                          [("anonymous_id", "a1")],
+                          [("email", "new@mail.org"), ("phone", "+442079460958"), ("anonymous_id", "a1")]],
+                         policy)
+    assert effects[2].person_id == effects[1].person_id and effects[2].created == ()
+    assert [(r.identifier, r.person, r.into_person, r.reason) for r in effects[2].refusals] == [
+        ("phone:+442079460958", effects[0].person_id, effects[1].person_id, "limit:email")]
+    assert identity.person_of(state, ("email", "new@mail.org")) == effects[1].person_id

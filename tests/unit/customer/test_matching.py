@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from benchmarks.identity_quality import evaluate, found_pairs, load
+from benchmarks.identity_quality import evaluate, found_pairs, load, merge_results
 from streams.customer import identity, matching
 from streams.customer.matching import MatchingPolicy, ProfileRecord
 from streams.customer.matching_model import em, estimate_u, fit
@@ -146,3 +149,12 @@ def test_found_pairs_are_the_transitive_closure() -> None:
     matches = [matching.Match("r1", "r2", 20.0, 0.99, ()), matching.Match("r2", "r3", 20.0, 0.99, ())]
     state, _ = matching.apply_matches(identity.new_state(), matches, at=0)
     assert found_pairs(state) == {("r1", "r2"), ("r1", "r3"), ("r2", "r3")}
+
+
+def test_results_merge_keeps_every_other_key(tmp_path: Path) -> None:
+    path = tmp_path / "latest.json"
+    path.write_text(json.dumps({"slices": {"chat": {"events_per_s": 1}}, "quality": {"other": {"x": 1}}}))
+    merge_results({"febrl1": {"precision": 1.0}}, {"apply_events_per_s": 5}, path)
+    data = json.loads(path.read_text())
+    assert data == {"slices": {"chat": {"events_per_s": 1}, "identity_apply": {"apply_events_per_s": 5}},
+                    "quality": {"other": {"x": 1}, "identity": {"febrl1": {"precision": 1.0}}}}

@@ -243,6 +243,16 @@ async def paginate(fetch: Callable[[T | None], Awaitable[tuple[Sequence[R], T | 
     raise PlatformError(f"more than {max_pages} pages")
 
 
+def next_link(url: Any, root: str) -> str | None:
+    """A platform's next-page URL, refused unless it points back at the platform (the request
+    carries credentials)."""
+    if url is None:
+        return None
+    if not isinstance(url, str) or not url.startswith(root.rstrip("/") + "/"):
+        raise PlatformError(f"next page {url!r} is not under {root}")
+    return url
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Per account, the first reporting day the next pull reads (ISO date); JSON round-trips."""

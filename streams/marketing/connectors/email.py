@@ -28,6 +28,7 @@ from streams.marketing.connectors.base import (
     Failure,
     Http,
     http_failure,
+    next_link,
     paginate,
 )
 from streams.marketing.connectors.rows import (
@@ -115,7 +116,8 @@ class EmailConnector(Connector):
         async def page(next_url: str | None) -> tuple[list[dict[str, Any]], str | None]:
             body = await http.request("GET", next_url) if next_url else await http.request(
                 "GET", f"{self.config.root}/v3/marketing/stats/singlesends", params=first)
-            return list(body.get("results") or ()), (body.get("_metadata") or {}).get("next")
+            return list(body.get("results") or ()), next_link(
+                (body.get("_metadata") or {}).get("next"), self.config.root)
 
         metrics, rejects = stats_metrics(await paginate(page), account, self.config.currency,
                                          self.runtime.now_ms(), self.config.max_future_ms)

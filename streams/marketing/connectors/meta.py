@@ -32,6 +32,7 @@ from streams.marketing.connectors.base import (
     MutationResult,
     PlatformUnavailable,
     http_failure,
+    next_link,
     paginate,
 )
 from streams.marketing.connectors.rows import (
@@ -206,7 +207,8 @@ class MetaConnector(Connector):
         async def page(next_url: str | None) -> tuple[list[dict[str, Any]], str | None]:
             body = await http.request("GET", next_url) if next_url else await http.request(
                 "GET", self.url(f"{run_id}/insights"), params={"limit": str(self.config.page_size)})
-            return list(body.get("data") or ()), (body.get("paging") or {}).get("next")
+            return list(body.get("data") or ()), next_link(
+                (body.get("paging") or {}).get("next"), self.config.root)
 
         metrics, rejects = insights_metrics(await paginate(page), account, info,
                                             self.config.conversion_action_types,

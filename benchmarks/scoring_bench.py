@@ -43,15 +43,18 @@ def merge_slice(name: str, figures: dict[str, Any], path: Path = LATEST) -> None
     os.replace(tmp, path)
 
 
-def rows_per_s(step: Callable[[NDArray[np.float64]], object], x: NDArray[np.float64], batch: int,
-               repeat: int) -> float:
-    best = float("inf")
+def best_rows_per_s(steps: dict[str, Callable[[NDArray[np.float64]], object]], x: NDArray[np.float64],
+                    batch: int, repeat: int) -> dict[str, float]:
+    """Best rows/s of each step over ``repeat`` passes, the steps interleaved so that a busy
+    moment of a shared machine does not land on one of them only."""
+    best = dict.fromkeys(steps, float("inf"))
     for _ in range(repeat):
-        started = time.perf_counter()
-        for i in range(0, x.shape[0], batch):
-            step(x[i:i + batch])
-        best = min(best, time.perf_counter() - started)
-    return float(x.shape[0] / best)
+        for name, step in steps.items():
+            started = time.perf_counter()
+            for i in range(0, x.shape[0], batch):
+                step(x[i:i + batch])
+            best[name] = min(best[name], time.perf_counter() - started)
+    return {name: x.shape[0] / seconds for name, seconds in best.items()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -68,17 +71,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     x = table.values[np.random.default_rng(0).integers(0, table.values.shape[0], args.rows)]
     scorer.score(x[:args.batch])  # warm up
     path.score(x[:args.batch])
+    rates = best_rows_per_s({
+        "shap": scorer.score,
+        "path": path.score,
+        "shap_without_reasons": lambda b: scorer.score(b, reasons=False),
+        "path_without_reasons": lambda b: path.score(b, reasons=False),
+        "lightgbm_predict": lambda b: scorer.booster.predict(b, num_threads=1)},
+        x, args.batch, args.repeat)
     figures = {
-        "rows_per_s": round(rows_per_s(scorer.score, x, args.batch, args.repeat)),
+        "rows_per_s": round(rates["shap"]),
         "batch": args.batch,
         "contributions": "TreeSHAP (pred_contrib)",
-        "rows_per_s_path": round(rows_per_s(path.score, x, args.batch, args.repeat)),
-        "rows_per_s_without_reasons": round(rows_per_s(lambda b: scorer.score(b, reasons=False), x,
-                                                       args.batch, args.repeat)),
-        "rows_per_s_path_without_reasons": round(rows_per_s(lambda b: path.score(b, reasons=False), x,
-                                                            args.batch, args.repeat)),
-        "rows_per_s_lightgbm_predict": round(rows_per_s(lambda b: scorer.booster.predict(b, num_threads=1),
-                                                        x, args.batch, args.repeat)),
+        "rows_per_s_path": round(rates["path"]),
+        "rows_per_s_without_reasons": round(rates["shap_without_reasons"]),
+        "rows_per_s_path_without_reasons": round(rates["path_without_reasons"]),
+        "rows_per_s_lightgbm_predict": round(rates["lightgbm_predict"]),
         "features": len(table.names), "trees": result.best_iteration, "threads": 1,
         "reasons_per_row": "top 3 positive + top 3 negative"}
     print(json.dumps(figures, indent=1))

@@ -1,4 +1,5 @@
-"""Probability calibration of a classifier's raw output: isotonic or Platt, chosen on held-out data.
+"""Probability calibration of a classifier's raw output: isotonic or Platt (identity on request),
+chosen on held-out data.
 
 Invariants: a calibrator maps raw probabilities in [0, 1] to calibrated probabilities in
 [0, 1], is monotone non-decreasing (so it never changes the ranking, only the scale), and is
@@ -16,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-Method = Literal["isotonic", "platt"]
+Method = Literal["isotonic", "platt", "identity"]
 _EPS = 1e-6
 
 
@@ -27,7 +28,8 @@ def _logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class Calibrator:
-    """``isotonic``: piecewise-linear through (xs, ys); ``platt``: sigmoid(a * logit(p) + b)."""
+    """``isotonic``: piecewise-linear through (xs, ys); ``platt``: sigmoid(a * logit(p) + b);
+    ``identity``: the raw probability (a candidate when the raw model is already calibrated)."""
 
     method: Method
     xs: tuple[float, ...] = ()
@@ -39,6 +41,8 @@ class Calibrator:
         p = np.asarray(raw, dtype=np.float64)
         if self.method == "isotonic":
             return np.asarray(np.interp(p, self.xs, self.ys), dtype=np.float64)
+        if self.method == "identity":
+            return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
         z = self.a * _logit(p) + self.b
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
 
@@ -48,7 +52,7 @@ class Calibrator:
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Calibrator:
         method = data["method"]
-        if method not in ("isotonic", "platt"):
+        if method not in ("isotonic", "platt", "identity"):
             raise ValueError(f"unknown calibration method {method!r}")
         xs = tuple(float(x) for x in data["xs"])
         ys = tuple(float(y) for y in data["ys"])
@@ -114,6 +118,8 @@ def fit_platt(raw: NDArray[np.float64], labels: NDArray[np.float64], l2: float =
 
 
 def _fit(method: Method, raw: NDArray[np.float64], labels: NDArray[np.float64]) -> Calibrator:
+    if method == "identity":
+        return Calibrator("identity")
     return fit_isotonic(raw, labels) if method == "isotonic" else fit_platt(raw, labels)
 
 

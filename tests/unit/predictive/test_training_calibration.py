@@ -42,6 +42,17 @@ def test_choice_prefers_the_method_that_fits_held_out_rows() -> None:
     assert chosen.method == "platt" and scores["platt"] < scores["isotonic"]
 
 
+def test_identity_is_a_candidate_for_an_already_calibrated_model() -> None:
+    rng = np.random.default_rng(4)
+    raw = rng.uniform(size=6000)
+    y = (rng.uniform(size=raw.size) < raw).astype(float)  # raw is calibrated
+    chosen, scores = choose_calibrator(raw, y, ("isotonic", "platt", "identity"))
+    assert scores["identity"] <= scores["isotonic"]  # nothing fitted, nothing over-fitted
+    identity = Calibrator.from_dict(Calibrator("identity").to_dict())
+    assert np.array_equal(identity.apply(raw), raw)
+    assert chosen.method in ("identity", "platt")
+
+
 def test_round_trip_and_bad_data() -> None:
     c = Calibrator("isotonic", (0.0, 1.0), (0.1, 0.8))
     assert Calibrator.from_dict(c.to_dict()) == c

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                          "seconds": out["seconds"],
                                                          **{k: v for k, v in out.items()
                                                             if k not in ("campaigns", "seconds")}}
-        RESULTS.write_text(json.dumps(data, indent=1) + "\n")
+        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
     return out
 
 

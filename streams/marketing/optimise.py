@@ -1,5 +1,11 @@
 """One optimisation cycle: aggregate hourly history, run every rule, pass the guard rails.
 
+What the platforms' own automated rules (Google Ads rules and scripts, Meta automated rules)
+leave to their users, and this cycle does: a cooldown per lever and caps per change and per day
+(platform rules re-fire on every run); conditions joined by OR as well as AND (fatigue); rules
+across campaigns (portfolio budgets); refusals kept with the guard that stopped them; and a
+backtest over history before anything goes live (``backtest``).
+
 History is columnar: arrays shaped (campaigns, hours), hour 0 starting at ``start_ms``. The
 aggregation is vectorised over all campaigns (window sums, hour-of-week totals, daily series,
 each creative's early life through cumulative sums); the rules then see one campaign (or one

@@ -173,7 +173,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "per_seed": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()
                       if k not in ("applied", "refused")} for r in rows],
         "claimed_by_replaced_system": {"ctr_uplift": 0.25},
-        "command": "python -m benchmarks.optimisation_uplift",
+        "command": "python -m benchmarks.optimisation_uplift" + (" --ablation" if args.ablation else "")
+                   + (f" --target-roas {args.target_roas:g}" if args.target_roas != TARGET_ROAS else ""),
     }
     print(f"mean CTR uplift {summary['ctr_uplift_mean']:+.1%} (min {summary['ctr_uplift_min']:+.1%}, "
           f"max {summary['ctr_uplift_max']:+.1%}); mean ROAS uplift {summary['roas_uplift_mean']:+.1%} "

@@ -10,9 +10,7 @@ from typing import Any
 
 import faust
 
-from agents import conversation as chat
-from agents import deadletters, web
-from agents import marketing as ads
+from agents import conversation, deadletters, marketing, web
 from agents.runtime.core import Runtime
 from agents.runtime.transport import App
 from streams.io.migrate import migrate
@@ -75,8 +73,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
     )
     app.fetch_min_bytes = settings.fetch_min_bytes
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
-    chat.register(app, runtime)
-    ads.register(app, runtime)
+    conversation.register(app, runtime)
+    marketing.register(app, runtime)
     deadletters.register(app, runtime)
     web.register(app, runtime)
     return app, runtime

@@ -1,7 +1,8 @@
 """The chat slice's computation alone, on one core: no Kafka, no ClickHouse.
 
-Runs ``streams.process_chat`` (decode, validate, sentiment, rollup, emotions, intent,
-language, the conversation-record fold, columns and output records) over simulated events in
+Runs the conversation stage's computation (``streams.kernel.stage.compute``: decode,
+validate, sentiment, emotions, intent, language, the conversation-record fold, columns and
+output records) over simulated events in
 steps of the given sizes, with the tables' changelog JSON encoded as the worker does, and
 prints microseconds an event and the events/s that one core could compute. What a worker
 drains end to end (``benchmarks.run``) is lower: consuming, ClickHouse inserts and publishing
@@ -23,8 +24,9 @@ import orjson
 from benchmarks.run import calibration_seconds
 from streams import topics
 from streams.contract.codec import AvroCodec
-from streams.conversation.step import process_chat
+from streams.conversation import stage as conversation
 from streams.kernel.records import Raw
+from streams.kernel.stage import Value, compute
 from streams.settings import Settings
 from streams.simulators.chat import conversations
 
@@ -38,16 +40,27 @@ def encoded(codec: AvroCodec, count: int, partitions: int = 6) -> list[Raw]:
 
 def run_once(codec: AvroCodec, raws: list[Raw], step: int) -> float:
     """Seconds to compute every event in steps of ``step``, from empty tables."""
-    states: dict[str, Any] = {}
-    records: dict[str, Any] = {}
+    stage = conversation.stage(conversation.ConversationPolicy(
+        source_topic=topics.CHAT_EVENTS, inactivity_ms=60_000, retain_ms=3_600_000,
+        timer_interval=1.0))
+    tables: dict[str, dict[str, Value]] = {}
+    decoders = {topics.CHAT_EVENTS: codec.decoder(topics.CHAT_EVENTS)}
+    inputs = {i.topic: i for i in stage.inputs}
+
+    def lookup(table: str, key: str) -> Value | None:
+        return tables.get(table, {}).get(key)
+
     started = time.perf_counter()
     for i in range(0, len(raws), step):
-        batch = process_chat(codec.decoder(topics.CHAT_EVENTS), raws[i:i + step], states.get, "dlq", 0,
-                                      records.get, str)
-        for table, changed in ((states, batch.states), (records, batch.records)):
-            for key, value in changed.items():
-                table[key] = value
-                orjson.dumps(value)
+        computed = compute(stage, raws[i:i + step], decoders, inputs, lookup, str, 0)
+        for table, changed in computed.outcome.changes.items():
+            held = tables.setdefault(table, {})
+            for key, (_, value) in changed.items():
+                if value is None:
+                    held.pop(key, None)
+                else:
+                    held[key] = value
+                    orjson.dumps(value)
     return time.perf_counter() - started
 
 

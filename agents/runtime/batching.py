@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from faust.topics import Topic
 from faust.types import TP, Message
 
 from streams.io.publisher import Outgoing
 from streams.kernel.deadletter import DeadLetter
 from streams.kernel.metrics import Latencies, Metric
+from agents.runtime.transport import BatchTopic
 from streams.kernel.records import Columns, OutputRecord, Raw
 
 log = logging.getLogger(__name__)
@@ -277,40 +277,10 @@ class MessageBuffer:
         return messages, arrived
 
 
-class BatchTopic(Topic):  # type: ignore[misc]
-    """A topic whose messages go, undecoded and unwrapped, into a ``MessageBuffer``."""
-
-    def __init__(self, app: faust.App, name: str, buffer: MessageBuffer) -> None:
-        super().__init__(app, topics=[name], key_type=bytes, value_type=bytes,
-                         key_serializer="raw", value_serializer="raw", acks=True)
-        self._buffer = buffer
-
-    @property
-    def queue(self) -> MessageBuffer:  # type: ignore[override]  # the conductor's chan.queue
-        return self._buffer
-
-    def _compile_decode(self) -> None:
-        # Faust compiles ``decode`` into an instance attribute; ours hands the message on
-        # as it is: the handler decodes a whole batch at once.
-        async def decode(message: Message, *, propagate: bool = False) -> Any:
-            return message
-
-        self.decode = decode  # type: ignore[method-assign]
-
-    async def put(self, value: Any) -> None:
-        await self._buffer.put(value)
-
-    def __hash__(self) -> int:  # the conductor keeps its channels in sets
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-
-def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
+def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepare, *,
                 step_events: int, step_events_behind: int, within: float,
                 latencies: Latencies, commit: GroupCommit) -> BatchTopic:
-    """Subscribe ``app`` to ``topic`` and handle its messages in steps of up to
+    """Subscribe ``app`` to ``topics`` and handle its messages in steps of up to
     ``step_events``, or of up to ``step_events_behind`` while it is behind
     (``commit.behind()``): small steps keep a live message's wait for its computation short,
     large ones cost less an event when a backlog drains.
@@ -325,7 +295,7 @@ def batch_agent(app: faust.App, name: str, topic: str, prepare: Prepare, *,
     """
     limit = 2 * commit.max_events
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
-    channel = BatchTopic(app, topic, buffer)
+    channel = BatchTopic(app, topics, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
     commit.lag = buffer.oldest_wait
     app.topics.add(channel)

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import faust
 from faust.types import TP
 
-from agents.runtime.batching import BatchTopic, Durable, GroupCommit, Prepare, Write, batch_agent
+from agents.runtime.batching import Durable, GroupCommit, Prepare, Write, batch_agent
 from agents.runtime.positions import PositionGuard
+from agents.runtime.transport import BatchTopic
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
 from streams.io.kafka_admin import first_offset_from, log_start
@@ -124,14 +125,14 @@ def durable_part(source: str, result: BatchResult, consumed: int,
                    outputs=result.outputs, changelog=list(changelog), counts=counts)
 
 
-def agent(app: faust.App, runtime: Runtime, name: str, topic: str, prepare: Prepare,
+def agent(app: faust.App, runtime: Runtime, name: str, topics: Sequence[str], prepare: Prepare,
           commit: GroupCommit | None = None) -> BatchTopic:
     """A batch agent with the worker's step and write settings; ``commit`` when others (a
     timer) write through the same group commit."""
     settings = runtime.settings
     if commit is None:
         commit = group_commit(app, runtime, name)
-    return batch_agent(app, name, topic, prepare, step_events=settings.step_max_events,
+    return batch_agent(app, name, topics, prepare, step_events=settings.step_max_events,
                        step_events_behind=settings.step_max_events_behind,
                        within=settings.batch_max_seconds, latencies=runtime.latencies,
                        commit=commit)

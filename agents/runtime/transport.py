@@ -1,5 +1,9 @@
 """Faust's Kafka transport with a drain loop that hands whole fetches to batch agents.
 
+This is the one module that uses Faust's and aiokafka's private members (the consumer's
+drain loop and bookkeeping, the conductor's topic index, a topic's decoder, the fetcher's
+settings); ``tests/unit/runtime/test_faust_internals.py`` fails when an upgrade changes them.
+
 Faust's consumer delivers every fetched record on its own: it wraps it in a message, runs
 the conductor's callback for it under ``wait_first`` (two tasks and an event-loop round
 trip per record) and only then looks at the next. On this path a worker delivers a few
@@ -21,17 +25,59 @@ take Faust's own per-record path unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, Protocol, cast
 
 import faust
+from faust.topics import Topic
 from faust.transport import base
 from faust.transport.consumer import CONSUMER_FETCHING, Fetcher
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from mode import Service
 
-from agents.runtime.batching import BatchTopic
+
+class Buffer(Protocol):
+    """What the conductor and the consumer below use of a batch agent's buffer
+    (``agents.runtime.batching.MessageBuffer``)."""
+
+    async def put(self, message: Message) -> None: ...
+
+    def put_batch(self, tp: TP, messages: Sequence[Message], pause: Callable[[TP], None],
+                  resume: Callable[[TP], None]) -> None: ...
+
+    def note_dropped(self, tp: TP, offset: int) -> None: ...
+
+
+class BatchTopic(Topic):  # type: ignore[misc]
+    """A topic whose messages go, undecoded and unwrapped, into a ``MessageBuffer``."""
+
+    def __init__(self, app: faust.App, names: Sequence[str], buffer: Buffer) -> None:
+        super().__init__(app, topics=list(names), key_type=bytes, value_type=bytes,
+                         key_serializer="raw", value_serializer="raw", acks=True)
+        self._buffer = buffer
+
+    @property
+    def queue(self) -> Buffer:  # type: ignore[override]  # the conductor's chan.queue
+        return self._buffer
+
+    def _compile_decode(self) -> None:
+        # Faust compiles ``decode`` into an instance attribute; ours hands the message on
+        # as it is: the handler decodes a whole batch at once.
+        async def decode(message: Message, *, propagate: bool = False) -> Any:
+            return message
+
+        self.decode = decode  # type: ignore[method-assign]
+
+    async def put(self, value: Any) -> None:
+        await self._buffer.put(value)
+
+    def __hash__(self) -> int:  # the conductor keeps its channels in sets
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
 
 
 class FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):

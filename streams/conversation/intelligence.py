@@ -13,6 +13,7 @@ from typing import Any
 
 from streams.conversation import contract as topics
 from streams.conversation import records as crecords
+from streams.conversation import rollup
 from streams.conversation import state as cstate
 from streams.conversation.effects import CancelFollowUp, Effect, Escalate, ScheduleFollowUp
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
@@ -47,7 +48,7 @@ def pending_follow_ups(effects: Sequence[Effect]) -> dict[str, dict[str, Any] | 
 
 def expire_idle(
     records: Sequence[Record], now_ms: int, inactivity_ms: int,
-    policy: EscalationPolicy = DEFAULT_POLICY, physical_topic: Callable[[str], str] = str,
+    policy: EscalationPolicy = DEFAULT_POLICY, source: str = topics.CHAT_EVENTS,
 ) -> Intelligence:
     """Time out conversations silent for ``inactivity_ms``; may schedule follow-ups."""
     out = Intelligence()
@@ -57,8 +58,8 @@ def expire_idle(
             out.records[after["conversation_id"]] = after
             out.effects.extend(effects)
     out.follow_ups = pending_follow_ups(out.effects)
-    out.inserts["conversation_states"] = crecords.state_columns(
-        list(out.records.values()), physical_topic(topics.CHAT_EVENTS)
+    out.inserts[topics.CONVERSATION_STATES_TABLE] = crecords.state_columns(
+        list(out.records.values()), source
     )
     return out
 
@@ -102,10 +103,13 @@ def understand(
     events: Sequence[Mapping[str, Any]],
     sentiments: Sequence[Sentiment | None],
     load: Callable[[str], Record | None],
-    physical_topic: Callable[[str], str],
+    source: str = topics.CHAT_EVENTS,
     policy: EscalationPolicy = DEFAULT_POLICY,
+    now_ms: int = 0,
 ) -> Intelligence:
-    """Fold a batch into the conversation records; returns changes, effects and rows."""
+    """Fold a batch into the conversation records; returns changes, effects, rows (of
+    ``escalations``, ``crm_tasks``, ``conversation_states`` and ``conversations``) and output
+    records (``source``: the physical input topic, for the rows' positions)."""
     signals = signals_for(events, sentiments)
     out = Intelligence()
     for raw, event, signal in zip(raws, events, signals, strict=True):
@@ -115,15 +119,15 @@ def understand(
         if after is not before:
             out.records[cid] = after
         out.effects.extend(effects)
+    changed = list(out.records.values())
     out.outputs = crecords.records_for(out.effects)
+    out.outputs.extend(rollup.insight_record(record, now_ms) for record in changed)
     out.follow_ups = pending_follow_ups(out.effects)
     escalations = [e for e in out.effects if isinstance(e, Escalate)]
-    source = physical_topic(topics.CHAT_EVENTS)
-    out.inserts["escalations"] = crecords.escalation_columns(escalations, source)
-    out.inserts["crm_tasks"] = crecords.task_columns(
+    out.inserts[topics.ESCALATIONS_TABLE] = crecords.escalation_columns(escalations, source)
+    out.inserts[topics.CRM_TASKS_TABLE] = crecords.task_columns(
         [r.value for r in out.outputs if r.topic == topics.CRM_TASKS]
     )
-    out.inserts["conversation_states"] = crecords.state_columns(
-        list(out.records.values()), source
-    )
+    out.inserts[topics.CONVERSATION_STATES_TABLE] = crecords.state_columns(changed, source)
+    out.inserts[topics.CONVERSATIONS_TABLE] = rollup.conversation_columns(changed, source)
     return out

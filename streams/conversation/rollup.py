@@ -1,7 +1,8 @@
-"""Conversation slice: validate chat events, score message sentiment, roll conversations up.
+"""Chat events: their contract rules, message sentiment, their rows, and the counters of a
+conversation (``Rollup``) behind the ``conversations`` table and ``conversation.insights``.
 
-Pure and synchronous. The conversation rollup remembers the partition and offset of the last
-event it absorbed, so an event redelivered after a crash is recognised and not counted twice.
+Pure and synchronous. The rollup lives inside the conversation's record and is folded with
+it (``state.fold``), which recognises redeliveries once for both.
 """
 
 from __future__ import annotations
@@ -27,26 +28,20 @@ CONVERSATION_COLUMNS = (
 )
 
 
-class ConversationState(TypedDict):
-    """Per-conversation rollup kept in the worker's table (JSON-serialisable)."""
+class Rollup(TypedDict):
+    """The counters of a conversation behind the ``conversations`` table and the
+    ``conversation.insights`` topic, kept inside its record (``state.ConversationRecord``)."""
 
-    conversation_id: str
     channel: str
-    language: str
-    customer_id: str
+    language: str  # as the events state it
+    customer_id: str  # the CRM id the events carry
     status: str  # open | handoff | ended
     first_event_at: int
     last_event_at: int
-    events: int
-    messages: int
-    customer_messages: int
     sentiment_sum: float
     sentiment_count: int
     last_sentiment: float | None
     min_sentiment: float | None
-    topic: str
-    partition: int
-    offset: int
 
 
 def validate(raw: Raw, event: Mapping[str, Any]) -> None:
@@ -121,49 +116,18 @@ def event_columns(
     return cols
 
 
-def _new_state(event: Mapping[str, Any], raw: Raw) -> ConversationState:
-    return ConversationState(
-        conversation_id=event["conversation_id"],
-        channel=event["channel"],
-        language=event["language"] or "",
-        customer_id=event["customer"]["customer_id"] or "",
-        status="open",
-        first_event_at=event["occurred_at"],
-        last_event_at=event["occurred_at"],
-        events=0,
-        messages=0,
-        customer_messages=0,
-        sentiment_sum=0.0,
-        sentiment_count=0,
-        last_sentiment=None,
-        min_sentiment=None,
-        topic=raw.topic,
-        partition=raw.partition,
-        offset=-1,
-    )
+def new_rollup(event: Mapping[str, Any]) -> Rollup:
+    at = event["occurred_at"]
+    return Rollup(channel=event["channel"], language=event["language"] or "",
+                  customer_id=event["customer"]["customer_id"] or "", status="open",
+                  first_event_at=at, last_event_at=at, sentiment_sum=0.0, sentiment_count=0,
+                  last_sentiment=None, min_sentiment=None)
 
 
-def already_seen(state: ConversationState | None, raw: Raw) -> bool:
-    """True for an event at or before the last one the state absorbed (a redelivery)."""
-    return (
-        state is not None
-        and state["partition"] == raw.partition
-        and state["topic"] == raw.topic
-        and raw.offset <= state["offset"]
-    )
-
-
-def fold(
-    state: ConversationState | None,
-    raw: Raw,
-    event: Mapping[str, Any],
-    sentiment: Sentiment | None,
-) -> ConversationState:
-    """Absorb one event into the rollup (returns a new dict; redeliveries change nothing)."""
-    if state is not None and already_seen(state, raw):
-        return state
-    new = _new_state(event, raw) if state is None else ConversationState(**state)
-    new["events"] += 1
+def absorb(rollup: Rollup, event: Mapping[str, Any], compound: float | None) -> Rollup:
+    """The rollup after one more event (a new dict). ``compound``: the message's sentiment
+    (customer messages count); the record's fold has already recognised redeliveries."""
+    new = rollup.copy()
     at = event["occurred_at"]
     new["first_event_at"] = min(new["first_event_at"], at)
     new["last_event_at"] = max(new["last_event_at"], at)
@@ -178,93 +142,70 @@ def fold(
     elif event_type == "HANDOFF":
         new["status"] = "handoff"
     elif event_type == "MESSAGE":
-        new["messages"] += 1
         if new["status"] == "ended":
             new["status"] = "open"
-        if event["sender_role"] == "CUSTOMER":
-            new["customer_messages"] += 1
-            if sentiment is not None:
-                new["sentiment_sum"] += sentiment.compound
-                new["sentiment_count"] += 1
-                new["last_sentiment"] = sentiment.compound
-                low = new["min_sentiment"]
-                new["min_sentiment"] = (
-                    sentiment.compound if low is None else min(low, sentiment.compound)
-                )
-    new["topic"] = raw.topic
-    new["partition"] = raw.partition
-    new["offset"] = raw.offset
+        if event["sender_role"] == "CUSTOMER" and compound is not None:
+            new["sentiment_sum"] += compound
+            new["sentiment_count"] += 1
+            new["last_sentiment"] = compound
+            low = new["min_sentiment"]
+            new["min_sentiment"] = compound if low is None else min(low, compound)
     return new
 
 
-def fold_batch(
-    states: Mapping[str, ConversationState | None],
-    raws: Sequence[Raw],
-    events: Sequence[Mapping[str, Any]],
-    sentiments: Sequence[Sentiment | None],
-) -> dict[str, ConversationState]:
-    """Fold a batch in order; returns only the conversations that changed, once each."""
-    current: dict[str, ConversationState | None] = dict(states)
-    changed: dict[str, ConversationState] = {}
-    for raw, event, sentiment in zip(raws, events, sentiments, strict=True):
-        cid = event["conversation_id"]
-        before = current.get(cid)
-        after = fold(before, raw, event, sentiment)
-        if after is not before:
-            current[cid] = after
-            changed[cid] = after
-    return changed
+def sentiment_mean(rollup: Rollup) -> float | None:
+    count = rollup["sentiment_count"]
+    return rollup["sentiment_sum"] / count if count else None
 
 
-def sentiment_mean(state: ConversationState) -> float | None:
-    count = state["sentiment_count"]
-    return state["sentiment_sum"] / count if count else None
-
-
-def conversation_columns(states: Sequence[ConversationState]) -> Columns:
+def conversation_columns(records: Sequence[Mapping[str, Any]], topic: str) -> Columns:
+    """Rows of ``conversations``, one per conversation record (``state.ConversationRecord``;
+    ``topic``: the physical input topic)."""
     cols = empty_columns(CONVERSATION_COLUMNS)
-    for s in states:
-        cols["conversation_id"].append(s["conversation_id"])
+    for r in records:
+        s: Rollup = r["rollup"]
+        cols["conversation_id"].append(r["conversation_id"])
         cols["channel"].append(s["channel"])
         cols["language"].append(s["language"])
         cols["customer_id"].append(s["customer_id"])
         cols["status"].append(s["status"])
         cols["first_event_at"].append(s["first_event_at"])
         cols["last_event_at"].append(s["last_event_at"])
-        cols["events"].append(s["events"])
-        cols["messages"].append(s["messages"])
-        cols["customer_messages"].append(s["customer_messages"])
+        cols["events"].append(r["events"])
+        cols["messages"].append(r["messages"])
+        cols["customer_messages"].append(r["customer_messages"])
         cols["sentiment_mean"].append(sentiment_mean(s))
         cols["last_sentiment"].append(s["last_sentiment"])
         cols["min_sentiment"].append(s["min_sentiment"])
-        cols["_topic"].append(s["topic"])
-        cols["_partition"].append(s["partition"])
-        cols["_offset"].append(s["offset"])
-        cols["_version"].append(s["offset"])
+        cols["_topic"].append(topic)
+        cols["_partition"].append(r["partition"])
+        cols["_offset"].append(r["offset"])
+        cols["_version"].append(r["offset"])
     return cols
 
 
-def insight_record(state: ConversationState, now_ms: int) -> OutputRecord:
+def insight_record(record: Mapping[str, Any], now_ms: int) -> OutputRecord:
     """The compacted ``conversation.insights`` record of a conversation."""
+    s: Rollup = record["rollup"]
     return OutputRecord(
         topic=topics.CONVERSATION_INSIGHTS,
-        key=state["conversation_id"],
+        key=record["conversation_id"],
         value={
-            "conversation_id": state["conversation_id"],
-            "channel": state["channel"],
-            "language": state["language"],
-            "customer_id": state["customer_id"],
-            "status": state["status"],
-            "first_event_at": state["first_event_at"],
-            "last_event_at": state["last_event_at"],
-            "events": state["events"],
-            "messages": state["messages"],
-            "customer_messages": state["customer_messages"],
-            "sentiment_mean": sentiment_mean(state),
-            "last_sentiment": state["last_sentiment"],
-            "min_sentiment": state["min_sentiment"],
-            "source_partition": state["partition"],
-            "source_offset": state["offset"],
+            "conversation_id": record["conversation_id"],
+            "channel": s["channel"],
+            "language": s["language"],
+            "customer_id": s["customer_id"],
+            "status": s["status"],
+            "first_event_at": s["first_event_at"],
+            "last_event_at": s["last_event_at"],
+            "events": record["events"],
+            "messages": record["messages"],
+            "customer_messages": record["customer_messages"],
+            "sentiment_mean": sentiment_mean(s),
+            "last_sentiment": s["last_sentiment"],
+            "min_sentiment": s["min_sentiment"],
+            "source_partition": record["partition"],
+            "source_offset": record["offset"],
             "updated_at": now_ms,
         },
     )

@@ -24,6 +24,7 @@ from typing import Any, Final, Protocol, TypedDict
 
 from streams.conversation import escalation as rules
 from streams.conversation import journey as journeys
+from streams.conversation import rollup as rollups
 from streams.conversation.effects import (
     CancelFollowUp,
     Effect,
@@ -134,6 +135,7 @@ class ConversationRecord(TypedDict):
     lead_signaled: bool
     recent: list[Message]
     last_tokens: list[str]
+    rollup: rollups.Rollup
     partition: int
     offset: int
 
@@ -156,7 +158,8 @@ def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
         handoffs=0, handoff_at=None, resolution="unknown", customer_value=None, intent=None,
         intent_confidence=None, last_satisfaction=None, journey=journeys.empty(),
         escalation=_empty_book(), escalations=0, follow_up_id=None, follow_up_due_at=None,
-        lead_signaled=False, recent=[], last_tokens=[], partition=partition, offset=-1,
+        lead_signaled=False, recent=[], last_tokens=[], rollup=rollups.new_rollup(event),
+        partition=partition, offset=-1,
     )
 
 
@@ -194,6 +197,8 @@ def fold(
     effects: list[Effect] = []
     at: int = event["occurred_at"]
     new["events"] += 1
+    new["rollup"] = rollups.absorb(new["rollup"], event,
+                                   signals.compound if signals is not None else None)
     if at < new["started_at"]:
         new["started_at"] = at
     if at > new["last_event_at"]:

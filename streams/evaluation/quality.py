@@ -313,7 +313,7 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
         sentiments = [scores[i] if values[i]["event_type"] == "MESSAGE" else None
                       for i in keep]
         raws = [Raw("chat.events", 0, i, 0, None, None) for i in keep]
-        smart = understand(raws, events, sentiments, lambda _: None, str)
+        smart = understand(raws, events, sentiments, lambda _: None)
         return smart.records, [e for e in smart.effects if isinstance(e, Escalate)]
 
     before = [i for i, v in enumerate(values)

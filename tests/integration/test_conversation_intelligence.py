@@ -46,7 +46,7 @@ def test_escalations_tasks_and_leads_match_the_logic(pipeline: Pipeline) -> None
     raws = [Raw("chat.events", 0, i, 0, None, None) for i in range(len(values))]
     sentiments = score_texts([v["text"] or "" for v in values])
     messages = [s if v["event_type"] == "MESSAGE" else None for v, s in zip(values, sentiments, strict=True)]
-    want = understand(raws, values, messages, lambda _: None, str)
+    want = understand(raws, values, messages, lambda _: None)
     want_escalations = {e.escalation_id for e in want.effects if isinstance(e, Escalate)}
     want_leads = {e.signal_id for e in want.effects if isinstance(e, LeadSignal)}
     assert want_escalations, "the simulated traffic should escalate some conversations"

@@ -114,7 +114,6 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     partitions = pipeline.settings.topic_partitions
     # each partition keeps the entry holding its highest offset (where its state stands)
     eventually(lambda: pipeline.stats("table_keys")["conversation_states"] <= partitions, timeout=30)
-    eventually(lambda: pipeline.stats("table_keys")["conversations"] <= partitions, timeout=30)
     kept = pipeline.stats("table_keys")
     assert kept["conversation_states"] >= 1
     q = pipeline.querier()
@@ -155,9 +154,10 @@ def test_a_follow_up_falls_due_after_its_conversation_has_left_the_tables(
     follow_ups = "SELECT count() FROM crm_tasks FINAL WHERE task_type = 'follow_up'"
     partitions = pipeline.settings.topic_partitions
     # the records leave (each partition keeps its highest-offset entry) before any falls due
-    eventually(lambda: pipeline.stats("table_keys")["conversations"] <= partitions, timeout=30)
+    eventually(lambda: pipeline.stats("table_keys")["conversation_states"] <= partitions,
+               timeout=30)
     assert q.sql(follow_ups).rows[0][0] == 0
-    assert pipeline.stats("table_keys")["conversations"] < len(unresolved)
+    assert pipeline.stats("table_keys")["conversation_states"] < len(unresolved)
     # each follow-up still falls due, once, from its own table entry
     eventually(lambda: q.sql(follow_ups).rows[0][0] == len(unresolved), timeout=60)
     time.sleep(2)

@@ -272,7 +272,7 @@ def test_steps_are_small_while_keeping_up_and_large_while_behind() -> None:
             pass
 
         commit = GroupCommit(write, max_events=1000)
-        channel = batch_agent(app, "steps", "t", prepare, step_events=3, step_events_behind=8,
+        channel = batch_agent(app, "steps", ["t"], prepare, step_events=3, step_events_behind=8,
                               within=0.01, latencies=Latencies(), commit=commit)
         behind = [False]
         commit.behind = lambda: behind[0]  # type: ignore[method-assign]

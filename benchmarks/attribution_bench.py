@@ -69,7 +69,11 @@ def generate(touchpoints: int, conversions: int, seed: int = 11) -> tuple[TouchT
     value = np.round(rng.lognormal(4.0, 0.9, conversions), 2)
     currency = np.where(rng.random(conversions) < 0.8, "EUR", "USD").astype(object)
     cids = np.array([f"cv-{i:07d}" for i in range(conversions)], dtype=object)
-    return touches, ConversionTable(cids, names[person[after]], conv_at, value, currency)
+    who = names[person[after]]
+    # 5 % convert without a tracked touch (their journeys are empty).
+    untracked = rng.random(conversions) < 0.05
+    who[untracked] = [f"untracked-{i:07d}" for i in range(int(untracked.sum()))]
+    return touches, ConversionTable(cids, who, conv_at, value, currency)
 
 
 def timed(out: dict[str, float], name: str, fn: Any, *args: Any, **kw: Any) -> Any:

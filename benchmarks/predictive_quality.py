@@ -110,7 +110,7 @@ def merge_quality(entries: dict[str, Any], path: Path = LATEST) -> None:
     data.setdefault("quality", {}).update(entries)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".latest-", suffix=".json")
     with os.fdopen(fd, "w") as out:
-        json.dump(data, out, indent=1)
+        json.dump(data, out, indent=2)
         out.write("\n")
     os.replace(tmp, path)
 

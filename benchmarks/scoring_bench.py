@@ -38,7 +38,7 @@ def merge_slice(name: str, figures: dict[str, Any], path: Path = LATEST) -> None
     data.setdefault("slices", {})[name] = figures
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".latest-", suffix=".json")
     with os.fdopen(fd, "w") as out:
-        json.dump(data, out, indent=1)
+        json.dump(data, out, indent=2)
         out.write("\n")
     os.replace(tmp, path)
 

@@ -32,10 +32,10 @@ from typing import Any
 import faust
 from faust.types import TP, Message
 
+from agents.runtime.transport import BatchTopic
 from streams.io.publisher import Outgoing
 from streams.kernel.deadletter import DeadLetter
 from streams.kernel.metrics import Latencies, Metric
-from agents.runtime.transport import BatchTopic
 from streams.kernel.records import Columns, OutputRecord, Raw
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,9 @@ Trains a model on the generated lead table (``streams.predictive.training_synthe
 features), then scores batches of ``--batch`` rows through ``Scorer.score`` with the top 3
 positive and negative reasons per row, and reports rows/s (best of ``--repeat`` passes over
 ``--rows`` rows): ``rows_per_s`` with TreeSHAP contributions (the default), ``rows_per_s_path``
-with path attribution. For reference it also times scoring without reason texts (the
-contributions are still computed: they give the raw log-odds) and LightGBM's plain
-``predict``. Merged into benchmarks/results/latest.json as slice ``scoring_compute``.
+with path attribution. For reference it also times scoring without reasons (LightGBM's raw
+score and the calibrator) and LightGBM's plain ``predict``. Merged into
+benchmarks/results/latest.json as slice ``scoring_compute``.
 
 ``python -m benchmarks.scoring_bench [--rows 50000] [--batch 1000] [--repeat 5]``
 """
@@ -74,8 +74,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rates = best_rows_per_s({
         "shap": scorer.score,
         "path": path.score,
-        "shap_without_reasons": lambda b: scorer.score(b, reasons=False),
-        "path_without_reasons": lambda b: path.score(b, reasons=False),
+        "without_reasons": lambda b: scorer.score(b, reasons=False),
         "lightgbm_predict": lambda b: scorer.booster.predict(b, num_threads=1)},
         x, args.batch, args.repeat)
     figures = {
@@ -83,8 +82,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "batch": args.batch,
         "contributions": "TreeSHAP (pred_contrib)",
         "rows_per_s_path": round(rates["path"]),
-        "rows_per_s_without_reasons": round(rates["shap_without_reasons"]),
-        "rows_per_s_path_without_reasons": round(rates["path_without_reasons"]),
+        "rows_per_s_without_reasons": round(rates["without_reasons"]),
         "rows_per_s_lightgbm_predict": round(rates["lightgbm_predict"]),
         "features": len(table.names), "trees": result.best_iteration, "threads": 1,
         "reasons_per_row": "top 3 positive + top 3 negative"}

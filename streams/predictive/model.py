@@ -94,14 +94,19 @@ class Scorer:
         present = ~np.isnan(x)
         out_of_range = present & ((x < self.lower) | (x > self.upper))
         clipped_x = np.where(present, np.clip(x, self.lower, self.upper), np.nan)
-        # One pass gives the contributions and, summed with the bias, the raw log-odds.
-        contrib = (shap_contributions(self.booster, clipped_x, self.num_threads) if self.path is None
-                   else self.path.contributions(self.booster, clipped_x, self.num_threads))
-        margin = contrib.sum(axis=1)
-        probability = self.artefact.calibrator.apply(1.0 / (1.0 + np.exp(-margin)))
         names = self.feature_names
-        drivers = (top_reasons(names, self.codes, x, contrib[:, :-1], self.top_k, self.min_effect)
-                   if reasons else [((), ())] * x.shape[0])
+        drivers: list[tuple[tuple[Reason, ...], tuple[Reason, ...]]]
+        if reasons:
+            # One pass gives the contributions and, summed with the bias, the raw log-odds.
+            contrib = (shap_contributions(self.booster, clipped_x, self.num_threads) if self.path is None
+                       else self.path.contributions(self.booster, clipped_x, self.num_threads))
+            margin = contrib.sum(axis=1)
+            drivers = top_reasons(names, self.codes, x, contrib[:, :-1], self.top_k, self.min_effect)
+        else:
+            margin = np.asarray(self.booster.predict(clipped_x, raw_score=True, num_threads=self.num_threads),
+                                dtype=np.float64)
+            drivers = [((), ())] * x.shape[0]
+        probability = self.artefact.calibrator.apply(1.0 / (1.0 + np.exp(-margin)))
         flagged_rows = set(np.flatnonzero(out_of_range.any(axis=1)).tolist())
         results = []
         for i, p in enumerate(probability.tolist()):

@@ -100,6 +100,10 @@ def test_scores_carry_version_and_follow_the_calibrated_probability(trained: Tra
     assert {r.model_version for r in results} == {trained.artefact.version}
     assert all(0.0 <= r.score <= 100.0 and r.score == round(r.probability * 100, 2) for r in results)
     assert len({r.score for r in results}) > 5  # not a constant
+    plain = scorer.score(leads.values[:1000], reasons=False)
+    assert [r.probability for r in plain] == pytest.approx([r.probability for r in results], abs=1e-12)
+    assert all(r.positive == () and r.negative == () for r in plain)
+    assert any(r.positive for r in results) and any(r.negative for r in results)
     assert scorer.score(np.empty((0, len(leads.names)))) == []
     with pytest.raises(ValueError, match="expected"):
         scorer.score(leads.values[:3, :2])

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         None,
         description="Confluent-compatible schema registry; unset: ids from `schemas/`.",
     )
+    schema_registry_timeout_seconds: float = Field(
+        5.0, gt=0, description="A schema registry request fails after this long; the worker "
+        "then pauses and retries (with the sink back-off) instead of dead-lettering."
+    )
 
     # --- Local broker (development, tests, demo) -----------------------------------------------
     kafka_version: str = Field(
@@ -128,6 +132,17 @@ class Settings(BaseSettings):
     )
     sink_retry_max_seconds: float = Field(
         10.0, gt=0, description="Longest back-off between ClickHouse insert retries."
+    )
+    dlq_limit_invalid_ratio: float = Field(
+        0.5, gt=0, le=1, description="The worker stops when more than this share of the last "
+        "dlq_limit_window messages of a topic is dead-lettered (1: no limit)."
+    )
+    dlq_limit_window: int = Field(
+        1000, ge=1, description="Messages of a topic over which the dead-lettered share is taken."
+    )
+    dlq_limit_consecutive: int = Field(
+        1000, ge=0, description="The worker stops when more than this many messages of a topic "
+        "in a row are dead-lettered (0: no limit)."
     )
     consumer_session_timeout_seconds: float = Field(
         10.0, gt=0, description="Kafka consumer group session timeout."

@@ -8,8 +8,9 @@ writes and ``AvroDeserializer`` reads, so any Kafka client can share the topics.
 Decoding is the hot path. It resolves the writer schema of the message's id against the
 topic's latest schema (so data written with an older version still decodes), returns
 timestamps as int epoch milliseconds and enums as symbol strings, and turns every kind of bad
-message into ``InvalidMessage``. Failures to reach the registry are not bad messages: they
-propagate, to be retried.
+message into ``InvalidMessage``. A registry that cannot answer (network failure, timeout,
+overload, a 5xx) is not a bad message: it raises ``Unavailable``, and the runtime pauses and
+retries; only an id the registry does not know (404) is ``InvalidMessage("unknown_schema")``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,18 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.validation import ValidationError, validate
 
 from streams.contract.manifest import TopicSpec, load_topics, record_full_name
-from streams.kernel.errors import InvalidMessage
+from streams.kernel.errors import InvalidMessage, Unavailable
 from streams.settings import Settings
+
+try:  # the HTTP library the registry client uses (httpx2, or httpx)
+    from confluent_kafka.schema_registry.common._httpx_compat import httpx as _http
+
+    _NETWORK_ERRORS: tuple[type[Exception], ...] = (OSError, _http.TransportError)
+except ImportError:  # another client layout: its network failures are still OSErrors
+    _NETWORK_ERRORS = (OSError,)
+
+#: HTTP statuses of a registry that may answer if asked again (the client's own list)
+_RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 MAGIC_BYTE = 0
 HEADER_SIZE = 5
@@ -112,10 +123,19 @@ class RegistrySchemas(SchemaSource):
 
     @classmethod
     def from_url(
-        cls, url: str, topics: Mapping[str, TopicSpec], topic_prefix: str = ""
+        cls, url: str, topics: Mapping[str, TopicSpec], topic_prefix: str = "",
+        timeout_seconds: float | None = None,
     ) -> RegistrySchemas:
-        """A client for ``url``; ``mock://<anything>`` gives an in-memory registry."""
-        return cls(SchemaRegistryClient.new_client({"url": url}), topics, topic_prefix)
+        """A client for ``url``; ``mock://<anything>`` gives an in-memory registry.
+
+        With ``timeout_seconds`` a request fails after that long and is not retried by the
+        client (its retries sleep in the caller's thread, which in a worker is the event
+        loop): the failure becomes ``Unavailable`` at once and the runtime waits instead.
+        """
+        conf: dict[str, Any] = {"url": url}
+        if timeout_seconds is not None:
+            conf.update({"timeout": timeout_seconds, "max.retries": 0})
+        return cls(SchemaRegistryClient.new_client(conf), topics, topic_prefix)
 
     @property
     def client(self) -> SchemaRegistryClient:
@@ -135,12 +155,18 @@ class RegistrySchemas(SchemaSource):
         subject = self.subject(logical_topic)
         schema = Schema(latest.schema_str, "AVRO")
         try:
-            found = self._client.lookup_schema(subject, schema).schema_id
-        except SchemaRegistryError as exc:
-            if exc.http_status_code != 404:
+            try:
+                found = self._client.lookup_schema(subject, schema).schema_id
+            except SchemaRegistryError as exc:
+                if exc.http_status_code != 404:
+                    raise
+                found = None
+            schema_id = self._client.register_schema(subject, schema) if found is None else found
+        except Exception as exc:
+            unavailable = _unavailable(exc, f"looking up {subject}")
+            if unavailable is None:
                 raise
-            found = None
-        schema_id = self._client.register_schema(subject, schema) if found is None else found
+            raise unavailable from exc
         self._writer_ids[logical_topic] = schema_id
         self._by_id[schema_id] = latest.schema
         return schema_id
@@ -151,10 +177,13 @@ class RegistrySchemas(SchemaSource):
             return cached
         try:
             registered = self._client.get_schema(schema_id)
-        except SchemaRegistryError as exc:
-            if exc.http_status_code == 404:
-                return None
-            raise
+        except Exception as exc:
+            if isinstance(exc, SchemaRegistryError) and exc.http_status_code == 404:
+                return None  # unknown id: the message is bad, not the registry
+            unavailable = _unavailable(exc, f"fetching schema id {schema_id}")
+            if unavailable is None:
+                raise
+            raise unavailable from exc
         parsed: Any
         if registered.schema_type not in (None, "AVRO") or registered.schema_str is None:
             # another format: known, but never one of this contract's records
@@ -203,7 +232,8 @@ class AvroCodec:
         source: SchemaSource
         if settings.schema_registry_url:
             source = RegistrySchemas.from_url(
-                settings.schema_registry_url, specs, settings.topic_prefix
+                settings.schema_registry_url, specs, settings.topic_prefix,
+                settings.schema_registry_timeout_seconds,
             )
         else:
             source = LocalSchemas(specs)
@@ -241,7 +271,13 @@ class AvroCodec:
 
     def _writer(self, logical_topic: str) -> _Writer:
         spec = self._spec(logical_topic)
-        schema_id = self._source.writer_id(logical_topic)
+        try:
+            schema_id = self._source.writer_id(logical_topic)
+        except Exception as exc:
+            unavailable = _unavailable(exc, f"resolving the schema id of {logical_topic}")
+            if unavailable is None:
+                raise
+            raise unavailable from exc
         writer = _Writer(
             header=_HEADER.pack(MAGIC_BYTE, schema_id),
             schema=parse_schema(spec.latest.schema),
@@ -329,7 +365,13 @@ class AvroCodec:
     def _reader(self, logical_topic: str, schema_id: int) -> _Reader:
         """Decode plan for an id on a topic; raises InvalidMessage when there is none."""
         spec = self._spec(logical_topic)
-        writer_schema = self._source.schema(schema_id)
+        try:
+            writer_schema = self._source.schema(schema_id)
+        except Exception as exc:
+            unavailable = _unavailable(exc, f"fetching schema id {schema_id}")
+            if unavailable is None:
+                raise
+            raise unavailable from exc
         if writer_schema is None:
             raise InvalidMessage("unknown_schema", f"schema id {schema_id} is not registered")
         expected = spec.latest.full_name
@@ -383,6 +425,24 @@ def _aliases(schema: Mapping[str, Any]) -> set[str]:
     namespace = schema.get("namespace")
     names: Iterable[str] = schema.get("aliases") or ()
     return {n if "." in n or not namespace else f"{namespace}.{n}" for n in names}
+
+
+def _unavailable(exc: Exception, doing: str) -> Unavailable | None:
+    """``exc`` as ``Unavailable`` when the registry could not answer: a network failure or
+    timeout, or a status worth asking again (408, 429, 5xx); else None (and for an
+    ``Unavailable`` already: it goes up as it is)."""
+    if isinstance(exc, Unavailable):
+        return None
+    if isinstance(exc, SchemaRegistryError):
+        status = exc.http_status_code
+        if status not in _RETRYABLE_STATUS and not 500 <= status < 600:
+            return None
+        detail = f"{doing}: HTTP {status}: {exc.error_message}"
+    elif isinstance(exc, _NETWORK_ERRORS):
+        detail = f"{doing}: {type(exc).__name__}: {exc}"
+    else:
+        return None
+    return Unavailable("schema_registry", detail)
 
 
 def _not_framed(data: bytes | None) -> InvalidMessage:

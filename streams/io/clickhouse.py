@@ -13,6 +13,13 @@ first one is closed. So in embedded mode the sink and the query API share one pr
 Every thread gets its own clickhouse-connect client (a chDB handle serialises the calls made
 on it, and an HTTP client's session must not be shared), so the sink's insert thread and the
 query views never wait on each other's client.
+
+An insert fails in one of two ways. ``RowsRejected`` when the rows do not fit the table (a
+type, a nullability, an unknown column, text that cannot be parsed): asking again cannot
+help; it names the table, the column when known, and a sample row. ``Unavailable`` for
+everything else the engine or the network raises (connection, timeout, too many parts,
+memory, overload, a table detached or not created yet): asking again later may succeed
+(``streams.io.clickhouse_errors`` tells them apart).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +37,8 @@ import clickhouse_connect
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 
+from streams.io.clickhouse_errors import classify, sample_row
+from streams.kernel.errors import RowsRejected
 from streams.settings import Settings
 
 _TIMESTAMP_UNITS = {0: "s", 3: "ms", 6: "us", 9: "ns"}
@@ -200,22 +209,31 @@ class ClickHouse:
             raise ValueError(f"insert into {table}: columns of unequal length {lengths}")
         if next(iter(lengths.values())) == 0:
             return
-        types = self._column_types(table, columns.keys())
+        types = self._column_types(table, columns)
         arrays = [
-            _arrow_array(table, name, types[name], values) for name, values in columns.items()
+            _arrow_array(table, name, types[name], values, columns)
+            for name, values in columns.items()
         ]
-        self._client().insert_arrow(table, pa.Table.from_arrays(arrays, names=list(columns)))
+        try:
+            self._client().insert_arrow(table, pa.Table.from_arrays(arrays, names=list(columns)))
+        except Exception as exc:
+            # the table may have changed under us: describe it again next time
+            self._table_types.pop(table, None)
+            raise classify(table, exc, columns) from exc
 
-    def _column_types(self, table: str, names: Iterable[str]) -> dict[str, str]:
+    def _column_types(self, table: str, columns: Mapping[str, Sequence[Any]]) -> dict[str, str]:
         types = self._table_types.get(table)
-        wanted = list(names)
-        if types is None or any(name not in types for name in wanted):
-            described = self.query(f"DESCRIBE TABLE {table}")
+        if types is None or any(name not in types for name in columns):
+            try:
+                described = self.query(f"DESCRIBE TABLE {table}")
+            except Exception as exc:
+                raise classify(table, exc, columns) from exc
             types = {str(row[0]): str(row[1]) for row in described.rows}
             self._table_types[table] = types
-        unknown = [name for name in wanted if name not in types]
+        unknown = [name for name in columns if name not in types]
         if unknown:
-            raise ValueError(f"insert into {table}: no such columns {unknown}")
+            raise RowsRejected(table, unknown[0], f"no such columns {unknown} in the table",
+                               sample_row(columns, 0))
         return types
 
 
@@ -240,15 +258,33 @@ def _first(values: Sequence[Any]) -> Any:
     return next((v for v in values if v is not None), None)
 
 
-def _arrow_array(table: str, name: str, ch_type: str, values: Sequence[Any]) -> pa.Array:
+_CONVERSION_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError)
+
+
+def _arrow_array(table: str, name: str, ch_type: str, values: Sequence[Any],
+                 columns: Mapping[str, Sequence[Any]]) -> pa.Array:
+    """The column as Arrow for ``ch_type``; ``RowsRejected`` (with the first offending row)
+    when a value does not fit it."""
     inner, nullable = _unwrap(ch_type)
     try:
         array = _convert(inner, values)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"insert into {table}: column {name} ({ch_type}): {exc}") from exc
+    except _CONVERSION_ERRORS as exc:
+        row = next((i for i, value in enumerate(values) if not _fits(inner, value)), 0)
+        raise RowsRejected(table, name, f"column {name} ({ch_type}): {exc}",
+                           sample_row(columns, row)) from exc
     if array.null_count and not nullable:
-        raise ValueError(f"insert into {table}: column {name} ({ch_type}) is not Nullable")
+        row = next((i for i, value in enumerate(values) if value is None), 0)
+        raise RowsRejected(table, name, f"column {name} ({ch_type}) is not Nullable, and a "
+                           "value is None", sample_row(columns, row))
     return array
+
+
+def _fits(ch_type: str, value: Any) -> bool:
+    try:
+        _convert(ch_type, [value])
+    except _CONVERSION_ERRORS:
+        return False
+    return True
 
 
 def _convert(ch_type: str, values: Sequence[Any]) -> pa.Array:

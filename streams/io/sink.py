@@ -1,9 +1,13 @@
-"""The ClickHouse sink: one insert per table per batch, retried until it succeeds.
+"""The ClickHouse sink: one insert per table per batch, retried until it succeeds or cannot.
 
-A failed insert is an infrastructure fault (the batch was already validated): it is retried
-with exponential back-off and jitter, inside the agent's loop body, so the batch's offsets are
-not acknowledged before ClickHouse has its rows. Inserts run in a dedicated thread; the
-embedded engine releases the GIL while it works, so the event loop keeps consuming.
+An insert that fails with ``Unavailable`` (connection, timeout, too many parts, memory, a
+table detached...) is retried with exponential back-off and jitter, inside the agent's loop
+body, so the batch's offsets are not acknowledged before ClickHouse has its rows. An insert
+that fails with ``RowsRejected`` (the rows do not fit the table) or any other error is not
+retried: it is logged with the table, the column and a sample row, and raised, which stops
+the worker without acknowledging the batch; the rows are read again once the table or the
+code is fixed. Inserts run in a dedicated thread; the embedded engine releases the GIL while
+it works, so the event loop keeps consuming.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from streams.io.clickhouse import ClickHouse
+from streams.kernel.errors import RowsRejected, Unavailable
 from streams.kernel.metrics import Counters
 from streams.kernel.records import Columns
 
@@ -57,7 +62,11 @@ class Sink:
             attempt += 1
             try:
                 await loop.run_in_executor(self._executor, self.clickhouse.insert, table, columns)
-            except Exception as exc:  # any failure here is infrastructure: retry, never drop
+            except RowsRejected as exc:
+                log.error("insert of %d rows into %s refused; no retry can fix it, stopping: %s",
+                          rows, table, exc)
+                raise
+            except Unavailable as exc:  # the engine cannot take them now: retry, never drop
                 self.counters.incr("insert.retries", table)
                 log.warning(
                     "insert of %d rows into %s failed (attempt %d), retrying in %.1fs: %s",

@@ -7,7 +7,9 @@ folded once per key, and each table gets one set of columns.
 
 If processing a whole batch raises, the batch is processed again one message at a time, so
 that the message that makes it fail (a poison message) is dead-lettered with the error as its
-reason and every other message still goes through.
+reason and every other message still goes through. An unavailable dependency is never a
+message's fault: ``Unavailable`` (and a bare ``ConnectionError`` or ``TimeoutError``) goes up
+to the runtime, which pauses and computes the step again; no message is dead-lettered for it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from streams.kernel.deadletter import DeadLetter, dead_letter, dead_letter_columns
-from streams.kernel.errors import InvalidMessage
+from streams.kernel.errors import InvalidMessage, Unavailable
 from streams.kernel.records import BatchResult, Raw, empty_columns
 
 Validator = Callable[[Raw, Mapping[str, Any]], None]
@@ -27,8 +29,15 @@ Decode = Callable[[Sequence[bytes | None]], list[dict[str, Any] | InvalidMessage
 
 log = logging.getLogger(__name__)
 
+#: failures of the infrastructure, not of a message: never dead-lettered
+INFRASTRUCTURE: tuple[type[Exception], ...] = (Unavailable, ConnectionError, TimeoutError)
+
 
 def poison(raw: Raw, exc: Exception, dlq_topic: str, now_ms: int) -> DeadLetter:
+    """The dead letter of a message whose processing raised ``exc``; an infrastructure
+    failure is re-raised instead: it is not the message's fault."""
+    if isinstance(exc, INFRASTRUCTURE):
+        raise exc
     log.exception("processing %s[%d]@%d failed", raw.topic, raw.partition, raw.offset,
                   exc_info=exc)
     return dead_letter(
@@ -59,10 +68,13 @@ def one_by_one(out: B, raws: Sequence[Raw], step: Callable[[Raw], B], dlq_topic:
                 now_ms: int, absorb: Callable[[B], None] | None = None) -> B:
     """After a batch failed: ``step`` each message on its own into ``out``; a message whose
     step raises is dead-lettered as poison, the others are merged (``absorb`` carries their
-    state forward)."""
+    state forward). An infrastructure failure (``INFRASTRUCTURE``) propagates: the whole
+    step is computed again once the dependency is back."""
     for raw in raws:
         try:
             one = step(raw)
+        except INFRASTRUCTURE:
+            raise
         except Exception as exc:
             letter = poison(raw, exc, dlq_topic, now_ms)
             poisoned = BatchResult(dead=1)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -52,27 +56,40 @@ def test_report_covers_features_and_score() -> None:
     assert type(ref).from_dict(ref.to_dict()) == ref
 
 
+# Runs in a child process: the embedded engine admits one data path per process, and another
+# test of the same run may already hold one.
+_RUN_SQL = """
+import json, sys
+from chdb import session
+job = json.load(sys.stdin)
+s = session.Session()
+try:
+    s.query("CREATE TABLE lead_scores (person_id String, scored_at DateTime64(3, 'UTC'), "
+            "score Float64, model_version String) ENGINE = MergeTree ORDER BY scored_at")
+    s.query("INSERT INTO lead_scores VALUES " + job["values"])
+    sys.stdout.write(str(s.query(job["sql"], "CSV", params=job["params"])))
+finally:
+    s.close()
+"""
+
+
 def test_score_psi_sql_matches_the_python_psi() -> None:
-    chdb_session = pytest.importorskip("chdb.session")
+    pytest.importorskip("chdb")
     rng = np.random.default_rng(6)
     ref = reference_bins(rng.uniform(0, 100, 10_000))
     day1 = rng.uniform(0, 100, 400)
     day2 = rng.uniform(60, 100, 300)  # shifted up, and the low bins empty
-    session = chdb_session.Session()
-    try:
-        session.query("CREATE TABLE lead_scores (person_id String, scored_at DateTime64(3, 'UTC'), "
-                      "score Float64, model_version String) ENGINE = MergeTree ORDER BY scored_at")
-        rows = [(f"p{i}", f"2026-03-01 {i % 24:02d}:00:00", s, "v1") for i, s in enumerate(day1.tolist())]
-        rows += [(f"q{i}", f"2026-03-02 {i % 24:02d}:30:00", s, "v1") for i, s in enumerate(day2.tolist())]
-        rows += [("other", "2026-03-02 10:00:00", 1.0, "v0")]  # another model's score is left out
-        values = ",".join(f"('{p}', '{t}', {s!r}, '{v}')" for p, t, s, v in rows)
-        session.query(f"INSERT INTO lead_scores VALUES {values}")
-        out = session.query(SCORE_PSI_BY_DAY_SQL, "CSV", params={
-            "cuts": repr(list(ref.cuts)), "expected": repr(list(ref.fractions[:-1])),
-            "model_version": "v1", "start": "2026-03-01 00:00:00", "end": "2026-03-03 00:00:00"})
-    finally:
-        session.close()
-    lines = [line.split(",") for line in str(out).strip().splitlines()]
+    rows = [(f"p{i}", f"2026-03-01 {i % 24:02d}:00:00", s, "v1") for i, s in enumerate(day1.tolist())]
+    rows += [(f"q{i}", f"2026-03-02 {i % 24:02d}:30:00", s, "v1") for i, s in enumerate(day2.tolist())]
+    rows += [("other", "2026-03-02 10:00:00", 1.0, "v0")]  # another model's score is left out
+    job = {"values": ",".join(f"('{p}', '{t}', {s!r}, '{v}')" for p, t, s, v in rows),
+           "sql": SCORE_PSI_BY_DAY_SQL,
+           "params": {"cuts": repr(list(ref.cuts)), "expected": repr(list(ref.fractions[:-1])),
+                      "model_version": "v1", "start": "2026-03-01 00:00:00", "end": "2026-03-03 00:00:00"}}
+    done = subprocess.run([sys.executable, "-c", _RUN_SQL], input=json.dumps(job), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = [line.split(",") for line in done.stdout.strip().splitlines()]
     assert [(d.strip('"'), int(n)) for d, n, _ in lines] == [("2026-03-01", 400), ("2026-03-02", 300)]
     assert float(lines[0][2]) == pytest.approx(psi(ref, day1), rel=1e-9)
     assert float(lines[1][2]) == pytest.approx(psi(ref, day2), rel=1e-9)

@@ -2,26 +2,35 @@
 
 The arrays are ``(series, hours)``, float64, one column per consecutive hour; NaN marks an hour
 that was not reported. ``score_columns`` scores every column from ``first`` on and is the one
-implementation behind the streaming fold (one series, one column), the scheduled batch (many
-series, the last column) and the quality evaluation (a few series, every column).
+implementation behind the streaming fold (one series, one column), the scheduled batch
+(``anomaly_batch``: many series, the last column) and the quality evaluation (every column).
 
 Invariants:
 - Causal: the baseline and the noise scale of column ``t`` use only columns before ``t``; the
-  observation is the window of the last ``w`` hours ending at ``t`` (``w`` in ``windows``).
+  observation is the window of the last ``w`` hours ending at ``t`` (``w`` in the metric's
+  windows: 1 and 6 hours, and 24 for conversions so that small campaigns' tracking breaks show).
 - Every metric is a sum ratio ``num / den`` (counts have ``den = 1``), so a window's expected
-  numerator is ``sum(baseline_j * den_j)`` and its residual is ``observed / expected - 1``: a
-  CTR is judged on clicks against the clicks its impressions should have brought.
-- Baseline of hour ``j``: median of the same hour of week over the last ``weeks`` weeks, or,
-  with fewer than ``min_weeks`` of them, of the same hour of day over the last ``days`` days.
-  Hours too small to give a ratio (below the metric's volume floor) do not enter a baseline.
-- Noise scale (relative): ``1.4826 * MAD`` of the same window's residuals over the previous
-  ``scale_hours`` hours. A median over 4 same-hour points is too coarse for a scale, while a
-  campaign's relative noise is steady across hours, so pooling gives a stable, outlier-proof
-  figure that also absorbs autocorrelation (it is measured on windows of the same length).
-  Counting noise at the current volume is added (Poisson on the count behind the ratio), so a
-  1-click hour never looks extreme.
-- A window is judged only with enough volume (``MetricRule``) and a relative change of at least
-  ``min_change``; severity 2 (critical) beats 1 (warning), then the larger ``|z|``.
+  numerator is ``sum(baseline_j * den_j)``: a CTR is judged on the clicks its impressions should
+  have brought, never on a ratio of two small numbers.
+- Baseline of hour ``j``: median of the same hour of week over the last ``weeks`` weeks or, with
+  fewer than ``min_weeks`` of them, of the same hour of day over the last ``days`` days (scores
+  on that fallback get ``fallback_scale`` more noise: it mixes weekdays and weekends). Hours
+  below the metric's volume floor do not enter a ratio baseline.
+- Residual: ``log((observed + h) / (expected + h))`` with ``h`` half a counted unit, symmetric
+  for spikes and drops and finite at zero. Its sigma adds, in quadrature, counting noise at the
+  current volume (Poisson on the count behind the metric: clicks for spend and CTR, conversions
+  for CPA, ROAS and conversions, clicks for CPC), the campaign's excess noise and a floor.
+- Excess noise (robust, pooled): ``1.4826 * MAD`` of the same window's residuals over the
+  previous ``scale_hours``, less their median counting variance. Four same-hour points are too
+  few for a scale, while a campaign's relative noise is steady across hours: pooling a week
+  gives a stable, outlier-proof figure that also absorbs autocorrelation (it is measured on
+  windows of the same length).
+- Counts are also tested on their own scale (Anscombe's root of a Poisson count), and the
+  smaller ``|z|`` of the two tests wins: 4 expected conversions and none seen is a 2 % event,
+  which the log ratio alone would overstate.
+- A window is judged only with enough volume (``MetricRule``) and alerts only with a change of
+  at least ``min_change``; severity 2 (critical, ``|z| >= critical_z``) beats 1 (warning,
+  ``|z| >= warn_z``), then the larger ``|z|``; ``z > 0`` means up.
 """
 
 from __future__ import annotations
@@ -75,6 +84,10 @@ DEFAULT_RULES: Final[dict[Metric, MetricRule]] = {
 class AnomalyPolicy:
     """Thresholds of the detector; one frozen object, defaults tuned on the simulator."""
 
+    # Columns per season (an hour of week) and per fallback season (an hour of day); other
+    # periods serve series that are not hourly campaign metrics (the public benchmark).
+    season: int = HOURS_PER_WEEK
+    short_season: int = HOURS_PER_DAY
     weeks: int = 4
     min_weeks: int = 2
     days: int = 7
@@ -95,7 +108,7 @@ class AnomalyPolicy:
     @property
     def lookback_hours(self) -> int:
         """Columns of history one score needs before its own column."""
-        lag = max(self.weeks * HOURS_PER_WEEK, self.days * HOURS_PER_DAY)
+        lag = max(self.weeks * self.season, self.days * self.short_season)
         longest = max(max(r.windows or self.windows) for r in self.rules.values())
         return lag + self.scale_hours + max(longest, *self.windows)
 
@@ -189,11 +202,11 @@ def seasonal_baseline(rate: Array, first: int,
                       policy: AnomalyPolicy) -> tuple[Array, NDArray[np.bool_]]:
     """Baseline rate of every column from ``first`` on (same hour of week, else of day), and
     where the same-hour-of-day fallback was used."""
-    weekly, count = _lag_median(rate, first, HOURS_PER_WEEK, policy.weeks)
+    weekly, count = _lag_median(rate, first, policy.season, policy.weeks)
     short = count < policy.min_weeks
     rows = np.flatnonzero(np.any(short, axis=1))
     if rows.size:
-        daily, dcount = _lag_median(rate[rows], first, HOURS_PER_DAY, policy.days)
+        daily, dcount = _lag_median(rate[rows], first, policy.short_season, policy.days)
         daily = np.where(dcount >= policy.min_days, daily, np.nan)
         weekly[rows] = np.where(short[rows], daily, weekly[rows])
     return weekly, short

@@ -163,3 +163,13 @@ def drill_down(metric: Metric, current_rows: Iterable[Mapping[str, Any]],
                 out[dimension] = ranked[:top] if top is not None else ranked
                 break
     return out
+
+
+def alert_windows(hour_ms: int, window_hours: int,
+                  weeks: int = 4) -> tuple[tuple[int, int], list[tuple[int, int]], float]:
+    """The anomalous window ``[start, end)`` of an alert, the same hours of the ``weeks`` weeks
+    before it, and the ``baseline_weight`` that averages them (rows to fetch for ``drill_down``)."""
+    end = hour_ms + HOUR_MS
+    start = end - window_hours * HOUR_MS
+    week = 168 * HOUR_MS
+    return (start, end), [(start - k * week, end - k * week) for k in range(1, weeks + 1)], 1.0 / weeks

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.marketing.drilldown import decompose, drill_down
+from streams.marketing.drilldown import alert_windows, decompose, drill_down
 
 HOUR_MS = 3_600_000
 MONDAY_9 = 1_767_571_200_000 + 9 * HOUR_MS  # 2026-01-05T09:00Z
@@ -91,3 +91,10 @@ def test_each_dimension_reads_one_level_hours_line_up_and_restated_rows_replace(
     assert out["ad_group_id"][0].contribution == pytest.approx(-10.0)
     assert out["ad_id"][0].key == "x"
     assert "device" not in out
+
+
+def test_alert_windows_cover_the_alert_hours_and_the_same_hours_of_earlier_weeks() -> None:
+    (start, end), earlier, weight = alert_windows(MONDAY_9, window_hours=6, weeks=4)
+    assert (start, end) == (MONDAY_9 - 5 * HOUR_MS, MONDAY_9 + HOUR_MS)
+    assert earlier[0] == (start - 168 * HOUR_MS, end - 168 * HOUR_MS) and len(earlier) == 4
+    assert weight == 0.25

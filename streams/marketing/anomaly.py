@@ -80,7 +80,8 @@ def hourly_points(records: Iterable[Mapping[str, Any]]) -> list[HourPoint]:
     """Campaign-hour points from decoded ``ad.metrics`` records.
 
     Only CAMPAIGN-level rows count (ad group and ad rows are for the drill-down); of several
-    reports of one interval and device the latest ``reported_at`` wins; devices are summed.
+    reports of one interval and device the latest ``reported_at`` wins; device rows are summed
+    unless the hour also has a row without device (the total), which is then used alone.
     """
     latest: dict[tuple[str, int, str | None], Mapping[str, Any]] = {}
     for rec in records:
@@ -90,8 +91,12 @@ def hourly_points(records: Iterable[Mapping[str, Any]]) -> list[HourPoint]:
         kept = latest.get(key)
         if kept is None or int(rec["reported_at"]) >= int(kept["reported_at"]):
             latest[key] = rec
+    # A row without device is the campaign's total: it wins over device rows of the same hour.
+    totals = {(c, h) for (c, h, device) in latest if device is None}
     sums: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * 5)
-    for (campaign, hour, _), rec in latest.items():
+    for (campaign, hour, device), rec in latest.items():
+        if device is not None and (campaign, hour) in totals:
+            continue
         acc = sums[(campaign, hour)]
         for i, name in enumerate(("impressions", "clicks", "cost_micros", "conversions", "conversion_value")):
             acc[i] += float(rec[name]) / (1_000_000 if name == "cost_micros" else 1)

@@ -46,6 +46,9 @@ def test_hourly_points_take_the_latest_report_sum_devices_and_skip_ad_rows() -> 
     ]
     [point] = hourly_points(records)
     assert point == HourPoint("c1", 7, 200.0, 22.0, 10.0, 2.0, 40.0)
+    total = {**base, "device": None, "reported_at": 1, "impressions": 250}
+    [point] = hourly_points([*records, total])
+    assert point.impressions == 250.0 and point.clicks == 10.0
 
 
 def test_a_spend_spike_raises_one_new_alert_then_stays_quiet_while_it_lasts() -> None:

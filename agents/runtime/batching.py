@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,6 +36,7 @@ from faust.types import TP, Message
 from agents.runtime.transport import BatchTopic
 from streams.io.publisher import Outgoing
 from streams.kernel.deadletter import DeadLetter
+from streams.kernel.errors import Unavailable
 from streams.kernel.metrics import Latencies, Metric
 from streams.kernel.records import Columns, OutputRecord, Raw
 
@@ -279,7 +281,8 @@ class MessageBuffer:
 
 def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepare, *,
                 step_events: int, step_events_behind: int, within: float,
-                latencies: Latencies, commit: GroupCommit) -> BatchTopic:
+                latencies: Latencies, commit: GroupCommit, retry_initial: float = 0.5,
+                retry_max: float = 10.0) -> BatchTopic:
     """Subscribe ``app`` to ``topics`` and handle its messages in steps of up to
     ``step_events``, or of up to ``step_events_behind`` while it is behind
     (``commit.behind()``): small steps keep a live message's wait for its computation short,
@@ -292,6 +295,13 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
     durable its messages are acknowledged (their offsets may be committed); if its write
     fails, the worker crashes without acknowledging them, and they are read again after the
     restart.
+
+    When ``prepare`` raises ``Unavailable`` (a dependency such as the schema registry is
+    down), the agent pauses: it waits, with back-off from ``retry_initial`` to ``retry_max``
+    seconds, and calls ``prepare`` again with the same messages (``prepare`` must leave no
+    trace when it raises; ``agents.runtime.core.error_policy`` puts the position guards
+    back). The outage is logged once, when it starts and when it ends, and every wait is
+    counted (``<name>.unavailable`` in the latencies). Any other exception stops the worker.
     """
     limit = 2 * commit.max_events
     buffer = MessageBuffer(capacity=max(2 * limit, 4096))
@@ -331,9 +341,31 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
                 messages, arrived = await buffer.take(step, within)
                 for message in messages:
                     consumer.track_message(message)  # revocation waits for its ack
-                started = time.monotonic()
-                cpu_started = time.thread_time()
-                part = prepare(messages)
+                delay = retry_initial
+                outage_started: float | None = None
+                retries = 0
+                while True:
+                    started = time.monotonic()
+                    cpu_started = time.thread_time()
+                    try:
+                        part = prepare(messages)
+                    except Unavailable as exc:
+                        # not these messages' fault: nothing of them is acknowledged; wait
+                        # and compute the same step again
+                        if outage_started is None:
+                            outage_started = started
+                            log.warning("%s: %s; pausing and retrying until it answers",
+                                        name, exc)
+                        retries += 1
+                        wait = delay * random.uniform(0.8, 1.2)
+                        latencies.observe_repeated(f"{name}.unavailable", wait * 1000.0, 1)
+                        await asyncio.sleep(wait)
+                        delay = min(delay * 2, retry_max)
+                        continue
+                    break
+                if outage_started is not None:
+                    log.warning("%s: available again after %.1f s (%d retries); going on",
+                                name, time.monotonic() - outage_started, retries)
                 took_ms = (time.monotonic() - started) * 1000.0
                 latencies.observe_repeated(f"{name}.processing_cpu",
                                            (time.thread_time() - cpu_started) * 1000.0,

@@ -3,6 +3,7 @@ turn a Faust batch into a sunk, acknowledged batch."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -11,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import faust
-from faust.types import TP
+from faust.types import TP, Message
 
 from agents.runtime.batching import Durable, GroupCommit, Prepare, Write, batch_agent
-from agents.runtime.positions import PositionGuard
+from agents.runtime.positions import PositionGuard, TopicPartition
 from agents.runtime.transport import BatchTopic
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
@@ -23,6 +24,8 @@ from streams.io.positions import sunk_next
 from streams.io.publisher import Outgoing, Publisher
 from streams.io.sink import Sink
 from streams.kernel.deadletter import DeadLetter
+from streams.kernel.dlq_limit import DlqLimit, DlqLimitExceeded, DlqLimitState
+from streams.kernel.errors import Unavailable
 from streams.kernel.metrics import Counters, Latencies, Metric
 from streams.kernel.records import BatchResult, OutputRecord
 from streams.settings import Settings
@@ -40,6 +43,8 @@ class Runtime:
     counters: Counters
     #: per agent: from a message's arrival in the worker until its batch is durable
     latencies: Latencies = field(default_factory=Latencies)
+    #: the position guards of the agents (``new_guard``), put back when a step is retried
+    guards: list[RetryableGuard] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -83,9 +88,10 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
                  start, extra)
         return positions
 
-    guard = PositionGuard(
+    guard = RetryableGuard(
         seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o)
     )
+    runtime.guards.append(guard)
 
     async def _reset(sender: Any, *args: Any, **kwargs: Any) -> None:
         guard.forget()
@@ -125,6 +131,58 @@ def durable_part(source: str, result: BatchResult, consumed: int,
                    outputs=result.outputs, changelog=list(changelog), counts=counts)
 
 
+class RetryableGuard(PositionGuard):
+    """A position guard whose positions can be put back: a step that raised ``Unavailable``
+    is computed again from the same messages, which the guard must admit again."""
+
+    def positions(self) -> tuple[dict[TopicPartition, int], dict[TopicPartition, Any]]:
+        return dict(self._next), dict(self._rewound_at)
+
+    def restore(self, saved: tuple[dict[TopicPartition, int], dict[TopicPartition, Any]]
+                ) -> None:
+        self._next, self._rewound_at = dict(saved[0]), dict(saved[1])
+
+
+def error_policy(runtime: Runtime, prepare: Prepare) -> Prepare:
+    """``prepare`` with the worker's error policy around it.
+
+    When it raises ``Unavailable`` the guards' positions are put back as they were, so the
+    runtime can compute the step again from the same messages (``batch_agent`` waits and
+    retries). When it succeeds its dead letters are counted against the dead-letter limit,
+    in message order, per source topic: past the limit ``DlqLimitExceeded`` is raised before
+    anything of the step is written, and the worker stops."""
+    settings = runtime.settings
+    limit = DlqLimitState(DlqLimit(max_invalid_ratio=settings.dlq_limit_invalid_ratio,
+                                   max_consecutive=settings.dlq_limit_consecutive,
+                                   window=settings.dlq_limit_window))
+
+    def prepare_within_policy(messages: Sequence[Message]) -> Durable:
+        saved = [guard.positions() for guard in runtime.guards]
+        try:
+            part = prepare(messages)
+        except Unavailable:
+            for guard, positions in zip(runtime.guards, saved, strict=True):
+                guard.restore(positions)
+            raise
+        if not part.dead:
+            for topic, count in Counter(m.topic for m in messages).items():
+                limit.observe_run(topic, False, count)
+            return part
+        dead = {(d.raw.topic, d.raw.partition, d.raw.offset) for d in part.dead}
+        by_topic: dict[str, list[bool]] = {}
+        for m in messages:
+            by_topic.setdefault(m.topic, []).append((m.topic, m.partition, m.offset) in dead)
+        try:
+            for topic, outcomes in by_topic.items():
+                limit.observe(topic, outcomes)
+        except DlqLimitExceeded as exc:
+            log.error("%s", exc)
+            raise
+        return part
+
+    return prepare_within_policy
+
+
 def agent(app: faust.App, runtime: Runtime, name: str, topics: Sequence[str], prepare: Prepare,
           commit: GroupCommit | None = None) -> BatchTopic:
     """A batch agent with the worker's step and write settings; ``commit`` when others (a
@@ -132,10 +190,12 @@ def agent(app: faust.App, runtime: Runtime, name: str, topics: Sequence[str], pr
     settings = runtime.settings
     if commit is None:
         commit = group_commit(app, runtime, name)
-    return batch_agent(app, name, topics, prepare, step_events=settings.step_max_events,
+    return batch_agent(app, name, topics, error_policy(runtime, prepare),
+                       step_events=settings.step_max_events,
                        step_events_behind=settings.step_max_events_behind,
                        within=settings.batch_max_seconds, latencies=runtime.latencies,
-                       commit=commit)
+                       commit=commit, retry_initial=settings.sink_retry_initial_seconds,
+                       retry_max=settings.sink_retry_max_seconds)
 
 
 def group_commit(app: faust.App, runtime: Runtime, name: str) -> GroupCommit:
@@ -195,11 +255,18 @@ def writer(app: faust.App, runtime: Runtime, name: str) -> Write:
         observe(f"{name}.write_sink", (sunk - started) * 1000.0, 1)
         # Of the records of a compacted topic (table changelogs too), compaction keeps only
         # the last per key: a write publishes only those, in their order.
-        await runtime.publisher.publish(
-            [Outgoing(settings.topic(r.topic), r.key.encode(), encode(r.topic, r.value))
-             for r in last_per_key(part.outputs, output_key)]
-            + last_per_key(part.changelog, changelog_key)
-        )
+        outputs = last_per_key(part.outputs, output_key)
+        delay = settings.sink_retry_initial_seconds
+        while True:
+            try:  # an output topic's schema id comes from the registry once, which may be down
+                encoded = [Outgoing(settings.topic(r.topic), r.key.encode(),
+                                    encode(r.topic, r.value)) for r in outputs]
+                break
+            except Unavailable as exc:
+                log.warning("%s: %s; retrying in %.1f s", name, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, settings.sink_retry_max_seconds)
+        await runtime.publisher.publish(encoded + last_per_key(part.changelog, changelog_key))
         observe(f"{name}.write_publish", (time.monotonic() - sunk) * 1000.0, 1)
         counters = runtime.counters
         for (metric, label), value in part.counts.items():

@@ -144,7 +144,7 @@ def observe_series(state: Mapping[str, Any] | None, campaign_id: str, metric: Me
         origin = targets[0] - lookback
         dense = np.full((3, targets[-1] - origin + 1), np.nan)
         for h, triple in hours.items():
-            if int(h) >= origin:
+            if origin <= int(h) <= targets[-1]:  # later hours never enter a (causal) score
                 dense[:, int(h) - origin] = triple
         scores = score_columns(metric, dense[0:1], dense[1:2], dense[2:3], lookback, policy)
         for t in targets:

@@ -124,3 +124,18 @@ def test_the_fold_hour_by_hour_raises_the_alerts_of_the_whole_series_run() -> No
     assert expected, "the seeded set should raise alerts"
     assert got == expected
     assert set(states) == {state_key(f"c{c:04d}", m) for c in range(3) for m in metrics}
+
+
+def test_a_restatement_older_than_the_lateness_limit_is_stored_but_not_judged() -> None:
+    history = steady_points(5 * 168)
+    state, _ = observe_series(None, "c1", "spend", history)
+    old = history[-(DEFAULT_POLICY.max_lateness_hours + 10)]
+    late = HourPoint("c1", old.hour, old.impressions, old.clicks, old.cost * 10, old.conversions, old.value)
+    after, alerts = observe_series(state, "c1", "spend", [late])
+    assert alerts == []
+    assert after["hours"][str(old.hour)][0] == old.cost * 10
+    recent = history[-2]
+    fresh = HourPoint("c1", recent.hour, recent.impressions, recent.clicks, recent.cost * 10,
+                      recent.conversions, recent.value)
+    _, alerts = observe_series(state, "c1", "spend", [fresh])
+    assert [(a.status, a.direction) for a in alerts] == [("new", "up")]

@@ -7,6 +7,7 @@ import logging
 import click
 
 from streams.cli import (
+    conversations,
     db,
     demo,
     dlq,
@@ -32,5 +33,6 @@ def main() -> None:
 
 
 for command in (kafka.kafka, topics.topics_group, db.db, worker.worker, simulate.simulate,
-                ingest.ingest, sql.sql, dlq.dlq, importing.import_group, train.train, demo.demo):
+                ingest.ingest, sql.sql, dlq.dlq, importing.import_group, train.train, demo.demo,
+                conversations.conversations):
     main.add_command(command)

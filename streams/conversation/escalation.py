@@ -8,8 +8,9 @@ conversation is escalated once per episode whatever the rules keep saying.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from streams.conversation.journey import NEGATIVE, Journey, slope
 
@@ -286,6 +287,12 @@ def route(intent: str | None, tier: str, policy: EscalationPolicy = DEFAULT_POLI
     team = (policy.value_routes.get((intent, tier)) or policy.team_overrides.get(intent)
             or policy.team_hints.get(intent) or "general")
     return team if team in TEAMS else "general"
+
+
+def conversation_team(record: Mapping[str, Any], tier: str,
+                      policy: EscalationPolicy = DEFAULT_POLICY) -> str:
+    """The team of a conversation record (its intent, as ``route`` decides)."""
+    return route(record.get("intent"), tier, policy)
 
 
 def severity(reasons: tuple[str, ...], *, anger: float, urgency: float, frustration: float,

@@ -18,20 +18,22 @@ again at the next tick; a failed write stops the worker, as the agent's do.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import faust
 from faust.serializers import codecs
 from faust.types import Message
 
 from agents.runtime.batching import Durable, raw_of, where
-from agents.runtime.core import Runtime, agent, durable_part, group_commit, new_guard, now_ms
+from agents.runtime.core import Runtime, agent, group_commit, new_guard, now_ms
 from agents.runtime.positions import Admission, PositionGuard
 from agents.runtime.transport import BatchTopic
 from streams.io.publisher import Outgoing
 from streams.kernel import retention
 from streams.kernel.isolation import isolating
+from streams.kernel.metrics import Metric
 from streams.kernel.stage import Changes, Input, Outcome, Stage, Table, Timer, Value, compute
 from streams.kernel.step import Decode
 from streams.kernel.topics import dlq
@@ -164,7 +166,7 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
         if i.encoding == "avro"}
     dead_letter_topics = {physical: settings.topic(dlq(i.topic)) for physical, i in inputs.items()}
     commit = group_commit(app, runtime, stage.name)
-    source = stage.inputs[0].topic  # the counters' label
+    source = stage.inputs[0].topic  # the label of the stage's own counters
     guard: PositionGuard | None = None
     if stage.sunk:
         positioned = any(t.positioned for t in stage.tables)
@@ -249,8 +251,13 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
         raws = [raw_of(message) for message in admission.admitted]
         computed = compute(stage, raws, decoders, inputs, state.lookup,
                            dead_letter_topics.__getitem__, now_ms())
-        changelog = state.apply(computed.outcome.changes)
-        return durable_part(source, computed.outcome.result, len(raws), computed.dead,
-                            changelog, admission.rewind)
+        result = computed.outcome.result
+        counts: Counter[tuple[Metric, str]] = Counter({
+            ("batches", source): 1, ("outputs.produced", source): len(result.outputs)})
+        for (metric, topic), value in computed.counts.items():
+            counts[cast(Metric, metric), topic] += value
+        return Durable(rewind=dict(admission.rewind), dead=computed.dead,
+                       inserts=result.inserts, outputs=result.outputs,
+                       changelog=state.apply(computed.outcome.changes), counts=counts)
 
     return agent(app, runtime, stage.name, list(inputs), prepare, commit)

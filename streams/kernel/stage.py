@@ -130,7 +130,7 @@ class Computed:
 
     outcome: Outcome
     dead: list[DeadLetter]
-    counts: Counter[tuple[str, str]]  # (metric, physical topic)
+    counts: Counter[tuple[str, str]]  # (metric, logical input topic)
 
 
 def overlay(lookup: Lookup, changes: Changes) -> Lookup:
@@ -157,7 +157,8 @@ def compute(stage: Stage, raws: Sequence[Raw], decoders: Mapping[str, Decode],
     by_topic: dict[str, list[int]] = {}
     for i, raw in enumerate(raws):
         by_topic.setdefault(raw.topic, []).append(i)
-        counts["events.consumed", raw.topic] += 1
+    for topic, index in by_topic.items():
+        counts["events.consumed", validators[topic].topic] = len(index)
     decoded: list[dict[str, Any] | InvalidMessage | None] = [None] * len(raws)
     for topic, index in by_topic.items():
         spec = validators[topic]
@@ -185,11 +186,14 @@ def compute(stage: Stage, raws: Sequence[Raw], decoders: Mapping[str, Decode],
         outcome.result.inserts[DEAD_LETTERS_TABLE] = dead_letter_columns(dead)
         outcome.result.dead = len(dead)
         for letter in dead:
-            counts["events.dead_lettered", letter.raw.topic] += 1
-    processed = Counter(raw.topic for raw in events.raws)
+            counts["events.dead_lettered", validators[letter.raw.topic].topic] += 1
     poisoned = Counter(letter.raw.topic for letter in dead if letter.error == "processing_failed")
+    if len(by_topic) == 1:
+        processed: Counter[str] = Counter({raws[0].topic: len(events.raws)})
+    else:
+        processed = Counter(raw.topic for raw in events.raws)
     for topic, n in processed.items():
-        counts["events.processed", topic] += n - poisoned[topic]
+        counts["events.processed", validators[topic].topic] += n - poisoned[topic]
     outcome.result.processed = len(events.raws) - sum(poisoned.values())
     return Computed(outcome, dead, counts)
 

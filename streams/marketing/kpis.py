@@ -1,17 +1,22 @@
 """Marketing slice: per-campaign, per-interval KPIs from normalised ad-platform metrics.
 
-Pure and synchronous. Money stays in the account currency; ratios are None when their
+Pure and synchronous (``validate`` reads the wall clock unless given the time). Every row
+that reaches ``kpi_columns`` has passed ``validate``: finite amounts, counts that are not
+negative, clicks not above impressions, a known currency, an interval that is neither
+reversed nor in the far future. Money stays in the account currency; ratios are None when their
 denominator is zero rather than a made-up 0 or infinity.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import Columns, OutputRecord, Raw, empty_columns
 from streams.marketing import contract as topics
+from streams.marketing.metric_checks import metric_problem
 
 KPI_COLUMNS = (
     "platform", "account_id", "campaign_id", "campaign_name", "level", "ad_group_id", "ad_id",
@@ -19,7 +24,14 @@ KPI_COLUMNS = (
     "conversions", "conversion_value", "ctr", "cpc", "cpa", "roas", "cpm", "reported_at",
     "_topic", "_partition", "_offset", "_kafka_ts", "_version",
 )
+#: The fields of a ``campaign.kpis`` record: the KPI columns without the row's position.
+KPI_FIELDS = tuple(name for name in KPI_COLUMNS if not name.startswith("_"))
+#: KPI fields the record leaves null where the row holds an empty string.
+_NULL_WHEN_EMPTY = frozenset({"campaign_name", "ad_group_id", "ad_id", "device"})
 MICROS = 1_000_000
+#: An interval may start at most this long after the time of validation (clock skew, the
+#: platforms' local days); later than that it is dead-lettered as from the future.
+MAX_FUTURE_MS = 24 * 3_600_000
 
 
 def metric_key(platform: str, campaign_id: str) -> str:
@@ -27,24 +39,20 @@ def metric_key(platform: str, campaign_id: str) -> str:
     return f"{platform}:{campaign_id}"
 
 
-def validate(raw: Raw, metric: Mapping[str, Any]) -> None:
-    """Contract rules beyond what Avro checks; raises InvalidMessage."""
-    if not metric["campaign_id"]:
-        raise InvalidMessage("invalid_field", "campaign_id is empty")
+def validate(raw: Raw, metric: Mapping[str, Any], now_ms: int | None = None) -> None:
+    """Contract rules beyond what Avro checks (``metric_checks``, the key, the level's ids);
+    raises InvalidMessage. ``now_ms`` (default: the wall clock) dates the far future: an
+    interval starting more than ``MAX_FUTURE_MS`` after it has not happened."""
     if not metric["account_id"]:
         raise InvalidMessage("invalid_field", "account_id is empty")
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    problem = metric_problem(metric, now, MAX_FUTURE_MS)
+    if problem is not None:
+        raise InvalidMessage("invalid_field", problem)
     key = raw.key_str
     expected = metric_key(metric["platform"], metric["campaign_id"])
     if key is not None and key != expected:
         raise InvalidMessage("invalid_field", f"key {key!r} should be {expected!r}")
-    if metric["interval_end"] <= metric["interval_start"]:
-        raise InvalidMessage("invalid_field", "interval_end is not after interval_start")
-    for name in ("impressions", "clicks", "cost_micros", "conversions", "conversion_value"):
-        if metric[name] < 0:
-            raise InvalidMessage("invalid_field", f"{name} is negative ({metric[name]})")
-    currency = metric["currency"]
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise InvalidMessage("invalid_field", f"currency {currency!r} is not an ISO 4217 code")
     level = metric["level"]
     if level != "CAMPAIGN" and not metric["ad_group_id"]:
         raise InvalidMessage("invalid_field", f"a {level} row needs ad_group_id")
@@ -97,16 +105,11 @@ def kpi_columns(raws: Sequence[Raw], metrics: Sequence[Mapping[str, Any]]) -> Co
 def kpi_records(cols: Columns) -> list[OutputRecord]:
     """``campaign.kpis`` records for the rows of ``kpi_columns``."""
     out: list[OutputRecord] = []
-    names = (
-        "platform", "account_id", "campaign_id", "level", "interval_start", "interval_end",
-        "impressions", "clicks", "spend", "currency", "conversions", "conversion_value", "ctr",
-        "cpc", "cpa", "roas", "cpm", "reported_at",
-    )
-    nullable = ("campaign_name", "ad_group_id", "ad_id", "device")
     for i in range(len(cols["platform"])):
-        value: dict[str, Any] = {name: cols[name][i] for name in names}
-        for name in nullable:
-            value[name] = cols[name][i] or None
+        value: dict[str, Any] = {
+            name: (cols[name][i] or None) if name in _NULL_WHEN_EMPTY else cols[name][i]
+            for name in KPI_FIELDS
+        }
         out.append(
             OutputRecord(
                 topic=topics.CAMPAIGN_KPIS,

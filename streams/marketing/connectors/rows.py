@@ -11,7 +11,6 @@ Invariants:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,26 +19,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-MICROS = 1_000_000
+# the contract rules are shared with the KPI stage's validation
+from streams.marketing.metric_checks import MINOR_UNIT_DIGITS
+from streams.marketing.metric_checks import metric_problem as metric_problem
 
-# Active ISO 4217 codes (2025); a code outside this set is a reject, not a guess.
-_ISO_4217 = """
-AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
-BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
-GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR
-KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK
-MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR
-SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS
-UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
-"""
-_ZERO_DIGITS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
-_THREE_DIGITS = "BHD IQD JOD KWD LYD OMR TND"
-KNOWN_CURRENCIES = frozenset(_ISO_4217.split())
-# Currencies whose minor unit is not 1/100 (budgets in minor units, e.g. Meta's daily_budget).
-MINOR_UNIT_DIGITS = {
-    **dict.fromkeys(_ZERO_DIGITS.split(), 0),
-    **dict.fromkeys(_THREE_DIGITS.split(), 3),
-}
+MICROS = 1_000_000
 
 METRIC_DEFAULTS: dict[str, Any] = {
     "campaign_name": None, "level": "CAMPAIGN", "ad_group_id": None, "ad_id": None,
@@ -52,7 +36,6 @@ METRIC_FIELDS = (
     "conversions", "conversion_value", "currency", "bid_micros", "budget_micros", "audience",
     "reported_at", "extra",
 )
-COUNT_FIELDS = ("impressions", "clicks", "cost_micros")
 
 
 class RowError(ValueError):
@@ -153,33 +136,6 @@ def metric(**fields: Any) -> dict[str, Any]:
     if missing:
         raise RowError(f"missing fields {missing}")
     return {name: merged[name] for name in METRIC_FIELDS}
-
-
-def metric_problem(record: Mapping[str, Any], now_ms: int, max_future_ms: int) -> str | None:
-    """Why a record breaks the contract, or None when it is fine."""
-    for name in COUNT_FIELDS:
-        value = record[name]
-        if not isinstance(value, int) or isinstance(value, bool):
-            return f"{name} is not an integer ({value!r})"
-        if value < 0:
-            return f"{name} is negative ({value})"
-    for name in ("conversions", "conversion_value", *record["extra"]):
-        value = record[name] if name in record else record["extra"][name]
-        if not math.isfinite(value):
-            return f"{name} is not finite ({value!r})"
-        if value < 0:
-            return f"{name} is negative ({value})"
-    if record["clicks"] > record["impressions"]:
-        return f"clicks ({record['clicks']}) exceed impressions ({record['impressions']})"
-    if record["currency"] not in KNOWN_CURRENCIES:
-        return f"currency {record['currency']!r} is not a known ISO 4217 code"
-    if record["interval_end"] <= record["interval_start"]:
-        return "interval_end is not after interval_start"
-    if record["interval_start"] > now_ms + max_future_ms:
-        return "interval starts in the future"
-    if not record["campaign_id"]:
-        return "campaign_id is empty"
-    return None
 
 
 def split_rows(

@@ -45,6 +45,7 @@ integration: install
 	$(BIN)/pytest -q -m integration
 
 bench: install
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
 
 kafka-up: install

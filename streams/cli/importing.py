@@ -11,6 +11,7 @@ from streams.cli.common import (
     console,
     current_settings,
 )
+from streams.conversation.contract import CHAT_EVENTS_TABLE
 
 
 @click.group("import")
@@ -39,8 +40,8 @@ def import_conversations(path: Path, dry_run: bool) -> None:
     try:
         for i in range(0, len(ids), 5000):
             chunk = ids[i:i + 5000]
-            rows = querier.sql("SELECT event_id FROM chat_events WHERE event_id IN {ids:Array(String)}",
-                               {"ids": chunk}).rows
+            rows = querier.sql(f"SELECT event_id FROM {CHAT_EVENTS_TABLE} "
+                               "WHERE event_id IN {ids:Array(String)}", {"ids": chunk}).rows
             known.update(r[0] for r in rows)
     finally:
         querier.close()

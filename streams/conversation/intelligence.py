@@ -67,8 +67,11 @@ def expire_idle(
 def due_follow_ups(
     pending: Mapping[str, dict[str, Any]], now_ms: int
 ) -> tuple[list[OutputRecord], Columns]:
-    """The follow-up tasks that fell due: records for ``crm.tasks`` and ``crm_tasks`` rows."""
-    due = [value for value in pending.values() if value["due_at"] <= now_ms]
+    """The follow-up tasks that fell due: records for ``crm.tasks`` and ``crm_tasks`` rows.
+    A stored value also carries its key's ``partition`` (set by the runtime), which is not a
+    field of the task."""
+    due = [{k: v for k, v in value.items() if k != "partition"}
+           for value in pending.values() if value["due_at"] <= now_ms]
     records = [OutputRecord(topics.CRM_TASKS, v["conversation_id"], v) for v in due]
     return records, crecords.task_columns(due)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from streams.io.clickhouse import QueryResult
+from streams.kernel.topics import DEAD_LETTERS_TABLE
 
 Query = Callable[[str, Mapping[str, Any]], QueryResult]
 
@@ -31,7 +32,7 @@ def sunk_next(
 ) -> dict[int, int]:
     """Next offset per partition that every table (or the dead letters) holds. Without
     ``partitions``: the partitions any of them has seen."""
-    dead = _next_offsets(query, "dead_letters", physical_topic)
+    dead = _next_offsets(query, DEAD_LETTERS_TABLE, physical_topic)
     per_table = [_next_offsets(query, table, physical_topic) for table in tables]
     wanted = set(dead).union(*per_table) if partitions is None else set(partitions)
     return {

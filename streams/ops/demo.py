@@ -15,16 +15,18 @@ import time
 from collections.abc import Callable, Mapping
 
 from streams import topics
+from streams.conversation import contract as conversation
 from streams.io import kafka_local
 from streams.io.kafka_admin import create_topics, end_offsets
 from streams.io.positions import sunk_next
 from streams.io.query import Querier, worker_alive
+from streams.marketing import contract as marketing
 from streams.settings import Settings
 
 #: Tables whose max(_offset) per partition shows how far a source topic has been sunk.
 SINK_TABLES: Mapping[str, tuple[str, ...]] = {
-    topics.CHAT_EVENTS: ("chat_events", "conversations"),
-    topics.AD_METRICS: ("campaign_kpis",),
+    topics.CHAT_EVENTS: (conversation.CHAT_EVENTS_TABLE, conversation.CONVERSATIONS_TABLE),
+    topics.AD_METRICS: (marketing.CAMPAIGN_KPIS_TABLE,),
 }
 
 

@@ -392,4 +392,7 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
 if __name__ == "__main__":
     report = full_report()
     report["conversations"] = conversation_quality()
+    from streams.evaluation import guide_sets
+
+    report["guide_sets"] = guide_sets.summary(guide_sets.report())
     print(json.dumps(report, indent=1, ensure_ascii=False))

@@ -1,0 +1,65 @@
+"""The evaluation sets written from LABELS.md: well formed, covering every intent in every
+language, independent of the training data, and scored through the replay."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from streams.evaluation import guide_sets
+from streams.training.data import BITEXT_PATH, LABELLED_PATH, MORE_PATH, content_words, read
+
+FIXED_TEAMS = {"billing": "billing", "refund": "billing", "technical_issue": "technical",
+               "purchase_inquiry": "sales", "pricing": "sales", "cancellation": "retention",
+               "other": "general"}
+
+
+def test_every_intent_in_every_language_with_labels_from_the_guide() -> None:
+    messages = guide_sets.load_messages()
+    per = Counter((m.language, m.intent) for m in messages)
+    for lang in guide_sets.LANGUAGES:
+        for intent in guide_sets.INTENTS:
+            assert per[lang, intent] >= 4, (lang, intent)
+    for m in messages:
+        assert m.team in guide_sets.TEAMS
+        if m.intent in FIXED_TEAMS:
+            assert m.team == FIXED_TEAMS[m.intent], m.text
+        if m.intent == "human_request":  # rule 1: every human_request is escalated
+            assert m.escalate, m.text
+    assert {"terse", "rambling", "typo", "mixed", "sarcasm", "multi"} <= {
+        m.style for m in messages}
+
+
+def test_conversations_label_a_customer_message() -> None:
+    conversations = guide_sets.load_conversations()
+    assert {c.language for c in conversations} == set(guide_sets.LANGUAGES)
+    for c in conversations:
+        customers = sum(role == "CUSTOMER" for role, _ in c.turns)
+        assert c.escalate_at is None or 0 <= c.escalate_at < customers, c.id
+        assert (c.escalate_at is None) == (c.reason is None), c.id
+    assert sum(c.escalate_at is None for c in conversations) >= 15
+
+
+def test_no_evaluation_text_is_in_or_near_a_training_set() -> None:
+    training = [r.text for path in (LABELLED_PATH, MORE_PATH, BITEXT_PATH)
+                for r in read(path)]
+    exact = {t.casefold() for t in training}
+    words = {content_words(t) for t in training}
+    texts = [m.text for m in guide_sets.load_messages()] + [
+        t for c in guide_sets.load_conversations() for _, t in c.turns]
+    for text in texts:
+        # one- and two-word messages ("hello", "cancel subscription") are bound to recur
+        assert len(text.split()) <= 2 or text.casefold() not in exact, text
+        cw = content_words(text)
+        assert len(cw) < 3 or cw not in words, text
+
+
+def test_the_report_scores_through_the_replay() -> None:
+    messages = guide_sets.load_messages()[:12]
+    out = guide_sets.message_report(messages)
+    assert out["messages"] == 12
+    assert out["intent"]["support"] == 12
+    assert sum(map(sum, out["intent"]["confusion"])) == 12
+    conversations = [c for c in guide_sets.load_conversations() if c.id in ("en-06", "en-01")]
+    conv = guide_sets.conversation_report(conversations)
+    assert conv["conversations"] == 2
+    assert {d["id"] for d in conv["details"]} == {"en-06", "en-01"}

@@ -111,6 +111,9 @@ def watch_gc(latencies: Latencies) -> None:
 
 def run_worker(settings: Settings) -> None:
     """Run one worker in the foreground until SIGINT/SIGTERM."""
+    # before anything starts: never serve beyond loopback without a secret to check tokens
+    web.check_bind(settings.web_host,
+                   settings.web_secret.get_secret_value() if settings.web_secret else None)
     app, runtime = create_app(settings)
     applied = migrate(runtime.clickhouse)
     if applied:

@@ -97,6 +97,31 @@ class Settings(BaseSettings):
     )
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's HTTP server.")
     web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's HTTP server.")
+    web_secret: SecretStr | None = Field(
+        None, description="HMAC secret that signs and checks the worker's tokens (roles read, "
+        "operate); required when web_host is not a loopback address."
+    )
+    web_token: SecretStr | None = Field(
+        None, description="Token `touchstream sql` sends to the worker (a read token)."
+    )
+    web_require_token: bool = Field(
+        False, description="Require a token on every endpoint but /health on loopback too "
+        "(always required beyond loopback); for machines shared with other users."
+    )
+    web_allowed_origins: list[str] = Field(
+        default_factory=list, description="Browser origins, besides the worker's own, allowed "
+        "to send it requests (JSON list)."
+    )
+    web_show_personal_data: bool = Field(
+        False, description="Show emails and phones to the read role (the operate role always "
+        "sees them)."
+    )
+    web_query_max_rows: int = Field(
+        100_000, ge=1, description="Most rows a `/sql` or insight query may return."
+    )
+    web_query_max_seconds: float = Field(
+        30.0, gt=0, description="Longest a `/sql` or insight query may run."
+    )
     step_max_events: int = Field(
         200, ge=1, description="Events computed in one step: a message waits for its step's "
         "computation, not for a whole batch's."

@@ -1,4 +1,5 @@
-"""``touchstream ingest``: the WebSocket gateway, the chat-service client and tokens."""
+"""``touchstream ingest``: the WebSocket gateway, the chat-service client and tokens (also the
+worker's HTTP tokens: ``touchstream ingest token --role read|operate``)."""
 
 from __future__ import annotations
 
@@ -85,11 +86,22 @@ def ingest_client() -> None:
 
 @ingest.command("token")
 @click.option("--sub", required=True, help="Who the token is for.")
-@click.option("--role", type=click.Choice(["widget", "agent_desk", "chat_service"]),
-              required=True)
+@click.option("--role", type=click.Choice(["widget", "agent_desk", "chat_service", "read", "operate"]),
+              required=True,
+              help="Gateway roles (widget, agent_desk, chat_service) are signed with "
+              "TOUCHSTREAM_INGEST_SECRET; the worker's HTTP roles (read, operate) with "
+              "TOUCHSTREAM_WEB_SECRET.")
 @click.option("--ttl", type=float, default=3600.0, show_default=True, help="Seconds valid.")
 def ingest_token(sub: str, role: str, ttl: float) -> None:
-    """Issue a signed token for the gateway or the chat service."""
-    from streams.ingest.tokens import issue
+    """Issue a signed token for the gateway, the chat service, or the worker's HTTP API."""
+    from streams.ingest.tokens import WORKER_ROLES, issue
 
-    click.echo(issue(sub, role, ttl, ingest_secret(current_settings()), time.time()))  # type: ignore[arg-type]
+    settings = current_settings()
+    if role in WORKER_ROLES:
+        if settings.web_secret is None:
+            fail("set TOUCHSTREAM_WEB_SECRET (the HMAC secret of the worker's tokens)")
+            return
+        secret = settings.web_secret.get_secret_value()
+    else:
+        secret = ingest_secret(settings)
+    click.echo(issue(sub, role, ttl, secret, time.time()))  # type: ignore[arg-type]

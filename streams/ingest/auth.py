@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from streams.ingest.tokens import Claims, Role, TokenError, verify
+from streams.ingest.tokens import GATEWAY_ROLES, Claims, Role, TokenError, verify
 
 ProcessRequest = Callable[[ServerConnection, Request], Response | None]
 
@@ -41,10 +41,11 @@ def authenticator(
 
     A request without an ``Origin`` header is not from a browser and passes the origin check;
     one with it must name an allowed origin. Accepted claims are stored on the connection as
-    ``connection.claims``.
+    ``connection.claims``. ``roles`` narrows the gateway's roles; the worker's roles (``read``,
+    ``operate``) are never accepted here.
     """
     origins = frozenset(allowed_origins)
-    allowed_roles = None if roles is None else frozenset(roles)
+    allowed_roles = GATEWAY_ROLES if roles is None else frozenset(roles) & GATEWAY_ROLES
 
     def process_request(connection: ServerConnection, request: Request) -> Response | None:
         token = request_token(request)
@@ -54,7 +55,7 @@ def authenticator(
             claims = verify(token, secret, clock())
         except TokenError as exc:
             return connection.respond(HTTPStatus.UNAUTHORIZED, f"invalid token: {exc}\n")
-        if allowed_roles is not None and claims.role not in allowed_roles:
+        if claims.role not in allowed_roles:
             return connection.respond(HTTPStatus.FORBIDDEN, f"role {claims.role} not allowed\n")
         origin = request.headers.get("Origin")
         if origin is not None and origin not in origins:

@@ -3,6 +3,12 @@
 A token says who is connecting (``sub``), as what (``role``) and until when (``exp``, epoch
 seconds). Anyone holding the shared secret can mint tokens, so the secret stays on the
 servers that issue and check them. Signatures are compared in constant time.
+
+Two families of roles share the scheme: the ingest gateway's (``widget``, ``agent_desk``,
+``chat_service``) and the worker's HTTP API's (``read``: queries, pages, profile JSON;
+``operate``: state changes such as erasure, approvals, replays; it can also read). Each
+server accepts only its own family (``verify(..., roles=...)``), and the worker's tokens are
+signed with their own secret, so a token of one never opens the other.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ import json
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-Role = Literal["widget", "agent_desk", "chat_service"]
+Role = Literal["widget", "agent_desk", "chat_service", "read", "operate"]
 ROLES: Final[frozenset[str]] = frozenset(get_args(Role))
+GATEWAY_ROLES: Final[frozenset[str]] = frozenset({"widget", "agent_desk", "chat_service"})
+WORKER_ROLES: Final[frozenset[str]] = frozenset({"read", "operate"})
 
 
 class TokenError(ValueError):
@@ -66,8 +74,10 @@ def issue(sub: str, role: Role, ttl_seconds: float, secret: str | bytes, now: fl
     return sign(Claims(sub=sub, role=role, exp=int(now + ttl_seconds)), secret)
 
 
-def verify(token: str, secret: str | bytes, now: float) -> Claims:
-    """The claims of a genuine, unexpired token; raises TokenError otherwise."""
+def verify(token: str, secret: str | bytes, now: float,
+           roles: frozenset[str] | None = None) -> Claims:
+    """The claims of a genuine, unexpired token whose role is one of ``roles`` (default: any
+    role); raises TokenError otherwise."""
     payload, dot, signature = token.strip().partition(".")
     if not dot or not payload or not signature or "." in signature:
         raise TokenError("malformed token: expected <payload>.<signature>")
@@ -89,4 +99,6 @@ def verify(token: str, secret: str | bytes, now: float) -> Claims:
         raise TokenError("claim exp: missing or not an integer")
     if now >= exp:
         raise TokenError(f"expired {now - exp:.0f} s ago")
+    if roles is not None and role not in roles:
+        raise TokenError(f"claim role: {role!r} is not accepted here")
     return Claims(sub=sub, role=role, exp=exp)

@@ -98,9 +98,12 @@ class ClickHouse:
     """Inserts, queries and commands against one ClickHouse database; safe to share between
     threads (each thread gets its own client). Close it once, when the process is done."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, session_settings: Mapping[str, Any] | None = None) -> None:
         self.url = url
         self._target = _parse_url(url)
+        #: applied to every client's session when it opens, in order (see ``reader``)
+        self._session_settings = dict(session_settings or {})
+        self._readers: list[ClickHouse] = []
         self._local = threading.local()
         self._clients: list[Client] = []
         self._lock = threading.Lock()
@@ -153,6 +156,8 @@ class ClickHouse:
             kwargs = dict(self._target.kwargs)
             if self._target.embedded and self.database != "default":
                 kwargs["database"] = self.database
+            if self._session_settings:
+                kwargs["settings"] = dict(self._session_settings)
             client = clickhouse_connect.get_client(**kwargs)
             self._clients.append(client)
         self._local.client = client
@@ -163,15 +168,42 @@ class ClickHouse:
         with self._lock:
             self._closed = True
             clients, self._clients = self._clients, []
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
         for client in clients:
             client.close()
         self._local = threading.local()
 
+    def discard_client(self) -> None:
+        """Close the calling thread's client, whose session a failed statement may have left
+        in a bad state (chDB, after a multi-statement text); the next call opens a new one."""
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            return
+        self._local.client = None
+        with self._lock:
+            if client in self._clients:
+                self._clients.remove(client)
+        client.close()
+
     # --- statements --------------------------------------------------------------------------
 
-    def command(self, sql: str) -> None:
-        """Run one statement that returns no rows (DDL, INSERT ... SELECT, OPTIMIZE, ...)."""
-        self._client().command(sql)
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run one statement that returns no rows (DDL, INSERT ... SELECT, OPTIMIZE, ...);
+        ``parameters`` fill ``{name:Type}`` placeholders, bound by the engine."""
+        self._client().command(sql, parameters=dict(parameters) if parameters else None)
+
+    def reader(self, session_settings: Mapping[str, Any]) -> ClickHouse:
+        """A client of the same database whose every session runs with ``session_settings``
+        (e.g. ``readonly=1`` last, after the limits it fixes): the engine enforces them, and
+        a statement cannot lift them. Closed with this one."""
+        reader = ClickHouse(self.url, session_settings=session_settings)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed")
+            self._readers.append(reader)
+        return reader
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
         """Run one SELECT. ``parameters`` fill ClickHouse ``{name:Type}`` placeholders; they

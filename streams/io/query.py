@@ -1,7 +1,8 @@
 """Run SQL where the data is: against ClickHouse directly, or through the running worker.
 
 The embedded engine admits one process per data directory; while a worker holds it, queries
-go to the worker's loopback HTTP view instead.
+go to the worker's HTTP view instead (``/sql``, a read-only session), with the bearer token of
+``TOUCHSTREAM_WEB_TOKEN`` when one is set. Directly, queries keep the caller's own client.
 """
 
 from __future__ import annotations
@@ -37,14 +38,18 @@ def worker_alive(settings: Settings, timeout: float = 1.0) -> bool:
 
 def _request(settings: Settings, path: str, payload: Mapping[str, Any] | None) -> QueryResult:
     data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(
-        worker_url(settings) + path, data=data, headers={"content-type": "application/json"}
-    )
+    headers = {"content-type": "application/json"}
+    if settings.web_token is not None:
+        headers["authorization"] = f"Bearer {settings.web_token.get_secret_value()}"
+    req = urllib.request.Request(worker_url(settings) + path, data=data, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=120) as resp:
             body = json.loads(resp.read())
     except urllib.error.HTTPError as exc:
-        body = json.loads(exc.read() or b"{}")
+        try:
+            body = json.loads(exc.read() or b"{}")
+        except ValueError:
+            body = {}
         raise QueryError(body.get("error", str(exc))) from exc
     return QueryResult(tuple(body["columns"]), [tuple(r) for r in body["rows"]])
 

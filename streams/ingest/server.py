@@ -34,6 +34,7 @@ from websockets.exceptions import ConnectionClosed
 
 from streams.ingest.auth import authenticator, connection_claims
 from streams.ingest.deadletters import MAX_VALUE_BYTES, conversation_key, rejected
+from streams.ingest.metrics import with_metrics
 from streams.ingest.ratelimit import RateLimiter
 from streams.ingest.sink import EventSink
 from streams.ingest.validate import event_from_json
@@ -73,6 +74,8 @@ class GatewayStats:
     dead_letters_failed: int = 0  # dead letters the sink refused
     rate_limited: int = 0
     failed: int = 0  # events refused by the sink
+    frames: int = 0  # frames received
+    open_connections: int = 0  # connections open now (a gauge)
 
 
 @dataclass
@@ -203,6 +206,7 @@ class Gateway:
 
     async def handle(self, connection: ServerConnection) -> None:
         self.stats.connections += 1
+        self.stats.open_connections += 1
         sender = _Sender(
             events=RateLimiter(self.config.rate_per_second, self.config.burst),
             dead_letters=RateLimiter(self.config.dead_letter_rate_per_second,
@@ -213,6 +217,7 @@ class Gateway:
         deliveries: set[asyncio.Task[None]] = set()
         try:
             async for message in connection:
+                self.stats.frames += 1
                 frame = self._accept(message, sender)
                 for error in frame.errors:
                     await connection.send(error)
@@ -225,6 +230,7 @@ class Gateway:
         except ConnectionClosed:
             pass
         finally:
+            self.stats.open_connections -= 1
             if deliveries:
                 await asyncio.gather(*deliveries, return_exceptions=True)
 
@@ -262,7 +268,9 @@ async def serve(config: GatewayConfig, sink: EventSink,
         gateway.handle,
         config.host,
         config.port,
-        process_request=authenticator(config.secret, allowed_origins=config.allowed_origins),
+        # GET /metrics is answered before the handshake checks (streams.ingest.metrics)
+        process_request=with_metrics(
+            authenticator(config.secret, allowed_origins=config.allowed_origins), gateway.stats),
         max_size=config.max_frame_bytes,
         compression="deflate" if config.compression else None,
     )

@@ -1,4 +1,5 @@
-"""ad.metrics -> per-campaign, per-interval KPIs -> ClickHouse and campaign.kpis."""
+"""ad.metrics -> per-campaign, per-interval KPIs -> ClickHouse and campaign.kpis; the rows the
+connectors refused (on ad.metrics.dlq) -> the dead_letters table."""
 
 from __future__ import annotations
 
@@ -11,4 +12,6 @@ from streams.marketing import stage
 
 
 def register(app: faust.App, runtime: Runtime) -> BatchTopic:
-    return run_stage(app, runtime, stage.stage())
+    kpis = run_stage(app, runtime, stage.stage())
+    run_stage(app, runtime, stage.rejects_stage())
+    return kpis

@@ -244,6 +244,70 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Reconnect back-off cap (client mode)."
     )
 
+    # --- Marketing: platform connectors and optimisation ---------------------------------------
+    connectors_schedule_seconds: float = Field(
+        300.0, gt=0, description="How often `touchstream connectors sync` pulls every platform."
+    )
+    connectors_restatement_days: int = Field(
+        3, ge=1, description="Days before today every pull reads again (platforms revise them)."
+    )
+    connectors_initial_days: int = Field(
+        7, ge=0, description="Days of history the first pull of an account reads."
+    )
+    connectors_state_dir: Path | None = Field(
+        None, description="Where connector cursors are kept; default "
+        "`<local_state_dir>/connectors`."
+    )
+    google_ads_base_url: str = Field(
+        "https://googleads.googleapis.com", description="Google Ads API root URL."
+    )
+    google_ads_customer_ids: list[str] = Field(
+        default_factory=list, description="Google Ads customer ids to pull, without dashes "
+        "(JSON list; empty: the connector is off)."
+    )
+    google_ads_developer_token: SecretStr | None = Field(
+        None, description="Google Ads developer token."
+    )
+    google_ads_access_token: SecretStr | None = Field(
+        None, description="Google Ads OAuth access token."
+    )
+    google_ads_login_customer_id: str | None = Field(
+        None, description="Manager account id sent as `login-customer-id`, when pulling "
+        "through one."
+    )
+    meta_base_url: str = Field(
+        "https://graph.facebook.com", description="Meta Graph API root URL."
+    )
+    meta_ad_account_ids: list[str] = Field(
+        default_factory=list, description="Meta ad accounts to pull as `act_<number>` (JSON "
+        "list; empty: the connector is off)."
+    )
+    meta_access_token: SecretStr | None = Field(None, description="Meta access token.")
+    meta_poll_seconds: float = Field(
+        5.0, gt=0, description="Wait between polls of a Meta asynchronous report job."
+    )
+    meta_throttle_pause_seconds: float = Field(
+        60.0, ge=0, description="Pause after a Meta answer whose usage headers are at 90 % or "
+        "more of a rate limit (longer if Meta says so)."
+    )
+    email_base_url: str = Field(
+        "https://api.sendgrid.com", description="Email platform (SendGrid API) root URL."
+    )
+    email_account_ids: list[str] = Field(
+        default_factory=list, description="Email platform accounts to pull (JSON list; empty: "
+        "the connector is off)."
+    )
+    email_api_key: SecretStr | None = Field(None, description="Email platform API key.")
+    email_currency: str = Field("USD", description="Currency of the email account's costs.")
+    ga4_base_url: str = Field(
+        "https://analyticsdata.googleapis.com", description="GA4 Data API root URL."
+    )
+    ga4_property_ids: list[str] = Field(
+        default_factory=list, description="GA4 properties to pull as `properties/<number>` "
+        "(JSON list; empty: the connector is off)."
+    )
+    ga4_access_token: SecretStr | None = Field(None, description="GA4 OAuth access token.")
+
     @model_validator(mode="after")
     def _retention_outlasts_inactivity(self) -> Settings:
         if self.conversation_retention_seconds <= self.conversation_inactivity_seconds:
@@ -271,6 +335,10 @@ class Settings(BaseSettings):
         if self.clickhouse_url:
             return self.clickhouse_url
         return f"chdb://{(self.local_state_dir / 'clickhouse').resolve()}"
+
+    @property
+    def effective_connectors_state_dir(self) -> Path:
+        return self.connectors_state_dir or self.local_state_dir / "connectors"
 
     @property
     def embedded_clickhouse(self) -> bool:

@@ -7,6 +7,7 @@ import logging
 import click
 
 from streams.cli import (
+    connectors,
     conversations,
     db,
     demo,
@@ -36,3 +37,5 @@ for command in (kafka.kafka, topics.topics_group, db.db, worker.worker, simulate
                 ingest.ingest, sql.sql, dlq.dlq, importing.import_group, train.train, demo.demo,
                 conversations.conversations):
     main.add_command(command)
+main.add_command(connectors.connectors_group)
+simulate.simulate.add_command(connectors.simulate_platforms)

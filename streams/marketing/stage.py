@@ -1,6 +1,11 @@
-"""The marketing domain's stage: ``ad.metrics`` report rows to campaign KPIs (rows of
-``campaign_kpis`` and records of ``campaign.kpis``). Stateless: a revised interval is a new
-version of the same row, which ClickHouse keeps the latest of."""
+"""The marketing domain's stages.
+
+- ``stage``: ``ad.metrics`` report rows to campaign KPIs (rows of ``campaign_kpis`` and
+  records of ``campaign.kpis``). Stateless: a revised interval is a new version of the same
+  row, which ClickHouse keeps the latest of.
+- ``rejects_stage``: the rows the platform connectors refused, which they write straight to
+  ``ad.metrics.dlq``, into the ``dead_letters`` table (the worker's own dead letters of
+  ``ad.metrics`` are there already and are skipped)."""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ from typing import Final
 
 from streams.kernel.records import BatchResult
 from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage
+from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
 from streams.marketing import contract as names
 from streams.marketing import kpis
+from streams.marketing.connector_rejects import connector_dead_letter_columns
 
 NAME: Final = "ad_metrics"
+REJECTS: Final = "ad_metrics_rejects"
 
 
 def step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -23,3 +31,13 @@ def step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
 def stage() -> Stage:
     return Stage(name=NAME, inputs=(Input(names.AD_METRICS, kpis.validate),), step=step,
                  sunk=(names.CAMPAIGN_KPIS_TABLE,))
+
+
+def rejects_step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    return Outcome(BatchResult(inserts={
+        DEAD_LETTERS_TABLE: connector_dead_letter_columns(events.raws)}))
+
+
+def rejects_stage() -> Stage:
+    return Stage(name=REJECTS, inputs=(Input(dlq(names.AD_METRICS), encoding="raw"),),
+                 step=rejects_step)

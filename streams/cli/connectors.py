@@ -1,0 +1,115 @@
+"""``touchstream connectors sync``: pull the ad platforms into ``ad.metrics``; and
+``touchstream simulate platforms``: a local stand-in for them on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from pydantic import SecretStr
+
+from streams.cli.common import console, current_settings, fail, print_result, run_until_signalled
+from streams.ops import connectors as ops
+from streams.settings import Settings
+
+
+def _show(report: ops.SyncReport) -> None:
+    status = f"[red]{report.error}[/red]" if report.error else "ok"
+    console.print(f"{report.platform}: {report.metrics} metric rows, {report.touchpoints} "
+                  f"touchpoints, {report.rejects} rejects in {report.chunks} chunks, "
+                  f"{report.seconds:.1f} s: {status}")
+
+
+@click.group("connectors")
+def connectors_group() -> None:
+    """Ad-platform connectors (Google Ads, Meta, email, GA4)."""
+
+
+@connectors_group.command("sync")
+@click.option("--once", is_flag=True, help="Pull every connector once and exit.")
+def sync(once: bool) -> None:
+    """Pull every configured platform on its schedule (connectors_schedule_seconds) into
+    ad.metrics (rejects to ad.metrics.dlq), resuming from the saved cursors."""
+    settings = current_settings()
+    if not ops.connectors_from_settings(settings):
+        fail("no connector is configured: set the account ids and credentials of a platform "
+             "(e.g. TOUCHSTREAM_GOOGLE_ADS_CUSTOMER_IDS, ..._DEVELOPER_TOKEN, ..._ACCESS_TOKEN)")
+    if once:
+        reports = asyncio.run(ops.run(settings, once=True, on_report=_show))
+        if any(r.error for r in reports):
+            raise SystemExit(1)
+        return
+    console.print(f"syncing every {settings.connectors_schedule_seconds:.0f} s; Ctrl-C stops")
+    run_until_signalled(lambda stop: ops.run(settings, stop, on_report=_show))
+
+
+@connectors_group.command("list")
+def list_connectors() -> None:
+    """The configured connectors, their accounts and saved cursors."""
+    settings = current_settings()
+    store = ops.CursorStore(settings.effective_connectors_state_dir)
+    rows = [(c.platform, ", ".join(c.config.account_ids), c.config.root,
+             ", ".join(f"{a}: {d}" for a, d in store.load(c.platform).next_start.items()) or None)
+            for c in ops.connectors_from_settings(settings)]
+    print_result("connectors", ("platform", "accounts", "url", "next start"), rows)
+
+
+def simulator_env(url: str) -> dict[str, str]:
+    """The settings that point every connector at a platform simulator served at ``url``."""
+    from streams.simulators.platforms import ACCOUNTS, EMAIL, GA4, GOOGLE, META, TOKEN
+
+    return {
+        "TOUCHSTREAM_GOOGLE_ADS_BASE_URL": url,
+        "TOUCHSTREAM_GOOGLE_ADS_CUSTOMER_IDS": f'["{ACCOUNTS[GOOGLE][0]}"]',
+        "TOUCHSTREAM_GOOGLE_ADS_DEVELOPER_TOKEN": "sim-developer-token",
+        "TOUCHSTREAM_GOOGLE_ADS_ACCESS_TOKEN": TOKEN,
+        "TOUCHSTREAM_META_BASE_URL": url,
+        "TOUCHSTREAM_META_AD_ACCOUNT_IDS": f'["{ACCOUNTS[META][0]}"]',
+        "TOUCHSTREAM_META_ACCESS_TOKEN": TOKEN,
+        "TOUCHSTREAM_EMAIL_BASE_URL": url,
+        "TOUCHSTREAM_EMAIL_ACCOUNT_IDS": f'["{ACCOUNTS[EMAIL][0]}"]',
+        "TOUCHSTREAM_EMAIL_API_KEY": TOKEN,
+        "TOUCHSTREAM_EMAIL_CURRENCY": ACCOUNTS[EMAIL][2],
+        "TOUCHSTREAM_GA4_BASE_URL": url,
+        "TOUCHSTREAM_GA4_PROPERTY_IDS": f'["{ACCOUNTS[GA4][0]}"]',
+        "TOUCHSTREAM_GA4_ACCESS_TOKEN": TOKEN,
+    }
+
+
+def simulator_settings(settings: Settings, url: str) -> Settings:
+    """``settings`` with every connector pointed at the simulator at ``url``."""
+    from streams.simulators.platforms import ACCOUNTS, EMAIL, GA4, GOOGLE, META, TOKEN
+
+    token = SecretStr(TOKEN)
+    return settings.model_copy(update={
+        "google_ads_base_url": url, "google_ads_customer_ids": [ACCOUNTS[GOOGLE][0]],
+        "google_ads_developer_token": SecretStr("sim-developer-token"),
+        "google_ads_access_token": token,
+        "meta_base_url": url, "meta_ad_account_ids": [ACCOUNTS[META][0]],
+        "meta_access_token": token,
+        "email_base_url": url, "email_account_ids": [ACCOUNTS[EMAIL][0]], "email_api_key": token,
+        "email_currency": ACCOUNTS[EMAIL][2],
+        "ga4_base_url": url, "ga4_property_ids": [ACCOUNTS[GA4][0]], "ga4_access_token": token,
+    })
+
+
+@click.command("platforms")
+@click.option("--port", type=int, default=8089, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--campaigns", type=int, default=2, show_default=True, help="Per platform.")
+@click.option("--rate-429", type=float, default=0.0, show_default=True,
+              help="Share of requests answered with HTTP 429.")
+@click.option("--rate-5xx", type=float, default=0.0, show_default=True,
+              help="Share of requests answered with a server error.")
+@click.option("--bad-rows", is_flag=True, help="Add rows that break the contract to reports.")
+def simulate_platforms(port: int, seed: int, campaigns: int, rate_429: float, rate_5xx: float,
+                       bad_rows: bool) -> None:
+    """Google Ads, Meta, email and GA4 report APIs on 127.0.0.1 (a simulator)."""
+    from streams.simulators.platforms import SimulatorConfig, run
+
+    url = f"http://127.0.0.1:{port}"
+    console.print(f"platform simulator on {url}; point the connectors at it with:")
+    for name, value in simulator_env(url).items():
+        console.print(f"  export {name}='{value}'", highlight=False, markup=False)
+    run("127.0.0.1", port, SimulatorConfig(seed=seed, campaigns=campaigns, rate_429=rate_429,
+                                           rate_5xx=rate_5xx, bad_rows=bad_rows))

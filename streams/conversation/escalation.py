@@ -1,8 +1,17 @@
-"""Escalation rules, routing, priority and SLA: small pure functions over plain values.
+"""Escalation rules, routing, priority and SLA: small pure functions over plain values, as
+the label guide (``shared/design/LABELS.md``) states them.
 
 Each rule returns its reason code when it fires, else None. ``state.fold`` evaluates them on
 the messages of a conversation whose escalation episode is not open (see ``state``), so a
 conversation is escalated once per episode whatever the rules keep saying.
+
+Invariants (LABELS.md): cancellations go to retention whatever the customer's value (the
+value sets priority and SLA, never the team); account questions go to general, except login
+and security (technical) and the payment method or billing contact on file (billing);
+complaints and requests for a person go to the team of their topic when the message makes it
+clear, else general. Calm cancellations and refunds, mild irritation, sarcasm and polite
+complaints are no reason to escalate; the reason codes keep their published names
+(``LABEL_REASONS`` maps them onto the guide's).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from streams.conversation.journey import NEGATIVE, Journey, slope
+from streams.text import cues as textcues
 
 if TYPE_CHECKING:
     from streams.text.intent import Taxonomy
@@ -22,6 +32,11 @@ Reason = Literal["human_request", "sentiment_worsening", "bot_failure_loop", "vi
 REASONS: Final[tuple[Reason, ...]] = ("human_request", "sentiment_worsening",
                                       "bot_failure_loop", "vip_negative", "policy_topic",
                                       "low_intent_confidence")
+#: the guide's name of each reason code
+LABEL_REASONS: Final = {
+    "human_request": "human_request", "sentiment_worsening": "negative_trend",
+    "bot_failure_loop": "bot_loop", "vip_negative": "high_value_negative",
+    "policy_topic": "policy_topic", "low_intent_confidence": "low_confidence"}
 TEAMS: Final = ("billing", "technical", "sales", "retention", "general")
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
 
@@ -32,21 +47,19 @@ HOUR: Final = 60 * MINUTE
 TAXONOMY_TEAMS: Final = {
     "billing": "billing", "technical_issue": "technical", "cancellation": "retention",
     "refund": "billing", "purchase_inquiry": "sales", "pricing": "sales",
-    "complaint": "general", "account": "technical", "human_request": "general",
+    "complaint": "general", "account": "general", "human_request": "general",
     "other": "general",
 }
-#: Intents whose team is fixed whatever the taxonomy says.
+#: Intents whose team is fixed whatever the taxonomy says (LABELS.md, "Teams").
 TEAM_OVERRIDES: Final = {
     "purchase_inquiry": "sales", "pricing": "sales", "billing": "billing", "refund": "billing",
-    "technical_issue": "technical", "account": "technical",
+    "technical_issue": "technical", "cancellation": "retention",
 }
-#: (intent, customer value tier) whose team the customer's value decides: retention works to
-#: keep the customers worth keeping (a cancelling or complaining high-value one, a cancelling
-#: medium-value one); billing closes the subscriptions of the others.
-VALUE_ROUTES: Final = {
-    ("cancellation", "high"): "retention", ("cancellation", "medium"): "retention",
-    ("cancellation", "low"): "billing", ("complaint", "high"): "retention",
-}
+#: Intents whose team is the topic the message states (``message_topic``), else their hint.
+TOPIC_INTENTS: Final = ("account", "complaint", "human_request")
+#: (intent, customer value tier) -> team: none by default, since the customer's value sets
+#: priority and SLA, not the team (LABELS.md); kept for deployments that route by value.
+VALUE_ROUTES: Final[dict[tuple[str, str], str]] = {}
 _MEDIUM_REASONS: Final = frozenset(REASONS) - {"low_intent_confidence"}
 # Priority by (value tier, severity); a legal threat is always P1.
 _PRIORITY: Final = {
@@ -78,9 +91,15 @@ class EscalationPolicy:
     high_value: float = 1000.0
     medium_value: float = 200.0
     vip_negative_compound: float = -0.3
-    # policy_topic
-    policy_intents: tuple[str, ...] = ("refund", "cancellation")
-    policy_confidence: float = 0.7
+    # languages whose sentiment scores the rules trust: the sentiment model is English
+    # (VADER), and reads "die" or "no" of other languages as negative words
+    sentiment_languages: tuple[str, ...] = ("en",)
+    # strong negative moments of one message (LABELS.md rules 3 to 5)
+    repeated_compound: float = -0.3  # "third time" counts with at least this negative tone
+    upset_compound: float = -0.5  # a cancellation or refund from a visibly upset customer
+    # bot_failure_loop: the bot repeats an answer after the customer said it did not help
+    bot_repeat_similarity: float = 0.6
+    unhelped_limit: int = 2  # or the customer says so twice
     # human_request (intent route)
     human_intent_confidence: float = 0.65
     # low_intent_confidence
@@ -100,6 +119,7 @@ class EscalationPolicy:
     team_hints: dict[str, str] = field(default_factory=lambda: dict(TAXONOMY_TEAMS))
     team_overrides: dict[str, str] = field(default_factory=lambda: dict(TEAM_OVERRIDES))
     value_routes: dict[tuple[str, str], str] = field(default_factory=lambda: dict(VALUE_ROUTES))
+    topic_intents: tuple[str, ...] = TOPIC_INTENTS
     # conversation intent: the first specific prediction at least this confident settles it
     intent_confidence: float = 0.5
     fallback_intents: tuple[str, ...] = ("other", "human_request")
@@ -222,35 +242,67 @@ def sentiment_worsening(journey: Journey, window: int,
 
 
 def bot_failure_loop(repeats: int, fallbacks: int, confused: int,
-                     policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
-    """The customer repeats themselves, the bot keeps failing to understand, or the customer
-    keeps being confused (counts since the episode window started)."""
+                     policy: EscalationPolicy = DEFAULT_POLICY, *, bot_repeats: int = 0,
+                     unhelped: int = 0) -> Reason | None:
+    """The customer repeats themselves, the bot keeps failing to understand, the customer
+    keeps being confused, the bot repeated an answer after the customer said it did not help
+    (``bot_repeats``), or the customer said twice that it did not help (counts since the
+    episode window started)."""
     if (repeats >= policy.repeat_limit or fallbacks >= policy.fallback_limit
             or repeats + fallbacks >= policy.loop_limit
-            or confused >= policy.confusion_limit):
+            or confused >= policy.confusion_limit or bot_repeats >= 1
+            or unhelped >= policy.unhelped_limit):
         return "bot_failure_loop"
     return None
 
 
 def vip_negative(tier: str, compound: float | None, frustration: float = 0.0,
-                 anger: float = 0.0, policy: EscalationPolicy = DEFAULT_POLICY
-                 ) -> Reason | None:
-    """A high-value customer turns negative: a negative message, or a frustrated or angry
-    one (frustration reads in "I've already explained this twice" where sentiment does not)."""
+                 anger: float = 0.0, policy: EscalationPolicy = DEFAULT_POLICY, *,
+                 negative_cue: bool = False) -> Reason | None:
+    """A high-value customer turns negative: a negative message, a frustrated or angry one
+    (frustration reads in "I've already explained this twice" where sentiment does not), or
+    one with a churn signal, price shock or repeated errors (``negative_cue``)."""
     if tier != "high":
         return None
-    if ((compound is not None and compound <= policy.vip_negative_compound)
+    if ((compound is not None and compound <= policy.vip_negative_compound) or negative_cue
             or frustration >= policy.medium_frustration or anger >= policy.medium_anger):
         return "vip_negative"
     return None
 
 
-def policy_topic(intent: str | None, confidence: float | None, legal: bool,
-                 policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
-    """Refund or cancellation asked with confidence, or a legal threat."""
-    if legal or (intent in policy.policy_intents and confidence is not None
-                 and confidence >= policy.policy_confidence):
+def policy_topic(legal: bool, found: frozenset[str] = frozenset()) -> Reason | None:
+    """A legal threat, a complaint to a regulator or consumer body, a security incident or
+    fraud, or an overdue data-protection request (``found``: the message's cues)."""
+    if (legal or "legal" in found or "regulator" in found or "security" in found
+            or ("data_request" in found and "overdue" in found)):
         return "policy_topic"
+    return None
+
+
+def strong_anger(found: frozenset[str], shouting: bool, compound: float | None,
+                 policy: EscalationPolicy = DEFAULT_POLICY) -> bool:
+    """Shouting in capitals, insults or accusations, exasperation, business-critical
+    urgency, or repeated failed attempts told with a negative tone (LABELS.md rule 3); one
+    "not acceptable" or mild sarcasm matches none of these."""
+    if shouting or not found.isdisjoint(("abuse", "exasperation", "urgency")):
+        return True
+    return "repeated" in found and (
+        "not_helped" in found
+        or (compound is not None and compound <= policy.repeated_compound))
+
+
+def upset_message(intent: str | None, found: frozenset[str], shouting: bool,
+                  compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY
+                  ) -> Reason | None:
+    """One message strongly negative enough for a person (LABELS.md rules 3 to 5): strong
+    anger, a cancellation threat, a cancellation from a visibly upset customer, a refund
+    demanded with anger or an ultimatum."""
+    angry = strong_anger(found, shouting, compound, policy)
+    upset = angry or (compound is not None and compound <= policy.upset_compound)
+    if (angry or "churn" in found
+            or (intent == "cancellation" and upset)
+            or (intent == "refund" and (upset or "ultimatum" in found))):
+        return "sentiment_worsening"
     return None
 
 
@@ -271,28 +323,44 @@ def low_intent_confidence(window: int, best_confidence: float | None,
 # --- routing, priority, SLA ------------------------------------------------------------------
 
 
-def route(intent: str | None, tier: str, policy: EscalationPolicy = DEFAULT_POLICY) -> str:
-    """The routing policy: the team for a conversation whose intent is ``intent`` and whose
-    customer is in value tier ``tier``.
+def message_topic(intent: str | None, found: frozenset[str]) -> str | None:
+    """The team the topic of a message names, for the intents whose team is their topic:
+    for ``account`` technical (login, security), billing (payment method or billing contact
+    on file) or general; for a complaint or a request for a person the topic's team when the
+    cues make it clear (``streams.text.cues.topic_team``), else None."""
+    if intent == "account":
+        return textcues.account_team(found)
+    if intent in ("complaint", "human_request"):
+        return textcues.topic_team(found)
+    return None
 
-    First the customer's value where it decides (``VALUE_ROUTES``: cancellations of high- and
-    medium-value customers and complaints of high-value ones go to retention, other
-    cancellations to billing), then the fixed overrides (sales for purchase inquiries,
-    including order and delivery status, and pricing; billing for billing and refunds;
-    technical for technical issues and the account), then the taxonomy's hint; general for a
-    complaint, a request for a person, anything else, or no intent at all.
+
+def route(intent: str | None, tier: str, policy: EscalationPolicy = DEFAULT_POLICY,
+          topic: str | None = None) -> str:
+    """The routing policy (LABELS.md, "Teams"): the team for a conversation whose intent is
+    ``intent``, whose customer is in value tier ``tier`` and whose topic names the team
+    ``topic`` (``message_topic``).
+
+    First a value route where one is configured (none by default), then, for the intents of
+    ``policy.topic_intents`` (account, complaint, human_request), the topic's team, then the
+    fixed overrides (sales for purchase inquiries and pricing, billing for billing and
+    refunds, technical for technical issues, retention for cancellations), then the
+    taxonomy's hint; general for anything else, or no intent at all.
     """
     if intent is None:
         return "general"
-    team = (policy.value_routes.get((intent, tier)) or policy.team_overrides.get(intent)
-            or policy.team_hints.get(intent) or "general")
+    team = policy.value_routes.get((intent, tier))
+    if team is None and intent in policy.topic_intents and topic in TEAMS:
+        team = topic
+    team = (team or policy.team_overrides.get(intent) or policy.team_hints.get(intent)
+            or "general")
     return team if team in TEAMS else "general"
 
 
 def conversation_team(record: Mapping[str, Any], tier: str,
                       policy: EscalationPolicy = DEFAULT_POLICY) -> str:
-    """The team of a conversation record (its intent, as ``route`` decides)."""
-    return route(record.get("intent"), tier, policy)
+    """The team of a conversation record: its intent and topic, as ``route`` decides."""
+    return route(record.get("intent"), tier, policy, record.get("topic"))
 
 
 def severity(reasons: tuple[str, ...], *, anger: float, urgency: float, frustration: float,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypedDict
+from typing import Any, Final, NotRequired, Protocol, TypedDict
 
 from streams.conversation import escalation as rules
 from streams.conversation import journey as journeys
@@ -35,6 +35,7 @@ from streams.conversation.effects import (
 )
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.conversation.journey import Journey
+from streams.text import cues as textcues
 
 RECENT_MESSAGES: Final = 6
 TEXT_LIMIT: Final = 280
@@ -92,6 +93,11 @@ class EscalationBook(TypedDict):
     fallbacks: int
     confused: int
     best_confidence: float | None
+    # bot loops: the customer said the bot did not help; the bot repeated an answer after
+    # that; the words of the bot's last answer (absent from records written before)
+    unhelped: NotRequired[int]
+    bot_repeats: NotRequired[int]
+    bot_tokens: NotRequired[list[str]]
 
 
 class ConversationRecord(TypedDict):
@@ -126,6 +132,7 @@ class ConversationRecord(TypedDict):
     customer_value: float | None
     intent: str | None
     intent_confidence: float | None
+    topic: NotRequired[str | None]  # the team the topic names (escalation.message_topic)
     last_satisfaction: float | None
     journey: Journey
     escalation: EscalationBook
@@ -143,7 +150,7 @@ class ConversationRecord(TypedDict):
 def _empty_book() -> EscalationBook:
     return EscalationBook(episode=0, phase="idle", opened_at=None, reasons=[], suppressed=0,
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
-                          best_confidence=None)
+                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[])
 
 
 def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
@@ -156,7 +163,7 @@ def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
         last_customer_at=None, last_role="", ended_at=None, duration_ms=None, events=0,
         messages=0, customer_messages=0, bot_turns=0, agent_turns=0, handoff=False,
         handoffs=0, handoff_at=None, resolution="unknown", customer_value=None, intent=None,
-        intent_confidence=None, last_satisfaction=None, journey=journeys.empty(),
+        intent_confidence=None, topic=None, last_satisfaction=None, journey=journeys.empty(),
         escalation=_empty_book(), escalations=0, follow_up_id=None, follow_up_due_at=None,
         lead_signaled=False, recent=[], last_tokens=[], rollup=rollups.new_rollup(event),
         partition=partition, offset=-1,
@@ -318,14 +325,23 @@ def _message(new: ConversationRecord, event: Mapping[str, Any], at: int,
         if new["status"] == "handoff":
             new["status"] = "open"
     metadata = event.get("metadata") or {}
-    if rules.is_fallback(text) or metadata.get("fallback") in ("true", "1"):
+    words = rules.tokens(text)
+    failed = rules.is_fallback(text) or metadata.get("fallback") in ("true", "1")
+    if failed:
         book["fallbacks"] += 1
-        if book["phase"] == "idle" and new["status"] == "open":
-            reason = rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"],
-                                            policy)
-            if reason is not None:
-                effects.append(_escalate(new, (reason,), at, None, False, policy, partition,
-                                         offset))
+    # the same answer again after the customer said it did not help
+    previous = book.get("bot_tokens") or []
+    if (book.get("unhelped", 0) and previous
+            and rules.jaccard(set(words), previous) >= policy.bot_repeat_similarity):
+        book["bot_repeats"] = book.get("bot_repeats", 0) + 1
+        failed = True
+    book["bot_tokens"] = words
+    if failed and book["phase"] == "idle" and new["status"] == "open":
+        reason = rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"],
+                                        policy, bot_repeats=book.get("bot_repeats", 0))
+        if reason is not None:
+            effects.append(_escalate(new, (reason,), at, None, False, policy, partition,
+                                     offset))
 
 
 def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: str, at: int,
@@ -349,6 +365,9 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
             and rules.jaccard(set(words), new["last_tokens"]) >= policy.repeat_similarity):
         book["repeats"] += 1
     new["last_tokens"] = words
+    found = textcues.found(text)
+    if "not_helped" in found:
+        book["unhelped"] = book.get("unhelped", 0) + 1
     if signals is None:
         return
     new["journey"] = journeys.add(new["journey"], at, signals.compound)
@@ -359,7 +378,7 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
             book["confused"] += 1
     prediction = signals.intent
     if prediction is not None:
-        _update_intent(new, prediction, policy)
+        _update_intent(new, prediction, rules.message_topic(prediction.intent, found), policy)
         # a fallback intent ("other", ...) says what the customer does not want: no evidence
         confidence = (0.0 if prediction.intent in policy.fallback_intents
                       else prediction.confidence)
@@ -373,7 +392,7 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     if book["phase"] != "idle" and new["status"] != "open":
         return
     legal = rules.legal_threat(text, words)
-    reasons = _reasons(new, book, signals, legal, policy)
+    reasons = _reasons(new, book, signals, legal, found, textcues.shouting(text), policy)
     if not reasons:
         return
     if book["phase"] != "idle":
@@ -383,23 +402,33 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
 
 
 def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSignals,
-             legal: bool, policy: EscalationPolicy) -> tuple[str, ...]:
+             legal: bool, cues: frozenset[str], shouting: bool, policy: EscalationPolicy
+             ) -> tuple[str, ...]:
     emotions, prediction = signals.emotions, signals.intent
     intent = prediction.intent if prediction is not None else None
     confidence = prediction.confidence if prediction is not None else None
     window = book["window_messages"]
+    # sentiment counts only where the sentiment model reads the language
+    trusted = (signals.language or new["language"] or "en") in policy.sentiment_languages
+    compound = signals.compound if trusted else None
+    upset = rules.upset_message(intent, cues, shouting, compound, policy)
     found = (
-        rules.human_request(emotions is not None and emotions.human_request, intent,
-                            confidence, policy),
-        rules.sentiment_worsening(new["journey"], window, policy),
-        rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy),
-        rules.vip_negative(rules.value_tier(new["customer_value"], policy), signals.compound,
+        rules.human_request((emotions is not None and emotions.human_request)
+                            or "person" in cues, intent, confidence, policy),
+        (rules.sentiment_worsening(new["journey"], window, policy) if trusted else None)
+        or upset,
+        rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
+                               bot_repeats=book.get("bot_repeats", 0),
+                               unhelped=book.get("unhelped", 0)),
+        rules.vip_negative(rules.value_tier(new["customer_value"], policy), compound,
                            emotions.frustration if emotions is not None else 0.0,
-                           emotions.anger if emotions is not None else 0.0, policy),
-        rules.policy_topic(intent, confidence, legal, policy),
+                           emotions.anger if emotions is not None else 0.0, policy,
+                           negative_cue=upset is not None or not cues.isdisjoint(
+                               ("churn", "repeated", "not_helped"))),
+        rules.policy_topic(legal, cues),
         rules.low_intent_confidence(
             window, book["best_confidence"],
-            signals.compound >= policy.resolved_compound or (
+            (compound or 0.0) >= policy.resolved_compound or (
                 emotions is not None and emotions.satisfaction >= policy.resolved_satisfaction),
             policy),
     )
@@ -428,7 +457,7 @@ def _escalate(new: ConversationRecord, reasons: tuple[str, ...], at: int,
     return Escalate(
         escalation_id=f"{cid}:e{book['episode']}", conversation_id=cid,
         episode=book["episode"], reasons=reasons,
-        team=rules.route(new["intent"], tier, policy), priority=prio, severity=level,
+        team=rules.conversation_team(new, tier, policy), priority=prio, severity=level,
         created_at=at, sla_deadline=rules.sla_deadline(prio, at, policy),
         customer_id=new["customer_id"], customer_value=new["customer_value"],
         channel=new["channel"], language=new["language"], intent=new["intent"],
@@ -450,12 +479,19 @@ def _lead(new: ConversationRecord, prediction: IntentSignal, text: str, at: int,
     )
 
 
-def _update_intent(new: ConversationRecord, prediction: IntentSignal,
+def _update_intent(new: ConversationRecord, prediction: IntentSignal, topic: str | None,
                    policy: EscalationPolicy) -> None:
-    intent, confidence = choose_intent(new["intent"], new["intent_confidence"], prediction,
-                                       policy, settled=new["escalations"] > 0)
+    """The conversation's intent (``choose_intent``) and its topic: that of the message that
+    set the intent, or of a later one that states it when none was clear yet."""
+    before = new["intent"], new["intent_confidence"]
+    intent, confidence = choose_intent(before[0], before[1], prediction, policy,
+                                       settled=new["escalations"] > 0)
     new["intent"] = intent
     new["intent_confidence"] = confidence
+    if (intent, confidence) != before or (
+            topic is not None and new.get("topic") in (None, "general")
+            and intent in policy.topic_intents):
+        new["topic"] = topic
 
 
 def choose_intent(current: str | None, confidence: float | None, prediction: IntentSignal,
@@ -495,7 +531,7 @@ def _fresh_window(book: EscalationBook, phase: str) -> EscalationBook:
     return EscalationBook(episode=book["episode"], phase=phase, opened_at=book["opened_at"],
                           reasons=book["reasons"], suppressed=book["suppressed"],
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
-                          best_confidence=None)
+                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[])
 
 
 def _reopen(new: ConversationRecord) -> None:
@@ -528,7 +564,7 @@ def _end(new: ConversationRecord, at: int, status: str, stated: str | None, reas
     effects.append(ScheduleFollowUp(
         task_id=task_id, conversation_id=cid, due_at_ms=due, reason=reason, created_at=at,
         customer_id=new["customer_id"], channel=new["channel"], language=new["language"],
-        team=rules.route(new["intent"], tier, policy),
+        team=rules.conversation_team(new, tier, policy),
         priority="P2" if tier == "high" else policy.follow_up_priority, intent=new["intent"],
         last_sentiment=journeys.last(new["journey"]),
     ))

@@ -9,6 +9,7 @@ from streams.conversation import journey as j
 from streams.conversation.effects import Escalate
 from streams.conversation.escalation import DEFAULT_POLICY, HOUR, MINUTE
 from streams.conversation.state import MessageSignals
+from streams.text import cues
 from streams.text.intent import load_taxonomy
 from tests.unit.conversation.helpers import T0, Run, agent, bot, customer, event, says
 
@@ -99,15 +100,23 @@ def test_vip_negative() -> None:
 ])
 def test_legal_threat(text: str) -> None:
     assert rules.legal_threat(text)
-    assert rules.policy_topic(None, None, True) == "policy_topic"
+    assert rules.policy_topic(True) == "policy_topic"
 
 
-def test_policy_topic() -> None:
-    assert not rules.legal_threat("pursue the issue with a suede jacket")
-    assert rules.policy_topic("refund", 0.7, False) == "policy_topic"
-    assert rules.policy_topic("cancellation", 0.9, False) == "policy_topic"
-    assert rules.policy_topic("refund", 0.69, False) is None
-    assert rules.policy_topic("billing", 0.99, False) is None
+def test_policy_topic_is_legal_regulators_security_and_overdue_data_requests() -> None:
+    # LABELS.md: "legal threats, regulator complaints, security incidents, fraud, overdue
+    # data-protection requests" -- and a calm refund or cancellation is none of them
+    for text in ("I'm reporting you to consumer protection", "Voy a denunciaros a la OCU",
+                 "je vais porter plainte auprès de la DGCCRF",
+                 "Ich beschwere mich bei der Verbraucherzentrale", "vou reclamar no Procon",
+                 "someone hacked my account", "me han hackeado la cuenta",
+                 "mon compte a été piraté", "mein Konto wurde gehackt", "minha conta foi invadida",
+                 "I asked for my personal data to be deleted under GDPR weeks ago"):
+        assert rules.policy_topic(False, cues.found(text)) == "policy_topic", text
+    for text in ("I want a refund", "please cancel my subscription",
+                 "Please delete my personal data under GDPR",
+                 "our legal team needs to review the contract before we buy"):
+        assert rules.policy_topic(False, cues.found(text)) is None, text
 
 
 def test_low_intent_confidence() -> None:
@@ -133,28 +142,92 @@ def test_low_intent_confidence_ignores_fallback_intents() -> None:
 
 
 @pytest.mark.parametrize(("intent", "tier", "team"), [
-    # the customer's value decides
+    # "cancellation: retention, whatever the customer's value"
     ("cancellation", "high", "retention"), ("cancellation", "medium", "retention"),
-    ("cancellation", "low", "billing"), ("complaint", "high", "retention"),
-    ("complaint", "medium", "general"), ("complaint", "low", "general"),
-    # the intent decides
+    ("cancellation", "low", "retention"),
+    # "Customer value sets priority and SLA, not the team"
+    ("complaint", "high", "general"), ("complaint", "low", "general"),
     ("purchase_inquiry", "low", "sales"), ("purchase_inquiry", "high", "sales"),
     ("pricing", "high", "sales"), ("refund", "low", "billing"), ("refund", "high", "billing"),
     ("billing", "medium", "billing"), ("technical_issue", "low", "technical"),
-    ("account", "high", "technical"), ("human_request", "high", "general"),
+    ("account", "high", "general"), ("human_request", "high", "general"),
     ("other", "low", "general"), (None, "high", "general"), ("brand_new_intent", "low", "general"),
 ])
 def test_routing_policy(intent: str | None, tier: str, team: str) -> None:
     assert rules.route(intent, tier) == team
 
 
+@pytest.mark.parametrize(("intent", "text", "team"), [
+    # account: general; payment method or billing contact on file -> billing; login,
+    # password, 2FA, lockout, hacked account -> technical
+    ("account", "How do I change the email address on my profile?", "general"),
+    ("account", "Please delete all my personal data", "general"),
+    ("account", "I can't log in, the password is rejected", "technical"),
+    ("account", "No recibo el código 2FA y no puedo iniciar sesión", "technical"),
+    ("account", "Mon compte a été piraté", "technical"),
+    ("account", "Mein Konto ist gesperrt", "technical"),
+    ("account", "Please update the credit card you have on file", "billing"),
+    ("account", "Quero trocar o cartão cadastrado", "billing"),
+    ("account", "Change our billing contact to finance@example.com", "billing"),
+    # complaint: the team of the underlying topic when clear, else general; support staff,
+    # wait times, delivery, marketing emails or the bot -> general
+    ("complaint", "Your support agent was rude to me", "general"),
+    ("complaint", "I waited 40 minutes on hold", "general"),
+    ("complaint", "The parcel arrived late and damaged", "general"),
+    ("complaint", "Stop sending me marketing emails every day", "general"),
+    ("complaint", "Your invoices are always wrong, I'm fed up", "billing"),
+    ("complaint", "The new app update is terrible quality", "technical"),
+    ("complaint", "I'm very unhappy", "general"),
+    # human_request: the team of the topic the customer states, else general
+    ("human_request", "I need a human to look at my invoice", "billing"),
+    ("human_request", "Put me through to a technician, the app crashes", "technical"),
+    ("human_request", "Let me speak to a manager", "general"),
+])
+def test_the_topic_decides_account_complaint_and_human_request(intent: str, text: str,
+                                                              team: str) -> None:
+    topic = rules.message_topic(intent, cues.found(text))
+    for tier in ("low", "high"):
+        assert rules.route(intent, tier, topic=topic) == team, text
+
+
 def test_routing_policy_is_configurable() -> None:
-    no_value = replace(DEFAULT_POLICY, value_routes={})
-    assert rules.route("cancellation", "low", no_value) == "retention"  # the taxonomy hint
-    assert rules.route("complaint", "high", no_value) == "general"
+    by_value = replace(DEFAULT_POLICY, value_routes={("cancellation", "low"): "billing"})
+    assert rules.route("cancellation", "low", by_value) == "billing"
+    assert rules.route("cancellation", "high", by_value) == "retention"
     support = replace(DEFAULT_POLICY, team_hints={**DEFAULT_POLICY.team_hints,
                                                   "complaint": "nonexistent"})
     assert rules.route("complaint", "low", support) == "general"  # only known teams
+
+
+@pytest.mark.parametrize(("intent", "text", "escalate"), [
+    # rule 3: shouting, insults or accusations, exasperation, business-critical urgency
+    ("billing", "YOU CHARGED ME THREE TIMES WITHOUT ASKING, FIX IT", True),
+    ("billing", "This is theft, plain and simple.", True),
+    ("technical_issue", "I'm fed up with this app.", True),
+    ("technical_issue", "We're losing money every minute, the whole team can't work", True),
+    ("technical_issue", "Esto es una basura, no funciona nada", True),
+    ("technical_issue", "C'est lamentable, rien ne marche", True),
+    ("technical_issue", "Das ist doch Schrott", True),
+    ("technical_issue", "Que porcaria de aplicativo", True),
+    # rule 4: a cancellation threat, or a cancellation from a visibly upset customer
+    ("complaint", "Fix it by Friday or I'm cancelling", True),
+    ("cancellation", "Ich kündige sofort und gehe zur Konkurrenz", True),
+    # rule 5: a refund demanded with anger or an ultimatum
+    ("refund", "Refund me immediately or else", True),
+    ("refund", "REFUND ME NOW. Scammers.", True),
+    # not on their own: calm cancellations and refunds, mild irritation or sarcasm, one
+    # "not acceptable", polite or "formal" complaints
+    ("cancellation", "Please cancel my subscription at the end of the month", False),
+    ("refund", "When will I get my refund?", False),
+    ("technical_issue", "Oh great, the search is broken again. Any idea when it'll work?", False),
+    ("billing", "It's not acceptable that the invoice is late, can you send it?", False),
+    ("complaint", "I'd like to make a formal complaint about the courier", False),
+])
+def test_one_message_strong_enough_for_a_person(intent: str, text: str,
+                                                escalate: bool) -> None:
+    found = cues.found(text)
+    got = rules.upset_message(intent, found, cues.shouting(text), 0.0)
+    assert (got == "sentiment_worsening") is escalate, text
 
 
 def test_default_team_hints_are_the_taxonomy() -> None:
@@ -191,14 +264,18 @@ def test_escalation_carries_routing_and_context() -> None:
     run = Run()
     run(event("STARTED", at=T0, metadata={"customer_value": "5000"}))
     run(customer("I want to cancel my plan", T0 + 1000), says(-0.1, "cancellation", 0.8))
+    assert run.of(Escalate) == []  # a calm cancellation, even of a high-value customer
+    run(customer("If you can't fix it I'm going to a competitor", T0 + 2000),
+        says(-0.1, "cancellation", 0.8))
     [esc] = run.of(Escalate)
-    assert (esc.escalation_id, esc.episode, esc.reasons, esc.team, esc.priority) == (
-        "conv-1:e1", 1, ("policy_topic",), "retention", "P2")
-    assert esc.sla_deadline == T0 + 1000 + HOUR
+    assert (esc.escalation_id, esc.episode, esc.team, esc.priority) == (
+        "conv-1:e1", 1, "retention", "P2")
+    assert set(esc.reasons) == {"sentiment_worsening", "vip_negative"}
+    assert esc.sla_deadline == T0 + 2000 + HOUR
     assert (esc.intent, esc.customer_value, esc.sentiment_path) == (
-        "cancellation", 5000.0, (-0.1,))
-    assert esc.recent[-1]["text"] == "I want to cancel my plan"
-    assert (esc.source_partition, esc.source_offset) == (0, 1)
+        "cancellation", 5000.0, (-0.1, -0.1))
+    assert esc.recent[-1]["text"] == "If you can't fix it I'm going to a competitor"
+    assert (esc.source_partition, esc.source_offset) == (0, 2)
 
 
 def test_angry_vip_is_p1() -> None:
@@ -206,8 +283,8 @@ def test_angry_vip_is_p1() -> None:
     run(customer("this is a disgrace, fix my account NOW", T0, ltv="2500"),
         says(-0.7, "account", 0.9, anger=0.8, urgency=0.8))
     [esc] = run.of(Escalate)
-    assert esc.reasons == ("vip_negative",) and esc.priority == "P1"
-    assert esc.team == "technical" and esc.sla_deadline == T0 + 15 * MINUTE
+    assert esc.reasons == ("sentiment_worsening", "vip_negative") and esc.priority == "P1"
+    assert esc.team == "general" and esc.sla_deadline == T0 + 15 * MINUTE
 
 
 def test_quiet_conversation_does_not_escalate() -> None:
@@ -309,9 +386,11 @@ def test_one_escalation_per_episode_then_a_new_one_after_the_human_hands_back() 
 
 def test_ended_conversation_closes_the_episode() -> None:
     run = Run()
-    run(customer("I want a refund", T0), says(-0.2, "refund", 0.9))
+    run(customer("I want a refund immediately or else", T0), says(-0.2, "refund", 0.9))
+    assert len(run.of(Escalate)) == 1
     run(event("ENDED", at=T0 + 1))
     assert run.s["escalation"]["phase"] == "idle"
     assert run.s["resolution"] == "unresolved"  # escalated but nobody came
-    run(customer("hello? I still want my refund", T0 + HOUR), says(-0.3, "refund", 0.9))
+    run(customer("hello? refund me immediately, I'm sick of waiting", T0 + HOUR),
+        says(-0.3, "refund", 0.9))
     assert len(run.of(Escalate)) == 2

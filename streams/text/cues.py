@@ -1,0 +1,265 @@
+"""Lexical cues of a customer message in five languages (en, es, fr, de, pt) that the label
+guide (``LABELS.md``) names as reasons to escalate or as the topic deciding a team.
+
+Every cue is a list of lower-case, accent-folded word stems or phrases matched at word starts
+of the folded text (``folded``): "scam" matches "scammers", "harto" matches "harta" only when
+both are listed. Phrases keep their spaces. Matching is one compiled regular expression per
+cue, over text folded once per message (about 10 us a message for all cues).
+
+The cues are deliberately narrow: each names what the guide names (an insult, a regulator, a
+hacked account), so that mild irritation, sarcasm or a polite complaint matches none.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Final
+
+_CUES: Final[dict[str, tuple[str, ...]]] = {
+    # rule 2: legal threats
+    "legal": (
+        "lawyer", "attorney", "sue ", "suing", "legal action", "take you to court", "court",
+        "small claims", "abogad", "demandar", "accion legal", "acciones legales", "juicio",
+        "avocat", "action en justice", "poursuivre", "poursuites", "tribunal",
+        "anwalt", "anwaltin", "verklagen", "rechtliche schritte", "klage ", "vor gericht",
+        "advogad", "processar", "acao judicial", "justica"),
+    # rule 2: regulators and consumer bodies
+    "regulator": (
+        "consumer protection", "attorney general", "trading standards", "ombudsman",
+        "better business bureau", "bbb", "ftc", "data protection authority", "ico ",
+        "regulator", "cfpb", "oficina del consumidor", "en consumo", "a consumo", "ocu", "facua",
+        "proteccion de datos", "aepd", "defensor del", "dgccrf", "cnil", "ufc",
+        "associations de consommateurs", "mediateur", "protection des consommateurs",
+        "verbraucherzentrale", "verbraucherschutz", "datenschutzbehorde",
+        "bundesnetzagentur", "schlichtungsstelle", "procon", "reclame aqui", "anpd",
+        "consumidor.gov", "defesa do consumidor", "anatel", "ouvidoria"),
+    # rule 6 and policy_topic: security incidents and fraud
+    "security": (
+        "hacked", "hacker", "compromised", "unauthori", "someone got into", "someone logged",
+        "phishing", "fraud", "stolen account", "identity theft", "logins from",
+        "hackead", "pirate", "robado la cuenta", "me la han robado", "suplantacion",
+        "fraude", "acceso no autorizado", "pirat", "usurpation", "acces non autorise",
+        "gehackt", "betrug", "unbefugt", "fremdzugriff", "invadid", "acesso nao autorizado",
+        "clonad"),
+    # rule 3: insults and accusations
+    "abuse": (
+        "garbage", "trash", "theft", "thieves", "scam", "rip off", "ripoff", "disgrace",
+        "disgusting", "pathetic", "incompetent", "crooks", "liars", "useless", "joke of",
+        "basura", "robo", "ladron", "estafa", "timo", "verguenza", "chapuza", "inutiles",
+        "mentiros", "vol ", "voleur", "arnaque", "escroc", "honte", "scandal", "lamentable",
+        "minable", "inadmissible", "nul ", "betrug", "betruger", "abzock", "schrott",
+        "unverschamt", "frechheit", "saftladen", "diebstahl", "lugner", "roubo", "ladr",
+        "golpista", "vergonha", "porcaria", "lixo", "palhacada"),
+    # rule 3: exasperation (enough on its own)
+    "exasperation": (
+        "sick of", "fed up", "had enough", "done with you", "wasted my", "i give up",
+        "harto", "harta", "hartos", "estoy cansad", "me tienen cansad", "marre", "ras le bol",
+        "j'en peux plus", "reicht es", "reicht mir", "die nase voll", "es reicht",
+        "estou cansad", "cansei", "to cansad", "nao aguento"),
+    # rule 3: repeated failed attempts (with a negative tone or another cue)
+    "repeated": (
+        "third time", "fourth time", "fifth time", "again and again", "times already",
+        "twice already", "three times", "still broken", "every time", "tercera vez",
+        "tres veces", "otra vez", "ya lo he", "sigue igual", "sigue fallando",
+        "quatrieme fois", "troisieme fois", "trois fois", "quatre fois", "deja fait",
+        "toujours pareil", "encore une", "dreimal", "schon wieder", "zum dritten", "x-ten",
+        "immer noch", "tres vezes", "terceira vez", "de novo", "ja fiz", "ja reinstalei",
+        "mais uma"),
+    # rule 3: business-critical urgency
+    "urgency": (
+        "business critical", "business-critical", "losing money", "losing sales",
+        "whole team", "can't work", "cannot work", "production is down", "urgentisim",
+        "perdiendo dinero", "perdiendo ventas", "sin sistema", "no podemos trabajar",
+        "no podemos facturar", "perdons de l'argent", "equipe est bloquee",
+        "sommes bloques", "paralyse", "geschaftskritisch", "steht still", "verlieren geld",
+        "perdendo vendas", "perdendo dinheiro", "loja inteira parou", "fora do ar"),
+    # rule 1 (besides the emotion detector): asking for a person, a call back
+    "person": (
+        "put me through", "technician", "call me back", "someone call me", "real person",
+        "human agent", "speak to someone", "talk to someone", "que me llame", "me llamen",
+        "tecnico", "hablar con una persona", "hablar con un agente", "pasame con",
+        "rappelez-moi", "me rappeler", "technicien", "conseiller humain", "parler a un",
+        "zuruckrufen", "techniker", "verbinden sie mich", "mit einem mitarbeiter",
+        "me ligue", "me liga", "atendente", "falar com uma pessoa", "me passa pro",
+        "tecnico"),
+    # policy_topic: a data-protection request ...
+    "data_request": (
+        "gdpr", "personal data", "my data", "rgpd", "datos personales", "mis datos",
+        "donnees personnelles", "mes donnees", "dsgvo", "personenbezogen", "meine daten",
+        "lgpd", "dados pessoais", "meus dados"),
+    # ... that is overdue
+    "overdue": (
+        "weeks ago", "month ago", "months ago", "still no", "still haven't", "no answer",
+        "no response", "hace semanas", "hace un mes", "todavia", "sin respuesta",
+        "il y a un mois", "toujours pas", "sans reponse", "seit wochen", "vor einem monat",
+        "immer noch", "keine antwort", "ha semanas", "faz um mes", "ainda nao",
+        "sem resposta"),
+    # rule 4: cancellation threats and churn signals
+    "churn": (
+        "or i'm cancelling", "or i'll cancel", "i'm cancelling", "i will cancel",
+        "competitor", "alternatives", "considering leaving", "switch provider",
+        "moving to another", "cancel everything", "i'm done with",
+        "me doy de baja", "competencia", "cambiar de proveedor", "me voy a otra",
+        "je resilie", "concurrent", "d'autres offres", "changer de fournisseur",
+        "kundige ich", "konkurrenz", "alternativen", "anbieter wechseln",
+        "cancelo tudo", "concorrencia", "trocar de fornecedor", "outra empresa"),
+    # rule 5: ultimatums
+    "ultimatum": (
+        "or i'm", "or i'll", "or i will", "by tomorrow", "by friday", "by monday", "right now",
+        "immediately", "or else", "ya o", "inmediatamente", "o pondre", "o ire",
+        "immediatement", "sinon", "ou je", "sofort", "sonst", "bis morgen", "agora ou",
+        "imediatamente", "senao", "ou vou"),
+    # bot_loop: the customer says the bot's answer did not help
+    "not_helped": (
+        "doesn't help", "does not help", "didn't help", "not helpful", "you just said",
+        "same thing", "same answer", "not what i asked", "repeating", "you already said",
+        "no me ayuda", "no me sirve", "lo mismo", "me repites", "ya me lo dijiste",
+        "ne m'aide pas", "ca ne m'aide", "meme chose", "vous repetez", "ca ne sert a rien",
+        "hilft mir nicht", "wiederholen sich", "das gleiche", "dasselbe", "bringt nichts",
+        "nao ajuda", "nao me ajuda", "repetindo", "mesma coisa", "ja disse isso"),
+    # account → technical: login, password, 2FA, lockout, hacked account
+    "account_security": (
+        "log in", "login", "log on", "sign in", "password", "2fa", "two-factor", "locked",
+        "lockout", "hacked", "access", "verification code", "iniciar sesion", "contrasena",
+        "entrar", "bloquead", "acceder", "mot de passe", "connecter", "connexion", "bloque",
+        "code de verification", "anmelden", "einloggen", "passwort", "gesperrt", "zugang",
+        "komme nicht", "senha", "login", "acessar", "codigo", "invadid", "piratee",
+        "pirate", "gehackt", "hackead"),
+    # account → billing: payment method or billing contact on file
+    "account_payment": (
+        "credit card", "card on file", "payment method", "billing contact", "billing email",
+        "billing address", "tarjeta", "metodo de pago", "contacto de facturacion",
+        "carte bancaire", "moyen de paiement", "contact de facturation", "kreditkarte",
+        "zahlungsmethode", "zahlungsart", "hinterlegte karte", "rechnungskontakt",
+        "cartao", "forma de pagamento", "contato de cobranca", "meio de pagamento"),
+    # complaint → general: support staff, wait times, delivery, marketing emails, the bot
+    "general_topic": (
+        "agent", "staff", "rude", "support", "on hold", "wait", "phone", "courier",
+        "delivery", "parcel", "package", "arrived", "marketing email", "emails", "newsletter",
+        "the bot", "chatbot", "answer", "repartidor", "paquete", "envio", "espera",
+        "atencion al cliente", "correos", "publicidad", "pedido", "livreur", "colis",
+        "livraison", "attente", "service client", "publicite", "paketbote", "paket",
+        "lieferung", "warte", "kundenservice", "werbung", "antwort", "entregador",
+        "entrega", "espera", "atendimento", "propaganda", "pedido", "chegou", "e-mails"),
+    "billing_topic": (
+        "invoice", "bill", "charge", "payment", "refund", "factura", "cobr", "cargo",
+        "reembolso", "facture", "prelev", "paiement", "rembours", "rechnung", "abbuch",
+        "zahlung", "erstatt", "fatura", "cobranca", "pagamento", "reembolso", "estorno"),
+    "technical_topic": (
+        "app", "update", "bug", "crash", "error", "website", "version", "software", "login",
+        "aplicacion", "actualizacion", "error", "fallo", "version", "appli", "mise a jour",
+        "erreur", "logiciel", "absturz", "fehler", "aktualisierung", "aplicativo",
+        "atualizacao", "erro", "sistema", "versao", "technician", "tecnico", "technicien",
+        "techniker", "sync", "synchro"),
+    "sales_topic": ("price", "expensive", "quote", "precio", "caro", "prix", "cher", "preis",
+                    "teuer", "preco", "caro"),
+    "retention_topic": ("cancel", "baja", "resili", "kundig", "cancelar", "cancelamento"),
+}
+
+_SHOUT_MIN_LETTERS: Final = 12
+_SHOUT_SHARE: Final = 0.6
+
+
+def _fold_table() -> dict[int, str]:
+    """Lower-case code point -> its accent-free form, over Latin-1 and Latin Extended-A."""
+    table: dict[int, str] = {0x2019: "'"}
+    for cp in range(0xC0, 0x250):
+        ch = chr(cp)
+        plain = "".join(c for c in unicodedata.normalize("NFKD", ch)
+                        if not unicodedata.combining(c))
+        if plain != ch:
+            table[cp] = plain
+    return table
+
+
+_FOLD: Final = _fold_table()
+
+
+def folded(text: str) -> str:
+    """Lower case, accents removed, apostrophes straightened, spaces single, a space at
+    each end."""
+    return " " + " ".join(text.lower().translate(_FOLD).split()) + " "
+
+
+def _trie_regex(stems: list[str]) -> str:
+    """A regular expression matching any of ``stems``, as a trie: at each position the
+    engine follows one branch per next character instead of trying every stem (the longest
+    stem wins where several match)."""
+    trie: dict[str, Any] = {}
+    for stem in stems:
+        node = trie
+        for ch in stem:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return walk(trie)
+
+
+#: stem -> (cues it belongs to, whether it must end a word)
+_STEMS: Final[dict[str, tuple[frozenset[str], bool]]] = {}
+for _cue, _stems in _CUES.items():
+    for _stem in _stems:
+        _key = _stem.strip()
+        _names, _end = _STEMS.get(_key, (frozenset(), False))
+        _STEMS[_key] = (_names | {_cue}, _end or _stem.endswith(" ") or len(_key) <= 3)
+#: every stem, at every word start (a zero-width lookahead, so that matches may overlap)
+_ANY: Final = re.compile(r"(?<![a-z0-9])(?=(" + _trie_regex(sorted(_STEMS)) + "))")
+
+CUES: Final = tuple(_CUES)
+
+
+def found_in(text_folded: str) -> frozenset[str]:
+    """The names of the cues that occur in ``text_folded`` (see :func:`folded`)."""
+    out: set[str] = set()
+    for match in _ANY.finditer(text_folded):
+        stem = match.group(1)
+        names, word_end = _STEMS[stem]
+        after = match.start() + len(stem)
+        if word_end and after < len(text_folded) and text_folded[after].isalnum():
+            continue
+        out |= names
+    return frozenset(out)
+
+
+def found(text: str) -> frozenset[str]:
+    """The names of the cues that occur in ``text``."""
+    return found_in(folded(text))
+
+
+def shouting(text: str) -> bool:
+    """Most letters of a message of some length are capitals."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < _SHOUT_MIN_LETTERS:
+        return False
+    return sum(c.isupper() for c in letters) >= _SHOUT_SHARE * len(letters)
+
+
+def topic_team(cues: frozenset[str]) -> str | None:
+    """The team of the underlying topic of a complaint or a request for a person, when the
+    cues make it clear: general (staff, waiting, delivery, emails, the bot) first, then
+    billing, technical, retention, sales; None when no topic shows."""
+    for cue, team in (("general_topic", "general"), ("billing_topic", "billing"),
+                      ("technical_topic", "technical"), ("retention_topic", "retention"),
+                      ("sales_topic", "sales")):
+        if cue in cues:
+            return team
+    return None
+
+
+def account_team(cues: frozenset[str]) -> str:
+    """The team of an account question: technical for login and security, billing for the
+    payment method or billing contact on file, else general."""
+    if "account_security" in cues or "security" in cues:
+        return "technical"
+    if "account_payment" in cues:
+        return "billing"
+    return "general"

@@ -10,7 +10,7 @@ from typing import Any
 
 import faust
 
-from agents import conversation, deadletters, marketing, metrics, web
+from agents import conversation, customer, deadletters, marketing, metrics, web
 from agents.runtime.core import Runtime
 from agents.runtime.transport import App
 from streams.io.migrate import migrate
@@ -75,6 +75,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     conversation.register(app, runtime)
     marketing.register(app, runtime)
+    customer.register(app, runtime)
     deadletters.register(app, runtime)
     web.register(app, runtime)
     metrics.register(app, runtime)

@@ -189,6 +189,27 @@ class Settings(BaseSettings):
         "worker's tables (its ClickHouse rows stay); must exceed the inactivity timeout."
     )
 
+    # --- The unified customer -------------------------------------------------------------------
+    customer_lookback_days: float = Field(
+        30.0, gt=0, description="Attribution lookback: a conversion's journey is the person's "
+        "touchpoints this many days before it."
+    )
+    customer_half_life_days: float = Field(
+        7.0, gt=0, description="Half-life of the time-decay attribution model."
+    )
+    customer_hash_identifiers: bool = Field(
+        False, description="Store emails and phones as salted SHA-256 (topics, tables, identity "
+        "graph); needs customer_hash_salt. Equal values still merge."
+    )
+    customer_hash_salt: SecretStr | None = Field(
+        None, description="Salt of the email and phone hashes; keep it stable (a new salt "
+        "makes new identities)."
+    )
+    customer_recent_interactions: int = Field(
+        50, ge=1, description="Interactions a profile keeps in its recent list (the full "
+        "history is in ClickHouse)."
+    )
+
     # --- WebSocket ingest -----------------------------------------------------------------------
     ingest_secret: SecretStr | None = Field(
         None, description="HMAC secret that signs and checks ingest tokens (required for ingest)."

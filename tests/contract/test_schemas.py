@@ -39,6 +39,11 @@ STABLE_IDS = {
     "escalations": 8,
     "crm.tasks": 9,
     "lead.signals": 10,
+    "identity.observations": 21,
+    "customer.events": 22,
+    "identity.links": 23,
+    "customer.profiles": 24,
+    "attribution.credits": 25,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 
@@ -92,7 +97,8 @@ def test_manifest(name: str) -> None:
     assert spec.partitions == 6
     assert spec.description and spec.key_type == "string" and spec.key_description
     assert spec.producers and spec.consumers
-    compacted = name in (topic_names.CRM_PROFILES, topic_names.CONVERSATION_INSIGHTS)
+    compacted = name in (topic_names.CRM_PROFILES, topic_names.CONVERSATION_INSIGHTS,
+                         topic_names.CUSTOMER_PROFILES)
     assert spec.cleanup_policy == ("compact" if compacted else "delete")
     if compacted:
         assert spec.retention_ms is None

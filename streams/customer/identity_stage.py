@@ -1,0 +1,255 @@
+"""The identity stage: the single writer of the identity graph, which resolves every event to
+a person and re-keys it by person id to ``customer.events``.
+
+Why it is correct across partitions and workers. The inputs stage sends every observation
+under one key to ``identity.observations``, so they all sit in one partition, consumed by one
+worker of the group at a time, in log order; this stage's table is partitioned like its input,
+so the graph moves with that partition on a rebalance. One writer, one order: the graph is the
+same fold (``identity.apply``) over the same sequence whichever worker runs it, and a replay
+after a crash folds the same events onto the state the changelog holds. An observation keyed
+otherwise is dead-lettered rather than resolved beside the graph.
+
+The table holds one entry per identifier node (``n:<kind>:<value>`` -> its person id) and one
+per person (``p:<person id>`` -> its nodes, edges and creation time), and ``seq`` (the arrival
+counter person ids derive from, with the offset reached). A batch loads only the persons its
+identifiers touch, folds its events onto that part of the graph, and writes only what changed:
+the persons it changed, the nodes whose person changed (all of an absorbed person's on a merge,
+at most ``max_component_size``), tombstones of absorbed persons, and ``seq`` once. Recovery is
+the table's changelog: nothing else to rebuild. The entries are positioned (each carries the
+offset reached), so the position guard replays from the state's position after a crash.
+
+What it emits per event: a ``customer_events`` row (the person it resolved to, empty when no
+identifier is usable) and, when resolved, the event keyed by its person on
+``customer.events``; per merge a notice (kind ``merged``) keyed by the absorbed person, so the
+profile stage hands that person's profile to the survivor; per graph change an
+``identity_links`` row and an ``identity.links`` record (links, merges, refused merges with
+the guard rail's reason).
+
+What it costs: identity throughput is bounded by one worker's fold, whatever the number of
+workers (``benchmarks.customer_stages`` measures it, ``slices.identity_stage``); the profile
+and attribution stage after it scales with the partitions of ``customer.events``. Sharding the
+graph (by a hash of the strongest identifier, with cross-shard merges as messages) is the way
+past that bound; not needed at the rates measured.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from streams.customer import contract as names
+from streams.customer.identity import DEFAULT_POLICY, IdentityPolicy, MergeRefused, apply
+from streams.customer.identity_state import FORMAT_VERSION, IdentityState, from_dict, node_key
+from streams.kernel.errors import InvalidMessage
+from streams.kernel.records import BatchResult, Columns, OutputRecord, Raw, empty_columns
+from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
+
+NAME: Final = "customer_identity"
+GRAPH: Final = "identity_graph"
+SEQ_KEY: Final = "seq"
+EVENT_COLUMNS: Final = (
+    "person_id", "event_id", "kind", "occurred_at", "type", "channel", "platform", "campaign_id",
+    "value", "currency", "order_id", "identifiers", "flags", "attributes", "source_topic",
+    "source_partition", "source_offset", "_topic", "_partition", "_offset", "_kafka_ts",
+    "_version")
+LINK_COLUMNS: Final = ("kind", "person_id", "a", "b", "rule", "reason", "other_person",
+                       "source_event", "at", "seq", "_topic", "_partition", "_offset",
+                       "_version")
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityStagePolicy:
+    identity: IdentityPolicy = DEFAULT_POLICY
+
+
+def validate(raw: Raw, value: Mapping[str, Any]) -> None:
+    if raw.key_str != names.OBSERVATION_KEY:
+        raise InvalidMessage("invalid_field", f"an observation is keyed {names.OBSERVATION_KEY!r}"
+                             f" (one partition, one writer), not {raw.key_str!r}")
+    if not value["event_id"]:
+        raise InvalidMessage("invalid_field", "event_id is empty")
+
+
+def stage(policy: IdentityStagePolicy) -> Stage:
+    return Stage(
+        name=NAME,
+        inputs=(Input(names.IDENTITY_OBSERVATIONS, validate),),
+        step=functools.partial(step, policy),
+        tables=(Table(GRAPH, positioned=True),),
+        sunk=(names.CUSTOMER_EVENTS_TABLE,),
+    )
+
+
+def usable_of(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(i["kind"], i["value"]) for i in event["identifiers"] if i["status"] == "ok"]
+
+
+def person_doc(state: IdentityState, person_id: str) -> dict[str, Any]:
+    """One person's part of the graph: its nodes (key, first seen, arrival number), the edges
+    inside it, its creation time."""
+    person = state.persons[state.person_roots[person_id]]
+    edges: list[list[Any]] = []
+    for k in person.members:
+        for nb in state.adjacency[k]:
+            if k < nb:
+                e = state.edges[(k, nb)]
+                edges.append([e.a, e.b, e.rule, e.source, e.at,
+                              None if e.weights is None else dict(e.weights)])
+    return {"person_id": person_id, "created_at": person.created_at,
+            "nodes": sorted([k, *state.nodes[k]] for k in person.members), "edges": sorted(edges)}
+
+
+def load(docs: Iterable[Mapping[str, Any]], seq: int) -> IdentityState:
+    """The part of the graph made of ``docs`` (persons), with the arrival counter ``seq``."""
+    nodes: list[Any] = []
+    edges: list[Any] = []
+    persons: list[Any] = []
+    for doc in docs:
+        nodes.extend(doc["nodes"])
+        edges.extend(doc["edges"])
+        persons.append([doc["person_id"], doc["created_at"], [n[0] for n in doc["nodes"]]])
+    return from_dict({"version": FORMAT_VERSION, "seq": seq, "nodes": nodes, "edges": edges,
+                      "persons": persons})
+
+
+class _Links:
+    def __init__(self) -> None:
+        self.cols: Columns = empty_columns(LINK_COLUMNS)
+        self.outputs: list[OutputRecord] = []
+
+    def add(self, raw: Raw, seq: int, value: dict[str, Any]) -> None:
+        for name in LINK_COLUMNS[:9]:
+            self.cols[name].append(value[name])
+        self.cols["seq"].append(seq)
+        self.cols["_topic"].append(raw.topic)
+        self.cols["_partition"].append(raw.partition)
+        self.cols["_offset"].append(raw.offset)
+        self.cols["_version"].append(raw.offset)
+        self.outputs.append(OutputRecord(names.IDENTITY_LINKS, value["person_id"], value))
+
+
+def _link(kind: str, person: str, source: str, at: int, **fields: Any) -> dict[str, Any]:
+    return {"kind": kind, "person_id": person, "a": None, "b": None, "rule": None,
+            "reason": None, "other_person": None, "source_event": source, "at": at, **fields}
+
+
+def _event_row(cols: Columns, raw: Raw, event: Mapping[str, Any], person: str) -> None:
+    for name in EVENT_COLUMNS[1:14]:
+        cols[name].append(event[name])
+    cols["person_id"].append(person)
+    cols["identifiers"][-1] = [node_key(k, v) for k, v in usable_of(event)]
+    for name in ("source_topic", "source_partition", "source_offset"):
+        cols[name].append(event[name])
+    cols["_topic"].append(raw.topic)
+    cols["_partition"].append(raw.partition)
+    cols["_offset"].append(raw.offset)
+    cols["_kafka_ts"].append(raw.timestamp_ms)
+    cols["_version"].append(raw.offset)
+
+
+def step(policy: IdentityStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    """Resolve a batch of observations against the part of the graph they touch."""
+    if not events.raws:
+        return Outcome()
+    partition = events.raws[-1].partition
+    offset = events.raws[-1].offset
+    meta = lookup(GRAPH, SEQ_KEY)
+    # the persons the batch's identifiers belong to, and who owned each node before
+    docs: dict[str, Mapping[str, Any]] = {}
+    owner: dict[str, str | None] = {}
+    for event in events.values:
+        for kind, value in usable_of(event):
+            key = node_key(kind, value)
+            if key in owner:
+                continue
+            entry = lookup(GRAPH, "n:" + key)
+            pid = None if entry is None else str(entry["person"])
+            owner[key] = pid
+            if pid is not None and pid not in docs:
+                found = lookup(GRAPH, "p:" + pid)
+                if found is None:
+                    raise KeyError(f"identity graph: node {key} names person {pid}, not stored")
+                docs[pid] = found["doc"]
+    for doc in docs.values():
+        for node in doc["nodes"]:
+            owner[node[0]] = doc["person_id"]
+    state = load(docs.values(), 0 if meta is None else int(meta["seq"]))
+
+    rows: Columns = empty_columns(EVENT_COLUMNS)
+    links = _Links()
+    outputs: list[OutputRecord] = []
+    changed: set[str] = set()
+    absorbed: set[str] = set()
+    for raw, event in zip(events.raws, events.values, strict=True):
+        source, at = event["event_id"], event["occurred_at"]
+        state, effects = apply(state, usable_of(event), source, at, policy=policy.identity)
+        person = effects.person_id
+        resolved = _resolved(event, person, effects.refusals)
+        _event_row(rows, raw, resolved, person or "")
+        n = 0
+        for link in effects.links:
+            links.add(raw, n, _link("link", person or "", source, at, a=link.a, b=link.b,
+                                    rule=link.rule))
+            n += 1
+        for merge in effects.merges:
+            links.add(raw, n, _link("merge", merge.into_person, source, at,
+                                    other_person=merge.from_person))
+            n += 1
+            absorbed.add(merge.from_person)
+            changed.discard(merge.from_person)
+            outputs.append(OutputRecord(names.CUSTOMER_EVENTS, merge.from_person, _merge_notice(
+                event, merge.from_person, merge.into_person, raw)))
+        for refusal in effects.refusals:
+            links.add(raw, n, _link("refused", refusal.into_person, source, at,
+                                    a=refusal.identifier, reason=refusal.reason,
+                                    other_person=refusal.person))
+            n += 1
+        if person is None:
+            continue
+        if effects.created or effects.links or effects.merges:
+            changed.add(person)
+        outputs.append(OutputRecord(names.CUSTOMER_EVENTS, person, resolved))
+
+    graph: dict[str, tuple[int, Value | None]] = {}
+    mark = {"offset": offset, "last_event_at": events.values[-1]["occurred_at"]}
+    for pid in sorted(changed):
+        doc = person_doc(state, pid)
+        graph["p:" + pid] = (partition, {"doc": doc, **mark})
+        for node in doc["nodes"]:
+            if owner.get(node[0]) != pid:
+                graph["n:" + node[0]] = (partition, {"person": pid, **mark})
+    for pid in sorted(absorbed & set(docs)):
+        graph["p:" + pid] = (partition, None)
+    graph[SEQ_KEY] = (partition, {"seq": state.seq, **mark})
+    changes: Changes = {GRAPH: graph}
+    result = BatchResult(inserts={names.CUSTOMER_EVENTS_TABLE: rows,
+                                  names.IDENTITY_LINKS_TABLE: links.cols},
+                         outputs=[*outputs, *links.outputs])
+    return Outcome(result, changes)
+
+
+def _resolved(event: Mapping[str, Any], person: str | None, refusals: Iterable[MergeRefused]
+              ) -> dict[str, Any]:
+    """The event keyed by its person; an identifier a guard rail kept out is marked
+    ``refused`` (with the rule), so nothing downstream counts it as the person's."""
+    refused = {r.identifier: r.reason for r in refusals}
+    identifiers = event["identifiers"]
+    if refused:
+        identifiers = [
+            {**i, "status": "refused", "reason": refused[key]} if (
+                key := node_key(i["kind"], i["value"])) in refused and i["status"] == "ok"
+            else i for i in identifiers]
+    return {**event, "person_id": person, "identifiers": identifiers}
+
+
+def _merge_notice(event: Mapping[str, Any], from_person: str, into: str, raw: Raw
+                  ) -> dict[str, Any]:
+    return {**event, "event_id": f"merge:{from_person}:{into}", "kind": "merged",
+            "person_id": from_person, "merged_into": into, "identifiers": [], "flags": [],
+            "source_topic": raw.topic, "source_partition": raw.partition,
+            "source_offset": raw.offset, "type": None, "channel": None, "platform": None,
+            "campaign_id": None, "value": None, "currency": None, "order_id": None,
+            "lifecycle_stage": None, "attributes": {}, "tags": [], "deleted": False,
+            "state": None}

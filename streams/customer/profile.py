@@ -1,0 +1,217 @@
+"""The unified (360°) profile of a person as a fold over the person's customer events.
+
+A profile is a JSON object (a table value of the profile stage): identifiers, CRM attributes
+and tags, every interaction folded into counters, revenue per currency, the channel
+progression, the lifecycle stage, a place for scores, a bounded list of recent interactions
+(the full history is ``customer_events`` in ClickHouse) and the touchpoints attribution needs
+(``journey``: those within the lookback window of the latest event, at most
+``journey_limit``).
+
+Invariants:
+- ``absorb`` and ``merge`` never change their arguments' containers in place except the
+  working profile they are given (``thaw`` makes one from a stored value);
+- an event already absorbed (its id among the last ``seen_limit`` ids) changes nothing, so a
+  redelivered event is not counted twice; an absorbed person is merged once;
+- ``recent`` and ``journey`` are in time order (occurred_at, then event id) whatever the
+  arrival order; ``channels`` collapses repeats of the touchpoint channels in arrival order;
+- the lifecycle stage only moves forward along anonymous < known < lead < mql < sql <
+  customer, except that the CRM may set at_risk or churned, which a later purchase lifts;
+- ``version`` grows by one per change; a merged person keeps ``merged_into``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from streams.customer.attribution import DAY_MS
+
+Profile = dict[str, Any]
+
+STAGES: Final = ("anonymous", "known", "lead", "mql", "sql", "customer")
+OFF_TRACK: Final = frozenset({"at_risk", "churned"})
+#: CRM lifecycle values (HubSpot's and plain ones) -> stage
+CRM_STAGES: Final[Mapping[str, str]] = {
+    "subscriber": "known", "known": "known", "lead": "lead", "marketingqualifiedlead": "mql",
+    "mql": "mql", "salesqualifiedlead": "sql", "sql": "sql", "opportunity": "sql",
+    "customer": "customer", "evangelist": "customer", "at_risk": "at_risk",
+    "churned": "churned",
+}
+#: conversion type -> the stage it shows at least
+CONVERSION_STAGES: Final[Mapping[str, str]] = {
+    "signup": "known", "lead": "lead", "demo_request": "mql", "trial": "mql",
+    "purchase": "customer", "order": "customer", "subscription": "customer",
+}
+KNOWN_KINDS: Final = frozenset({"customer_id", "email", "phone"})
+INTERACTION_FIELDS: Final = ("event_id", "kind", "occurred_at", "type", "channel", "campaign_id",
+                             "value", "currency")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePolicy:
+    recent_limit: int = 50
+    journey_limit: int = 200
+    channels_limit: int = 50
+    seen_limit: int = 500
+    lookback_ms: int = 30 * DAY_MS
+
+
+DEFAULT_PROFILE_POLICY: Final = ProfilePolicy()
+
+
+def new_profile(person_id: str) -> Profile:
+    return {"person_id": person_id, "version": 0, "updated_at": 0, "first_seen": 0,
+            "last_seen": 0, "identifiers": [], "attributes": {}, "attributes_at": 0,
+            "tags": [], "crm_stage": None, "lifecycle_stage": "anonymous", "channels": [],
+            "touchpoints": 0, "conversions": 0, "revenue": {}, "scores": {}, "recent": [],
+            "journey": [], "seen": [], "absorbed": [], "merged_into": None}
+
+
+def thaw(stored: Mapping[str, Any] | None, person_id: str) -> Profile:
+    """A working copy of a stored profile (or a new one): its containers are its own."""
+    if stored is None:
+        return new_profile(person_id)
+    return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+            for k, v in stored.items()}
+
+
+def _rank(stage: str) -> int:
+    return STAGES.index(stage) if stage in STAGES else -1
+
+
+def advance(current: str, candidate: str | None, *, crm: bool = False) -> str:
+    """The stage after ``candidate`` is seen (see the module's invariants)."""
+    if candidate is None:
+        return current
+    if candidate in OFF_TRACK:
+        return candidate if crm else current
+    if current in OFF_TRACK:
+        return candidate if candidate == "customer" or crm else current
+    return candidate if _rank(candidate) > _rank(current) else current
+
+
+def _by_time(items: Iterable[Mapping[str, Any]], key: str) -> list[Any]:
+    return sorted(items, key=lambda i: (i["occurred_at"], i[key]))
+
+
+def _trim(profile: Profile, policy: ProfilePolicy) -> None:
+    profile["recent"] = _by_time(profile["recent"], "event_id")[-policy.recent_limit:]
+    horizon = profile["last_seen"] - policy.lookback_ms
+    journey = [t for t in _by_time(profile["journey"], "touchpoint_id")
+               if t["occurred_at"] >= horizon]
+    profile["journey"] = journey[-policy.journey_limit:]
+    profile["channels"] = profile["channels"][-policy.channels_limit:]
+    profile["seen"] = profile["seen"][-policy.seen_limit:]
+
+
+def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) -> bool:
+    """Fold one touchpoint, conversion or CRM update into the working ``profile``; False when
+    it was absorbed before (nothing changes)."""
+    event_id = event["event_id"]
+    if event_id in profile["seen"]:
+        return False
+    profile["seen"].append(event_id)
+    at = event["occurred_at"]
+    profile["first_seen"] = at if not profile["first_seen"] else min(profile["first_seen"], at)
+    profile["last_seen"] = max(profile["last_seen"], at)
+    profile["updated_at"] = profile["last_seen"]
+    usable = {f"{i['kind']}:{i['value']}" for i in event["identifiers"] if i["status"] == "ok"}
+    profile["identifiers"] = sorted(set(profile["identifiers"]) | usable)
+    kind = event["kind"]
+    if kind == "touchpoint":
+        profile["touchpoints"] += 1
+        channel = event["channel"] or "unknown"
+        if not profile["channels"] or profile["channels"][-1] != channel:
+            profile["channels"].append(channel)
+        profile["journey"].append({"touchpoint_id": event_id, "occurred_at": at,
+                                   "channel": channel, "campaign_id": event["campaign_id"],
+                                   "type": event["type"] or ""})
+    elif kind == "conversion":
+        profile["conversions"] += 1
+        currency = event["currency"] or ""
+        profile["revenue"][currency] = profile["revenue"].get(currency, 0.0) + (event["value"] or 0.0)
+        profile["lifecycle_stage"] = advance(profile["lifecycle_stage"],
+                                             CONVERSION_STAGES.get((event["type"] or "").lower()))
+    elif kind == "profile":
+        if at >= profile["attributes_at"]:
+            profile["attributes"].update(event["attributes"])
+            profile["tags"] = sorted(set(event["tags"]))
+            profile["attributes_at"] = at
+            if event["deleted"]:
+                profile["attributes"]["crm_deleted"] = "true"
+            stage = CRM_STAGES.get((event["lifecycle_stage"] or "").lower().replace(" ", ""))
+            if stage is not None:
+                profile["crm_stage"] = stage
+                profile["lifecycle_stage"] = advance(profile["lifecycle_stage"], stage, crm=True)
+        else:  # an older update only fills what is missing
+            for k, v in event["attributes"].items():
+                profile["attributes"].setdefault(k, v)
+    if any(k.split(":", 1)[0] in KNOWN_KINDS for k in profile["identifiers"]):
+        profile["lifecycle_stage"] = advance(profile["lifecycle_stage"], "known")
+    profile["recent"].append({name: event[name] for name in INTERACTION_FIELDS})
+    profile["version"] += 1
+    _trim(profile, policy)
+    return True
+
+
+def merge(profile: Profile, other: Mapping[str, Any], policy: ProfilePolicy) -> bool:
+    """Fold the profile of a person merged into this one; False when it was merged before."""
+    pid = other["person_id"]
+    if pid in profile["absorbed"] or pid == profile["person_id"]:
+        return False
+    profile["absorbed"].append(pid)
+    firsts = [t for t in (profile["first_seen"], other["first_seen"]) if t]
+    profile["first_seen"] = min(firsts) if firsts else 0
+    profile["last_seen"] = max(profile["last_seen"], other["last_seen"])
+    profile["updated_at"] = profile["last_seen"]
+    profile["identifiers"] = sorted(set(profile["identifiers"]) | set(other["identifiers"]))
+    newer, older = ((other, profile) if other["attributes_at"] > profile["attributes_at"]
+                    else (profile, other))
+    profile["attributes"] = {**older["attributes"], **newer["attributes"]}
+    profile["tags"] = list(newer["tags"])
+    profile["attributes_at"] = newer["attributes_at"]
+    profile["crm_stage"] = newer["crm_stage"] or older["crm_stage"]
+    stage = profile["lifecycle_stage"]
+    for candidate in (other["lifecycle_stage"], profile["crm_stage"]):
+        stage = advance(stage, candidate, crm=candidate in OFF_TRACK)
+    profile["lifecycle_stage"] = stage
+    profile["touchpoints"] += other["touchpoints"]
+    profile["conversions"] += other["conversions"]
+    for currency, value in other["revenue"].items():
+        profile["revenue"][currency] = profile["revenue"].get(currency, 0.0) + value
+    for name, score in other["scores"].items():
+        profile["scores"].setdefault(name, score)
+    seen = {e["event_id"] for e in profile["recent"]}
+    profile["recent"].extend(e for e in other["recent"] if e["event_id"] not in seen)
+    touched = {t["touchpoint_id"] for t in profile["journey"]}
+    profile["journey"].extend(t for t in other["journey"] if t["touchpoint_id"] not in touched)
+    profile["channels"] = [*other["channels"], *profile["channels"]]
+    profile["seen"] = [*other["seen"], *profile["seen"]]
+    profile["absorbed"].extend(p for p in other["absorbed"] if p not in profile["absorbed"])
+    profile["version"] += 1
+    _trim(profile, policy)
+    return True
+
+
+def retire(profile: Profile, into: str) -> Profile:
+    """What stays of a person merged into ``into``: the id, the pointer, the version, the
+    events seen (a late duplicate is still recognised); the rest went to the survivor."""
+    kept = new_profile(profile["person_id"])
+    kept.update(version=profile["version"] + 1, merged_into=into, seen=list(profile["seen"]),
+                first_seen=profile["first_seen"], last_seen=profile["last_seen"],
+                updated_at=profile["updated_at"], lifecycle_stage=profile["lifecycle_stage"])
+    return kept
+
+
+def record(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``customer.profiles`` value (``customer_profile.v1.avsc``)."""
+    return {"person_id": profile["person_id"], "version": profile["version"],
+            "updated_at": profile["updated_at"], "first_seen": profile["first_seen"],
+            "last_seen": profile["last_seen"], "identifiers": list(profile["identifiers"]),
+            "attributes": dict(profile["attributes"]), "tags": list(profile["tags"]),
+            "lifecycle_stage": profile["lifecycle_stage"],
+            "channels": list(profile["channels"]), "touchpoints": profile["touchpoints"],
+            "conversions": profile["conversions"], "revenue": dict(profile["revenue"]),
+            "scores": dict(profile["scores"]),
+            "recent": [dict(i) for i in profile["recent"]], "merged_into": profile["merged_into"]}

@@ -1,0 +1,191 @@
+"""The profile and attribution stage: ``customer.events`` (keyed by person id) folded into each
+person's 360° profile, and every conversion attributed by the six rule-based models.
+
+State: one table entry per person (``profile.py``), positioned (it carries the offset of the
+last event it absorbed). A batch groups its events by person, folds each person's events onto
+a working copy of the stored profile, and writes each changed profile once: the table, a
+``customer_profiles`` row (ReplacingMergeTree by version) and the compacted
+``customer.profiles`` topic. A redelivered event changes nothing (the profile remembers the
+ids it absorbed).
+
+Attribution: when a conversion is absorbed, its journey is the person's touchpoints (across
+all their identifiers, since identity resolution keyed them all by this person) within the
+lookback window before it; each rule model's credits go to ``attribution_credits`` and
+``attribution.credits`` per conversion, model and touchpoint, with the revenue credit. A
+touchpoint that arrives after its conversion does not re-attribute it (a follow-up, as is
+re-attribution on merge and split: a merge joins the journeys for later conversions only).
+
+Merges: identity resolution sends a notice (kind ``merged``) keyed by the absorbed person; this
+stage, on that person's partition, retires the profile (``merged_into`` set, published) and
+sends its content (kind ``absorbed``, the profile as JSON in ``state``) keyed by the survivor
+to its own input topic, where the survivor's partition folds it in (``profile.merge``, once).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from streams.customer import contract as names
+from streams.customer import profile as fold
+from streams.customer.attribution import DAY_MS, Conversion, Touchpoint
+from streams.customer.attribution_rules import (
+    DEFAULT_HALF_LIFE_MS,
+    RULE_MODELS,
+    Model,
+    attribute,
+)
+from streams.kernel.errors import InvalidMessage
+from streams.kernel.records import BatchResult, Columns, OutputRecord, Raw, empty_columns
+from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
+
+NAME: Final = "customer_profiles"
+PROFILES: Final = "profiles"
+KINDS: Final = frozenset({"touchpoint", "conversion", "profile", "merged", "absorbed"})
+PROFILE_COLUMNS: Final = (
+    "person_id", "version", "updated_at", "first_seen", "last_seen", "identifiers",
+    "attributes", "tags", "lifecycle_stage", "channels", "touchpoints", "conversions",
+    "revenue_currencies", "revenue_amounts", "score_names", "score_values", "merged_into",
+    "_topic", "_partition", "_offset", "_version")
+CREDIT_COLUMNS: Final = (
+    "person_id", "conversion_id", "conversion_at", "model", "model_version", "touchpoint_id",
+    "channel", "campaign_id", "occurred_at", "credit", "revenue_credit", "currency", "_topic",
+    "_partition", "_offset", "_version")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileStagePolicy:
+    profile: fold.ProfilePolicy = fold.DEFAULT_PROFILE_POLICY
+    half_life_ms: float = DEFAULT_HALF_LIFE_MS
+    models: tuple[Model, ...] = field(default=RULE_MODELS)
+    direct_channel: str = "direct"
+
+    @property
+    def model_version(self) -> str:
+        """The models' parameters, in the credits' rows: a change of settings is a new version."""
+        return (f"lb{self.profile.lookback_ms / DAY_MS:g}d-"
+                f"hl{self.half_life_ms / DAY_MS:g}d")
+
+
+def validate(raw: Raw, value: Mapping[str, Any]) -> None:
+    if value["kind"] not in KINDS:
+        raise InvalidMessage("invalid_field", f"unknown kind {value['kind']!r}")
+    if not value["person_id"] or raw.key_str != value["person_id"]:
+        raise InvalidMessage("invalid_field", f"key {raw.key_str!r} is not the person id "
+                             f"{value['person_id']!r}")
+    if value["kind"] == "absorbed" and not value["state"]:
+        raise InvalidMessage("invalid_field", "an absorbed profile carries its state")
+
+
+def stage(policy: ProfileStagePolicy) -> Stage:
+    return Stage(
+        name=NAME,
+        inputs=(Input(names.CUSTOMER_EVENTS, validate),),
+        step=functools.partial(step, policy),
+        tables=(Table(PROFILES, positioned=True),),
+        sunk=(names.CUSTOMER_PROFILES_TABLE,),
+    )
+
+
+def credits_of(policy: ProfileStagePolicy, profile: Mapping[str, Any],
+               conversion: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``attribution.credits`` values of one conversion (its journey: the profile's
+    touchpoints within the lookback window before it)."""
+    pid = profile["person_id"]
+    conv = Conversion(conversion["event_id"], pid, conversion["occurred_at"],
+                      float(conversion["value"] or 0.0), conversion["currency"] or "")
+    touches = [Touchpoint(t["touchpoint_id"], pid, t["occurred_at"], t["channel"],
+                          t["campaign_id"], t["type"]) for t in profile["journey"]]
+    credits = attribute(conv, touches, policy.models, policy.profile.lookback_ms,
+                        policy.half_life_ms, policy.direct_channel)
+    version = policy.model_version
+    return [{"person_id": pid, "conversion_id": c.conversion_id,
+             "conversion_at": conv.occurred_at, "model": c.model, "model_version": version,
+             "touchpoint_id": c.touchpoint_id, "channel": c.channel,
+             "campaign_id": c.campaign_id, "occurred_at": c.occurred_at, "credit": c.credit,
+             "revenue_credit": c.revenue_credit, "currency": c.currency} for c in credits]
+
+
+def _absorbed_event(event: Mapping[str, Any], profile: Mapping[str, Any], into: str
+                    ) -> dict[str, Any]:
+    return {**event, "event_id": f"absorb:{profile['person_id']}:{into}", "kind": "absorbed",
+            "person_id": into, "merged_into": into, "state": json.dumps(profile)}
+
+
+def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    """Fold a batch of customer events into the profiles they concern."""
+    working: dict[str, fold.Profile] = {}
+    last: dict[str, Raw] = {}
+    credits: Columns = empty_columns(CREDIT_COLUMNS)
+    outputs: list[OutputRecord] = []
+    changed: set[str] = set()
+    for raw, event in zip(events.raws, events.values, strict=True):
+        pid = event["person_id"]
+        profile = working.get(pid)
+        if profile is None:
+            profile = working[pid] = fold.thaw(lookup(PROFILES, pid), pid)
+        last[pid] = raw
+        kind = event["kind"]
+        into = profile["merged_into"]
+        if into is not None and kind != "merged":
+            # a late event of a person merged away: it belongs to the survivor
+            if event["event_id"] not in profile["seen"]:
+                outputs.append(OutputRecord(names.CUSTOMER_EVENTS, into,
+                                            {**event, "person_id": into}))
+            continue
+        if kind == "merged":
+            into = event["merged_into"]
+            if profile["merged_into"] is None and into and into != pid:
+                if profile["version"]:
+                    outputs.append(OutputRecord(names.CUSTOMER_EVENTS, into,
+                                                _absorbed_event(event, profile, into)))
+                working[pid] = fold.retire(profile, into)
+                changed.add(pid)
+            continue
+        if kind == "absorbed":
+            if fold.merge(profile, json.loads(event["state"]), policy.profile):
+                changed.add(pid)
+            continue
+        if not fold.absorb(profile, event, policy.profile):
+            continue
+        changed.add(pid)
+        if kind == "conversion":
+            for credit in credits_of(policy, profile, event):
+                for name in CREDIT_COLUMNS[:12]:
+                    credits[name].append(credit[name])
+                credits["_topic"].append(raw.topic)
+                credits["_partition"].append(raw.partition)
+                credits["_offset"].append(raw.offset)
+                credits["_version"].append(raw.offset)
+                outputs.append(OutputRecord(names.ATTRIBUTION_CREDITS, credit["conversion_id"],
+                                            credit))
+    rows: Columns = empty_columns(PROFILE_COLUMNS)
+    table: dict[str, tuple[int, Value | None]] = {}
+    for pid in sorted(changed, key=lambda p: last[p].offset):
+        raw = last[pid]
+        profile = working[pid]
+        value = fold.record(profile)
+        outputs.append(OutputRecord(names.CUSTOMER_PROFILES, pid, value))
+        for name in PROFILE_COLUMNS[:12]:
+            rows[name].append(value[name])
+        revenue = sorted(value["revenue"].items())
+        scores = sorted(value["scores"].items())
+        rows["revenue_currencies"].append([k for k, _ in revenue])
+        rows["revenue_amounts"].append([float(v) for _, v in revenue])
+        rows["score_names"].append([k for k, _ in scores])
+        rows["score_values"].append([float(v) for _, v in scores])
+        rows["merged_into"].append(value["merged_into"])
+        rows["_topic"].append(raw.topic)
+        rows["_partition"].append(raw.partition)
+        rows["_offset"].append(raw.offset)
+        rows["_version"].append(profile["version"])
+        table[pid] = (raw.partition, {**profile, "offset": raw.offset,
+                                      "last_event_at": profile["updated_at"]})
+    changes: Changes = {PROFILES: table}
+    result = BatchResult(inserts={names.CUSTOMER_PROFILES_TABLE: rows,
+                                  names.ATTRIBUTION_CREDITS_TABLE: credits}, outputs=outputs)
+    return Outcome(result, changes)
+

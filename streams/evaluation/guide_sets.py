@@ -70,6 +70,14 @@ def load_messages(directory: Path = EVAL_DIR) -> list[GuideMessage]:
     return out
 
 
+def load_fresh(directory: Path = EVAL_DIR) -> list[GuideMessage]:
+    """The messages written after the escalation cues were frozen (``fresh.yaml``)."""
+    raw = yaml.safe_load((directory / "fresh.yaml").read_text("utf-8"))
+    return [GuideMessage(str(text), str(lang), str(intent), str(team), bool(escalate),
+                         str(style))
+            for lang, intent, team, escalate, style, text in raw["messages"]]
+
+
 def load_conversations(directory: Path = EVAL_DIR) -> list[GuideConversation]:
     raw = yaml.safe_load((directory / "conversations.yaml").read_text("utf-8"))
     out: list[GuideConversation] = []
@@ -239,7 +247,8 @@ def conversation_report(conversations: Sequence[GuideConversation] | None = None
 
 
 def report() -> dict[str, Any]:
-    return {"messages": message_report(), "conversations": conversation_report()}
+    return {"messages": message_report(), "conversations": conversation_report(),
+            "fresh": message_report(load_fresh())}
 
 
 def summary(full: dict[str, Any]) -> dict[str, Any]:
@@ -258,6 +267,11 @@ def summary(full: dict[str, Any]) -> dict[str, Any]:
             "escalation_precision", "escalation_recall", "on_time_share_of_caught",
             "at_labelled_message_share_of_caught", "false_alarms", "missed_by_reason")},
         "confusions": m["most_frequent_confusions"],
+        "fresh_messages": {
+            "messages": full["fresh"]["messages"],
+            "intent_accuracy": full["fresh"]["intent"]["accuracy"],
+            "team_accuracy": full["fresh"]["team"]["accuracy"],
+            "escalation": {k: full["fresh"]["escalation"][k] for k in ("precision", "recall")}},
     }
 
 

@@ -23,13 +23,14 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from agents.web.security import digest
+from streams.contract.codec import AvroCodec
 from streams.contract.manifest import load_topics
 from streams.customer.contract import CRM_PROFILES
 from streams.io.clickhouse import ClickHouse
@@ -249,10 +250,35 @@ def scan_latest(settings: Settings, topics: Iterable[str], timeout: float = 60.0
         consumer.close()
 
 
-def keys_holding(latest: Latest, needle: re.Pattern[bytes]) -> list[tuple[int, bytes]]:
-    """The live keys (latest value not a tombstone) whose key or value matches."""
+Readable = Callable[[bytes], bytes]
+
+
+def keys_holding(latest: Latest, needle: re.Pattern[bytes], readable: Readable | None = None
+                 ) -> list[tuple[int, bytes]]:
+    """The live keys (latest value not a tombstone) whose key or value matches; ``readable``
+    turns a value into text first (Avro's length prefixes would break word boundaries)."""
     return [(p, k) for (p, k), v in latest.items()
-            if v is not None and (needle.search(k) or needle.search(v))]
+            if v is not None and (needle.search(k) or needle.search(
+                readable(v) if readable else v))]
+
+
+def avro_reader(settings: Settings, topic: str) -> Readable | None:
+    """For a topic of the contract: its values as JSON text (raw bytes if one does not
+    decode); None for other topics (the worker's changelogs are JSON already)."""
+    prefix = settings.topic_prefix
+    logical = topic[len(prefix):] if topic.startswith(prefix) else topic
+    codec = AvroCodec.from_settings(settings)
+    if logical not in codec.topics:
+        return None
+
+    def readable(value: bytes) -> bytes:
+        try:
+            record = codec.decode(logical, value)
+        except Exception:
+            return value
+        return json.dumps(record, default=str, ensure_ascii=False).encode()
+
+    return readable
 
 
 def tombstone(settings: Settings, targets: Mapping[str, list[tuple[int, bytes]]]) -> dict[str, int]:
@@ -296,9 +322,11 @@ def erase(ch: ClickHouse, settings: Settings, request: ErasureRequest, topics: l
     latest = scan_latest(settings, topics)
     customers = {ids["customer_id"]} if "customer_id" in ids else set()
     contact = matcher(v for k, v in ids.items() if k != "customer_id")
-    profiles = latest.get(settings.topic(CRM_PROFILES), {})
+    readers = {topic: avro_reader(settings, topic) for topic in latest}
+    profiles_topic = settings.topic(CRM_PROFILES)
     if contact is not None:
-        customers.update(k.decode("utf-8", "replace") for p, k in keys_holding(profiles, contact))
+        customers.update(k.decode("utf-8", "replace") for p, k in keys_holding(
+            latest.get(profiles_topic, {}), contact, readers.get(profiles_topic)))
     customer_ids = sorted(customers)
     tables = text_columns(ch)
     conversation_ids = sorted(conversations_of(ch, tables, customer_ids))
@@ -307,7 +335,7 @@ def erase(ch: ClickHouse, settings: Settings, request: ErasureRequest, topics: l
     report.rows_deleted = erase_rows(ch, tables, needles, customer_ids, conversation_ids)
     needle = matcher([*needles, *conversation_ids])
     if needle is not None:
-        report.tombstones = tombstone(settings, {t: keys_holding(v, needle)
+        report.tombstones = tombstone(settings, {t: keys_holding(v, needle, readers[t])
                                                  for t, v in latest.items()})
     audit(ch, report, request, requested_by,
           settings.web_secret.get_secret_value() if settings.web_secret else None)

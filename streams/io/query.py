@@ -50,7 +50,11 @@ def _request(settings: Settings, path: str, payload: Mapping[str, Any] | None) -
             body = json.loads(exc.read() or b"{}")
         except ValueError:
             body = {}
-        raise QueryError(body.get("error", str(exc))) from exc
+        message = str(body.get("error", exc))
+        if exc.code == 401:
+            message += ("; set TOUCHSTREAM_WEB_TOKEN to a read token "
+                        "(`touchstream ingest token --role read --sub <you>`)")
+        raise QueryError(message) from exc
     return QueryResult(tuple(body["columns"]), [tuple(r) for r in body["rows"]])
 
 

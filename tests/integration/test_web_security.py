@@ -29,7 +29,7 @@ from streams.io.clickhouse import ClickHouse
 from streams.io.kafka_admin import end_offsets
 from streams.io.migrate import migrate
 from streams.io.producer import produce_records
-from streams.io.query import worker_url
+from streams.io.query import Querier, QueryError, worker_url
 from streams.kernel.records import OutputRecord
 from tests.integration.conftest import Pipeline, eventually
 
@@ -79,6 +79,7 @@ def test_sql_is_read_only_and_cross_site_posts_are_refused(pipeline: Pipeline) -
     q = pipeline.querier()
     assert q.via_worker
     assert q.sql("SELECT count() FROM chat_events").rows == [(0,)]  # analysts keep working
+    assert q.insight("dead_letters_by_topic", {}).column_names  # insight queries too
 
     status, _, body = call(pipeline, "POST", "/sql", {"sql": "DROP TABLE chat_events"})
     assert status == 403 and "read-only" in body["error"]
@@ -132,6 +133,9 @@ def test_tokens_roles_and_an_erasure_that_leaves_no_trace(pipeline: Pipeline) ->
     assert call(pipeline, "GET", "/health")[0] == 200
     assert call(pipeline, "GET", "/stats", headers=bearer("read"))[0] == 200
     assert pipeline.querier().sql("SELECT 1").rows == [(1,)]  # the CLI sends its token
+    tokenless = Querier(pipeline.settings.model_copy(update={"web_token": None}))
+    with pytest.raises(QueryError, match="TOUCHSTREAM_WEB_TOKEN"):
+        tokenless.sql("SELECT 1")
 
     email, phone, customer = "ann.erasable@example.com", "+15550001234", f"cust-{uuid.uuid4().hex[:6]}"
     other = f"{customer}0"  # shares a prefix: must survive

@@ -15,7 +15,7 @@ import faust
 from faust.types import TP, Message
 
 from agents.runtime.batching import Durable, GroupCommit, Prepare, Write, batch_agent
-from agents.runtime.positions import PositionGuard, TopicPartition
+from agents.runtime.positions import PositionGuard
 from agents.runtime.transport import BatchTopic
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
@@ -23,11 +23,10 @@ from streams.io.kafka_admin import first_offset_from, log_start
 from streams.io.positions import sunk_next
 from streams.io.publisher import Outgoing, Publisher
 from streams.io.sink import Sink
-from streams.kernel.deadletter import DeadLetter
 from streams.kernel.dlq_limit import DlqLimit, DlqLimitExceeded, DlqLimitState
 from streams.kernel.errors import Unavailable
-from streams.kernel.metrics import Counters, Latencies, Metric
-from streams.kernel.records import BatchResult, OutputRecord
+from streams.kernel.metrics import Counters, Latencies
+from streams.kernel.records import OutputRecord
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class Runtime:
     #: per agent: from a message's arrival in the worker until its batch is durable
     latencies: Latencies = field(default_factory=Latencies)
     #: the position guards of the agents (``new_guard``), put back when a step is retried
-    guards: list[RetryableGuard] = field(default_factory=list)
+    guards: list[PositionGuard] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -88,7 +87,7 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
                  start, extra)
         return positions
 
-    guard = RetryableGuard(
+    guard = PositionGuard(
         seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o)
     )
     runtime.guards.append(guard)
@@ -114,35 +113,6 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def durable_part(source: str, result: BatchResult, consumed: int,
-                 dead: Sequence[DeadLetter] = (), changelog: Sequence[Outgoing] = (),
-                 rewind: dict[tuple[str, int], int] | None = None) -> Durable:
-    """What one computed step of ``source`` (``consumed`` events) must make durable, with its
-    counters."""
-    counts: Counter[tuple[Metric, str]] = Counter({
-        ("batches", source): 1,
-        ("events.consumed", source): consumed,
-        ("events.processed", source): result.processed,
-        ("outputs.produced", source): len(result.outputs),
-    })
-    if result.dead:
-        counts["events.dead_lettered", source] = result.dead
-    return Durable(rewind=dict(rewind or {}), dead=list(dead), inserts=result.inserts,
-                   outputs=result.outputs, changelog=list(changelog), counts=counts)
-
-
-class RetryableGuard(PositionGuard):
-    """A position guard whose positions can be put back: a step that raised ``Unavailable``
-    is computed again from the same messages, which the guard must admit again."""
-
-    def positions(self) -> tuple[dict[TopicPartition, int], dict[TopicPartition, Any]]:
-        return dict(self._next), dict(self._rewound_at)
-
-    def restore(self, saved: tuple[dict[TopicPartition, int], dict[TopicPartition, Any]]
-                ) -> None:
-        self._next, self._rewound_at = dict(saved[0]), dict(saved[1])
-
-
 def error_policy(runtime: Runtime, prepare: Prepare) -> Prepare:
     """``prepare`` with the worker's error policy around it.
 
@@ -157,7 +127,7 @@ def error_policy(runtime: Runtime, prepare: Prepare) -> Prepare:
                                    window=settings.dlq_limit_window))
 
     def prepare_within_policy(messages: Sequence[Message]) -> Durable:
-        saved = [guard.positions() for guard in runtime.guards]
+        saved = [guard.snapshot() for guard in runtime.guards]
         try:
             part = prepare(messages)
         except Unavailable:

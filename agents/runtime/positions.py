@@ -22,6 +22,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TopicPartition = tuple[str, int]
+#: next offsets, and the last seek per partition (offset, when)
+Positions = tuple[dict[TopicPartition, int], dict[TopicPartition, tuple[int, float]]]
 
 
 @dataclass
@@ -52,6 +54,14 @@ class PositionGuard:
         self._clock = clock
         self._next: dict[TopicPartition, int] = {}
         self._rewound_at: dict[TopicPartition, tuple[int, float]] = {}
+
+    def snapshot(self) -> Positions:
+        """Where every partition stands now, to ``restore`` when a step that admitted events
+        is computed again (it raised ``Unavailable``)."""
+        return dict(self._next), dict(self._rewound_at)
+
+    def restore(self, saved: Positions) -> None:
+        self._next, self._rewound_at = dict(saved[0]), dict(saved[1])
 
     def forget(self) -> None:
         """Drop all positions (after a rebalance they are seeded again)."""

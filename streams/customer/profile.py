@@ -95,11 +95,20 @@ def _by_time(items: Iterable[Mapping[str, Any]], key: str) -> list[Any]:
     return sorted(items, key=lambda i: (i["occurred_at"], i[key]))
 
 
+def _ordered(items: list[Any], key: str) -> list[Any]:
+    """``items`` in time order; sorted only when the last one arrived out of order."""
+    if len(items) > 1 and (items[-1]["occurred_at"], items[-1][key]) < (
+            items[-2]["occurred_at"], items[-2][key]):
+        return _by_time(items, key)
+    return items
+
+
 def _trim(profile: Profile, policy: ProfilePolicy) -> None:
-    profile["recent"] = _by_time(profile["recent"], "event_id")[-policy.recent_limit:]
+    profile["recent"] = _ordered(profile["recent"], "event_id")[-policy.recent_limit:]
     horizon = profile["last_seen"] - policy.lookback_ms
-    journey = [t for t in _by_time(profile["journey"], "touchpoint_id")
-               if t["occurred_at"] >= horizon]
+    journey = _ordered(profile["journey"], "touchpoint_id")
+    if journey and journey[0]["occurred_at"] < horizon:
+        journey = [t for t in journey if t["occurred_at"] >= horizon]
     profile["journey"] = journey[-policy.journey_limit:]
     profile["channels"] = profile["channels"][-policy.channels_limit:]
     profile["seen"] = profile["seen"][-policy.seen_limit:]
@@ -190,6 +199,8 @@ def merge(profile: Profile, other: Mapping[str, Any], policy: ProfilePolicy) -> 
     profile["seen"] = [*other["seen"], *profile["seen"]]
     profile["absorbed"].extend(p for p in other["absorbed"] if p not in profile["absorbed"])
     profile["version"] += 1
+    profile["recent"] = _by_time(profile["recent"], "event_id")
+    profile["journey"] = _by_time(profile["journey"], "touchpoint_id")
     _trim(profile, policy)
     return True
 

@@ -21,6 +21,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
         inactivity_ms=int(settings.conversation_inactivity_seconds * 1000),
         retain_ms=int(settings.conversation_retention_seconds * 1000),
         timer_interval=settings.timer_interval_seconds,
+        max_future_ms=int(settings.clock_skew_tolerance_seconds * 1000),
         escalation=replace(DEFAULT_POLICY,
                            follow_up_delay_ms=int(settings.follow_up_delay_seconds * 1000)),
     )

@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     conversation_inactivity_seconds: float = Field(
         1800.0, gt=0, description="Silence after which an open conversation times out."
     )
+    clock_skew_tolerance_seconds: float = Field(
+        300.0, ge=0,
+        description="How far in the future an event may be dated; a later one is dead-lettered.",
+    )
     follow_up_delay_seconds: float = Field(
         86400.0, ge=0, description="Delay of the follow-up task of an unresolved conversation."
     )

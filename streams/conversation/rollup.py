@@ -7,8 +7,9 @@ it (``state.fold``), which recognises redeliveries once for both.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, Final, TypedDict
 
 from streams.conversation import contract as topics
 from streams.kernel.errors import InvalidMessage
@@ -44,8 +45,17 @@ class Rollup(TypedDict):
     min_sentiment: float | None
 
 
-def validate(raw: Raw, event: Mapping[str, Any]) -> None:
-    """Contract rules beyond what Avro checks; raises InvalidMessage."""
+#: no chat event is dated before 2000-01-01: an earlier time is a unit or parsing error
+EARLIEST_MS: Final = 946_684_800_000
+#: how far in the future an event may be dated (clock skew between its source and us)
+MAX_FUTURE_MS: Final = 300_000
+
+
+def validate(raw: Raw, event: Mapping[str, Any], *, now_ms: int | None = None,
+             max_future_ms: int = MAX_FUTURE_MS) -> None:
+    """Contract rules beyond what Avro checks; raises InvalidMessage. ``now_ms`` (default:
+    the wall clock) dates the future: a conversation whose events lie in the future would
+    never time out nor leave the worker's tables."""
     if not event["event_id"]:
         raise InvalidMessage("invalid_field", "event_id is empty")
     conversation_id = event["conversation_id"]
@@ -63,8 +73,17 @@ def validate(raw: Raw, event: Mapping[str, Any]) -> None:
         raise InvalidMessage("invalid_field", "event_type is UNKNOWN")
     if event_type == "MESSAGE" and not (event["text"] or "").strip():
         raise InvalidMessage("invalid_field", "a MESSAGE event needs a non-empty text")
-    if event["occurred_at"] <= 0:
-        raise InvalidMessage("invalid_field", f"occurred_at {event['occurred_at']} is not a time")
+    at = event["occurred_at"]
+    if at <= 0:
+        raise InvalidMessage("invalid_field", f"occurred_at {at} is not a time")
+    if at < EARLIEST_MS:
+        raise InvalidMessage("invalid_field", f"occurred_at {at} is before 2000-01-01")
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    if at > now + max_future_ms:
+        raise InvalidMessage(
+            "invalid_field",
+            f"occurred_at {at} is {(at - now) / 1000:.0f} s in the future (the clock-skew "
+            f"tolerance is {max_future_ms / 1000:.0f} s)")
 
 
 def message_sentiments(events: Sequence[Mapping[str, Any]]) -> list[Sentiment | None]:

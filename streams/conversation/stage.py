@@ -50,6 +50,7 @@ class ConversationPolicy:
     retain_ms: int
     timer_interval: float
     escalation: EscalationPolicy = DEFAULT_POLICY
+    max_future_ms: int = rollup.MAX_FUTURE_MS
 
 
 def is_open(record: Value) -> bool:
@@ -59,7 +60,8 @@ def is_open(record: Value) -> bool:
 def stage(policy: ConversationPolicy) -> Stage:
     return Stage(
         name=NAME,
-        inputs=(Input(names.CHAT_EVENTS, rollup.validate),),
+        inputs=(Input(names.CHAT_EVENTS, functools.partial(
+            rollup.validate, max_future_ms=policy.max_future_ms)),),
         step=functools.partial(step, policy),
         tables=(
             Table(RECORDS, positioned=True, index=is_open, retain_ms=policy.retain_ms,

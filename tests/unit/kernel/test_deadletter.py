@@ -38,12 +38,22 @@ def message_event() -> dict[str, Any]:
     ({"text": "  "}, "non-empty text"),
     ({"event_type": "UNKNOWN"}, "UNKNOWN"),
     ({"occurred_at": 0}, "not a time"),
+    ({"occurred_at": 1_000_000}, "before 2000-01-01"),
+    ({"occurred_at": 7_258_118_400_000}, "in the future"),  # the year 2200
 ])
 def test_chat_rules(change: dict[str, Any], reason: str) -> None:
     event = {**message_event(), **change}
     with pytest.raises(InvalidMessage, match=reason) as info:
         chat.validate(raw(None), event)
     assert info.value.reason == "invalid_field"
+
+
+def test_chat_events_may_be_dated_up_to_the_clock_skew_tolerance_ahead() -> None:
+    event = message_event()
+    now = event["occurred_at"]
+    chat.validate(raw(None), event, now_ms=now - 299_000, max_future_ms=300_000)
+    with pytest.raises(InvalidMessage, match="301 s in the future"):
+        chat.validate(raw(None), event, now_ms=now - 301_000, max_future_ms=300_000)
 
 
 def test_chat_key_must_be_the_conversation() -> None:

@@ -262,12 +262,13 @@ def keys_holding(latest: Latest, needle: re.Pattern[bytes], readable: Readable |
                 readable(v) if readable else v))]
 
 
-def avro_reader(settings: Settings, topic: str) -> Readable | None:
+def avro_reader(settings: Settings, topic: str, codec: AvroCodec | None = None
+                ) -> Readable | None:
     """For a topic of the contract: its values as JSON text (raw bytes if one does not
     decode); None for other topics (the worker's changelogs are JSON already)."""
     prefix = settings.topic_prefix
     logical = topic[len(prefix):] if topic.startswith(prefix) else topic
-    codec = AvroCodec.from_settings(settings)
+    codec = codec or AvroCodec.from_settings(settings)
     if logical not in codec.topics:
         return None
 
@@ -322,7 +323,8 @@ def erase(ch: ClickHouse, settings: Settings, request: ErasureRequest, topics: l
     latest = scan_latest(settings, topics)
     customers = {ids["customer_id"]} if "customer_id" in ids else set()
     contact = matcher(v for k, v in ids.items() if k != "customer_id")
-    readers = {topic: avro_reader(settings, topic) for topic in latest}
+    codec = AvroCodec.from_settings(settings)
+    readers = {topic: avro_reader(settings, topic, codec) for topic in latest}
     profiles_topic = settings.topic(CRM_PROFILES)
     if contact is not None:
         customers.update(k.decode("utf-8", "replace") for p, k in keys_holding(

@@ -121,7 +121,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
         return view.json({"error": message}, status=status)
 
     @app.page("/sql")
-    class Sql(View):  # type: ignore[misc]
+    class Sql(View):
         async def post(self, request: Request) -> Response:
             try:
                 body = await request.json()
@@ -138,7 +138,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
             return self.json(result_json(result))
 
     @app.page("/insights/{name}")
-    class Insight(View):  # type: ignore[misc]
+    class Insight(View):
         async def get(self, request: Request, name: str) -> Response:
             params = {k: v for k, v in request.query.items()}
             try:
@@ -168,7 +168,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
         return found
 
     @app.page("/conversations/{conversation_id}")
-    class ConversationPage(View):  # type: ignore[misc]
+    class ConversationPage(View):
         async def get(self, request: Request, conversation_id: str) -> Response:
             try:
                 found = await load(request, conversation_id)
@@ -184,7 +184,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
             return response
 
     @app.page("/api/conversations/{conversation_id}")
-    class ConversationJson(View):  # type: ignore[misc]
+    class ConversationJson(View):
         async def get(self, request: Request, conversation_id: str) -> Response:
             try:
                 found = await load(request, conversation_id)
@@ -193,7 +193,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
             return self.json(_jsonable(found))
 
     @app.page("/erasures")
-    class Erasures(View):  # type: ignore[misc]
+    class Erasures(View):
         async def post(self, request: Request) -> Response:
             decision = access(request)
             if not decision.can_operate:  # the guard already refused; kept as a second lock
@@ -219,7 +219,7 @@ def register(app: faust.App, runtime: Runtime) -> None:
             return self.json(done.report.as_json())
 
     @app.page("/stats")
-    class Stats(View):  # type: ignore[misc]
+    class Stats(View):
         async def get(self, request: Request) -> Response:
             return self.json({"counters": runtime.counters.snapshot(),
                               "latency_ms": runtime.latencies.snapshot(),
@@ -227,6 +227,6 @@ def register(app: faust.App, runtime: Runtime) -> None:
                                              for name, table in app.tables.items()}})
 
     @app.page("/health")
-    class Health(View):  # type: ignore[misc]
+    class Health(View):
         async def get(self, request: Request) -> Response:
             return self.json({"status": "ok", "app_id": runtime.settings.app_id})

@@ -24,7 +24,7 @@ def test_run_worker_refuses_before_it_builds_the_app(monkeypatch: pytest.MonkeyP
     assert built == []
     # with a secret (or on loopback) it goes on to build the app
     with pytest.raises(RuntimeError, match="stop here"):
-        agents.app.run_worker(Settings(web_host="0.0.0.0", web_secret="s"))  # type: ignore[arg-type]
+        agents.app.run_worker(Settings(web_host="0.0.0.0", web_secret="s"))
     with pytest.raises(RuntimeError, match="stop here"):
         agents.app.run_worker(Settings(web_host="127.0.0.1"))
     assert built == [True, True]

@@ -23,16 +23,17 @@ def tables(ch: ClickHouse) -> list[str]:
 
 def test_migrate_is_idempotent(ch: ClickHouse) -> None:
     first = migrate(ch)
-    assert first == ["0001_chat_events", "0002_conversations", "0003_campaign_kpis",
-                     "0004_dead_letters", "0005_escalations", "0006_crm_tasks",
-                     "0007_conversation_states"]
+    assert first[:7] == ["0001_chat_events", "0002_conversations", "0003_campaign_kpis",
+                         "0004_dead_letters", "0005_escalations", "0006_crm_tasks",
+                         "0007_conversation_states"]
+    assert first == [m.name for m in discover()]  # the domains' later files too, in order
     assert migrate(ch) == []
-    assert tables(ch) == TABLES
+    assert set(tables(ch)) >= set(TABLES)
     recorded = ch.query(
         "SELECT version, name, length(checksum), applied_at > now64(3) - 600"
         " FROM schema_migrations FINAL ORDER BY version"
     ).rows
-    assert recorded == [(i + 1, name, 64, True) for i, name in enumerate(first)]
+    assert recorded == [(int(name[:4]), name, 64, True) for name in first]
 
 
 def test_ddl_columns_are_the_contract(ch: ClickHouse) -> None:
@@ -54,7 +55,7 @@ def test_ddl_columns_are_the_contract(ch: ClickHouse) -> None:
 def test_new_files_applied_later_and_multi_statement(ch: ClickHouse, tmp_path: Path) -> None:
     directory = tmp_path / "ddl"
     shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("insights"))
-    assert len(migrate(ch, directory)) == 7
+    assert len(migrate(ch, directory)) == len(discover())
     (directory / "0099_extra.sql").write_text(
         "-- two tables; one comment has a ; in it\n"
         "CREATE TABLE IF NOT EXISTS extra_a (s String DEFAULT 'a;b') ENGINE = Memory;\n"

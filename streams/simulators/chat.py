@@ -2,8 +2,9 @@
 
 Pure and deterministic: every choice comes from ``random.Random(seed)``, so the same
 ``(count, seed, start_ms)`` always gives the same records. ``start_ms=None`` anchors the
-traffic to the wall clock (chat: starting now; ad metrics: a history that ends at the current
-hour); pass ``start_ms`` for fully reproducible output.
+traffic to the wall clock (chat: a history whose last event is now; ad metrics: a history that
+ends at the current hour), so that nothing lies in the future; pass ``start_ms`` for fully
+reproducible output.
 
 Values match the Avro contract of their topic: enum symbols as strings, timestamps as epoch
 milliseconds, absent nullable fields as ``None`` and empty maps as ``{}``.
@@ -444,8 +445,14 @@ def labelled_conversations(count: int, *, seed: int = 7, start_ms: int | None = 
 
 def _chat(count: int, seed: int, start_ms: int | None,
           truths: dict[str, ConversationTruth] | None) -> Iterator[OutputRecord]:
+    if start_ms is None:
+        # a history that ends now, as events that already happened: none lies in the future
+        last = 0
+        for record in _chat(count, seed, 0, None):
+            last = record.value["occurred_at"]
+        start_ms = _now_ms() - last
     rng = random.Random(seed)
-    next_start = _now_ms() if start_ms is None else start_ms
+    next_start = start_ms
     pending: list[tuple[int, int, OutputRecord]] = []
     seq = 0
     for _ in range(count):

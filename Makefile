@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck architecture unit integration bench kafka-up kafka-down clean
+.PHONY: install demo test lint typecheck architecture unit integration bench kafka-up kafka-down clean deploy-tools deploy-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -42,7 +42,7 @@ architecture: install
 	$(BIN)/lint-imports
 
 # The integration tests start the local broker if none answers, and stop it when they end.
-test: lint typecheck architecture
+test: lint typecheck architecture deploy-tools
 	$(BIN)/pytest -q
 
 unit: install
@@ -63,3 +63,28 @@ kafka-down: install
 
 clean:
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
+
+# Deployment tools the deploy tests and the Prometheus integration test run (nothing downloads
+# at test time): Debian's prometheus (promtool) and docker-compose, Helm built from its Go
+# module, and the offline Kubernetes manifest validator (deploy/k8s-validate), into .cache/bin.
+TOOLS        := .cache/bin
+HELM_VERSION := v3.22.0
+SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(TOOLS)/helm:
+	@command -v go >/dev/null || { echo "Go is needed to build Helm"; exit 1; }
+	GOBIN=$(abspath $(TOOLS)) GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(TOOLS)/k8s-validate: deploy/k8s-validate/main.go deploy/k8s-validate/go.mod deploy/k8s-validate/go.sum
+	@command -v go >/dev/null || { echo "Go is needed to build deploy/k8s-validate"; exit 1; }
+	cd deploy/k8s-validate && go build -o $(abspath $@) .
+
+deploy-tools: $(TOOLS)/helm $(TOOLS)/k8s-validate
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v docker-compose >/dev/null \
+	  || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	       --no-install-recommends prometheus docker-compose >/dev/null; }
+
+# metrics pages, alert rules (promtool), dashboards (SQL on the embedded engine), Compose file,
+# Dockerfile, Helm chart (lint, template, strict decode into the Kubernetes types)
+deploy-check: install deploy-tools
+	$(BIN)/pytest -q tests/deploy

@@ -7,7 +7,8 @@ Invariants:
 - ClickHouse: every MergeTree table of the database loses (lightweight ``DELETE``, through
   the writing client, never the read-only ``/sql``) the rows of those customers and
   conversations and every row that holds an identifier in any text column (whole-word match,
-  case-insensitive: erasing ``cust-1`` keeps ``cust-12``).
+  case-insensitive: erasing ``cust-1`` keeps ``cust-12``); ``APPLY DELETED MASK`` then
+  rewrites the parts that held them, so the rows are gone from the active data, not masked.
 - Compacted topics (the manifests' compacted topics and the worker's table changelogs): every
   key whose latest record carries the person (its key or value holds an identifier, customer
   id or conversation id) gets a tombstone in its partition; compaction then drops the older
@@ -163,16 +164,30 @@ def conversations_of(ch: ClickHouse, tables: Mapping[str, list[str]],
 
 
 def erase_rows(ch: ClickHouse, tables: Mapping[str, list[str]], needles: list[str],
-               customer_ids: list[str], conversation_ids: list[str]) -> dict[str, int]:
-    """Delete the matching rows of every table; the count of rows deleted per table."""
+               customer_ids: list[str], conversation_ids: list[str],
+               timeout: float = 120.0) -> dict[str, int]:
+    """Delete the matching rows of every table, then rewrite the parts that held them (a
+    lightweight delete only masks rows); the count of rows deleted per table."""
     deleted: dict[str, int] = {}
     for table, columns in tables.items():
         where, params = _condition(columns, needles, customer_ids, conversation_ids)
         count = int(ch.query(f"SELECT count() FROM `{table}` WHERE {where}", params).rows[0][0])
         if count:
             ch.command(f"DELETE FROM `{table}` WHERE {where}", params)
+            ch.command(f"ALTER TABLE `{table}` APPLY DELETED MASK")
             deleted[table] = count
+    deadline = time.monotonic() + timeout
+    while deleted and _mutations_pending(ch, list(deleted)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rows deleted, but their parts not rewritten within {timeout}s")
+        time.sleep(0.1)
     return deleted
+
+
+def _mutations_pending(ch: ClickHouse, tables: list[str]) -> int:
+    return int(ch.query("SELECT count() FROM system.mutations WHERE database = currentDatabase()"
+                        " AND table IN {t:Array(String)} AND NOT is_done", {"t": tables}
+                        ).rows[0][0])
 
 
 def audit(ch: ClickHouse, report: ErasureReport, request: ErasureRequest, requested_by: str,

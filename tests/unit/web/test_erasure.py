@@ -94,6 +94,9 @@ def test_erase_rows_leaves_no_trace_and_spares_others(ch: ClickHouse) -> None:
     deleted = erase_rows(ch, tables, [EMAIL, "cust-1"], ["cust-1"], conversations)
     assert deleted == {"chat_events": 3, "dead_letters": 1, "escalations": 1}
     assert _mentions(ch, tables, EMAIL) == 0
+    # not only masked: the parts were rewritten without them
+    assert ch.query("SELECT count() FROM chat_events WHERE positionCaseInsensitive(text, "
+                    "{e:String}) > 0 SETTINGS apply_deleted_mask = 0", {"e": EMAIL}).rows == [(0,)]
     assert _mentions(ch, tables, "cust-1") == ch.query(  # only cust-12's rows remain
         "SELECT count() FROM chat_events WHERE customer_id = 'cust-12'").rows[0][0] + 1
     assert ch.query("SELECT conversation_id FROM chat_events ORDER BY conversation_id").rows == [

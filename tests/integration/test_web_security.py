@@ -110,8 +110,20 @@ def test_sql_is_read_only_and_cross_site_posts_are_refused(pipeline: Pipeline) -
     # loopback: no token needed, but a wrong one is refused
     assert call(pipeline, "GET", "/stats")[0] == 200
     assert call(pipeline, "GET", "/stats", headers={"Authorization": "Bearer forged.token"})[0] == 401
-    # an anonymous erasure from a script (no same-origin CSRF token) is refused
+    # an anonymous erasure from a script (no same-origin CSRF token) is refused ...
     assert call(pipeline, "POST", "/erasures", {"customer_id": "cust-x"})[0] == 403
+    # ... and one from the worker's own page goes through: its Origin, and the CSRF cookie
+    # the page set sent back as the header (double submit)
+    status, head, _ = call(pipeline, "GET", "/conversations/none")
+    assert status == 200 and "touchstream_csrf=" in head["Set-Cookie"]
+    csrf = head["Set-Cookie"].split("touchstream_csrf=", 1)[1].split(";", 1)[0]
+    own = worker_url(pipeline.settings)
+    status, _, report = call(pipeline, "POST", "/erasures", {"customer_id": "cust-x"}, headers={
+        "Origin": own, "Cookie": f"touchstream_csrf={csrf}", "X-CSRF-Token": csrf})
+    assert status == 200 and report["customers"] == 1, report
+    status, _, _ = call(pipeline, "POST", "/erasures", {"customer_id": "cust-x"}, headers={
+        "Origin": own, "Cookie": f"touchstream_csrf={csrf}", "X-CSRF-Token": csrf + "x"})
+    assert status == 403
 
 
 def test_tokens_roles_and_an_erasure_that_leaves_no_trace(pipeline: Pipeline) -> None:

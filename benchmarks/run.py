@@ -8,7 +8,15 @@ For each slice, on fresh topics:
 3. latency: on fresh topics, traffic at half that rate for a while; produce-to-visible
    latency is each row's ClickHouse ingest time minus its Kafka (producer) timestamp.
 
-Writes ``benchmarks/results/latest.json`` and prints a table.
+The ``runtime`` slice measures the runtime's own cost: a no-op stage
+(``benchmarks.noop_worker``) on ``ad.metrics`` drained by one worker, with a minimal
+ClickHouse row per event (the rate, as above), then without a sink (``nosink_*``) and
+without decoding either (``raw_*``), those two rates from the worker's ``events.processed``
+counter; no latency run. With ``--peer`` (default) the ``chat`` and ``runtime`` backlogs are
+also read by an idiomatic Faust agent (``benchmarks.peer_faust``):
+``peer_faust_events_per_s``. See ``benchmarks/README.md``.
+
+Writes ``benchmarks/results/latest.json`` (or ``--output``) and prints a table.
 """
 
 from __future__ import annotations
@@ -22,26 +30,31 @@ import os
 import platform
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
+from benchmarks import noop_worker
+from benchmarks.peer_faust import PeerProgress
 from streams import topics
 from streams.contract.codec import AvroCodec
 from streams.io import kafka_local
 from streams.io.kafka_admin import create_topics, delete_topics_with_prefix, end_offsets
+from streams.io.positions import sunk_next
 from streams.io.producer import TokenBucket, producer_config
-from streams.io.query import Querier, worker_url
+from streams.io.query import Querier, worker_alive, worker_url
 from streams.kernel.paths import PROJECT_ROOT
-from streams.ops.demo import start_worker, stop_worker, wait_until_sunk
+from streams.ops.demo import SINK_TABLES, stop_worker
 from streams.settings import Settings
 from streams.simulators.chat import ad_metrics, conversations
 
@@ -56,11 +69,26 @@ class Slice:
     events: int
     pool: int
     agent: str
+    #: ``python -m`` arguments of the slice's worker
+    worker: tuple[str, ...] = ("streams.cli", "worker")
+    #: the tables whose ``_offset`` tells how far the topic is sunk
+    sunk: tuple[str, ...] = ()
+    #: slices with a peer (``benchmarks.peer_faust``) and with a latency run
+    peer: bool = False
+    latency: bool = True
+    #: events the peer handles from the start of the backlog (it is ten to a hundred
+    #: times slower than the worker: a rate, not a whole drain)
+    peer_events: int = 0
 
 
 SLICES = {
-    "chat": Slice("chat", topics.CHAT_EVENTS, "chat_events", 120_000, 40_000, "chat_events"),
-    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 40_000, "ad_metrics"),
+    "chat": Slice("chat", topics.CHAT_EVENTS, "chat_events", 120_000, 40_000, "chat_events",
+                  sunk=tuple(SINK_TABLES[topics.CHAT_EVENTS]), peer=True, peer_events=40_000),
+    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 40_000, "ad_metrics",
+                sunk=tuple(SINK_TABLES[topics.AD_METRICS])),
+    "runtime": Slice("runtime", noop_worker.TOPIC, noop_worker.TABLE, 1_000_000, 40_000,
+                     noop_worker.NAME, worker=("benchmarks.noop_worker", "--variant", "sink"),
+                     sunk=(noop_worker.TABLE,), peer=True, latency=False, peer_events=200_000),
 }
 
 
@@ -136,19 +164,87 @@ def isolated(base: Path, name: str) -> tuple[Settings, dict[str, str]]:
     return Settings(**values), env  # type: ignore[arg-type]
 
 
-def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[str, float]:
+def sibling(settings: Settings, env: dict[str, str], suffix: str
+            ) -> tuple[Settings, dict[str, str]]:
+    """Another consumer of the same topics: its own group (``app_id``, under the run's, so
+    ``drop_topics`` removes its changelogs too), data directory and web port."""
+    values = {
+        "topic_prefix": settings.topic_prefix,
+        "app_id": f"{settings.app_id}-{suffix}",
+        "clickhouse_url": f"{settings.clickhouse_url}-{suffix}",
+        "web_port": str(_free_port()),
+        "log_level": settings.log_level,
+    }
+    return (Settings(**values),  # type: ignore[arg-type]
+            {**env, **{f"TOUCHSTREAM_{k.upper()}": v for k, v in values.items()}})
+
+
+def launch(module: Sequence[str], settings: Settings, log_path: str,
+           env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``python -m <module...>`` in its own session, once its ``/health`` answers with its
+    app id (as ``streams.ops.demo.start_worker`` starts ``touchstream worker``)."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", *module], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **env}, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{module[0]} exited with {proc.returncode}; see {log_path}")
+        if worker_alive(settings):
+            return proc
+        time.sleep(0.5)
+    stop_worker(proc)
+    raise RuntimeError(f"{module[0]} did not come up within 120 s; see {log_path}")
+
+
+def wait_sunk(q: Querier, settings: Settings, s: Slice, ends: dict[int, int],
+              timeout: float) -> bool:
+    """Whether every partition of the slice's topic is sunk up to ``ends`` within
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sunk = sunk_next(q.sql, settings.topic(s.topic), s.sunk, list(ends))
+        if all(sunk.get(p, 0) >= end for p, end in ends.items()):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]],
+               peer: bool = False) -> dict[str, float]:
+    """Fill the slice's topic, read it with the plain loop (ceiling), drain it with the
+    slice's worker (and, for ``runtime``, the sink-less no-op worker; with ``peer``, the
+    idiomatic Faust agent), one after the other."""
     settings, env = isolated(base, s.name)
     create_topics(settings)
-    produce(settings, s.topic, pool, s.events)
-    ceiling_rate = ceiling(settings, s.topic, s.events)
-    worker = start_worker(settings, str(base / f"{s.name}-throughput.log"), env=env)
+    try:
+        produce(settings, s.topic, pool, s.events)
+        figures: dict[str, float] = {"ceiling_events_per_s": ceiling(settings, s.topic, s.events)}
+        figures.update(drain(s, base, settings, env, s.worker))
+        if s.name == "runtime":
+            for variant in ("nosink", "raw"):
+                counted = counted_drain(s, base, variant, *sibling(settings, env, variant))
+                figures.update({f"{variant}_{k}": v for k, v in counted.items()})
+        if peer and s.peer:
+            peer_figures = peer_drain(s, base, *sibling(settings, env, "peer"))
+            figures.update({f"peer_faust_{k}": v for k, v in peer_figures.items()})
+    finally:
+        drop_topics(settings)
+    return figures
+
+
+def drain(s: Slice, base: Path, settings: Settings, env: dict[str, str],
+          worker_module: Sequence[str]) -> dict[str, float]:
+    """One worker drains the backlog into ClickHouse: events/s between the first and the
+    last insert, and the CPU spent over that span."""
+    worker = launch(worker_module, settings, str(base / f"{s.name}-throughput.log"), env)
     broker = kafka_local.status(settings).pid
     sampler = CpuSampler(worker.pid, broker)
     sampler.start()
     try:
         q = Querier(settings)
-        targets = {s.topic: end_offsets(settings, s.topic)}
-        if not wait_until_sunk(q, settings, targets, timeout=900):
+        if not wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=900):
             raise RuntimeError(f"{s.name}: backlog not drained")
         sampler.stop()
         steps = worker_latencies(settings)[f"{s.agent}.step_events"]
@@ -159,16 +255,87 @@ def throughput(s: Slice, base: Path, pool: list[tuple[bytes, bytes]]) -> dict[st
         ).rows[0]
     finally:
         stop_worker(worker)
-        drop_topics(settings)
     span = (int(last) - int(first)) / 1000
     drained = s.events - int(first_rows)
     rate = drained / span if span > 0 else float("nan")
     # the CPU spent over the same span as the rate (the first to the last insert)
-    cpu_first, cpu_last = sampler.at(int(first) / 1000), sampler.at(int(last) / 1000)
-    cpu = {f"{who}_cpu_us_per_event": round((cpu_last[who] - cpu_first[who]) / drained * 1e6, 1)
-           for who in cpu_first}
-    return {"events_per_s": rate, "ceiling_events_per_s": ceiling_rate, **cpu,
+    cpu = cpu_per_event(sampler, int(first) / 1000, int(last) / 1000, drained)
+    return {"events_per_s": rate, **cpu,
             "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"]}
+
+
+def cpu_per_event(sampler: CpuSampler, start: float, end: float, events: int
+                  ) -> dict[str, float]:
+    cpu_first, cpu_last = sampler.at(start), sampler.at(end)
+    return {f"{who}_cpu_us_per_event": round((cpu_last[who] - cpu_first[who]) / events * 1e6, 1)
+            for who in cpu_first}
+
+
+def progress_rate(readings: Sequence[tuple[float, int]], total: int
+                  ) -> tuple[float, float, float, int]:
+    """From readings (time, events done so far) of a drain of ``total`` events: the rate
+    between the first reading with events done and the first with all of them, that span's
+    start and end, and the events counted over it."""
+    start = next(((t, n) for t, n in readings if n > 0), None)
+    end = next(((t, n) for t, n in readings if n >= total), None)
+    if start is None or end is None:
+        raise ValueError(f"the readings do not cover a drain of {total} events")
+    events = end[1] - start[1]
+    span = end[0] - start[0]
+    return (events / span if span > 0 else float("nan")), start[0], end[0], events
+
+
+def counted_drain(s: Slice, base: Path, variant: str, settings: Settings,
+                  env: dict[str, str]) -> dict[str, float]:
+    """A sink-less variant of the no-op worker drains the backlog: events/s from its counter
+    of events processed (durable and acknowledged), read every 0.05 s."""
+    worker = launch(("benchmarks.noop_worker", "--variant", variant), settings,
+                    str(base / f"{s.name}-{variant}.log"), env)
+    sampler = CpuSampler(worker.pid, kafka_local.status(settings).pid)
+    sampler.start()
+    readings: list[tuple[float, int]] = []
+    try:
+        deadline = time.monotonic() + 900
+        while not readings or readings[-1][1] < s.events:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{s.name}: backlog not drained without a sink")
+            readings.append((time.time(), noop_worker.processed(worker_stats(settings))))
+            time.sleep(0.05)
+        time.sleep(0.25)  # a CPU reading after the end
+        sampler.stop()
+    finally:
+        stop_worker(worker)
+    rate, start, end, events = progress_rate(readings, s.events)
+    return {"events_per_s": rate, **cpu_per_event(sampler, start, end, events)}
+
+
+def peer_drain(s: Slice, base: Path, settings: Settings, env: dict[str, str]
+               ) -> dict[str, float]:
+    """The idiomatic Faust agent drains the backlog: events/s between its first and its
+    last event, and its CPU over that span."""
+    peer = launch(("benchmarks.peer_faust", "--slice", s.name), settings,
+                  str(base / f"{s.name}-peer.log"), env)
+    sampler = CpuSampler(peer.pid, kafka_local.status(settings).pid)
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 1800
+        while True:
+            with urllib.request.urlopen(worker_url(settings) + "/count", timeout=30) as resp:
+                progress = PeerProgress.from_json(json.loads(resp.read()))
+            if progress.events >= s.peer_events:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{s.name}: the peer handled {progress.events} of "
+                                   f"{s.peer_events} events")
+            time.sleep(0.5)
+        time.sleep(0.25)  # a CPU reading after the end
+        sampler.stop()
+    finally:
+        stop_worker(peer)
+    assert progress.first is not None and progress.last is not None
+    cpu = cpu_per_event(sampler, progress.first, progress.last, progress.events - 1)
+    return {"events_per_s": progress.rate(), "events": float(progress.events),
+            "worker_cpu_us_per_event": cpu["worker_cpu_us_per_event"]}
 
 
 class CpuSampler:
@@ -229,16 +396,15 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             seconds: float) -> dict[str, float]:
     settings, env = isolated(base, s.name + "-latency")
     create_topics(settings)
-    worker = start_worker(settings, str(base / f"{s.name}-latency.log"), env=env)
+    worker = launch(s.worker, settings, str(base / f"{s.name}-latency.log"), env)
     try:
         q = Querier(settings)
         # let the consumer group settle before the clock starts
         produce(settings, s.topic, pool[:100], 100)
-        wait_until_sunk(q, settings, {s.topic: end_offsets(settings, s.topic)}, timeout=120)
+        wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=120)
         count = int(rate * seconds)
         took = produce(settings, s.topic, pool, count, rate=rate)
-        if not wait_until_sunk(q, settings, {s.topic: end_offsets(settings, s.topic)},
-                               timeout=300):
+        if not wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=300):
             raise RuntimeError(f"{s.name}: latency run not drained")
         p50, p99, n = q.sql(
             "SELECT quantileExact(0.5)(d), quantileExact(0.99)(d), count() FROM ("
@@ -266,13 +432,17 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "write_publish_p50_ms": inside[f"{s.agent}.write_publish"]["p50_ms"]}
 
 
+def worker_stats(settings: Settings) -> dict[str, Any]:
+    with urllib.request.urlopen(worker_url(settings) + "/stats", timeout=30) as resp:
+        stats: dict[str, Any] = json.loads(resp.read())
+    return stats
+
+
 def worker_latencies(settings: Settings) -> dict[str, dict[str, float]]:
     """The worker's own latency histograms (``/stats``): per message, the computation of
     its batch (``processing``) and arrival in the worker to durable (``in_worker``)."""
-    url = worker_url(settings) + "/stats"
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        stats: dict[str, dict[str, dict[str, float]]] = json.loads(resp.read())
-    return stats["latency_ms"]
+    latencies: dict[str, dict[str, float]] = worker_stats(settings)["latency_ms"]
+    return latencies
 
 
 def calibration_seconds() -> float:
@@ -313,6 +483,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rate", type=float, default=None,
                         help="Only the latency run, at this many events/s (prints, does not "
                         "write latest.json).")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also drain the chat and runtime backlogs with an idiomatic Faust "
+                        "agent (benchmarks.peer_faust).")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json",
+                        help="The JSON file the figures are merged into.")
     args = parser.parse_args(argv)
     base_settings = Settings()
     started_kafka = not kafka_local.status(base_settings).answering
@@ -324,7 +499,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         for name in args.slices.split(","):
             s = SLICES[name]
-            s = dataclasses.replace(s, events=int(s.events * args.scale))
+            s = dataclasses.replace(s, events=int(s.events * args.scale),
+                                    peer_events=min(int(s.peer_events * args.scale),
+                                                    int(s.events * args.scale)))
             probe, _ = isolated(base, "probe")
             pool = encoded_pool(s, AvroCodec.from_settings(probe))
             if args.rate:
@@ -333,12 +510,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 print(json.dumps({name: lat}, indent=1))
                 continue
             print(f"[{name}] throughput over {s.events} events…", flush=True)
-            tp = throughput(s, base, pool)
+            tp = throughput(s, base, pool, peer=args.peer)
             half = tp["events_per_s"] / 2
             print(f"[{name}] {tp['events_per_s']:,.0f} events/s (CPU µs an event: worker "
                   f"{tp['worker_cpu_us_per_event']}, broker {tp['broker_cpu_us_per_event']}, "
-                  f"machine {tp['machine_cpu_us_per_event']}); latency at {half:,.0f}/s…",
-                  flush=True)
+                  f"machine {tp['machine_cpu_us_per_event']})"
+                  + (f"; latency at {half:,.0f}/s…" if s.latency else ""), flush=True)
+            if not s.latency:
+                results["slices"][name] = runtime_figures(s, tp)
+                continue
             lat = latency(s, base, pool, half, args.latency_seconds)
             results["slices"][name] = {
                 "events_per_s": round(tp["events_per_s"]),
@@ -362,6 +542,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "step_events_p50": lat["step_events_p50"],
                 "drain_step_events_p50": tp["step_events_p50"],
                 "drain_step_events_p99": tp["step_events_p99"],
+                **peer_figures(tp),
             }
     finally:
         if started_kafka:
@@ -371,14 +552,50 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.rate:
         return results
     merged = update_latest(lambda previous: {
-        **previous, **results, "slices": {**previous.get("slices", {}), **results["slices"]}})
+        **previous, **results, "slices": {**previous.get("slices", {}), **results["slices"]}},
+        args.output)
     print_table(merged)
     return merged
 
 
-def update_latest(change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-    """Rewrite ``results/latest.json`` as ``change`` makes it from what it holds."""
-    out = RESULTS / "latest.json"
+def peer_figures(tp: dict[str, float]) -> dict[str, float]:
+    """The peer's figures of a drain, and how much faster the worker drained the backlog."""
+    if "peer_faust_events_per_s" not in tp:
+        return {}
+    peer = tp["peer_faust_events_per_s"]
+    return {"peer_faust_events_per_s": round(peer),
+            "peer_faust_events": int(tp["peer_faust_events"]),
+            "peer_faust_worker_cpu_us_per_event": tp["peer_faust_worker_cpu_us_per_event"],
+            "speedup_over_peer": round(tp["events_per_s"] / peer, 2)}
+
+
+def runtime_figures(s: Slice, tp: dict[str, float]) -> dict[str, Any]:
+    """The ``runtime`` slice in ``latest.json``."""
+    return {
+        "events_per_s": round(tp["events_per_s"]),
+        "worker_cpu_us_per_event": tp["worker_cpu_us_per_event"],
+        "ceiling_events_per_s": round(tp["ceiling_events_per_s"]),
+        "ratio": round(tp["events_per_s"] / tp["ceiling_events_per_s"], 4),
+        **{k: v for k, v in tp.items() if k.endswith("_cpu_us_per_event")
+           and not k.startswith(("nosink_", "raw_", "peer_"))},
+        "events": s.events,
+        "drain_step_events_p50": tp["step_events_p50"],
+        "nosink_events_per_s": round(tp["nosink_events_per_s"]),
+        "nosink_worker_cpu_us_per_event": tp["nosink_worker_cpu_us_per_event"],
+        "nosink_ratio": round(tp["nosink_events_per_s"] / tp["ceiling_events_per_s"], 4),
+        "raw_events_per_s": round(tp["raw_events_per_s"]),
+        "raw_worker_cpu_us_per_event": tp["raw_worker_cpu_us_per_event"],
+        "raw_ratio": round(tp["raw_events_per_s"] / tp["ceiling_events_per_s"], 4),
+        **peer_figures(tp),
+        "stage": "benchmarks.noop_worker on ad.metrics: Avro decode, position guard, group "
+                 "commit, a 4-column row per event into ClickHouse; nosink_*: no rows; raw_*: "
+                 "no rows and no decoding",
+    }
+
+
+def update_latest(change: Callable[[dict[str, Any]], dict[str, Any]],
+                  out: Path = RESULTS / "latest.json") -> dict[str, Any]:
+    """Rewrite ``out`` as ``change`` makes it from what it holds."""
     merged = change(json.loads(out.read_text()) if out.exists() else {})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(merged, indent=2) + "\n")
@@ -386,16 +603,17 @@ def update_latest(change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[st
 
 
 def print_table(results: dict[str, Any]) -> None:
-    header = (f"{'slice':<6} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'proc p99':>9} "
-              f"{'ceiling/s':>11} {'ratio':>7}")
+    header = (f"{'slice':<7} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'proc p99':>9} "
+              f"{'ceiling/s':>11} {'ratio':>7} {'peer/s':>9}")
     print(header)
     print("-" * len(header))
     for name, r in results["slices"].items():
         if "ceiling_events_per_s" not in r:
             continue
-        print(f"{name:<6} {r['events_per_s']:>10,} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+        print(f"{name:<7} {r['events_per_s']:>10,} {r.get('p50_ms', '—'):>8} "
+              f"{r.get('p99_ms', '—'):>8} "
               f"{r.get('processing_p99_ms', '—'):>9} {r['ceiling_events_per_s']:>11,} "
-              f"{r['ratio']:>7}")
+              f"{r['ratio']:>7} {r.get('peer_faust_events_per_s', '—'):>9}")
     print(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
 
 

@@ -12,8 +12,10 @@ platforms (Python's salted ``hash()`` is never used).
 
 A model file (``.npz``) holds only the weight rows of buckets seen in training, as float16,
 with its metadata (version, taxonomy, hashing parameters, sha256 of the training set, test
-metrics). The in-memory model uses the same float16-rounded weights, so a saved and reloaded
-model predicts exactly what the trained one did.
+metrics, and the ``temperature`` that calibrates its confidences: the logits are divided by
+it, which never changes the predicted intent; 1.0 when absent). The in-memory model uses
+the same float16-rounded weights, so a saved and reloaded model predicts exactly what the
+trained one did.
 """
 
 from __future__ import annotations
@@ -119,6 +121,10 @@ class IntentModel:
         self._by_class: F32 = np.ascontiguousarray(self.weights.T)
 
     @property
+    def temperature(self) -> float:
+        return float(self.metadata.get("temperature", 1.0))
+
+    @property
     def labels(self) -> tuple[str, ...]:
         return self.taxonomy.names
 
@@ -188,7 +194,7 @@ class IntentModel:
             # class-major weights: each class gathers from one contiguous 1 MB row
             logits += segment_sums(np.take(self._by_class, buckets, axis=1), text_ids, n)
             counts += np.bincount(text_ids, minlength=n)
-        logits *= 1.0 / np.sqrt(counts)
+        logits *= 1.0 / (np.sqrt(counts) * np.float32(self.temperature))
         logits -= logits.max(axis=0)
         p: F32 = np.exp(logits).T
         p /= p.sum(axis=1, keepdims=True)

@@ -43,6 +43,7 @@ MODELS_DIR: Final = MODEL_DATA_DIR
 LABELLED_PATH: Final = MODELS_DIR / "intent_labelled.jsonl"
 MORE_PATH: Final = MODELS_DIR / "intent_labelled_more.jsonl"
 BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
+GUIDE_PATH: Final = MODELS_DIR / "intent_labelled_guide.jsonl"
 LANGUAGES: Final = ("en", "es", "fr", "de", "pt")
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
@@ -80,6 +81,32 @@ _MONTHS: Final[dict[str, tuple[str, ...]]] = {
 }
 _PLANS: Final = ("Starter", "Team", "Premium", "Enterprise", "Plus")
 _DOMAINS: Final = ("mail.com", "example.org", "posteo.de", "free.fr", "terra.com.br", "live.es")
+
+
+def _guide_relabels() -> dict[str, str]:
+    """Phrasings (``group``) whose intent the label guide (``shared/design/LABELS.md``) puts
+    elsewhere than the phrasing files, which were written under the earlier taxonomy: the
+    payment method or billing contact on file is ``account``; quotes are ``pricing``; trials
+    and what a plan includes are ``purchase_inquiry``. Kept as a table, so that the phrasing
+    files, the groups and the splits stay as they were."""
+    out: dict[str, str] = {}
+    on_file = {"en": (2, 10, 20, 23), "es": (2, 10, 19, 22, 33), "fr": (10, 19, 22, 33),
+               "de": (10, 19, 22, 33), "pt": (2, 19)}
+    quotes = {"en": (6,), "es": (6, 46), "fr": (6,), "de": (6, 47), "pt": (6, 47)}
+    trials = {"en": (3, 27), "es": (3, 17), "fr": (3, 17), "de": (3, 17), "pt": (3, 17)}
+    for lang in LANGUAGES:
+        out.update({f"{lang}/billing/{i}": "account" for i in on_file[lang]})
+        out.update({f"{lang}/purchase_inquiry/{i}": "pricing" for i in quotes[lang]})
+        out.update({f"{lang}/pricing/{i}": "purchase_inquiry" for i in trials[lang]})
+        # the second set's billing phrasings are all about the card on file, but one
+        # ("Which credit cards do you take", en 17)
+        count = 19 if lang == "en" else 9
+        out.update({f"more/{lang}/billing/{i}": "account" for i in range(count) if
+                    (lang, i) != ("en", 17)})
+    return out
+
+
+GUIDE_RELABELS: Final = _guide_relabels()
 
 
 @dataclass(frozen=True)
@@ -177,13 +204,14 @@ def _expand(lang: str, data: dict[str, Any], group: str,
         for i, phrasing in enumerate(phrasings):
             split = "test" if i % TEST_EVERY == TEST_OFFSET else "train"
             key = f"{group}{lang}/{intent}/{i}"
+            label = GUIDE_RELABELS.get(key, intent)
             rng = random.Random(key)
             count = VARIANTS_TEST if split == "test" else VARIANTS_TRAIN
             for text in _variants(rng, phrasing, lang, prefixes, suffixes, count):
                 if text in seen:
                     continue
                 seen.add(text)
-                yield LabelledMessage(text, intent, lang, split, key)
+                yield LabelledMessage(text, label, lang, split, key)
 
 
 def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
@@ -205,6 +233,16 @@ def build_more(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
     data = yaml.safe_load((models_dir / "intent_phrasings_more.yaml").read_text("utf-8"))
     return [m for lang in LANGUAGES if lang in data
             for m in _expand(lang, data[lang], "more/", seen)]
+
+
+def build_guide(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    """The labelled messages of ``intent_phrasings_guide.yaml``: written from the label guide
+    for the boundaries the first two sets cover thinly; same expansion and split by phrasing,
+    groups prefixed ``guide/``, no text of the first two sets repeated."""
+    seen = {m.text for m in build(models_dir)} | {m.text for m in build_more(models_dir)}
+    data = yaml.safe_load((models_dir / "intent_phrasings_guide.yaml").read_text("utf-8"))
+    return [m for lang in LANGUAGES if lang in data
+            for m in _expand(lang, data[lang], "guide/", seen)]
 
 
 # --- the Bitext subset -----------------------------------------------------------------------
@@ -326,6 +364,11 @@ def write_more(path: Path = MORE_PATH, models_dir: Path = MODELS_DIR) -> str:
     return _write(path, build_more(models_dir))
 
 
+def write_guide(path: Path = GUIDE_PATH, models_dir: Path = MODELS_DIR) -> str:
+    """Writes the third hand-written set as JSON lines; returns its sha256."""
+    return _write(path, build_guide(models_dir))
+
+
 def write_bitext(csv_path: Path, path: Path = BITEXT_PATH) -> str:
     """Writes the Bitext subset from the upstream CSV; returns its sha256."""
     with csv_path.open(encoding="utf-8", newline="") as fh:
@@ -343,8 +386,9 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
     return rows
 
 
-def read_all(paths: Sequence[Path] = (LABELLED_PATH, MORE_PATH, BITEXT_PATH)) -> list[LabelledMessage]:
-    """The messages of several labelled files, in order (the intent model trains on both)."""
+def read_all(paths: Sequence[Path] = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH)
+             ) -> list[LabelledMessage]:
+    """The messages of several labelled files, in order (the intent model trains on all)."""
     return [m for p in paths for m in read(p)]
 
 
@@ -356,3 +400,4 @@ if __name__ == "__main__":
     else:
         print(write())
         print(write_more())
+        print(write_guide())

@@ -10,12 +10,22 @@ from pathlib import Path
 from typing import Final
 
 from streams.text.intent import MODEL_PATH, TAXONOMY_PATH, IntentModel, TrainReport, load_taxonomy
-from streams.training.data import BITEXT_PATH, LABELLED_PATH, MORE_PATH, LabelledMessage, read_all
+from streams.training.data import (
+    BITEXT_PATH,
+    GUIDE_PATH,
+    LABELLED_PATH,
+    MORE_PATH,
+    LabelledMessage,
+    read_all,
+)
 from streams.training.metrics import classification_metrics
 
 #: Weight of the Bitext subset against the hand-written set: English-only and narrower in
 #: style, it should help, not outvote, the five languages (chosen on a validation split).
 BITEXT_SHARE: Final = 0.25
+#: Softmax temperature of the committed model, fitted on out-of-fold predictions of the
+#: train split by ``python -m streams.training.calibration``.
+TEMPERATURE: Final = 0.85
 
 
 def sample_weights(rows: Sequence[LabelledMessage]) -> list[float]:
@@ -30,7 +40,8 @@ def sample_weights(rows: Sequence[LabelledMessage]) -> list[float]:
     return [(BITEXT_SHARE if source(r) else 1.0) / count[source(r), r.intent] for r in rows]
 
 
-def train_from_file(labelled: Sequence[Path] = (LABELLED_PATH, MORE_PATH, BITEXT_PATH),
+def train_from_file(labelled: Sequence[Path] = (LABELLED_PATH, MORE_PATH, GUIDE_PATH,
+                                                BITEXT_PATH),
                     out: Path = MODEL_PATH, *, taxonomy_path: Path = TAXONOMY_PATH,
                     seed: int = 0) -> TrainReport:
     """Trains on the train split of the ``labelled`` files, evaluates on their test split, saves
@@ -60,7 +71,8 @@ def train_from_file(labelled: Sequence[Path] = (LABELLED_PATH, MORE_PATH, BITEXT
                       "training_files": [p.name for p in labelled],
                       "train_size": len(train), "test_size": len(test),
                       "test_accuracy": round(report.accuracy, 4),
-                      "test_macro_f1": round(report.macro_f1, 4), "test_by_file": by_file}
+                      "test_macro_f1": round(report.macro_f1, 4), "test_by_file": by_file,
+                      "temperature": TEMPERATURE}
     model.save(out)
     return report
 
@@ -68,6 +80,6 @@ def train_from_file(labelled: Sequence[Path] = (LABELLED_PATH, MORE_PATH, BITEXT
 def main_train_intent(labelled: Path, out: Path) -> TrainReport:
     """Entry point of ``touchstream train intent``: ``labelled``, the second hand-written set
     and the Bitext subset."""
-    return train_from_file((labelled, MORE_PATH, BITEXT_PATH), out)
+    return train_from_file((labelled, MORE_PATH, GUIDE_PATH, BITEXT_PATH), out)
 
 

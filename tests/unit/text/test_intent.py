@@ -23,8 +23,11 @@ from streams.text.intent import (
 from streams.training.data import (
     BITEXT_INTENTS,
     BITEXT_PATH,
+    GUIDE_PATH,
+    GUIDE_RELABELS,
     MORE_PATH,
     build,
+    build_guide,
     build_more,
     content_words,
     import_bitext,
@@ -33,10 +36,10 @@ from streams.training.data import (
 )
 from streams.training.intent import train_from_file
 
-#: Measured test-split figures of models/intent-v2.npz (0.865 first hand-written set, 0.997
-#: Bitext), less a margin for retraining noise.
-MIN_TEST_ACCURACY = 0.84
-MIN_TEST_MACRO_F1 = 0.84
+#: Measured test-split figures of models/intent-v2.npz (first hand-written set 0.835 / 0.840
+#: after relabelling it by the label guide; Bitext 0.997), less a margin for retraining noise.
+MIN_TEST_ACCURACY = 0.81
+MIN_TEST_MACRO_F1 = 0.81
 MIN_BITEXT_TEST_ACCURACY = 0.97
 
 SMALL = [
@@ -79,13 +82,35 @@ def test_second_labelled_set_is_reproducible_and_apart_from_the_first() -> None:
     assert not {r.group for r in rows} & {r.group for r in first}
 
 
+def test_guide_set_is_reproducible_and_apart_from_the_others() -> None:
+    rows = read(GUIDE_PATH)
+    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_guide()] == [
+        (r.text, r.intent, r.language, r.split, r.group) for r in rows]
+    assert {r.language for r in rows} == {"en", "es", "fr", "de", "pt"}
+    assert all(r.group.startswith("guide/") for r in rows)
+    others = read(LABELLED_PATH) + read(MORE_PATH)
+    assert not {r.text for r in rows} & {r.text for r in others}
+
+
+def test_relabelled_phrasings_follow_the_label_guide() -> None:
+    # LABELS.md: the payment method on file is account, quotes are pricing, trials are
+    # purchase_inquiry; the table changes the label of a phrasing, never its group or split
+    rows = {r.group: r for r in read(LABELLED_PATH) + read(MORE_PATH)}
+    assert rows["en/billing/2"].intent == "account"  # "change the credit card you bill"
+    assert rows["en/purchase_inquiry/6"].intent == "pricing"  # "send us a quote"
+    assert rows["en/pricing/3"].intent == "purchase_inquiry"  # "Do you have a free trial?"
+    assert rows["more/en/billing/17"].intent == "billing"  # which cards they take
+    assert all(rows[group].intent == intent for group, intent in GUIDE_RELABELS.items())
+
+
 def test_labelled_set_does_not_copy_simulator_openings() -> None:
-    hits = [r.text for path in (LABELLED_PATH, MORE_PATH, BITEXT_PATH) for r in read(path)
+    hits = [r.text for path in (LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH)
+            for r in read(path)
             if scenario_of(r.text, r.language)]
     assert hits == []
 
 
-@pytest.mark.parametrize("path", [LABELLED_PATH, MORE_PATH, BITEXT_PATH])
+@pytest.mark.parametrize("path", [LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH])
 def test_no_group_is_in_both_splits(path: Path) -> None:
     rows = read(path)
     assert all(r.group for r in rows)
@@ -176,7 +201,7 @@ def test_committed_model_file_is_small_and_described() -> None:
     assert meta["test_size"] > 0
     # trained on the committed labelled files, as they are now
     digest = hashlib.sha256(LABELLED_PATH.read_bytes() + MORE_PATH.read_bytes()
-                            + BITEXT_PATH.read_bytes()).hexdigest()
+                            + GUIDE_PATH.read_bytes() + BITEXT_PATH.read_bytes()).hexdigest()
     assert meta["training_sha256"] == digest
     assert default_model().hashing == INTENT_HASHING
 

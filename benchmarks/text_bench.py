@@ -1,0 +1,83 @@
+"""Speed of conversation understanding per customer message, on one core: intent and
+language (the budget of issue 14: 50 us a message for both), the escalation cues, and the
+chat slice's whole computation (``benchmarks.compute_bench``) for context.
+
+Texts are the labelled sets' test messages and the guide's evaluation messages, repeated to
+``--messages``, scored in batches of ``--batch`` (the worker scores a batch at once). Each
+figure is the best of ``--repeat`` runs. Merges ``slices.text`` into
+``benchmarks/results/latest.json``.
+
+``python -m benchmarks.text_bench [--messages 5000] [--batch 1000] [--repeat 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from streams.evaluation.guide_sets import load_messages
+from streams.text import cues
+from streams.text.intent import default_model
+from streams.text.language import detect_many
+from streams.training.data import read_all
+
+LATEST = Path(__file__).parent / "results" / "latest.json"
+
+
+def best_us(fn: Callable[[Sequence[str]], object], texts: Sequence[str], batch: int,
+            repeat: int) -> float:
+    """Best-of-``repeat`` microseconds a message of ``fn`` over ``texts`` in batches."""
+    fn(texts[:10])
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            fn(texts[i:i + batch])
+        best = min(best, time.perf_counter() - start)
+    return best / len(texts) * 1e6
+
+
+def _cues(texts: Sequence[str]) -> None:
+    for text in texts:
+        cues.found(text)
+        cues.shouting(text)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    pool = [r.text for r in read_all() if r.split == "test"] + [m.text for m in load_messages()]
+    texts = (pool * (args.messages // len(pool) + 1))[:args.messages]
+    model = default_model()
+    intent = best_us(model.predict_many, texts, args.batch, args.repeat)
+    language = best_us(detect_many, texts, args.batch, args.repeat)
+    both = best_us(lambda t: (model.predict_many(t), detect_many(t)), texts, args.batch,
+                   args.repeat)
+    out: dict[str, Any] = {
+        "messages": len(texts), "batch": args.batch,
+        "intent_us_per_message": round(intent, 2),
+        "language_us_per_message": round(language, 2),
+        "intent_plus_language_us_per_message": round(both, 2),
+        "escalation_cues_us_per_message": round(best_us(_cues, texts, args.batch,
+                                                        args.repeat), 2),
+        "model": model.metadata.get("model_version", ""),
+        "command": "python -m benchmarks.text_bench",
+    }
+    print(json.dumps(out, indent=1))
+    if not args.no_write:
+        latest = json.loads(LATEST.read_text("utf-8"))
+        latest.setdefault("slices", {})["text"] = out
+        LATEST.write_text(json.dumps(latest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Choosing the intent model's features and regularisation by grouped cross-validation.
+
+Invariants: folds are made of whole groups (a phrasing and all its variants, a Bitext
+near-duplicate group), assigned by a hash of the group name, so a fold's messages are
+wordings the model trained on the other folds has not seen in any form; only the ``train``
+split of the labelled files is used (their ``test`` split and the guide's evaluation sets
+stay out of every choice). The figure is the macro-F1 over the hand-written messages of the
+held-out folds (Bitext, English-only and narrow, is trained on but not scored), with its
+per-language values.
+
+``python -m streams.training.selection`` prints the table of candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from streams.text.hashing import Hashing
+from streams.text.intent import IntentModel, load_taxonomy
+from streams.training.data import LANGUAGES, LabelledMessage, read_all
+from streams.training.intent import sample_weights
+from streams.training.metrics import classification_metrics
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    hashing: Hashing = field(default_factory=lambda: Hashing(char_in_words=True))
+    epochs: int = 10
+    weight_decay: float = 1e-4
+    learning_rate: float = 0.02
+
+
+def fold_of(group: str, folds: int) -> int:
+    return int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) % folds
+
+
+def cross_validate(candidate: Candidate, rows: Sequence[LabelledMessage], folds: int = 4,
+                   seed: int = 0) -> dict[str, object]:
+    """Macro-F1 (all, per language) of ``candidate`` over ``folds`` grouped folds."""
+    taxonomy = load_taxonomy()
+    truth: list[str] = []
+    predicted: list[str] = []
+    languages: list[str] = []
+    start = time.perf_counter()
+    for k in range(folds):
+        train = [r for r in rows if fold_of(r.group, folds) != k]
+        held = [r for r in rows if fold_of(r.group, folds) == k
+                and not r.group.startswith("bitext/")]
+        model = IntentModel.train(
+            [r.text for r in train], [r.intent for r in train], taxonomy=taxonomy,
+            sample_weight=sample_weights(train), epochs=candidate.epochs, seed=seed,
+            learning_rate=candidate.learning_rate, weight_decay=candidate.weight_decay,
+            hashing=candidate.hashing)
+        truth.extend(r.intent for r in held)
+        predicted.extend(p.intent for p in model.predict_many([r.text for r in held]))
+        languages.extend(r.language for r in held)
+    overall = classification_metrics(truth, predicted, taxonomy.names)
+    per_language = {}
+    for lang in LANGUAGES:
+        idx = [i for i, x in enumerate(languages) if x == lang]
+        m = classification_metrics([truth[i] for i in idx], [predicted[i] for i in idx],
+                                   taxonomy.names)
+        per_language[lang] = round(m.macro_f1, 4)
+    return {"candidate": candidate.name, "macro_f1": round(overall.macro_f1, 4),
+            "accuracy": round(overall.accuracy, 4), "by_language": per_language,
+            "messages": len(truth), "seconds": round(time.perf_counter() - start, 1),
+            "settings": {**asdict(candidate), "hashing": asdict(candidate.hashing)}}
+
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("v2: words 1-2, chars 3-5 in words, wd 1e-4, 10 epochs"),
+    Candidate("wd 1e-2", weight_decay=1e-2),
+    Candidate("wd 0.1", weight_decay=0.1),
+    Candidate("wd 0.5", weight_decay=0.5),
+    Candidate("5 epochs", epochs=5),
+    Candidate("words 1 only", hashing=Hashing(word_ngrams=(1,), char_in_words=True)),
+    Candidate("chars 2-5", hashing=Hashing(char_ngrams=(2, 3, 4, 5), char_in_words=True)),
+)
+
+
+def main() -> None:
+    rows = [r for r in read_all() if r.split == "train"]
+    for candidate in CANDIDATES:
+        print(json.dumps(cross_validate(candidate, rows)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

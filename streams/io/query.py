@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from streams.io.clickhouse import ClickHouse, QueryResult
+from streams.io.errors_hint import hinted
 from streams.io.insights import run_insight
 from streams.settings import Settings
 
@@ -76,13 +77,13 @@ class Querier:
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
         if self.via_worker:
             return _request(self.settings, "/sql", {"sql": sql, "parameters": parameters or {}})
-        return self._client().query(sql, parameters)
+        return hinted(self._client().query, sql, parameters)
 
     def insight(self, name: str, params: Mapping[str, str]) -> QueryResult:
         if self.via_worker:
             query = urllib.parse.urlencode(dict(params))
             return _request(self.settings, f"/insights/{name}?{query}", None)
-        return run_insight(self._client(), name, params)
+        return hinted(run_insight, self._client(), name, params)
 
     def close(self) -> None:
         if self._direct is not None:

@@ -14,4 +14,5 @@ from streams.marketing import stage
 def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     kpis = run_stage(app, runtime, stage.stage())
     run_stage(app, runtime, stage.rejects_stage())
+    run_stage(app, runtime, stage.recommendations_stage())
     return kpis

@@ -24,12 +24,12 @@ from streams.customer.contract import (
     TOUCHPOINTS,
 )
 from streams.kernel.topics import DLQ_SUFFIX, dlq
-from streams.marketing.contract import AD_METRICS, CAMPAIGN_KPIS
+from streams.marketing.contract import AD_METRICS, CAMPAIGN_KPIS, RECOMMENDATIONS
 
 #: topics a stage consumes (each with a dead-letter topic), the customer domain's internal
 #: re-keying topics included
 INPUTS: Final = (CHAT_EVENTS, AD_METRICS, TOUCHPOINTS, CONVERSIONS, CRM_PROFILES,
-                 IDENTITY_OBSERVATIONS, CUSTOMER_EVENTS)
+                 IDENTITY_OBSERVATIONS, CUSTOMER_EVENTS, RECOMMENDATIONS)
 OUTPUTS: Final = (CONVERSATION_INSIGHTS, CAMPAIGN_KPIS, ESCALATIONS, CRM_TASKS, LEAD_SIGNALS,
                   IDENTITY_LINKS, CUSTOMER_PROFILES, ATTRIBUTION_CREDITS)
 
@@ -37,5 +37,5 @@ __all__ = [
     "AD_METRICS", "ATTRIBUTION_CREDITS", "CAMPAIGN_KPIS", "CHAT_EVENTS", "CONVERSATION_INSIGHTS",
     "CONVERSIONS", "CRM_PROFILES", "CRM_TASKS", "CUSTOMER_EVENTS", "CUSTOMER_PROFILES", "DLQ_SUFFIX",
     "ESCALATIONS", "IDENTITY_LINKS", "IDENTITY_OBSERVATIONS", "INPUTS", "LEAD_SIGNALS",
-    "OUTPUTS", "TOUCHPOINTS", "dlq",
+    "OUTPUTS", "RECOMMENDATIONS", "TOUCHPOINTS", "dlq",
 ]

@@ -15,6 +15,7 @@ from streams.cli import (
     importing,
     ingest,
     kafka,
+    optimise,
     simulate,
     sql,
     topics,
@@ -38,4 +39,5 @@ for command in (kafka.kafka, topics.topics_group, db.db, worker.worker, simulate
                 conversations.conversations):
     main.add_command(command)
 main.add_command(connectors.connectors_group)
+main.add_command(optimise.optimise)
 simulate.simulate.add_command(connectors.simulate_platforms)

@@ -8,9 +8,15 @@ from typing import Final
 # topics
 AD_METRICS: Final = "ad.metrics"
 CAMPAIGN_KPIS: Final = "campaign.kpis"
+#: recommendations and their approval transitions: produced by ``touchstream optimise``,
+#: consumed by the worker into the ``recommendations`` table
+RECOMMENDATIONS: Final = "recommendations"
 
-INPUTS: Final = (AD_METRICS,)
+INPUTS: Final = (AD_METRICS, RECOMMENDATIONS)
 OUTPUTS: Final = (CAMPAIGN_KPIS,)
 
 # tables
 CAMPAIGN_KPIS_TABLE: Final = "campaign_kpis"
+RECOMMENDATIONS_TABLE: Final = "recommendations"
+#: bids and budgets as the platforms last reported them (from ``ad.metrics``)
+CAMPAIGN_LEVERS_TABLE: Final = "campaign_levers"

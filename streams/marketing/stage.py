@@ -15,17 +15,21 @@ from streams.kernel.records import BatchResult
 from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage
 from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
 from streams.marketing import contract as names
-from streams.marketing import kpis
+from streams.marketing import kpis, recommendations
 from streams.marketing.connector_rejects import connector_dead_letter_columns
 
 NAME: Final = "ad_metrics"
 REJECTS: Final = "ad_metrics_rejects"
+RECOMMENDATIONS: Final = "recommendations"
 
 
 def step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     columns = kpis.kpi_columns(events.raws, events.values)
-    return Outcome(BatchResult(inserts={names.CAMPAIGN_KPIS_TABLE: columns},
-                               outputs=kpis.kpi_records(columns)))
+    return Outcome(BatchResult(
+        inserts={names.CAMPAIGN_KPIS_TABLE: columns,
+                 names.CAMPAIGN_LEVERS_TABLE: recommendations.lever_columns(events.raws,
+                                                                            events.values)},
+        outputs=kpis.kpi_records(columns)))
 
 
 def stage() -> Stage:
@@ -41,3 +45,14 @@ def rejects_step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
 def rejects_stage() -> Stage:
     return Stage(name=REJECTS, inputs=(Input(dlq(names.AD_METRICS), encoding="raw"),),
                  step=rejects_step)
+
+
+def recommendations_step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    return Outcome(BatchResult(inserts={names.RECOMMENDATIONS_TABLE: (
+        recommendations.recommendation_columns(events.raws, events.values))}))
+
+
+def recommendations_stage() -> Stage:
+    return Stage(name=RECOMMENDATIONS,
+                 inputs=(Input(names.RECOMMENDATIONS, recommendations.validate),),
+                 step=recommendations_step, sunk=(names.RECOMMENDATIONS_TABLE,))

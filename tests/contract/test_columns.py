@@ -43,8 +43,9 @@ from streams.kernel.paths import SCHEMAS_DIR
 from streams.kernel.records import Columns, OutputRecord, Raw
 from streams.kernel.stage import Events
 from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
+from streams.marketing import approval, kpis, recommendations
 from streams.marketing import contract as marketing
-from streams.marketing import kpis
+from streams.marketing.rules import Recommendation
 
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
 CID = "conv-1"
@@ -57,6 +58,8 @@ COLUMN_TUPLES: dict[str, tuple[str, ...]] = {
     conversation.ESCALATIONS_TABLE: records.ESCALATION_COLUMNS,
     conversation.CRM_TASKS_TABLE: records.TASK_COLUMNS,
     marketing.CAMPAIGN_KPIS_TABLE: kpis.KPI_COLUMNS,
+    marketing.CAMPAIGN_LEVERS_TABLE: recommendations.LEVER_COLUMNS,
+    marketing.RECOMMENDATIONS_TABLE: recommendations.RECOMMENDATION_COLUMNS,
     DEAD_LETTERS_TABLE: DEAD_LETTER_COLUMNS,
 }
 #: Columns the engine fills itself (a DEFAULT in the DDL); no tuple names them.
@@ -67,6 +70,8 @@ ENGINE_FILLED: dict[str, frozenset[str]] = {
     conversation.ESCALATIONS_TABLE: frozenset({"_ingested_at"}),
     conversation.CRM_TASKS_TABLE: frozenset({"_updated_at"}),
     marketing.CAMPAIGN_KPIS_TABLE: frozenset({"_ingested_at"}),
+    marketing.CAMPAIGN_LEVERS_TABLE: frozenset({"_ingested_at"}),
+    marketing.RECOMMENDATIONS_TABLE: frozenset({"_ingested_at"}),
     DEAD_LETTERS_TABLE: frozenset({"_ingested_at"}),
 }
 #: Tables of the migrations the pipeline does not write from its records.
@@ -160,6 +165,18 @@ def _dead_letters() -> list[Columns]:
     return [dead_letter_columns([worker]), ingest_dead_letter_columns([on_dlq])]
 
 
+def _recommendations() -> Columns:
+    """A recommendation submitted, as ``touchstream optimise run`` publishes it."""
+    rec = Recommendation(rule="bid", action="set_bid", entity="campaign:GOOGLE_ADS:1",
+                         campaign_id="GOOGLE_ADS:1", as_of_ms=T0, current=1.0, proposed=1.1,
+                         change=0.1, expected_effect=3.0, confidence=0.9, rationale="raise",
+                         data={"clicks": 900.0})
+    ledger, rid = approval.submit(approval.Ledger(), rec, "optimiser", T0)
+    record = recommendations.audit_records(ledger)[0]
+    raw = Raw(marketing.RECOMMENDATIONS, 0, 3, T0, rid.encode(), b"")
+    return recommendations.recommendation_columns([raw], [record.value])
+
+
 @pytest.fixture(scope="module")
 def samples() -> tuple[dict[str, list[Columns]], list[OutputRecord]]:
     rows, outputs = _conversation()
@@ -168,6 +185,9 @@ def samples() -> tuple[dict[str, list[Columns]], list[OutputRecord]]:
     kpi_cols = kpis.kpi_columns([raw], [metric])
     rows.setdefault(marketing.CAMPAIGN_KPIS_TABLE, []).append(kpi_cols)
     outputs.extend(kpis.kpi_records(kpi_cols))
+    rows.setdefault(marketing.CAMPAIGN_LEVERS_TABLE, []).append(
+        recommendations.lever_columns([raw], [metric]))
+    rows.setdefault(marketing.RECOMMENDATIONS_TABLE, []).append(_recommendations())
     rows.setdefault(DEAD_LETTERS_TABLE, []).extend(_dead_letters())
     return rows, outputs
 

@@ -44,6 +44,7 @@ STABLE_IDS = {
     "identity.links": 23,
     "customer.profiles": 24,
     "attribution.credits": 25,
+    "recommendations": 40,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 

@@ -96,6 +96,7 @@ class EscalationPolicy:
     sentiment_languages: tuple[str, ...] = ("en",)
     # strong negative moments of one message (LABELS.md rules 3 to 5)
     repeated_compound: float = -0.3  # "third time" counts with at least this negative tone
+    strong_anger: float = 0.45  # the emotion detector's anger that is strong anger alone
     upset_compound: float = -0.5  # a cancellation or refund from a visibly upset customer
     # bot_failure_loop: the bot repeats an answer after the customer said it did not help
     bot_repeat_similarity: float = 0.6
@@ -280,11 +281,13 @@ def policy_topic(legal: bool, found: frozenset[str] = frozenset()) -> Reason | N
 
 
 def strong_anger(found: frozenset[str], shouting: bool, compound: float | None,
-                 policy: EscalationPolicy = DEFAULT_POLICY) -> bool:
+                 policy: EscalationPolicy = DEFAULT_POLICY, anger: float = 0.0) -> bool:
     """Shouting in capitals, insults or accusations, exasperation, business-critical
-    urgency, or repeated failed attempts told with a negative tone (LABELS.md rule 3); one
-    "not acceptable" or mild sarcasm matches none of these."""
-    if shouting or not found.isdisjoint(("abuse", "exasperation", "urgency")):
+    urgency, strong anger as the emotion detector reads it, or repeated failed attempts told
+    with a negative tone (LABELS.md rule 3); one "not acceptable" or mild sarcasm matches
+    none of these."""
+    if (shouting or anger >= policy.strong_anger
+            or not found.isdisjoint(("abuse", "exasperation", "urgency"))):
         return True
     return "repeated" in found and (
         "not_helped" in found
@@ -292,12 +295,12 @@ def strong_anger(found: frozenset[str], shouting: bool, compound: float | None,
 
 
 def upset_message(intent: str | None, found: frozenset[str], shouting: bool,
-                  compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY
-                  ) -> Reason | None:
+                  compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY,
+                  anger: float = 0.0) -> Reason | None:
     """One message strongly negative enough for a person (LABELS.md rules 3 to 5): strong
     anger, a cancellation threat, a cancellation from a visibly upset customer, a refund
     demanded with anger or an ultimatum."""
-    angry = strong_anger(found, shouting, compound, policy)
+    angry = strong_anger(found, shouting, compound, policy, anger)
     upset = angry or (compound is not None and compound <= policy.upset_compound)
     if (angry or "churn" in found
             or (intent == "cancellation" and upset)

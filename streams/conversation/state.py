@@ -411,7 +411,8 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
     # sentiment counts only where the sentiment model reads the language
     trusted = (signals.language or new["language"] or "en") in policy.sentiment_languages
     compound = signals.compound if trusted else None
-    upset = rules.upset_message(intent, cues, shouting, compound, policy)
+    upset = rules.upset_message(intent, cues, shouting, compound, policy,
+                                emotions.anger if emotions is not None else 0.0)
     found = (
         rules.human_request((emotions is not None and emotions.human_request)
                             or "person" in cues, intent, confidence, policy),

@@ -70,9 +70,10 @@ def load_messages(directory: Path = EVAL_DIR) -> list[GuideMessage]:
     return out
 
 
-def load_fresh(directory: Path = EVAL_DIR) -> list[GuideMessage]:
-    """The messages written after the escalation cues were frozen (``fresh.yaml``)."""
-    raw = yaml.safe_load((directory / "fresh.yaml").read_text("utf-8"))
+def load_fresh(directory: Path = EVAL_DIR, name: str = "fresh.yaml") -> list[GuideMessage]:
+    """The messages written after a version of the escalation cues was frozen
+    (``fresh.yaml``: the first, ``fresh2.yaml``: the second)."""
+    raw = yaml.safe_load((directory / name).read_text("utf-8"))
     return [GuideMessage(str(text), str(lang), str(intent), str(team), bool(escalate),
                          str(style))
             for lang, intent, team, escalate, style, text in raw["messages"]]
@@ -133,6 +134,25 @@ def _binary(truth: Sequence[bool], predicted: Sequence[bool]) -> dict[str, Any]:
             "fp": fp, "fn": fn, "positives": tp + fn, "total": len(truth)}
 
 
+def reliability(confidences: Sequence[float], right: Sequence[bool], bins: int = 5
+                ) -> dict[str, Any]:
+    """Confidence of the predicted intent in ``bins`` equal-width bins against the share of
+    right answers, and the expected calibration error."""
+    rows: list[dict[str, Any]] = []
+    ece = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        idx = [i for i, c in enumerate(confidences) if (lo < c <= hi) or (b == 0 and c <= hi)]
+        if not idx:
+            continue
+        conf = sum(confidences[i] for i in idx) / len(idx)
+        acc = sum(right[i] for i in idx) / len(idx)
+        ece += len(idx) / len(confidences) * abs(conf - acc)
+        rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "messages": len(idx),
+                     "mean_confidence": round(conf, 3), "accuracy": round(acc, 3)})
+    return {"ece": round(ece, 4), "bins": rows}
+
+
 def message_report(messages: Sequence[GuideMessage] | None = None) -> dict[str, Any]:
     """Intent (per language, with confusion), team, language and escalation of single
     messages."""
@@ -176,6 +196,9 @@ def message_report(messages: Sequence[GuideMessage] | None = None) -> dict[str, 
         "most_frequent_confusions": [f"{t}->{p}: {n}" for (t, p), n in
                                      confusions.most_common(8)],
         "team": _f1_block([m.team for m in messages], teams, TEAMS),
+        "intent_reliability": reliability(
+            [float(r["messages"][0]["intent_confidence"]) for r in rows],
+            [p == m.intent for p, m in zip(intents, messages, strict=True)]),
         "escalation": _binary([m.escalate for m in messages], escalated),
         "language_accuracy_single_language_messages": _ratio(
             sum(langs[i] == messages[i].language for i in plain), len(plain)),
@@ -248,7 +271,8 @@ def conversation_report(conversations: Sequence[GuideConversation] | None = None
 
 def report() -> dict[str, Any]:
     return {"messages": message_report(), "conversations": conversation_report(),
-            "fresh": message_report(load_fresh())}
+            "fresh": message_report(load_fresh()),
+            "fresh2": message_report(load_fresh(name="fresh2.yaml"))}
 
 
 def summary(full: dict[str, Any]) -> dict[str, Any]:
@@ -267,11 +291,17 @@ def summary(full: dict[str, Any]) -> dict[str, Any]:
             "escalation_precision", "escalation_recall", "on_time_share_of_caught",
             "at_labelled_message_share_of_caught", "false_alarms", "missed_by_reason")},
         "confusions": m["most_frequent_confusions"],
+        "intent_reliability": m["intent_reliability"],
         "fresh_messages": {
             "messages": full["fresh"]["messages"],
             "intent_accuracy": full["fresh"]["intent"]["accuracy"],
             "team_accuracy": full["fresh"]["team"]["accuracy"],
             "escalation": {k: full["fresh"]["escalation"][k] for k in ("precision", "recall")}},
+        "fresh2_messages": {
+            "messages": full["fresh2"]["messages"],
+            "intent_accuracy": full["fresh2"]["intent"]["accuracy"],
+            "team_accuracy": full["fresh2"]["team"]["accuracy"],
+            "escalation": {k: full["fresh2"]["escalation"][k] for k in ("precision", "recall")}},
     }
 
 

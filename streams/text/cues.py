@@ -39,6 +39,11 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "hacked", "hacker", "compromised", "unauthori", "someone got into", "someone logged",
         "phishing", "fraud", "stolen account", "identity theft", "logins from",
         "hackead", "pirate", "robado la cuenta", "me la han robado", "suplantacion",
+        "taken over", "didn't request", "did not request", "wasn't me", "suspicious login",
+        "suspicious sign", "someone else logged", "someone has logged", "someone accessed",
+        "alguien ha entrado", "alguien entro", "alguien ha accedido", "sospechos",
+        "quelqu'un s'est connecte", "connexion suspecte", "activite suspecte", "verdachtig",
+        "jemand hat sich", "fremde anmeldung", "alguem entrou", "alguem acessou", "suspeit",
         "fraude", "acceso no autorizado", "pirat", "usurpation", "acces non autorise",
         "gehackt", "betrug", "unbefugt", "fremdzugriff", "invadid", "acesso nao autorizado",
         "clonad"),
@@ -50,7 +55,14 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "mentiros", "vol ", "voleur", "arnaque", "escroc", "honte", "scandal", "lamentable",
         "minable", "inadmissible", "nul ", "betrug", "betruger", "abzock", "schrott",
         "unverschamt", "frechheit", "saftladen", "diebstahl", "lugner", "roubo", "ladr",
-        "golpista", "vergonha", "porcaria", "lixo", "palhacada"),
+        "golpista", "vergonha", "porcaria", "lixo", "palhacada",
+        # accusations and contempt in other words
+        "criminal", "shameless", "daylight robbery", "con artist", "shambles", "appalling",
+        "worst service", "you people", "cowboys", "sinverguenza", "tomando el pelo",
+        "cachondeo", "vergonzos", "indignante", "impresentable", "vous vous moquez",
+        "foutez", "foutage", "catastrophique", "n'importe quoi", "verarsch", "zumutung",
+        "skandal", "katastroph", "sacanagem", "descaso", "desrespeito", "roubalheira",
+        "picareta", "enganacao"),
     # rule 3: exasperation (enough on its own)
     "exasperation": (
         "sick of", "fed up", "had enough", "done with you", "wasted my", "i give up",
@@ -73,7 +85,10 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "perdiendo dinero", "perdiendo ventas", "sin sistema", "no podemos trabajar",
         "no podemos facturar", "perdons de l'argent", "equipe est bloquee",
         "sommes bloques", "paralyse", "geschaftskritisch", "steht still", "verlieren geld",
-        "perdendo vendas", "perdendo dinheiro", "loja inteira parou", "fora do ar"),
+        "perdendo vendas", "perdendo dinheiro", "loja inteira parou", "fora do ar",
+        "costs us", "customers can't", "customers cannot", "emergency", "clientes no pueden",
+        "emergencia", "les clients ne peuvent", "urgence absolue", "kunden konnen nicht",
+        "notfall", "clientes nao conseguem", "emergencia"),
     # rule 1 (besides the emotion detector): asking for a person, a call back
     "person": (
         "put me through", "technician", "call me back", "someone call me", "real person",
@@ -103,7 +118,10 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "me doy de baja", "competencia", "cambiar de proveedor", "me voy a otra",
         "je resilie", "concurrent", "d'autres offres", "changer de fournisseur",
         "kundige ich", "konkurrenz", "alternativen", "anbieter wechseln",
-        "cancelo tudo", "concorrencia", "trocar de fornecedor", "outra empresa"),
+        "cancelo tudo", "concorrencia", "trocar de fornecedor", "outra empresa",
+        "take my business elsewhere", "look elsewhere", "switching to", "me cambio de",
+        "cambiarme de", "je pars chez", "changer d'operateur", "ich wechsle", "wechsle zu",
+        "vou trocar de", "mudar de operadora"),
     # rule 5: ultimatums
     "ultimatum": (
         "or i'm", "or i'll", "or i will", "by tomorrow", "by friday", "by monday", "right now",

@@ -35,7 +35,8 @@ def test_records_encode_with_the_published_schemas() -> None:
     assert lead.key == "cus-1" and escalation.key == task.key == "conv-1"
     assert task.value["task_type"] == "escalation"
     assert task.value["due_at"] == escalation.value["sla_deadline"]
-    assert task.value["title"] == "P2 escalation to sales: human_request"
+    # a request for a person told with an insult ("rip-off"): both reasons
+    assert task.value["title"] == "P2 escalation to sales: human_request, sentiment_worsening"
     assert "customer: that's a rip-off, I want a person" in task.value["description"]
     assert follow_up.value["task_type"] == "follow_up"
     assert follow_up.value["due_at"] == schedule.due_at_ms

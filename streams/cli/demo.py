@@ -14,13 +14,18 @@ from streams.cli.common import (
     print_result,
 )
 
-#: (insight, parameters, columns shown in the demo; empty: all)
+#: (insight, parameters, columns shown in the demo, ``column:header`` to abbreviate; empty:
+#: all): each table fits an 80-column terminal
 DEMO_INSIGHTS: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
     ("sentiment_by_channel", {}, ()),
-    ("most_negative_conversations", {"limit": "5"}, ()),
-    ("campaign_kpis", {}, ("platform", "campaign_name", "impressions", "clicks", "spend",
-                           "currency", "conversions", "ctr", "cpc", "cpa", "roas")),
-    ("escalation_rate_by_intent_team", {}, ()),
+    ("most_negative_conversations", {"limit": "5"},
+     ("conversation_id:conversation", "channel", "language:lang", "messages:msgs",
+      "sentiment_mean:mean", "min_sentiment:min")),
+    ("campaign_kpis", {}, ("platform", "campaign_name:campaign", "spend", "currency:cur",
+                           "conversions:conv", "roas")),
+    ("escalation_rate_by_intent_team", {}, (
+        "intent", "team", "escalations:esc", "escalated_conversations:esc conv",
+        "conversations:conv", "escalation_rate:rate")),
     ("first_response_time", {}, ()),
     ("sla_breaches", {}, ("conversation_id", "team", "priority", "reasons", "sla_deadline",
                           "minutes_late")),
@@ -72,13 +77,18 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
         if not ok:
             fail("not every event reached ClickHouse within 300 s; see the worker log")
         console.print(f"every event is in ClickHouse ({time.monotonic() - t0:.1f} s since start)")
+
+        def short(value: Any) -> Any:  # ids (uuids) by their first characters, like git
+            return f"{value[:8]}…" if isinstance(value, str) and len(value) == 36 and (
+                value.count("-") == 4) else value
         def show(title: str, result: Any, shown: tuple[str, ...], limit: int | None) -> None:
-            names = shown or tuple(result.column_names)
-            index = [result.column_names.index(c) for c in names]
+            columns = [c.partition(":") for c in shown or tuple(result.column_names)]
+            names = tuple(header or name for name, _, header in columns)
+            index = [result.column_names.index(name) for name, _, _ in columns]
             rows = result.rows if limit is None else result.rows[:limit]
             if len(rows) < len(result.rows):
                 title = f"{title} (first {len(rows)} of {len(result.rows)})"
-            print_result(title, names, [tuple(row[i] for i in index) for row in rows])
+            print_result(title, names, [tuple(short(row[i]) for i in index) for row in rows])
 
         worst: str | None = None
         for name, params, shown in DEMO_INSIGHTS:
@@ -89,8 +99,8 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
         if worst is not None:
             show(f"emotional_journey of {worst}",
                  querier.insight("emotional_journey", {"conversation_id": worst}),
-                 ("text", "sentiment_compound", "change", "lowest_so_far", "escalated_here",
-                  "journey_state"), None)
+                 ("text", "sentiment_compound:score", "change", "lowest_so_far:lowest",
+                  "escalated_here:esc", "journey_state:state"), None)
         querier.close()
     finally:
         if worker_proc is not None:

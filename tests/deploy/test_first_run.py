@@ -102,3 +102,36 @@ def test_the_sql_command_says_it(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "run `touchstream db migrate`" in " ".join(result.output.split())
     assert "0005_escalations.sql" in result.output
+
+
+def test_the_demo_tables_name_real_columns_and_fit_80_columns(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from streams.cli import common
+    from streams.cli.demo import DEMO_INSIGHTS
+    from streams.io.insights import run_insight
+
+    ch = ClickHouse(f"chdb://{tmp_path / 'clickhouse'}")
+    try:
+        migrate(ch)
+        for name, params, shown in DEMO_INSIGHTS:
+            columns = run_insight(ch, name, params).column_names
+            missing = [c.partition(":")[0] for c in shown if c.partition(":")[0] not in columns]
+            assert not missing, (name, missing)
+    finally:
+        ch.close()
+    # the campaign table with rows as the simulator writes them: no header cut, within 80
+    shown = dict(DEMO_INSIGHTS[i][::2] for i in range(len(DEMO_INSIGHTS)))["campaign_kpis"]
+    headers = tuple(c.partition(":")[2] or c for c in shown)
+    narrow = Console(width=80, record=True, force_terminal=False)
+    original = common.console
+    common.console = narrow
+    try:
+        common.print_result("campaign_kpis", headers, [
+            ("GOOGLE_ADS", "Search - Generic - Coffee makers", 17279.09, "GBP", 639.0, 2.1429),
+            ("META", "Prospecting - Lookalike 1%", 5112.18, "EUR", 45.0, 1.8739)])
+    finally:
+        common.console = original
+    text = narrow.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text and "GOOGLE_ADS" in text and "17,279.09" in text

@@ -69,15 +69,16 @@ clean:
 # module, and the offline Kubernetes manifest validator (deploy/k8s-validate), into .cache/bin.
 TOOLS        := .cache/bin
 HELM_VERSION := v3.22.0
+GO           ?= $(shell command -v go || echo /usr/local/go/bin/go)
 SUDO         := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(TOOLS)/helm:
-	@command -v go >/dev/null || { echo "Go is needed to build Helm"; exit 1; }
-	GOBIN=$(abspath $(TOOLS)) GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@test -x $(GO) || { echo "Go is needed to build Helm"; exit 1; }
+	GOBIN=$(abspath $(TOOLS)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 $(TOOLS)/k8s-validate: deploy/k8s-validate/main.go deploy/k8s-validate/go.mod deploy/k8s-validate/go.sum
-	@command -v go >/dev/null || { echo "Go is needed to build deploy/k8s-validate"; exit 1; }
-	cd deploy/k8s-validate && go build -o $(abspath $@) .
+	@test -x $(GO) || { echo "Go is needed to build deploy/k8s-validate"; exit 1; }
+	cd deploy/k8s-validate && $(GO) build -o $(abspath $@) .
 
 deploy-tools: $(TOOLS)/helm $(TOOLS)/k8s-validate
 	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v docker-compose >/dev/null \

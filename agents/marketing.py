@@ -15,4 +15,5 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     kpis = run_stage(app, runtime, stage.stage())
     run_stage(app, runtime, stage.rejects_stage())
     run_stage(app, runtime, stage.recommendations_stage())
+    run_stage(app, runtime, stage.rates_stage())
     return kpis

@@ -54,6 +54,38 @@ def list_connectors() -> None:
     print_result("connectors", ("platform", "accounts", "url", "next start"), rows)
 
 
+@connectors_group.group("rates")
+def rates_group() -> None:
+    """Exchange rates into the reporting currency (the currency_rates table)."""
+
+
+@rates_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reporting", default="USD", show_default=True,
+              help="The reporting currency the rates convert into.")
+@click.option("--source", default=None, help="Where the rates come from (default: the file name).")
+def load_rates(path: str, reporting: str, source: str | None) -> None:
+    """Publish a CSV of day,currency,rate (units of the reporting currency per unit) to
+    currency.rates; the worker keeps them in currency_rates."""
+    import time
+    from pathlib import Path
+
+    from streams.marketing.rates import records_from_csv
+    from streams.ops.optimise import Publishing
+
+    settings = current_settings()
+    file = Path(path)
+    try:
+        records = records_from_csv(file.read_text(), reporting, source or file.name,
+                                   int(time.time() * 1000))
+    except ValueError as exc:
+        fail(f"{file}: {exc}")
+        return
+    Publishing(settings).publish(records)
+    console.print(f"{len(records)} rates into {reporting.upper()} published to "
+                  f"{settings.topic('currency.rates')}")
+
+
 def simulator_env(url: str) -> dict[str, str]:
     """The settings that point every connector at a platform simulator served at ``url``."""
     from streams.simulators.platforms import ACCOUNTS, EMAIL, GA4, GOOGLE, META, TOKEN

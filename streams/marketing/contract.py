@@ -11,8 +11,10 @@ CAMPAIGN_KPIS: Final = "campaign.kpis"
 #: recommendations and their approval transitions: produced by ``touchstream optimise``,
 #: consumed by the worker into the ``recommendations`` table
 RECOMMENDATIONS: Final = "recommendations"
+#: exchange rates into the reporting currency, loaded by ``touchstream connectors rates load``
+CURRENCY_RATES: Final = "currency.rates"
 
-INPUTS: Final = (AD_METRICS, RECOMMENDATIONS)
+INPUTS: Final = (AD_METRICS, RECOMMENDATIONS, CURRENCY_RATES)
 OUTPUTS: Final = (CAMPAIGN_KPIS,)
 
 # tables
@@ -20,3 +22,4 @@ CAMPAIGN_KPIS_TABLE: Final = "campaign_kpis"
 RECOMMENDATIONS_TABLE: Final = "recommendations"
 #: bids and budgets as the platforms last reported them (from ``ad.metrics``)
 CAMPAIGN_LEVERS_TABLE: Final = "campaign_levers"
+CURRENCY_RATES_TABLE: Final = "currency_rates"

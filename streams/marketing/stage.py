@@ -15,12 +15,13 @@ from streams.kernel.records import BatchResult
 from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage
 from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
 from streams.marketing import contract as names
-from streams.marketing import kpis, recommendations
+from streams.marketing import kpis, rates, recommendations
 from streams.marketing.connector_rejects import connector_dead_letter_columns
 
 NAME: Final = "ad_metrics"
 REJECTS: Final = "ad_metrics_rejects"
 RECOMMENDATIONS: Final = "recommendations"
+RATES: Final = "currency_rates"
 
 
 def step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -56,3 +57,13 @@ def recommendations_stage() -> Stage:
     return Stage(name=RECOMMENDATIONS,
                  inputs=(Input(names.RECOMMENDATIONS, recommendations.validate),),
                  step=recommendations_step, sunk=(names.RECOMMENDATIONS_TABLE,))
+
+
+def rates_step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    return Outcome(BatchResult(inserts={names.CURRENCY_RATES_TABLE: rates.rate_columns(
+        events.raws, events.values)}))
+
+
+def rates_stage() -> Stage:
+    return Stage(name=RATES, inputs=(Input(names.CURRENCY_RATES, rates.validate),),
+                 step=rates_step, sunk=(names.CURRENCY_RATES_TABLE,))

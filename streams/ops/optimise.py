@@ -33,7 +33,6 @@ from streams.io.publisher import Outgoing, Publisher
 from streams.io.query import Querier
 from streams.kernel.records import OutputRecord
 from streams.marketing import approval
-from streams.marketing import contract as names
 from streams.marketing import recommendations as recs
 from streams.marketing.backtest import BacktestReport, backtest, history_from_rows
 from streams.marketing.guardrails import DataFlags
@@ -212,10 +211,9 @@ def replay(query: Query, now_ms: int, since_days: int, policy: OptimisationPolic
 
 
 class Publishing:
-    """Publishes recommendation records (Avro, keyed by request id); durable on return."""
+    """Publishes records (Avro, to their topics, keyed as they say); durable on return."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topic = settings.topic(names.RECOMMENDATIONS)
         self.codec = AvroCodec.from_settings(settings)
         self.settings = settings
 
@@ -225,9 +223,8 @@ class Publishing:
         publisher = Publisher(self.settings)
         try:
             asyncio.run(publisher.publish([
-                Outgoing(self.topic, r.key.encode(), self.codec.encode(names.RECOMMENDATIONS,
-                                                                       r.value))
-                for r in records]))
+                Outgoing(self.settings.topic(r.topic), r.key.encode(),
+                         self.codec.encode(r.topic, r.value)) for r in records]))
         finally:
             publisher.close()
 

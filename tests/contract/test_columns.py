@@ -43,7 +43,7 @@ from streams.kernel.paths import SCHEMAS_DIR
 from streams.kernel.records import Columns, OutputRecord, Raw
 from streams.kernel.stage import Events
 from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
-from streams.marketing import approval, kpis, recommendations
+from streams.marketing import approval, kpis, rates, recommendations
 from streams.marketing import contract as marketing
 from streams.marketing.rules import Recommendation
 
@@ -60,6 +60,7 @@ COLUMN_TUPLES: dict[str, tuple[str, ...]] = {
     marketing.CAMPAIGN_KPIS_TABLE: kpis.KPI_COLUMNS,
     marketing.CAMPAIGN_LEVERS_TABLE: recommendations.LEVER_COLUMNS,
     marketing.RECOMMENDATIONS_TABLE: recommendations.RECOMMENDATION_COLUMNS,
+    marketing.CURRENCY_RATES_TABLE: rates.RATE_COLUMNS,
     DEAD_LETTERS_TABLE: DEAD_LETTER_COLUMNS,
 }
 #: Columns the engine fills itself (a DEFAULT in the DDL); no tuple names them.
@@ -72,6 +73,7 @@ ENGINE_FILLED: dict[str, frozenset[str]] = {
     marketing.CAMPAIGN_KPIS_TABLE: frozenset({"_ingested_at"}),
     marketing.CAMPAIGN_LEVERS_TABLE: frozenset({"_ingested_at"}),
     marketing.RECOMMENDATIONS_TABLE: frozenset({"_ingested_at"}),
+    marketing.CURRENCY_RATES_TABLE: frozenset({"_ingested_at"}),
     DEAD_LETTERS_TABLE: frozenset({"_ingested_at"}),
 }
 #: Tables of the migrations the pipeline does not write from its records.
@@ -188,6 +190,9 @@ def samples() -> tuple[dict[str, list[Columns]], list[OutputRecord]]:
     rows.setdefault(marketing.CAMPAIGN_LEVERS_TABLE, []).append(
         recommendations.lever_columns([raw], [metric]))
     rows.setdefault(marketing.RECOMMENDATIONS_TABLE, []).append(_recommendations())
+    [rate] = rates.records_from_csv("day,currency,rate\n2026-01-01,EUR,1.1\n", "USD", "t", T0)
+    rows.setdefault(marketing.CURRENCY_RATES_TABLE, []).append(rates.rate_columns(
+        [Raw(marketing.CURRENCY_RATES, 0, 1, T0, rate.key.encode(), b"")], [rate.value]))
     rows.setdefault(DEAD_LETTERS_TABLE, []).extend(_dead_letters())
     return rows, outputs
 

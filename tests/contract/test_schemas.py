@@ -45,6 +45,7 @@ STABLE_IDS = {
     "customer.profiles": 24,
     "attribution.credits": 25,
     "recommendations": 40,
+    "currency.rates": 41,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 

@@ -2,8 +2,10 @@
 person's 360° profile, and every conversion attributed by the six rule-based models.
 
 State: one table entry per person (``profile.py``), positioned (it carries the offset of the
-last event it absorbed). A batch groups its events by person, folds each person's events onto
-a working copy of the stored profile, and writes each changed profile once: the table, a
+last event it absorbed); the profile is kept as one JSON string (one object per person for
+the garbage collector to walk, and the working copy a step folds onto is its own). A batch
+groups its events by person, folds each person's events onto a working copy of the stored
+profile, and writes each changed profile once: the table, a
 ``customer_profiles`` row (ReplacingMergeTree by version) and the compacted
 ``customer.profiles`` topic. A redelivered event changes nothing (the profile remembers the
 ids it absorbed).
@@ -24,10 +26,11 @@ to its own input topic, where the survivor's partition folds it in (``profile.me
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+import orjson
 
 from streams.customer import contract as names
 from streams.customer import profile as fold
@@ -43,7 +46,7 @@ from streams.kernel.records import BatchResult, Columns, OutputRecord, Raw, empt
 from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
 
 NAME: Final = "customer_profiles"
-PROFILES: Final = "profiles"
+PROFILES: Final = "customer_profile_states"  # the worker's table
 KINDS: Final = frozenset({"touchpoint", "conversion", "profile", "merged", "absorbed"})
 PROFILE_COLUMNS: Final = (
     "person_id", "version", "updated_at", "first_seen", "last_seen", "identifiers",
@@ -112,7 +115,7 @@ def credits_of(policy: ProfileStagePolicy, profile: Mapping[str, Any],
 def _absorbed_event(event: Mapping[str, Any], profile: Mapping[str, Any], into: str
                     ) -> dict[str, Any]:
     return {**event, "event_id": f"absorb:{profile['person_id']}:{into}", "kind": "absorbed",
-            "person_id": into, "merged_into": into, "state": json.dumps(profile)}
+            "person_id": into, "merged_into": into, "state": orjson.dumps(profile).decode()}
 
 
 def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -126,7 +129,9 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
         pid = event["person_id"]
         profile = working.get(pid)
         if profile is None:
-            profile = working[pid] = fold.thaw(lookup(PROFILES, pid), pid)
+            stored = lookup(PROFILES, pid)
+            profile = working[pid] = (fold.new_profile(pid) if stored is None
+                                      else orjson.loads(stored["profile"]))
         last[pid] = raw
         kind = event["kind"]
         into = profile["merged_into"]
@@ -146,7 +151,7 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
                 changed.add(pid)
             continue
         if kind == "absorbed":
-            if fold.merge(profile, json.loads(event["state"]), policy.profile):
+            if fold.merge(profile, orjson.loads(event["state"]), policy.profile):
                 changed.add(pid)
             continue
         if not fold.absorb(profile, event, policy.profile):
@@ -182,7 +187,9 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
         rows["_partition"].append(raw.partition)
         rows["_offset"].append(raw.offset)
         rows["_version"].append(profile["version"])
-        table[pid] = (raw.partition, {**profile, "offset": raw.offset,
+        table[pid] = (raw.partition, {"profile": orjson.dumps(profile).decode(),
+                                      "merged_into": profile["merged_into"],
+                                      "offset": raw.offset,
                                       "last_event_at": profile["updated_at"]})
     changes: Changes = {PROFILES: table}
     result = BatchResult(inserts={names.CUSTOMER_PROFILES_TABLE: rows,

@@ -4,6 +4,7 @@ stage that consumes their topic (partition: a hash of the key), until nothing is
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -100,7 +101,8 @@ class Chain:
 
     def profiles(self) -> dict[str, Value]:
         """The live profiles (persons not merged away)."""
-        return {k: v for k, v in self.table(profile_stage.NAME, profile_stage.PROFILES).items()
+        return {k: json.loads(v["profile"])
+                for k, v in self.table(profile_stage.NAME, profile_stage.PROFILES).items()
                 if v["merged_into"] is None}
 
     def column_rows(self, table: str) -> list[dict[str, Any]]:

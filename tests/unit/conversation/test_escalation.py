@@ -394,3 +394,52 @@ def test_ended_conversation_closes_the_episode() -> None:
     run(customer("hello? refund me immediately, I'm sick of waiting", T0 + HOUR),
         says(-0.3, "refund", 0.9))
     assert len(run.of(Escalate)) == 2
+
+
+# --- LABELS.md over a conversation -----------------------------------------------------------
+
+
+def test_the_bot_repeating_itself_after_it_did_not_help_is_a_bot_loop() -> None:
+    run = Run()
+    run(customer("where is my refund for order 881?", T0), says(0.0, "refund", 0.9))
+    run(bot("Refunds take 5 to 10 business days.", T0 + 1), MessageSignals(0.0))
+    run(customer("That doesn't help, it has been three weeks.", T0 + 2),
+        says(0.0, "refund", 0.9))
+    assert run.of(Escalate) == []  # one answer that did not help is no loop yet
+    run(bot("Refunds take 5 to 10 business days.", T0 + 3), MessageSignals(0.0))
+    [esc] = run.of(Escalate)
+    assert esc.reasons == ("bot_failure_loop",) and esc.source_offset == 3
+
+
+def test_a_new_answer_after_it_did_not_help_is_no_loop() -> None:
+    run = Run()
+    run(customer("where is my refund for order 881?", T0), says(0.0, "refund", 0.9))
+    run(bot("Refunds take 5 to 10 business days.", T0 + 1), MessageSignals(0.0))
+    run(customer("That doesn't help, it has been three weeks.", T0 + 2),
+        says(0.0, "refund", 0.9))
+    run(bot("I see the refund was sent yesterday to your card ending 4421.", T0 + 3),
+        MessageSignals(0.0))
+    assert run.of(Escalate) == []
+
+
+def test_a_complaint_goes_to_the_team_of_its_topic_and_a_calm_one_is_not_escalated() -> None:
+    run = Run()
+    run(event("STARTED", at=T0, metadata={"customer_value": "3000"}))
+    run(customer("Your invoices are always wrong and it's tiring.", T0 + 1),
+        says(-0.2, "complaint", 0.8))
+    assert run.of(Escalate) == []  # a polite complaint, even from a high-value customer
+    assert rules.conversation_team(run.s, "high") == "billing"
+    run(customer("I want to talk to a person about it", T0 + 2),
+        says(0.0, "human_request", 0.9, human_request=True))
+    [esc] = run.of(Escalate)
+    assert esc.reasons == ("human_request",) and esc.team == "billing"
+
+
+def test_policy_topics_escalate_at_the_message_in_any_language() -> None:
+    for text in ("Je vais porter plainte auprès de la DGCCRF.", "Me han hackeado la cuenta.",
+                 "Ich werde rechtliche Schritte einleiten.", "Vou registrar no Procon."):
+        run = Run()
+        run(customer("Hello", T0), says(0.0, "other", 0.9))
+        run(customer(text, T0 + 1), says(0.0, "complaint", 0.8))
+        [esc] = run.of(Escalate)
+        assert "policy_topic" in esc.reasons and esc.source_offset == 1, text

@@ -22,7 +22,8 @@ def register(app: faust.App, runtime: Runtime) -> tuple[BatchTopic, ...]:
     inputs = inputs_stage.InputsPolicy(
         hash_salt=salt.get_secret_value().encode() if settings.customer_hash_identifiers
         and salt is not None else None,
-        sources=tuple((settings.topic(t), t) for t in contract.INPUTS))
+        sources=tuple((settings.topic(t), t)
+                      for t in (*contract.INPUTS, contract.CONVERSATION_INSIGHTS)))
     profiles = profile_stage.ProfileStagePolicy(
         profile=ProfilePolicy(recent_limit=settings.customer_recent_interactions,
                               lookback_ms=int(settings.customer_lookback_days * DAY_MS)),

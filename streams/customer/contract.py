@@ -21,6 +21,9 @@ CUSTOMER_PROFILES: Final = "customer.profiles"
 ATTRIBUTION_CREDITS: Final = "attribution.credits"
 
 INPUTS: Final = (TOUCHPOINTS, CONVERSIONS, CRM_PROFILES)
+#: the conversation domain's output this domain also consumes: an ended chat is a touchpoint
+#: (channel ``chat``), so a support conversation can earn attribution credit
+CONVERSATION_INSIGHTS: Final = "conversation.insights"
 #: topics between the domain's stages (inputs of a stage, with dead-letter topics)
 INTERNAL: Final = (IDENTITY_OBSERVATIONS, CUSTOMER_EVENTS)
 OUTPUTS: Final = (IDENTITY_LINKS, CUSTOMER_PROFILES, ATTRIBUTION_CREDITS)

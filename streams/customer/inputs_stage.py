@@ -14,6 +14,11 @@ the wall clock. Doubtful but usable (flagged, kept, never merged on): a malforme
 identifier (``malformed:<kind>``, ``blocked:<kind>``), and an event left with no usable
 identifier (``no_usable_identifier``), which identity resolution then leaves unresolved.
 
+Chats: a ``conversation.insights`` record of an ended (or timed-out) conversation becomes a
+touchpoint of channel ``chat`` (type ``chat_session``, at the conversation's start, with its
+outcome, channel, language, message count and mean sentiment as attributes), identified by the
+conversation's customer id; insights of open conversations are skipped.
+
 Every valid event leaves one ``customer_inputs`` row carrying its input position: that table
 is what the position guard reads.
 """
@@ -42,6 +47,8 @@ from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage
 
 NAME: Final = "customer_inputs"
 MAX_FUTURE_MS: Final = 24 * 3_600_000
+#: statuses of a conversation insight that make it a touchpoint
+CHAT_ENDED: Final = frozenset({"ended", "timed_out"})
 INPUT_COLUMNS: Final = ("event_id", "kind", "occurred_at", "identifiers", "flags", "_topic",
                         "_partition", "_offset", "_kafka_ts", "_version")
 #: the CRM profile fields that become profile attributes
@@ -117,15 +124,26 @@ def validate_profile(raw: Raw, value: Mapping[str, Any], now_ms: int | None = No
     _not_future(value["updated_at"], now_ms)
 
 
+def validate_conversation(raw: Raw, value: Mapping[str, Any]) -> None:
+    if not value["conversation_id"].strip():
+        raise InvalidMessage("invalid_field", "conversation_id is empty")
+
+
 def stage(policy: InputsPolicy) -> Stage:
     return Stage(
         name=NAME,
         inputs=(Input(names.TOUCHPOINTS, validate_touchpoint),
                 Input(names.CONVERSIONS, validate_conversion),
-                Input(names.CRM_PROFILES, validate_profile)),
+                Input(names.CRM_PROFILES, validate_profile),
+                Input(names.CONVERSATION_INSIGHTS, validate_conversation)),
         step=functools.partial(step, policy),
         sunk=(names.CUSTOMER_INPUTS_TABLE,),
     )
+
+
+def chat_touchpoint_id(insight: Mapping[str, Any]) -> str:
+    """One touchpoint per chat session (a conversation started again is a new session)."""
+    return f"chat:{insight['conversation_id']}:{insight['first_event_at']}"
 
 
 def _identifiers(policy: InputsPolicy, raw_ids: Mapping[str, Any]
@@ -159,6 +177,15 @@ def observation(policy: InputsPolicy, logical: str, raw: Raw, value: Mapping[str
                    occurred_at=value["updated_at"], value=value["lifetime_value"],
                    currency=value["currency"], lifecycle_stage=value["lifecycle_stage"],
                    attributes=attributes, tags=list(value["tags"]), deleted=value["deleted"])
+    elif logical == names.CONVERSATION_INSIGHTS:
+        ids, flags = _identifiers(policy, {"customer_id": value["customer_id"] or None})
+        attributes = {"outcome": value["status"], "chat_channel": value["channel"],
+                      "language": value["language"], "messages": str(value["messages"])}
+        if value["sentiment_mean"] is not None:
+            attributes["sentiment_mean"] = f"{value['sentiment_mean']:.4f}"
+        out.update(event_id=chat_touchpoint_id(value), kind="touchpoint",
+                   occurred_at=value["first_event_at"], type="chat_session", channel="chat",
+                   attributes=attributes)
     elif logical == names.CONVERSIONS:
         ids, flags = _identifiers(policy, value["identifiers"])
         out.update(event_id=value["conversion_id"], kind="conversion",
@@ -184,6 +211,8 @@ def step(policy: InputsPolicy, events: Events, lookup: Lookup, now_ms: int) -> O
     logical_of = dict(policy.sources)
     for raw, value in zip(events.raws, events.values, strict=True):
         logical = logical_of.get(raw.topic, raw.topic)
+        if logical == names.CONVERSATION_INSIGHTS and value["status"] not in CHAT_ENDED:
+            continue  # a chat becomes a touchpoint once, when it has ended
         obs = observation(policy, logical, raw, value)
         outputs.append(OutputRecord(names.IDENTITY_OBSERVATIONS, names.OBSERVATION_KEY, obs))
         cols["event_id"].append(obs["event_id"])

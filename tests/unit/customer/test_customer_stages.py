@@ -234,3 +234,42 @@ def test_an_observation_keyed_otherwise_is_dead_lettered(codec: AvroCodec) -> No
                                [chain.raw(OutputRecord(obs.topic, "elsewhere", obs.value))])
     assert [d.error for d in computed.dead] == ["invalid_field"]
     assert "one partition, one writer" in computed.dead[0].reason
+
+
+def test_an_ended_chat_is_a_touchpoint_that_earns_attribution_credit(codec: AvroCodec) -> None:
+    from streams.kernel.records import OutputRecord
+
+    t0 = 1_767_225_600_000
+    insight = {"conversation_id": "conv_1", "channel": "WEB", "language": "en",
+               "customer_id": "cus_9", "status": "open", "first_event_at": t0,
+               "last_event_at": t0 + 60_000, "events": 4, "messages": 3, "customer_messages": 2,
+               "sentiment_mean": 0.25, "last_sentiment": 0.5, "min_sentiment": -0.1,
+               "source_partition": 0, "source_offset": 7, "updated_at": t0 + 60_000}
+    ids = {"customer_id": "cus_9", "email": None, "phone": None, "anonymous_id": "anon_9",
+           "device_id": None}
+    touch = {"touchpoint_id": "tp_9", "occurred_at": t0 - 3_600_000, "type": "click",
+             "channel": "paid_search", "platform": None, "campaign_id": "c1", "ad_group_id": None,
+             "ad_id": None, "utm": {k: None for k in ("source", "medium", "campaign", "term",
+                                                     "content")},
+             "identifiers": ids, "url": None, "referrer": None, "properties": {}}
+    conversion = {"conversion_id": "cv_9", "occurred_at": t0 + 3_600_000, "type": "purchase",
+                  "value": 100.0, "currency": "EUR", "order_id": None,
+                  "identifiers": {**ids, "anonymous_id": None}, "properties": {}}
+    chain = Chain(codec)
+    chain.produce([OutputRecord(topics.TOUCHPOINTS, "cus_9", touch),
+                   OutputRecord(topics.CONVERSATION_INSIGHTS, "conv_1", insight)])
+    chain.drain()
+    assert not chain.column_rows("customer_inputs")[1:]  # an open chat is not a touchpoint yet
+    chain.produce([OutputRecord(topics.CONVERSATION_INSIGHTS, "conv_1",
+                                {**insight, "status": "ended"})])
+    chain.drain()
+    chain.produce([OutputRecord(topics.CONVERSIONS, "cus_9", conversion)])
+    chain.drain()
+    (profile,) = chain.profiles().values()
+    assert profile["channels"] == ["paid_search", "chat"] and profile["touchpoints"] == 2
+    chat = next(i for i in profile["recent"] if i["channel"] == "chat")
+    assert chat["event_id"] == f"chat:conv_1:{t0}" and chat["type"] == "chat_session"
+    credits = {(c["model"], c["channel"]): c["revenue_credit"]
+               for c in chain.column_rows("attribution_credits")}
+    assert credits["last_touch", "chat"] == 100.0
+    assert credits["linear", "chat"] == credits["linear", "paid_search"] == 50.0

@@ -526,7 +526,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "p99_ms": round(lat["p99_ms"], 1),
                 "ceiling_events_per_s": round(tp["ceiling_events_per_s"]),
                 "ratio": round(tp["events_per_s"] / tp["ceiling_events_per_s"], 4),
-                **{k: v for k, v in tp.items() if k.endswith("_cpu_us_per_event")},
+                **{k: v for k, v in tp.items() if k.endswith("_cpu_us_per_event")
+                   and not k.startswith("peer_")},
                 "events": s.events,
                 "latency_rate_events_per_s": round(lat["latency_rate_events_per_s"]),
                 "processing_p50_ms": lat["processing_p50_ms"],

@@ -82,6 +82,11 @@ def test_workers_probes_pdb_resources_and_settings() -> None:
     settings = by_kind["ConfigMap", "ts-touchstream-settings"]["data"]
     assert settings["TOUCHSTREAM_KAFKA_BOOTSTRAP_SERVERS"] == "kafka-0.kafka:9092,kafka-1.kafka:9092"
     assert settings["TOUCHSTREAM_WEB_HOST"] == "0.0.0.0"
+    # every path the process writes is under the /tmp emptyDir (read-only root filesystem)
+    assert settings["APP_DATADIR"].startswith("/tmp/")
+    assert settings["TOUCHSTREAM_LOCAL_STATE_DIR"].startswith("/tmp/")
+    mounts = worker["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    assert {"name": "tmp", "mountPath": "/tmp"} in mounts
     secret = by_kind["Secret", "ts-touchstream-secrets"]["stringData"]
     assert secret["TOUCHSTREAM_WEB_SECRET"] == "change-me-web"
     # secrets never land in the ConfigMap

@@ -37,6 +37,9 @@ def test_compose_config_resolves_with_the_example_environment() -> None:
     assert worker["depends_on"]["setup"]["condition"] == "service_completed_successfully"
     assert worker["environment"]["TOUCHSTREAM_SCHEMA_REGISTRY_URL"] == "http://schema-registry:8081"
     assert services["gateway"]["command"] == ["ingest", "server"]
+    # a target's image is tagged apart: the worker's HEALTHCHECK must not land on the gateway
+    built = [(s["image"], s["build"]["target"]) for s in services.values() if "build" in s]
+    assert len({image for image, _ in built}) == len({target for _, target in built}) == 3
     # published ports stay on loopback (1.29 prints the short syntax)
     published = [(name, str(port)) for name, service in services.items()
                  for port in service.get("ports", [])]

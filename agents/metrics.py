@@ -72,6 +72,10 @@ HISTOGRAMS: Final[Mapping[str, tuple[str, str, str]]] = {
                          "A step's computation time divided by its size."),
     "in_worker": ("message_in_worker_seconds", "ms",
                   "From a message's arrival in the worker until it is durable."),
+    # recorded once the runtime observes ``<agent>.produce_to_durable`` (Kafka timestamp to
+    # durable); until then the dashboards read produce-to-sink from the rows
+    "produce_to_durable": ("produce_to_durable_seconds", "ms",
+                           "From a message's Kafka timestamp until it is durable."),
     "write": ("write_seconds", "ms", "One group-commit write (dead letters, sink, publish)."),
     "write_sink": ("write_sink_seconds", "ms", "The ClickHouse part of a write."),
     "write_publish": ("write_publish_seconds", "ms", "The Kafka publish part of a write."),

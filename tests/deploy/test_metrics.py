@@ -40,6 +40,8 @@ def test_counters_histograms_lag_and_models_render_with_conventional_names() -> 
     latencies.observe("conversation.in_worker", [2.0] * 90 + [800.0] * 10)  # ms
     latencies.observe_repeated("conversation.step_events", 200.0, 4)
     latencies.observe_repeated("gc.gen2", 30.0, 2)
+    latencies.observe_repeated("conversation.produce_to_durable", 1500.0, 3)
+    latencies.observe_repeated("conversation.something_new", 3.0, 1)  # a later label
     snapshot = Snapshot(
         app_id="ts", counters=counters.snapshot(), buckets=buckets_of(latencies),
         table_keys={"conversations": 42},
@@ -72,6 +74,8 @@ def test_counters_histograms_lag_and_models_render_with_conventional_names() -> 
     assert got["touchstream_step_events_bucket", (agent, ("le", "500.0"))] == 4
     assert got["touchstream_gc_pause_seconds_count", (("generation", "2"),)] == 2
     assert ("touchstream_worker_info", (("app_id", "ts"),)) in got
+    assert got["touchstream_produce_to_durable_seconds_bucket", (agent, ("le", "2.5"))] == 3
+    assert got["touchstream_other_seconds_count", (agent, ("kind", "something_new"))] == 1
 
 
 def test_model_info_names_the_files_the_worker_loads() -> None:

@@ -87,8 +87,8 @@ def _guide_relabels() -> dict[str, str]:
     """Phrasings (``group``) whose intent the label guide (``shared/design/LABELS.md``) puts
     elsewhere than the phrasing files, which were written under the earlier taxonomy: the
     payment method or billing contact on file and deleting personal data are ``account``;
-    quotes are ``pricing``; trials and what a plan includes are ``purchase_inquiry``. Kept as a table, so that the phrasing
-    files, the groups and the splits stay as they were."""
+    quotes are ``pricing``; trials and what a plan includes are ``purchase_inquiry``. Kept as
+    a table, so that the phrasing files, the groups and the splits stay as they were."""
     out: dict[str, str] = {}
     on_file = {"en": (2, 10, 20, 23), "es": (2, 10, 19, 22, 33), "fr": (10, 19, 22, 33),
                "de": (10, 19, 22, 33), "pt": (2, 19)}

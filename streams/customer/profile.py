@@ -5,7 +5,8 @@ and tags, every interaction folded into counters, revenue per currency, the chan
 progression, the lifecycle stage, a place for scores, a bounded list of recent interactions
 (the full history is ``customer_events`` in ClickHouse) and the touchpoints attribution needs
 (``journey``: those within the lookback window of the latest event, at most
-``journey_limit``).
+``journey_limit``), with the conversions of that window (``converted``), which are attributed
+again when a merge or a late touchpoint changes their journeys.
 
 Invariants:
 - ``absorb`` and ``merge`` never change their arguments' containers in place except the
@@ -65,7 +66,7 @@ def new_profile(person_id: str) -> Profile:
             "last_seen": 0, "identifiers": [], "attributes": {}, "attributes_at": 0,
             "tags": [], "crm_stage": None, "lifecycle_stage": "anonymous", "channels": [],
             "touchpoints": 0, "conversions": 0, "revenue": {}, "scores": {}, "recent": [],
-            "journey": [], "seen": [], "absorbed": [], "merged_into": None}
+            "journey": [], "converted": [], "seen": [], "absorbed": [], "merged_into": None}
 
 
 def thaw(stored: Mapping[str, Any] | None, person_id: str) -> Profile:
@@ -111,6 +112,7 @@ def _trim(profile: Profile, policy: ProfilePolicy) -> None:
         journey = [t for t in journey if t["occurred_at"] >= horizon]
     profile["journey"] = journey[-policy.journey_limit:]
     profile["channels"] = profile["channels"][-policy.channels_limit:]
+    profile["converted"] = [c for c in profile.get("converted", ()) if c["occurred_at"] >= horizon]
     profile["seen"] = profile["seen"][-policy.seen_limit:]
 
 
@@ -142,6 +144,9 @@ def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) ->
         profile["revenue"][currency] = profile["revenue"].get(currency, 0.0) + (event["value"] or 0.0)
         profile["lifecycle_stage"] = advance(profile["lifecycle_stage"],
                                              CONVERSION_STAGES.get((event["type"] or "").lower()))
+        profile.setdefault("converted", []).append(
+            {"event_id": event_id, "occurred_at": at, "value": event["value"],
+             "currency": event["currency"]})
     elif kind == "profile":
         if at >= profile["attributes_at"]:
             profile["attributes"].update(event["attributes"])
@@ -195,6 +200,9 @@ def merge(profile: Profile, other: Mapping[str, Any], policy: ProfilePolicy) -> 
     profile["recent"].extend(e for e in other["recent"] if e["event_id"] not in seen)
     touched = {t["touchpoint_id"] for t in profile["journey"]}
     profile["journey"].extend(t for t in other["journey"] if t["touchpoint_id"] not in touched)
+    converted = {c["event_id"] for c in profile.setdefault("converted", [])}
+    profile["converted"].extend(c for c in other.get("converted", ())
+                                if c["event_id"] not in converted)
     profile["channels"] = [*other["channels"], *profile["channels"]]
     profile["seen"] = [*other["seen"], *profile["seen"]]
     profile["absorbed"].extend(p for p in other["absorbed"] if p not in profile["absorbed"])
@@ -203,6 +211,14 @@ def merge(profile: Profile, other: Mapping[str, Any], policy: ProfilePolicy) -> 
     profile["journey"] = _by_time(profile["journey"], "touchpoint_id")
     _trim(profile, policy)
     return True
+
+
+def reattributable(profile: Mapping[str, Any], touch_at: int, lookback_ms: int
+                   ) -> list[dict[str, Any]]:
+    """The conversions a touchpoint at ``touch_at`` that arrived after them belongs to: those
+    within the lookback window after it (their journeys change)."""
+    return [c for c in profile.get("converted", ())
+            if touch_at <= c["occurred_at"] <= touch_at + lookback_ms]
 
 
 def retire(profile: Profile, into: str) -> Profile:

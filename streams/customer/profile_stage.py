@@ -13,9 +13,12 @@ ids it absorbed).
 Attribution: when a conversion is absorbed, its journey is the person's touchpoints (across
 all their identifiers, since identity resolution keyed them all by this person) within the
 lookback window before it; each rule model's credits go to ``attribution_credits`` and
-``attribution.credits`` per conversion, model and touchpoint, with the revenue credit. A
-touchpoint that arrives after its conversion does not re-attribute it (a follow-up, as is
-re-attribution on merge and split: a merge joins the journeys for later conversions only).
+``attribution.credits`` per conversion, model and touchpoint, with the revenue credit.
+Re-attribution: a touchpoint that arrives after conversions it precedes (within the window),
+and a merge that joins two journeys, attribute those conversions again; the new rows carry a
+later ``_version`` (the time of computing) and supersede the old ones key by key (a journey
+only grows, so every old key gets a new row). A split (an identifier removed) does not
+re-attribute yet: a follow-up, with the split itself in the stream.
 
 Merges: identity resolution sends a notice (kind ``merged``) keyed by the absorbed person; this
 stage, on that person's partition, retires the profile (``merged_into`` set, published) and
@@ -112,6 +115,21 @@ def credits_of(policy: ProfileStagePolicy, profile: Mapping[str, Any],
              "revenue_credit": c.revenue_credit, "currency": c.currency} for c in credits]
 
 
+def _credit(policy: ProfileStagePolicy, profile: Mapping[str, Any],
+            conversion: Mapping[str, Any], raw: Raw, now_ms: int, credits: Columns,
+            outputs: list[OutputRecord]) -> None:
+    """Attribute ``conversion``; the rows' ``_version`` is the time of computing, so a later
+    attribution of the same conversion, model and touchpoint supersedes an earlier one."""
+    for credit in credits_of(policy, profile, conversion):
+        for name in CREDIT_COLUMNS[:12]:
+            credits[name].append(credit[name])
+        credits["_topic"].append(raw.topic)
+        credits["_partition"].append(raw.partition)
+        credits["_offset"].append(raw.offset)
+        credits["_version"].append(now_ms)
+        outputs.append(OutputRecord(names.ATTRIBUTION_CREDITS, credit["conversion_id"], credit))
+
+
 def _absorbed_event(event: Mapping[str, Any], profile: Mapping[str, Any], into: str
                     ) -> dict[str, Any]:
     return {**event, "event_id": f"absorb:{profile['person_id']}:{into}", "kind": "absorbed",
@@ -153,20 +171,19 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
         if kind == "absorbed":
             if fold.merge(profile, orjson.loads(event["state"]), policy.profile):
                 changed.add(pid)
+                # the joined journey: every conversion of the window is attributed again
+                for conversion in profile["converted"]:
+                    _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
             continue
         if not fold.absorb(profile, event, policy.profile):
             continue
         changed.add(pid)
         if kind == "conversion":
-            for credit in credits_of(policy, profile, event):
-                for name in CREDIT_COLUMNS[:12]:
-                    credits[name].append(credit[name])
-                credits["_topic"].append(raw.topic)
-                credits["_partition"].append(raw.partition)
-                credits["_offset"].append(raw.offset)
-                credits["_version"].append(raw.offset)
-                outputs.append(OutputRecord(names.ATTRIBUTION_CREDITS, credit["conversion_id"],
-                                            credit))
+            _credit(policy, profile, event, raw, now_ms, credits, outputs)
+        elif kind == "touchpoint":  # late: conversions after it get it in their journeys
+            for conversion in fold.reattributable(profile, event["occurred_at"],
+                                                  policy.profile.lookback_ms):
+                _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
     rows: Columns = empty_columns(PROFILE_COLUMNS)
     table: dict[str, tuple[int, Value | None]] = {}
     for pid in sorted(changed, key=lambda p: last[p].offset):

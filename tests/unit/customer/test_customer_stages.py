@@ -273,3 +273,45 @@ def test_an_ended_chat_is_a_touchpoint_that_earns_attribution_credit(codec: Avro
                for c in chain.column_rows("attribution_credits")}
     assert credits["last_touch", "chat"] == 100.0
     assert credits["linear", "chat"] == credits["linear", "paid_search"] == 50.0
+
+
+def _touch(touch_id: str, at: int, channel: str, **ids: str) -> Any:
+    from streams.kernel.records import OutputRecord
+    identifiers = {k: ids.get(k) for k in ("customer_id", "email", "phone", "anonymous_id",
+                                            "device_id")}
+    return OutputRecord(topics.TOUCHPOINTS, next(v for v in identifiers.values() if v), {
+        "touchpoint_id": touch_id, "occurred_at": at, "type": "click", "channel": channel,
+        "platform": None, "campaign_id": None, "ad_group_id": None, "ad_id": None,
+        "utm": {k: None for k in ("source", "medium", "campaign", "term", "content")},
+        "identifiers": identifiers, "url": None, "referrer": None, "properties": {}})
+
+
+def test_a_merge_and_a_late_touchpoint_attribute_a_conversion_again(codec: AvroCodec) -> None:
+    from streams.kernel.records import OutputRecord
+    h, t = 3_600_000, 1_767_225_600_000
+    conversion = {"conversion_id": "cv_1", "occurred_at": t + 2 * h, "type": "purchase",
+                  "value": 90.0, "currency": "EUR", "order_id": None, "properties": {},
+                  "identifiers": {"customer_id": None, "email": None, "phone": None,
+                                  "anonymous_id": "anon_1", "device_id": None}}
+    chain = Chain(codec)
+
+    def latest() -> dict[str, float]:
+        rows = [c for c in chain.column_rows("attribution_credits") if c["model"] == "linear"]
+        newest = rows[-1]["_offset"], rows[-1]["_topic"]
+        return {c["touchpoint_id"]: c["credit"] for c in rows
+                if (c["_offset"], c["_topic"]) == newest}
+
+    chain.produce([_touch("t1", t, "display", anonymous_id="anon_1"),
+                   _touch("t2", t + h, "social", anonymous_id="anon_2"),
+                   OutputRecord(topics.CONVERSIONS, "anon_1", conversion)])
+    chain.drain()
+    assert latest() == {"t1": 1.0}  # anon_2 is someone else, as far as anyone knows yet
+    chain.produce([_touch("login1", t + 3 * h, "email", email="a@mail.net", anonymous_id="anon_1"),
+                   _touch("login2", t + 4 * h, "email", email="a@mail.net", anonymous_id="anon_2")])
+    chain.drain()
+    assert latest() == {"t1": 0.5, "t2": 0.5}  # the merge joined t2's journey to cv_1's
+    chain.produce([_touch("t0", t - h, "paid_search", email="a@mail.net")])  # arrives late
+    chain.drain()
+    assert latest() == pytest.approx({"t0": 1 / 3, "t1": 1 / 3, "t2": 1 / 3})
+    (profile,) = chain.profiles().values()
+    assert profile["conversions"] == 1 and profile["touchpoints"] == 5

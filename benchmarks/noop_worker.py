@@ -25,10 +25,11 @@ worker in its own (benchmark) database.
 from __future__ import annotations
 
 import argparse
+import inspect
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any, Final, Literal
 from unittest import mock
 
@@ -98,6 +99,21 @@ def stage(variant: Variant) -> Stage:
                  step=rows if variant == "sink" else nothing, sunk=(TABLE,))
 
 
+def stage_modules() -> list[str]:
+    """The names under which ``agents.app`` holds the product's stage modules: every
+    ``agents.*`` module with a ``register`` that returns what it subscribed (a
+    ``BatchTopic`` or several). The web and metrics views' ``register`` returns None; they
+    stay."""
+    names = []
+    for name, value in vars(agents.app).items():
+        register = getattr(value, "register", None)
+        if (isinstance(value, ModuleType) and value.__name__.startswith("agents.")
+                and callable(register)
+                and inspect.signature(register).return_annotation not in (None, "None")):
+            names.append(name)
+    return sorted(names)
+
+
 @contextmanager
 def only(variant: Variant) -> Iterator[None]:
     """``create_app`` registering the no-op stage instead of the product's stages (the web
@@ -109,9 +125,12 @@ def only(variant: Variant) -> Iterator[None]:
     def skip(app: faust.App, runtime: Runtime) -> None:
         return None
 
-    with mock.patch.multiple(agents.app, conversation=SimpleNamespace(register=register),
-                             marketing=SimpleNamespace(register=skip),
-                             deadletters=SimpleNamespace(register=skip)):
+    names = stage_modules()
+    if not names:
+        raise RuntimeError("agents.app holds no stage modules: nothing to replace")
+    swaps: dict[str, Any] = {name: SimpleNamespace(register=skip) for name in names}
+    swaps[names[0]] = SimpleNamespace(register=register)
+    with mock.patch.multiple(agents.app, **swaps):
         yield
 
 

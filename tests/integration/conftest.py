@@ -23,7 +23,7 @@ import pytest
 
 from streams.contract.codec import AvroCodec
 from streams.io import kafka_local
-from streams.io.kafka_admin import create_topics
+from streams.io.kafka_admin import create_topics, delete_topics_with_prefix
 from streams.io.query import Querier, worker_url
 from streams.ops.demo import start_worker, stop_worker, wait_until_sunk
 from streams.settings import Settings
@@ -120,6 +120,9 @@ def pipeline(broker: str, tmp_path: Path) -> Iterator[Pipeline]:
     p.stop_workers()
     if os.environ.get("TOUCHSTREAM_KEEP_TEST_LOGS"):
         print(p.worker_logs())
+    # the test's topics and its workers' changelogs: a local broker whose data directory
+    # keeps every test's partitions runs out of file descriptors after a few hundred runs
+    delete_topics_with_prefix(settings, settings.topic_prefix, f"{settings.app_id}-")
 
 
 def eventually(check: object, timeout: float = 30.0, interval: float = 0.3) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from streams import topics
 from streams.customer.attribution import DAY_MS
+from streams.io.kafka_admin import delete_topics_with_prefix
 from streams.io.producer import produce_records
 from streams.io.query import Querier
 from streams.ops.demo import start_worker
@@ -45,8 +47,18 @@ def _wait(check: Any, timeout: float, what: str, pipeline: Pipeline) -> Any:
                          f"{pipeline.log_dir}")
 
 
+@pytest.fixture
+def cleaned(pipeline: Pipeline) -> Iterator[Pipeline]:
+    """The pipeline; its topics are deleted afterwards (a local broker holding every test's
+    partitions runs out of open files)."""
+    yield pipeline
+    pipeline.stop_workers()
+    delete_topics_with_prefix(pipeline.settings, pipeline.settings.topic_prefix)
+
+
 def test_two_workers_resolve_profile_and_attribute_one_person_across_partitions(
-        pipeline: Pipeline) -> None:
+        cleaned: Pipeline) -> None:
+    pipeline = cleaned
     people, identity_phase, converted = customers(40, seed=23)
     pipeline.start_worker()
     port = _free_port()

@@ -53,7 +53,8 @@ def cleaned(pipeline: Pipeline) -> Iterator[Pipeline]:
     partitions runs out of open files)."""
     yield pipeline
     pipeline.stop_workers()
-    delete_topics_with_prefix(pipeline.settings, pipeline.settings.topic_prefix)
+    delete_topics_with_prefix(pipeline.settings, pipeline.settings.topic_prefix,
+                              pipeline.settings.app_id)
 
 
 def test_two_workers_resolve_profile_and_attribute_one_person_across_partitions(

@@ -137,6 +137,28 @@ def register(app: faust.App, runtime: Runtime) -> None:
                 return failed(self, exc)
             return self.json(result_json(result))
 
+    @app.page("/admin/sql")
+    class AdminSql(View):
+        """Maintenance statements on the store the worker holds (the embedded engine admits one
+        process): DETACH/ATTACH, OPTIMIZE, a backfill. ``operate`` only, logged."""
+
+        async def post(self, request: Request) -> Response:
+            decision = access(request)
+            if not decision.can_operate:  # the guard already refused; kept as a second lock
+                return self.json({"error": "an operate token is needed"}, status=403)
+            try:
+                body = await request.json()
+            except ValueError:
+                return self.json({"error": "the body must be a JSON object"}, status=400)
+            if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
+                return self.json({"error": 'expected {"sql": "..."}'}, status=400)
+            log.warning("maintenance statement by %s: %s", decision.sub or "local", body["sql"])
+            try:
+                await in_thread(runtime.clickhouse.command, body["sql"])
+            except Exception as exc:
+                return failed(self, exc)
+            return self.json({"ok": True})
+
     @app.page("/insights/{name}")
     class Insight(View):
         async def get(self, request: Request, name: str) -> Response:

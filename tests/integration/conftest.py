@@ -90,6 +90,18 @@ class Pipeline:
             values: dict[str, int] = json.loads(resp.read())[section]
         return values
 
+    def maintenance(self, sql: str) -> None:
+        """A statement on the worker's store through its operate-only ``/admin/sql``, as a
+        local operator's client sends it (same origin, double-submit CSRF token)."""
+        base = worker_url(self.settings)
+        token = uuid.uuid4().hex
+        request = urllib.request.Request(
+            base + "/admin/sql", data=json.dumps({"sql": sql}).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Origin": base,
+                     "X-CSRF-Token": token, "Cookie": f"touchstream_csrf={token}"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            assert json.loads(resp.read()) == {"ok": True}
+
     def worker_logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
 

@@ -161,10 +161,10 @@ def test_clickhouse_unavailable_during_a_batch_is_retried(pipeline: Pipeline) ->
     pipeline.wait_sunk(chat_target(pipeline))
     q = pipeline.querier()
     # take the table away: every insert into it now fails in the engine
-    q.sql("DETACH TABLE chat_events")
+    pipeline.maintenance("DETACH TABLE chat_events")
     produce_records(pipeline.settings, iter(chat[1000:]), encode=codec.encode)
     eventually(lambda: pipeline.stats("counters").get("insert.retries{chat_events}", 0) >= 2, timeout=30)
-    q.sql("ATTACH TABLE chat_events")
+    pipeline.maintenance("ATTACH TABLE chat_events")
     pipeline.wait_sunk(chat_target(pipeline))
     assert q.sql("SELECT count() FROM chat_events FINAL").rows[0][0] == len(chat)
     assert q.sql("SELECT uniqExact(event_id) FROM chat_events").rows[0][0] == len(chat)

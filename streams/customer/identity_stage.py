@@ -9,18 +9,18 @@ same fold (``identity.apply``) over the same sequence whichever worker runs it, 
 after a crash folds the same events onto the state the changelog holds. An observation keyed
 otherwise is dead-lettered rather than resolved beside the graph.
 
-The table holds one entry per identifier node (``n:<kind>:<value>`` -> its person id and
-its neighbours: an event whose identifiers are all known, of one person, and already joined
-to its strongest one changes nothing and is resolved from these entries alone) and one
-per person (``p:<person id>`` -> its nodes, edges and creation time, as one JSON string: a
-worker holding millions of them keeps one object each for the garbage collector to walk,
-not hundreds), and ``seq`` (the arrival
-counter person ids derive from, with the offset reached). A batch loads only the persons its
+The table holds one entry per identifier node (``n:<kind>:<value>`` -> its person id and its
+neighbours: an event whose identifiers are all known, of one person, and already joined to
+its strongest one changes nothing and is resolved from these entries alone), one per person
+(``p:<person id>`` -> its nodes, edges and creation time, as one JSON string: a worker holding
+millions of them keeps one object each for the garbage collector to walk, not hundreds), and
+``seq`` (the arrival counter person ids derive from). A batch loads only the persons its
 identifiers touch, folds its events onto that part of the graph, and writes only what changed:
-the persons it changed, the nodes whose person changed (all of an absorbed person's on a merge,
-at most ``max_component_size``), tombstones of absorbed persons, and ``seq`` once. Recovery is
-the table's changelog: nothing else to rebuild. The entries are positioned (each carries the
-offset reached), so the position guard replays from the state's position after a crash.
+the persons it changed, the nodes whose person or neighbours changed (all of an absorbed
+person's on a merge, at most ``max_component_size``), tombstones of absorbed persons, and
+``seq`` once. Recovery is the table's changelog: nothing else to rebuild. Every entry carries
+the offset reached (positioned), so the position guard replays from the state's position
+after a crash.
 
 What it emits per event: a ``customer_events`` row (the person it resolved to, empty when no
 identifier is usable) and, when resolved, the event keyed by its person on
@@ -30,13 +30,14 @@ profile stage hands that person's profile to the survivor; per graph change an
 the guard rail's reason).
 
 What it costs: identity throughput is bounded by one worker's fold, whatever the number of
-workers: ``python -m benchmarks.customer_stages`` (slice ``customer_stages``) measured about
-15,000 observations per second of one core's CPU (10,000 simulated people, 76,000 events,
-steps of 500; decoding included), against about 40,000 for the stateless inputs stage before
-it. The profile and attribution stage after it scales with the partitions of
-``customer.events``. Sharding the
-graph (by a hash of the strongest identifier, with cross-shard merges as messages) is the way
-past that bound; not needed at the rates measured.
+workers. ``python -m benchmarks.customer_stages`` (slice ``customer_stages``) measured about
+15,000 observations per second of one core's CPU for this step (10,000 simulated people,
+76,000 events, steps of 500, decoding included), against about 40,000 for the stateless
+inputs stage; ``python -m benchmarks.customer_pipeline`` (one worker running all three stages
+on the local broker, a loaded 2-core machine) about 2,400. The profile and attribution stage
+after it scales with the partitions of ``customer.events``. Past this bound (the goal of
+50,000 touchpoints/s per worker is well past it), the graph would be sharded by a hash of the
+strongest identifier, with cross-shard merges sent as messages; not built.
 """
 
 from __future__ import annotations

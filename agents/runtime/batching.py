@@ -21,6 +21,7 @@ commit), so the per-insert and per-flush costs are paid once per write, not per 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
@@ -109,6 +110,10 @@ class GroupCommit:
         self._name = name
         self._latencies = latencies
         self._queue: deque[tuple[Durable, int, asyncio.Future[None]]] = deque()
+        #: consumed events of the parts in ``_queue``
+        self._queued = 0
+        #: set when a write's worth is queued: it ends the wait for the interval
+        self._full: asyncio.Event | None = None
         self._writer: asyncio.Future[None] | None = None
         self._failed: BaseException | None = None
         #: parts merged per write (the last 1,000 writes)
@@ -122,6 +127,9 @@ class GroupCommit:
             done.set_exception(self._failed)
             return done
         self._queue.append((part, events, done))
+        self._queued += events
+        if self._full is not None and self._queued >= self.max_events:
+            self._full.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._drain())
         return done
@@ -136,16 +144,23 @@ class GroupCommit:
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
+        full = self._full = self._full or asyncio.Event()
         while self._queue:
             wait = self._last_start + self._interval() - loop.time()
-            if wait > 0 and sum(events for _, events, _ in self._queue) < self.max_events:
-                await asyncio.sleep(wait)
+            if wait > 0 and self._queued < self.max_events:
+                # wait out the interval, unless a write's worth arrives meanwhile: while
+                # behind, the agent stops computing at two writes' worth not yet durable,
+                # so a sleep that ignored it would cap a drain at two writes an interval
+                full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(full.wait(), wait)
             self._last_start = loop.time()
             group = [self._queue.popleft()]
             events = group[0][1]
             while self._queue and events + self._queue[0][1] <= self.max_events:
                 events += self._queue[0][1]
                 group.append(self._queue.popleft())
+            self._queued -= events
             merged = group[0][0]
             if len(group) > 1:  # merged into a new part: a part's own lists stay as they are
                 merged = Durable()
@@ -160,6 +175,7 @@ class GroupCommit:
                     if not done.done():
                         done.set_exception(exc)
                 self._queue.clear()
+                self._queued = 0
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 return

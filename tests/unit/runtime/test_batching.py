@@ -232,6 +232,28 @@ def test_writes_start_less_often_while_the_agent_is_behind() -> None:
     asyncio.run(main())
 
 
+def test_a_writes_worth_arriving_during_the_wait_ends_it() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        starts: list[tuple[float, list[int]]] = []
+
+        async def write(merged: Durable) -> None:
+            starts.append((loop.time(), merged.inserts["t"]["n"]))
+
+        commit = GroupCommit(write, max_events=30, interval=1.0, interval_behind=1.0)
+        commit.lag = lambda: 5.0  # behind
+        await commit.submit(part(1), 10)
+        began = loop.time()
+        second = commit.submit(part(2), 10)  # waits for the interval ...
+        await asyncio.sleep(0.05)
+        rest = [commit.submit(part(n), 10) for n in (3, 4)]  # ... until a write's worth is here
+        await asyncio.gather(second, *rest)
+        assert [n for _, n in starts] == [[1], [2, 3, 4]]
+        assert starts[1][0] - began < 0.5
+
+    asyncio.run(main())
+
+
 def test_the_agent_is_behind_once_its_oldest_event_has_waited_the_behind_interval() -> None:
     async def write(merged: Durable) -> None:
         pass

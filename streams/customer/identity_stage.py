@@ -50,6 +50,13 @@ from typing import Any, Final
 import orjson
 
 from streams.customer import contract as names
+from streams.customer.identifiers import (
+    DEFAULT_NORMALISATION,
+    IdentifierKind,
+    NormalisationPolicy,
+    hash_value,
+    normalise,
+)
 from streams.customer.identity import (
     DEFAULT_POLICY,
     KIND_RANK,
@@ -57,6 +64,7 @@ from streams.customer.identity import (
     MergeRefused,
     apply,
 )
+from streams.customer.identity_queries import Explanation, why
 from streams.customer.identity_state import FORMAT_VERSION, IdentityState, from_dict, node_key
 from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import BatchResult, Columns, OutputRecord, Raw, empty_columns
@@ -327,3 +335,37 @@ def _merge_notice(event: Mapping[str, Any], from_person: str, into: str, raw: Ra
             "campaign_id": None, "value": None, "currency": None, "order_id": None,
             "lifecycle_stage": None, "attributes": {}, "tags": [], "deleted": False,
             "state": None}
+
+
+# --- questions to the stage's table (for the API and the CLI) ------------------------------
+
+
+def node_of(kind: IdentifierKind, raw: str, normalisation: NormalisationPolicy =
+            DEFAULT_NORMALISATION, hash_salt: bytes | None = None) -> str:
+    """The node key of an identifier as a person would type it: normalised as the inputs
+    stage does (and hashed when emails and phones are stored hashed)."""
+    value = normalise(kind, raw, normalisation).value
+    if hash_salt and kind in ("email", "phone"):
+        value = hash_value(value, hash_salt)
+    return node_key(kind, value)
+
+
+def person_of_node(lookup: Lookup, node: str) -> str | None:
+    """The person an identifier (a node key) belongs to now, from the node entries."""
+    entry = lookup(GRAPH, "n:" + node)
+    return None if entry is None else str(entry["person"])
+
+
+def explain(lookup: Lookup, node: str) -> Explanation | None:
+    """``identity.why`` for an identifier (a node key), from the stage's table: the person,
+    its identifiers and every edge with the rule and source event that made it."""
+    pid = person_of_node(lookup, node)
+    if pid is None:
+        return None
+    stored = lookup(GRAPH, "p:" + pid)
+    if stored is None:
+        return None
+    state = load([orjson.loads(stored["doc"])], 0)
+    kind, value = node.split(":", 1)
+    return why(state, (kind, value))
+

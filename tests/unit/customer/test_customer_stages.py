@@ -315,3 +315,28 @@ def test_a_merge_and_a_late_touchpoint_attribute_a_conversion_again(codec: AvroC
     assert latest() == pytest.approx({"t0": 1 / 3, "t1": 1 / 3, "t2": 1 / 3})
     (profile,) = chain.profiles().values()
     assert profile["conversions"] == 1 and profile["touchpoints"] == 5
+
+
+def test_any_identifier_as_typed_resolves_and_explains_its_person(
+        simulated: tuple[Any, Chain]) -> None:
+    people, chain = simulated
+    graph = chain.table(identity_stage.NAME, identity_stage.GRAPH)
+
+    def lookup(table: str, key: str) -> Any:
+        return chain.table(identity_stage.NAME, table).get(key)
+
+    p = people[0]
+    email = next(i.split(":", 1)[1] for i in p.identifiers if i.startswith("email:"))
+    node = identity_stage.node_of("email", "  " + email.upper() + " ")
+    pid = identity_stage.person_of_node(lookup, node)
+    assert pid is not None and "p:" + pid in graph
+    explanation = identity_stage.explain(lookup, node)
+    assert explanation is not None and explanation.person_id == pid
+    assert set(explanation.identifiers) == p.identifiers
+    assert {e.rule for e in explanation.edges} == {"same_event"}
+    assert {e.source for e in explanation.edges} <= {
+        e.value.get("touchpoint_id") or f"crm:{e.value.get('customer_id')}:"
+        f"{e.value.get('updated_at')}" for e in p.events}
+    assert identity_stage.explain(lookup, identity_stage.node_of("email", "nobody@mail.net")) is None
+    hashed = identity_stage.node_of("email", email, hash_salt=b"s")
+    assert hashed.startswith("email:") and "@" not in hashed

@@ -33,6 +33,8 @@ class Intelligence:
     inserts: dict[str, Columns] = field(default_factory=dict)
     #: pending follow-up task per conversation: its crm.tasks value (None: cancelled)
     follow_ups: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: positions in the batch of the events that were producer duplicates (not folded)
+    duplicates: list[int] = field(default_factory=list)
 
 
 def pending_follow_ups(effects: Sequence[Effect]) -> dict[str, dict[str, Any] | None]:
@@ -112,12 +114,17 @@ def understand(
 ) -> Intelligence:
     """Fold a batch into the conversation records; returns changes, effects, rows (of
     ``escalations``, ``crm_tasks``, ``conversation_states`` and ``conversations``) and output
-    records (``source``: the physical input topic, for the rows' positions)."""
+    records (``source``: the physical input topic, for the rows' positions). An event whose
+    id the conversation already absorbed at another offset is not folded; its position in
+    the batch is listed in ``duplicates``."""
     signals = signals_for(events, sentiments)
     out = Intelligence()
-    for raw, event, signal in zip(raws, events, signals, strict=True):
+    for i, (raw, event, signal) in enumerate(zip(raws, events, signals, strict=True)):
         cid = event["conversation_id"]
         before = out.records[cid] if cid in out.records else load(cid)
+        if cstate.duplicate(before, event, raw.offset):
+            out.duplicates.append(i)
+            continue
         after, effects = cstate.fold(before, event, raw.partition, raw.offset, signal, policy)
         if after is not before:
             out.records[cid] = after

@@ -7,6 +7,12 @@ step scores a batch's messages at once (sentiment, emotions, intent, language) a
 them into the records; one timer ends conversations silent for the inactivity timeout, a
 second emits follow-ups that fell due. A record closed and silent for the retention period
 leaves the table (its rows in ClickHouse stay).
+
+A chat event whose ``event_id`` its conversation's record already absorbed at another offset
+(a producer duplicate) is neither folded nor given a ``chat_events`` row, and is counted in
+``BatchResult.duplicates`` (``events.duplicates``), never dead-lettered. The window is the
+record's life: the conversation and the retention period after it closed; past it,
+``chat_events`` (ordered by ``(conversation_id, event_id)``) still collapses the row.
 """
 
 from __future__ import annotations
@@ -89,10 +95,16 @@ def step(policy: ConversationPolicy, events: Events, lookup: Lookup, now_ms: int
 
     smart = understand(events.raws, events.values, sentiments, load, source, policy.escalation,
                        now_ms)
+    raws, values = events.raws, events.values
+    if smart.duplicates:  # a producer duplicate gets no second row
+        dropped = set(smart.duplicates)
+        kept = [i for i in range(len(raws)) if i not in dropped]
+        raws, values = [raws[i] for i in kept], [values[i] for i in kept]
+        sentiments = [sentiments[i] for i in kept]
     result = BatchResult(inserts={
-        names.CHAT_EVENTS_TABLE: rollup.event_columns(events.raws, events.values, sentiments),
+        names.CHAT_EVENTS_TABLE: rollup.event_columns(raws, values, sentiments),
         **smart.inserts,
-    }, outputs=smart.outputs)
+    }, outputs=smart.outputs, duplicates=len(smart.duplicates))
     return Outcome(result, _changes(smart))
 
 

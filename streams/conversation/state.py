@@ -6,6 +6,16 @@ with the effects the event causes. It never changes its arguments (nested lists 
 replaced, not mutated), and an event at or before the last absorbed offset of the record's
 partition is a redelivery: it returns the record unchanged and no effects.
 
+Producer duplicates: the same ``event_id`` produced again at another offset (a producer retry
+without idempotence, a replayed export, a gateway reconnect) is recognised by the ids the record
+keeps (``event_ids``: every id it absorbed, with its offset) and is not folded again: the
+record and its counters stay as they are, an ended conversation stays ended, no effect is
+emitted (``duplicate``). The window is the record's life: the whole conversation plus the
+retention period after it closed (``TOUCHSTREAM_CONVERSATION_RETENTION_SECONDS``), after which the
+record leaves the table; a duplicate arriving later starts a new record, and ClickHouse still
+collapses its ``chat_events`` row (ordered by ``(conversation_id, event_id)``). Records
+written before the ids were kept recognise duplicates of their later events only.
+
 Sentiment, emotions, intent and language are computed in batch before the fold and handed in
 as ``MessageSignals``; the fold itself is bookkeeping and a few comparisons.
 
@@ -145,6 +155,8 @@ class ConversationRecord(TypedDict):
     rollup: rollups.Rollup
     partition: int
     offset: int
+    #: event id -> offset it was absorbed at, for every event folded (producer duplicates)
+    event_ids: NotRequired[dict[str, int]]
 
 
 def _empty_book() -> EscalationBook:
@@ -166,13 +178,22 @@ def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
         intent_confidence=None, topic=None, last_satisfaction=None, journey=journeys.empty(),
         escalation=_empty_book(), escalations=0, follow_up_id=None, follow_up_due_at=None,
         lead_signaled=False, recent=[], last_tokens=[], rollup=rollups.new_rollup(event),
-        partition=partition, offset=-1,
+        partition=partition, offset=-1, event_ids={},
     )
 
 
 def already_seen(record: ConversationRecord | None, partition: int, offset: int) -> bool:
     """True for an event at or before the last one the record absorbed (a redelivery)."""
     return record is not None and record["partition"] == partition and offset <= record["offset"]
+
+
+def duplicate(record: ConversationRecord | None, event: Mapping[str, Any], offset: int) -> bool:
+    """True for an event whose ``event_id`` the record absorbed at another offset: the same
+    event produced again (a redelivery of the offset it was absorbed at is not one)."""
+    if record is None:
+        return False
+    absorbed_at = record.get("event_ids", {}).get(event["event_id"])
+    return absorbed_at is not None and absorbed_at != offset
 
 
 def customer_value(metadata: Mapping[str, str] | None) -> float | None:
@@ -198,7 +219,8 @@ def fold(
     policy: EscalationPolicy = DEFAULT_POLICY,
 ) -> tuple[ConversationRecord, list[Effect]]:
     """Absorb one chat event; returns the new record and the effects it causes."""
-    if record is not None and already_seen(record, partition, offset):
+    if record is not None and (already_seen(record, partition, offset)
+                               or duplicate(record, event, offset)):
         return record, []
     new = new_record(event, partition) if record is None else record.copy()
     effects: list[Effect] = []
@@ -229,6 +251,7 @@ def fold(
         _reopen(new)
     new["partition"] = partition
     new["offset"] = offset
+    new["event_ids"] = {**new.get("event_ids", {}), event["event_id"]: offset}
     return new, effects
 
 

@@ -12,6 +12,7 @@ Metric = Literal[
     "events.consumed",
     "events.processed",
     "events.dead_lettered",
+    "events.duplicates",
     "rows.inserted",
     "inserts",
     "insert.retries",

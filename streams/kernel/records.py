@@ -48,6 +48,7 @@ class BatchResult:
     outputs: list[OutputRecord] = field(default_factory=list)
     processed: int = 0
     dead: int = 0
+    duplicates: int = 0  # events already absorbed under their id (producer duplicates)
 
 
 def empty_columns(names: Sequence[str]) -> Columns:

@@ -213,3 +213,17 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
                                   names.ATTRIBUTION_CREDITS_TABLE: credits}, outputs=outputs)
     return Outcome(result, changes)
 
+
+
+def profile_of(lookup: Lookup, person_id: str, max_hops: int = 16) -> dict[str, Any] | None:
+    """The ``customer.profiles`` value of a person from the stage's table, following merges
+    to the surviving person (for the API: any identifier's person, resolved by the identity
+    stage, may since have been merged)."""
+    for _ in range(max_hops):
+        stored = lookup(PROFILES, person_id)
+        if stored is None:
+            return None
+        if stored["merged_into"] is None:
+            return fold.record(orjson.loads(stored["profile"]))
+        person_id = str(stored["merged_into"])
+    return None

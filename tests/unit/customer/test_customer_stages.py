@@ -340,3 +340,18 @@ def test_any_identifier_as_typed_resolves_and_explains_its_person(
     assert identity_stage.explain(lookup, identity_stage.node_of("email", "nobody@mail.net")) is None
     hashed = identity_stage.node_of("email", email, hash_salt=b"s")
     assert hashed.startswith("email:") and "@" not in hashed
+
+
+def test_a_merged_away_person_leads_to_the_survivors_profile(
+        simulated: tuple[Any, Chain]) -> None:
+    _, chain = simulated
+    table = chain.table(profile_stage.NAME, profile_stage.PROFILES)
+
+    def lookup(name: str, key: str) -> Any:
+        return chain.table(profile_stage.NAME, name).get(key)
+
+    retired = next(k for k, v in table.items() if v["merged_into"] is not None)
+    profile = profile_stage.profile_of(lookup, retired)
+    assert profile is not None and profile["merged_into"] is None
+    assert profile["person_id"] in chain.profiles() and profile["person_id"] != retired
+    assert profile_stage.profile_of(lookup, "p_unknown") is None

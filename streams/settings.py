@@ -332,6 +332,10 @@ class Settings(BaseSettings):
         "(JSON list; empty: the connector is off)."
     )
     ga4_access_token: SecretStr | None = Field(None, description="GA4 OAuth access token.")
+    marketing_anomaly_detection: bool = Field(
+        True, description="Score every campaign's hourly spend, CTR, CPC, CPA, conversions and "
+        "ROAS in the ad.metrics stage and raise alerts to the anomalies topic and table."
+    )
 
     @model_validator(mode="after")
     def _retention_outlasts_inactivity(self) -> Settings:

@@ -10,6 +10,7 @@ from streams.cli.common import console, current_settings, fail, print_result
 from streams.marketing.approval import TransitionError
 from streams.ops import optimise as ops
 from streams.ops.connectors import connectors_from_settings
+from streams.ops.optimise_anomalies import anomalous_campaigns, drill, recent_alerts
 from streams.ops.optimise_apply import transition
 
 SINCE = re.compile(r"^(\d+)([dhw])$")
@@ -22,6 +23,12 @@ def days_of(since: str) -> int:
         raise click.BadParameter(f"{since!r} is not like 28d, 4w or 72h")
     n, unit = int(found.group(1)), found.group(2)
     return max(1, {"d": n, "w": 7 * n, "h": -(-n // 24)}[unit])
+
+
+def _at(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).strftime("%Y-%m-%d %H:00")
 
 
 def _money(value: float | None) -> str:
@@ -41,7 +48,10 @@ def optimise() -> None:
 def run(dry_run: bool, days: int) -> None:
     """One cycle over campaign_kpis; recommendations to the recommendations topic and table."""
     settings = current_settings()
-    done = ops.cycle(ops.querier_query(settings), ops.now_ms(), days=days, dry_run=dry_run)
+    query = ops.querier_query(settings)
+    now = ops.now_ms()
+    done = ops.cycle(query, now, days=days, dry_run=dry_run,
+                     anomalous=anomalous_campaigns(query, now))
     if done is None:
         fail("campaign_kpis holds no history in that window")
         return
@@ -138,3 +148,30 @@ def approve(request_id: str, actor: str, reason: str) -> None:
 def reject(request_id: str, actor: str, reason: str) -> None:
     """Reject a pending recommendation."""
     _decide(request_id, "reject", actor, reason)
+
+
+@optimise.command("anomalies")
+@click.option("--hours", type=int, default=48, show_default=True, help="Alerts of the last hours.")
+@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--drill/--no-drill", "drill_down", default=True, show_default=True,
+              help="Rank what is behind each alert (ad groups, ads, devices, hours).")
+def anomalies(hours: int, limit: int, drill_down: bool) -> None:
+    """Recent anomaly alerts, with the drill-down behind each."""
+    query = ops.querier_query(current_settings())
+    alerts = recent_alerts(query, ops.now_ms() - hours * 3_600_000, limit)
+    print_result(f"anomalies (last {hours} h)", (
+        "hour", "campaign", "metric", "direction", "status", "severity", "value", "baseline",
+        "change", "z"), [
+        (_at(a["hour"]), f"{a['platform']}:{a['campaign_id']}", a["metric"], a["direction"],
+         a["status"], a["severity"], a["value"], a["baseline"], f"{a['change']:+.0%}",
+         f"{a['z']:+.1f}") for a in alerts])
+    if not drill_down:
+        return
+    for a in alerts:
+        ranked = drill(query, a)
+        rows = [(dimension, c.key, f"{c.share:.0%}", c.contribution, c.current, c.baseline)
+                for dimension, items in ranked.items() for c in items]
+        print_result(f"behind {a['metric']} {a['direction']} of {a['platform']}:"
+                     f"{a['campaign_id']} at {_at(a['hour'])}", (
+                         "dimension", "child", "share", "contribution", "current",
+                         "baseline"), rows)

@@ -13,9 +13,11 @@ CAMPAIGN_KPIS: Final = "campaign.kpis"
 RECOMMENDATIONS: Final = "recommendations"
 #: exchange rates into the reporting currency, loaded by ``touchstream connectors rates load``
 CURRENCY_RATES: Final = "currency.rates"
+#: anomaly alerts per campaign and metric, raised by the ``ad.metrics`` stage
+ANOMALIES: Final = "anomalies"
 
 INPUTS: Final = (AD_METRICS, RECOMMENDATIONS, CURRENCY_RATES)
-OUTPUTS: Final = (CAMPAIGN_KPIS,)
+OUTPUTS: Final = (CAMPAIGN_KPIS, ANOMALIES)
 
 # tables
 CAMPAIGN_KPIS_TABLE: Final = "campaign_kpis"
@@ -23,3 +25,4 @@ RECOMMENDATIONS_TABLE: Final = "recommendations"
 #: bids and budgets as the platforms last reported them (from ``ad.metrics``)
 CAMPAIGN_LEVERS_TABLE: Final = "campaign_levers"
 CURRENCY_RATES_TABLE: Final = "currency_rates"
+ANOMALIES_TABLE: Final = "anomalies"

@@ -1,21 +1,24 @@
 """The marketing domain's stages.
 
 - ``stage``: ``ad.metrics`` report rows to campaign KPIs (rows of ``campaign_kpis`` and
-  records of ``campaign.kpis``). Stateless: a revised interval is a new version of the same
-  row, which ClickHouse keeps the latest of.
+  records of ``campaign.kpis``; a revised interval is a new version of the same row, which
+  ClickHouse keeps the latest of), and to anomaly alerts (``anomalies``, table and topic)
+  through per (campaign, metric) states in two positioned tables (``anomaly_stage``).
 - ``rejects_stage``: the rows the platform connectors refused, which they write straight to
   ``ad.metrics.dlq``, into the ``dead_letters`` table (the worker's own dead letters of
   ``ad.metrics`` are there already and are skipped)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from streams.kernel.records import BatchResult
-from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage
+from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage, Table
 from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
+from streams.marketing import anomaly_stage, kpis, rates, recommendations
 from streams.marketing import contract as names
-from streams.marketing import kpis, rates, recommendations
+from streams.marketing.anomaly_scoring import DEFAULT_POLICY, AnomalyPolicy
 from streams.marketing.connector_rejects import connector_dead_letter_columns
 
 NAME: Final = "ad_metrics"
@@ -24,17 +27,28 @@ RECOMMENDATIONS: Final = "recommendations"
 RATES: Final = "currency_rates"
 
 
-def step(events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+def step(policy: AnomalyPolicy | None, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     columns = kpis.kpi_columns(events.raws, events.values)
-    return Outcome(BatchResult(
+    result = BatchResult(
         inserts={names.CAMPAIGN_KPIS_TABLE: columns,
                  names.CAMPAIGN_LEVERS_TABLE: recommendations.lever_columns(events.raws,
                                                                             events.values)},
-        outputs=kpis.kpi_records(columns)))
+        outputs=kpis.kpi_records(columns))
+    if policy is None:
+        return Outcome(result)
+    detected = anomaly_stage.detect(events, lookup, policy)
+    result.inserts[names.ANOMALIES_TABLE] = detected.rows
+    result.outputs.extend(detected.records)
+    return Outcome(result, detected.changes)
 
 
-def stage() -> Stage:
-    return Stage(name=NAME, inputs=(Input(names.AD_METRICS, kpis.validate),), step=step,
+def stage(anomalies: AnomalyPolicy | None = DEFAULT_POLICY) -> Stage:
+    """``anomalies``: the detector's policy, None to compute KPIs only (stateless)."""
+    tables = () if anomalies is None else (
+        Table(anomaly_stage.SERIES_TABLE, positioned=True),
+        Table(anomaly_stage.PARTS_TABLE, positioned=True))
+    return Stage(name=NAME, inputs=(Input(names.AD_METRICS, kpis.validate),),
+                 step=functools.partial(step, anomalies), tables=tables,
                  sunk=(names.CAMPAIGN_KPIS_TABLE,))
 
 

@@ -43,8 +43,9 @@ from streams.kernel.paths import SCHEMAS_DIR
 from streams.kernel.records import Columns, OutputRecord, Raw
 from streams.kernel.stage import Events
 from streams.kernel.topics import DEAD_LETTERS_TABLE, dlq
-from streams.marketing import approval, kpis, rates, recommendations
+from streams.marketing import anomaly_stage, approval, kpis, rates, recommendations
 from streams.marketing import contract as marketing
+from streams.marketing.anomaly import Alert
 from streams.marketing.rules import Recommendation
 
 T0 = 1_767_225_600_000  # 2026-01-01 00:00:00 UTC
@@ -61,6 +62,7 @@ COLUMN_TUPLES: dict[str, tuple[str, ...]] = {
     marketing.CAMPAIGN_LEVERS_TABLE: recommendations.LEVER_COLUMNS,
     marketing.RECOMMENDATIONS_TABLE: recommendations.RECOMMENDATION_COLUMNS,
     marketing.CURRENCY_RATES_TABLE: rates.RATE_COLUMNS,
+    marketing.ANOMALIES_TABLE: anomaly_stage.ANOMALY_COLUMNS,
     DEAD_LETTERS_TABLE: DEAD_LETTER_COLUMNS,
 }
 #: Columns the engine fills itself (a DEFAULT in the DDL); no tuple names them.
@@ -74,6 +76,7 @@ ENGINE_FILLED: dict[str, frozenset[str]] = {
     marketing.CAMPAIGN_LEVERS_TABLE: frozenset({"_ingested_at"}),
     marketing.RECOMMENDATIONS_TABLE: frozenset({"_ingested_at"}),
     marketing.CURRENCY_RATES_TABLE: frozenset({"_ingested_at"}),
+    marketing.ANOMALIES_TABLE: frozenset({"_ingested_at"}),
     DEAD_LETTERS_TABLE: frozenset({"_ingested_at"}),
 }
 #: Tables of the migrations the pipeline does not write from its records.
@@ -190,6 +193,11 @@ def samples() -> tuple[dict[str, list[Columns]], list[OutputRecord]]:
     rows.setdefault(marketing.CAMPAIGN_LEVERS_TABLE, []).append(
         recommendations.lever_columns([raw], [metric]))
     rows.setdefault(marketing.RECOMMENDATIONS_TABLE, []).append(_recommendations())
+    alerts = anomaly_stage.Detected()
+    anomaly_stage.add_alert(alerts, Alert("GOOGLE_ADS:1", "spend", "up", "new", "critical", T0,
+                                          T0, 400.0, 100.0, 3.0, 9.5, 1), raw)
+    rows.setdefault(marketing.ANOMALIES_TABLE, []).append(alerts.rows)
+    outputs.extend(alerts.records)
     [rate] = rates.records_from_csv("day,currency,rate\n2026-01-01,EUR,1.1\n", "USD", "t", T0)
     rows.setdefault(marketing.CURRENCY_RATES_TABLE, []).append(rates.rate_columns(
         [Raw(marketing.CURRENCY_RATES, 0, 1, T0, rate.key.encode(), b"")], [rate.value]))

@@ -46,6 +46,7 @@ STABLE_IDS = {
     "attribution.credits": 25,
     "recommendations": 40,
     "currency.rates": 41,
+    "anomalies": 42,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 

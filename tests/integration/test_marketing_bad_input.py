@@ -14,6 +14,7 @@ from streams.io.producer import produce_records
 from streams.kernel.records import OutputRecord
 from streams.marketing.kpis import metric_key
 from tests.integration.conftest import Pipeline
+from tests.integration.test_marketing_connectors import worker_querier
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +59,7 @@ def test_bad_rows_are_dead_lettered_with_their_reasons(pipeline: Pipeline) -> No
     pipeline.start_worker()
     produce_records(pipeline.settings, mixed, encode=pipeline.codec.encode)
     pipeline.wait_sunk({topics.AD_METRICS: end_offsets(pipeline.settings, topics.AD_METRICS)})
-    q = pipeline.querier()
+    q = worker_querier(pipeline)
     landed = q.sql("SELECT campaign_id, impressions, conversions FROM campaign_kpis FINAL "
                    "ORDER BY campaign_id, impressions").rows
     assert landed == sorted((v["campaign_id"], v["impressions"], v["conversions"]) for v in good)

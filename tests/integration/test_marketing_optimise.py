@@ -21,6 +21,7 @@ from streams.ops import optimise as ops
 from streams.ops.optimise_apply import transition
 from streams.simulators.platforms import SimulatorConfig, running
 from tests.integration.conftest import Pipeline, eventually
+from tests.integration.test_marketing_connectors import worker_querier
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ def test_recommendations_are_audited_and_an_approval_applies_once(pipeline: Pipe
         assert all(r.error is None for r in reports), reports
         pipeline.wait_sunk({topics.AD_METRICS: end_offsets(settings, topics.AD_METRICS)},
                            timeout=180)
-        q = pipeline.querier()
+        q = worker_querier(pipeline)
 
         def query(sql: str, params: object) -> list[dict[str, object]]:
             return q.sql(sql, params).dicts()  # type: ignore[arg-type]

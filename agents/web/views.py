@@ -29,6 +29,7 @@ from agents.web import erasure, pages, security
 from agents.web.masking import mask_personal, reveals
 from streams.io.clickhouse import QueryResult
 from streams.io.insights import run_insight
+from streams.io.query import store_of
 from streams.io.readonly import QueryLimitExceeded, ReadOnlyQueries, ReadOnlyRefused, explain
 
 log = logging.getLogger(__name__)
@@ -251,4 +252,6 @@ def register(app: faust.App, runtime: Runtime) -> None:
     @app.page("/health")
     class Health(View):
         async def get(self, request: Request) -> Response:
-            return self.json({"status": "ok", "app_id": runtime.settings.app_id})
+            # the store it holds, so `touchstream sql` asks it only about that store
+            return self.json({"status": "ok", "app_id": runtime.settings.app_id,
+                              "store": store_of(runtime.clickhouse.url)})

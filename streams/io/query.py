@@ -3,14 +3,21 @@
 The embedded engine admits one process per data directory; while a worker holds it, queries
 go to the worker's HTTP view instead (``/sql``, a read-only session), with the bearer token of
 ``TOUCHSTREAM_WEB_TOKEN`` when one is set. Directly, queries keep the caller's own client.
+
+Invariant: a query is answered from the store it names (``TOUCHSTREAM_CLICKHOUSE_URL``) and no
+other. A worker is used only when its ``/health`` says it holds that very store (``store``,
+as ``store_of`` names it); otherwise the store is opened directly, and when another process
+holds its lock the query is refused with a message naming both stores.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from streams.io.clickhouse import ClickHouse, QueryResult
@@ -28,13 +35,46 @@ def worker_url(settings: Settings) -> str:
     return f"http://{host}:{settings.web_port}"
 
 
-def worker_alive(settings: Settings, timeout: float = 1.0) -> bool:
+def store_of(url: str) -> str:
+    """The store a ClickHouse URL names, without credentials: ``chdb://<real path>`` (links
+    and relative parts resolved, so two spellings of one directory compare equal) or
+    ``http(s)://host:port/database``."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "chdb":
+        path = urllib.parse.unquote(parsed.path)
+        query = f"?{parsed.query}" if parsed.query else ""
+        return f"chdb://{os.path.realpath(path)}{query}"
+    host = parsed.hostname or ""
+    port = f":{parsed.port}" if parsed.port else ""
+    database = parsed.path.strip("/") or "default"
+    return f"{parsed.scheme}://{host}{port}/{database}"
+
+
+def worker_health(settings: Settings, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The ``/health`` answer of a worker of this app on the configured web port, or None."""
     try:
         with urllib.request.urlopen(worker_url(settings) + "/health", timeout=timeout) as resp:
             body = json.loads(resp.read())
     except (OSError, ValueError):
-        return False
-    return bool(body.get("app_id") == settings.app_id)
+        return None
+    if not isinstance(body, dict) or body.get("app_id") != settings.app_id:
+        return None
+    return body
+
+
+def worker_alive(settings: Settings, timeout: float = 1.0) -> bool:
+    return worker_health(settings, timeout) is not None
+
+
+def worker_holds_store(settings: Settings, timeout: float = 1.0) -> bool:
+    """True when a worker of this app answers and holds the store ``settings`` name."""
+    health = worker_health(settings, timeout)
+    return health is not None and health.get("store") == store_of(
+        settings.effective_clickhouse_url)
+
+
+def _locked(exc: BaseException) -> bool:
+    return "Another server instance" in str(exc) or "already running" in str(exc)
 
 
 def _request(settings: Settings, path: str, payload: Mapping[str, Any] | None) -> QueryResult:
@@ -60,30 +100,58 @@ def _request(settings: Settings, path: str, payload: Mapping[str, Any] | None) -
 
 
 class Querier:
-    """Query through the worker when it holds the embedded engine, else directly."""
+    """Query through the worker when it holds the embedded store asked about, else directly."""
 
     def __init__(self, settings: Settings, *, prefer_worker: bool = True) -> None:
         self.settings = settings
-        self.via_worker = (
-            prefer_worker and settings.embedded_clickhouse and worker_alive(settings)
-        )
+        self.store = store_of(settings.effective_clickhouse_url)
+        health = (worker_health(settings) if prefer_worker and settings.embedded_clickhouse
+                  else None)
+        #: the store the worker on the web port holds, when it is another one
+        self.worker_store: str | None = None
+        self.via_worker = health is not None and health.get("store") == self.store
+        if health is not None and not self.via_worker:
+            self.worker_store = str(health.get("store") or "an unnamed store (an older worker)")
         self._direct: ClickHouse | None = None
+
+    def _refusal(self, exc: BaseException) -> QueryError:
+        held = (f"; the worker on {worker_url(self.settings)} holds {self.worker_store}"
+                if self.worker_store else "")
+        return QueryError(
+            f"{self.store} is locked by another process (a worker holds it){held}; "
+            "query through the worker that holds it (its web port: TOUCHSTREAM_WEB_PORT) "
+            "or stop that worker")
 
     def _client(self) -> ClickHouse:
         if self._direct is None:
-            self._direct = ClickHouse.from_settings(self.settings)
+            try:
+                self._direct = ClickHouse.from_settings(self.settings)
+            except Exception as exc:
+                if _locked(exc):
+                    raise self._refusal(exc) from exc
+                raise
         return self._direct
+
+    def _direct_call(self, run: Callable[[], QueryResult]) -> QueryResult:
+        try:
+            return hinted(run)
+        except QueryError:
+            raise
+        except Exception as exc:
+            if _locked(exc):
+                raise self._refusal(exc) from exc
+            raise
 
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
         if self.via_worker:
             return _request(self.settings, "/sql", {"sql": sql, "parameters": parameters or {}})
-        return hinted(self._client().query, sql, parameters)
+        return self._direct_call(lambda: self._client().query(sql, parameters))
 
     def insight(self, name: str, params: Mapping[str, str]) -> QueryResult:
         if self.via_worker:
             query = urllib.parse.urlencode(dict(params))
             return _request(self.settings, f"/insights/{name}?{query}", None)
-        return hinted(run_insight, self._client(), name, params)
+        return self._direct_call(lambda: run_insight(self._client(), name, params))
 
     def close(self) -> None:
         if self._direct is not None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import click
 from pydantic import SecretStr
@@ -145,3 +146,87 @@ def simulate_platforms(port: int, seed: int, campaigns: int, rate_429: float, ra
         console.print(f"  export {name}='{value}'", highlight=False, markup=False)
     run("127.0.0.1", port, SimulatorConfig(seed=seed, campaigns=campaigns, rate_429=rate_429,
                                            rate_5xx=rate_5xx, bad_rows=bad_rows))
+
+
+#: (insight, parameters, columns shown) of the marketing part of ``make demo``
+MARKETING_INSIGHTS: tuple[tuple[str, dict[str, str], tuple[str, ...]], ...] = (
+    ("campaign_roi_hourly", {"level": "AD", "hours": "6"}, (
+        "platform", "campaign_id:campaign", "device", "spend_reporting:spend USD",
+        "ctr", "cpc", "roas", "roi")),
+    ("campaign_pacing", {}, ("platform", "campaign_id:campaign", "spend_today:spent",
+                             "daily_budget:budget", "pacing", "status")),
+)
+
+
+def marketing_demo(settings: Settings, show: Any, wait: Any) -> None:
+    """The marketing part of ``make demo``: connector sync from the platform simulator, KPIs
+    and ROI, anomalies with their drill-down on labelled simulated campaigns, and a dry-run
+    optimisation cycle. ``show(title, result, columns)`` prints an insight's rows;
+    ``wait()`` returns once everything produced is in ClickHouse."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from streams.io.producer import produce_records
+    from streams.io.query import Querier
+    from streams.kernel.records import OutputRecord
+    from streams.marketing.kpis import metric_key
+    from streams.ops import optimise
+    from streams.ops.optimise_anomalies import drill, recent_alerts
+    from streams.simulators import anomalies
+    from streams.simulators.platforms import SimulatorConfig, running
+
+    console.rule("marketing: connectors, ROI, anomalies, recommendations")
+    with running(SimulatorConfig(seed=1, history_days=40, campaigns=3)) as sim:
+        synced = simulator_settings(settings, sim.url).model_copy(update={
+            "connectors_state_dir": Path(tempfile.mkdtemp(prefix="connectors-")),
+            "connectors_initial_days": 36, "meta_poll_seconds": 0.05,
+            "meta_throttle_pause_seconds": 0.05})
+        console.print(f"platform simulator on {sim.url}: one sync of every connector")
+        for report in asyncio.run(ops.run(synced, once=True)):
+            _show(report)
+    labelled = anomalies.simulate(campaigns=2, weeks=5, seed=5, events_per_campaign=2)
+    extra: dict[str, Any] = {"campaign_name": None, "ad_group_id": None, "ad_id": None, "device": None,
+             "bid_micros": None, "budget_micros": None, "audience": None, "extra": {}}
+    values = sorted(({**extra, **r, "platform": "OTHER"} for r in anomalies.rows(labelled)),
+                    key=lambda v: v["interval_start"])
+    produce_records(settings, [OutputRecord("ad.metrics", metric_key(v["platform"],
+                                                                     v["campaign_id"]), v)
+                               for v in values], encode=_codec(settings).encode)
+    console.print(f"{len(values)} hours of {labelled.campaigns} simulated campaigns with "
+                  f"{len(labelled.labels)} labelled anomalies produced")
+    wait()
+    querier = Querier(settings)
+    for name, params, shown in MARKETING_INSIGHTS:
+        show(name, querier.insight(name, params), shown)
+
+    def query(sql: str, params: Any) -> list[dict[str, Any]]:
+        return querier.sql(sql, params).dicts()
+
+    alerts = recent_alerts(query, 0, limit=200)
+    found = [a for a in alerts if a["platform"] == "OTHER"]
+    console.print(f"{len(found)} anomaly alerts on the simulated campaigns "
+                  f"(labels: {', '.join(f'c{x.campaign:04d} {x.kind}' for x in labelled.labels)})")
+    for a in found[:3]:
+        ranked = drill(query, a, top=2)
+        top = "; ".join(f"{dim} {c.key} {c.share:.0%}" for dim, items in ranked.items()
+                        for c in items[:1])
+        at = time.strftime("%Y-%m-%d %H:00", time.gmtime(a["hour"] / 1000))
+        console.print(f"  {a['campaign_id']} {a['metric']} {a['direction']} {a['severity']} "
+                      f"{a['change']:+.0%} at {at} — behind it: {top}")
+    done = optimise.cycle(query, optimise.now_ms(), days=35, dry_run=True)
+    if done is not None:
+        accepted = done.result.outcome.accepted
+        console.print(f"optimisation (dry run): {len(accepted)} recommendations, "
+                      f"{len(done.result.outcome.refused)} refused by the guard rails")
+        for rid, rec in zip(done.submitted, accepted, strict=True):
+            console.print(f"  {rid} {rec.action} {rec.campaign_id} {rec.change:+.0%} "
+                          f"(confidence {rec.confidence:.2f}): {rec.rationale}")
+        optimise.Publishing(settings).publish(done.records)
+    querier.close()
+
+
+def _codec(settings: Settings) -> Any:
+    from streams.contract.codec import AvroCodec
+
+    return AvroCodec.from_settings(settings)

@@ -102,6 +102,11 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
                  ("text", "sentiment_compound:score", "change", "lowest_so_far:lowest",
                   "escalated_here:esc", "journey_state:state"), None)
         querier.close()
+        from streams.cli.connectors import marketing_demo
+
+        marketing_demo(settings, lambda title, result, shown: show(title, result, shown, DEMO_ROWS),
+                       lambda: wait_until_sunk(Querier(settings), settings, targets_now(settings),
+                                               timeout=300))
     finally:
         if worker_proc is not None:
             stop_worker(worker_proc)

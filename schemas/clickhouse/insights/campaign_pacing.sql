@@ -4,7 +4,7 @@
 --   the share of the budget spent, the share of the day gone, pacing = spent share / day
 --   share (1 is on pace; above `over` the budget runs out early, below `under` it is left
 --   unspent) and the spend projected to the end of the day, in the account currency and in
---   the reporting currency (rate as in campaign_roi).
+--   the reporting currency (rate as in campaign_roi_hourly).
 -- param: currency String = USD
 -- param: over Float64 = 1.2
 -- param: under Float64 = 0.8

@@ -2,7 +2,7 @@
 -- description: Per platform, campaign and day over the last `days` days: spend (latest
 --   revisions, each campaign's coarsest reported level) against the revenue the customer
 --   domain's attribution credits to the campaign's touchpoints that day (attribution_credits,
---   model `model`), both in the reporting currency (rates as in campaign_roi), next to the
+--   model `model`), both in the reporting currency (rates as in campaign_roi_hourly), next to the
 --   revenue the platform reports. roi_attributed = (attributed - spend) / spend;
 --   revenue_source says which revenue the ROI uses. Campaigns are matched by campaign id.
 -- param: currency String = USD

@@ -70,7 +70,7 @@ def test_money_is_reported_in_one_currency(engine: ClickHouse) -> None:
     insert(engine, [metric("META", "m1", "EUR", THIS_HOUR - HOUR, 20.0, 60.0),
                     metric("GOOGLE_ADS", "g1", "USD", THIS_HOUR - HOUR, 10.0, 5.0),
                     metric("EMAIL", "e1", "GBP", THIS_HOUR - HOUR, 4.0, 8.0)])
-    rows = {r["campaign_id"]: r for r in run_insight(engine, "campaign_roi", {}).dicts()}
+    rows = {r["campaign_id"]: r for r in run_insight(engine, "campaign_roi_hourly", {}).dicts()}
     meta, google, email = rows["m1"], rows["g1"], rows["e1"]
     assert meta["rate"] == pytest.approx(1.10)  # yesterday's rate, not the older one
     assert meta["spend_reporting"] == pytest.approx(22.0)
@@ -83,7 +83,7 @@ def test_money_is_reported_in_one_currency(engine: ClickHouse) -> None:
     assert email["rate"] is None and email["spend_reporting"] is None
     assert email["roas"] == pytest.approx(2.0)  # ratios of one currency need no rate
     assert {r["revenue_source"] for r in rows.values()} == {"platform"}
-    eur = {r["campaign_id"]: r for r in run_insight(engine, "campaign_roi",
+    eur = {r["campaign_id"]: r for r in run_insight(engine, "campaign_roi_hourly",
                                                     {"currency": "EUR"}).dicts()}
     assert eur["m1"]["rate"] == 1.0 and eur["g1"]["rate"] is None
 

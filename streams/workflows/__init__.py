@@ -1,0 +1,1 @@
+"""Workflows: declarative cross-channel triggers and actions, fired once and audited."""

@@ -83,6 +83,22 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         PROJECT_ROOT / ".cache", description="Where resolved broker jars are cached."
     )
+    kafka_local_ssl_keystore: Path | None = Field(
+        None, description="PEM private key and certificate chain the local broker's listener "
+        "presents when kafka_security_protocol is SASL_SSL (`kafka up` then creates the SASL "
+        "user as a SCRAM credential)."
+    )
+    registry_version: str = Field(
+        "3.3.3", description="Apicurio Registry release resolved from Maven Central for "
+        "`registry up`."
+    )
+    registry_port: int = Field(
+        8081, ge=1, le=65535, description="Port of the local schema registry (`registry up`); "
+        "its Confluent-compatible API is `/apis/ccompat/v7`."
+    )
+    registry_management_port: int = Field(
+        9001, ge=1, le=65535, description="Health port of the local schema registry."
+    )
 
     # --- ClickHouse ------------------------------------------------------------------------------
     clickhouse_url: str = Field(

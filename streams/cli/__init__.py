@@ -16,6 +16,7 @@ from streams.cli import (
     ingest,
     kafka,
     optimise,
+    registry,
     simulate,
     sql,
     topics,
@@ -40,4 +41,5 @@ for command in (kafka.kafka, topics.topics_group, db.db, worker.worker, simulate
     main.add_command(command)
 main.add_command(connectors.connectors_group)
 main.add_command(optimise.optimise)
+main.add_command(registry.registry)
 simulate.simulate.add_command(connectors.simulate_platforms)

@@ -127,7 +127,7 @@ def test_ad_rows_are_summed_into_the_campaign_as_its_totals_would_be(
     assert all(len(v["hours"]) <= 96 for v in parts.values())
 
 
-def test_alerts_do_not_depend_on_how_the_log_is_cut_into_batches(
+def test_a_backlog_in_large_batches_raises_the_alerts_of_daily_batches(
         sim: Simulated, campaign_run: tuple[list[Outcome], Memory]) -> None:
     # as a worker reads a backlog: each campaign's partition in steps of 200 events
     values = sorted((v for b in batches(sim) for v in b),

@@ -22,6 +22,7 @@ from streams.cli import (
     topics,
     train,
     worker,
+    workflows,
 )
 from streams.cli.common import current_settings
 
@@ -42,4 +43,5 @@ for command in (kafka.kafka, topics.topics_group, db.db, worker.worker, simulate
 main.add_command(connectors.connectors_group)
 main.add_command(optimise.optimise)
 main.add_command(registry.registry)
+main.add_command(workflows.workflows)
 simulate.simulate.add_command(connectors.simulate_platforms)

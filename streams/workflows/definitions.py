@@ -40,6 +40,12 @@ _UNIT_MS: Final = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
+def parse_duration(text: str) -> int | None:
+    """Milliseconds of ``30m``, ``12h``, ``7d``, ``2w`` (or ``45s``); None if it is not one."""
+    match = _DURATION.match(text.strip())
+    return None if match is None else int(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
 class DefinitionError(ValueError):
     """An invalid definition: where (file and 1-based line) and why."""
 
@@ -162,10 +168,10 @@ class _Reader:
 
     def duration(self, node: Node, what: str) -> int:
         text = self.scalar(node, what).strip()
-        match = _DURATION.match(text)
-        if match is None:
+        ms = parse_duration(text)
+        if ms is None or ms <= 0:
             raise self.fail(node, f"{what}: {text!r} is not a duration like 30m, 12h, 7d, 2w")
-        return int(match.group(1)) * _UNIT_MS[match.group(2)]
+        return ms
 
     def condition(self, node: Node, what: str) -> Condition:
         parts = self.mapping(node, what, ("field",), OPS)

@@ -4,6 +4,12 @@ The broker jars are the official ones, resolved from Maven Central by ``deploy/k
 into ``<cache_dir>/kafka/<version>/libs``; state (data, generated config, log, pid) lives in
 ``<local_state_dir>/kafka``. The broker listens on the loopback address and port named by
 ``kafka_bootstrap_servers``, its controller on the next port.
+
+By default the listener is PLAINTEXT. With ``kafka_security_protocol=SASL_SSL`` (and a SCRAM
+mechanism, user name, password, CA file and ``kafka_local_ssl_keystore``) it is SASL_SSL only:
+TLS with the keystore's certificate, SCRAM authentication, the settings' user created as a
+SCRAM credential when the storage is formatted, and the broker talking to itself as that user.
+No other listener is opened for clients, so a client without credentials is refused.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import signal
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -33,6 +41,17 @@ class KafkaLocalError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Scram:
+    """The SASL_SSL listener of a local broker: its TLS material and its one SCRAM user."""
+
+    mechanism: str
+    username: str
+    password: str = field(repr=False)
+    keystore: Path  # PEM: private key and certificate chain
+    cafile: Path  # PEM: the CA the broker trusts when it connects to itself
+
+
+@dataclass(frozen=True)
 class LocalKafka:
     host: str
     port: int
@@ -40,6 +59,7 @@ class LocalKafka:
     heap: str
     libs_dir: Path
     state_dir: Path
+    scram: Scram | None = None
 
     @property
     def controller_port(self) -> int:
@@ -94,12 +114,44 @@ def local_kafka(settings: Settings) -> LocalKafka:
     if host == "localhost":
         host = "127.0.0.1"
     return LocalKafka(
+        scram=_scram(settings),
         host=host,
         port=int(port),
         version=settings.kafka_version,
         heap=settings.kafka_heap,
         libs_dir=settings.cache_dir / "kafka" / settings.kafka_version / "libs",
         state_dir=settings.local_state_dir / "kafka" / f"{host}-{port}",
+    )
+
+
+def _scram(settings: Settings) -> Scram | None:
+    """The SASL_SSL listener the settings ask for; None for the default PLAINTEXT one."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    if protocol != "SASL_SSL":
+        raise KafkaLocalError(f"the local broker offers PLAINTEXT or SASL_SSL, not {protocol}")
+    mechanism = settings.kafka_sasl_mechanism
+    if mechanism is None or not mechanism.startswith("SCRAM-"):
+        raise KafkaLocalError("a SASL_SSL local broker authenticates with SCRAM: set "
+                              "TOUCHSTREAM_KAFKA_SASL_MECHANISM to SCRAM-SHA-512 or SCRAM-SHA-256")
+    missing = [name for name, value in (
+        ("KAFKA_SASL_USERNAME", settings.kafka_sasl_username),
+        ("KAFKA_SASL_PASSWORD", settings.kafka_sasl_password),
+        ("KAFKA_SSL_CAFILE", settings.kafka_ssl_cafile),
+        ("KAFKA_LOCAL_SSL_KEYSTORE", settings.kafka_local_ssl_keystore),
+    ) if not value]
+    if missing:
+        raise KafkaLocalError("a SASL_SSL local broker needs " + ", ".join(
+            "TOUCHSTREAM_" + name for name in missing))
+    assert settings.kafka_sasl_username and settings.kafka_sasl_password
+    assert settings.kafka_ssl_cafile and settings.kafka_local_ssl_keystore
+    return Scram(
+        mechanism=mechanism,
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password.get_secret_value(),
+        keystore=settings.kafka_local_ssl_keystore.resolve(),
+        cafile=settings.kafka_ssl_cafile.resolve(),
     )
 
 
@@ -143,26 +195,65 @@ def _classpath(kafka: LocalKafka) -> str:
 
 def _write_config(kafka: LocalKafka) -> None:
     template = (DEPLOY_DIR / "server.properties.template").read_text()
-    kafka.config_file.write_text(
-        template.format(
-            host=kafka.host,
-            port=kafka.port,
-            controller_port=kafka.controller_port,
-            data_dir=kafka.data_dir,
-        )
+    text = template.format(
+        host=kafka.host,
+        port=kafka.port,
+        controller_port=kafka.controller_port,
+        data_dir=kafka.data_dir,
     )
+    if kafka.scram is not None:
+        text = _with_overrides(text, _sasl_ssl_properties(kafka, kafka.scram))
+    kafka.config_file.write_text(text)
+
+
+def _sasl_ssl_properties(kafka: LocalKafka, scram: Scram) -> dict[str, str]:
+    """The SASL_SSL listener: replaces the PLAINTEXT one (the controller stays on loopback)."""
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    jaas = (f"org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f"username={quoted(scram.username)} password={quoted(scram.password)};")
+    listener = "listener.name.sasl_ssl." + scram.mechanism.lower()
+    return {
+        "listeners": f"SASL_SSL://{kafka.host}:{kafka.port},CONTROLLER://{kafka.host}:"
+                     f"{kafka.controller_port}",
+        "advertised.listeners": f"SASL_SSL://{kafka.host}:{kafka.port}",
+        "inter.broker.listener.name": "SASL_SSL",
+        "listener.security.protocol.map": "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+        "sasl.enabled.mechanisms": scram.mechanism,
+        "sasl.mechanism.inter.broker.protocol": scram.mechanism,
+        f"{listener}.sasl.jaas.config": jaas,
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(scram.keystore),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(scram.cafile),
+        "ssl.client.auth": "none",
+    }
+
+
+def _with_overrides(text: str, overrides: dict[str, str]) -> str:
+    kept = [line for line in text.splitlines()
+            if line.split("=", 1)[0].strip() not in overrides]
+    # a properties file takes backslashes as escapes
+    added = [f"{key}={value.replace(chr(92), chr(92) * 2)}" for key, value in overrides.items()]
+    return "\n".join([*kept, "# SASL_SSL listener (kafka_security_protocol=SASL_SSL)", *added]) + "\n"
 
 
 def _format_storage(kafka: LocalKafka) -> None:
     if (kafka.data_dir / "meta.properties").exists():
         return
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # the SASL user exists from the start: KRaft stores SCRAM credentials in its metadata
+    scram = [] if kafka.scram is None else [
+        "--add-scram",
+        f"{kafka.scram.mechanism}=[name={kafka.scram.username},password={kafka.scram.password}]",
+    ]
     result = subprocess.run(
         [
             _java(), "-cp", _classpath(kafka),
             f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
             "kafka.tools.StorageTool", "format",
-            "-t", cluster_id, "-c", str(kafka.config_file),
+            "-t", cluster_id, "-c", str(kafka.config_file), *scram,
         ],
         capture_output=True, text=True, check=False,
     )
@@ -193,11 +284,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def answering(bootstrap: str, timeout: float = 2.0) -> int | None:
-    """Number of topics if a broker answers at ``bootstrap``, else None."""
-    admin = AdminClient(
-        {"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000, "log_level": 0}
-    )
+def answering(bootstrap: str, timeout: float = 2.0,
+              client_config: Mapping[str, Any] | None = None) -> int | None:
+    """Number of topics if a broker answers at ``bootstrap`` (to a client with
+    ``client_config``'s security settings, if given), else None."""
+    admin = AdminClient({
+        **(client_config or {}), "bootstrap.servers": bootstrap,
+        "socket.connection.setup.timeout.ms": 1000, "log_level": 0,
+    })
     try:
         metadata = admin.list_topics(timeout=timeout)
     except Exception:
@@ -208,7 +302,7 @@ def answering(bootstrap: str, timeout: float = 2.0) -> int | None:
 def status(settings: Settings) -> Status:
     kafka = local_kafka(settings)
     pid = _read_pid(kafka)
-    topics = answering(kafka.bootstrap)
+    topics = answering(kafka.bootstrap, client_config=settings.kafka_client_config())
     return Status(
         running=pid is not None,
         answering=topics is not None,
@@ -222,7 +316,8 @@ def status(settings: Settings) -> Status:
 def up(settings: Settings, *, timeout: float = 90.0) -> Status:
     """Start the local broker, or reuse the one already answering; wait until it answers."""
     kafka = local_kafka(settings)
-    if answering(kafka.bootstrap) is not None:
+    client = settings.kafka_client_config()
+    if answering(kafka.bootstrap, client_config=client) is not None:
         return status(settings)
     proc: subprocess.Popen[bytes] | None = None
     if _read_pid(kafka) is None:
@@ -244,7 +339,7 @@ def up(settings: Settings, *, timeout: float = 90.0) -> Status:
         kafka.pid_file.write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if answering(kafka.bootstrap, timeout=1.0) is not None:
+        if answering(kafka.bootstrap, timeout=1.0, client_config=client) is not None:
             return status(settings)
         exited = proc.poll() is not None if proc is not None else _read_pid(kafka) is None
         if exited:

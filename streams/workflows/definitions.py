@@ -61,7 +61,7 @@ class Condition:
     value: Any
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        got = fact(facts, self.field)
+        got = facts.get(self.field) if "." not in self.field else fact(facts, self.field)
         if self.op == "exists":
             return (got is not None) == bool(self.value)
         if got is None:

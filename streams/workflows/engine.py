@@ -7,10 +7,12 @@ deliver, every decision (``deferred`` and ``suppressed`` too) is an audit record
 
 Invariants:
 - the state is a JSON object; ``fold`` and ``release`` never change their arguments;
-- an event whose ``event_id`` the state has seen changes nothing and decides nothing, so a
-  redelivered event never fires twice; a workflow also fires at most once per subject and
-  window (its idempotency key is ``<workflow>:<subject>:<window index>``, the window index
-  counted in event time), and not again within its cooldown after a firing;
+- an event whose ``event_id`` the state has seen (the latest ``seen_events``), or whose
+  ``sequence`` is at or below the last one of its kind (a profile's version), changes nothing
+  and decides nothing, so a redelivered event never fires twice; a workflow also fires at
+  most once per subject and window (its idempotency key is
+  ``<workflow>:<subject>:<window index>``, the window index counted in event time), and not
+  again within its cooldown after a firing;
 - decisions are made in event time, so replaying history decides the same (``simulate``);
 - with ``edge`` a workflow fires when its trigger becomes true, not on every event on which
   it holds;
@@ -62,14 +64,14 @@ class WorkflowPolicy:
     #: channels that need the person's explicit consent (``consent_<channel>`` = true)
     consent_required: frozenset[str] = frozenset({"email", "sms", "push", "ads"})
     max_outbound_per_day: int = 1
-    seen_events: int = 256  # event ids remembered per subject against redelivery
+    seen_events: int = 64  # event ids remembered per subject against redelivery
     keys_kept: int = 16  # idempotency keys remembered per workflow
 
 
 def empty() -> State:
     return {"seen": [], "prefs": None, "workflows": {}, "outbound": {"day": "", "count": 0,
                                                                      "by": "", "keys": []},
-            "deferred": [], "last_event_at": 0}
+            "deferred": [], "last_event_at": 0, "sequences": {}}
 
 
 def _copy(state: State | None) -> State:
@@ -80,7 +82,7 @@ def _copy(state: State | None) -> State:
                           "keys": list(v["keys"])} for k, v in base["workflows"].items()},
         "outbound": {**base["outbound"], "keys": list(base["outbound"]["keys"])},
         "deferred": [dict(d) for d in base["deferred"]],
-        "last_event_at": base["last_event_at"],
+        "last_event_at": base["last_event_at"], "sequences": dict(base["sequences"]),
     }
 
 
@@ -188,9 +190,14 @@ def _decision(wf: Workflow, action: Action, index: int, key: str, event: PersonE
 def fold(state: State | None, event: PersonEvent, workflows: Sequence[Workflow],
          policy: WorkflowPolicy) -> tuple[State, list[Decision]]:
     """``state`` after ``event`` and what it decided (see the module's invariants)."""
-    if state is not None and event["event_id"] in state["seen"]:
+    sequence = event.get("sequence")
+    if state is not None and (
+            (sequence is not None and sequence <= state["sequences"].get(event["kind"], -1))
+            or event["event_id"] in state["seen"]):
         return state, []
     new = _copy(state)
+    if sequence is not None:
+        new["sequences"][event["kind"]] = sequence
     new["seen"] = [*new["seen"], event["event_id"]][-policy.seen_events:]
     new["last_event_at"] = max(new["last_event_at"], event["occurred_at"])
     prefs = event.get("preferences")

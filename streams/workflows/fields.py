@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Final, Literal, NotRequired, TypedDict
 
@@ -47,6 +48,9 @@ class PersonEvent(TypedDict):
     occurred_at: int
     facts: dict[str, Any]
     preferences: NotRequired[Preferences | None]
+    #: increases with every event of this kind and subject (a profile's version): an event
+    #: at or below the last one absorbed is a redelivery or stale, however old
+    sequence: NotRequired[int]
 
 
 class ConversationOutcome(TypedDict):
@@ -147,7 +151,8 @@ def from_profile(profile: Mapping[str, Any]) -> PersonEvent:
     return PersonEvent(
         event_id=f"profile:{person}:{int(profile.get(PROFILE_VERSION) or 0)}",
         kind="profile", subject=person, occurred_at=int(profile[UPDATED_AT]), facts=facts,
-        preferences=preferences_of(attributes, tags))
+        preferences=preferences_of(attributes, tags),
+        sequence=int(profile.get(PROFILE_VERSION) or 0))
 
 
 def from_conversation(outcome: ConversationOutcome) -> PersonEvent:
@@ -173,10 +178,15 @@ def from_market(event: MarketEvent) -> PersonEvent:
                        facts=facts)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def fact(facts: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` of ``facts``, or None."""
     node: Any = facts
-    for part in path.split("."):
+    for part in _parts(path):
         if not isinstance(node, Mapping) or part not in node:
             return None
         node = node[part]

@@ -217,3 +217,19 @@ def test_a_deferred_action_is_gated_again_when_released() -> None:
     assert state is not None
     _, released = release(state, at("2026-03-03T07:00:00+01:00"), POLICY)
     assert [(d["status"], d["reason"]) for d in released] == [("suppressed", "no_consent:email")]
+
+
+def test_a_profile_redelivered_long_after_or_out_of_order_decides_nothing() -> None:
+    t = at("2026-03-02T10:00")
+    state, _ = run([event("p1", 1, t, scores={"lead_score": 10})], only("lead_nurture"))
+    # more events than the seen-id memory holds, all below the threshold
+    later = [event("p1", v, t + v * 1000, scores={"lead_score": 10})
+             for v in range(3, 3 + POLICY.seen_events + 5)]
+    state, _ = run(later, only("lead_nurture"), state)
+    assert state is not None
+    stale = event("p1", 2, t + 500, scores={"lead_score": 95})  # an older version, late
+    again, decisions = fold(state, stale, only("lead_nurture"), POLICY)
+    assert again is state and decisions == []
+    first = event("p1", 1, t, scores={"lead_score": 95})  # the first one, redelivered
+    again, decisions = fold(state, first, only("lead_nurture"), POLICY)
+    assert again is state and decisions == []

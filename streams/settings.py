@@ -340,6 +340,16 @@ class Settings(BaseSettings):
     )
     email_api_key: SecretStr | None = Field(None, description="Email platform API key.")
     email_currency: str = Field("USD", description="Currency of the email account's costs.")
+    email_webhook_token: SecretStr | None = Field(
+        None, description="Bearer token the email platform's Event Webhook sends "
+        "(`touchstream connectors webhook` refuses to start without it)."
+    )
+    email_webhook_host: str = Field(
+        "127.0.0.1", description="Bind address of the email Event Webhook endpoint."
+    )
+    email_webhook_port: int = Field(
+        8090, ge=1, le=65535, description="Port of the email Event Webhook endpoint."
+    )
     ga4_base_url: str = Field(
         "https://analyticsdata.googleapis.com", description="GA4 Data API root URL."
     )

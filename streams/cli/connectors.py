@@ -55,6 +55,30 @@ def list_connectors() -> None:
     print_result("connectors", ("platform", "accounts", "url", "next start"), rows)
 
 
+@connectors_group.command("webhook")
+def webhook() -> None:
+    """Receive the email platform's Event Webhook (POST /webhooks/email, bearer token) and
+    produce its events to touchpoints (rejects to touchpoints.dlq)."""
+    from aiohttp import web
+
+    from streams.contract.codec import AvroCodec
+    from streams.io.publisher import Publisher
+    from streams.ops.connectors_webhook import PATH, webhook_app
+
+    settings = current_settings()
+    if settings.email_webhook_token is None:
+        fail("set TOUCHSTREAM_EMAIL_WEBHOOK_TOKEN (the bearer token the platform sends)")
+    publisher = Publisher(settings)
+    codec = AvroCodec.from_settings(settings)
+    app = webhook_app(settings, publisher.publish, codec.encode)
+    host, port = settings.email_webhook_host, settings.email_webhook_port
+    console.print(f"email Event Webhook on http://{host}:{port}{PATH}; Ctrl-C stops it")
+    try:
+        web.run_app(app, host=host, port=port, print=None)
+    finally:
+        publisher.close()
+
+
 @connectors_group.group("rates")
 def rates_group() -> None:
     """Exchange rates into the reporting currency (the currency_rates table)."""

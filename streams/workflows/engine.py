@@ -86,24 +86,24 @@ def _copy(state: State | None) -> State:
     }
 
 
-def _zone(quiet: QuietHours | None) -> dt.tzinfo:
-    if quiet is None:
+def _zone(name: str | None) -> dt.tzinfo:
+    if not name or name == "UTC":
         return dt.UTC
     try:
-        return zoneinfo.ZoneInfo(quiet["timezone"])
+        return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return dt.UTC
 
 
-def _local(ms: int, quiet: QuietHours | None) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=_zone(quiet))
+def _local(ms: int, zone: str | None) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=_zone(zone))
 
 
 def quiet_until(ms: int, quiet: QuietHours | None) -> int | None:
     """The end of the quiet hours ``ms`` falls in (epoch ms), or None when it is not quiet."""
     if quiet is None:
         return None
-    local = _local(ms, quiet)
+    local = _local(ms, quiet["timezone"])
     start, end, hour = quiet["start"], quiet["end"], local.hour
     inside = start <= hour < end if start < end else (hour >= start or hour < end)
     if not inside:
@@ -134,7 +134,7 @@ def _gate(state: State, decision: Decision, honour_quiet: bool, policy: Workflow
                               "deliver_at": until}
         state["deferred"].append(dict(deferred))
         return deferred
-    day = _local(at_ms, quiet).date().isoformat()
+    day = _local(at_ms, prefs.get("timezone") if prefs else None).date().isoformat()
     cap = state["outbound"]
     if cap["day"] != day:
         cap.update(day=day, count=0, by="", keys=[])

@@ -39,6 +39,7 @@ class Preferences(TypedDict):
     consent: dict[str, bool]
     opted_out: list[str]
     quiet_hours: NotRequired[QuietHours | None]
+    timezone: NotRequired[str]  # IANA name: the person's local day (the daily cap)
 
 
 class PersonEvent(TypedDict):
@@ -130,7 +131,8 @@ def preferences_of(attributes: Mapping[str, str], tags: list[str]) -> Preference
     if _as_bool(attributes.get(UNSUBSCRIBED, "")):
         opted.add("email")
     return Preferences(consent=consent, opted_out=sorted(opted),
-                       quiet_hours=_quiet_hours(attributes))
+                       quiet_hours=_quiet_hours(attributes),
+                       timezone=attributes.get(TIMEZONE, "UTC") or "UTC")
 
 
 def from_profile(profile: Mapping[str, Any]) -> PersonEvent:

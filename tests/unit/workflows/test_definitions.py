@@ -52,6 +52,7 @@ def test_a_valid_definition_parses_with_defaults() -> None:
     (VALID.replace("type: email", "type: fax"), 7, "unknown action type 'fax'"),
     (VALID.replace("  on: profile", "  on: weather"), 3, "trigger.on 'weather'"),
     (VALID + "window: soon\n", 9, "not a duration"),
+    (VALID + "window: 0d\n", 9, "not a duration"),
     (VALID + "priority: 5000\n", 9, "priority must be an integer"),
     (VALID.replace("id: demo\n", ""), 1, "missing key 'id'"),
     (VALID.replace("actions:\n  - type: email\n    params: {template: t1}\n", "actions: []\n"),

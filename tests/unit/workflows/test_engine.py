@@ -233,3 +233,18 @@ def test_a_profile_redelivered_long_after_or_out_of_order_decides_nothing() -> N
     first = event("p1", 1, t, scores={"lead_score": 95})  # the first one, redelivered
     again, decisions = fold(state, first, only("lead_nurture"), POLICY)
     assert again is state and decisions == []
+
+
+def test_the_daily_cap_counts_the_persons_local_day() -> None:
+    attrs = {**CONSENTING, "timezone": "America/New_York"}  # UTC-5 on 2 March 2026
+    _, decisions = run([event("p1", 1, at("2026-03-02T15:00"), stage="mql", attributes=attrs),
+                        event("p1", 2, at("2026-03-03T03:00"), stage="lead", attributes=attrs,
+                              scores={"lead_score": 90})])  # 22:00 on 2 March in New York
+    assert [(d["workflow_id"], d["status"], d["reason"]) for d in decisions] == [
+        ("mql_proactive_chat", "fired", "trigger:mql_proactive_chat"),
+        ("lead_nurture", "suppressed", "daily_cap:mql_proactive_chat")]
+    utc = {**CONSENTING, "timezone": "UTC"}
+    _, decisions = run([event("p2", 1, at("2026-03-02T15:00"), stage="mql", attributes=utc),
+                        event("p2", 2, at("2026-03-03T03:00"), stage="lead", attributes=utc,
+                              scores={"lead_score": 90})])
+    assert [d["status"] for d in decisions] == ["fired", "fired"]

@@ -13,7 +13,10 @@ Invariants:
   continue under the surviving id);
 - a state leaves the table once it holds no deferred action and its last event is older than
   ``retain_ms`` (then the windows and cooldowns it held are forgotten too: keep
-  ``retain_ms`` above the longest window and cooldown).
+  ``retain_ms`` above the longest window and cooldown);
+- only events that decide something leave a row, so after a restart the position guard
+  (the lower of ``workflow_actions`` and the state's positions) may start before where the
+  state stands: the events replayed are skipped by the fold (their versions are absorbed).
 """
 
 from __future__ import annotations

@@ -5,6 +5,15 @@ is skipped, and one whose content changed since it was applied is an error (writ
 instead of editing an applied one). A file may hold several statements separated by ``;``.
 A file that fails part-way is not recorded, so it runs again next time: write DDL that can
 (``CREATE TABLE IF NOT EXISTS``, ``ADD COLUMN IF NOT EXISTS``).
+
+A ClickHouse cluster takes the files of ``schemas/clickhouse/cluster/`` instead
+(``migrate(ch, cluster=NAME)``): every table as a Replicated table ``<table>_local`` created
+``ON CLUSTER`` and a Distributed table of the table's own name over it, sharded by its dedup
+key. Their ``{cluster}`` placeholder is replaced by the cluster's name before anything runs
+(the server's own macros, ``{shard}`` and ``{replica}``, stay); the record of what was applied
+is then a table replicated to every node. They describe the current single-node schema for a
+fresh cluster: a change to a single-node table needs its cluster counterpart too (the tests
+compare the two).
 """
 
 from __future__ import annotations
@@ -19,7 +28,12 @@ from streams.io.clickhouse import ClickHouse
 from streams.kernel.paths import SCHEMAS_DIR
 
 MIGRATIONS_DIR = SCHEMAS_DIR / "clickhouse"
+CLUSTER_MIGRATIONS_DIR = MIGRATIONS_DIR / "cluster"
 MIGRATIONS_TABLE = "schema_migrations"
+#: what the cluster migrations say where the cluster's name goes
+CLUSTER_PLACEHOLDER = "{cluster}"
+#: a cluster name as ``remote_servers`` spells it; it is put inside single quotes
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
 _FILE_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)\.sql$")
 
@@ -32,6 +46,21 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE}
     applied_at  DateTime64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY version
+"""
+
+# on a cluster: one replica per node, all of one table (no {shard} in its path), so every
+# node knows what was applied
+_CREATE_CLUSTER_MIGRATIONS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ON CLUSTER '{CLUSTER_PLACEHOLDER}'
+(
+    version     UInt32,
+    name        String,
+    checksum    String,
+    applied_at  DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{{database}}/{{table}}', '{{replica}}',
+                                      applied_at)
 ORDER BY version
 """
 
@@ -55,8 +84,17 @@ class Migration:
         return split_statements(self.sql)
 
 
-def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """The ``NNNN_name.sql`` files of ``directory``, by version; other files are ignored."""
+def render(sql: str, cluster: str) -> str:
+    """``sql`` with the cluster placeholder replaced by ``cluster``."""
+    if not _CLUSTER_NAME.match(cluster):
+        raise MigrationError(f"not a cluster name: {cluster!r}")
+    return sql.replace(CLUSTER_PLACEHOLDER, cluster)
+
+
+def discover(directory: Path = MIGRATIONS_DIR, *, cluster: str | None = None
+             ) -> list[Migration]:
+    """The ``NNNN_name.sql`` files of ``directory``, by version; other files are ignored.
+    With ``cluster``, their SQL is rendered for it (and checksummed as rendered)."""
     found: dict[int, Migration] = {}
     for path in sorted(directory.glob("*.sql")):
         match = _FILE_NAME.match(path.name)
@@ -68,7 +106,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
                 f"two migrations with version {version:04d}: {found[version].path.name} "
                 f"and {path.name}"
             )
-        found[version] = Migration(version, path.stem, path, path.read_text(encoding="utf-8"))
+        sql = path.read_text(encoding="utf-8")
+        found[version] = Migration(version, path.stem, path,
+                                   sql if cluster is None else render(sql, cluster))
     return [found[v] for v in sorted(found)]
 
 
@@ -78,14 +118,21 @@ def applied(ch: ClickHouse) -> dict[int, tuple[str, str]]:
     return {int(v): (str(n), str(c)) for v, n, c in result.rows}
 
 
-def migrate(ch: ClickHouse, directory: Path = MIGRATIONS_DIR) -> list[str]:
+def migrate(ch: ClickHouse, directory: Path | None = None, *, cluster: str | None = None
+            ) -> list[str]:
     """Apply the migrations of ``directory`` that ``ch`` has not seen; return their names.
+    ``cluster``: apply those of ``schemas/clickhouse/cluster/`` (by default) for the cluster
+    of that name (``ch`` is any node of it).
 
     Raises MigrationError, before applying anything, when an applied file has changed.
     """
-    ch.command(_CREATE_MIGRATIONS_TABLE)
+    if cluster is None:
+        ch.command(_CREATE_MIGRATIONS_TABLE)
+    else:
+        ch.command(render(_CREATE_CLUSTER_MIGRATIONS_TABLE, cluster))
     done = applied(ch)
-    migrations = discover(directory)
+    default = MIGRATIONS_DIR if cluster is None else CLUSTER_MIGRATIONS_DIR
+    migrations = discover(directory or default, cluster=cluster)
     for m in migrations:
         if m.version in done and done[m.version][1] != m.checksum:
             raise MigrationError(

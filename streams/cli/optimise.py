@@ -132,6 +132,20 @@ def _decide(request_id: str, decision: str, actor: str, reason: str) -> None:
     console.print(f"{request_id}: {req.status}" + (f" ({outcome})" if outcome else ""))
 
 
+@optimise.command("verify")
+@click.option("--actor", default="verifier", show_default=True, help="Who verifies (audited).")
+def verify(actor: str) -> None:
+    """Verify the requests applied long enough ago against their expected effect."""
+    from streams.ops.optimise_apply import verify_due
+
+    settings = current_settings()
+    _, records, lines = verify_due(ops.querier_query(settings), actor, ops.now_ms())
+    for line in lines:
+        console.print(line)
+    ops.Publishing(settings).publish(records)
+    console.print(f"{len(lines)} requests verified")
+
+
 @optimise.command("approve")
 @click.argument("request_id")
 @click.option("--actor", default="cli", show_default=True, help="Who approves (audited).")

@@ -1,4 +1,4 @@
-"""Approving, rejecting and applying recommendations through the platforms' connectors.
+"""Approving, rejecting, applying and verifying recommendations.
 
 ``transition`` reads a request's audit rows back from ClickHouse, moves it through the
 approval state machine (``streams.marketing.approval``) and returns the new transitions to
@@ -7,6 +7,10 @@ the change under the request id as idempotency key (one key per ad group when a 
 bid is its ad groups' bids), so a retried or repeated approval never applies a change twice.
 A platform that refuses or stays unavailable, or a lever no connector can move, ends the
 request in ``failed`` with the reason; a dry run is marked applied and sends nothing.
+
+``verify_due`` closes the loop: a request applied live at least ``verify_after_hours`` ago is
+verified or failed by comparing its campaign's value minus cost per day after the change
+with the days before it, against the expected effect (``approval.verify``).
 
 Mapping of levers to platform calls:
 - ``set_bid`` (Google Ads): every ad group of the campaign gets its reported bid times
@@ -108,3 +112,57 @@ def transition(query: Query, request_id: str, decision: Decision, actor: str, re
                 outcome = f"failed: {exc}"
                 ledger = approval.fail(ledger, request_id, actor, at_ms, str(exc))
     return ledger, recs.audit_records(ledger, before), outcome
+
+
+WINDOW_SQL: Final = """
+SELECT sum(k.spend) AS cost, sum(k.conversion_value) AS value
+FROM campaign_kpis AS k FINAL
+INNER JOIN
+(
+    SELECT platform, campaign_id,
+           min(multiIf(level = 'CAMPAIGN', 0, level = 'AD_GROUP', 1, 2)) AS top
+    FROM campaign_kpis FINAL
+    WHERE platform = {platform:String} AND campaign_id = {campaign:String}
+    GROUP BY platform, campaign_id
+) AS m ON k.platform = m.platform AND k.campaign_id = m.campaign_id
+WHERE multiIf(k.level = 'CAMPAIGN', 0, k.level = 'AD_GROUP', 1, 2) = m.top
+  AND k.interval_start >= fromUnixTimestamp64Milli({first:Int64})
+  AND k.interval_start < fromUnixTimestamp64Milli({after:Int64})
+"""
+DAY_MS: Final = 86_400_000
+
+
+def _window(query: Query, rec: Recommendation, first: int, after: int) -> tuple[float, float]:
+    platform, campaign = recs.split_key(rec.campaign_id)
+    rows = query(WINDOW_SQL, {"platform": platform, "campaign": campaign, "first": first,
+                              "after": after})
+    row = rows[0] if rows else {}
+    return float(row.get("value") or 0.0), float(row.get("cost") or 0.0)
+
+
+def verify_due(query: Query, actor: str, at_ms: int,
+               policy: approval.ApprovalPolicy | None = None, days: float = 7.0
+               ) -> tuple[approval.Ledger, list[OutputRecord], list[str]]:
+    """Verify every request applied live at least ``policy.verify_after_hours`` ago: its
+    campaign's value minus cost per day over up to ``days`` after the change against the
+    ``days`` before it (``approval.observed_effect``), compared with the expected effect."""
+    policy = policy or approval.ApprovalPolicy()
+    ledger = recs.ledger_from_rows(request_rows(query))
+    before = len(ledger.audit)
+    lines = []
+    for rid, req in sorted(ledger.requests.items()):
+        if req.status != "applied" or req.dry_run or req.applied_ms is None:
+            continue
+        if at_ms - req.applied_ms < policy.verify_after_hours * 3_600_000:
+            continue
+        applied = req.applied_ms
+        span = min(days * DAY_MS, at_ms - applied)
+        value_0, cost_0 = _window(query, req.recommendation, int(applied - days * DAY_MS),
+                                  applied)
+        value_1, cost_1 = _window(query, req.recommendation, applied, int(applied + span))
+        effect = approval.observed_effect(value_0, cost_0, days, value_1, cost_1,
+                                          span / DAY_MS)
+        ledger = approval.verify(ledger, rid, actor, at_ms, effect, policy)
+        lines.append(f"{rid}: {ledger.requests[rid].status} (observed {effect:+.2f}/day, "
+                     f"expected {req.recommendation.expected_effect:+.2f}/day)")
+    return ledger, recs.audit_records(ledger, before), lines

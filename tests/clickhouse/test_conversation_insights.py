@@ -42,7 +42,8 @@ def _says(compound: float, intent: str, confidence: float, human: bool = False
 
 
 # (event, signals): c1 WEB asks for a human while negative (P2, never handled: breach);
-# c2 WEB refund (P3, handed off in time); c3 SMS refund asked vaguely (no escalation);
+# c2 WEB refund demanded with an ultimatum (P3, handed off in time); c3 SMS refund asked
+# vaguely (no escalation);
 # c4 SMS legal threat (P1, an agent answers 5 minutes after the 15-minute deadline).
 SCRIPT: list[tuple[dict[str, Any], MessageSignals | None]] = [
     (_event("c1", "STARTED", "SYSTEM", T0, "WEB"), None),
@@ -52,7 +53,8 @@ SCRIPT: list[tuple[dict[str, Any], MessageSignals | None]] = [
      MessageSignals(0.0)),
     (_event("c1", "MESSAGE", "CUSTOMER", T0 + 5000, "WEB", "useless, get me a person"),
      _says(-0.7, "human_request", 0.9, human=True)),
-    (_event("c2", "MESSAGE", "CUSTOMER", T0 + 10_000, "WEB", "please refund order 12"),
+    (_event("c2", "MESSAGE", "CUSTOMER", T0 + 10_000, "WEB",
+            "refund order 12 by tomorrow or I will dispute the charge"),
      _says(0.2, "refund", 0.9)),
     (_event("c2", "MESSAGE", "BOT", T0 + 14_000, "WEB", "Connecting you to billing."),
      MessageSignals(0.0)),
@@ -120,8 +122,8 @@ def test_tables_hold_one_row_per_key(loaded: ClickHouse) -> None:
             for e in escalations] == [
         ("c1:e1", ["human_request", "sentiment_worsening"], "general", "P2",
          at(T0 + 5000 + 60 * MINUTE), "complaint", "useless, get me a person"),
-        ("c2:e1", ["policy_topic"], "billing", "P3", at(T0 + 10_000 + 240 * MINUTE), "refund",
-         "please refund order 12"),
+        ("c2:e1", ["sentiment_worsening"], "billing", "P3", at(T0 + 10_000 + 240 * MINUTE),
+         "refund", "refund order 12 by tomorrow or I will dispute the charge"),
         ("c4:e1", ["policy_topic"], "general", "P1", at(T0 + DAY + 1000 + 15 * MINUTE),
          "complaint", "I will call my lawyer"),
     ]

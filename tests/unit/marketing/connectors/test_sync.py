@@ -164,3 +164,31 @@ def test_the_rejects_stage_keeps_connector_dead_letters_once_and_skips_the_worke
         ["ad.metrics.dlq"], [2], [7])
     assert key == b"META:42"
     assert cols["failed_at"] == [1_000]
+
+
+def test_the_scheduler_pulls_every_connector_again_at_each_tick(tmp_path: Path) -> None:
+    import asyncio
+
+    store = ops.CursorStore(tmp_path)
+
+    async def body() -> list[ops.SyncReport]:
+        reports: list[ops.SyncReport] = []
+        stop = asyncio.Event()
+
+        def seen(report: ops.SyncReport) -> None:
+            reports.append(report)
+            if len(reports) >= 4:
+                stop.set()
+
+        async with serving(SimulatorConfig(now=lambda: NOW)) as sim:
+            chosen = [connector(GOOGLE, sim, FakeClock(), schedule_seconds=0.01),
+                      connector("ga4", sim, FakeClock(), schedule_seconds=0.01)]
+            await ops.Scheduler(chosen, store, Recording(), seen).forever(stop)
+        return reports
+
+    reports = run(body)
+    platforms = [r.platform for r in reports]
+    assert platforms.count("GOOGLE_ADS") >= 2 or platforms.count("WEB_ANALYTICS") >= 2
+    assert {"GOOGLE_ADS", "WEB_ANALYTICS"} <= set(platforms)
+    assert all(r.error is None for r in reports)
+    assert set(p.name for p in tmp_path.iterdir()) == {"google_ads.json", "web_analytics.json"}

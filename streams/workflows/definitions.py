@@ -14,7 +14,6 @@ Invariants:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,7 +75,7 @@ class Condition:
             return got not in self.value
         if self.op == "contains":
             return isinstance(got, (list, tuple, str, dict)) and self.value in got
-        if isinstance(got, bool) or not isinstance(got, (int, float)) or math.isnan(got):
+        if type(got) not in (int, float) or got != got:  # bool and NaN are no numbers here
             return False  # an ordering on a non-number never holds
         if self.op == "gt":
             return bool(got > self.value)

@@ -189,7 +189,7 @@ def fact(facts: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` of ``facts``, or None."""
     node: Any = facts
     for part in _parts(path):
-        if not isinstance(node, Mapping) or part not in node:
+        if type(node) is not dict:  # facts are plain JSON: dicts, not other mappings
             return None
-        node = node[part]
+        node = node.get(part)
     return node

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.workflows.definitions import DefinitionError, load, parse
+from streams.workflows.definitions import Condition, DefinitionError, load, parse
 from tests.unit.workflows.helpers import SEED
 
 VALID = """\
@@ -88,3 +88,22 @@ def test_a_file_may_hold_several_workflows() -> None:
     assert [w.id for w in parse(text, "x.yaml")] == ["demo"]
     both = "workflows:\n" + text.split("\n", 1)[1] + second.split("\n", 1)[1]
     assert [w.id for w in parse(both, "x.yaml")] == ["demo", "other"]
+
+
+@pytest.mark.parametrize(("op", "value", "facts", "holds"), [
+    ("gt", 5, {"a": {"b": 6}}, True),
+    ("gt", 5, {"a": {"b": True}}, False),  # a flag is no number
+    ("gt", 5, {"a": {"b": float("nan")}}, False),
+    ("lte", 5, {"a": {"b": "4"}}, False),  # nor is text
+    ("lte", 5, {"a": {"b": 5.0}}, True),
+    ("in", [1, 2], {"a": {"b": 2}}, True),
+    ("not_in", [1, 2], {"a": {"b": 3}}, True),
+    ("not_in", [1, 2], {"a": {}}, False),  # missing: false
+    ("contains", "vip", {"a": {"b": ["new", "vip"]}}, True),
+    ("exists", False, {"a": {}}, True),
+    ("exists", True, {"a": "flat"}, False),
+    ("eq", "x", {"a": {"b": "x"}}, True),
+    ("ne", "x", {"a": {"b": "y"}}, True),
+])
+def test_conditions(op: str, value: object, facts: dict[str, object], holds: bool) -> None:
+    assert Condition("a.b", op, value).holds(facts) is holds

@@ -91,6 +91,9 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
         seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o)
     )
     runtime.guards.append(guard)
+    add_floor = getattr(app, "add_position_floor", None)
+    if add_floor is not None:  # a batching app: no seek moves a partition past the guard
+        add_floor(lambda tp: guard.next_offset(tp.topic, tp.partition))
 
     async def _reset(sender: Any, *args: Any, **kwargs: Any) -> None:
         guard.forget()

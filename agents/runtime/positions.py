@@ -8,7 +8,8 @@ offset) or from the start of the log. An event past that offset means a hole: th
 is sought back and the events after the hole wait for their turn. A hole is accepted only
 when the broker confirms that no message exists at the missing offset (transaction markers,
 compaction); until then events past it are held back, and the seek is repeated if the
-re-read does not arrive.
+re-read does not arrive. The consumer never seeks a partition past ``next_offset`` (see
+``agents.runtime.transport``), so no other seek can undo the guard's.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ class PositionGuard:
 
     def restore(self, saved: Positions) -> None:
         self._next, self._rewound_at = dict(saved[0]), dict(saved[1])
+
+    def next_offset(self, topic: str, partition: int) -> int | None:
+        """The next offset the partition needs (None: not seeded since the last
+        assignment). No seek may move the partition past it: what lies before it is
+        processed, what lies after it is not yet."""
+        return self._next.get((topic, partition))
 
     def forget(self) -> None:
         """Drop all positions (after a rebalance they are seeded again)."""

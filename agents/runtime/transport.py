@@ -17,7 +17,12 @@ differs where batch agents are concerned:
   guard skips what it has processed), and records that must be dropped (fetched while
   flow was stopped, or for a partition no longer active) are noted so that the agent reads
   them again;
-- fetches wait for data to accumulate (``FetchingThread``).
+- fetches wait for data to accumulate (``FetchingThread``);
+- no seek moves a partition past the next offset its position guard still needs
+  (``App.add_position_floor``): the re-read of dropped records, the seek to the committed
+  offsets while flow is stopped or after a table's recovery would otherwise move a
+  partition the guard has just sought back forward again, its re-read would never arrive
+  and the guard would ask again and again until the partition moved to another worker.
 
 Records of every other partition (table changelogs during recovery, plain Faust agents)
 take Faust's own per-record path unchanged.
@@ -25,7 +30,7 @@ take Faust's own per-record path unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, cast
 
 import faust
@@ -98,9 +103,52 @@ class FetchingThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
+#: a partition -> the next offset a position guard still needs there (None: not guarded)
+Floor = Callable[[TP], "int | None"]
+
+
+def not_past(partitions: Mapping[TP, int], floors: Sequence[Floor]) -> dict[TP, int]:
+    """``partitions`` (seek targets) with none past the lowest floor of its partition."""
+    out: dict[TP, int] = {}
+    for tp, offset in partitions.items():
+        lowest = [f for floor in floors if (f := floor(tp)) is not None]
+        out[tp] = min([offset, *lowest])
+    return out
+
+
 class BatchingConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _floors(self) -> Sequence[Floor]:
+        return cast(Sequence[Floor], getattr(self.app, "position_floors", ()))
+
+    async def seek_wait(self, partitions: Mapping[TP, int]) -> None:
+        wanted = dict(partitions)
+        held = not_past(wanted, self._floors())
+        moved = {tp: (wanted[tp], o) for tp, o in held.items() if o != wanted[tp]}
+        if moved:
+            self.log.info("seeking where the position guard still needs: %s", moved)
+        await super().seek_wait(held)
+
+    async def perform_seek(self) -> None:
+        """Faust's seek to the committed offsets, then back to what a position guard still
+        needs where that lies before them (the committed offset of a partition this worker
+        has just been given was moved by another worker, whose store is not ours)."""
+        await super().perform_seek()
+        floors = self._floors()
+        if not floors:
+            return
+        committed: dict[TP, int] = {}
+        for tp in self.assignment():
+            offset = self._read_offset.get(tp)
+            if offset is not None:
+                committed[tp] = offset
+        back = {tp: offset for tp, offset in not_past(committed, floors).items()
+                if offset != committed[tp]}
+        if back:
+            self.log.info("after the seek to committed offsets, back to %s", back)
+            await super().seek_wait(back)
 
     async def _drain_messages(self, fetcher: Fetcher) -> None:  # type: ignore[override]
         callback = self.callback
@@ -204,6 +252,14 @@ class App(faust.App):  # type: ignore[misc]
     #: a fetch is answered when this much data is there, or after ``fetch_max_wait_ms``
     fetch_min_bytes: int = 1
     fetch_max_wait_ms: int = 500
+    #: the position guards' next offsets (``add_position_floor``)
+    position_floors: list[Floor]
+
+    def add_position_floor(self, floor: Floor) -> None:
+        """No seek of the consumer moves a partition past ``floor(tp)``."""
+        if "position_floors" not in self.__dict__:
+            self.position_floors = []
+        self.position_floors.append(floor)
 
     def _new_transport(self) -> BatchingTransport:
         return BatchingTransport(self.conf.broker_consumer, self)

@@ -11,9 +11,11 @@ A ClickHouse cluster takes the files of ``schemas/clickhouse/cluster/`` instead
 ``ON CLUSTER`` and a Distributed table of the table's own name over it, sharded by its dedup
 key. Their ``{cluster}`` placeholder is replaced by the cluster's name before anything runs
 (the server's own macros, ``{shard}`` and ``{replica}``, stay); the record of what was applied
-is then a table replicated to every node. They describe the current single-node schema for a
-fresh cluster: a change to a single-node table needs its cluster counterpart too (the tests
-compare the two).
+is then ``schema_migrations_cluster``, a table replicated to every node. They describe the
+current single-node schema for a fresh cluster: a change to a single-node table needs its
+cluster counterpart too (the tests compare the two). The two sets never mix: the single-node
+migrate leaves a cluster-migrated database alone (a worker migrates at start), and the
+cluster migrate refuses a database the single-node one has migrated.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from streams.kernel.paths import SCHEMAS_DIR
 MIGRATIONS_DIR = SCHEMAS_DIR / "clickhouse"
 CLUSTER_MIGRATIONS_DIR = MIGRATIONS_DIR / "cluster"
 MIGRATIONS_TABLE = "schema_migrations"
+CLUSTER_MIGRATIONS_TABLE = "schema_migrations_cluster"
 #: what the cluster migrations say where the cluster's name goes
 CLUSTER_PLACEHOLDER = "{cluster}"
 #: a cluster name as ``remote_servers`` spells it; it is put inside single quotes
@@ -52,7 +55,7 @@ ORDER BY version
 # on a cluster: one replica per node, all of one table (no {shard} in its path), so every
 # node knows what was applied
 _CREATE_CLUSTER_MIGRATIONS_TABLE = f"""
-CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ON CLUSTER '{CLUSTER_PLACEHOLDER}'
+CREATE TABLE IF NOT EXISTS {CLUSTER_MIGRATIONS_TABLE} ON CLUSTER '{CLUSTER_PLACEHOLDER}'
 (
     version     UInt32,
     name        String,
@@ -112,9 +115,9 @@ def discover(directory: Path = MIGRATIONS_DIR, *, cluster: str | None = None
     return [found[v] for v in sorted(found)]
 
 
-def applied(ch: ClickHouse) -> dict[int, tuple[str, str]]:
+def applied(ch: ClickHouse, table: str = MIGRATIONS_TABLE) -> dict[int, tuple[str, str]]:
     """``{version: (name, checksum)}`` of the migrations recorded in ``ch``."""
-    result = ch.query(f"SELECT version, name, checksum FROM {MIGRATIONS_TABLE} FINAL")
+    result = ch.query(f"SELECT version, name, checksum FROM {table} FINAL")
     return {int(v): (str(n), str(c)) for v, n, c in result.rows}
 
 
@@ -124,13 +127,23 @@ def migrate(ch: ClickHouse, directory: Path | None = None, *, cluster: str | Non
     ``cluster``: apply those of ``schemas/clickhouse/cluster/`` (by default) for the cluster
     of that name (``ch`` is any node of it).
 
-    Raises MigrationError, before applying anything, when an applied file has changed.
+    Without ``cluster``, a database the cluster migrations manage is left as it is (nothing
+    applied). Raises MigrationError, before applying anything, when an applied file has
+    changed, or with ``cluster`` when the single-node migrations have been applied to ``ch``.
     """
     if cluster is None:
+        if _exists(ch, CLUSTER_MIGRATIONS_TABLE):
+            return []
         ch.command(_CREATE_MIGRATIONS_TABLE)
+        table = MIGRATIONS_TABLE
     else:
+        if _exists(ch, MIGRATIONS_TABLE):
+            raise MigrationError(
+                f"this database holds the single-node tables ({MIGRATIONS_TABLE} exists); "
+                "the cluster migrations need a database of their own")
         ch.command(render(_CREATE_CLUSTER_MIGRATIONS_TABLE, cluster))
-    done = applied(ch)
+        table = CLUSTER_MIGRATIONS_TABLE
+    done = applied(ch, table)
     default = MIGRATIONS_DIR if cluster is None else CLUSTER_MIGRATIONS_DIR
     migrations = discover(directory or default, cluster=cluster)
     for m in migrations:
@@ -148,7 +161,7 @@ def migrate(ch: ClickHouse, directory: Path | None = None, *, cluster: str | Non
             ch.command(statement)
         now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
         ch.insert(
-            MIGRATIONS_TABLE,
+            table,
             {
                 "version": [m.version],
                 "name": [m.name],
@@ -158,6 +171,10 @@ def migrate(ch: ClickHouse, directory: Path | None = None, *, cluster: str | Non
         )
         names.append(m.name)
     return names
+
+
+def _exists(ch: ClickHouse, table: str) -> bool:
+    return bool(ch.query(f"EXISTS TABLE {table}").rows[0][0])
 
 
 def split_statements(sql: str) -> list[str]:

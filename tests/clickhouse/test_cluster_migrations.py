@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from streams.io.clickhouse import ClickHouse, QueryResult
 from streams.io.migrate import (
     CLUSTER_MIGRATIONS_DIR,
+    CLUSTER_MIGRATIONS_TABLE,
     MIGRATIONS_DIR,
     MIGRATIONS_TABLE,
     MigrationError,
@@ -171,19 +172,22 @@ def test_a_bad_cluster_name_or_the_embedded_engine_is_refused(tmp_path: Path) ->
 class Recording:
     """Stands in for a cluster node: records what it is sent, remembers inserted versions."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, single_node_migrated: bool = False) -> None:
         self.commands: list[str] = []
         self.recorded: list[tuple[int, str, str]] = []
+        self.single_node_migrated = single_node_migrated
 
     def command(self, sql: str, parameters: object = None) -> None:
         self.commands.append(sql)
 
     def query(self, sql: str, parameters: object = None) -> QueryResult:
-        assert sql.startswith("SELECT version, name, checksum FROM schema_migrations")
+        if sql == f"EXISTS TABLE {MIGRATIONS_TABLE}":
+            return QueryResult(("result",), [(int(self.single_node_migrated),)])
+        assert sql.startswith(f"SELECT version, name, checksum FROM {CLUSTER_MIGRATIONS_TABLE}")
         return QueryResult(("version", "name", "checksum"), list(self.recorded))
 
     def insert(self, table: str, columns: dict[str, list[Any]]) -> None:
-        assert table == MIGRATIONS_TABLE
+        assert table == CLUSTER_MIGRATIONS_TABLE
         self.recorded.append((columns["version"][0], columns["name"][0],
                               columns["checksum"][0]))
 
@@ -194,7 +198,7 @@ def test_migrate_on_a_cluster_sends_the_rendered_statements_once() -> None:
     files = discover(CLUSTER_MIGRATIONS_DIR, cluster="c1")
     assert applied == [m.name for m in files]
     bookkeeping, *statements = node.commands
-    assert "schema_migrations ON CLUSTER 'c1'" in bookkeeping
+    assert f"{CLUSTER_MIGRATIONS_TABLE} ON CLUSTER 'c1'" in bookkeeping
     assert "ReplicatedReplacingMergeTree(" in bookkeeping and "{shard}" not in bookkeeping
     assert statements == [s for m in files for s in m.statements()]
     assert all("{cluster}" not in s for s in node.commands)
@@ -204,3 +208,25 @@ def test_migrate_on_a_cluster_sends_the_rendered_statements_once() -> None:
     # a different cluster name renders differently: recorded files count as changed
     with pytest.raises(MigrationError, match="changed after it was applied"):
         migrate(cast(ClickHouse, node), cluster="c2")
+
+
+def test_the_two_sets_never_mix(tmp_path: Path) -> None:
+    # the cluster migrations refuse a database with the single-node tables ...
+    node = Recording(single_node_migrated=True)
+    with pytest.raises(MigrationError, match="single-node tables"):
+        migrate(cast(ClickHouse, node), cluster="c1")
+    assert node.commands == []
+    # ... and the single-node migrate (a worker runs it at start) leaves a cluster-migrated
+    # database alone: no 0030 exchanging a Distributed chat_events for a local table
+    ch = ClickHouse(f"chdb://{tmp_path / 'ch'}")
+    try:
+        ch.command(f"CREATE TABLE {CLUSTER_MIGRATIONS_TABLE} (version UInt32) "
+                   "ENGINE = MergeTree ORDER BY version")
+        assert migrate(ch) == []
+        names = {r[0] for r in ch.query(
+            "SELECT name FROM system.tables WHERE database = currentDatabase()").rows}
+        assert names == {CLUSTER_MIGRATIONS_TABLE}
+        ch.command(f"DROP TABLE {CLUSTER_MIGRATIONS_TABLE}")
+        assert len(migrate(ch)) == len(discover())  # without it: the single-node set
+    finally:
+        ch.close()

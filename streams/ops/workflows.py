@@ -15,6 +15,7 @@ would), or stays deferred when the history ends first.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -124,24 +125,31 @@ def simulate(events: Sequence[PersonEvent], workflows: Sequence[Workflow],
     policy = policy or WorkflowPolicy()
     ordered = sorted(events, key=lambda e: e["occurred_at"])
     states: dict[str, State] = {}
+    due: list[tuple[int, str]] = []  # (earliest deliver_at, subject); stale entries skipped
     out = Simulation(events=len(ordered))
 
+    def schedule(subject: str) -> None:
+        if states[subject]["deferred"]:
+            heapq.heappush(due, (min(d["deliver_at"] for d in states[subject]["deferred"]),
+                                 subject))
+
     def release_until(at_ms: int) -> None:
-        while True:
-            due = [(min(d["deliver_at"] for d in s["deferred"]), subject)
-                   for subject, s in states.items() if s["deferred"]]
-            due = [d for d in due if d[0] <= at_ms]
-            if not due:
-                return
-            when, subject = min(due)
+        while due and due[0][0] <= at_ms:
+            when, subject = heapq.heappop(due)
+            pending = [d["deliver_at"] for d in states[subject]["deferred"]]
+            if not pending or min(pending) != when:
+                continue  # released already, or rescheduled
             states[subject], released = release(states[subject], when, policy)
             out.decisions += released
+            schedule(subject)
 
     for one in ordered:
         release_until(one["occurred_at"])
-        state, decisions = fold(states.get(one["subject"]), one, workflows, policy)
-        states[one["subject"]] = state
+        subject = one["subject"]
+        states[subject], decisions = fold(states.get(subject), one, workflows, policy)
         out.decisions += decisions
+        if decisions:
+            schedule(subject)
     end = until_ms if until_ms is not None else (ordered[-1]["occurred_at"] if ordered else 0)
     release_until(end)
     return out

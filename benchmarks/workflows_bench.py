@@ -3,7 +3,8 @@
 Synthetic profile changes of 5,000 people (lead score, churn risk, value, lifecycle stage,
 consent, opt-outs, quiet hours drawn at random, seed 7), folded with the six seed workflows in
 event time, as the stage does per event: state looked up in a dict, decisions collected. The
-best of three runs is kept; the figures merge into ``slices.workflows_compute`` of
+best of three runs is kept (wall time, and the process's CPU time, which a busy shared machine
+disturbs less); the figures merge into ``slices.workflows_compute`` of
 ``benchmarks/results/latest.json``.
 
 Run: ``.venv/bin/python -m benchmarks.workflows_bench``.
@@ -62,19 +63,21 @@ def measure() -> dict[str, Any]:
     workflows = load_dir()
     policy = WorkflowPolicy()
     stream = events()
-    best = float("inf")
+    best = best_cpu = float("inf")
     statuses: Counter[str] = Counter()
     for _ in range(3):
         states: dict[str, State] = {}
         statuses = Counter()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for one in stream:
             state, decisions = fold(states.get(one["subject"]), one, workflows, policy)
             states[one["subject"]] = state
             for decision in decisions:
                 statuses[decision["status"]] += 1
         best = min(best, time.perf_counter() - start)
-    return {"events_per_s": round(len(stream) / best), "events": len(stream),
+        best_cpu = min(best_cpu, time.process_time() - start_cpu)
+    return {"events_per_s": round(len(stream) / best),
+            "events_per_cpu_s": round(len(stream) / best_cpu), "events": len(stream),
             "people": PEOPLE, "workflows": len(workflows),
             "decisions": dict(sorted(statuses.items())),
             # the machine is shared: a high load lowers the figure

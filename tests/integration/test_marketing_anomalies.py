@@ -31,6 +31,7 @@ def test_labelled_anomalies_become_alerts_once(pipeline: Pipeline) -> None:
     values = sorted(({**DEFAULTS, **r} for r in rows(sim)), key=lambda v: v["interval_start"])
     records = [OutputRecord(topics.AD_METRICS, metric_key(v["platform"], v["campaign_id"]), v)
                for v in values]
+    pipeline.env["TOUCHSTREAM_MARKETING_ANOMALY_DETECTION"] = "true"  # off by default
     pipeline.start_worker()
     produce_records(pipeline.settings, records, encode=pipeline.codec.encode)
     pipeline.wait_sunk({topics.AD_METRICS: end_offsets(pipeline.settings, topics.AD_METRICS)})

@@ -43,6 +43,10 @@ SCENARIO_INTENT: Final[dict[str, str]] = {
     "cancellation": "cancellation",
     "refund": "refund",
 }
+#: The team a scenario's topic names, for the intents routed by their topic (LABELS.md:
+#: account questions about login go to technical; a complaint about a late delivery or a
+#: broken product names no team of its own, so it goes to general)
+SCENARIO_TOPIC: Final[dict[str, str]] = {"password_reset": "technical"}
 #: Other answers that the taxonomy (schemas/models/intent_taxonomy.yaml) makes defensible for
 #: some openings of a scenario ("lenient" accuracy, reported beside the strict one).
 SCENARIO_ALSO: Final[dict[str, frozenset[str]]] = {
@@ -270,7 +274,8 @@ def expected_team(truth: ConversationTruth) -> str:
 
     if truth.cause == "unclear":
         return route(None, value_tier(truth.customer_value))
-    return route(SCENARIO_INTENT[truth.scenario], value_tier(truth.customer_value))
+    return route(SCENARIO_INTENT[truth.scenario], value_tier(truth.customer_value),
+                 topic=SCENARIO_TOPIC.get(truth.scenario))
 
 
 def _ratio(a: int, b: int) -> float:

@@ -25,6 +25,7 @@ class FakeMessage:
     offset: int
     refcount: int = 0
     acked: bool = False
+    timestamp: float | None = None
     tp: TP = field(init=False)
 
     def __post_init__(self) -> None:

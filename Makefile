@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint typecheck architecture unit integration bench kafka-up kafka-down clean deploy-tools deploy-check
+.PHONY: install demo test lint typecheck architecture unit integration faults bench kafka-up kafka-down clean deploy-tools deploy-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -43,7 +43,7 @@ architecture: install
 
 # The integration tests start the local broker if none answers, and stop it when they end.
 test: lint typecheck architecture deploy-tools
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not faults"
 
 unit: install
 	$(BIN)/pytest -q -m "not integration"
@@ -54,6 +54,11 @@ integration: install
 bench: install
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
+
+# fault scenarios under steady load (minutes each; a 30-minute soak: TOUCHSTREAM_SOAK_SECONDS),
+# their counts and recovery times merged into benchmarks/results/latest.json under "faults"
+faults: install
+	$(BIN)/pytest -q -s -m faults tests/faults
 
 kafka-up: install
 	$(BIN)/touchstream kafka up

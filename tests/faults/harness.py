@@ -65,26 +65,41 @@ def another_worker(base: Settings, env: dict[str, str], log_dir: Path, name: str
 class Load:
     """Chat events produced at a steady ``rate`` in a background thread until ``stop`` (or
     ``limit`` events); ``records`` holds what was handed to the producer, which waits for
-    every acknowledgement before ``join`` returns."""
+    every acknowledgement before ``stop`` returns. The simulator builds its events before it
+    yields the first, about 90 µs an event: they come in chunks of ``CHUNK`` (one seed each),
+    the first built before the clock starts."""
+
+    CHUNK = 10_000
 
     def __init__(self, settings: Settings, rate: float, encode: Any, *, seed: int,
-                 limit: int = 2_000_000) -> None:
+                 limit: int = 10_000_000) -> None:
         self.settings = settings
         self.rate = rate
+        self.limit = limit
+        self.seed = seed
         self.records: list[OutputRecord] = []
         self._stop = threading.Event()
-        self._source = chat_load(limit, seed)
+        self._first = list(chat_load(min(self.CHUNK, limit), seed))
         self.thread = threading.Thread(
             target=produce_records, args=(settings, self._paced()),
             kwargs={"encode": encode, "rate": rate}, daemon=True)
         self.started = 0.0
 
+    def _chunks(self) -> Iterator[list[OutputRecord]]:
+        yield self._first
+        made, n = len(self._first), 1
+        while made < self.limit:
+            chunk = list(chat_load(min(self.CHUNK, self.limit - made), self.seed * 1000 + n))
+            made, n = made + len(chunk), n + 1
+            yield chunk
+
     def _paced(self) -> Iterator[OutputRecord]:
-        for rec in self._source:
-            if self._stop.is_set():
-                return
-            self.records.append(rec)
-            yield rec
+        for chunk in self._chunks():
+            for rec in chunk:
+                if self._stop.is_set():
+                    return
+                self.records.append(rec)
+                yield rec
 
     def start(self) -> Load:
         self.started = time.monotonic()

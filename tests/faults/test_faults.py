@@ -1,0 +1,211 @@
+"""Fault scenarios under steady load, with exact accounting and the recovery time, written
+to ``benchmarks/results/latest.json`` under ``faults``. ``make faults`` runs them.
+
+Durations are settings of the run (environment): ``TOUCHSTREAM_SOAK_SECONDS`` (default
+1800: the 30-minute soak), ``TOUCHSTREAM_FAULT_RATE`` (events/s of the steady load, default
+600), ``TOUCHSTREAM_FAULT_HOLD_SECONDS`` (how long a second worker stays, default 20).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streams import topics
+from streams.io import kafka_local
+from streams.io.kafka_admin import create_topics, delete_topics_with_prefix, end_offsets
+from streams.settings import Settings
+from tests.faults import harness, scenarios
+from tests.integration.conftest import Pipeline, _free_port
+
+pytestmark = pytest.mark.faults
+
+RATE = float(os.environ.get("TOUCHSTREAM_FAULT_RATE", "600"))
+HOLD = float(os.environ.get("TOUCHSTREAM_FAULT_HOLD_SECONDS", "20"))
+SOAK_SECONDS = float(os.environ.get("TOUCHSTREAM_SOAK_SECONDS", "1800"))
+
+
+def sunk_since(p: Pipeline, ends: dict[int, int], timeout: float) -> float | None:
+    """Seconds until the store holds every offset below ``ends`` (per partition)."""
+    physical = p.settings.topic(topics.CHAT_EVENTS)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            rows = p.querier().sql(
+                "SELECT _partition, uniqExact(_offset) FROM chat_events"
+                " WHERE _topic = {t:String} GROUP BY _partition", {"t": physical}).rows
+        except Exception:  # the store may still be coming back
+            rows = []
+        have = {int(part): int(n) for part, n in rows}
+        if all(have.get(part, 0) >= end for part, end in ends.items()):
+            return round(time.monotonic() - started, 1)
+        time.sleep(0.5)
+    return None
+
+
+def report(name: str, count: harness.Count, recovery_s: float | None, **extra: object
+           ) -> dict[str, object]:
+    figures = count.figures(recovery_s)
+    figures.update(extra)
+    harness.record(name, figures)
+    print(name, figures)
+    return figures
+
+
+def check(count: harness.Count) -> None:
+    assert count.lost == 0, count
+    assert count.duplicated == 0, count
+    assert count.positions == count.produced, count
+    assert count.rollup_exact, count
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("kill", [False, True], ids=["graceful", "sigkill"])
+def test_workers_one_two_one(pipeline: Pipeline, tmp_path: Path, kill: bool) -> None:
+    out = scenarios.workers_join_and_leave(pipeline, tmp_path, rate=RATE, hold=HOLD,
+                                           kills=(kill,))
+    name = f"workers_1_2_1_{'sigkill' if kill else 'graceful'}"
+    harness.record(name, out.figures)
+    print(name, out.figures)
+    assert out.recovery_s is not None
+    stalled = {k: n for k, n in out.re_reads.items() if n > 2}
+    assert not stalled
+    assert out.count.lost == 0 and out.count.duplicated == 0, out.figures
+    assert out.figures["rollup_exact"], out.figures
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[Settings]:
+    """A broker of our own on free ports with its own data directory: this scenario stops
+    it (the shared one on 9092 is never stopped)."""
+    port = _free_port()
+    while _free_port() == port + 1:  # the controller listens on port + 1
+        port = _free_port()
+    settings = Settings(kafka_bootstrap_servers=f"127.0.0.1:{port}",
+                        local_state_dir=tmp_path / "state", kafka_heap="384m")
+    kafka_local.up(settings)
+    try:
+        yield settings
+    finally:
+        kafka_local.down(settings)
+
+
+@pytest.mark.timeout(900)
+def test_broker_stopped_for_20_s(own_broker: Settings, tmp_path: Path) -> None:
+    run = uuid.uuid4().hex[:8]
+    values = {
+        "kafka_bootstrap_servers": own_broker.kafka_bootstrap_servers,
+        "topic_prefix": f"f{run}.", "app_id": f"touchstream-fault-{run}",
+        "clickhouse_url": f"chdb://{tmp_path / 'clickhouse'}", "web_port": str(_free_port()),
+        "batch_max_events": "2000", "batch_max_seconds": "0.2",
+        "consumer_session_timeout_seconds": "6", "sink_retry_initial_seconds": "0.2",
+        "sink_retry_max_seconds": "1", "log_level": "INFO",
+    }
+    env = {f"TOUCHSTREAM_{k.upper()}": v for k, v in values.items()}
+    settings = Settings(**values)  # type: ignore[arg-type]
+    create_topics(settings)
+    (tmp_path / "logs").mkdir()
+    p = Pipeline(settings=settings, env=env, log_dir=tmp_path / "logs")
+    try:
+        p.start_worker()
+        load = harness.Load(settings, RATE, p.codec.encode, seed=71).start()
+        time.sleep(HOLD)
+        kafka_local.down(own_broker)
+        time.sleep(20)
+        kafka_local.up(own_broker)
+        back = time.monotonic()
+        # recovery: from the broker answering until the store holds what was produced
+        # until then (the load goes on meanwhile)
+        recovery = sunk_since(p, end_offsets(settings, topics.CHAT_EVENTS), timeout=300)
+        time.sleep(max(0.0, back + HOLD - time.monotonic()))
+        load.stop()
+        assert harness.sunk_everything(p.querier(), settings, timeout=300)
+        count = harness.count(p.querier(), settings, load.records)
+        report("broker_stopped_20s", count, recovery, events_per_s=RATE)
+        assert recovery is not None
+        check(count)
+    finally:
+        p.stop_workers()
+        delete_topics_with_prefix(settings, settings.topic_prefix, f"{settings.app_id}-")
+
+
+@pytest.mark.timeout(900)
+def test_clickhouse_unavailable_for_60_s(pipeline: Pipeline) -> None:
+    pipeline.start_worker()
+    load = harness.Load(pipeline.settings, RATE, pipeline.codec.encode, seed=81).start()
+    time.sleep(HOLD)
+    pipeline.maintenance("DETACH TABLE chat_events")
+    time.sleep(60)
+    pipeline.maintenance("ATTACH TABLE chat_events")
+    back = time.monotonic()
+    at_attach = end_offsets(pipeline.settings, topics.CHAT_EVENTS)
+    recovery = sunk_since(pipeline, at_attach, timeout=300)
+    time.sleep(HOLD / 2)
+    load.stop()
+    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+    count = harness.count(pipeline.querier(), pipeline.settings, load.records)
+    retries = pipeline.stats("counters").get("insert.retries{chat_events}", 0)
+    report("clickhouse_unavailable_60s", count, recovery, insert_retries=retries,
+           caught_up_s=round(time.monotonic() - back, 1), events_per_s=RATE)
+    assert recovery is not None and retries >= 1
+    check(count)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (x, y)."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
+
+
+@pytest.mark.timeout(SOAK_SECONDS + 900)
+def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
+    worker = pipeline.start_worker()
+    # the drained rate: a backlog produced at once, then timed until it is all in the store
+    burst = harness.Load(pipeline.settings, 50_000.0, pipeline.codec.encode, seed=91,
+                         limit=20_000).start()
+    burst.thread.join()
+    started = time.monotonic()
+    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+    drained = len(burst.records) / (time.monotonic() - started)
+    rate = drained / 2
+    load = harness.Load(pipeline.settings, rate, pipeline.codec.encode, seed=92).start()
+    t0 = time.monotonic()
+    memory: list[tuple[float, float]] = []
+    while time.monotonic() - t0 < SOAK_SECONDS:
+        memory.append(((time.monotonic() - t0) / 60, rss_mb(worker.pid)))
+        time.sleep(min(10.0, SOAK_SECONDS / 12))
+    load.stop()
+    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+    physical = pipeline.settings.topic(topics.CHAT_EVENTS)
+    windows = pipeline.querier().sql(
+        "SELECT toUnixTimestamp(toStartOfInterval(_ingested_at, INTERVAL 10 SECOND)) AS w,"
+        " quantileExact(0.99)(dateDiff('millisecond', _kafka_ts, _ingested_at)) AS p99"
+        " FROM chat_events WHERE _topic = {t:String} AND _kafka_ts >= fromUnixTimestamp64Milli("
+        "{since:Int64}) GROUP BY w ORDER BY w",
+        {"t": physical, "since": int((time.time() - (time.monotonic() - t0)) * 1000)}).rows
+    p99 = [((int(w) - int(windows[0][0])) / 60, float(v)) for w, v in windows]
+    everything = [*burst.records, *load.records]
+    count = harness.count(pipeline.querier(), pipeline.settings, everything)
+    report(
+        "soak", count, None, seconds=SOAK_SECONDS, drained_events_per_s=round(drained),
+        events_per_s=round(rate), rss_mb_first=round(memory[0][1]),
+        rss_mb_last=round(memory[-1][1]), rss_mb_per_min=round(slope(memory), 3),
+        p99_ms_median_window=sorted(v for _, v in p99)[len(p99) // 2] if p99 else None,
+        p99_ms_per_min=round(slope(p99), 3) if len(p99) > 1 else None,
+        windows=len(p99))
+    check(count)

@@ -46,10 +46,14 @@ STABLE_IDS = {
     "attribution.credits": 25,
     "recommendations": 40,
     "currency.rates": 41,
+    "workflow.actions": 50,
     "anomalies": 42,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 
+
+#: output topics that a stage of the pipeline also reads
+CONSUMED_OUTPUTS = frozenset({topic_names.CONVERSATION_INSIGHTS, topic_names.CUSTOMER_PROFILES})
 
 def _fields(node: Any) -> list[tuple[str, dict[str, Any]]]:
     """(record name, field) of every record field, nested ones included."""
@@ -113,6 +117,8 @@ def test_manifest(name: str) -> None:
             assert topic_config(spec) == {
                 "cleanup.policy": "delete", "retention.ms": str(SEVEN_DAYS_MS)
             }
+    elif name in CONSUMED_OUTPUTS:  # read by another stage: its bad records need a place too
+        assert spec.dlq == topic_names.dlq(name)
     else:
         assert spec.dlq is None
 

@@ -32,6 +32,7 @@ from streams.io import registry_local
 from streams.io.kafka_admin import end_offsets
 from streams.io.producer import produce_records
 from streams.kernel.records import OutputRecord
+from streams.ops.demo import wait_until_sunk
 from streams.settings import Settings
 from streams.simulators.chat import ad_metrics
 from tests.integration import expected
@@ -132,15 +133,40 @@ def latency_count(p: Pipeline, label: str) -> int:
     return int(snapshot.get(label, {}).get("count", 0))
 
 
+def scalar(p: Pipeline, sql: str) -> Any:
+    """``p.scalar`` asked again when a busy worker misses its health check (the querier then
+    tries the store the worker holds, and is refused)."""
+    for attempt in range(10):
+        try:
+            return p.scalar(sql)
+        except Exception:
+            if attempt == 9:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def wait_sunk(p: Pipeline, timeout: float = 90) -> None:
+    targets = {topics.AD_METRICS: end_offsets(p.settings, topics.AD_METRICS)}
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if wait_until_sunk(p.querier(), p.settings, targets, timeout=5):
+                return
+        except Exception:
+            pass  # as in ``scalar``: a fresh querier next time
+        assert time.monotonic() < deadline, f"not sunk within {timeout}s; logs in {p.log_dir}"
+
+
 def dead_letters(p: Pipeline) -> int:
-    return int(p.scalar("SELECT count() FROM dead_letters"))
+    return int(scalar(p, "SELECT count() FROM dead_letters"))
 
 
 def assert_all_landed(p: Pipeline, records: list[OutputRecord]) -> None:
     latest = expected.latest_metrics(records)
-    p.wait_sunk({topics.AD_METRICS: end_offsets(p.settings, topics.AD_METRICS)}, timeout=90)
-    assert p.scalar("SELECT count() FROM campaign_kpis FINAL") == len(latest)
-    assert p.scalar("SELECT sum(impressions) FROM campaign_kpis FINAL") == sum(
+    wait_sunk(p)
+    assert scalar(p, "SELECT count() FROM campaign_kpis FINAL") == len(latest)
+    assert scalar(p, "SELECT sum(impressions) FROM campaign_kpis FINAL") == sum(
         v["impressions"] for v in latest.values())
     assert dead_letters(p) == 0
     counters = p.stats("counters")

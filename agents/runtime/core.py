@@ -65,6 +65,7 @@ class Runtime:
             settings,
             retry_initial=settings.sink_retry_initial_seconds,
             retry_max=settings.sink_retry_max_seconds,
+            on_retry=lambda topic: counters.incr("publish.retries", topic),
         )
         return cls(settings, AvroCodec.from_settings(settings), clickhouse, sink, publisher,
                    counters)

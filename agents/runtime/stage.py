@@ -256,6 +256,8 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
             ("batches", source): 1, ("outputs.produced", source): len(result.outputs)})
         for (metric, topic), value in computed.counts.items():
             counts[cast(Metric, metric), topic] += value
+        for letter in computed.dead:
+            counts["dead_letters", letter.error] += 1
         return Durable(rewind=dict(admission.rewind), dead=computed.dead,
                        inserts=result.inserts, outputs=result.outputs,
                        changelog=state.apply(computed.outcome.changes), counts=counts)

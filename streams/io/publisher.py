@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -35,8 +35,9 @@ class PublishError(RuntimeError):
 
 
 class Publisher:
-    def __init__(self, settings: Settings, *, retry_initial: float = 0.2, retry_max: float = 10.0
-                 ) -> None:
+    def __init__(self, settings: Settings, *, retry_initial: float = 0.2, retry_max: float = 10.0,
+                 on_retry: Callable[[str], None] | None = None) -> None:
+        """``on_retry(topic)``: called for the first record's topic of a batch retried."""
         self._producer = Producer({
             **settings.kafka_client_config(),
             "acks": "all",
@@ -48,6 +49,7 @@ class Publisher:
         })
         self._retry_initial = retry_initial
         self._retry_max = retry_max
+        self._on_retry = on_retry
 
     def _send_all(self, records: Sequence[Outgoing]) -> list[str]:
         errors: list[str] = []
@@ -86,6 +88,8 @@ class Publisher:
                 return
             log.warning("publishing %d records failed (%s); retrying in %.1fs",
                         len(records), errors[0], delay)
+            if self._on_retry is not None:
+                self._on_retry(records[0].topic)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self._retry_max)
 

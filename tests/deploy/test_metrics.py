@@ -34,6 +34,9 @@ def test_counters_histograms_lag_and_models_render_with_conventional_names() -> 
     counters = Counters()
     counters.incr("events.consumed", "chat.events", 120)
     counters.incr("events.dead_lettered", "chat.events", 3)
+    counters.incr("dead_letters", "invalid_field", 2)
+    counters.incr("dead_letters", "undecodable", 1)
+    counters.incr("publish.retries", "t.chat.events.dlq", 1)
     counters.incr("rows.inserted", "chat_events", 117)
     counters.incr("timer.quarantined", "conversations", 1)
     latencies = Latencies()
@@ -51,6 +54,9 @@ def test_counters_histograms_lag_and_models_render_with_conventional_names() -> 
     got = samples(render(snapshot))
     assert got["touchstream_events_consumed_total", (("topic", "chat.events"),)] == 120
     assert got["touchstream_events_dead_lettered_total", (("topic", "chat.events"),)] == 3
+    assert got["touchstream_dead_letters_total", (("reason", "invalid_field"),)] == 2
+    assert got["touchstream_dead_letters_total", (("reason", "undecodable"),)] == 1
+    assert got["touchstream_publish_retries_total", (("topic", "t.chat.events.dlq"),)] == 1
     assert got["touchstream_rows_inserted_total", (("table", "chat_events"),)] == 117
     assert got["touchstream_timer_quarantined_total", (("table", "conversations"),)] == 1
     assert got["touchstream_table_keys", (("table", "conversations"),)] == 42

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -262,3 +263,28 @@ def test_the_worker_pauses_while_the_registry_is_down_and_nothing_is_dead_letter
     logs = pipeline.worker_logs()
     assert logs.count("pausing and retrying until it answers") == 1, logs[-3000:]
     assert "available again after" in logs
+
+
+def _host_address() -> str | None:
+    """This machine's address on its default route, if it has one besides loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # no packet is sent: it only picks a route
+        except OSError:
+            return None
+        address = str(s.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_the_registry_listens_on_loopback_only(apicurio: str) -> None:
+    settings = Settings()
+    ports = (settings.registry_port, settings.registry_management_port)
+    for port in ports:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass
+    address = _host_address()
+    if address is None:
+        pytest.skip("no address besides loopback to try")
+    for port in ports:
+        with pytest.raises(OSError), socket.create_connection((address, port), timeout=2):
+            pass

@@ -187,3 +187,16 @@ def test_clients_without_valid_credentials_are_refused(secure_broker: dict[str, 
     untrusted = {k: v for k, v in good.items() if k != "ssl.ca.location"}
     for refused in (no_credentials, tls_only, wrong_password, untrusted):
         assert kafka_local.answering(bootstrap, timeout=3, client_config=refused) is None, refused
+
+
+@pytest.mark.parametrize(("values", "missing"), [
+    ({"kafka_sasl_mechanism": "PLAIN"}, "SCRAM-SHA-512 or SCRAM-SHA-256"),
+    ({"kafka_sasl_mechanism": "SCRAM-SHA-512", "kafka_sasl_username": USER},
+     "TOUCHSTREAM_KAFKA_SASL_PASSWORD, TOUCHSTREAM_KAFKA_SSL_CAFILE, "
+     "TOUCHSTREAM_KAFKA_LOCAL_SSL_KEYSTORE"),
+])
+def test_a_sasl_ssl_local_broker_says_what_it_is_missing(values: dict[str, str],
+                                                          missing: str) -> None:
+    settings = Settings(kafka_security_protocol="SASL_SSL", **values)  # type: ignore[arg-type]
+    with pytest.raises(kafka_local.KafkaLocalError, match=missing):
+        kafka_local.local_kafka(settings)

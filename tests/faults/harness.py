@@ -172,6 +172,25 @@ def sunk_everything(querier: Querier, settings: Settings, timeout: float) -> flo
     return None
 
 
+def sunk_until(querier: Querier, settings: Settings, ends: dict[int, int],
+               timeout: float) -> float | None:
+    """Seconds until the store holds every offset below ``ends`` (per partition), or None."""
+    physical = settings.topic(topics.CHAT_EVENTS)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            rows = querier.sql(
+                "SELECT _partition, uniqExact(_offset) FROM chat_events"
+                " WHERE _topic = {t:String} GROUP BY _partition", {"t": physical}).rows
+        except Exception:  # the store may still be coming back
+            rows = []
+        have = {int(part): int(n) for part, n in rows}
+        if all(have.get(part, 0) >= end for part, end in ends.items()):
+            return round(time.monotonic() - started, 1)
+        time.sleep(0.5)
+    return None
+
+
 def re_reads(log: str) -> dict[tuple[str, str], int]:
     """How often each (partition, offset) re-read was asked for in a worker log."""
     out: dict[tuple[str, str], int] = {}

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streams import topics
+from streams.io.kafka_admin import end_offsets
 from streams.io.query import Querier
 from streams.kernel.records import OutputRecord
 from tests.faults import harness
@@ -54,6 +56,8 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
                                tmp / "store-b")
     load = harness.Load(p.settings, rate, p.codec.encode, seed=seed).start()
     time.sleep(hold / 2)
+    a_store = p.querier()
+    recoveries: list[float | None] = []
     for kill in kills:
         b.start()
         time.sleep(hold)
@@ -64,12 +68,18 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
         else:
             b.proc.send_signal(signal.SIGTERM)
             b.proc.wait(60)
-        time.sleep(hold / 2)
+        # recovery: from B gone until A's store holds all that was produced until then
+        # (the load goes on meanwhile)
+        left_at = time.monotonic()
+        ends = end_offsets(p.settings, topics.CHAT_EVENTS)
+        recoveries.append(harness.sunk_until(a_store, p.settings, ends, timeout=240))
+        time.sleep(max(0.0, left_at + hold / 2 - time.monotonic()))
     load.stop()
     records = load.records
     left = time.monotonic()
-    a_store = p.querier()
-    recovery = harness.sunk_everything(a_store, p.settings, timeout=240)
+    drained = harness.sunk_everything(a_store, p.settings, timeout=240)
+    recovery = None if None in recoveries or drained is None else max(
+        r for r in recoveries if r is not None)
     count = harness.count(a_store, p.settings, records)
     logs = p.worker_logs()
     b_store = b.querier()
@@ -79,5 +89,5 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
         b_store.close()
     figures = count.figures(recovery)
     figures.update(rollup_exact=exact, drained_after_load_s=round(time.monotonic() - left, 1),
-                   events_per_s=rate, cycles=len(kills))
+                   events_per_s=rate, cycles=len(kills), recoveries_s=recoveries)
     return Outcome(count, recovery, harness.re_reads(logs), figures)

@@ -31,21 +31,7 @@ SOAK_SECONDS = float(os.environ.get("TOUCHSTREAM_SOAK_SECONDS", "1800"))
 
 
 def sunk_since(p: Pipeline, ends: dict[int, int], timeout: float) -> float | None:
-    """Seconds until the store holds every offset below ``ends`` (per partition)."""
-    physical = p.settings.topic(topics.CHAT_EVENTS)
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            rows = p.querier().sql(
-                "SELECT _partition, uniqExact(_offset) FROM chat_events"
-                " WHERE _topic = {t:String} GROUP BY _partition", {"t": physical}).rows
-        except Exception:  # the store may still be coming back
-            rows = []
-        have = {int(part): int(n) for part, n in rows}
-        if all(have.get(part, 0) >= end for part, end in ends.items()):
-            return round(time.monotonic() - started, 1)
-        time.sleep(0.5)
-    return None
+    return harness.sunk_until(p.querier(), p.settings, ends, timeout)
 
 
 def report(name: str, count: harness.Count, recovery_s: float | None, **extra: object

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 import faust
@@ -160,7 +161,11 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
     """Subscribe ``app`` to the stage's inputs and start its tables and timers."""
     settings = runtime.settings
     state = StateTables(app, stage.tables, settings.topic_partitions)
-    inputs: dict[str, Input] = {settings.topic(i.topic): i for i in stage.inputs}
+    compacted = {name for name, spec in runtime.codec.topics.items()
+                 if "compact" in spec.cleanup_policy}
+    inputs: dict[str, Input] = {
+        settings.topic(i.topic): replace(i, tombstones=i.tombstones or i.topic in compacted)
+        for i in stage.inputs}
     decoders: dict[str, Decode] = {
         physical: runtime.codec.decoder(i.topic) for physical, i in inputs.items()
         if i.encoding == "avro"}

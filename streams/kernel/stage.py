@@ -49,6 +49,9 @@ class Input:
     topic: str  # logical
     validate: Validator | None = None
     encoding: Literal["avro", "raw"] = "avro"
+    #: a compacted topic: a record without a value is a tombstone (the key was deleted or
+    #: erased), passed over as processed, never dead-lettered as bad input
+    tombstones: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +163,22 @@ def compute(stage: Stage, raws: Sequence[Raw], decoders: Mapping[str, Decode],
     for topic, index in by_topic.items():
         counts["events.consumed", validators[topic].topic] = len(index)
     decoded: list[dict[str, Any] | InvalidMessage | None] = [None] * len(raws)
+    tombstones: Counter[str] = Counter()
     for topic, index in by_topic.items():
         spec = validators[topic]
         if spec.encoding == "raw":
             for i in index:
                 decoded[i] = {}
             continue
+        if spec.tombstones:
+            tombstones[topic] = sum(raws[i].value is None for i in index)
+            if tombstones[topic]:
+                index = [i for i in index if raws[i].value is not None]
         for i, one in zip(index, decoders[topic]([raws[i].value for i in index]), strict=True):
             decoded[i] = one
     for raw, value in zip(raws, decoded, strict=True):
-        assert value is not None
+        if value is None:  # a tombstone
+            continue
         try:
             if isinstance(value, InvalidMessage):
                 raise value
@@ -192,9 +201,11 @@ def compute(stage: Stage, raws: Sequence[Raw], decoders: Mapping[str, Decode],
         processed: Counter[str] = Counter({raws[0].topic: len(events.raws)})
     else:
         processed = Counter(raw.topic for raw in events.raws)
+    processed.update(tombstones)
     for topic, n in processed.items():
         counts["events.processed", validators[topic].topic] += n - poisoned[topic]
-    outcome.result.processed = len(events.raws) - sum(poisoned.values())
+    outcome.result.processed = (len(events.raws) + sum(tombstones.values())
+                                - sum(poisoned.values()))
     return Computed(outcome, dead, counts)
 
 

@@ -114,7 +114,11 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     partitions = pipeline.settings.topic_partitions
     # each partition keeps the entry holding its highest offset (where its state stands)
     eventually(lambda: pipeline.stats("table_keys")["conversation_states"] <= partitions, timeout=30)
-    kept = pipeline.stats("table_keys")
+    def conversation_keys() -> dict[str, int]:  # the other domains' tables move on their own
+        keys = pipeline.stats("table_keys")
+        return {name: keys[name] for name in ("conversation_states", "follow_ups")}
+
+    kept = conversation_keys()
     assert kept["conversation_states"] >= 1
     q = pipeline.querier()
     assert q.sql("SELECT count() FROM conversation_states FINAL").rows[0][0] == len(closed) + 1
@@ -123,10 +127,10 @@ def test_closed_conversations_leave_the_worker_tables_after_the_retention_period
     from streams.ops.demo import stop_worker
     stop_worker(worker)
     pipeline.start_worker()
-    eventually(lambda: pipeline.stats("table_keys") == kept, timeout=60)
+    eventually(lambda: conversation_keys() == kept, timeout=60)
     # nothing was read again into them: still the same after a few timer ticks
     time.sleep(2)
-    assert pipeline.stats("table_keys") == kept
+    assert conversation_keys() == kept
 
 
 def test_a_follow_up_falls_due_after_its_conversation_has_left_the_tables(

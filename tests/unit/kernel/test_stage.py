@@ -3,6 +3,7 @@ batch and across batches, poison messages, the unavailable dependency that is no
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -148,3 +149,21 @@ def test_ad_batch_kpis_and_bad_messages(codec: AvroCodec) -> None:
         assert kpis["ctr"][i] == (v["clicks"] / v["impressions"] if v["impressions"] else None)
         assert kpis["_version"][i] == v["reported_at"]
     assert len(result.outputs) == 50
+
+
+def test_a_tombstone_on_a_compacted_input_is_passed_over_not_dead_lettered(
+        codec: AvroCodec) -> None:
+    plain = conversation.stage(POLICY)
+    compacted = dataclasses.replace(
+        plain, inputs=(dataclasses.replace(plain.inputs[0], tombstones=True),))
+    records = list(conversations(20, seed=8))
+    raws = raws_for(codec, records)
+    raws.insert(5, Raw(topics.CHAT_EVENTS, 0, 99, 0, b"erased", None))
+    kept = run(compacted, codec, raws)
+    assert not kept.dead
+    assert kept.outcome.result.processed == 21
+    assert kept.counts["events.processed", topics.CHAT_EVENTS] == 21
+    assert len(kept.outcome.result.inserts["chat_events"]["event_id"]) == 20
+    # on a topic that is not compacted, a message without a value is bad input
+    refused = run(plain, codec, raws)
+    assert [(d.raw.offset, d.error) for d in refused.dead] == [(99, "not_framed")]

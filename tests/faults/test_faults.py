@@ -56,10 +56,12 @@ def test_workers_one_two_one(pipeline: Pipeline, tmp_path: Path, kill: bool) -> 
     out = scenarios.workers_join_and_leave(pipeline, tmp_path, rate=RATE, hold=HOLD,
                                            kills=(kill,))
     name = f"workers_1_2_1_{'sigkill' if kill else 'graceful'}"
+    stalled = {k: n for k, n in out.re_reads.items() if n > 2}
+    out.figures["stalled_re_reads"] = {f"{where}@{offset}": n
+                                       for (where, offset), n in stalled.items()}
     harness.record(name, out.figures)
     print(name, out.figures)
     assert out.recovery_s is not None
-    stalled = {k: n for k, n in out.re_reads.items() if n > 2}
     assert not stalled
     assert out.count.lost == 0 and out.count.duplicated == 0, out.figures
     assert out.figures["rollup_exact"], out.figures

@@ -53,6 +53,8 @@ COUNTERS: Final[Mapping[str, tuple[str, str, str]]] = {
     "events.processed": ("events_processed", "topic", "Events computed into rows or outputs."),
     "events.dead_lettered": ("events_dead_lettered", "topic",
                              "Events written to the topic's dead-letter topic."),
+    "events.duplicates": ("events_duplicates", "topic",
+                          "Events produced again under an id already absorbed, skipped."),
     "dead_letters": ("dead_letters", "reason",
                      "Events dead-lettered, by reason (not_framed, invalid_field, ...)."),
     "rows.inserted": ("rows_inserted", "table", "Rows inserted into a ClickHouse table."),

@@ -204,6 +204,8 @@ def compute(stage: Stage, raws: Sequence[Raw], decoders: Mapping[str, Decode],
     processed.update(tombstones)
     for topic, n in processed.items():
         counts["events.processed", validators[topic].topic] += n - poisoned[topic]
+    if outcome.result.duplicates:  # producer duplicates the step recognised by their id
+        counts["events.duplicates", stage.inputs[0].topic] += outcome.result.duplicates
     outcome.result.processed = (len(events.raws) + sum(tombstones.values())
                                 - sum(poisoned.values()))
     return Computed(outcome, dead, counts)

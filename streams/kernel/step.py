@@ -54,6 +54,7 @@ def merge(into: BatchResult, part: BatchResult) -> None:
     into.outputs.extend(part.outputs)
     into.processed += part.processed
     into.dead += part.dead
+    into.duplicates += part.duplicates
 
 
 class StepBatch(Protocol):

@@ -88,6 +88,7 @@ def test_the_stage_drops_duplicates_in_the_same_and_a_later_batch() -> None:
     result = later.outcome.result
     assert result.duplicates == len(copies)
     assert later.counts["events.consumed", topics.CHAT_EVENTS] == len(copies)
+    assert later.counts["events.duplicates", topics.CHAT_EVENTS] == len(copies)
     assert later.dead == []
     assert result.inserts["chat_events"]["event_id"] == []
     assert not later.outcome.changes[conversation.RECORDS]

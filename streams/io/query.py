@@ -30,6 +30,10 @@ class QueryError(RuntimeError):
     pass
 
 
+class StoreLocked(QueryError):
+    """The embedded store asked about is held by another process."""
+
+
 def worker_url(settings: Settings) -> str:
     host = settings.web_host if settings.web_host not in ("0.0.0.0", "::") else "127.0.0.1"
     return f"http://{host}:{settings.web_port}"
@@ -114,10 +118,10 @@ class Querier:
             self.worker_store = str(health.get("store") or "an unnamed store (an older worker)")
         self._direct: ClickHouse | None = None
 
-    def _refusal(self, exc: BaseException) -> QueryError:
+    def _refusal(self, exc: BaseException) -> StoreLocked:
         held = (f"; the worker on {worker_url(self.settings)} holds {self.worker_store}"
                 if self.worker_store else "")
-        return QueryError(
+        return StoreLocked(
             f"{self.store} is locked by another process (a worker holds it){held}; "
             "query through the worker that holds it (its web port: TOUCHSTREAM_WEB_PORT) "
             "or stop that worker")
@@ -142,16 +146,31 @@ class Querier:
                 raise self._refusal(exc) from exc
             raise
 
+    def _worker_after_all(self) -> bool:
+        """Whether the process holding the store is a worker of this app that was too busy to
+        answer the first, short health check (a loaded machine): asked again, patiently."""
+        health = worker_health(self.settings, timeout=15.0)
+        self.via_worker = health is not None and health.get("store") == self.store
+        return self.via_worker
+
     def sql(self, sql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
-        if self.via_worker:
-            return _request(self.settings, "/sql", {"sql": sql, "parameters": parameters or {}})
-        return self._direct_call(lambda: self._client().query(sql, parameters))
+        if not self.via_worker:
+            try:
+                return self._direct_call(lambda: self._client().query(sql, parameters))
+            except StoreLocked:
+                if not self._worker_after_all():
+                    raise
+        return _request(self.settings, "/sql", {"sql": sql, "parameters": parameters or {}})
 
     def insight(self, name: str, params: Mapping[str, str]) -> QueryResult:
-        if self.via_worker:
-            query = urllib.parse.urlencode(dict(params))
-            return _request(self.settings, f"/insights/{name}?{query}", None)
-        return self._direct_call(lambda: run_insight(self._client(), name, params))
+        if not self.via_worker:
+            try:
+                return self._direct_call(lambda: run_insight(self._client(), name, params))
+            except StoreLocked:
+                if not self._worker_after_all():
+                    raise
+        query = urllib.parse.urlencode(dict(params))
+        return _request(self.settings, f"/insights/{name}?{query}", None)
 
     def close(self) -> None:
         if self._direct is not None:

@@ -77,3 +77,31 @@ def test_a_store_locked_by_another_worker_is_refused_clearly(
     message = str(refused.value)
     assert query.store_of(f"chdb://{tmp_path / 'asked'}") in message
     assert "locked" in message and worker["store"] in message
+
+
+def test_a_worker_too_busy_for_the_first_health_check_is_asked_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"chdb://{tmp_path / 'held'}"
+    settings = Settings(clickhouse_url=url)
+    timeouts: list[float] = []
+
+    def health(settings: Settings, timeout: float = 1.0) -> dict[str, Any] | None:
+        timeouts.append(timeout)
+        if timeout <= 1.0:
+            return None  # the busy worker misses the short check
+        return {"status": "ok", "app_id": settings.app_id, "store": query.store_of(url)}
+
+    def locked(settings: Settings) -> ClickHouse:
+        raise RuntimeError("Another server instance in same directory is already running")
+
+    monkeypatch.setattr(query, "worker_health", health)
+    monkeypatch.setattr(query, "_request", lambda settings, path, payload: WORKER_ANSWER)
+    monkeypatch.setattr(ClickHouse, "from_settings", staticmethod(locked))
+    querier = query.Querier(settings)
+    assert not querier.via_worker
+    assert querier.sql("SELECT 1") == WORKER_ANSWER
+    assert querier.via_worker and timeouts[-1] > 1.0
+    # no worker holds it after all: the refusal names the store
+    monkeypatch.setattr(query, "worker_health", lambda settings, timeout=1.0: None)
+    with pytest.raises(query.StoreLocked, match="locked by another process"):
+        query.Querier(settings).sql("SELECT 1")

@@ -33,10 +33,10 @@ def event(cid: str, kind: str, role: str, at: int, text: str | None) -> OutputRe
         "metadata": {}})
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make install)")
 def test_script_in_a_chat_message_renders_as_text_and_does_not_run(pipeline: Pipeline) -> None:
     from playwright.sync_api import sync_playwright
 
+    assert CHROMIUM.exists(), "Debian's chromium is missing: `make install` installs it"
     pipeline.start_worker()
     cid = f"conv-{uuid.uuid4().hex[:6]}"
     at = int(time.time() * 1000) - 10_000

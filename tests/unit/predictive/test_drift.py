@@ -74,7 +74,6 @@ finally:
 
 
 def test_score_psi_sql_matches_the_python_psi() -> None:
-    pytest.importorskip("chdb")
     rng = np.random.default_rng(6)
     ref = reference_bins(rng.uniform(0, 100, 10_000))
     day1 = rng.uniform(0, 100, 400)

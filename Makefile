@@ -26,7 +26,7 @@ install: $(STAMP) /usr/bin/chromium
 /usr/bin/chromium:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && apt-get install -y -qq chromium; \
-	else echo "chromium is missing and cannot be installed here: browser tests will skip"; fi
+	else echo "chromium is missing and cannot be installed here: the browser test will fail"; fi
 
 demo: install
 	$(BIN)/touchstream demo

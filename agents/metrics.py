@@ -37,6 +37,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from agents.runtime.transport import consumer_books
 from streams.kernel.metrics import Latencies
 
 PREFIX: Final = "touchstream"
@@ -280,29 +281,8 @@ def render(snapshot: Snapshot) -> bytes:
 
 
 def consumer_partitions(consumer: Any) -> tuple[Partition, ...]:
-    """Positions of the partitions assigned to a Faust consumer; () before it has started.
-
-    ``highwater`` is the aiokafka fetcher's last-seen log end; ``_committed_offset`` and
-    ``_read_offset`` are the Faust consumer's own books (private, read only; a read offset is
-    the last offset read, so the position is one past it)."""
-    try:
-        assignment = consumer.assignment()
-    except Exception:  # not started, or between assignments
-        return ()
-    committed = getattr(consumer, "_committed_offset", {})
-    read = getattr(consumer, "_read_offset", {})
-    out = []
-    for tp in assignment:
-        try:
-            highwater = consumer.highwater(tp)
-        except Exception:
-            highwater = None
-        last_read = read.get(tp)
-        out.append(Partition(
-            tp.topic, tp.partition,
-            int(highwater) if isinstance(highwater, int) and highwater >= 0 else None,
-            committed.get(tp), None if last_read is None else int(last_read) + 1))
-    return tuple(out)
+    """Positions of the partitions assigned to a Faust consumer; () before it has started."""
+    return tuple(Partition(*books) for books in consumer_books(consumer))
 
 
 def loaded_models() -> tuple[ModelFile, ...]:

@@ -263,3 +263,28 @@ class App(faust.App):  # type: ignore[misc]
 
     def _new_transport(self) -> BatchingTransport:
         return BatchingTransport(self.conf.broker_consumer, self)
+
+
+def consumer_books(consumer: Any) -> tuple[tuple[str, int, int | None, int | None, int | None],
+                                           ...]:
+    """(topic, partition, highwater, committed, position) of each partition assigned to a
+    Faust consumer; () before it has started. ``highwater`` is the fetcher's last-seen log end;
+    the committed and read offsets are the Faust consumer's own books (read only; a read offset
+    is the last offset read, so the position is one past it)."""
+    try:
+        assignment = consumer.assignment()
+    except Exception:  # not started, or between assignments
+        return ()
+    committed = getattr(consumer, "_committed_offset", {})
+    read = getattr(consumer, "_read_offset", {})
+    out = []
+    for tp in assignment:
+        try:
+            highwater = consumer.highwater(tp)
+        except Exception:
+            highwater = None
+        last_read = read.get(tp)
+        out.append((tp.topic, tp.partition,
+                    int(highwater) if isinstance(highwater, int) and highwater >= 0 else None,
+                    committed.get(tp), None if last_read is None else int(last_read) + 1))
+    return tuple(out)

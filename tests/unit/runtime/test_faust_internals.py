@@ -63,7 +63,8 @@ def test_the_private_methods_it_calls_keep_their_signatures() -> None:
 
 def test_the_private_attributes_it_reads_are_still_set_upstream() -> None:
     faust_consumer_source = inspect.getsource(faust_consumer)
-    for attribute in ("_read_offset", "_commit_every", "_n_acked", "_buffered_partitions"):
+    for attribute in ("_read_offset", "_committed_offset", "_commit_every", "_n_acked",
+                      "_buffered_partitions"):
         assert f"self.{attribute}" in faust_consumer_source, attribute
     assert "self._tp_index" in inspect.getsource(Conductor)
     start = inspect.getsource(aiokafka.AIOKafkaConsumer.start)

@@ -95,10 +95,15 @@ def test_a_query_before_migrations_names_the_migration(tmp_path: Path) -> None:
 
 def test_the_sql_command_says_it(tmp_path: Path) -> None:
     from streams.cli import main
+    from streams.settings import get_settings
 
     env = {"TOUCHSTREAM_LOCAL_STATE_DIR": str(tmp_path / "state"),
            "TOUCHSTREAM_WEB_PORT": str(closed_port())}
-    result = CliRunner().invoke(main, ["sql", "SELECT count() FROM escalations"], env=env)
+    get_settings.cache_clear()  # the settings are read once a process: read these
+    try:
+        result = CliRunner().invoke(main, ["sql", "SELECT count() FROM escalations"], env=env)
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code != 0
     assert "run `touchstream db migrate`" in " ".join(result.output.split())
     assert "0005_escalations.sql" in result.output

@@ -10,7 +10,16 @@ from typing import Any
 
 import faust
 
-from agents import conversation, customer, deadletters, marketing, metrics, web, workflows
+from agents import (
+    conversation,
+    customer,
+    deadletters,
+    marketing,
+    metrics,
+    predictive,
+    web,
+    workflows,
+)
 from agents.runtime.core import Runtime
 from agents.runtime.transport import App
 from streams.io.migrate import migrate
@@ -76,6 +85,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
     conversation.register(app, runtime)
     marketing.register(app, runtime)
     customer.register(app, runtime)
+    predictive.register(app, runtime)
     workflows.register(app, runtime)
     deadletters.register(app, runtime)
     web.register(app, runtime)

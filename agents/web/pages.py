@@ -7,6 +7,8 @@ Invariants:
 - The Content-Security-Policy allows nothing but the page's own stylesheet (pinned by its
   hash): an injected ``<script>``, inline handler, frame or form target cannot run or load
   even if escaping were missed somewhere. Pages cannot be framed (``frame-ancestors 'none'``).
+  A page that needs a script (``csp_for``) sets its own policy admitting that one script by
+  its hash, and nothing else; the guard keeps a policy a view set.
 """
 
 from __future__ import annotations
@@ -25,12 +27,24 @@ STYLE: Final = (
     ".customer{background:#f3f7ff}.agent{background:#f4fff3}.meta{color:#666;font-size:.85rem}"
     ".neg{color:#a00}.pos{color:#070}"
 )
-_STYLE_HASH: Final = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-CSP: Final = (
-    "default-src 'none'; "
-    f"style-src 'sha256-{_STYLE_HASH}'; "
-    "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+
+
+def source_hash(source: str) -> str:
+    """The CSP source expression that admits exactly this inline style or script."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+def csp_for(styles: Sequence[str] = (STYLE,), scripts: Sequence[str] = ()) -> str:
+    """A Content-Security-Policy admitting only the given inline styles and scripts, each pinned
+    by its hash; nothing else loads, runs or frames the page."""
+    policy = "default-src 'none'; style-src " + " ".join(source_hash(s) for s in styles) + "; "
+    if scripts:
+        policy += ("script-src " + " ".join(source_hash(s) for s in scripts)
+                   + "; connect-src 'self'; ")
+    return policy + "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+
+CSP: Final = csp_for()
 #: sent with every response, pages and JSON alike
 SECURITY_HEADERS: Final[Mapping[str, str]] = {
     "Content-Security-Policy": CSP,
@@ -55,10 +69,13 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str, *, style: str = STYLE, script: str | None = None) -> str:
+    """A whole page: ``body`` is already escaped HTML. A ``style`` or ``script`` other than the
+    default needs a response whose policy is ``csp_for`` of them."""
+    tail = f"<script>{script}</script>" if script else ""
     return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(title)}</title><style>{STYLE}</style></head>"
-            f"<body>{body}</body></html>")
+            f"<title>{esc(title)}</title><style>{style}</style></head>"
+            f"<body>{body}{tail}</body></html>")
 
 
 def _sentiment_class(score: Any) -> str:
@@ -103,8 +120,8 @@ def conversation_page(conversation_id: str, state: Mapping[str, Any] | None,
             for e in escalations)
         parts.append("<table class=\"escalations\"><tr><th>When</th><th>Team</th>"
                      f"<th>Priority</th><th>Reasons</th></tr>{rows}</table>")
-    return _page(f"Conversation {conversation_id}", "".join(parts))
+    return page(f"Conversation {conversation_id}", "".join(parts))
 
 
 def error_page(status: int, message: str) -> str:
-    return _page(f"{status}", f"<h1>{status}</h1><p>{esc(message)}</p>")
+    return page(f"{status}", f"<h1>{status}</h1><p>{esc(message)}</p>")

@@ -25,7 +25,7 @@ from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
 from agents.runtime.core import Runtime
-from agents.web import erasure, pages, security
+from agents.web import campaigns, customers, erasure, pages, security
 from agents.web.masking import mask_personal, reveals
 from streams.io.clickhouse import QueryResult
 from streams.io.insights import run_insight
@@ -88,6 +88,8 @@ def guard(policy: security.Policy) -> Any:
             except aioweb.HTTPException as exc:
                 response = aioweb.json_response({"error": exc.reason}, status=exc.status)
         for name, value in pages.SECURITY_HEADERS.items():
+            if name == "Content-Security-Policy" and name in response.headers:
+                continue  # a page that set its own (``pages.csp_for``: hashes only) keeps it
             response.headers[name] = value
         return response
 
@@ -214,6 +216,9 @@ def register(app: faust.App, runtime: Runtime) -> None:
             except Exception as exc:
                 return failed(self, exc)
             return self.json(_jsonable(found))
+
+    customers.register(app, runtime, readonly)
+    campaigns.register(app, runtime, readonly)
 
     @app.page("/erasures")
     class Erasures(View):

@@ -7,11 +7,13 @@ import logging
 import click
 
 from streams.cli import (
+    attribution,
     connectors,
     conversations,
     db,
     demo,
     dlq,
+    identity,
     importing,
     ingest,
     kafka,
@@ -44,4 +46,6 @@ main.add_command(connectors.connectors_group)
 main.add_command(optimise.optimise)
 main.add_command(registry.registry)
 main.add_command(workflows.workflows)
+main.add_command(identity.identity_group)
+main.add_command(attribution.attribution_group)
 simulate.simulate.add_command(connectors.simulate_platforms)

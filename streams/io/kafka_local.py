@@ -15,12 +15,8 @@ No other listener is opened for clients, so a client without credentials is refu
 from __future__ import annotations
 
 import base64
-import contextlib
-import os
 import shutil
-import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +25,7 @@ from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+from streams.io import local_process
 from streams.kernel.paths import PROJECT_ROOT
 from streams.settings import Settings
 
@@ -84,6 +81,10 @@ class LocalKafka:
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def service(self) -> local_process.Service:
+        return local_process.Service("local broker", self.pid_file, self.log_file)
 
 
 @dataclass(frozen=True)
@@ -262,26 +263,7 @@ def _format_storage(kafka: LocalKafka) -> None:
 
 
 def _read_pid(kafka: LocalKafka) -> int | None:
-    try:
-        pid = int(kafka.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    # reap it if it is our own exited child (a zombie still answers kill(pid, 0))
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return local_process.read_pid(kafka.service)
 
 
 def answering(bootstrap: str, timeout: float = 2.0,
@@ -325,46 +307,22 @@ def up(settings: Settings, *, timeout: float = 90.0) -> Status:
         classpath = _classpath(kafka)
         _write_config(kafka)
         _format_storage(kafka)
-        with kafka.log_file.open("ab") as log:
-            proc = subprocess.Popen(
-                [
-                    _java(), f"-Xmx{kafka.heap}", f"-Xms{kafka.heap}", "-XX:+UseG1GC",
-                    "-Djava.awt.headless=true",
-                    f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
-                    "-cp", classpath, "kafka.Kafka", str(kafka.config_file),
-                ],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        kafka.pid_file.write_text(f"{proc.pid}\n")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if answering(kafka.bootstrap, timeout=1.0, client_config=client) is not None:
-            return status(settings)
-        exited = proc.poll() is not None if proc is not None else _read_pid(kafka) is None
-        if exited:
-            tail = kafka.log_file.read_text(errors="replace")[-3000:] if kafka.log_file.exists() else ""
-            raise KafkaLocalError(f"the local broker exited during start-up:\n{tail}")
-        time.sleep(0.5)
-    raise KafkaLocalError(f"the local broker did not answer within {timeout:.0f} s; see {kafka.log_file}")
+        proc = local_process.spawn(kafka.service, [
+            _java(), f"-Xmx{kafka.heap}", f"-Xms{kafka.heap}", "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={DEPLOY_DIR / 'log4j2.properties'}",
+            "-cp", classpath, "kafka.Kafka", str(kafka.config_file),
+        ])
+    local_process.wait_ready(
+        kafka.service, proc,
+        lambda: answering(kafka.bootstrap, timeout=1.0, client_config=client) is not None,
+        timeout, KafkaLocalError)
+    return status(settings)
 
 
 def down(settings: Settings, *, timeout: float = 30.0) -> bool:
     """Stop the local broker started by ``up``; True if one was running."""
-    kafka = local_kafka(settings)
-    pid = _read_pid(kafka)
-    if pid is None:
-        kafka.pid_file.unlink(missing_ok=True)
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _read_pid(kafka) is not None:
-        time.sleep(0.2)
-    if _read_pid(kafka) is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    kafka.pid_file.unlink(missing_ok=True)
-    return True
+    return local_process.stop(local_kafka(settings).service, timeout)
 
 
 def wipe(settings: Settings) -> None:

@@ -19,14 +19,13 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from streams.io import local_process
 from streams.settings import Settings
 
 GROUP_ARTIFACT = "io.apicurio:apicurio-registry-app"
@@ -68,6 +67,10 @@ class LocalRegistry:
     @property
     def database(self) -> Path:
         return self.state_dir / "db" / "registry"
+
+    @property
+    def service(self) -> local_process.Service:
+        return local_process.Service("local registry", self.pid_file, self.log_file)
 
 
 @dataclass(frozen=True)
@@ -184,26 +187,7 @@ def answering(registry: LocalRegistry, timeout: float = 2.0) -> bool:
 
 
 def _read_pid(registry: LocalRegistry) -> int | None:
-    try:
-        pid = int(registry.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    # reap it if it is our own exited child (a zombie still answers kill(pid, 0))
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return local_process.read_pid(registry.service)
 
 
 def status(settings: Settings) -> Status:
@@ -235,41 +219,15 @@ def up(settings: Settings, *, timeout: float = 120.0) -> Status:
         jar = resolve_app(registry)
         java = find_java()
         registry.database.parent.mkdir(parents=True, exist_ok=True)
-        with registry.log_file.open("ab") as log:
-            proc = subprocess.Popen(
-                command(registry, java, jar), cwd=jar.parent,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        registry.pid_file.write_text(f"{proc.pid}\n")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _get(registry.ready_url, 1.0) == 200 and answering(registry, 2.0):
-            return status(settings)
-        exited = proc.poll() is not None if proc is not None else _read_pid(registry) is None
-        if exited:
-            tail = (registry.log_file.read_text(errors="replace")[-3000:]
-                    if registry.log_file.exists() else "")
-            raise RegistryLocalError(f"the local registry exited during start-up:\n{tail}")
-        time.sleep(0.5)
-    raise RegistryLocalError(
-        f"the local registry was not ready within {timeout:.0f} s; see {registry.log_file}"
-    )
+        proc = local_process.spawn(registry.service, command(registry, java, jar),
+                                   cwd=jar.parent)
+    local_process.wait_ready(
+        registry.service, proc,
+        lambda: _get(registry.ready_url, 1.0) == 200 and answering(registry, 2.0),
+        timeout, RegistryLocalError)
+    return status(settings)
 
 
 def down(settings: Settings, *, timeout: float = 30.0) -> bool:
     """Stop the local registry started by ``up``; True if one was running."""
-    registry = local_registry(settings)
-    pid = _read_pid(registry)
-    if pid is None:
-        registry.pid_file.unlink(missing_ok=True)
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _read_pid(registry) is not None:
-        time.sleep(0.2)
-    if _read_pid(registry) is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    registry.pid_file.unlink(missing_ok=True)
-    return True
+    return local_process.stop(local_registry(settings).service, timeout)

@@ -37,3 +37,5 @@ CUSTOMER_EVENTS_TABLE: Final = "customer_events"
 IDENTITY_LINKS_TABLE: Final = "identity_links"
 CUSTOMER_PROFILES_TABLE: Final = "customer_profiles"
 ATTRIBUTION_CREDITS_TABLE: Final = "attribution_credits"
+#: the Markov and Shapley credits of each attribution run (a version per run)
+ATTRIBUTION_MODEL_CREDITS_TABLE: Final = "attribution_model_credits"

@@ -47,6 +47,7 @@ STABLE_IDS = {
     "recommendations": 40,
     "currency.rates": 41,
     "workflow.actions": 50,
+    "customer.scores": 60,
     "anomalies": 42,
 }
 SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
@@ -105,7 +106,7 @@ def test_manifest(name: str) -> None:
     assert spec.description and spec.key_type == "string" and spec.key_description
     assert spec.producers and spec.consumers
     compacted = name in (topic_names.CRM_PROFILES, topic_names.CONVERSATION_INSIGHTS,
-                         topic_names.CUSTOMER_PROFILES)
+                         topic_names.CUSTOMER_PROFILES, topic_names.CUSTOMER_SCORES)
     assert spec.cleanup_policy == ("compact" if compacted else "delete")
     if compacted:
         assert spec.retention_ms is None

@@ -1,0 +1,122 @@
+"""Explained rules: the lead score when no trained model is loaded, and the next best action.
+
+Rule-based lead score (``rules-v1``): points per feature, capped per feature, summed and capped
+at 100; every feature that adds points is a reason (``LEAD_REASON_CODES``' code and text),
+largest first. It ranks people plausibly and says so in its model version; it is no
+probability (``probability`` stays None).
+
+Next best action (``nba-rules-v1``), the first rule that holds, in this order:
+1. ``retention_offer``: churn risk at or above ``churn_at``, the person has purchased before;
+2. ``sales_call``: lead score at or above ``hot_lead_at`` and no purchase yet;
+3. ``proactive_chat``: lead score at or above ``warm_lead_at`` and a chat in the last 30 days;
+4. ``nurture_email``: lead score at or above ``warm_lead_at`` and an email known (and email not
+   opted out in the CRM attributes);
+5. ``cross_sell``: a customer whose expected 12-month value is at least ``cross_sell_value``;
+6. ``capture_email``: no email known yet;
+7. ``no_action``.
+The reasons name the rule and the figures it tested.
+
+Invariants: pure functions of the features and scores they are given; scores lie in [0, 100].
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from streams.predictive.features import LEAD_REASON_CODES
+from streams.predictive.reasons import format_value
+
+LEAD_RULES_VERSION: Final = "rules-v1"
+NBA_VERSION: Final = "nba-rules-v1"
+#: feature -> (points per unit, cap); a feature that is NaN adds nothing
+LEAD_POINTS: Final[Mapping[str, tuple[float, float]]] = {
+    "touchpoints_7d": (4.0, 20.0),
+    "touchpoints_30d": (1.0, 10.0),
+    "email_touches_30d": (3.0, 9.0),
+    "web_visits_30d": (2.0, 8.0),
+    "distinct_channels_30d": (2.0, 6.0),
+    "lead_conversions": (8.0, 16.0),
+    "demo_requested": (15.0, 15.0),
+    "has_email": (4.0, 4.0),
+    "has_customer_id": (4.0, 4.0),
+    "chat_sessions_30d": (6.0, 12.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleScore:
+    score: float
+    reasons: tuple[str, ...]  # "CODE: text", strongest first
+
+
+def _reason(feature: str, value: float) -> str:
+    code = LEAD_REASON_CODES[feature]
+    return f"{code.code}: {code.positive.format(value=format_value(value))}"
+
+
+def lead_rules(features: Mapping[str, float], top_k: int = 3) -> RuleScore:
+    points: list[tuple[float, str]] = []
+    for feature, (per_unit, cap) in LEAD_POINTS.items():
+        value = features.get(feature, math.nan)
+        if math.isnan(value) or value <= 0:
+            continue
+        points.append((min(cap, per_unit * value), feature))
+    points.sort(key=lambda p: -p[0])
+    score = min(100.0, sum(p for p, _ in points))
+    return RuleScore(round(score, 2), tuple(_reason(f, features[f]) for _, f in points[:top_k]))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPolicy:
+    churn_at: float = 50.0
+    hot_lead_at: float = 70.0
+    warm_lead_at: float = 40.0
+    cross_sell_value: float = 100.0
+
+
+DEFAULT_ACTIONS: Final = ActionPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    label: str
+    reasons: tuple[str, ...]
+    details: dict[str, str]
+
+
+def _opted_out_of_email(attributes: Mapping[str, str], tags: tuple[str, ...]) -> bool:
+    opted = {p.strip().lower() for p in attributes.get("opt_out", "").split(",")}
+    return bool({"email", "all"} & opted) or "opt_out:email" in tags or \
+        attributes.get("unsubscribed", "").strip().lower() in ("true", "yes", "1")
+
+
+def next_best_action(features: Mapping[str, float], lead: float, churn: float, value_12m: float,
+                     attributes: Mapping[str, str], tags: tuple[str, ...],
+                     policy: ActionPolicy = DEFAULT_ACTIONS) -> Action:
+    purchased = features.get("prior_purchases", 0.0) > 0
+    has_email = features.get("has_email", 0.0) > 0
+    chats = features.get("chat_sessions_30d", 0.0)
+    figures = {"lead_score": f"{lead:.1f}", "churn_risk": f"{churn:.1f}",
+               "expected_value_12m": f"{value_12m:.2f}"}
+    if churn >= policy.churn_at and purchased:
+        return Action("retention_offer", (f"RULE_CHURN: churn risk {churn:.0f} >= "
+                                          f"{policy.churn_at:.0f} for a customer",), figures)
+    if lead >= policy.hot_lead_at and not purchased:
+        return Action("sales_call", (f"RULE_HOT_LEAD: lead score {lead:.0f} >= "
+                                     f"{policy.hot_lead_at:.0f}, no purchase yet",), figures)
+    if lead >= policy.warm_lead_at and chats > 0:
+        return Action("proactive_chat", (f"RULE_WARM_CHATTER: lead score {lead:.0f} >= "
+                                         f"{policy.warm_lead_at:.0f}, chatted {chats:.0f} times "
+                                         "in 30 days",), figures)
+    if lead >= policy.warm_lead_at and has_email and not _opted_out_of_email(attributes, tags):
+        return Action("nurture_email", (f"RULE_WARM_LEAD: lead score {lead:.0f} >= "
+                                        f"{policy.warm_lead_at:.0f}, email known",), figures)
+    if purchased and value_12m >= policy.cross_sell_value:
+        return Action("cross_sell", (f"RULE_VALUABLE: expected 12-month value {value_12m:.0f} "
+                                     f">= {policy.cross_sell_value:.0f}",), figures)
+    if not has_email:
+        return Action("capture_email", ("RULE_ANONYMOUS: no email known yet",), figures)
+    return Action("no_action", ("RULE_NONE: no rule applies",), figures)

@@ -1,0 +1,199 @@
+"""Scoring a batch of profiles: lead score, churn risk, lifetime value and next best action,
+as rows of ``customer_scores`` and records of ``customer.scores``.
+
+Each person scored gives four predictions (``KINDS``), each one row and one record with the
+model (or rule set) that made it in ``model_version``:
+- ``lead``: the LightGBM lead model's calibrated probability x 100 with its top positive drivers
+  as reasons (per-feature contributions -> reason codes), or, with no model loaded, the
+  explained rules (``rules.lead_rules``, version ``rules-v1``, probability None);
+- ``churn``: the explained behaviour-change score against the person's own baseline
+  (``churn.assess``, version ``churn-rules-v1``), or the LightGBM churn model's probability x 100
+  when one is loaded; label ``at_risk`` or ``ok`` with hysteresis from the previous label;
+- ``clv``: expected value over 12 months (discounted 1 % a month) from the person's
+  frequency/recency/monetary summary (BG/NBD + Gamma-Gamma, in weeks); probability = P(alive);
+  a person without a purchase is ``not_a_customer`` with value 0 and says so in its reason;
+- ``next_best_action``: ``rules.next_best_action`` over the profile and the three scores;
+  score = the larger of lead score and churn risk (how pressing the action is).
+
+Invariants: pure over its inputs (the models are read, never changed); out-of-range features
+are clipped to the training range by ``Scorer`` and named in ``details['clipped']``; a row
+carries the position of the profile version it scored and ``_version`` = that version.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from streams.kernel.records import Columns, OutputRecord, empty_columns
+from streams.predictive import rules
+from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, assess, at_risk
+from streams.predictive.clv import value_customers
+from streams.predictive.contract import CUSTOMER_SCORES
+from streams.predictive.features import churn_signals
+from streams.predictive.model import Scorer
+from streams.predictive.models import CDNOW_CLV, ClvModel
+from streams.predictive.rfm import RfmState, RfmSummary, summarise
+
+KINDS: Final = ("lead", "churn", "clv", "next_best_action")
+CHURN_RULES_VERSION: Final = "churn-rules-v1"
+WEEKS_12_MONTHS: Final = 365.25 / 7
+RECORD_FIELDS: Final = ("person_id", "kind", "score", "probability", "label", "reasons",
+                        "details", "model_version", "profile_version", "scored_at")
+SCORE_COLUMNS: Final = (*RECORD_FIELDS, "_topic", "_partition", "_offset", "_version")
+
+
+@dataclass(frozen=True)
+class Models:
+    """What scores: the loaded LightGBM scorers (None: the rules) and the CLV parameters."""
+
+    lead: Scorer | None = None
+    churn: Scorer | None = None
+    clv: ClvModel = CDNOW_CLV
+    actions: rules.ActionPolicy = rules.DEFAULT_ACTIONS
+    churn_policy: ChurnPolicy = DEFAULT_POLICY
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One person's profile version to score and where it came from."""
+
+    profile: Mapping[str, Any]
+    features: Mapping[str, float]  # ``lead_features`` as of the profile's ``updated_at``
+    rfm: RfmState
+    was_at_risk: bool
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    kind: str
+    score: float
+    probability: float | None
+    label: str
+    reasons: tuple[str, ...]
+    details: dict[str, str]
+    model_version: str
+
+
+def _version(scorer: Scorer) -> str:
+    return f"{scorer.artefact.name}-{scorer.version}"
+
+
+def _lead_label(score: float, policy: rules.ActionPolicy) -> str:
+    return "hot" if score >= policy.hot_lead_at else "warm" if score >= policy.warm_lead_at \
+        else "cold"
+
+
+def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind: str,
+                       label: Any) -> list[Prediction]:
+    out = []
+    for result in scorer.score_rows(rows):
+        details = {"negative": "; ".join(f"{r.code}: {r.text}" for r in result.negative)}
+        if result.clipped:
+            details["clipped"] = ",".join(result.clipped)
+        out.append(Prediction(kind, result.score, result.probability, label(result.score),
+                              tuple(f"{r.code}: {r.text}" for r in result.positive), details,
+                              _version(scorer)))
+    return out
+
+
+def _clv(models: Models, summaries: Mapping[int, RfmSummary], n: int) -> list[Prediction]:
+    values = value_customers(models.clv.bgnbd, models.clv.gamma_gamma,
+                             {str(i): s for i, s in summaries.items()}, WEEKS_12_MONTHS)
+    out = []
+    for i in range(n):
+        summary = summaries.get(i)
+        if summary is None:
+            out.append(Prediction("clv", 0.0, None, "not_a_customer",
+                                  ("NO_PURCHASE: no purchase yet",), {}, models.clv.version))
+            continue
+        v = values[str(i)]
+        details = {"expected_purchases_12m": f"{v.expected_purchases:.4f}",
+                   "expected_order_value": f"{v.expected_order_value:.2f}",
+                   "probability_alive": f"{v.probability_alive:.4f}",
+                   "frequency": str(summary.frequency), "recency_weeks": f"{summary.recency:.2f}",
+                   "age_weeks": f"{summary.T:.2f}", "currency": summary.currency or ""}
+        reasons = (f"REPEAT_PURCHASES: {summary.frequency} repeat purchases",
+                   f"ALIVE: {v.probability_alive:.0%} likely still active")
+        out.append(Prediction("clv", round(v.lifetime_value, 2), v.probability_alive,
+                              summary.currency or "", reasons, details, models.clv.version))
+    return out
+
+
+def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
+    """Per person of ``batch``, the four predictions in ``KINDS`` order."""
+    features = [s.features for s in batch]
+    policy = models.actions
+    if models.lead is not None:
+        lead = _model_predictions(models.lead, features, "lead",
+                                  lambda score: _lead_label(score, policy))
+    else:
+        lead = []
+        for f in features:
+            r = rules.lead_rules(f)
+            lead.append(Prediction("lead", r.score, None, _lead_label(r.score, policy), r.reasons,
+                                   {}, rules.LEAD_RULES_VERSION))
+    signals = [churn_signals(s.profile, int(s.profile["updated_at"])) for s in batch]
+    if models.churn is not None:
+        churn_rows = [{**f, **{k: float(v) for k, v in sig.items()}}  # type: ignore[arg-type]
+                      for f, sig in zip(features, signals, strict=True)]
+        risk = _model_predictions(models.churn, churn_rows, "churn", lambda score: "")
+        risk = [Prediction(p.kind, p.score, p.probability,
+                           "at_risk" if at_risk(p.score, s.was_at_risk, models.churn_policy)
+                           else "ok", p.reasons, p.details, p.model_version)
+                for p, s in zip(risk, batch, strict=True)]
+    else:
+        risk = []
+        for sig, s in zip(signals, batch, strict=True):
+            a = assess(sig, s.was_at_risk, models.churn_policy)
+            risk.append(Prediction("churn", round(a.score, 2), None,
+                                   "at_risk" if a.at_risk else "ok",
+                                   tuple(f"{r.code.upper()}: {r.text}" for r in a.reasons), {},
+                                   CHURN_RULES_VERSION))
+    summaries = {i: summary for i, s in enumerate(batch)
+                 if (summary := summarise(s.rfm, int(s.profile["updated_at"]), "weeks")) is not None}
+    value = _clv(models, summaries, len(batch))
+    out = []
+    for i, s in enumerate(batch):
+        action = rules.next_best_action(
+            features[i], lead[i].score, risk[i].score, value[i].score,
+            s.profile.get("attributes") or {}, tuple(s.profile.get("tags") or ()), policy)
+        out.append([lead[i], risk[i], value[i], Prediction(
+            "next_best_action", max(lead[i].score, risk[i].score), None, action.label,
+            action.reasons, action.details, rules.NBA_VERSION)])
+    return out
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0
+
+
+def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Prediction]],
+                     scored_at: int) -> tuple[Columns, list[OutputRecord]]:
+    columns = empty_columns(SCORE_COLUMNS)
+    records: list[OutputRecord] = []
+    for s, predicted in zip(batch, predictions, strict=True):
+        person = str(s.profile["person_id"])
+        version = int(s.profile["version"])
+        for p in predicted:
+            value = {"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
+                     "probability": None if p.probability is None else float(
+                         np.clip(p.probability, 0.0, 1.0)),
+                     "label": p.label, "reasons": list(p.reasons), "details": dict(p.details),
+                     "model_version": p.model_version, "profile_version": version,
+                     "scored_at": scored_at}
+            for name in RECORD_FIELDS:
+                columns[name].append(value[name])
+            columns["_topic"].append(s.topic)
+            columns["_partition"].append(s.partition)
+            columns["_offset"].append(s.offset)
+            columns["_version"].append(version)
+            records.append(OutputRecord(CUSTOMER_SCORES, person, value))
+    return columns, records

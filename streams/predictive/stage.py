@@ -1,0 +1,116 @@
+"""The scoring stage: what the runtime runs for ``customer.profiles``.
+
+Each profile version is scored when what the scores read of it changed: its lead features, its
+churn signals, its purchase summary or its email opt-out (``scoring_key``). A batch's changed
+profiles are scored together (``scoring.predict``: one LightGBM pass per model); each gives
+four rows of ``customer_scores`` and four records of ``customer.scores``. The person's state
+in ``score_states`` (positioned, keyed by person id, the key of the input) holds the last
+version absorbed, the scoring key, the purchases folded so far (``rfm``: the profile's recent
+list is bounded, the fold keeps every purchase it has seen) and the churn label.
+
+Invariants:
+- the step never changes what it looks up; it returns each changed state with its partition
+  and the offset of the last event it absorbed;
+- a profile at or below the version the state absorbed (a redelivery, a replay) changes
+  nothing and scores nothing; a profile merged into another person is skipped (its events
+  continue under the surviving id);
+- the models come from ``policy.models()`` as the batch starts: every row of a batch names the
+  model that scored it; a missing lead model scores with the rules (``rules-v1``);
+- only profiles whose scoring key changed leave rows, so after a restart the position guard
+  may start before where the state stands; the versions replayed are skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from streams.kernel.errors import InvalidMessage
+from streams.kernel.records import BatchResult, Raw
+from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
+from streams.predictive import contract as names
+from streams.predictive.features import FEATURES, PURCHASE_TYPES, churn_signals, features_key, lead_features
+from streams.predictive.rfm import Conversion, RfmState, absorb_many, empty_state, summarise
+from streams.predictive.scoring import Models, Scored, predict, rows_and_records
+
+NAME: Final = "predictive"
+STATES: Final = names.SCORE_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringPolicy:
+    models: Callable[[], Models]  # the models to score the next batch with
+
+
+def validate(raw: Raw, value: Mapping[str, Any]) -> None:
+    if not value["person_id"] or raw.key_str != value["person_id"]:
+        raise InvalidMessage("invalid_field", f"key {raw.key_str!r} is not the person id "
+                             f"{value['person_id']!r}")
+    if value["updated_at"] <= 0:
+        raise InvalidMessage("invalid_field", f"updated_at {value['updated_at']} is not a time")
+    if value["version"] < 0:
+        raise InvalidMessage("invalid_field", f"version {value['version']} is negative")
+
+
+def stage(policy: ScoringPolicy) -> Stage:
+    return Stage(name=NAME, inputs=(Input(names.CUSTOMER_PROFILES, validate),),
+                 step=functools.partial(step, policy),
+                 tables=(Table(STATES, positioned=True),),
+                 sunk=(names.CUSTOMER_SCORES_TABLE,))
+
+
+def purchases(profile: Mapping[str, Any]) -> list[Conversion]:
+    """The profile's recent purchases as conversions the RFM fold takes."""
+    return [Conversion(conversion_id=str(i["event_id"]), occurred_at=int(i["occurred_at"]),
+                       type="purchase", value=float(i["value"]), currency=str(i["currency"]))
+            for i in profile.get("recent") or ()
+            if i["kind"] == "conversion" and i.get("type") in PURCHASE_TYPES
+            and i.get("value") is not None and i.get("currency")]
+
+
+def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float], rfm: RfmState) -> str:
+    as_of = int(profile["updated_at"])
+    signals = {f"churn.{k}": float(v) for k, v in churn_signals(profile, as_of).items()}  # type: ignore[arg-type]
+    summary = summarise(rfm, as_of, "weeks")
+    attributes = profile.get("attributes") or {}
+    return "|".join((features_key({**features, **signals}), repr(summary),
+                     attributes.get("opt_out", ""), attributes.get("unsubscribed", ""),
+                     ",".join(t for t in profile.get("tags") or () if t.startswith("opt_out:"))))
+
+
+def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    states: dict[str, Value] = {}
+    batch: dict[str, Scored] = {}  # the latest changed version per person
+    for raw, profile in zip(events.raws, events.values, strict=True):
+        if profile.get("merged_into"):
+            continue
+        person = str(profile["person_id"])
+        current = states.get(person) or lookup(STATES, person)
+        if current is not None and int(profile["version"]) <= current["version"]:
+            continue  # already absorbed
+        rfm: RfmState = current["rfm"] if current is not None else empty_state()
+        rfm = absorb_many(rfm, purchases(profile))
+        features = lead_features(profile, int(profile["updated_at"]))
+        key = scoring_key(profile, features, rfm)
+        was_at_risk = bool(current and current["at_risk"])
+        if current is None or key != current["key"]:
+            batch[person] = Scored(profile, features, rfm, was_at_risk, raw.topic, raw.partition,
+                                   raw.offset)
+        states[person] = {"partition": raw.partition, "offset": raw.offset,
+                          "last_event_at": int(profile["updated_at"]),
+                          "version": int(profile["version"]), "key": key, "rfm": rfm,
+                          "at_risk": was_at_risk}
+    scored = list(batch.values())
+    predictions = predict(policy.models(), scored) if scored else []
+    for s, predicted in zip(scored, predictions, strict=True):
+        churn = next(p for p in predicted if p.kind == "churn")
+        states[str(s.profile["person_id"])]["at_risk"] = churn.label == "at_risk"
+    columns, records = rows_and_records(scored, predictions, now_ms)
+    result = BatchResult(inserts={names.CUSTOMER_SCORES_TABLE: columns}, outputs=records)
+    changes: Changes = {STATES: {k: (v["partition"], v) for k, v in states.items()}}
+    return Outcome(result, changes)
+
+
+__all__ = ["FEATURES", "NAME", "STATES", "ScoringPolicy", "stage", "step", "validate"]

@@ -1,0 +1,403 @@
+"""The 360° profile as it is served: any identifier resolved to its person, the person's
+profile, timeline, journey, insights and value, read from the tables the customer domain
+writes (``customer_profiles``, ``customer_events``, ``customer_scores``, ``crm_tasks``).
+
+Every function takes ``query(sql, params) -> rows`` (rows as mappings): parameterised SQL only,
+values are bound by the engine and never put into the text. Lookups use the indexes of
+migration 0015 (a projection of ``customer_events`` by person, bloom filters on the profiles'
+identifiers and ``merged_into``).
+
+Invariants:
+- an identifier is read as the pipeline reads it (``identifiers.normalise``, emails and phones
+  hashed when the pipeline hashes them); a bare value is tried as every identifier kind and as
+  a person id, ``<kind>:<value>`` as that kind first;
+- the person served is never one merged away: ``merged_into`` is followed to the survivor
+  (at most ``max_hops``), and the survivor's timeline holds the events resolved, before the
+  merge, to every person merged into it;
+- the timeline is in time order (time, then kind, then id); a page holds the newest events
+  before ``before`` and ``next_before`` is the bound of the next page, such that paging from
+  the newest to the oldest returns every event exactly once, even when many share a millisecond;
+- events come from ``customer_events`` FINAL (a row a later resolution replaced is never
+  served); the projection only narrows which keys are read;
+- nothing here masks: the caller decides who may see personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, get_args
+
+from streams.customer.identifiers import (
+    DEFAULT_NORMALISATION,
+    IdentifierKind,
+    NormalisationPolicy,
+    hash_value,
+    normalise,
+)
+
+Row = Mapping[str, Any]
+Query = Callable[[str, Mapping[str, Any]], Sequence[Row]]
+
+KINDS: Final[tuple[IdentifierKind, ...]] = get_args(IdentifierKind)
+HASHED_KINDS: Final = frozenset({"email", "phone"})
+SCORE_KINDS: Final = ("lead", "churn", "clv", "next_best_action")
+NOT_SCORED: Final = "not scored yet"
+MAX_PAGE: Final = 500
+#: the furthest future a page may start from (no bound given: everything)
+NO_BOUND_MS: Final = 253_402_300_799_000  # 9999-12-31T23:59:59Z
+
+_PROFILE_COLUMNS: Final = (
+    "person_id, version, toUnixTimestamp64Milli(updated_at) AS updated_ms, "
+    "toUnixTimestamp64Milli(first_seen) AS first_seen_ms, "
+    "toUnixTimestamp64Milli(last_seen) AS last_seen_ms, identifiers, attributes, tags, "
+    "lifecycle_stage, channels, touchpoints, conversions, revenue_currencies, revenue_amounts, "
+    "merged_into")
+#: the latest row of each person holding one of the keys (any version held it) or named so
+RESOLVE_SQL: Final = (
+    f"SELECT {_PROFILE_COLUMNS} FROM customer_profiles FINAL WHERE person_id IN ("
+    "SELECT person_id FROM customer_profiles WHERE hasAny(identifiers, {keys:Array(String)}) "
+    "UNION ALL SELECT arrayJoin({persons:Array(String)}))")
+PERSONS_SQL: Final = (f"SELECT {_PROFILE_COLUMNS} FROM customer_profiles FINAL "
+                      "WHERE person_id IN {persons:Array(String)}")
+MERGED_SQL: Final = ("SELECT person_id FROM customer_profiles FINAL "
+                     "WHERE merged_into IN {persons:Array(String)}")
+_EVENT_COLUMNS: Final = (
+    "toUnixTimestamp64Milli(occurred_at) AS at_ms, kind, event_id, type, channel, platform, "
+    "campaign_id, value, currency, order_id, person_id AS resolved_as, identifiers, flags, "
+    "attributes")
+#: a person's events in a time range [since, before), newest first; the projection by person
+#: finds the keys, FINAL on the table's key reads their current rows
+EVENTS_SQL: Final = (
+    f"SELECT {_EVENT_COLUMNS} FROM customer_events FINAL "
+    "WHERE (kind, event_id) IN (SELECT kind, event_id FROM customer_events "
+    "WHERE person_id IN {persons:Array(String)} "
+    "AND occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
+    "AND occurred_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC')) "
+    "AND person_id IN {persons:Array(String)} "
+    "AND occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
+    "AND occurred_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC') "
+    "ORDER BY occurred_at DESC, kind DESC, event_id DESC LIMIT {limit:UInt32}")
+TASKS_SQL: Final = (
+    "SELECT toUnixTimestamp64Milli(created_at) AS at_ms, task_id, task_type, conversation_id, "
+    "team, priority, title, status, reasons, toUnixTimestamp64Milli(due_at) AS due_ms "
+    "FROM crm_tasks FINAL WHERE customer_id IN {customers:Array(String)} "
+    "AND created_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
+    "AND created_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC') "
+    "ORDER BY created_at DESC, task_id DESC LIMIT {limit:UInt32}")
+SCORES_SQL: Final = (
+    "SELECT kind, score, probability, label, reasons, details, model_version, profile_version, "
+    "toUnixTimestamp64Milli(scored_at) AS scored_ms FROM customer_scores FINAL "
+    "WHERE person_id = {person:String} ORDER BY kind")
+
+
+@dataclass(frozen=True, slots=True)
+class LookupPolicy:
+    """How identifiers are read (as the pipeline reads them) and how much is served."""
+
+    normalisation: NormalisationPolicy = DEFAULT_NORMALISATION
+    #: the pipeline's salt when it stores emails and phones hashed, else None
+    hash_salt: bytes | None = None
+    recent_limit: int = 20
+    max_hops: int = 16
+
+
+DEFAULT_LOOKUP: Final = LookupPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The person an identifier belongs to now, and every person merged into it."""
+
+    person_id: str
+    profile: Row
+    merged: tuple[str, ...]
+
+    @property
+    def persons(self) -> list[str]:
+        return [self.person_id, *self.merged]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of the timeline: ``items`` in time order, ``next_before`` the bound of the page
+    before it (None when this one reaches the first event)."""
+
+    items: list[dict[str, Any]]
+    next_before: int | None
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+
+def node_key(kind: IdentifierKind, raw: str, policy: LookupPolicy) -> str | None:
+    """The node key the pipeline stores for ``raw`` read as ``kind`` (None when the pipeline
+    would not merge on it: malformed or blocked values are never a person's identifier)."""
+    found = normalise(kind, raw, policy.normalisation)
+    if not found.usable:
+        return None
+    value = found.value
+    if policy.hash_salt and kind in HASHED_KINDS:
+        value = hash_value(value, policy.hash_salt)
+    return f"{kind}:{value}"
+
+
+def candidates(identifier: str, policy: LookupPolicy = DEFAULT_LOOKUP) -> tuple[str, ...]:
+    """The node keys an identifier as typed may be: ``kind:value`` as that kind first, then
+    the whole text as every kind (a customer id may hold a colon)."""
+    text = identifier.strip()
+    if not text:
+        return ()
+    keys: dict[str, None] = {}
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix in KINDS and rest.strip():
+        key = node_key(prefix, rest, policy)  # type: ignore[arg-type]  # checked: in KINDS
+        if key is not None:
+            keys[key] = None
+    for kind in KINDS:
+        key = node_key(kind, text, policy)
+        if key is not None:
+            keys[key] = None
+    return tuple(keys)
+
+
+def choose(rows: Iterable[Row], keys: Sequence[str], person: str | None
+           ) -> tuple[str | None, list[str]]:
+    """From the latest profile rows of the candidates: the person to start from, or the
+    persons still to fetch (merge targets not among ``rows``). A person named by its id wins;
+    then a live person whose identifiers hold a key now (the most recently updated, after a
+    split); then one that held a key and was merged away, followed to its survivor."""
+    by_id = {str(r["person_id"]): r for r in rows}
+    wanted = set(keys)
+    start: list[Row]
+    if person is not None and person in by_id:
+        start = [by_id[person]]
+    elif wanted:
+        start = [r for r in by_id.values() if r["merged_into"] is None
+                 and wanted.intersection(r["identifiers"])]
+        start = start or [r for r in by_id.values() if r["merged_into"] is not None]
+    else:  # merge targets being followed
+        start = list(by_id.values())
+    if not start:
+        return None, []
+    live = [r for r in start if r["merged_into"] is None]
+    if live:
+        best = max(live, key=lambda r: (r["updated_ms"], r["version"], r["person_id"]))
+        return str(best["person_id"]), []
+    targets = sorted({str(r["merged_into"]) for r in start})
+    return None, targets
+
+
+def resolve(query: Query, identifier: str, policy: LookupPolicy = DEFAULT_LOOKUP
+            ) -> Resolved | None:
+    """The person ``identifier`` (any identifier or a person id) belongs to now, or None."""
+    text = identifier.strip()
+    if not text:
+        return None
+    keys = candidates(text, policy)
+    rows = list(query(RESOLVE_SQL, {"keys": list(keys), "persons": [text]}))
+    fetched: dict[str, Row] = {str(r["person_id"]): r for r in rows}
+    person: str | None = text
+    for _ in range(policy.max_hops):
+        chosen, targets = choose(rows, keys, person)
+        if chosen is not None:
+            return Resolved(chosen, fetched[chosen], merged_into(query, chosen, policy))
+        if not targets:
+            return None
+        missing = [t for t in targets if t not in fetched]
+        if missing:
+            for r in query(PERSONS_SQL, {"persons": missing}):
+                fetched[str(r["person_id"])] = r
+        rows = [fetched[t] for t in targets if t in fetched]
+        person = targets[0] if len(targets) == 1 else None
+        keys = ()
+    return None
+
+
+def merged_into(query: Query, person_id: str, policy: LookupPolicy = DEFAULT_LOOKUP
+                ) -> tuple[str, ...]:
+    """Every person merged into ``person_id``, directly or through another merged one."""
+    found: dict[str, None] = {}
+    frontier = [person_id]
+    for _ in range(policy.max_hops):
+        rows = query(MERGED_SQL, {"persons": frontier})
+        frontier = [p for p in (str(r["person_id"]) for r in rows)
+                    if p not in found and p != person_id]
+        if not frontier:
+            break
+        found.update(dict.fromkeys(frontier))
+    return tuple(sorted(found))
+
+
+# --- the timeline ------------------------------------------------------------------------------
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _event(row: Row) -> dict[str, Any]:
+    return {"occurred_at": iso(int(row["at_ms"])), "at_ms": int(row["at_ms"]),
+            "kind": row["kind"], "type": row["type"], "channel": row["channel"],
+            "platform": row["platform"], "campaign_id": row["campaign_id"],
+            "value": row["value"], "currency": row["currency"], "order_id": row["order_id"],
+            "event_id": row["event_id"], "resolved_as": row["resolved_as"],
+            "identifiers": list(row["identifiers"]), "flags": list(row["flags"]),
+            "attributes": dict(row["attributes"])}
+
+
+def _task(row: Row) -> dict[str, Any]:
+    return {"occurred_at": iso(int(row["at_ms"])), "at_ms": int(row["at_ms"]),
+            "kind": "crm_task", "type": row["task_type"], "channel": None, "platform": None,
+            "campaign_id": None, "value": None, "currency": None, "order_id": None,
+            "event_id": row["task_id"], "resolved_as": None, "identifiers": [], "flags": [],
+            "attributes": {"title": row["title"], "team": row["team"],
+                           "priority": row["priority"], "status": row["status"],
+                           "conversation_id": row["conversation_id"],
+                           "reasons": ", ".join(row["reasons"]),
+                           "due_at": iso(row["due_ms"]) or ""}}
+
+
+def _order(item: Mapping[str, Any]) -> tuple[int, str, str]:
+    return (item["at_ms"], item["kind"], item["event_id"])
+
+
+def customer_ids(identifiers: Iterable[str]) -> list[str]:
+    """The customer ids among a person's node keys (what CRM tasks are keyed by)."""
+    return sorted(k.split(":", 1)[1] for k in identifiers if k.startswith("customer_id:"))
+
+
+def _fetch(query: Query, persons: Sequence[str], customers: Sequence[str], since: int,
+           before: int, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` interactions in [since, before), newest first."""
+    params = {"persons": list(persons), "since": since, "before": before, "limit": limit}
+    items = [_event(r) for r in query(EVENTS_SQL, params)]
+    if customers:
+        items += [_task(r) for r in query(TASKS_SQL, {**params, "customers": list(customers)})]
+    return sorted(items, key=_order, reverse=True)[:limit]
+
+
+def cut(newest_first: Sequence[Mapping[str, Any]], limit: int) -> tuple[int, int] | None:
+    """Where a page of ``limit`` ends when ``limit + 1`` newest items were fetched: the
+    millisecond ``m`` whose items all go to the next page (its bound is ``m + 1``). None when
+    everything fetched fits on this page."""
+    if len(newest_first) <= limit:
+        return None
+    m = int(newest_first[limit]["at_ms"])
+    return m, m + 1
+
+
+def timeline(query: Query, persons: Sequence[str], customers: Sequence[str] = (), *,
+             before: int | None = None, limit: int = 50) -> Page:
+    """A page of the interactions of ``persons`` (and the CRM tasks of ``customers``) before
+    ``before`` (ms, exclusive; None: the newest), in time order."""
+    if not persons:
+        return Page([], None)
+    limit = max(1, min(int(limit), MAX_PAGE))
+    bound = NO_BOUND_MS if before is None else int(before)
+    fetched = _fetch(query, persons, customers, 0, bound, limit + 1)
+    at = cut(fetched, limit)
+    if at is None:
+        return Page(sorted(fetched, key=_order), None)
+    m, _ = at
+    page = [i for i in fetched if i["at_ms"] > m]
+    if page:  # the items of millisecond m, cut off, all come on the next page
+        return Page(sorted(page, key=_order), m + 1)
+    # more than ``limit`` items in one millisecond: that millisecond is the page
+    whole = _fetch(query, persons, customers, m, m + 1, MAX_PAGE * 20)
+    return Page(sorted(whole, key=_order), m if m > 0 else None)
+
+
+# --- insights, value, the profile ---------------------------------------------------------------
+
+
+def scores(query: Query, person_id: str) -> list[dict[str, Any]]:
+    """The person's rows of ``customer_scores`` (latest per kind), in the order of
+    ``SCORE_KINDS``, other kinds after them."""
+    rows = [{"kind": r["kind"], "score": r["score"], "probability": r["probability"],
+             "label": r["label"], "reasons": list(r["reasons"]), "details": dict(r["details"]),
+             "model_version": r["model_version"], "profile_version": r["profile_version"],
+             "scored_at": iso(int(r["scored_ms"]))} for r in query(SCORES_SQL,
+                                                                   {"person": person_id})]
+    rank = {k: i for i, k in enumerate(SCORE_KINDS)}
+    return sorted(rows, key=lambda r: (rank.get(r["kind"], len(rank)), r["kind"]))
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
+
+
+def value_of(revenue: Mapping[str, float], insights: Sequence[Mapping[str, Any]]
+             ) -> dict[str, Any]:
+    """Historical revenue per currency; predicted (the clv row's 12-month value) and potential
+    from the clv row's details when there is one."""
+    clv = next((s for s in insights if s["kind"] == "clv"), None)
+    details: Mapping[str, str] = clv["details"] if clv else {}
+    predicted = next((v for k in ("predicted_value", "expected_value", "predicted")
+                      if (v := _number(details.get(k))) is not None), None)
+    if clv is not None and predicted is None:
+        predicted = float(clv["score"])
+    potential = next((v for k in ("potential_value", "potential")
+                      if (v := _number(details.get(k))) is not None), None)
+    return {"historical": dict(revenue), "predicted": predicted, "potential": potential,
+            "currency": details.get("currency"),
+            "model_version": clv["model_version"] if clv else None}
+
+
+def _identifiers(keys: Iterable[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        kind, _, value = key.partition(":")
+        out.setdefault(kind, []).append(value)
+    return out
+
+
+def shape(resolved: Resolved, recent: Page, insights: list[dict[str, Any]], identifier: str
+          ) -> dict[str, Any]:
+    """The JSON profile from what was read (pure)."""
+    p = resolved.profile
+    revenue = dict(zip(p["revenue_currencies"], (float(a) for a in p["revenue_amounts"]),
+                       strict=True))
+    return {
+        "person_id": resolved.person_id, "looked_up": identifier,
+        "merged_persons": list(resolved.merged), "version": p["version"],
+        "updated_at": iso(p["updated_ms"]),
+        "identifiers": _identifiers(p["identifiers"]),
+        "attributes": dict(sorted(p["attributes"].items())), "tags": list(p["tags"]),
+        "lifecycle_stage": p["lifecycle_stage"],
+        "journey": {"lifecycle_stage": p["lifecycle_stage"], "channels": list(p["channels"]),
+                    "first_seen": iso(p["first_seen_ms"]), "last_seen": iso(p["last_seen_ms"])},
+        "counts": {"touchpoints": p["touchpoints"], "conversions": p["conversions"]},
+        "value": value_of(revenue, insights),
+        "insights": {"status": "scored" if insights else NOT_SCORED, "scores": insights},
+        "recent": recent.items, "recent_next_before": recent.next_before,
+    }
+
+
+def profile(query: Query, identifier: str, policy: LookupPolicy = DEFAULT_LOOKUP
+            ) -> dict[str, Any] | None:
+    """The JSON profile of the person ``identifier`` belongs to, or None."""
+    resolved = resolve(query, identifier, policy)
+    if resolved is None:
+        return None
+    recent = timeline(query, resolved.persons, customer_ids(resolved.profile["identifiers"]),
+                      limit=policy.recent_limit)
+    return shape(resolved, recent, scores(query, resolved.person_id), identifier)
+
+
+def customer_timeline(query: Query, identifier: str, before: int | None, limit: int,
+                      policy: LookupPolicy = DEFAULT_LOOKUP) -> dict[str, Any] | None:
+    """A page of the timeline of the person ``identifier`` belongs to, or None."""
+    resolved = resolve(query, identifier, policy)
+    if resolved is None:
+        return None
+    page = timeline(query, resolved.persons, customer_ids(resolved.profile["identifiers"]),
+                    before=before, limit=limit)
+    return {"person_id": resolved.person_id, "merged_persons": list(resolved.merged),
+            "items": page.items, "next_before": page.next_before}

@@ -29,9 +29,9 @@ Invariants:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import numpy as np
 
@@ -199,6 +199,24 @@ def tables_from_rows(touch_rows: Sequence[Sequence[Any]], conversion_rows: Seque
 def query_window(window: Window, lookback_ms: int) -> dict[str, int]:
     """The parameters of ``TOUCHPOINTS_SQL`` (conversions: ``start`` is ``window.start_ms``)."""
     return {"start": window.start_ms - lookback_ms, "end": window.end_ms}
+
+
+class Rows(Protocol):
+    @property
+    def rows(self) -> list[tuple[Any, ...]]: ...
+
+
+#: a ClickHouse SELECT with ``{name:Type}`` parameters (``ClickHouse.query``)
+Query = Callable[[str, Mapping[str, Any]], Rows]
+
+
+def load(query: Query, window: Window, lookback_ms: int) -> tuple[TouchTable, ConversionTable]:
+    """The window's touchpoints (from its start minus the lookback) and conversions, persons
+    merged away mapped to their survivors, read with ``query``."""
+    touches = query(TOUCHPOINTS_SQL, query_window(window, lookback_ms)).rows
+    conversions = query(CONVERSIONS_SQL, {"start": window.start_ms, "end": window.end_ms}).rows
+    merged = survivors((str(a), str(b)) for a, b in query(MERGES_SQL, {}).rows)
+    return tables_from_rows(touches, conversions, merged)
 
 
 def in_window(conversions: ConversionTable, window: Window) -> ConversionTable:

@@ -1,10 +1,11 @@
 """An attribution run against ClickHouse: read the window's journeys, compute, write a version.
 
-``load`` reads the touchpoints and conversions of a window from ``customer_events`` (FINAL:
+``run`` reads the touchpoints and conversions of a window from ``customer_events`` (FINAL:
 the latest resolution of each event) and the merges from ``identity_links``, so that a
 journey spans every identifier of a person, also those resolved before a merge to a person
-merged away since. ``run`` computes (``streams.customer.attribution_run``) and inserts the
-version into ``attribution_model_credits``; ``latest`` reads the current version back.
+merged away since (``attribution_run.load``), computes (``attribution_run.compute``) and
+inserts the version into ``attribution_model_credits``; ``latest`` reads the current version
+back.
 
 The ClickHouse client is the caller's: a server's, or the embedded store when no worker holds
 it (the worker runs the same computation on its schedule, in its own process).
@@ -14,33 +15,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from streams.customer.attribution import ConversionTable, TouchTable
 from streams.customer.attribution_run import (
-    CONVERSIONS_SQL,
-    MERGES_SQL,
-    TOUCHPOINTS_SQL,
+    Query,
     RunPolicy,
     RunResult,
     Window,
     compute,
-    query_window,
+    load,
     run_columns,
     run_id,
-    survivors,
-    tables_from_rows,
 )
 from streams.customer.contract import ATTRIBUTION_MODEL_CREDITS_TABLE
 
-
-class Rows(Protocol):
-    @property
-    def rows(self) -> list[tuple[Any, ...]]: ...
-
-
-#: a ClickHouse SELECT with ``{name:Type}`` parameters (``ClickHouse.query``)
-Query = Callable[[str, Mapping[str, Any]], Rows]
 Insert = Callable[[str, Mapping[str, Sequence[Any]]], None]
 
 LATEST_SQL: Final = f"""
@@ -56,14 +44,6 @@ ORDER BY model, markov_order, level, measure, currency, credit DESC, channel, ca
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def load(query: Query, window: Window, lookback_ms: int) -> tuple[TouchTable, ConversionTable]:
-    """The window's touchpoints (from its start minus the lookback) and conversions."""
-    touches = query(TOUCHPOINTS_SQL, query_window(window, lookback_ms)).rows
-    conversions = query(CONVERSIONS_SQL, {"start": window.start_ms, "end": window.end_ms}).rows
-    merged = survivors((str(a), str(b)) for a, b in query(MERGES_SQL, {}).rows)
-    return tables_from_rows(touches, conversions, merged)
 
 
 def run(query: Query, insert: Insert, window: Window, policy: RunPolicy,

@@ -8,7 +8,11 @@ way the chat service does: a client presents a token, sends
 event in the service's log, which is kept whole in memory and is the same for the same
 ``(count, seed, start_ms)``, so a restarted service replays the same events with the same
 cursors. Like many at-least-once services it can resend the last ``resend`` events before
-the requested cursor. With ``drop_probability`` > 0 it cuts connections at random after an event (seeded
+the requested cursor. A connection whose first frame is a proactive message
+(``{"type":"proactive","message_id":...,"person_id":...,"message":...}``, what the workflows'
+delivery sends) is a proactive channel: every such frame is recorded once per message id
+(``proactive``) and answered ``{"type":"proactive_ack","message_id":...,"duplicate":...}``.
+With ``drop_probability`` > 0 it cuts connections at random after an event (seeded
 by ``drop_seed``), without a closing handshake and losing whatever was still buffered, to
 exercise reconnects.
 """
@@ -58,6 +62,7 @@ class ChatServiceStats:
     sent: int = 0
     drops: int = 0
     acked_cursor: int | None = None
+    proactive_frames: int = 0  # proactive frames received, repeats included
 
 
 def event_log(count: int, seed: int, start_ms: int | None = None) -> list[dict[str, Any]]:
@@ -78,6 +83,8 @@ class ChatService:
         ]
         self._drops = random.Random(config.drop_seed)
         self.stats = ChatServiceStats()
+        #: proactive messages received, by message id (a repeat is acknowledged, not recorded)
+        self.proactive: dict[str, dict[str, Any]] = {}
         self._server: Server | None = None
 
     @property
@@ -109,6 +116,9 @@ class ChatService:
             frame = json.loads(raw)
         except (TimeoutError, ValueError):
             frame = None
+        if isinstance(frame, dict) and frame.get("type") == "proactive":
+            await self._proactive(connection, frame)
+            return None
         after = frame.get("after") if isinstance(frame, dict) else None
         if (not isinstance(frame, dict) or frame.get("type") != "subscribe"
                 or not (after is None or (isinstance(after, int) and after >= -1))):
@@ -119,6 +129,33 @@ class ChatService:
             await connection.close(1008, "subscribe first")
             return None
         return 0 if after is None else max(0, after + 1 - self.config.resend)
+
+    async def _proactive(self, connection: ServerConnection, first: dict[str, Any]) -> None:
+        """Record proactive messages (the first and every later frame) until the peer
+        closes."""
+        frame: Any = first
+        try:
+            while True:
+                message_id = frame.get("message_id") if isinstance(frame, dict) else None
+                if (not isinstance(frame, dict) or frame.get("type") != "proactive"
+                        or not isinstance(message_id, str) or not message_id
+                        or not isinstance(frame.get("person_id"), str)):
+                    await connection.send(json.dumps({
+                        "type": "error", "code": "bad_proactive", "ref": message_id,
+                        "message": "a proactive frame needs message_id and person_id"}))
+                else:
+                    self.stats.proactive_frames += 1
+                    duplicate = message_id in self.proactive
+                    self.proactive.setdefault(message_id, frame)
+                    await connection.send(json.dumps({
+                        "type": "proactive_ack", "message_id": message_id,
+                        "duplicate": duplicate}))
+                try:
+                    frame = json.loads(await connection.recv())
+                except ValueError:
+                    frame = None
+        except ConnectionClosed:
+            pass
 
     async def _read_acks(self, connection: ServerConnection) -> None:
         async for raw in connection:

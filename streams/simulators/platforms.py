@@ -1,7 +1,8 @@
 """A local stand-in for the ad platforms' report and mutation APIs, for tests and demos.
 
 One aiohttp application serves, on loopback, Google Ads ``searchStream`` and ``:mutate``, Meta
-Insights report jobs and object updates, SendGrid-style single-send statistics, and the GA4
+Insights report jobs and object updates, SendGrid-style single-send statistics and the v3
+``mail/send`` API (each send recorded once under its ``Idempotency-Key``), and the GA4
 ``runReport`` API, over seeded campaigns with hourly seasonality.
 
 Invariants:
@@ -109,6 +110,9 @@ class Simulator:
     applied: list[Mutation] = field(default_factory=list)
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: email sends by request id (``Idempotency-Key``), each recorded once; and all requests
+    sends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    send_requests: int = 0
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -355,6 +359,28 @@ class Simulator:
             "results": body, "_metadata": {"count": len(rows), **({"next": request.url.update_query(
                 page_token=nxt).human_repr()} if nxt else {})}}), headers=headers)
 
+    async def email_send(self, request: web.Request) -> web.StreamResponse:
+        """SendGrid v3 ``POST /v3/mail/send``: 202 with ``X-Message-Id``; a request id seen
+        before answers the same id without sending again."""
+        self.send_requests += 1
+        request_id = request.headers.get("Idempotency-Key", "")
+        body = await request.json()
+        try:
+            to = str(body["personalizations"][0]["to"][0]["email"])
+        except (KeyError, IndexError, TypeError):
+            to = ""
+        if not request_id or "@" not in to:
+            field = "Idempotency-Key" if not request_id else "personalizations.0.to.0.email"
+            return web.json_response({"errors": [{"message": "invalid", "field": field}]},
+                                     status=400)
+        held = self.sends.get(request_id)
+        if held is not None:
+            return web.Response(status=202, headers={"X-Message-Id": held["message_id"],
+                                                     "Idempotent-Replayed": "true"})
+        message_id = f"sim-msg-{len(self.sends) + 1}"
+        self.sends[request_id] = {"message_id": message_id, "to": to, "body": body}
+        return web.Response(status=202, headers={"X-Message-Id": message_id})
+
     # -- GA4 ----------------------------------------------------------------------------------
     async def ga4_report(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -432,6 +458,7 @@ class Simulator:
         r.add_get(r"/{ver}/{object_id:[a-z_\d]+}", self.meta_object, name=META + "_object")
         r.add_post(r"/{ver}/{object_id:\d+}", self.meta_update, name=META + "_update")
         r.add_get("/v3/marketing/stats/singlesends", self.email_stats, name=EMAIL)
+        r.add_post("/v3/mail/send", self.email_send, name=EMAIL + "_send")
         r.add_post(r"/v1beta/properties/{pid:\d+}:runReport", self.ga4_report, name=GA4)
         return app
 

@@ -15,7 +15,14 @@ Invariants:
   again within its cooldown after a firing;
 - decisions are made in event time, so replaying history decides the same (``simulate``);
 - with ``edge`` a workflow fires when its trigger becomes true, not on every event on which
-  it holds;
+  it holds (it is armed once trigger and conditions hold together, so a trigger that holds
+  before its conditions do fires when they come to hold);
+- ``profile`` workflows see the person's view: the latest profile's facts with the latest
+  score of each kind merged in (``fields.from_score``), so a profile change and a score
+  change both decide on the whole picture;
+- an action that reaches the person carries the contact its channel needs in its params
+  (``to`` for email and SMS, ``email_sha256``/``phone_sha256`` for audiences), from the
+  state's latest profile;
 - outbound messages (``policy.outbound``) respect, in this order: opt-outs (``all`` or the
   channel), consent for the channels that need it, quiet hours (deferred to their end, never
   dropped), and the daily cap per person (in the person's local day; the actions of one
@@ -33,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypedDict
 
 from streams.workflows.definitions import Action, Workflow
-from streams.workflows.fields import PersonEvent, Preferences, QuietHours
+from streams.workflows.fields import MERGED_FACTS, PersonEvent, Preferences, QuietHours, sha256_of
 
 Status = Literal["fired", "deferred", "released", "suppressed"]
 DELIVERED: Final[frozenset[str]] = frozenset({"fired", "released"})
@@ -71,7 +78,7 @@ class WorkflowPolicy:
 def empty() -> State:
     return {"seen": [], "prefs": None, "workflows": {}, "outbound": {"day": "", "count": 0,
                                                                      "by": "", "keys": []},
-            "deferred": [], "last_event_at": 0, "sequences": {}}
+            "deferred": [], "last_event_at": 0, "sequences": {}, "view": {}, "contacts": {}}
 
 
 def _copy(state: State | None) -> State:
@@ -83,6 +90,8 @@ def _copy(state: State | None) -> State:
         "outbound": {**base["outbound"], "keys": list(base["outbound"]["keys"])},
         "deferred": [dict(d) for d in base["deferred"]],
         "last_event_at": base["last_event_at"], "sequences": dict(base["sequences"]),
+        # replaced, never changed in place: shared with the state before
+        "view": base.get("view") or {}, "contacts": base.get("contacts") or {},
     }
 
 
@@ -178,11 +187,39 @@ def release(state: State, now_ms: int, policy: WorkflowPolicy) -> tuple[State, l
     return new, decisions
 
 
+def addressed(params: dict[str, str], channel: str, contacts: dict[str, str]) -> dict[str, str]:
+    """``params`` with the contact ``channel`` reaches the person by (see the invariants)."""
+    if channel == "email" and "email" in contacts:
+        return {**params, "to": contacts["email"]}
+    if channel == "sms" and "phone" in contacts:
+        return {**params, "to": contacts["phone"]}
+    if channel == "ads":
+        hashed = {f"{kind}_sha256": sha256_of(kind, value) for kind, value in contacts.items()}
+        return {**params, **{k: v for k, v in hashed.items() if v}}
+    return params
+
+
+def merge_view(view: dict[str, Any], facts: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """The person's view after an event's facts: a profile replaces its own keys, a score
+    (``partial``) adds to them; the keys several sources fill merge one level deep."""
+    out = {**view, **facts}
+    for key in MERGED_FACTS:
+        old, got = view.get(key), facts.get(key)
+        if isinstance(old, dict) and isinstance(got, dict):
+            out[key] = {**old, **got}
+    if not partial:  # keys a newer profile no longer has are gone (scores stay)
+        out = {k: v for k, v in out.items() if k in facts or k in MERGED_FACTS
+               or k == "next_best_action"}
+    return out
+
+
 def _decision(wf: Workflow, action: Action, index: int, key: str, event: PersonEvent,
-              status: Status, reason: str) -> Decision:
+              status: Status, reason: str, contacts: dict[str, str]) -> Decision:
     return Decision(action_id=f"{key}:{index}", idempotency_key=key, workflow_id=wf.id,
                     priority=wf.priority, subject=event["subject"], action_type=action.type,
-                    channel=action.channel, params=dict(action.params), status=status,
+                    channel=action.channel,
+                    params=addressed(dict(action.params), action.channel, contacts),
+                    status=status,
                     reason=reason, trigger_event_id=event["event_id"],
                     triggered_at=event["occurred_at"], deliver_at=event["occurred_at"])
 
@@ -191,29 +228,36 @@ def fold(state: State | None, event: PersonEvent, workflows: Sequence[Workflow],
          policy: WorkflowPolicy) -> tuple[State, list[Decision]]:
     """``state`` after ``event`` and what it decided (see the module's invariants)."""
     sequence = event.get("sequence")
+    stream = event.get("stream", event["kind"])
     if state is not None and (
-            (sequence is not None and sequence <= state["sequences"].get(event["kind"], -1))
+            (sequence is not None and sequence <= state["sequences"].get(stream, -1))
             or event["event_id"] in state["seen"]):
         return state, []
     new = _copy(state)
     if sequence is not None:
-        new["sequences"][event["kind"]] = sequence
+        new["sequences"][stream] = sequence
     new["seen"] = [*new["seen"], event["event_id"]][-policy.seen_events:]
     new["last_event_at"] = max(new["last_event_at"], event["occurred_at"])
     prefs = event.get("preferences")
     if prefs is not None:
         new["prefs"] = prefs
+    contacts = event.get("contacts")
+    if contacts is not None:
+        new["contacts"] = contacts
     at = event["occurred_at"]
     candidates = _due(new, at)
     kind, facts = event["kind"], event["facts"]
+    if kind == "profile":
+        facts = new["view"] = merge_view(new["view"], facts, event.get("partial", False))
     for wf in workflows:
         if wf.on != kind:
             continue
         mine = new["workflows"].setdefault(wf.id, {"armed": False, "last_fired_at": None,
                                                    "keys": []})
         truth, was = wf.matches(kind, facts), mine["armed"]
+        truth = truth and wf.qualifies(facts)
         mine["armed"] = truth
-        if not truth or (wf.edge and was) or not wf.qualifies(facts):
+        if not truth or (wf.edge and was):
             continue
         key = f"{wf.id}:{event['subject']}:{at // wf.window_ms}"
         last = mine["last_fired_at"]
@@ -223,11 +267,13 @@ def fold(state: State | None, event: PersonEvent, workflows: Sequence[Workflow],
         elif last is not None and at - last < wf.cooldown_ms:
             reason = "cooldown"
         if reason:
-            candidates += [(_decision(wf, a, i, key, event, "suppressed", reason), wf.quiet_hours)
+            candidates += [(_decision(wf, a, i, key, event, "suppressed", reason,
+                                      new["contacts"]), wf.quiet_hours)
                            for i, a in enumerate(wf.actions)]
             continue
         mine["keys"] = [*mine["keys"], key][-policy.keys_kept:]
         mine["last_fired_at"] = at
-        candidates += [(_decision(wf, a, i, key, event, "fired", f"trigger:{wf.id}"),
-                        wf.quiet_hours) for i, a in enumerate(wf.actions)]
+        candidates += [(_decision(wf, a, i, key, event, "fired", f"trigger:{wf.id}",
+                                  new["contacts"]), wf.quiet_hours)
+                       for i, a in enumerate(wf.actions)]
     return new, _settle(new, candidates, kind != "market", policy, at)

@@ -9,13 +9,20 @@ Invariants:
   events) and an event time ``occurred_at`` in epoch milliseconds;
 - everything a condition can test is under ``facts`` as plain JSON values (dotted paths
   reach into nested dicts: ``scores.lead_score``, ``conversation.intent``);
-- consent, opt-outs and quiet hours are read from the profile only (``from_profile``);
-  an event that carries none keeps what the state last saw.
+- consent, opt-outs, quiet hours and contacts are read from the profile only
+  (``from_profile``); an event that carries none keeps what the state last saw;
+- a score (``from_score``, a ``customer.scores`` value) is a ``profile`` event with
+  ``partial`` facts: the engine merges it into the person's view (the latest profile and the
+  latest score of each kind: ``score.lead``, ``score.churn``, ``clv.expected_value``,
+  ``next_best_action``), so profile workflows fire on score changes; its ``sequence`` is
+  its ``scored_at``, counted per score kind (``stream``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any, Final, Literal, NotRequired, TypedDict
 
@@ -52,6 +59,13 @@ class PersonEvent(TypedDict):
     #: increases with every event of this kind and subject (a profile's version): an event
     #: at or below the last one absorbed is a redelivery or stale, however old
     sequence: NotRequired[int]
+    #: what ``sequence`` counts (default: ``kind``), e.g. ``score.lead``
+    stream: NotRequired[str]
+    #: facts that update the person's view one level deep (a score), instead of replacing
+    #: the profile's part of it
+    partial: NotRequired[bool]
+    #: how to reach the person (``email``, ``phone``), from the profile's identifiers
+    contacts: NotRequired[dict[str, str]]
 
 
 class ConversationOutcome(TypedDict):
@@ -93,6 +107,19 @@ TOUCHPOINTS: Final = "touchpoints"
 LEAD_SCORE: Final = "lead_score"
 CHURN_RISK: Final = "churn_risk"
 PREDICTED_VALUE: Final = "predicted_value"
+#: customer.scores kinds -> (view key, field): ``score.lead``, ``score.churn``,
+#: ``clv.expected_value``; ``next_best_action`` is the action's label at the top level
+SCORE_KINDS: Final = ("lead", "churn", "clv", "next_best_action")
+SCORE_FACTS: Final[Mapping[str, tuple[str, str]]] = {
+    "lead": ("score", "lead"), "churn": ("score", "churn"), "clv": ("clv", "expected_value")}
+NEXT_BEST_ACTION: Final = "next_best_action"
+#: profile ``scores`` names that feed the same facts (a profile that carries them)
+_PROFILE_SCORE_FACTS: Final[Mapping[str, tuple[str, str]]] = {
+    LEAD_SCORE: ("score", "lead"), CHURN_RISK: ("score", "churn"),
+    PREDICTED_VALUE: ("clv", "expected_value")}
+#: view keys merged one level deep (several sources fill them)
+MERGED_FACTS: Final = frozenset({"score", "clv", "score_labels", "score_reasons"})
+IDENTIFIERS: Final = "identifiers"
 #: CRM attributes that carry the person's preferences
 CONSENT_PREFIX: Final = "consent_"  # consent_email = "true" / "false"
 OPT_OUT: Final = "opt_out"  # "email,sms" or "all"
@@ -150,11 +177,58 @@ def from_profile(profile: Mapping[str, Any]) -> PersonEvent:
         CONVERSIONS: int(profile.get(CONVERSIONS) or 0),
         TOUCHPOINTS: int(profile.get(TOUCHPOINTS) or 0),
     }
+    for name, (group, key) in _PROFILE_SCORE_FACTS.items():
+        if name in scores:
+            facts.setdefault(group, {})[key] = scores[name]
     return PersonEvent(
         event_id=f"profile:{person}:{int(profile.get(PROFILE_VERSION) or 0)}",
         kind="profile", subject=person, occurred_at=int(profile[UPDATED_AT]), facts=facts,
         preferences=preferences_of(attributes, tags),
-        sequence=int(profile.get(PROFILE_VERSION) or 0))
+        sequence=int(profile.get(PROFILE_VERSION) or 0),
+        contacts=contacts_of(list(profile.get(IDENTIFIERS) or [])))
+
+
+def contacts_of(identifiers: list[str]) -> dict[str, str]:
+    """The first email and phone of a profile's ``<kind>:<value>`` identifiers."""
+    out: dict[str, str] = {}
+    for identifier in identifiers:
+        kind, _, value = identifier.partition(":")
+        if kind in ("email", "phone") and value and kind not in out:
+            out[kind] = value
+    return out
+
+
+def sha256_of(kind: str, value: str) -> str:
+    """A contact as ad platforms' customer-match uploads take it: SHA-256 (hex) of the
+    normalised value (emails trimmed and lower-cased, phones as E.164 digits with ``+``)."""
+    if kind == "email":
+        norm = value.strip().lower()
+    else:
+        digits = "".join(ch for ch in value if ch.isdigit())
+        norm = f"+{digits}" if digits else ""
+    return hashlib.sha256(norm.encode()).hexdigest() if norm else ""
+
+
+def from_score(record: Mapping[str, Any]) -> PersonEvent:
+    """A ``customer.scores`` value (one prediction of one kind on a person) as an event that
+    updates the person's view: ``score.<lead|churn>``, ``clv.expected_value`` or
+    ``next_best_action``, with the label and reasons under ``score_labels.<kind>`` and
+    ``score_reasons.<kind>``."""
+    person, kind = str(record[PERSON_ID]), str(record["kind"])
+    scored_at = int(record["scored_at"])
+    score = float(record["score"])
+    facts: dict[str, Any] = {
+        "score_labels": {kind: str(record.get("label") or "")},
+        "score_reasons": {kind: list(record.get("reasons") or [])},
+    }
+    if kind == NEXT_BEST_ACTION:
+        facts[NEXT_BEST_ACTION] = str(record.get("label") or "")
+    elif kind in SCORE_FACTS and math.isfinite(score):
+        group, name = SCORE_FACTS[kind]
+        facts[group] = {name: score}
+    return PersonEvent(event_id=f"score:{person}:{kind}:{scored_at}", kind="profile",
+                       subject=person, occurred_at=scored_at, facts=facts,
+                       sequence=scored_at, stream=f"score.{kind}", partial=True)
 
 
 def from_conversation(outcome: ConversationOutcome) -> PersonEvent:

@@ -1,15 +1,18 @@
-"""The workflows stage: what the runtime runs for ``customer.profiles``.
+"""The workflows stage: what the runtime runs for ``customer.profiles`` and
+``customer.scores``.
 
-Each profile version is an event about its person (``fields.from_profile``); the engine folds
-it into the person's state in ``workflow_states`` (positioned, keyed by person id, the key of
-the input) and decides. Every decision is a row of ``workflow_actions``; the ones to deliver
+Each profile version, and each score, is an event about its person (``fields.from_profile``,
+``fields.from_score``); the engine folds it into the person's state in ``workflow_states``
+(positioned, keyed by person id, the key of both inputs, which are co-partitioned) and
+decides. Every decision is a row of ``workflow_actions``; the ones to deliver
 now are records of ``workflow.actions``. A timer releases the actions quiet hours deferred.
 
 Invariants:
 - the step never changes what it looks up; it returns each changed state with its
   partition and the offset of the last event it absorbed;
-- a profile already absorbed (same person and version: a redelivery, a replay) changes no
-  state and decides nothing; a profile merged into another person is skipped (its events
+- a profile already absorbed (same person and version: a redelivery, a replay), or a score
+  of a kind at or before the last one absorbed (``scored_at``), changes no state and decides
+  nothing; a profile merged into another person is skipped (its events
   continue under the surviving id);
 - a state leaves the table once it holds no deferred action and its last event is older than
   ``retain_ms`` (then the windows and cooldowns it held are forgotten too: keep
@@ -32,7 +35,7 @@ from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage,
 from streams.workflows import contract as names
 from streams.workflows.definitions import Workflow
 from streams.workflows.engine import Decision, State, WorkflowPolicy, fold, release
-from streams.workflows.fields import PERSON_ID, UPDATED_AT, from_profile
+from streams.workflows.fields import PERSON_ID, SCORE_KINDS, UPDATED_AT, from_profile, from_score
 from streams.workflows.records import Position, action_columns, action_records
 
 NAME: Final = "workflows"
@@ -43,6 +46,8 @@ STATES: Final = names.WORKFLOW_STATES
 class WorkflowStagePolicy:
     workflows: tuple[Workflow, ...]
     source_topic: str  # the physical name of customer.profiles, for the rows the timer makes
+    #: the physical name of customer.scores; None: the stage reads profiles only
+    scores_topic: str | None = None
     engine: WorkflowPolicy = field(default_factory=WorkflowPolicy)
     retain_ms: int = 120 * 86_400_000
     timer_interval: float = 30.0
@@ -56,14 +61,31 @@ def validate(raw: Raw, value: Mapping[str, Any]) -> None:
         raise InvalidMessage("invalid_field", f"updated_at {value[UPDATED_AT]} is not a time")
 
 
+def validate_score(raw: Raw, value: Mapping[str, Any]) -> None:
+    if not value[PERSON_ID] or raw.key_str != value[PERSON_ID]:
+        raise InvalidMessage("invalid_field", f"key {raw.key_str!r} is not the person id "
+                             f"{value[PERSON_ID]!r}")
+    if value["kind"] not in SCORE_KINDS:
+        raise InvalidMessage("invalid_field", f"kind {value['kind']!r} is not one of "
+                             f"{', '.join(SCORE_KINDS)}")
+    if value["scored_at"] <= 0:
+        raise InvalidMessage("invalid_field", f"scored_at {value['scored_at']} is not a time")
+    score = value["score"]
+    if score != score or score in (float("inf"), float("-inf")):
+        raise InvalidMessage("invalid_field", f"score {score} is not a number")
+
+
 def has_deferred(value: Value) -> bool:
     return bool(value["state"]["deferred"])
 
 
 def stage(policy: WorkflowStagePolicy) -> Stage:
+    inputs: tuple[Input, ...] = (Input(names.CUSTOMER_PROFILES, validate),)
+    if policy.scores_topic is not None:
+        inputs += (Input(names.CUSTOMER_SCORES, validate_score),)
     return Stage(
         name=NAME,
-        inputs=(Input(names.CUSTOMER_PROFILES, validate),),
+        inputs=inputs,
         step=functools.partial(step, policy),
         tables=(Table(STATES, positioned=True, index=has_deferred, retain_ms=policy.retain_ms,
                       closed=lambda value: not has_deferred(value)),),
@@ -81,13 +103,17 @@ def _value(state: State, partition: int, offset: int) -> Value:
 def step(policy: WorkflowStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     states: dict[str, Value] = {}
     decided: list[tuple[Decision, Position]] = []
-    for raw, profile in zip(events.raws, events.values, strict=True):
-        if profile.get("merged_into"):
+    for raw, value in zip(events.raws, events.values, strict=True):
+        if raw.topic == policy.scores_topic:
+            event = from_score(value)
+        elif value.get("merged_into"):
             continue
-        person = str(profile[PERSON_ID])
+        else:
+            event = from_profile(value)
+        person = event["subject"]
         current = states.get(person) or lookup(STATES, person)
         before: State | None = None if current is None else current["state"]
-        after, decisions = fold(before, from_profile(profile), policy.workflows, policy.engine)
+        after, decisions = fold(before, event, policy.workflows, policy.engine)
         if after is before:
             continue  # already absorbed
         states[person] = _value(after, raw.partition, raw.offset)

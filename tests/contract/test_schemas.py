@@ -47,6 +47,7 @@ STABLE_IDS = {
     "recommendations": 40,
     "currency.rates": 41,
     "workflow.actions": 50,
+    "audiences": 51,
     "customer.scores": 60,
     "anomalies": 42,
 }
@@ -54,7 +55,8 @@ SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
 
 
 #: output topics that a stage of the pipeline also reads
-CONSUMED_OUTPUTS = frozenset({topic_names.CONVERSATION_INSIGHTS, topic_names.CUSTOMER_PROFILES})
+CONSUMED_OUTPUTS = frozenset({topic_names.CONVERSATION_INSIGHTS, topic_names.CUSTOMER_PROFILES,
+                              topic_names.CUSTOMER_SCORES, topic_names.WORKFLOW_ACTIONS})
 
 def _fields(node: Any) -> list[tuple[str, dict[str, Any]]]:
     """(record name, field) of every record field, nested ones included."""

@@ -50,6 +50,8 @@ func newObject(apiVersion, kind string) (interface{}, error) {
 		return &appsv1.StatefulSet{}, nil
 	case "batch/v1/Job":
 		return &batchv1.Job{}, nil
+	case "batch/v1/CronJob":
+		return &batchv1.CronJob{}, nil
 	case "policy/v1/PodDisruptionBudget":
 		return &policyv1.PodDisruptionBudget{}, nil
 	case "networking/v1/NetworkPolicy":
@@ -179,6 +181,18 @@ func main() {
 			if o.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever &&
 				o.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyOnFailure {
 				errs = append(errs, where+": a Job's restartPolicy must be Never or OnFailure")
+			}
+		case *batchv1.CronJob:
+			spec := o.Spec.JobTemplate.Spec.Template.Spec
+			if len(spec.Containers) == 0 {
+				errs = append(errs, where+": no containers")
+			}
+			if spec.RestartPolicy != corev1.RestartPolicyNever &&
+				spec.RestartPolicy != corev1.RestartPolicyOnFailure {
+				errs = append(errs, where+": a CronJob's restartPolicy must be Never or OnFailure")
+			}
+			if len(strings.Fields(o.Spec.Schedule)) != 5 {
+				errs = append(errs, fmt.Sprintf("%s: schedule %q is not five cron fields", where, o.Spec.Schedule))
 			}
 		case *policyv1.PodDisruptionBudget:
 			sel, err := metav1.LabelSelectorAsSelector(o.Spec.Selector)

@@ -111,3 +111,34 @@ def test_more_workers_than_partitions_is_refused() -> None:
 def test_several_workers_on_the_embedded_engine_are_refused() -> None:
     done = helm("template", "ts", str(CHART), "--kube-version", KUBE_VERSION)
     assert done.returncode != 0 and "several workers need a ClickHouse server" in done.stderr
+
+
+def _by_kind(manifests: str, kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs(manifests) if d["kind"] == kind}
+
+
+def test_the_hourly_optimisation_is_a_dry_run_unless_made_live() -> None:
+    jobs = _by_kind(render().stdout, "CronJob")
+    assert set(jobs) == {"ts-touchstream-optimise", "ts-touchstream-optimise-verify"}
+    cycle = jobs["ts-touchstream-optimise"]
+    assert cycle["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cycle["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["args"] == ["optimise", "run", "--dry-run"]
+    live = _by_kind(render("optimise.live=true").stdout, "CronJob")["ts-touchstream-optimise"]
+    assert live["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"] == [
+        "optimise", "run", "--live"]
+    assert not _by_kind(render("optimise.enabled=false").stdout, "CronJob")
+    bad = validate(render().stdout.replace('schedule: "7 * * * *"', 'schedule: "hourly"'))
+    assert bad.returncode == 1 and "not five cron fields" in bad.stderr
+
+
+def test_the_connectors_run_once_and_keep_their_cursors_on_a_claim() -> None:
+    [connectors] = _by_kind(render("connectors.existingClaim=cursors").stdout,
+                            "Deployment")["ts-touchstream-connectors"]["spec"]["template"][
+        "spec"]["volumes"][:1]
+    assert connectors == {"name": "state", "persistentVolumeClaim": {"claimName": "cursors"}}
+    deployment = _by_kind(render().stdout, "Deployment")["ts-touchstream-connectors"]
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["template"]["spec"]["volumes"][0] == {"name": "state",
+                                                                    "emptyDir": {}}

@@ -1,13 +1,16 @@
-"""``touchstream train``: the text models."""
+"""``touchstream train``: the text models and the lead model."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from streams.cli.common import (
     console,
+    current_settings,
+    fail,
     print_result,
 )
 from streams.kernel.paths import MODEL_DATA_DIR, MODELS_DIR
@@ -34,3 +37,52 @@ def train_intent(labelled: Path, out: Path) -> None:
     console.print(f"accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}")
     print_result("per-intent F1", ("intent", "F1"),
                  sorted(report.per_intent_f1.items(), key=lambda kv: -kv[1]))
+
+
+@train.command("lead-score")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="History to learn from: the interactions of this many days before --until.")
+@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="End of the history (UTC date, exclusive); default now.")
+@click.option("--horizon-days", type=click.IntRange(min=1), default=14, show_default=True,
+              help="The label: a purchase within this many days after the cut-off.")
+@click.option("--cutoffs-per-person", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Profile changes sampled per person as cut-offs.")
+@click.option("--without-conversation", is_flag=True,
+              help="Leave out the chat-session features (to measure what they add).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Model directory; default the predictive_model_dir setting.")
+@click.option("--seed", type=int, default=7, show_default=True)
+def train_lead_score(days: int, until: datetime | None, horizon_days: int,
+                     cutoffs_per_person: int, without_conversation: bool, out: Path | None,
+                     seed: int) -> None:
+    """Train the lead model from the interaction history in ClickHouse (customer_events):
+    time-based split, calibrated, saved as a new version that the workers pick up."""
+    from streams.io.query import Querier
+    from streams.predictive.features import BEHAVIOUR_FEATURES, FEATURES
+    from streams.predictive.history import DAY_MS, HISTORY_SQL, HistoryPolicy, train_lead_model
+    from streams.predictive.models import LEAD_MODEL, publish
+
+    settings = current_settings()
+    end = int((until.replace(tzinfo=UTC) if until else datetime.now(UTC)).timestamp() * 1000)
+    rows = Querier(settings).sql(HISTORY_SQL, {"since": end - days * DAY_MS, "until": end}).dicts()
+    if not rows:
+        fail(f"no interactions in customer_events in the {days} days before {until or 'now'}")
+        return
+    policy = HistoryPolicy(horizon_ms=horizon_days * DAY_MS, cutoffs_per_person=cutoffs_per_person,
+                           recent_limit=settings.customer_recent_interactions, seed=seed)
+    names = BEHAVIOUR_FEATURES if without_conversation else FEATURES
+    try:
+        result = train_lead_model(rows, policy, names=names, name=LEAD_MODEL)
+    except ValueError as exc:
+        fail(f"cannot train on this history: {exc}")
+        return
+    target = publish(result.artefact, out or settings.predictive_model_dir)
+    window = result.windows
+    console.print(f"{len(rows)} interactions -> {result.artefact.metadata['data']['rows']} rows; "
+                  f"model {LEAD_MODEL}-{target.name} -> {target} (now current)")
+    print_result("held-out (latest) window", ("metric", "value"), [
+        ("test window from", datetime.fromtimestamp(window.test_start_ms / 1000, UTC).isoformat()),
+        ("ROC-AUC", result.test.roc_auc), ("PR-AUC", result.test.pr_auc),
+        ("Brier", result.test.brier), ("Brier uncalibrated", result.test_raw.brier),
+        ("best iteration", result.best_iteration)])

@@ -31,6 +31,7 @@ from streams.predictive.clv import BgNbdParams, GammaGammaParams
 from streams.predictive.features import LEAD_REASON_CODES
 from streams.predictive.model import Scorer
 from streams.predictive.model_artefact import ArtefactError, ModelArtefact, save_artefact
+from streams.predictive.model_contributions import Contributions
 from streams.predictive.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class ModelSlot:
 
     root: Path
     required: bool = False
+    contributions: Contributions = "shap"
     scorer: Scorer | None = None
     failures: int = 0
     last_error: str | None = None
@@ -118,7 +120,8 @@ class ModelSlot:
             return False
         self._seen = seen
         try:
-            scorer = Scorer.load(directory, reason_codes=_codes_for(directory))
+            scorer = Scorer.load(directory, reason_codes=_codes_for(directory),
+                                 contributions=self.contributions)
         except (ArtefactError, OSError, ValueError) as error:
             self.failures += 1
             self.last_error = str(error)

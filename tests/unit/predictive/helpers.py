@@ -1,0 +1,45 @@
+"""Profiles (``customer.profiles`` values) and a small trained lead model for the scoring
+tests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from streams.predictive.history import HistoryPolicy, train_lead_model
+from streams.predictive.history_synthetic import histories
+from streams.predictive.model_artefact import ModelArtefact
+
+DAY_MS = 86_400_000
+T0 = 1_767_225_600_000  # 2026-01-01 UTC
+
+
+def interaction(event_id: str, kind: str, at: int, type_: str | None = None,
+                channel: str | None = None, value: float | None = None,
+                currency: str | None = None) -> dict[str, Any]:
+    return {"event_id": event_id, "kind": kind, "occurred_at": at, "type": type_,
+            "channel": channel, "campaign_id": None, "value": value, "currency": currency}
+
+
+def profile(person: str = "p_1", version: int = 1, recent: list[dict[str, Any]] | None = None,
+            identifiers: tuple[str, ...] = ("email:a@b.net",), **extra: Any) -> dict[str, Any]:
+    recent = recent if recent is not None else [
+        interaction("tp_1", "touchpoint", T0, "click", "paid_search")]
+    times = [i["occurred_at"] for i in recent] or [T0]
+    value: dict[str, Any] = {
+        "person_id": person, "version": version, "updated_at": max(times),
+        "first_seen": min(times), "last_seen": max(times), "identifiers": sorted(identifiers),
+        "attributes": {}, "tags": [], "lifecycle_stage": "known", "channels": [],
+        "touchpoints": sum(i["kind"] == "touchpoint" for i in recent),
+        "conversions": sum(i["kind"] == "conversion" for i in recent),
+        "revenue": {}, "scores": {}, "recent": recent, "merged_into": None}
+    value.update(extra)
+    return value
+
+
+@lru_cache(maxsize=1)
+def lead_artefact() -> ModelArtefact:
+    """A lead model trained on 400 generated histories (a few seconds, once per session)."""
+    result = train_lead_model(histories(persons=400, days=240, seed=3),
+                              HistoryPolicy(horizon_ms=7 * DAY_MS, cutoffs_per_person=6))
+    return result.artefact

@@ -60,11 +60,26 @@ from streams.customer.identifiers import (
 from streams.customer.identity import (
     DEFAULT_POLICY,
     KIND_RANK,
+    SAME_EVENT,
     IdentityPolicy,
     MergeRefused,
     apply,
+    remove,
 )
-from streams.customer.identity_queries import Explanation, why
+from streams.customer.identity_changes import (
+    CHANGE_KINDS,
+    FORGET,
+    MATCH,
+    UNLINK,
+    changed_membership,
+    link_value,
+    match_weights,
+    rekind,
+    removal_rows,
+    split_notice,
+    targets,
+)
+from streams.customer.identity_queries import Explanation, person_of, why
 from streams.customer.identity_state import FORMAT_VERSION, IdentityState, from_dict, node_key
 from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import BatchResult, Columns, OutputRecord, Raw, empty_columns
@@ -79,8 +94,9 @@ EVENT_COLUMNS: Final = (
     "source_partition", "source_offset", "_topic", "_partition", "_offset", "_kafka_ts",
     "_version")
 LINK_COLUMNS: Final = ("kind", "person_id", "a", "b", "rule", "reason", "other_person",
-                       "source_event", "at", "seq", "_topic", "_partition", "_offset",
-                       "_version")
+                       "source_event", "at", "probability", "weights", "members", "seq",
+                       "_topic", "_partition", "_offset", "_version")
+LINK_FIELDS: Final = LINK_COLUMNS[:12]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +110,10 @@ def validate(raw: Raw, value: Mapping[str, Any]) -> None:
                              f" (one partition, one writer), not {raw.key_str!r}")
     if not value["event_id"]:
         raise InvalidMessage("invalid_field", "event_id is empty")
+    if value["kind"] in CHANGE_KINDS:
+        targets(value)
+        if value["kind"] == MATCH:
+            match_weights(value)
 
 
 def stage(policy: IdentityStagePolicy) -> Stage:
@@ -144,7 +164,7 @@ class _Links:
         self.outputs: list[OutputRecord] = []
 
     def add(self, raw: Raw, seq: int, value: dict[str, Any]) -> None:
-        for name in LINK_COLUMNS[:9]:
+        for name in LINK_FIELDS:
             self.cols[name].append(value[name])
         self.cols["seq"].append(seq)
         self.cols["_topic"].append(raw.topic)
@@ -152,11 +172,6 @@ class _Links:
         self.cols["_offset"].append(raw.offset)
         self.cols["_version"].append(raw.offset)
         self.outputs.append(OutputRecord(names.IDENTITY_LINKS, value["person_id"], value))
-
-
-def _link(kind: str, person: str, source: str, at: int, **fields: Any) -> dict[str, Any]:
-    return {"kind": kind, "person_id": person, "a": None, "b": None, "rule": None,
-            "reason": None, "other_person": None, "source_event": source, "at": at, **fields}
 
 
 def _event_row(cols: Columns, raw: Raw, event: Mapping[str, Any], person: str) -> None:
@@ -189,8 +204,12 @@ class _Graph:
         self.entries: dict[str, Value | None] = {}
         self.before: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.loaded: set[str] = set()
+        #: nodes removed in this batch: their stored entries are stale
+        self.removed: set[str] = set()
 
     def entry(self, key: str) -> Value | None:
+        if key in self.removed:
+            return None
         if key not in self.entries:
             self.entries[key] = self.lookup(GRAPH, "n:" + key)
         return self.entries[key]
@@ -252,10 +271,18 @@ def step(policy: IdentityStagePolicy, events: Events, lookup: Lookup, now_ms: in
     outputs: list[OutputRecord] = []
     changed: set[str] = set()
     absorbed: set[str] = set()
+    gone: set[str] = set()
     for raw, event in zip(events.raws, events.values, strict=True):
+        if event["kind"] in (UNLINK, FORGET):
+            for n, (value, notice) in enumerate(_remove(graph_part, event, raw, changed, gone)):
+                links.add(raw, n, value)
+                if notice is not None:
+                    outputs.append(notice)
+            continue
+        event = rekind(event)
         identifiers = usable_of(event)
         keys = _ordered(identifiers)
-        settled = graph_part.settled(keys)
+        settled = graph_part.settled(keys) if event["kind"] != MATCH else None
         if settled is not None:
             resolved = {**event, "person_id": settled}
             _event_row(rows, raw, resolved, settled)
@@ -263,17 +290,23 @@ def step(policy: IdentityStagePolicy, events: Events, lookup: Lookup, now_ms: in
             continue
         graph_part.bring(keys)
         source, at = event["event_id"], event["occurred_at"]
-        state, effects = apply(graph_part.state, identifiers, source, at, policy=policy.identity)
+        rule, probability, weights = (match_weights(event) if event["kind"] == MATCH
+                                      else (SAME_EVENT, None, {}))
+        state, effects = apply(graph_part.state, identifiers, source, at, policy=policy.identity,
+                               rule=rule, weights={**weights, "probability": probability}
+                               if probability is not None else None)
         person = effects.person_id
         resolved = _resolved(event, person, effects.refusals)
-        _event_row(rows, raw, resolved, person or "")
+        if event["kind"] != MATCH:
+            _event_row(rows, raw, resolved, person or "")
         n = 0
         for link in effects.links:
-            links.add(raw, n, _link("link", person or "", source, at, a=link.a, b=link.b,
-                                    rule=link.rule))
+            links.add(raw, n, link_value("link", person or "", source, at, a=link.a, b=link.b,
+                                         rule=link.rule, probability=probability,
+                                         weights=weights))
             n += 1
         for merge in effects.merges:
-            links.add(raw, n, _link("merge", merge.into_person, source, at,
+            links.add(raw, n, link_value("merge", merge.into_person, source, at,
                                     other_person=merge.from_person))
             n += 1
             absorbed.add(merge.from_person)
@@ -281,7 +314,7 @@ def step(policy: IdentityStagePolicy, events: Events, lookup: Lookup, now_ms: in
             outputs.append(OutputRecord(names.CUSTOMER_EVENTS, merge.from_person, _merge_notice(
                 event, merge.from_person, merge.into_person, raw)))
         for refusal in effects.refusals:
-            links.add(raw, n, _link("refused", refusal.into_person, source, at,
+            links.add(raw, n, link_value("refused", refusal.into_person, source, at,
                                     a=refusal.identifier, reason=refusal.reason,
                                     other_person=refusal.person))
             n += 1
@@ -289,6 +322,8 @@ def step(policy: IdentityStagePolicy, events: Events, lookup: Lookup, now_ms: in
             continue
         if effects.created or effects.links or effects.merges:
             changed.add(person)
+        if event["kind"] == MATCH:  # a change of the graph, not an interaction of the person
+            continue
         outputs.append(OutputRecord(names.CUSTOMER_EVENTS, person, resolved))
 
     state = graph_part.state
@@ -302,14 +337,38 @@ def step(policy: IdentityStagePolicy, events: Events, lookup: Lookup, now_ms: in
             if graph_part.before.get(node[0]) != now:
                 graph["n:" + node[0]] = (partition, {"person": pid, "edges": list(now[1]),
                                                      **mark})
-    for pid in sorted(absorbed & graph_part.loaded):
+    for pid in sorted((absorbed | gone) & graph_part.loaded - changed):
         graph["p:" + pid] = (partition, None)
+    for node in sorted(graph_part.removed - set(state.parent)):
+        graph["n:" + node] = (partition, None)
     graph[SEQ_KEY] = (partition, {"seq": state.seq, **mark})
     changes: Changes = {GRAPH: graph}
     result = BatchResult(inserts={names.CUSTOMER_EVENTS_TABLE: rows,
                                   names.IDENTITY_LINKS_TABLE: links.cols},
                          outputs=[*outputs, *links.outputs])
     return Outcome(result, changes)
+
+
+def _remove(graph_part: _Graph, event: Mapping[str, Any], raw: Raw, changed: set[str],
+            gone: set[str]) -> list[tuple[dict[str, Any], OutputRecord | None]]:
+    """An unlink or forget applied to the graph: its ``identity.links`` values, each with the
+    split notice to send (on the first split row) when the person fell apart."""
+    ids = targets(event)
+    graph_part.bring([node_key(*i) for i in ids])
+    state = graph_part.state
+    before = person_of(state, ids[0])
+    target: Any = ids[0] if event["kind"] == FORGET else (ids[0], ids[1])
+    state, effects = remove(state, target)
+    graph_part.removed.update(effects.removed_nodes)
+    changed.update(p for p in effects.affected if p not in effects.gone)
+    changed.difference_update(effects.gone)
+    gone.update(effects.gone)
+    rows = removal_rows(state, event, before, effects)
+    notice = None
+    if before is not None and changed_membership(effects):
+        notice = OutputRecord(names.CUSTOMER_EVENTS, before, split_notice(
+            state, event, before, effects, raw.topic, raw.partition, raw.offset))
+    return [(row, notice if i == 1 else None) for i, row in enumerate(rows)]
 
 
 def _resolved(event: Mapping[str, Any], person: str | None, refusals: Iterable[MergeRefused]

@@ -18,6 +18,13 @@ Invariants:
 - the lifecycle stage only moves forward along anonymous < known < lead < mql < sql <
   customer, except that the CRM may set at_risk or churned, which a later purchase lifts;
 - ``version`` grows by one per change; a merged person keeps ``merged_into``.
+- every interaction kept (``recent``, ``journey``, ``converted``) carries the usable
+  identifiers of its event (``ids``, strongest first); the counters, revenue and conversion
+  stages are also kept per set of identifiers (``ledger``) and the CRM attributes per CRM
+  record (``crm``), so that a split (``rebuild``) gives each part what its own identifiers
+  brought: an event belongs to the part holding its strongest remaining identifier, and an
+  event none of whose identifiers remains (all forgotten) to no part. What is older than the
+  kept lists (``recent``, the lookback window) is exact in the counters, not in the lists.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from streams.customer.attribution import DAY_MS
+from streams.customer.identity import KIND_RANK
 
 Profile = dict[str, Any]
 
@@ -66,7 +74,8 @@ def new_profile(person_id: str) -> Profile:
             "last_seen": 0, "identifiers": [], "attributes": {}, "attributes_at": 0,
             "tags": [], "crm_stage": None, "lifecycle_stage": "anonymous", "channels": [],
             "touchpoints": 0, "conversions": 0, "revenue": {}, "scores": {}, "recent": [],
-            "journey": [], "converted": [], "seen": [], "absorbed": [], "merged_into": None}
+            "journey": [], "converted": [], "seen": [], "absorbed": [], "merged_into": None,
+            "ledger": {}, "crm": {}}
 
 
 def thaw(stored: Mapping[str, Any] | None, person_id: str) -> Profile:
@@ -116,6 +125,21 @@ def _trim(profile: Profile, policy: ProfilePolicy) -> None:
     profile["seen"] = profile["seen"][-policy.seen_limit:]
 
 
+def event_ids(event: Mapping[str, Any]) -> list[str]:
+    """The usable identifiers of an event as node keys, strongest first."""
+    keys = {(KIND_RANK.get(i["kind"], len(KIND_RANK)), f"{i['kind']}:{i['value']}")
+            for i in event["identifiers"] if i["status"] == "ok"}
+    return [k for _, k in sorted(keys)]
+
+
+def _ledger_entry(profile: Profile, ids: list[str], at: int) -> dict[str, Any]:
+    entry: dict[str, Any] = profile.setdefault("ledger", {}).setdefault(
+        "|".join(ids), {"t": 0, "c": 0, "r": {}, "first": at, "last": at, "stage": None})
+    entry["first"] = min(entry["first"], at)
+    entry["last"] = max(entry["last"], at)
+    return entry
+
+
 def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) -> bool:
     """Fold one touchpoint, conversion or CRM update into the working ``profile``; False when
     it was absorbed before (nothing changes)."""
@@ -124,6 +148,8 @@ def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) ->
         return False
     profile["seen"].append(event_id)
     at = event["occurred_at"]
+    ids = event_ids(event)
+    entry = _ledger_entry(profile, ids, at)
     profile["first_seen"] = at if not profile["first_seen"] else min(profile["first_seen"], at)
     profile["last_seen"] = max(profile["last_seen"], at)
     profile["updated_at"] = profile["last_seen"]
@@ -132,22 +158,27 @@ def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) ->
     kind = event["kind"]
     if kind == "touchpoint":
         profile["touchpoints"] += 1
+        entry["t"] += 1
         channel = event["channel"] or "unknown"
         if not profile["channels"] or profile["channels"][-1] != channel:
             profile["channels"].append(channel)
         profile["journey"].append({"touchpoint_id": event_id, "occurred_at": at,
                                    "channel": channel, "campaign_id": event["campaign_id"],
-                                   "type": event["type"] or ""})
+                                   "type": event["type"] or "", "ids": ids})
     elif kind == "conversion":
         profile["conversions"] += 1
+        entry["c"] += 1
         currency = event["currency"] or ""
         profile["revenue"][currency] = profile["revenue"].get(currency, 0.0) + (event["value"] or 0.0)
-        profile["lifecycle_stage"] = advance(profile["lifecycle_stage"],
-                                             CONVERSION_STAGES.get((event["type"] or "").lower()))
+        entry["r"][currency] = entry["r"].get(currency, 0.0) + (event["value"] or 0.0)
+        stage = CONVERSION_STAGES.get((event["type"] or "").lower())
+        profile["lifecycle_stage"] = advance(profile["lifecycle_stage"], stage)
+        entry["stage"] = advance(entry["stage"] or "anonymous", stage)
         profile.setdefault("converted", []).append(
             {"event_id": event_id, "occurred_at": at, "value": event["value"],
-             "currency": event["currency"]})
+             "currency": event["currency"], "ids": ids})
     elif kind == "profile":
+        _crm_entry(profile, ids, event)
         if at >= profile["attributes_at"]:
             profile["attributes"].update(event["attributes"])
             profile["tags"] = sorted(set(event["tags"]))
@@ -163,10 +194,25 @@ def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) ->
                 profile["attributes"].setdefault(k, v)
     if any(k.split(":", 1)[0] in KNOWN_KINDS for k in profile["identifiers"]):
         profile["lifecycle_stage"] = advance(profile["lifecycle_stage"], "known")
-    profile["recent"].append({name: event[name] for name in INTERACTION_FIELDS})
+    profile["recent"].append({**{name: event[name] for name in INTERACTION_FIELDS}, "ids": ids})
     profile["version"] += 1
     _trim(profile, policy)
     return True
+
+
+def _crm_entry(profile: Profile, ids: list[str], event: Mapping[str, Any]) -> None:
+    """The latest state of one CRM record (its identifiers' key) for ``rebuild``."""
+    crm = profile.setdefault("crm", {})
+    key = "|".join(ids)
+    at = event["occurred_at"]
+    old = crm.get(key)
+    if old is not None and old["at"] > at:  # an older update only fills what is missing
+        old["attributes"] = {**event["attributes"], **old["attributes"]}
+        return
+    stage = CRM_STAGES.get((event["lifecycle_stage"] or "").lower().replace(" ", ""))
+    crm[key] = {"at": at, "attributes": {**(old or {}).get("attributes", {}),
+                                         **event["attributes"]},
+                "tags": sorted(set(event["tags"])), "stage": stage, "deleted": event["deleted"]}
 
 
 def merge(profile: Profile, other: Mapping[str, Any], policy: ProfilePolicy) -> bool:
@@ -206,6 +252,13 @@ def merge(profile: Profile, other: Mapping[str, Any], policy: ProfilePolicy) -> 
     profile["channels"] = [*other["channels"], *profile["channels"]]
     profile["seen"] = [*other["seen"], *profile["seen"]]
     profile["absorbed"].extend(p for p in other["absorbed"] if p not in profile["absorbed"])
+    profile.setdefault("ledger", {})
+    for key, theirs in other.get("ledger", {}).items():
+        _add_entry(profile, key, theirs)
+    crm = profile.setdefault("crm", {})
+    for key, theirs in other.get("crm", {}).items():
+        if key not in crm or crm[key]["at"] < theirs["at"]:
+            crm[key] = theirs
     profile["version"] += 1
     profile["recent"] = _by_time(profile["recent"], "event_id")
     profile["journey"] = _by_time(profile["journey"], "touchpoint_id")
@@ -241,4 +294,130 @@ def record(profile: Mapping[str, Any]) -> dict[str, Any]:
             "channels": list(profile["channels"]), "touchpoints": profile["touchpoints"],
             "conversions": profile["conversions"], "revenue": dict(profile["revenue"]),
             "scores": dict(profile["scores"]),
-            "recent": [dict(i) for i in profile["recent"]], "merged_into": profile["merged_into"]}
+            "recent": [{k: v for k, v in i.items() if k != "ids"} for i in profile["recent"]],
+            "merged_into": profile["merged_into"]}
+
+
+def _residual(profile: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the counters hold beyond the ledger (a profile kept before the ledger existed)."""
+    ledger = profile.get("ledger", {}).values()
+    t = profile["touchpoints"] - sum(e["t"] for e in ledger)
+    c = profile["conversions"] - sum(e["c"] for e in ledger)
+    r = {cur: v - sum(e["r"].get(cur, 0.0) for e in ledger)
+         for cur, v in profile["revenue"].items()}
+    r = {cur: v for cur, v in r.items() if abs(v) > 1e-9}
+    if not (t or c or r):
+        return None
+    return {"t": t, "c": c, "r": r, "first": profile["first_seen"],
+            "last": profile["last_seen"], "stage": None}
+
+
+def _kept(key: str, part_of: Mapping[str, str]) -> str:
+    """A ledger or CRM key without the identifiers that belong to no part any more."""
+    return "|".join(i for i in key.split("|") if i in part_of) if key else key
+
+
+def _add_entry(profile: Profile, key: str, entry: Mapping[str, Any]) -> None:
+    ours = profile["ledger"].get(key)
+    if ours is None:
+        profile["ledger"][key] = {**entry, "r": dict(entry["r"])}
+        return
+    ours["t"] += entry["t"]
+    ours["c"] += entry["c"]
+    for currency, value in entry["r"].items():
+        ours["r"][currency] = ours["r"].get(currency, 0.0) + value
+    ours["first"], ours["last"] = min(ours["first"], entry["first"]), max(ours["last"],
+                                                                          entry["last"])
+    ours["stage"] = advance(ours["stage"] or "anonymous", entry["stage"])
+
+
+def rebuild(profile: Mapping[str, Any], parts: Mapping[str, Iterable[str]], holder: str,
+            policy: ProfilePolicy = DEFAULT_PROFILE_POLICY) -> dict[str, Profile]:
+    """The profiles of the parts a person was split into (``parts``: person id -> its
+    identifiers), from the profile that ``holder`` (one of them, or a person left with no
+    part) held. Each interaction, ledger entry and CRM record goes to the part holding its
+    strongest remaining identifier; what carries no identifiers (kept before they were
+    recorded) stays with the holder; what only forgotten identifiers carried goes nowhere."""
+    part_of = {node: pid for pid, nodes in parts.items() for node in nodes}
+
+    def owner(ids: Iterable[str]) -> str | None:
+        listed = list(ids)
+        if not listed:
+            return holder if holder in parts else None
+        return next((part_of[i] for i in listed if i in part_of), None)
+
+    out: dict[str, Profile] = {}
+    for pid, nodes in parts.items():
+        p = out[pid] = new_profile(pid)
+        p.update(identifiers=sorted(nodes), version=profile["version"] + 1,
+                 seen=list(profile["seen"]))
+        if pid == holder:
+            p.update(absorbed=list(profile["absorbed"]), scores=dict(profile["scores"]))
+    ledger = dict(profile.get("ledger", {}))
+    residual = _residual(profile)
+    if residual is not None:
+        ledger[""] = residual
+    for key, entry in ledger.items():
+        target = out.get(owner(key.split("|") if key else []) or "")
+        if target is None:
+            continue
+        _add_entry(target, _kept(key, part_of), entry)
+        target["touchpoints"] += entry["t"]
+        target["conversions"] += entry["c"]
+        for currency, value in entry["r"].items():
+            target["revenue"][currency] = target["revenue"].get(currency, 0.0) + value
+        target["first_seen"] = min(t for t in (target["first_seen"], entry["first"]) if t) \
+            if entry["first"] else target["first_seen"]
+        target["last_seen"] = max(target["last_seen"], entry["last"])
+        target["lifecycle_stage"] = advance(target["lifecycle_stage"], entry["stage"])
+    for name in ("recent", "journey", "converted"):
+        for item in profile.get(name, ()):
+            target = out.get(owner(item.get("ids", ())) or "")
+            if target is not None:  # a forgotten identifier leaves no trace
+                target[name].append({**item, "ids": [i for i in item.get("ids", ())
+                                                     if i in part_of]})
+    crm = profile.get("crm")
+    for pid, p in out.items():
+        p["updated_at"] = p["last_seen"]
+        if crm is None and pid == holder:  # kept before CRM records were: the holder's
+            p.update(attributes=dict(profile["attributes"]), tags=list(profile["tags"]),
+                     attributes_at=profile["attributes_at"], crm_stage=profile["crm_stage"])
+        moved = len(p["journey"]) != len(profile["journey"])
+        if pid != holder or moved:  # the progression of what it kept, in time order
+            for t in p["journey"]:
+                if not p["channels"] or p["channels"][-1] != t["channel"]:
+                    p["channels"].append(t["channel"])
+        else:
+            p["channels"] = list(profile["channels"])
+    for key, record in sorted((crm or {}).items(), key=lambda kv: kv[1]["at"]):
+        target = out.get(owner(key.split("|") if key else []) or "")
+        if target is None:
+            continue
+        target["crm"][_kept(key, part_of)] = record
+        target["attributes"].update(record["attributes"])
+        if record["deleted"]:
+            target["attributes"]["crm_deleted"] = "true"
+        target.update(tags=list(record["tags"]), attributes_at=record["at"],
+                      crm_stage=record["stage"] or target["crm_stage"])
+    for p in out.values():
+        p["lifecycle_stage"] = advance(p["lifecycle_stage"], p["crm_stage"], crm=True)
+        if any(k.split(":", 1)[0] in KNOWN_KINDS for k in p["identifiers"]):
+            p["lifecycle_stage"] = advance(p["lifecycle_stage"], "known")
+        _trim(p, policy)
+    return out
+
+
+def adopt(profile: Profile, part: Mapping[str, Any], marker: str,
+          policy: ProfilePolicy = DEFAULT_PROFILE_POLICY) -> Profile:
+    """The profile of a person that a split gave ``part``: the part itself when the person
+    holds nothing yet or was merged away before (its id comes back), else the part folded
+    into what arrived first (``marker``, unique per split, makes that fold happen once)."""
+    if profile["version"] == 0 or profile["merged_into"] is not None:
+        adopted = thaw(part, part["person_id"])
+        adopted["version"] = max(profile["version"], part["version"]) + 1
+        adopted["seen"] = [*profile["seen"], *(s for s in part["seen"]
+                                               if s not in profile["seen"])]
+        _trim(adopted, policy)
+        return adopted
+    merge(profile, {**part, "person_id": marker}, policy)
+    return profile

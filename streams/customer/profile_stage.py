@@ -17,8 +17,17 @@ lookback window before it; each rule model's credits go to ``attribution_credits
 Re-attribution: a touchpoint that arrives after conversions it precedes (within the window),
 and a merge that joins two journeys, attribute those conversions again; the new rows carry a
 later ``_version`` (the time of computing) and supersede the old ones key by key (a journey
-only grows, so every old key gets a new row). A split (an identifier removed) does not
-re-attribute yet: a follow-up, with the split itself in the stream.
+only grows, so every old key gets a new row).
+
+Splits: when an edge or an identifier is removed and a person falls apart, identity
+resolution sends a notice (kind ``split``, each part's identifiers in ``state``) keyed by the
+person that held the profile. This stage rebuilds every part's profile from it
+(``profile.rebuild``), attributes every conversion of every part again over the part's own
+journey (new rows, later ``_version``), writes a zero-credit row for each old (conversion,
+model, touchpoint) key that the new journeys no longer hold (so the old credits are
+superseded, not left standing), keeps its own part and sends each other part (kind
+``detached``, the profile in ``state``) keyed by its person, whose partition installs it
+(``profile.adopt``).
 
 Merges: identity resolution sends a notice (kind ``merged``) keyed by the absorbed person; this
 stage, on that person's partition, retires the profile (``merged_into`` set, published) and
@@ -50,7 +59,8 @@ from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage,
 
 NAME: Final = "customer_profiles"
 PROFILES: Final = "customer_profile_states"  # the worker's table
-KINDS: Final = frozenset({"touchpoint", "conversion", "profile", "merged", "absorbed"})
+KINDS: Final = frozenset({"touchpoint", "conversion", "profile", "merged", "absorbed", "split",
+                          "detached"})
 PROFILE_COLUMNS: Final = (
     "person_id", "version", "updated_at", "first_seen", "last_seen", "identifiers",
     "attributes", "tags", "lifecycle_stage", "channels", "touchpoints", "conversions",
@@ -82,8 +92,8 @@ def validate(raw: Raw, value: Mapping[str, Any]) -> None:
     if not value["person_id"] or raw.key_str != value["person_id"]:
         raise InvalidMessage("invalid_field", f"key {raw.key_str!r} is not the person id "
                              f"{value['person_id']!r}")
-    if value["kind"] == "absorbed" and not value["state"]:
-        raise InvalidMessage("invalid_field", "an absorbed profile carries its state")
+    if value["kind"] in ("absorbed", "split", "detached") and not value["state"]:
+        raise InvalidMessage("invalid_field", f"a {value['kind']} event carries its state")
 
 
 def stage(policy: ProfileStagePolicy) -> Stage:
@@ -120,7 +130,12 @@ def _credit(policy: ProfileStagePolicy, profile: Mapping[str, Any],
             outputs: list[OutputRecord]) -> None:
     """Attribute ``conversion``; the rows' ``_version`` is the time of computing, so a later
     attribution of the same conversion, model and touchpoint supersedes an earlier one."""
-    for credit in credits_of(policy, profile, conversion):
+    _rows(credits_of(policy, profile, conversion), raw, now_ms, credits, outputs)
+
+
+def _rows(values: list[dict[str, Any]], raw: Raw, now_ms: int, credits: Columns,
+          outputs: list[OutputRecord]) -> None:
+    for credit in values:
         for name in CREDIT_COLUMNS[:12]:
             credits[name].append(credit[name])
         credits["_topic"].append(raw.topic)
@@ -134,6 +149,37 @@ def _absorbed_event(event: Mapping[str, Any], profile: Mapping[str, Any], into: 
                     ) -> dict[str, Any]:
     return {**event, "event_id": f"absorb:{profile['person_id']}:{into}", "kind": "absorbed",
             "person_id": into, "merged_into": into, "state": orjson.dumps(profile).decode()}
+
+
+def _split(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str, Any],
+           raw: Raw, now_ms: int, credits: Columns, outputs: list[OutputRecord]
+           ) -> fold.Profile:
+    """The holder's part of a split person; the other parts go out as ``detached`` events,
+    every part's conversions are attributed again and the credits no journey holds any more
+    are superseded by zero-credit rows."""
+    pid = profile["person_id"]
+    parts = fold.rebuild(profile, orjson.loads(event["state"])["parts"], pid, policy.profile)
+    old = {(c["conversion_id"], c["model"], c["touchpoint_id"]): c
+           for conversion in profile["converted"]
+           for c in credits_of(policy, profile, conversion)}
+    new: set[tuple[str, str, str]] = set()
+    for part in parts.values():
+        for conversion in part["converted"]:
+            values = credits_of(policy, part, conversion)
+            new.update((c["conversion_id"], c["model"], c["touchpoint_id"]) for c in values)
+            _rows(values, raw, now_ms, credits, outputs)
+    stale = [{**c, "credit": 0.0, "revenue_credit": 0.0} for k, c in old.items() if k not in new]
+    _rows(stale, raw, now_ms, credits, outputs)
+    for other, part in sorted(parts.items()):
+        if other != pid:
+            outputs.append(OutputRecord(names.CUSTOMER_EVENTS, other, {
+                **event, "event_id": f"detach:{event['event_id']}:{other}", "kind": "detached",
+                "person_id": other, "state": orjson.dumps(part).decode()}))
+    if pid in parts:
+        return parts[pid]
+    emptied = fold.new_profile(pid)  # its identifiers were all forgotten
+    emptied.update(version=profile["version"] + 1, seen=list(profile["seen"]))
+    return emptied
 
 
 def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -153,6 +199,11 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
         last[pid] = raw
         kind = event["kind"]
         into = profile["merged_into"]
+        if kind == "detached":  # a part of a split person: its id may come back from a merge
+            working[pid] = fold.adopt(profile, orjson.loads(event["state"]), event["event_id"],
+                                      policy.profile)
+            changed.add(pid)
+            continue
         if into is not None and kind != "merged":
             # a late event of a person merged away: it belongs to the survivor
             if event["event_id"] not in profile["seen"]:
@@ -167,6 +218,10 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
                                                 _absorbed_event(event, profile, into)))
                 working[pid] = fold.retire(profile, into)
                 changed.add(pid)
+            continue
+        if kind == "split":
+            working[pid] = _split(policy, profile, event, raw, now_ms, credits, outputs)
+            changed.add(pid)
             continue
         if kind == "absorbed":
             if fold.merge(profile, orjson.loads(event["state"]), policy.profile):

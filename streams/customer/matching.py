@@ -108,24 +108,32 @@ def _digits(value: str | None) -> str | None:
     return digits or None
 
 
-def profile_from_crm(profile: Mapping[str, Any]) -> ProfileRecord:
-    """A ``ProfileRecord`` from a ``crm_profile.v1`` dict; address and birth date from attributes."""
-    attrs: Mapping[str, str] = profile.get("attributes") or {}
+def profile_from_attributes(record_id: str, attrs: Mapping[str, str],
+                            phone: str | None = None) -> ProfileRecord:
+    """A ``ProfileRecord`` from CRM attributes (a ``customer_events`` profile row's: the CRM
+    fields first_name, last_name, country and the CRM's own attributes)."""
 
     def attr(*names: str) -> str | None:
         return next((attrs[n] for n in names if attrs.get(n)), None)
 
     return ProfileRecord(
-        record_id=f"crm:{profile['customer_id']}",
-        first_name=profile.get("first_name"),
-        last_name=profile.get("last_name"),
+        record_id=record_id,
+        first_name=attr("first_name", "given_name"),
+        last_name=attr("last_name", "surname", "family_name"),
         street=attr("street", "address", "address_line_1"),
         locality=attr("city", "locality", "suburb", "town"),
         postcode=attr("postcode", "postal_code", "zip"),
-        region=attr("state", "region", "province") or profile.get("country"),
+        region=attr("state", "region", "province", "country"),
         date_of_birth=attr("date_of_birth", "dob", "birth_date"),
-        phone=profile.get("phone"),
+        phone=phone,
     )
+
+
+def profile_from_crm(profile: Mapping[str, Any]) -> ProfileRecord:
+    """A ``ProfileRecord`` from a ``crm_profile.v1`` dict; address and birth date from attributes."""
+    attrs = {k: profile[k] for k in ("first_name", "last_name", "country") if profile.get(k)}
+    attrs.update({k: v for k, v in (profile.get("attributes") or {}).items() if v})
+    return profile_from_attributes(f"crm:{profile['customer_id']}", attrs, profile.get("phone"))
 
 
 def records_frame(records: Sequence[ProfileRecord]) -> pd.DataFrame:

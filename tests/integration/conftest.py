@@ -28,7 +28,9 @@ from streams.io.query import Querier, worker_url
 from streams.ops.demo import start_worker, stop_worker, wait_until_sunk
 from streams.settings import Settings
 
-BOOTSTRAP = "127.0.0.1:9092"
+#: the shared test broker; a long run (the soak of ``make faults``) may take a broker of its
+#: own on another loopback port so that other runs keep theirs
+BOOTSTRAP = os.environ.get("TOUCHSTREAM_TEST_BOOTSTRAP", "127.0.0.1:9092")
 
 
 @pytest.fixture(scope="session")

@@ -181,7 +181,12 @@ def _lag_views(rate: Array, first: int, step: int, lags: int) -> list[Array]:
 
 def _lag_median(rate: Array, first: int, step: int, lags: int) -> tuple[Array, NDArray[np.int64]]:
     """Median of the lagged columns ignoring NaN, and how many were known."""
-    views = _lag_views(rate, first, step, lags)
+    return views_median(_lag_views(rate, first, step, lags))
+
+
+def views_median(views: list[Array]) -> tuple[Array, NDArray[np.int64]]:
+    """Elementwise median of equally shaped arrays ignoring NaN, and how many were known."""
+    lags = len(views)
     if lags > 4:
         return _sorted_median(np.stack(views, axis=-1))
     # Up to four values: the median is the sum less the extremes, halved for an even count;

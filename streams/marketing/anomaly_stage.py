@@ -1,5 +1,6 @@
-"""Anomaly detection in the ``ad.metrics`` stage: campaign-hour points from a batch, folded
-into per (campaign, metric) states (``anomaly.observe``), alerts as rows and records.
+"""Anomaly detection in the ``ad.metrics`` stage, batched: every (campaign, metric) series a
+batch touches is screened in one numpy pass, and only the windows that could alert are scored
+in full (``anomaly_batch.screen``, then ``anomaly_scoring.score_columns``).
 
 Campaigns are keyed ``<platform>:<campaign_id>`` (the topic's key, so a campaign's state
 lives on its partition). A campaign that reports CAMPAIGN rows is scored on them; one that
@@ -8,25 +9,40 @@ sum per hour, which needs every row of the hour: the latest report of each entit
 ``PARTS_HOURS`` hours is kept in the ``anomaly_parts`` table, and the hours a batch touches
 are summed again from it (of AD and AD_GROUP rows, the AD rows when an hour has both).
 
+State, in three positioned tables (each value carries the ``offset`` of the campaign's last
+event it absorbed; the runtime replays from there after a crash):
+- ``anomaly_hours``, key ``<campaign>|<day>``: that day's 24 hours of the five counters
+  (impressions, clicks, cost, conversions, value; NaN: not reported), float64 in base64. A
+  batch rewrites only the days it changes, so the changelog carries a few hundred bytes an
+  event, not a campaign's history;
+- ``anomaly_campaigns``, key ``<campaign>``: the days held, the newest hour, the open
+  episodes per metric and direction; rewritten for every campaign a batch touches;
+- ``anomaly_parts`` as above.
+
 Invariants:
-- a backlog read in large batches is folded a day at a time, oldest first
-  (``observe_in_order``), so its alerts are those of daily batches (tests check it);
-- both tables are positioned: each value carries the ``offset`` of the last event of its
-  campaign it absorbed (the runtime replays from there after a crash);
-- a restated row replaces the entity's earlier report of that hour, never adds to it; rows
-  older than ``PARTS_HOURS`` behind the campaign's newest hour are not summed (their hour is
-  past the detector's lateness limit anyway, see ``AnomalyPolicy.max_lateness_hours``);
+- the scores are those of ``score_columns`` over the campaign's whole series as it stands
+  when the batch is folded: the days held reach ``lookback_hours + max_lateness_hours`` behind
+  the newest hour, so an hour that can still be judged has its full history. Hours later than
+  a judged hour never enter its score (causal), so how a backlog is cut into batches does not
+  change the alerts (tests check it against the whole-series run);
+- an hour is judged when its counters change and it is no older than ``max_lateness_hours``
+  behind the newest hour the campaign held before the batch: a late or restated hour is
+  judged again once, an identical redelivery never;
+- a restated row replaces the entity's earlier report of that hour, never adds to it;
+- alerts per (campaign, metric, direction) come from ``anomaly.step_episode`` over the
+  judged hours in hour order; an episode is remembered until no restatement can reach it
+  (``cooldown_hours + max_lateness_hours`` after its last hour), so a restated hour of an
+  episode, or one before it, never raises again;
 - one alert row per (campaign, metric, direction, hour, status); the rows and records carry
   the position of the campaign's last event in the batch;
-- an alert is raised once: the state remembers the alerts of the hours that can still come
-  again (restatements reach ``max_lateness_hours`` back); an alert for an hour not after the
-  last one of its direction, or a new episode within the cooldown of it, is a repeat (hours
-  restated after the fold forgot their episode score again) and is not raised.
+- the decoded series of recently seen campaigns are memoised against the identity of the
+  campaign's state object (``Detector``): a hit gives what decoding the days would.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import base64
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -34,15 +50,30 @@ from typing import Any, Final
 import numpy as np
 
 from streams.kernel.records import Columns, OutputRecord, Raw, empty_columns
-from streams.kernel.stage import Changes, Events, Lookup
+from streams.kernel.stage import Changes, Events, Lookup, Value
 from streams.marketing import anomaly
 from streams.marketing import contract as names
-from streams.marketing.anomaly_scoring import DEFAULT_POLICY, METRICS, AnomalyPolicy
+from streams.marketing.anomaly_batch import screen
+from streams.marketing.anomaly_scoring import (
+    DEFAULT_POLICY,
+    METRICS,
+    AnomalyPolicy,
+    Array,
+    components,
+    score_columns,
+)
 
 HOUR_MS: Final = 3_600_000
-PARTS_HOURS: Final = 96
 DAY_HOURS: Final = 24
-SERIES_TABLE: Final = "anomaly_series"
+PARTS_HOURS: Final = 96
+COUNTERS: Final = 5
+#: campaigns whose decoded series are memoised (about 40 kB each)
+CACHED_CAMPAIGNS: Final = 2048
+#: campaigns judged together span at most this many hours (a far-behind campaign is judged
+#: with its own kind, not by widening everyone's arrays)
+GROUP_HOURS: Final = 7 * DAY_HOURS
+CAMPAIGNS_TABLE: Final = "anomaly_campaigns"
+HOURS_TABLE: Final = "anomaly_hours"
 PARTS_TABLE: Final = "anomaly_parts"
 ANOMALY_FIELDS: Final = (
     "platform", "campaign_id", "metric", "direction", "status", "severity", "hour", "since",
@@ -105,23 +136,82 @@ class Detected:
     changes: Changes = field(default_factory=dict)
 
 
-def detect(events: Events, lookup: Lookup,
-           policy: AnomalyPolicy = DEFAULT_POLICY) -> Detected:
-    """Fold a batch's report rows into the campaigns' states; their alerts."""
-    by_campaign: dict[str, list[tuple[Raw, Mapping[str, Any]]]] = defaultdict(list)
-    for raw, value in zip(events.raws, events.values, strict=True):
-        by_campaign[campaign_key(value)].append((raw, value))
-    out = Detected()
-    series = out.changes.setdefault(SERIES_TABLE, {})
-    for key in sorted(by_campaign):
-        held = by_campaign[key]
+@dataclass(slots=True)
+class Series:
+    """A campaign's counters, ``(5, hours)`` from hour ``origin`` (a day's first hour)."""
+
+    origin: int
+    counters: Array
+
+    @property
+    def end(self) -> int:
+        return self.origin + int(self.counters.shape[1])
+
+
+def encode_day(counters: Array) -> str:
+    return base64.b64encode(np.ascontiguousarray(counters, dtype="<f8").tobytes()).decode()
+
+
+def decode_day(text: str) -> Array:
+    return np.frombuffer(base64.b64decode(text), dtype="<f8").reshape(COUNTERS, DAY_HOURS)
+
+
+@dataclass(slots=True)
+class _Campaign:
+    """One campaign's part of a batch."""
+
+    key: str
+    last: Raw
+    head: Value | None
+    series: Series
+    prior_newest: int | None
+    newest: int | None
+    targets: list[int]
+    episodes: dict[str, dict[str, dict[str, int]]]
+    days: dict[int, Array | None] = field(default_factory=dict)  # changed days (None: dropped)
+
+
+class Detector:
+    """The stream's detector: ``detect`` is a pure function of the batch and the state it looks
+    up; the instance only memoises decoded series (see the module docstring)."""
+
+    def __init__(self, policy: AnomalyPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+        self.retain_hours = policy.lookback_hours + policy.max_lateness_hours + 1
+        self._cache: OrderedDict[str, tuple[Value, Series]] = OrderedDict()
+
+    def detect(self, events: Events, lookup: Lookup) -> Detected:
+        """Fold a batch's report rows into the campaigns' states; their alerts."""
+        by_campaign: dict[str, list[tuple[Raw, Mapping[str, Any]]]] = defaultdict(list)
+        for raw, value in zip(events.raws, events.values, strict=True):
+            by_campaign[campaign_key(value)].append((raw, value))
+        out = Detected()
+        campaigns = []
+        for key in sorted(by_campaign):
+            records, last = self._records(out, key, by_campaign[key], lookup)
+            campaigns.append(self._absorb(key, last, anomaly.hourly_points(records), lookup))
+        judged = [c for c in campaigns if c.targets]
+        alerts: dict[str, list[tuple[int, int, int, Any]]] = defaultdict(list)
+        for group in _groups(judged):
+            for key, cell in self._score(group).items():
+                alerts[key].extend(cell)
+        for c in campaigns:
+            for metric_index, hour, severity, scores in sorted(alerts.get(c.key, ())):
+                self._raise(out, c, metric_index, hour, severity, scores)
+            self._write(out, c)
+        return out
+
+    def _records(self, out: Detected, key: str, held: list[tuple[Raw, Mapping[str, Any]]],
+                 lookup: Lookup) -> tuple[Sequence[Mapping[str, Any]], Raw]:
+        """The campaign's CAMPAIGN-level records of the batch (summed from its finer rows when
+        it reports none), updating ``anomaly_parts``."""
         last = max(held, key=lambda rv: rv[0].offset)[0]
         position = {"offset": last.offset}
-        campaign_rows = [{**v, "campaign_id": key} for _, v in held if v["level"] == "CAMPAIGN"]
+        campaign_rows = [v for _, v in held if v["level"] == "CAMPAIGN"]
         finer = [v for _, v in held if v["level"] != "CAMPAIGN"]
         stored = lookup(PARTS_TABLE, key)
         own_totals = bool(stored and stored.get("campaign_level"))
-        records = campaign_rows
+        records: Sequence[Mapping[str, Any]] = campaign_rows
         if campaign_rows and not own_totals:
             # the campaign reports its own totals: from now on its finer rows are not summed
             out.changes.setdefault(PARTS_TABLE, {})[key] = (
@@ -130,68 +220,180 @@ def detect(events: Events, lookup: Lookup,
             parts, hours = absorb_parts(stored, finer)
             out.changes.setdefault(PARTS_TABLE, {})[key] = (last.partition, {**parts, **position})
             records = totals(parts, key, hours)
-        points = anomaly.hourly_points(records)
-        if not points:
-            continue
-        states = {anomaly.state_key(key, m): lookup(SERIES_TABLE, anomaly.state_key(key, m))
-                  for m in METRICS}
-        changed, alerts = observe_in_order(states, points, policy)
-        raised: dict[str, set[tuple[str, int, str]]] = {
-            k: {(str(d), int(h), str(s)) for d, h, s in (v or {}).get("alerted", ())}
-            for k, v in states.items()}
-        for alert in alerts:
-            state_key = anomaly.state_key(key, alert.metric)
-            if repeated(raised[state_key], alert, policy):
+        return records, last
+
+    def _load(self, key: str, head: Value | None, lookup: Lookup) -> Series:
+        cached = self._cache.get(key)
+        if head is not None and cached is not None and cached[0] is head:
+            self._cache.move_to_end(key)
+            return cached[1]
+        days = sorted(int(d) for d in (head or {}).get("days", ()))
+        if not days:
+            return Series(0, np.empty((COUNTERS, 0)))
+        counters = np.full((COUNTERS, (days[-1] - days[0] + 1) * DAY_HOURS), np.nan)
+        for day in days:
+            held = lookup(HOURS_TABLE, f"{key}|{day}")
+            if held is not None:
+                at = (day - days[0]) * DAY_HOURS
+                counters[:, at:at + DAY_HOURS] = decode_day(held["counters"])
+        return Series(days[0] * DAY_HOURS, counters)
+
+    def _absorb(self, key: str, last: Raw, points: list[anomaly.HourPoint],
+                lookup: Lookup) -> _Campaign:
+        head = lookup(CAMPAIGNS_TABLE, key)
+        old = self._load(key, head, lookup)
+        prior = None if head is None else head.get("newest")
+        newest = max([p.hour for p in points] + ([prior] if prior is not None else []),
+                     default=None)
+        episodes = {m: {d: dict(e) for d, e in v.items()}
+                    for m, v in ((head or {}).get("episodes") or {}).items()}
+        c = _Campaign(key, last, head, old, prior, newest, [], episodes)
+        if newest is None:
+            return c
+        if prior is not None:  # older hours can neither be judged nor enter a judged score
+            points = [p for p in points if p.hour > prior - self.retain_hours]
+            if not points:
+                return c
+        # the whole series while the batch is judged (a long batch's first hours need their
+        # history); ``_write`` keeps what later batches can need
+        lo_day = min(([old.origin // DAY_HOURS] if old.counters.shape[1] else [])
+                     + [p.hour // DAY_HOURS for p in points])
+        hi_day = newest // DAY_HOURS
+        counters = np.full((COUNTERS, (hi_day - lo_day + 1) * DAY_HOURS), np.nan)
+        origin = lo_day * DAY_HOURS
+        a, b = max(old.origin, origin), min(old.end, origin + counters.shape[1])
+        if b > a:
+            counters[:, a - origin:b - origin] = old.counters[:, a - old.origin:b - old.origin]
+        hours = np.array([p.hour for p in points])  # one point an hour (hourly_points)
+        values = np.array([[p.impressions, p.clicks, p.cost, p.conversions, p.value]
+                           for p in points]).T
+        stored = counters[:, hours - origin]
+        # a redelivery changes nothing: nothing new to store or judge
+        changed = ~(stored == values).all(axis=0)
+        hours = hours[changed]
+        counters[:, hours - origin] = values[:, changed]
+        changed_days = set((hours // DAY_HOURS).tolist())
+        late = -np.inf if prior is None else prior - self.policy.max_lateness_hours
+        c.targets = sorted(hours[hours >= late].tolist())
+        c.series = Series(origin, counters)
+        floor = (newest - self.retain_hours + 1) // DAY_HOURS  # older days are not held
+        for day in changed_days:
+            if day >= floor:
+                at = day * DAY_HOURS - origin
+                c.days[day] = counters[:, at:at + DAY_HOURS]
+        for day in (head or {}).get("days", ()):
+            if int(day) < floor:
+                c.days[int(day)] = None
+        return c
+
+    def _score(self, group: list[_Campaign]) -> dict[str, list[tuple[int, int, int, Any]]]:
+        """Screen every (campaign, metric) of ``group`` over its target hours in one pass,
+        score the candidates in full; per campaign, (metric, hour, severity, figures) of
+        every judged window with a severity."""
+        policy = self.policy
+        first_hour = min(c.targets[0] for c in group)
+        end_hour = max(c.targets[-1] for c in group) + 1
+        origin = first_hour - policy.lookback_hours
+        width = end_hour - origin
+        tensor = np.full((COUNTERS, len(group), width), np.nan)
+        wanted = np.zeros((len(group), end_hour - first_hour), dtype=bool)
+        for i, c in enumerate(group):
+            s = c.series
+            a, b = max(s.origin, origin), min(s.end, end_hour)
+            if b > a:
+                tensor[:, i, a - origin:b - origin] = s.counters[:, a - s.origin:b - s.origin]
+            wanted[i, np.array(c.targets) - first_hour] = True
+        # the screen reads no further back than the weekly baselines of its windows
+        first = policy.lookback_hours
+        reach = policy.weeks * policy.season + max(max(policy.windows_of(m)) for m in METRICS)
+        cut = max(first - reach, 0)
+        parts = [components(m, *tensor[:, :, cut:]) for m in METRICS]
+        num, den, vol = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        metrics = [m for m in METRICS for _ in group]
+        candidate = screen(metrics, num, den, vol, first - cut, policy)
+        candidate &= np.tile(wanted, (len(METRICS), 1))
+        out: dict[str, list[tuple[int, int, int, Any]]] = defaultdict(list)
+        n = len(group)
+        for mi, metric in enumerate(METRICS):
+            block = candidate[mi * n:(mi + 1) * n]
+            rows = np.flatnonzero(block.any(axis=1))
+            if not rows.size:
                 continue
-            raised[state_key].add((alert.direction, alert.hour_ms, alert.status))
-            add_alert(out, alert, last)
-        newest = max(p.hour for p in points) * HOUR_MS
-        horizon = newest - (policy.max_lateness_hours + policy.cooldown_hours + 24) * HOUR_MS
-        for state_key, state in changed.items():
-            kept = sorted([d, h, s] for d, h, s in raised.get(state_key, set()) if h >= horizon)
-            series[state_key] = (last.partition, {**state, "alerted": kept, **position})
+            cols = np.flatnonzero(block[rows].any(axis=0))
+            lo, hi = first + int(cols[0]), first + int(cols[-1]) + 1
+            # the full score of column ``lo`` reads ``lookback_hours`` before it
+            full = components(metric, *tensor[:, rows, lo - first:hi])
+            scores = score_columns(metric, *full, first, policy)
+            for j, i in enumerate(rows.tolist()):
+                for col in np.flatnonzero(block[i]).tolist():
+                    at = int(col) - (lo - first)
+                    severity = int(scores.severity[j, at])
+                    if severity > 0:
+                        figures = tuple(float(getattr(scores, f)[j, at])
+                                        for f in ("z", "value", "baseline", "change"))
+                        out[group[i].key].append((mi, first_hour + int(col), severity,
+                                                  (*figures, int(scores.window[j, at]))))
+        return out
+
+    def _raise(self, out: Detected, c: _Campaign, metric_index: int, hour: int, severity: int,
+               scores: tuple[Any, ...]) -> None:
+        metric = METRICS[metric_index]
+        z, value, baseline, change, window = scores
+        direction: anomaly.Direction = "up" if z > 0 else "down"
+        held = c.episodes.setdefault(metric, {})
+        episode, status = anomaly.step_episode(held.get(direction), hour, severity, self.policy)
+        if episode is not None:
+            held[direction] = episode
+        if status is None or episode is None:
+            return
+        add_alert(out, anomaly.Alert(
+            c.key, metric, direction, status, anomaly.SEVERITIES[severity], hour * HOUR_MS,
+            episode["since"] * HOUR_MS, value, baseline, change, z, window), c.last)
+
+    def _write(self, out: Detected, c: _Campaign) -> None:
+        """The campaign's changed days and its head, positioned at its last event."""
+        partition, position = c.last.partition, {"offset": c.last.offset}
+        hours = out.changes.setdefault(HOURS_TABLE, {})
+        for day, counters in sorted(c.days.items()):
+            hours[f"{c.key}|{day}"] = (partition, None if counters is None else {
+                "counters": encode_day(counters), **position, "partition": partition})
+        held = {int(d) for d in (c.head or {}).get("days", ())}
+        days = sorted((held | {d for d, v in c.days.items() if v is not None})
+                      - {d for d, v in c.days.items() if v is None})
+        newest = c.newest
+        reach = self.policy.cooldown_hours + self.policy.max_lateness_hours
+        episodes = {m: kept for m, v in c.episodes.items()
+                    if (kept := {d: e for d, e in v.items()
+                                 if newest is None or e["last"] + reach >= newest})}
+        head: Value = {"days": days, "newest": newest, "episodes": episodes, **position,
+                       "partition": partition}
+        out.changes.setdefault(CAMPAIGNS_TABLE, {})[c.key] = (partition, head)
+        s = c.series
+        if days and days[0] * DAY_HOURS > s.origin:
+            s = Series(days[0] * DAY_HOURS, s.counters[:, days[0] * DAY_HOURS - s.origin:])
+        self._cache[c.key] = (head, s)
+        self._cache.move_to_end(c.key)
+        while len(self._cache) > CACHED_CAMPAIGNS:
+            self._cache.popitem(last=False)
+
+
+def _groups(campaigns: list[_Campaign]) -> list[list[_Campaign]]:
+    """Campaigns in runs whose target hours span at most ``GROUP_HOURS``."""
+    out: list[list[_Campaign]] = []
+    start = end = 0
+    for c in sorted(campaigns, key=lambda c: c.targets[0]):
+        if out and max(end, c.targets[-1]) - start < GROUP_HOURS:
+            out[-1].append(c)
+            end = max(end, c.targets[-1])
+        else:
+            out.append([c])
+            start, end = c.targets[0], c.targets[-1]
     return out
 
 
-def observe_in_order(states: Mapping[str, Mapping[str, Any] | None],
-                     points: Sequence[anomaly.HourPoint], policy: AnomalyPolicy
-                     ) -> tuple[dict[str, dict[str, Any]], list[anomaly.Alert]]:
-    """``anomaly.observe`` over the points a day at a time, oldest first: the fold scores only
-    hours within ``max_lateness_hours`` of the newest it holds, so a backlog read in large
-    batches is scored as if it had arrived a day at a time. (The fold's scores of hours
-    scored in one call can differ from hour-by-hour scoring; a day is the compromise between
-    that and the cost of one call per campaign and hour.) Empty windows (no volume, no
-    baseline) divide by zero inside the scorer: those warnings are silenced."""
-    held = {k: v for k, v in states.items() if v is not None}
-    changed: dict[str, dict[str, Any]] = {}
-    alerts: list[anomaly.Alert] = []
-    ordered = sorted(points, key=lambda p: p.hour)
-    span = max(1, min(DAY_HOURS, policy.max_lateness_hours))
-    start = 0
-    while start < len(ordered):
-        end = start
-        while end < len(ordered) and ordered[end].hour < ordered[start].hour + span:
-            end += 1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            now, raised = anomaly.observe(held, ordered[start:end], policy)
-        held.update(now)
-        changed.update(now)
-        alerts.extend(raised)
-        start = end
-    return changed, alerts
-
-
-def repeated(raised: set[tuple[str, int, str]], alert: anomaly.Alert,
-             policy: AnomalyPolicy) -> bool:
-    """Whether ``alert`` says again what was raised: an hour not after the last alert of its
-    direction, or a new episode within the cooldown of it (restated hours scored again after
-    the fold forgot their episode)."""
-    hours = [h for d, h, _ in raised if d == alert.direction]
-    if not hours:
-        return False
-    latest = max(hours)
-    return alert.hour_ms <= latest or (
-        alert.status == "new" and alert.hour_ms <= latest + policy.cooldown_hours * HOUR_MS)
+def detect(events: Events, lookup: Lookup, policy: AnomalyPolicy = DEFAULT_POLICY) -> Detected:
+    """``Detector(policy).detect`` without memoisation."""
+    return Detector(policy).detect(events, lookup)
 
 
 def alert_value(alert: anomaly.Alert) -> dict[str, Any]:

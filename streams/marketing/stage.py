@@ -3,7 +3,8 @@
 - ``stage``: ``ad.metrics`` report rows to campaign KPIs (rows of ``campaign_kpis`` and
   records of ``campaign.kpis``; a revised interval is a new version of the same row, which
   ClickHouse keeps the latest of), and to anomaly alerts (``anomalies``, table and topic)
-  through per (campaign, metric) states in two positioned tables (``anomaly_stage``).
+  scored in one vectorised pass per batch over per-campaign states in three positioned
+  tables (``anomaly_stage``).
 - ``rejects_stage``: the rows the platform connectors refused, which they write straight to
   ``ad.metrics.dlq``, into the ``dead_letters`` table (the worker's own dead letters of
   ``ad.metrics`` are there already and are skipped)."""
@@ -27,16 +28,17 @@ RECOMMENDATIONS: Final = "recommendations"
 RATES: Final = "currency_rates"
 
 
-def step(policy: AnomalyPolicy | None, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+def step(detector: anomaly_stage.Detector | None, events: Events, lookup: Lookup,
+         now_ms: int) -> Outcome:
     columns = kpis.kpi_columns(events.raws, events.values)
     result = BatchResult(
         inserts={names.CAMPAIGN_KPIS_TABLE: columns,
                  names.CAMPAIGN_LEVERS_TABLE: recommendations.lever_columns(events.raws,
                                                                             events.values)},
         outputs=kpis.kpi_records(columns))
-    if policy is None:
+    if detector is None:
         return Outcome(result)
-    detected = anomaly_stage.detect(events, lookup, policy)
+    detected = detector.detect(events, lookup)
     result.inserts[names.ANOMALIES_TABLE] = detected.rows
     result.outputs.extend(detected.records)
     return Outcome(result, detected.changes)
@@ -44,11 +46,12 @@ def step(policy: AnomalyPolicy | None, events: Events, lookup: Lookup, now_ms: i
 
 def stage(anomalies: AnomalyPolicy | None = DEFAULT_POLICY) -> Stage:
     """``anomalies``: the detector's policy, None to compute KPIs only (stateless)."""
-    tables = () if anomalies is None else (
-        Table(anomaly_stage.SERIES_TABLE, positioned=True),
-        Table(anomaly_stage.PARTS_TABLE, positioned=True))
+    tables = () if anomalies is None else tuple(
+        Table(name, positioned=True) for name in (
+            anomaly_stage.CAMPAIGNS_TABLE, anomaly_stage.HOURS_TABLE, anomaly_stage.PARTS_TABLE))
+    detector = None if anomalies is None else anomaly_stage.Detector(anomalies)
     return Stage(name=NAME, inputs=(Input(names.AD_METRICS, kpis.validate),),
-                 step=functools.partial(step, anomalies), tables=tables,
+                 step=functools.partial(step, detector), tables=tables,
                  sunk=(names.CAMPAIGN_KPIS_TABLE,))
 
 

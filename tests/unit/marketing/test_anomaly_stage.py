@@ -14,7 +14,7 @@ from streams.kernel.records import Raw
 from streams.kernel.stage import Changes, Events, Outcome, Value
 from streams.marketing import contract as names
 from streams.marketing import stage as marketing
-from streams.marketing.anomaly_stage import PARTS_TABLE, SERIES_TABLE
+from streams.marketing.anomaly_stage import CAMPAIGNS_TABLE, HOURS_TABLE, PARTS_TABLE
 from streams.simulators.anomalies import HOUR_MS, Simulated, rows, simulate
 
 DEFAULTS: dict[str, Any] = {"campaign_name": None, "ad_group_id": None, "ad_id": None,
@@ -114,8 +114,10 @@ def test_a_batch_delivered_again_raises_nothing_and_states_carry_their_position(
         again = marketing.stage().step(Events(raws, values), state.lookup, 0)
         state.apply(again.changes)
         assert alerts([again]) == []
-    states = memory.tables[SERIES_TABLE]
-    assert len(states) == 3 * 6 and all("offset" in v and "hours" in v for v in states.values())
+    heads, days = memory.tables[CAMPAIGNS_TABLE], memory.tables[HOURS_TABLE]
+    assert len(heads) == 3 and all("offset" in v and "days" in v for v in heads.values())
+    assert {f"{k}|{d}" for k, v in heads.items() for d in v["days"]} <= set(days)
+    assert all("offset" in v and "counters" in v for v in days.values())
 
 
 def test_ad_rows_are_summed_into_the_campaign_as_its_totals_would_be(

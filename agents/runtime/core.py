@@ -15,8 +15,8 @@ import faust
 from faust.types import TP, Message
 
 from agents.runtime.batching import Durable, GroupCommit, Prepare, Write, batch_agent
-from agents.runtime.positions import PositionGuard
-from agents.runtime.transport import BatchTopic
+from agents.runtime.positions import PositionGuard, resume_at
+from agents.runtime.transport import BatchTopic, committed_offsets, fetch_state, note_resumed
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
 from streams.io.kafka_admin import first_offset_from, log_start
@@ -73,19 +73,25 @@ class Runtime:
 
 def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
               also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
-    """A position guard seeded from ClickHouse (and ``also``, e.g. table state), reset on
-    every partition assignment."""
+    """A position guard, reset on every partition assignment and seeded where each
+    partition resumes (``agents.runtime.positions.resume_at``): from ClickHouse, the log
+    start, the group's committed offset and, for a stage with positioned tables, what
+    ``also`` says its state has absorbed."""
 
     def seed(topic: str, partitions: Iterable[int]) -> dict[int, int]:
         wanted = list(partitions)
         sunk = sunk_next(runtime.clickhouse.query, topic, tables, wanted)
         start = log_start(runtime.settings, topic, wanted)
-        extra = also(topic, wanted) if also else {}
+        committed = committed_offsets(app.consumer, topic, wanted)
+        state = also(topic, wanted) if also else None
         positions = {
-            p: max(start[p], min(sunk[p], extra.get(p, sunk[p]))) for p in wanted
+            p: resume_at(log_start=start[p], sunk=sunk[p], committed=committed.get(p),
+                         state=None if state is None else state.get(p, 0))
+            for p in wanted
         }
-        log.info("positions of %s: %s (sunk %s, log start %s, state %s)", topic, positions, sunk,
-                 start, extra)
+        note_resumed(app.consumer, topic, positions)
+        log.info("positions of %s: %s (sunk %s, log start %s, committed %s, state %s)", topic,
+                 positions, sunk, start, committed, state)
         return positions
 
     guard = PositionGuard(
@@ -104,7 +110,8 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
     async def _reseek() -> None:
         again = guard.overdue()
         if again:
-            log.warning("re-read not arrived; seeking again: %s", again)
+            log.warning("re-read not arrived; seeking again: %s (fetcher before: %s)", again,
+                        {tp: fetch_state(app.consumer, TP(*tp)) for tp in again})
             await app.consumer.seek_wait(
                 {TP(topic, partition): offset for (topic, partition), offset in again.items()})
 
@@ -217,6 +224,8 @@ def writer(app: faust.App, runtime: Runtime, name: str) -> Write:
             log.info("re-reading %s", part.rewind)
             await app.consumer.seek_wait(
                 {TP(topic, partition): offset for (topic, partition), offset in part.rewind.items()})
+            log.info("fetcher after the seek: %s", {
+                tp: fetch_state(app.consumer, TP(*tp)) for tp in part.rewind})
         for letter in part.dead:
             log.warning(
                 "dead-lettered %s[%d]@%d: %s: %s", letter.raw.topic, letter.raw.partition,

@@ -3,13 +3,46 @@
 Faust tracks what it has handed to a stream, but messages fetched while a worker starts or
 rebalances can be dropped before they reach the agent, and Faust then counts the hole as
 done. The guard keeps, for every partition, the next offset that must be processed, seeded
-from what ClickHouse already holds (the sink is the source of truth, not the committed
-offset) or from the start of the log. An event past that offset means a hole: the partition
-is sought back and the events after the hole wait for their turn. A hole is accepted only
-when the broker confirms that no message exists at the missing offset (transaction markers,
-compaction); until then events past it are held back, and the seek is repeated if the
-re-read does not arrive. The consumer never seeks a partition past ``next_offset`` (see
-``agents.runtime.transport``), so no other seek can undo the guard's.
+on every assignment (``resume_at``). An event past that offset means a hole: the partition
+is sought back and the events after the hole wait for their turn (``Admission.refused``:
+they are not processed, so their offsets must not be committed either). A hole is accepted
+only when the broker confirms that no message exists at the missing offset (transaction
+markers, compaction); until then events past it are held back, and the seek is repeated if
+the re-read does not arrive. The consumer never seeks a partition past ``next_offset`` and
+never commits past what was made durable (see ``agents.runtime.transport``), so no other
+seek can undo the guard's and a committed offset is a promise that everything before it is
+in some store.
+
+Where a partition resumes (``resume_at``). Nothing lost is the first rule, nothing doubled
+the second. Four positions are known when a partition is assigned, each a lower bound of
+what is done, each for its own reason:
+
+- ``sunk``: the next offset this worker's store needs. Every row below it is in a store
+  (this one, or, for offsets another worker held meanwhile, that worker's): a worker sinks a
+  partition only from a sound start, contiguously, and writes in order.
+- ``committed``: the group's committed offset. An offset is committed only after the write
+  of its batch returned (rows, dead letters, outputs and table changelogs), so everything
+  below it is in the store of the worker that committed it and in the changelogs.
+- ``state``: the offset after the last event the stage's positioned tables absorbed, as
+  restored from their changelogs. A changelog record is published after its batch's rows
+  were sunk, in offset order, so every event below it is in the state and in a store.
+- ``log_start``: nothing before it can be read any more.
+
+A stateless stage resumes at the highest of them. A stage with positioned tables needs its
+state to hold every event before the resume point, which ``sunk`` does not promise (a
+worker killed between its insert and its changelog has rows its changelog lacks): it
+resumes at the highest of ``state``, ``committed`` and ``log_start``, and its own store is
+the authority only for stateless stages. Hence:
+
+- a graceful handover (the leaver waits for its in-flight batches, publishes their
+  changelogs and commits) resumes exactly where the leaver stopped: nothing doubled across
+  the two stores, even when each worker has a store of its own;
+- after a SIGKILL the leaver's committed offset and changelog may lag its sink by the
+  batches it was writing: the taker reads those again (their rows then also land in its
+  store, with the same values) and nothing is lost. Both may only lag, never lead: neither
+  is written before the sink has the rows;
+- a worker that crashes and restarts on its own store re-reads from its state, and the
+  ReplacingMergeTree absorbs the rows it writes again.
 """
 
 from __future__ import annotations
@@ -27,9 +60,20 @@ TopicPartition = tuple[str, int]
 Positions = tuple[dict[TopicPartition, int], dict[TopicPartition, tuple[int, float]]]
 
 
+def resume_at(*, log_start: int, sunk: int, committed: int | None = None,
+              state: int | None = None) -> int:
+    """The offset a partition resumes at (module docstring): ``state`` is None for a stage
+    without positioned tables, ``committed`` None when the group has committed nothing."""
+    done = max(log_start, committed or 0)
+    return max(done, sunk) if state is None else max(done, state)
+
+
 @dataclass
 class Admission:
     admitted: list[Any] = field(default_factory=list)
+    #: events at or past their partition's next offset that were not admitted (held back
+    #: behind a hole): not processed, so their offsets must not be committed
+    refused: list[Any] = field(default_factory=list)
     #: partition -> offset to seek back to
     rewind: dict[TopicPartition, int] = field(default_factory=dict)
     #: partitions waiting for a re-read already asked for
@@ -104,6 +148,8 @@ class PositionGuard:
             tp = (topic, partition)
             if tp in out.rewind or tp in out.held:
                 out.skipped += 1
+                if offset >= self._next[tp]:
+                    out.refused.append(event)
                 continue
             expected = self._next[tp]
             if offset < expected:
@@ -116,6 +162,7 @@ class PositionGuard:
                                 topic, partition, expected, offset - 1)
                 else:
                     out.skipped += 1
+                    out.refused.append(event)
                     last = self._rewound_at.get(tp)
                     now = self._clock()
                     if last is None or last[0] != expected or now - last[1] > self._reseek_seconds:

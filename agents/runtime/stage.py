@@ -30,7 +30,7 @@ from faust.types import Message
 from agents.runtime.batching import Durable, raw_of, where
 from agents.runtime.core import Runtime, agent, group_commit, new_guard, now_ms
 from agents.runtime.positions import Admission, PositionGuard
-from agents.runtime.transport import BatchTopic
+from agents.runtime.transport import BatchTopic, refuse
 from streams.io.publisher import Outgoing
 from streams.kernel import retention
 from streams.kernel.isolation import isolating
@@ -263,6 +263,7 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
             counts[cast(Metric, metric), topic] += value
         for letter in computed.dead:
             counts["dead_letters", letter.error] += 1
+        refuse(app.consumer, admission.refused)  # once computed: a retried step refuses again
         return Durable(rewind=dict(admission.rewind), dead=computed.dead,
                        inserts=result.inserts, outputs=result.outputs,
                        changelog=state.apply(computed.outcome.changes), counts=counts)

@@ -22,7 +22,15 @@ differs where batch agents are concerned:
   (``App.add_position_floor``): the re-read of dropped records, the seek to the committed
   offsets while flow is stopped or after a table's recovery would otherwise move a
   partition the guard has just sought back forward again, its re-read would never arrive
-  and the guard would ask again and again until the partition moved to another worker.
+  and the guard would ask again and again until the partition moved to another worker;
+- the committed offset of a guarded partition is its durable frontier, not Faust's: where
+  its guard resumed (``note_resumed``), moved past every acknowledged record the guard did
+  not refuse (``refuse``). Faust commits the first run of consecutive acknowledged offsets,
+  with the gaps it noted between one read offset and the next record taken as done; after
+  a seek back, records fetched before it (refused by the guard, yet acknowledged with their
+  batch) and a gap reaching from the sought offset to such a record moved the group's
+  committed offset past events no store held, and a worker that takes the partition over
+  resumes from that offset.
 
 Records of every other partition (table changelogs during recovery, plain Faust agents)
 take Faust's own per-record path unchanged.
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, cast
+from weakref import WeakSet
 
 import faust
 from faust.topics import Topic
@@ -117,8 +126,58 @@ def not_past(partitions: Mapping[TP, int], floors: Sequence[Floor]) -> dict[TP, 
 
 
 class BatchingConsumer(faust_aiokafka.Consumer):
+    #: per guarded partition, the offset before which every record is durable (the commit)
+    _frontier: dict[TP, int]
+    #: records a position guard did not admit (held back behind a hole)
+    _refused: WeakSet[Message]
+
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _guarded(self) -> tuple[dict[TP, int], WeakSet[Message]]:
+        if "_frontier" not in self.__dict__:
+            self._frontier, self._refused = {}, WeakSet()
+        return self._frontier, self._refused
+
+    def resumed(self, tp: TP, offset: int) -> None:
+        """A position guard resumes ``tp`` at ``offset``: everything before it is done."""
+        frontier, _ = self._guarded()
+        frontier[tp] = max(offset, frontier.get(tp, offset))
+
+    def refuse(self, messages: Iterable[Message]) -> None:
+        """Records a guard did not admit: acknowledging them moves no commit."""
+        self._guarded()[1].update(messages)
+
+    def ack(self, message: Message) -> bool:
+        first = not message.acked
+        counted = bool(super().ack(message))
+        frontier, refused = self._guarded()
+        tp = message.tp
+        if first and message.acked and tp in frontier:
+            if message in refused:
+                refused.discard(message)
+            else:
+                # acknowledged once durable, in the order the guard admitted them: all
+                # before it is durable too (or was done before the guard resumed)
+                frontier[tp] = max(frontier[tp], message.offset + 1)
+        return counted
+
+    def _new_offset(self, tp: TP) -> int | None:
+        frontier, _ = self._guarded()
+        if tp not in frontier:
+            return super()._new_offset(tp)  # type: ignore[no-any-return]
+        # Faust's books of this partition are not used: keep them from growing
+        self._acked[tp] = []
+        self._acked_index[tp] = set()
+        self._gap.pop(tp, None)
+        return frontier[tp]
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        # the commit on revocation (in Faust's handler) still uses the frontiers
+        await super().on_partitions_revoked(revoked)
+        frontier, _ = self._guarded()
+        for tp in revoked:
+            frontier.pop(tp, None)
 
     def _floors(self) -> Sequence[Floor]:
         return cast(Sequence[Floor], getattr(self.app, "position_floors", ()))
@@ -263,6 +322,52 @@ class App(faust.App):  # type: ignore[misc]
 
     def _new_transport(self) -> BatchingTransport:
         return BatchingTransport(self.conf.broker_consumer, self)
+
+
+def committed_offsets(consumer: Any, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+    """The group's committed offsets of ``partitions`` as the consumer last read or wrote
+    them (read at every assignment, before records flow); absent: none known."""
+    books = getattr(consumer, "_committed_offset", {})
+    out: dict[int, int] = {}
+    for p in partitions:
+        offset = books.get(TP(topic, p))
+        if isinstance(offset, int) and offset > 0:
+            out[p] = offset
+    return out
+
+
+def fetch_state(consumer: Any, tp: TP) -> dict[str, Any]:
+    """Where the fetcher of a Faust consumer stands on ``tp``, for the log of a re-read that
+    does not arrive: its position, paused (by aiokafka, by Faust, by a full buffer), and
+    whether fetched records of it wait in the fetcher."""
+    out: dict[str, Any] = {}
+    try:
+        inner = consumer._thread._consumer
+        state = inner._fetcher._subscriptions.subscription.assignment.state_value(tp)
+        out["position"] = state._position
+        out["fetcher_paused"] = state.paused
+        out["prefetched"] = tp in inner._fetcher._records
+    except Exception as exc:  # not started, or between assignments
+        out["fetcher"] = repr(exc)
+    active = getattr(consumer, "_active_partitions", None)
+    out["active"] = None if active is None else tp in active
+    out["paused"] = tp in getattr(consumer, "_paused_partitions", ())
+    out["buffer_full"] = tp in getattr(consumer, "_buffered_partitions", ())
+    out["flow_active"] = getattr(consumer, "flow_active", None)
+    return out
+
+
+def note_resumed(consumer: Any, topic: str, positions: Mapping[int, int]) -> None:
+    """Tell a batching consumer where a guard resumed ``topic``'s partitions."""
+    if isinstance(consumer, BatchingConsumer):
+        for p, offset in positions.items():
+            consumer.resumed(TP(topic, p), offset)
+
+
+def refuse(consumer: Any, messages: Sequence[Message]) -> None:
+    """Tell a batching consumer which records a guard did not admit."""
+    if messages and isinstance(consumer, BatchingConsumer):
+        consumer.refuse(messages)
 
 
 def consumer_books(consumer: Any) -> tuple[tuple[str, int, int | None, int | None, int | None],

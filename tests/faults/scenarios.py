@@ -24,6 +24,8 @@ class Outcome:
     recovery_s: float | None
     re_reads: dict[tuple[str, str], int]
     figures: dict[str, Any]
+    #: per cycle, chat events held by both stores once the survivor had caught up
+    doubled: list[int]
 
 
 def merged_rollups(stores: list[Querier], records: list[OutputRecord]) -> bool:
@@ -33,24 +35,112 @@ def merged_rollups(stores: list[Querier], records: list[OutputRecord]) -> bool:
     from tests.integration import expected
 
     want = expected.conversations(records)
+    best = best_rollups(stores)
+    return set(best) == set(want) and all(
+        best[c] == (w["events"], w["messages"], w["customer_messages"], w["status"])
+        for c, w in want.items())
+
+
+def best_rollups(stores: list[Querier]) -> dict[str, tuple[Any, ...]]:
     best: dict[str, tuple[Any, ...]] = {}
     for q in stores:
         for cid, *rest in q.sql("SELECT conversation_id, events, messages, customer_messages,"
                                 " status FROM conversations FINAL").rows:
             if cid not in best or rest[0] > best[cid][0]:
                 best[cid] = tuple(rest)
-    return set(best) == set(want) and all(
+    return best
+
+
+Positions = dict[int, set[int]]
+
+
+def positions(store: Querier, p: Pipeline) -> Positions:
+    """The chat events' source offsets a store holds, per partition."""
+    out: Positions = {}
+    for partition, offsets in store.sql(
+            "SELECT _partition, groupUniqArray(_offset) FROM chat_events"
+            " WHERE _topic = {t:String} GROUP BY _partition",
+            {"t": p.settings.topic(topics.CHAT_EVENTS)}).rows:
+        out[int(partition)] = {int(o) for o in offsets}
+    return out
+
+
+def union(*stores: Positions) -> Positions:
+    out: Positions = {}
+    for store in stores:
+        for partition, offsets in store.items():
+            out.setdefault(partition, set()).update(offsets)
+    return out
+
+
+def both(a: Positions, b: Positions) -> int:
+    return sum(len(offsets & b.get(partition, set())) for partition, offsets in a.items())
+
+
+def caught_up(a_store: Querier, p: Pipeline, left: Positions, ends: dict[int, int],
+              timeout: float) -> float | None:
+    """Seconds until A's store and ``left`` (the rows of the worker that left) hold every
+    offset below ``ends`` between them, or None."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            have = union(positions(a_store, p), left)
+        except Exception:  # the store may be briefly unavailable in a scenario
+            have = {}
+        if all(len([o for o in have.get(part, ()) if o < end]) >= end
+               for part, end in ends.items()):
+            return round(time.monotonic() - started, 1)
+        time.sleep(1.0)
+    return None
+
+
+def count_over(stores: list[Querier], p: Pipeline, records: list[OutputRecord]
+               ) -> tuple[harness.Count, int]:
+    """Exact accounting of the chat events over several stores, and how many are held by
+    more than one: ``lost`` counts produced events no store holds, ``duplicated`` rows
+    beyond one per event id within a store (one store's deduplication failing)."""
+    from tests.integration import expected
+
+    physical = p.settings.topic(topics.CHAT_EVENTS)
+    ids_in: list[set[str]] = []
+    landed = duplicated = 0
+    for q in stores:
+        rows, distinct = q.sql("SELECT count(), uniqExact(event_id) FROM chat_events FINAL"
+                               " WHERE _topic = {t:String}", {"t": physical}).rows[0]
+        landed += int(rows)
+        duplicated += int(rows) - int(distinct)
+        ids_in.append({str(r[0]) for r in q.sql(
+            "SELECT DISTINCT event_id FROM chat_events WHERE _topic = {t:String}",
+            {"t": physical}).rows})
+    produced = {r.value["event_id"] for r in records}
+    held = set().union(*ids_in)
+    doubled = sum(len(ids) for ids in ids_in) - len(held)
+    spread = union(*(positions(q, p) for q in stores))
+    want = expected.conversations(records)
+    best = best_rollups(stores)
+    exact = set(best) == set(want) and all(
         best[c] == (w["events"], w["messages"], w["customer_messages"], w["status"])
         for c, w in want.items())
+    count = harness.Count(
+        produced=len(produced), landed=landed - doubled, lost=len(produced - held),
+        duplicated=duplicated, positions=sum(len(o) for o in spread.values()),
+        event_ids=len(held & produced), rollup_events=sum(int(v[0]) for v in best.values()),
+        rollup_exact=exact)
+    return count, doubled
 
 
 def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
                            kills: tuple[bool, ...], seed: int = 61) -> Outcome:
     """Worker A runs throughout; worker B (its own store: the embedded engine admits one
     process per directory) joins under load, works ``hold`` seconds and leaves, once per
-    item of ``kills`` (SIGKILL when True, else SIGTERM): 1 -> 2 -> 1 each time. Everything
-    must end in A's store exactly once, and the rollups (the most advanced row of each
-    conversation in either store) must be exact: state moved with its partitions."""
+    item of ``kills`` (SIGKILL when True, else SIGTERM): 1 -> 2 -> 1 each time.
+
+    Every event must end in one of the two stores (B's rows stay in B's store: the worker
+    that takes a partition over resumes where the other stopped), within each store once,
+    and the rollups (the most advanced row of each conversation in either store) must be
+    exact: state moved with its partitions. After each cycle it counts the events held by
+    both stores: none after a graceful leave; after a SIGKILL, what B had sunk and not yet
+    committed or published to its changelogs, read again by A."""
     p.start_worker()
     b = harness.another_worker(p.settings, p.env, p.log_dir, "worker-b", _free_port(),
                                tmp / "store-b")
@@ -58,6 +148,7 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
     time.sleep(hold / 2)
     a_store = p.querier()
     recoveries: list[float | None] = []
+    doubled: list[int] = []
     for kill in kills:
         b.start()
         time.sleep(hold)
@@ -68,26 +159,35 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
         else:
             b.proc.send_signal(signal.SIGTERM)
             b.proc.wait(60)
-        # recovery: from B gone until A's store holds all that was produced until then
-        # (the load goes on meanwhile)
+        # recovery: from B gone until the two stores hold all that was produced until then
+        # (the load goes on meanwhile); B's store is read while B is away
         left_at = time.monotonic()
         ends = end_offsets(p.settings, topics.CHAT_EVENTS)
-        recoveries.append(harness.sunk_until(a_store, p.settings, ends, timeout=240))
+        b_store = b.querier()
+        try:
+            left = positions(b_store, p)
+        finally:
+            b_store.close()
+        recoveries.append(caught_up(a_store, p, left, ends, timeout=240))
+        doubled.append(both(positions(a_store, p), left) - sum(doubled))  # this cycle's
         time.sleep(max(0.0, left_at + hold / 2 - time.monotonic()))
     load.stop()
     records = load.records
-    left = time.monotonic()
-    drained = harness.sunk_everything(a_store, p.settings, timeout=240)
-    recovery = None if None in recoveries or drained is None else max(
-        r for r in recoveries if r is not None)
-    count = harness.count(a_store, p.settings, records)
-    logs = p.worker_logs()
+    left_load = time.monotonic()
     b_store = b.querier()
     try:
-        exact = merged_rollups([a_store, b_store], records)
+        drained = caught_up(a_store, p, positions(b_store, p),
+                            end_offsets(p.settings, topics.CHAT_EVENTS), timeout=240)
+        count, doubled_total = count_over([a_store, b_store], p, records)
     finally:
         b_store.close()
+    recovery = None if None in recoveries or drained is None else max(
+        r for r in recoveries if r is not None)
+    logs = p.worker_logs()
     figures = count.figures(recovery)
-    figures.update(rollup_exact=exact, drained_after_load_s=round(time.monotonic() - left, 1),
-                   events_per_s=rate, cycles=len(kills), recoveries_s=recoveries)
-    return Outcome(count, recovery, harness.re_reads(logs), figures)
+    figures.update(rollup_exact=count.rollup_exact,
+                   drained_after_load_s=round(time.monotonic() - left_load, 1),
+                   events_per_s=rate, cycles=len(kills), recoveries_s=recoveries,
+                   doubled_across_stores=doubled_total, doubled_per_cycle=doubled,
+                   stores="one per worker; counted over both")
+    return Outcome(count, recovery, harness.re_reads(logs), figures, doubled)

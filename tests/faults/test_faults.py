@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from streams import topics
-from streams.io import kafka_local
+from streams.contract.codec import AvroCodec
+from streams.io import kafka_local, registry_local
 from streams.io.kafka_admin import create_topics, delete_topics_with_prefix, end_offsets
 from streams.settings import Settings
 from tests.faults import harness, scenarios
@@ -65,6 +66,8 @@ def test_workers_one_two_one(pipeline: Pipeline, tmp_path: Path, kill: bool) -> 
     assert not stalled
     assert out.count.lost == 0 and out.count.duplicated == 0, out.figures
     assert out.figures["rollup_exact"], out.figures
+    if not kill:  # one store per worker: a graceful leave hands over where B stopped
+        assert out.doubled == [0], out.figures
 
 
 @pytest.fixture
@@ -141,6 +144,65 @@ def test_clickhouse_unavailable_for_60_s(pipeline: Pipeline) -> None:
     report("clickhouse_unavailable_60s", count, recovery, insert_retries=retries,
            caught_up_s=round(time.monotonic() - back, 1), events_per_s=RATE)
     assert recovery is not None and retries >= 1
+    check(count)
+
+
+@pytest.fixture
+def own_registry(tmp_path: Path) -> Iterator[Settings]:
+    """A schema registry of our own on free ports with its own storage: this scenario stops
+    it (one a developer runs on the default port is never touched)."""
+    settings = Settings(registry_port=_free_port(), registry_management_port=_free_port(),
+                        local_state_dir=tmp_path / "registry-state")
+    registry_local.up(settings)
+    try:
+        yield settings
+    finally:
+        registry_local.down(settings)
+
+
+@pytest.mark.timeout(900)
+def test_schema_registry_unavailable_for_30_s(pipeline: Pipeline, own_registry: Settings
+                                               ) -> None:
+    """Producers and a worker on the registry's ids; the registry stops for 30 s under load
+    and the worker is restarted meanwhile (a deploy, a crash), so its schema cache is empty
+    and it must pause until the registry answers: nothing dead-lettered, lost or doubled."""
+    url = registry_local.local_registry(own_registry).url
+    pipeline.env.update({"TOUCHSTREAM_SCHEMA_REGISTRY_URL": url,
+                         "TOUCHSTREAM_SCHEMA_REGISTRY_TIMEOUT_SECONDS": "2"})
+    pipeline.settings = pipeline.settings.model_copy(update={
+        "schema_registry_url": url, "schema_registry_timeout_seconds": 2.0})
+    # the producers' codec: ids registered up front (a loaded registry answers slowly), then
+    # cached, so the producers keep writing while the registry is down, as real ones do
+    codec = AvroCodec.from_settings(pipeline.settings.model_copy(update={
+        "schema_registry_timeout_seconds": 60.0}))
+    codec.register_all()
+    codec.encode(topics.CHAT_EVENTS, next(harness.chat_load(1, seed=100)).value)
+    pipeline.start_worker()
+    load = harness.Load(pipeline.settings, RATE, codec.encode, seed=101).start()
+    time.sleep(HOLD)
+    assert registry_local.down(own_registry)
+    stopped = time.monotonic()
+    pipeline.stop_workers()
+    pipeline.workers.clear()
+    pipeline.start_worker()
+    time.sleep(max(0.0, 30 - (time.monotonic() - stopped)))
+    registry_local.up(own_registry)
+    # recovery: from the registry answering until the store holds what was produced until then
+    recovery = sunk_since(pipeline, end_offsets(pipeline.settings, topics.CHAT_EVENTS),
+                          timeout=300)
+    time.sleep(HOLD / 2)
+    load.stop()
+    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+    count = harness.count(pipeline.querier(), pipeline.settings, load.records)
+    dead = int(pipeline.scalar("SELECT count() FROM dead_letters"))
+    logs = pipeline.worker_logs()
+    report("schema_registry_unavailable_30s", count, recovery, dead_letters=dead,
+           paused=logs.count("pausing and retrying until it answers"), events_per_s=RATE,
+           note="recovery_s: from the restarted registry answering until the store holds all "
+                "produced until then; the worker was restarted while the registry was down")
+    assert recovery is not None
+    assert dead == 0
+    assert "pausing and retrying until it answers" in logs, logs[-3000:]
     check(count)
 
 

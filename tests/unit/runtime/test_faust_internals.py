@@ -28,6 +28,11 @@ PINNED: dict[str, tuple[Any, str]] = {
     "faust AIOKafkaConsumerThread._create_worker_consumer": (
         faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer, "c2701bfc3e6f6cad"),
     "faust Topic._compile_decode": (faust.topics.Topic._compile_decode, "6474178f8c211c05"),
+    # the commit of a guarded partition replaces their arithmetic and their books
+    "faust Consumer._new_offset": (faust_consumer.Consumer._new_offset, "1d2c7ea89a7ad4f1"),
+    "faust Consumer.ack": (faust_consumer.Consumer.ack, "5fcf41cf45153475"),
+    "faust Consumer.on_partitions_revoked": (
+        faust_consumer.Consumer.on_partitions_revoked, "d04b7ae72c6fc206"),
 }
 
 
@@ -64,7 +69,8 @@ def test_the_private_methods_it_calls_keep_their_signatures() -> None:
 def test_the_private_attributes_it_reads_are_still_set_upstream() -> None:
     faust_consumer_source = inspect.getsource(faust_consumer)
     for attribute in ("_read_offset", "_committed_offset", "_commit_every", "_n_acked",
-                      "_buffered_partitions"):
+                      "_buffered_partitions", "_acked", "_acked_index", "_gap",
+                      "_active_partitions", "_paused_partitions"):
         assert f"self.{attribute}" in faust_consumer_source, attribute
     assert "self._tp_index" in inspect.getsource(Conductor)
     start = inspect.getsource(aiokafka.AIOKafkaConsumer.start)
@@ -75,3 +81,6 @@ def test_the_transport_overrides_what_it_means_to() -> None:
     assert transport.BatchingConsumer._drain_messages is not faust_aiokafka.Consumer._drain_messages
     assert transport.BatchingTransport.Consumer is transport.BatchingConsumer
     assert transport.BatchTopic._compile_decode is not faust.topics.Topic._compile_decode
+    for name in ("ack", "_new_offset", "on_partitions_revoked"):
+        assert getattr(transport.BatchingConsumer, name) is not getattr(
+            faust_aiokafka.Consumer, name), name

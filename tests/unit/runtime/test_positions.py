@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agents.runtime.positions import PositionGuard
+from agents.runtime.positions import PositionGuard, resume_at
 
 Event = tuple[str, int, int]
 
@@ -88,3 +88,48 @@ def test_forget_reseeds() -> None:
     seeds[0] = 10
     g.forget()
     assert g.admit([("t", 0, 9), ("t", 0, 10)], where).admitted == [("t", 0, 10)]
+
+
+def test_the_events_a_guard_holds_back_are_refused_and_redeliveries_are_not() -> None:
+    g = guard({0: 5})
+    a = g.admit([("t", 0, 4), ("t", 0, 7), ("t", 0, 8), ("t", 0, 3), ("t", 1, 0)], where)
+    assert a.admitted == [("t", 1, 0)]
+    assert a.refused == [("t", 0, 7), ("t", 0, 8)]  # past the hole at 5: not processed
+    assert a.skipped == 4  # 4 and 3 were processed before: not refused
+
+
+def test_a_graceful_takeover_resumes_where_the_state_says_the_leaver_stopped() -> None:
+    # the taker's own store never held the partition; the changelog-restored state and the
+    # leaver's last commit say it got to 1500
+    assert resume_at(log_start=0, sunk=0, committed=1500, state=1500) == 1500
+    # the commit on revocation may lag the last changelog record, or lead it when the last
+    # events changed no state
+    assert resume_at(log_start=0, sunk=0, committed=1400, state=1500) == 1500
+    assert resume_at(log_start=0, sunk=0, committed=1500, state=1490) == 1500
+
+
+def test_a_stateful_stage_resumes_where_its_state_is_even_when_its_store_is_ahead() -> None:
+    # killed between its insert and its changelog: the rows of 900..999 are in the store,
+    # their changes are not in the state; they are folded again (the store dedups the rows)
+    assert resume_at(log_start=0, sunk=1000, committed=850, state=900) == 900
+
+
+def test_a_stateless_stage_resumes_at_the_furthest_of_its_store_and_the_commit() -> None:
+    assert resume_at(log_start=0, sunk=1000, committed=850) == 1000
+    assert resume_at(log_start=0, sunk=0, committed=850) == 850  # another worker's store
+    assert resume_at(log_start=0, sunk=40, committed=None) == 40
+
+
+def test_nothing_resumes_before_the_log_start() -> None:
+    assert resume_at(log_start=300, sunk=0, committed=None, state=0) == 300
+    assert resume_at(log_start=300, sunk=100) == 300
+
+
+def test_after_a_sigkill_the_taker_never_resumes_past_the_leavers_sink() -> None:
+    # the leaver sank up to 2000; its commit and changelog lag (they are written after the
+    # sink): the taker reads 1800.. again rather than skipping anything
+    leaver_sunk = 2000
+    for committed, state in ((1700, 1800), (1800, 1800), (None, 1900), (1990, 0)):
+        at = resume_at(log_start=0, sunk=0, committed=committed, state=state)
+        assert at <= leaver_sunk
+        assert at == max(committed or 0, state)

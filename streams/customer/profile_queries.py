@@ -17,8 +17,11 @@ Invariants:
 - the timeline is in time order (time, then kind, then id); a page holds the newest events
   before ``before`` and ``next_before`` is the bound of the next page, such that paging from
   the newest to the oldest returns every event exactly once, even when many share a millisecond;
-- events come from ``customer_events`` FINAL (a row a later resolution replaced is never
-  served); the projection only narrows which keys are read;
+- events are read from the projection of ``customer_events`` by person (FINAL cannot read a
+  projection): the versions of one event among the persons served collapse to the latest
+  (``_version``), so a redelivered or re-resolved event shows once. A row a later resolution
+  gave to a person outside that set shows until the engine merges the parts (the projection
+  is rebuilt from the merged rows);
 - nothing here masks: the caller decides who may see personal data.
 """
 
@@ -66,19 +69,15 @@ MERGED_SQL: Final = ("SELECT person_id FROM customer_profiles FINAL "
 _EVENT_COLUMNS: Final = (
     "toUnixTimestamp64Milli(occurred_at) AS at_ms, kind, event_id, type, channel, platform, "
     "campaign_id, value, currency, order_id, person_id AS resolved_as, identifiers, flags, "
-    "attributes")
-#: a person's events in a time range [since, before), newest first; the projection by person
-#: finds the keys, FINAL on the table's key reads their current rows
+    "attributes, _version")
+#: a person's events in a time range [since, before), newest first, read from the projection
+#: by person (without FINAL: versions of one event are collapsed here, ``_latest``)
 EVENTS_SQL: Final = (
-    f"SELECT {_EVENT_COLUMNS} FROM customer_events FINAL "
-    "WHERE (kind, event_id) IN (SELECT kind, event_id FROM customer_events "
+    f"SELECT {_EVENT_COLUMNS} FROM customer_events "
     "WHERE person_id IN {persons:Array(String)} "
     "AND occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
-    "AND occurred_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC')) "
-    "AND person_id IN {persons:Array(String)} "
-    "AND occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
     "AND occurred_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC') "
-    "ORDER BY occurred_at DESC, kind DESC, event_id DESC LIMIT {limit:UInt32}")
+    "ORDER BY occurred_at DESC, kind DESC, event_id DESC, _version DESC LIMIT {limit:UInt32}")
 TASKS_SQL: Final = (
     "SELECT toUnixTimestamp64Milli(created_at) AS at_ms, task_id, task_type, conversation_id, "
     "team, priority, title, status, reasons, toUnixTimestamp64Milli(due_at) AS due_ms "
@@ -270,24 +269,45 @@ def customer_ids(identifiers: Iterable[str]) -> list[str]:
     return sorted(k.split(":", 1)[1] for k in identifiers if k.startswith("customer_id:"))
 
 
-def _fetch(query: Query, persons: Sequence[str], customers: Sequence[str], since: int,
-           before: int, limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` interactions in [since, before), newest first."""
-    params = {"persons": list(persons), "since": since, "before": before, "limit": limit}
-    items = [_event(r) for r in query(EVENTS_SQL, params)]
-    if customers:
-        items += [_task(r) for r in query(TASKS_SQL, {**params, "customers": list(customers)})]
-    return sorted(items, key=_order, reverse=True)[:limit]
+def _latest(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """One item per event (its latest resolution among ``rows``), newest first."""
+    best: dict[tuple[str, str], Row] = {}
+    for r in rows:
+        key = (str(r["kind"]), str(r["event_id"]))
+        if key not in best or r["_version"] > best[key]["_version"]:
+            best[key] = r
+    return sorted((_event(r) for r in best.values()), key=_order, reverse=True)
 
 
-def cut(newest_first: Sequence[Mapping[str, Any]], limit: int) -> tuple[int, int] | None:
-    """Where a page of ``limit`` ends when ``limit + 1`` newest items were fetched: the
-    millisecond ``m`` whose items all go to the next page (its bound is ``m + 1``). None when
-    everything fetched fits on this page."""
-    if len(newest_first) <= limit:
-        return None
-    m = int(newest_first[limit]["at_ms"])
-    return m, m + 1
+def _floor(fetched: Sequence[Mapping[str, Any]], asked: int) -> int | None:
+    """Above which millisecond a query cut by its LIMIT returned everything: when it returned
+    ``asked`` rows, more may share its oldest millisecond (None: it returned everything)."""
+    return int(fetched[-1]["at_ms"]) if fetched and len(fetched) >= asked else None
+
+
+def newest(query: Query, persons: Sequence[str], customers: Sequence[str], since: int,
+           before: int, n: int) -> tuple[list[dict[str, Any]], bool]:
+    """The newest interactions in [since, before), newest first, each exactly once: at least
+    ``n`` of them when there are, and every one newer than the oldest returned; and whether
+    older ones may exist."""
+    asked = n + 8  # a few rows may be other versions of one event
+    while True:
+        params = {"persons": list(persons), "since": since, "before": before, "limit": asked}
+        rows = list(query(EVENTS_SQL, params))
+        floors = [_floor(rows, asked)]
+        items = _latest(rows)
+        if customers:
+            tasks = [_task(r) for r in query(TASKS_SQL, {**params, "customers": list(customers)})]
+            floors.append(_floor(tasks, asked))
+            items = sorted(items + tasks, key=_order, reverse=True)
+        # each source is complete above its own floor; together, above the higher one
+        floor = max((f for f in floors if f is not None), default=None)
+        if floor is None:
+            return items, False
+        items = [i for i in items if i["at_ms"] > floor]
+        if len(items) >= n:
+            return items, True
+        asked *= 4
 
 
 def timeline(query: Query, persons: Sequence[str], customers: Sequence[str] = (), *,
@@ -298,16 +318,15 @@ def timeline(query: Query, persons: Sequence[str], customers: Sequence[str] = ()
         return Page([], None)
     limit = max(1, min(int(limit), MAX_PAGE))
     bound = NO_BOUND_MS if before is None else int(before)
-    fetched = _fetch(query, persons, customers, 0, bound, limit + 1)
-    at = cut(fetched, limit)
-    if at is None:
-        return Page(sorted(fetched, key=_order), None)
-    m, _ = at
-    page = [i for i in fetched if i["at_ms"] > m]
+    items, _ = newest(query, persons, customers, 0, bound, limit + 1)
+    if len(items) <= limit:  # fewer than asked: there is nothing older
+        return Page(sorted(items, key=_order), None)
+    m = int(items[limit]["at_ms"])
+    page = [i for i in items if i["at_ms"] > m]
     if page:  # the items of millisecond m, cut off, all come on the next page
         return Page(sorted(page, key=_order), m + 1)
     # more than ``limit`` items in one millisecond: that millisecond is the page
-    whole = _fetch(query, persons, customers, m, m + 1, MAX_PAGE * 20)
+    whole, _ = newest(query, persons, customers, m, m + 1, MAX_PAGE)
     return Page(sorted(whole, key=_order), m if m > 0 else None)
 
 
@@ -401,3 +420,15 @@ def customer_timeline(query: Query, identifier: str, before: int | None, limit: 
                     before=before, limit=limit)
     return {"person_id": resolved.person_id, "merged_persons": list(resolved.merged),
             "items": page.items, "next_before": page.next_before}
+
+
+def profile_page(query: Query, identifier: str, before: int | None, limit: int,
+                 policy: LookupPolicy = DEFAULT_LOOKUP) -> tuple[dict[str, Any], Page] | None:
+    """The profile and a page of the timeline, for the customer page, resolved once (the
+    profile's recent list is that page)."""
+    resolved = resolve(query, identifier, policy)
+    if resolved is None:
+        return None
+    page = timeline(query, resolved.persons, customer_ids(resolved.profile["identifiers"]),
+                    before=before, limit=limit)
+    return shape(resolved, page, scores(query, resolved.person_id), identifier), page

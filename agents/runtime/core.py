@@ -16,7 +16,13 @@ from faust.types import TP, Message
 
 from agents.runtime.batching import Durable, GroupCommit, Prepare, Write, batch_agent
 from agents.runtime.positions import PositionGuard, resume_at
-from agents.runtime.transport import BatchTopic, committed_offsets, fetch_state, note_resumed
+from agents.runtime.transport import (
+    BatchTopic,
+    committed_offsets,
+    fetch_state,
+    note_resumed,
+    reread_arrived,
+)
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
 from streams.io.kafka_admin import first_offset_from, log_start
@@ -95,7 +101,8 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
         return positions
 
     guard = PositionGuard(
-        seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o)
+        seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o),
+        arrived=lambda t, p, o: reread_arrived(app.consumer, t, p, o),
     )
     runtime.guards.append(guard)
     add_floor = getattr(app, "add_position_floor", None)

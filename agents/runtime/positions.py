@@ -8,7 +8,12 @@ is sought back and the events after the hole wait for their turn (``Admission.re
 they are not processed, so their offsets must not be committed either). A hole is accepted
 only when the broker confirms that no message exists at the missing offset (transaction
 markers, compaction); until then events past it are held back, and the seek is repeated if
-the re-read does not arrive. The consumer never seeks a partition past ``next_offset`` and
+the re-read does not arrive: not when records past the hole keep coming (records fetched
+before the seek, still on their way through the consumer's buffers, say nothing about it),
+only when the consumer has not fetched the re-read (``arrived``). Seeking again while the
+re-read waits behind a backlog would throw the fetched re-read away and fetch it again,
+behind an ever longer backlog: the partition stalled until it moved to another worker.
+The consumer never seeks a partition past ``next_offset`` and
 never commits past what was made durable (see ``agents.runtime.transport``), so no other
 seek can undo the guard's and a committed offset is a promise that everything before it is
 in some store.
@@ -87,14 +92,18 @@ class PositionGuard:
         seed: Callable[[str, Iterable[int]], Mapping[int, int]],
         first_offset_from: Callable[[str, int, int], int | None],
         *,
+        arrived: Callable[[str, int, int], bool] = lambda topic, partition, offset: False,
         reseek_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``seed(topic, partitions)`` gives the next offset to process per partition;
         ``first_offset_from(topic, partition, offset)`` the offset of the first message the
-        broker has at or after ``offset`` (None: none yet)."""
+        broker has at or after ``offset`` (None: none yet); ``arrived(topic, partition,
+        offset)`` whether the consumer has fetched the re-read from ``offset`` since its last
+        seek there (it is then on its way: no new seek)."""
         self._seed = seed
         self._first_offset_from = first_offset_from
+        self._arrived = arrived
         self._reseek_seconds = reseek_seconds
         self._clock = clock
         self._next: dict[TopicPartition, int] = {}
@@ -127,7 +136,8 @@ class PositionGuard:
         now = self._clock()
         out: dict[TopicPartition, int] = {}
         for tp, (expected, at) in self._rewound_at.items():
-            if now - at > self._reseek_seconds and self._next.get(tp) == expected:
+            if (now - at > self._reseek_seconds and self._next.get(tp) == expected
+                    and not self._arrived(*tp, expected)):
                 out[tp] = expected
         for tp, expected in out.items():
             self._rewound_at[tp] = (expected, now)
@@ -165,7 +175,9 @@ class PositionGuard:
                     out.refused.append(event)
                     last = self._rewound_at.get(tp)
                     now = self._clock()
-                    if last is None or last[0] != expected or now - last[1] > self._reseek_seconds:
+                    if last is None or last[0] != expected or (
+                            now - last[1] > self._reseek_seconds
+                            and not self._arrived(topic, partition, expected)):
                         log.warning("%s[%d]: got offset %d while %d is next; re-reading from %d",
                                     topic, partition, offset, expected, expected)
                         self._rewound_at[tp] = (expected, now)

@@ -30,7 +30,10 @@ differs where batch agents are concerned:
   a seek back, records fetched before it (refused by the guard, yet acknowledged with their
   batch) and a gap reaching from the sought offset to such a record moved the group's
   committed offset past events no store held, and a worker that takes the partition over
-  resumes from that offset.
+  resumes from that offset;
+- it notes when the records a seek asked for have been fetched (``reread_arrived``): the
+  guard then waits for a re-read on its way through the buffers instead of seeking again
+  (``agents.runtime.positions``).
 
 Records of every other partition (table changelogs during recovery, plain Faust agents)
 take Faust's own per-record path unchanged.
@@ -130,14 +133,35 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     _frontier: dict[TP, int]
     #: records a position guard did not admit (held back behind a hole)
     _refused: WeakSet[Message]
+    #: per partition, the offset of the last seek and whether the records from there have
+    #: been fetched since (``reread_arrived``)
+    _rereads: dict[TP, tuple[int, bool]]
 
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
 
     def _guarded(self) -> tuple[dict[TP, int], WeakSet[Message]]:
         if "_frontier" not in self.__dict__:
-            self._frontier, self._refused = {}, WeakSet()
+            self._frontier, self._refused, self._rereads = {}, WeakSet(), {}
         return self._frontier, self._refused
+
+    def _sought(self, partitions: Mapping[TP, int]) -> None:
+        self._guarded()
+        for tp, offset in partitions.items():
+            self._rereads[tp] = (offset, False)
+
+    def _fetched(self, tp: TP, records: Sequence[Any]) -> None:
+        """Note that the records a seek asked for have been fetched (into the buffer)."""
+        wanted = self._rereads.get(tp)
+        if wanted is not None and not wanted[1] and records and (
+                records[0].offset <= wanted[0] <= records[-1].offset):
+            self._rereads[tp] = (wanted[0], True)
+
+    def reread_arrived(self, tp: TP, offset: int) -> bool:
+        """Whether the records from ``offset`` have been fetched since the last seek of
+        ``tp`` to it (they are then on their way to the agent)."""
+        self._guarded()
+        return self._rereads.get(tp) == (offset, True)
 
     def resumed(self, tp: TP, offset: int) -> None:
         """A position guard resumes ``tp`` at ``offset``: everything before it is done."""
@@ -188,6 +212,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         moved = {tp: (wanted[tp], o) for tp, o in held.items() if o != wanted[tp]}
         if moved:
             self.log.info("seeking where the position guard still needs: %s", moved)
+        self._sought(held)
         await super().seek_wait(held)
 
     async def perform_seek(self) -> None:
@@ -207,6 +232,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                 if offset != committed[tp]}
         if back:
             self.log.info("after the seek to committed offsets, back to %s", back)
+            self._sought(back)
             await super().seek_wait(back)
 
     async def _drain_messages(self, fetcher: Fetcher) -> None:  # type: ignore[override]
@@ -239,6 +265,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                     if not messages:
                         continue
                     if channel is not None:
+                        self._fetched(tp, messages)
                         await app.flow_control.acquire()
                         await app.producer.buffer.wait_until_ebb()
                         channel.queue.put_batch(tp, messages, self.on_buffer_full,
@@ -355,6 +382,13 @@ def fetch_state(consumer: Any, tp: TP) -> dict[str, Any]:
     out["buffer_full"] = tp in getattr(consumer, "_buffered_partitions", ())
     out["flow_active"] = getattr(consumer, "flow_active", None)
     return out
+
+
+def reread_arrived(consumer: Any, topic: str, partition: int, offset: int) -> bool:
+    """Whether a batching consumer has fetched the records from ``offset`` since it was
+    last sought there (False for any other consumer: nothing known)."""
+    return isinstance(consumer, BatchingConsumer) and consumer.reread_arrived(
+        TP(topic, partition), offset)
 
 
 def note_resumed(consumer: Any, topic: str, positions: Mapping[int, int]) -> None:

@@ -133,3 +133,33 @@ def test_after_a_sigkill_the_taker_never_resumes_past_the_leavers_sink() -> None
         at = resume_at(log_start=0, sunk=0, committed=committed, state=state)
         assert at <= leaver_sunk
         assert at == max(committed or 0, state)
+
+
+def test_a_re_read_already_fetched_is_waited_for_not_sought_again() -> None:
+    """Records past the hole fetched before the seek keep coming out of the buffers; once the
+    consumer has fetched the re-read, seeking again would throw it away and fetch it again
+    behind an ever longer backlog (the stall after a rebalance)."""
+    now = [100.0]
+    fetched = {"yes": False}
+
+    def arrived(topic: str, partition: int, offset: int) -> bool:
+        return fetched["yes"] and offset == 0
+
+    g = PositionGuard(lambda topic, ps: {p: 0 for p in ps}, present, arrived=arrived,
+                      reseek_seconds=5, clock=lambda: now[0])
+    assert g.admit([("t", 0, 4492)], where).rewind == {("t", 0): 0}
+    fetched["yes"] = True  # the re-read from 0 is in the buffer, behind stale records
+    now[0] += 6
+    late = g.admit([("t", 0, 4493), ("t", 0, 4494)], where)
+    assert not late.rewind and late.held == {("t", 0)} and len(late.refused) == 2
+    assert g.overdue() == {}
+    assert g.admit([("t", 0, 0)], where).admitted == [("t", 0, 0)]
+
+
+def test_a_re_read_not_fetched_is_sought_again() -> None:
+    now = [100.0]
+    g = PositionGuard(lambda topic, ps: {p: 0 for p in ps}, present,
+                      arrived=lambda t, p, o: False, reseek_seconds=5, clock=lambda: now[0])
+    assert g.admit([("t", 0, 4492)], where).rewind == {("t", 0): 0}
+    now[0] += 6
+    assert g.admit([("t", 0, 4600)], where).rewind == {("t", 0): 0}

@@ -93,3 +93,23 @@ def test_the_guard_says_what_it_needs_until_it_forgets() -> None:
     assert guard.next_offset(TOPIC, 1) == 4101  # 4100 admitted
     guard.forget()
     assert guard.next_offset(TOPIC, 0) is None
+
+
+def test_the_consumer_knows_when_the_records_a_seek_asked_for_were_fetched(
+        consumer: tuple[Any, list[dict[TP, int]]]) -> None:
+    one, _ = consumer
+    asyncio.run(one.seek_wait({P0: 0}))
+    assert not transport.reread_arrived(one, TOPIC, 0, 0)
+    one._fetched(P0, [Record(4492), Record(4493)])  # fetched before the seek, delivered after
+    assert not transport.reread_arrived(one, TOPIC, 0, 0)
+    one._fetched(P0, [Record(0), Record(1)])
+    assert transport.reread_arrived(one, TOPIC, 0, 0)
+    assert not transport.reread_arrived(one, TOPIC, 0, 5)  # another offset: not asked for
+    asyncio.run(one.seek_wait({P0: 0}))  # sought again: the next fetch is awaited again
+    assert not transport.reread_arrived(one, TOPIC, 0, 0)
+    assert not transport.reread_arrived(object(), TOPIC, 0, 0)
+
+
+class Record:
+    def __init__(self, offset: int) -> None:
+        self.offset = offset

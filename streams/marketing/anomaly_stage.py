@@ -6,7 +6,7 @@ Campaigns are keyed ``<platform>:<campaign_id>`` (the topic's key, so a campaign
 lives on its partition). A campaign that reports CAMPAIGN rows is scored on them; one that
 reports only ad group or ad rows (Google Ads and Meta by ad, GA4 by source) is scored on their
 sum per hour, which needs every row of the hour: the latest report of each entity of the last
-``PARTS_HOURS`` hours is kept in the ``anomaly_parts`` table, and the hours a batch touches
+``anomaly_parts.PARTS_HOURS`` hours is kept in the ``anomaly_parts`` table, and the hours a batch touches
 are summed again from it (of AD and AD_GROUP rows, the AD rows when an hour has both).
 
 State, in three positioned tables (each value carries the ``offset`` of the campaign's last
@@ -54,6 +54,7 @@ from streams.kernel.stage import Changes, Events, Lookup, Value
 from streams.marketing import anomaly
 from streams.marketing import contract as names
 from streams.marketing.anomaly_batch import screen
+from streams.marketing.anomaly_parts import absorb_parts, totals
 from streams.marketing.anomaly_scoring import (
     DEFAULT_POLICY,
     METRICS,
@@ -65,7 +66,6 @@ from streams.marketing.anomaly_scoring import (
 
 HOUR_MS: Final = 3_600_000
 DAY_HOURS: Final = 24
-PARTS_HOURS: Final = 96
 COUNTERS: Final = 5
 #: campaigns whose decoded series are memoised (about 40 kB each)
 CACHED_CAMPAIGNS: Final = 2048
@@ -80,51 +80,10 @@ ANOMALY_FIELDS: Final = (
     "value", "baseline", "change", "z", "window_hours",
 )
 ANOMALY_COLUMNS: Final = (*ANOMALY_FIELDS, "_topic", "_partition", "_offset")
-_FIGURES: Final = ("impressions", "clicks", "cost_micros", "conversions", "conversion_value")
 
 
 def campaign_key(metric: Mapping[str, Any]) -> str:
     return f"{metric['platform']}:{metric['campaign_id']}"
-
-
-def _entity(m: Mapping[str, Any]) -> str:
-    return f"{m['level']}|{m['ad_group_id'] or ''}|{m['ad_id'] or ''}|{m['device'] or ''}"
-
-
-def absorb_parts(parts: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]
-                 ) -> tuple[dict[str, Any], set[int]]:
-    """The parts after ``rows`` (AD_GROUP and AD rows of one campaign) and the hours changed."""
-    hours: dict[str, dict[str, list[float]]] = {
-        h: dict(v) for h, v in ((parts or {}).get("hours") or {}).items()}
-    touched: set[int] = set()
-    for m in rows:
-        hour = int(m["interval_start"]) // HOUR_MS
-        held = hours.setdefault(str(hour), {})
-        entity = _entity(m)
-        old = held.get(entity)
-        if old is None or m["reported_at"] >= old[-1]:
-            held[entity] = [float(m[name]) for name in _FIGURES] + [float(m["reported_at"])]
-            touched.add(hour)
-    if hours:
-        newest = max(int(h) for h in hours)
-        hours = {h: v for h, v in hours.items() if int(h) > newest - PARTS_HOURS}
-        touched = {h for h in touched if str(h) in hours}
-    return {"hours": hours}, touched
-
-
-def totals(parts: Mapping[str, Any], key: str, hours: set[int]) -> list[dict[str, Any]]:
-    """CAMPAIGN-level records summing each hour's AD rows (else its AD_GROUP rows)."""
-    out = []
-    for hour in sorted(hours):
-        held: Mapping[str, list[float]] = parts["hours"][str(hour)]
-        level = "AD|" if any(e.startswith("AD|") for e in held) else "AD_GROUP|"
-        chosen = [v for e, v in held.items() if e.startswith(level)]
-        sums = [sum(v[i] for v in chosen) for i in range(len(_FIGURES))]
-        out.append({"campaign_id": key, "level": "CAMPAIGN", "device": None,
-                    "interval_start": hour * HOUR_MS,
-                    "reported_at": int(max(v[-1] for v in chosen)),
-                    **dict(zip(_FIGURES, sums, strict=True))})
-    return out
 
 
 @dataclass
@@ -389,11 +348,6 @@ def _groups(campaigns: list[_Campaign]) -> list[list[_Campaign]]:
             out.append([c])
             start, end = c.targets[0], c.targets[-1]
     return out
-
-
-def detect(events: Events, lookup: Lookup, policy: AnomalyPolicy = DEFAULT_POLICY) -> Detected:
-    """``Detector(policy).detect`` without memoisation."""
-    return Detector(policy).detect(events, lookup)
 
 
 def alert_value(alert: anomaly.Alert) -> dict[str, Any]:

@@ -5,9 +5,9 @@ in full (``anomaly_batch.screen``, then ``anomaly_scoring.score_columns``).
 Campaigns are keyed ``<platform>:<campaign_id>`` (the topic's key, so a campaign's state
 lives on its partition). A campaign that reports CAMPAIGN rows is scored on them; one that
 reports only ad group or ad rows (Google Ads and Meta by ad, GA4 by source) is scored on their
-sum per hour, which needs every row of the hour: the latest report of each entity of the last
-``anomaly_parts.PARTS_HOURS`` hours is kept in the ``anomaly_parts`` table, and the hours a batch touches
-are summed again from it (of AD and AD_GROUP rows, the AD rows when an hour has both).
+sum per hour, which needs every row of the hour: the latest report of each entity of the
+last ``PARTS_HOURS`` hours is kept in the ``anomaly_parts`` table, and the hours a batch
+touches are summed again from it (``anomaly_parts``).
 
 State, in three positioned tables (each value carries the ``offset`` of the campaign's last
 event it absorbed; the runtime replays from there after a crash):

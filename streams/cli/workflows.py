@@ -83,9 +83,10 @@ def simulate(since: str, events_file: Path | None, directory: Path | None, fired
         querier = Querier(current_settings())
         try:
             rows = querier.sql(ops.PROFILE_HISTORY_SQL, {"since_ms": since_ms}).dicts()
+            scores = querier.sql(ops.SCORE_HISTORY_SQL, {"since_ms": since_ms}).dicts()
         finally:
             querier.close()
-        events = ops.events_from_rows(rows)
+        events = ops.events_from_rows(rows, scores)
     result = ops.simulate(events, loaded, until_ms=now_ms)
     for reject in rejected:
         console.print(f"line {reject.line} rejected: {reject.reason}")

@@ -1,11 +1,13 @@
 """What the workflows would have decided over recorded history (``touchstream workflows
 simulate``), and the definitions' check (``touchstream workflows check``).
 
-History comes from ClickHouse (the ``customer_profiles`` rows still there: the table keeps
-the latest version of each person once its parts merge, so older versions may be gone) or
-from a JSON-lines file: one event per line, a ``customer.profiles`` value (``kind`` absent or
-``profile``), a conversation outcome (``kind: conversation``, the fields of
-``ConversationOutcome``) or a market event (``kind: market``, the fields of ``MarketEvent``).
+History comes from ClickHouse (the ``customer_profiles`` and ``customer_scores`` rows still
+there: both tables keep the latest version of each person (and score kind) once their parts
+merge, so older versions may be gone) or from a JSON-lines file: one event per line, a
+``customer.profiles`` value (``kind`` absent or ``profile``), a ``customer.scores`` value
+(``kind: score``, the score's own kind in ``score_kind``), a conversation outcome
+(``kind: conversation``, the fields of ``ConversationOutcome``) or a market event
+(``kind: market``, the fields of ``MarketEvent``).
 
 Events are folded in event time, per subject, from an empty state, with the engine the stage
 runs; a deferred action is released at the end of its quiet hours (as the stage's timer
@@ -31,6 +33,7 @@ from streams.workflows.fields import (
     from_conversation,
     from_market,
     from_profile,
+    from_score,
 )
 
 #: the history of profile versions since a time (epoch ms), oldest first
@@ -43,6 +46,15 @@ FROM customer_profiles
 WHERE updated_at >= fromUnixTimestamp64Milli({since_ms:Int64})
 ORDER BY updated_at, person_id, version
 """
+#: the scores since a time (the latest per person and kind once merged), oldest first
+SCORE_HISTORY_SQL: Final = """
+SELECT person_id, kind, score, probability, label, reasons, details, model_version,
+       profile_version, toUnixTimestamp64Milli(scored_at) AS scored_at
+FROM customer_scores FINAL
+WHERE scored_at >= fromUnixTimestamp64Milli({since_ms:Int64})
+ORDER BY scored_at, person_id, kind
+"""
+_SCORE_KEYS: Final = ("person_id", "score_kind", "score", "scored_at")
 _CONVERSATION_KEYS: Final = ("conversation_id", "person_id", "ended_at", "intent", "sentiment",
                              "resolved", "escalated")
 _MARKET_KEYS: Final = ("event_id", "occurred_at", "type", "competitor", "segment", "magnitude")
@@ -75,6 +87,9 @@ def event_of(raw: Mapping[str, Any]) -> PersonEvent | None:
     if kind == "market":
         _require(raw, _MARKET_KEYS)
         return from_market(cast(MarketEvent, dict(raw)))
+    if kind == "score":
+        _require(raw, _SCORE_KEYS)
+        return from_score({**raw, "kind": raw["score_kind"]})
     if kind != "profile":
         raise ValueError(f"unknown kind {kind!r}")
     _require(raw, _PROFILE_KEYS)
@@ -108,13 +123,15 @@ def read_jsonl(lines: Iterable[str]) -> tuple[list[PersonEvent], list[Rejected]]
     return events, rejected
 
 
-def events_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[PersonEvent]:
-    """``PROFILE_HISTORY_SQL`` rows as events."""
+def events_from_rows(rows: Iterable[Mapping[str, Any]],
+                     scores: Iterable[Mapping[str, Any]] = ()) -> list[PersonEvent]:
+    """``PROFILE_HISTORY_SQL`` (and ``SCORE_HISTORY_SQL``) rows as events."""
     out: list[PersonEvent] = []
     for row in rows:
         one = event_of({**row, "kind": "profile"})
         if one is not None:
             out.append(one)
+    out += [from_score(row) for row in scores]
     return out
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from streams.cli import main
 from streams.ops import workflows as ops
-from tests.unit.workflows.helpers import CONSENTING, SEED, at, profile
+from tests.unit.workflows.helpers import CONSENTING, SEED, at, profile, score
 
 
 def history(tmp_path: Path) -> Path:
@@ -72,3 +72,25 @@ def test_the_check_command_refuses_with_file_and_line(tmp_path: Path) -> None:
                              env={"COLUMNS": "200"})
     assert bad.exit_code == 1
     assert "broken.yaml:5:" in bad.output and "pigeon" in bad.output
+
+
+def test_scores_in_the_history_trigger_as_in_the_stream() -> None:
+    t = at("2026-03-02T10:00")
+    lines = [json.dumps(profile("p1", 1, t, stage="customer",
+                                attributes={**CONSENTING, "timezone": "UTC"})),
+             json.dumps({**score("p1", "churn", 88.0, t + 60_000, label="high"),
+                         "kind": "score", "score_kind": "churn"}),
+             json.dumps({"kind": "score", "person_id": "p2"})]
+    events, rejected = ops.read_jsonl(lines)
+    assert [r.line for r in rejected] == [3]
+    result = ops.simulate(events, SEED)
+    assert sorted((d["workflow_id"], d["action_type"], d["trigger_event_id"])
+                  for d in result.decisions) == [
+        ("at_risk_retention", a, f"score:p1:churn:{t + 60_000}")
+        for a in ("chat", "crm_task", "email")]
+    # rows as ClickHouse returns them build the same events
+    rows = [{**score("p1", "churn", 88.0, t + 60_000)}]
+    [profile_event, score_event] = ops.events_from_rows(
+        [{**profile("p1", 1, t, stage="customer")}], rows)
+    assert profile_event["event_id"] == "profile:p1:1"
+    assert score_event["facts"]["score"] == {"churn": 88.0} and score_event["partial"]

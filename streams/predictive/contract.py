@@ -4,8 +4,9 @@ table.
 
 The scoring stage consumes the unified profile (``customer.profiles``, keyed by person id) and
 writes one row per person and kind of prediction (lead, churn, clv, next_best_action) to
-``customer_scores`` and one record each to ``customer.scores`` (compacted, keyed by person
-id). The profile stage does not consume scores: no feedback loop."""
+``customer_scores`` and one record each to ``customer.scores`` (keyed by person id; not
+compacted, as the four kinds share a key: the table keeps the latest of each). The profile
+stage does not consume scores: no feedback loop."""
 
 from __future__ import annotations
 

@@ -92,62 +92,84 @@ def _days(ms: float) -> float:
 
 def lead_features(profile: Mapping[str, Any], as_of_ms: int) -> dict[str, float]:
     """The lead model's features of ``profile`` as of ``as_of_ms`` (epoch ms)."""
-    recent = [i for i in profile.get("recent") or () if int(i["occurred_at"]) <= as_of_ms]
-    touches = [i for i in recent if i["kind"] == "touchpoint"]
-    conversions = [i for i in recent if i["kind"] == "conversion"]
-    week, month = as_of_ms - WEEK_MS, as_of_ms - 30 * DAY_MS
-    touches_30d = [i for i in touches if int(i["occurred_at"]) > month]
-    others_30d = [i for i in touches_30d if i.get("channel") != CHAT_CHANNEL]
-    chats = [i for i in touches if i.get("channel") == CHAT_CHANNEL]
-    kinds = _kinds(profile.get("identifiers"))
-    first_seen = int(profile.get("first_seen") or 0)
-    last_touch = max((int(i["occurred_at"]) for i in touches), default=None)
-    last_chat = max((int(i["occurred_at"]) for i in chats), default=None)
-    return {
-        "tenure_days": _days(max(0, as_of_ms - first_seen)) if first_seen > 0 else math.nan,
-        "days_since_last_touch": math.nan if last_touch is None else _days(as_of_ms - last_touch),
-        "touchpoints_total": float(max(0, int(profile.get("touchpoints") or 0))),
-        "touchpoints_7d": float(sum(int(i["occurred_at"]) > week for i in touches)),
-        "touchpoints_30d": float(len(touches_30d)),
-        "paid_touches_30d": float(sum(i.get("channel") in PAID for i in touches_30d)),
-        "email_touches_30d": float(sum(i.get("channel") == "email" for i in touches_30d)),
-        "web_visits_30d": float(sum(i.get("channel") in WEB or i.get("type") == "visit"
-                                    for i in others_30d)),
-        "distinct_channels_30d": float(len({i.get("channel") for i in touches_30d
-                                            if i.get("channel")})),
-        "lead_conversions": float(sum(i.get("type") in LEAD_TYPES for i in conversions)),
-        "demo_requested": float(any(i.get("type") in DEMO_TYPES for i in conversions)),
-        "prior_purchases": float(sum(i.get("type") in PURCHASE_TYPES for i in conversions)),
-        "has_email": float("email" in kinds),
-        "has_phone": float("phone" in kinds),
-        "has_customer_id": float("customer_id" in kinds),
-        "chat_sessions_30d": float(sum(int(i["occurred_at"]) > month for i in chats)),
-        "chat_sessions_total": float(len(chats)),
-        "days_since_chat": math.nan if last_chat is None else _days(as_of_ms - last_chat),
-    }
+    return read_profile(profile, as_of_ms)[0]
 
 
 def churn_signals(profile: Mapping[str, Any], as_of_ms: int) -> ChurnSignals:
     """Activity of the last ``RECENT_WEEKS`` against the person's own rate before them (from
     the interactions the profile holds), and failed payments in the recent window."""
-    times = sorted(int(i["occurred_at"]) for i in profile.get("recent") or ()
-                   if i["kind"] in ("touchpoint", "conversion") and int(i["occurred_at"]) <= as_of_ms)
-    signals = ChurnSignals()
+    return read_profile(profile, as_of_ms)[1]
+
+
+def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, float], ChurnSignals]:
+    """The lead features and the churn signals of ``profile`` as of ``as_of_ms``, in one pass
+    over its recent interactions (the stream's hot path)."""
+    week, month = as_of_ms - WEEK_MS, as_of_ms - 30 * DAY_MS
     recent_start = as_of_ms - int(RECENT_WEEKS * WEEK_MS)
-    if times:
-        base = [t for t in times if t < recent_start]
-        if base:
-            weeks = (recent_start - times[0]) / WEEK_MS
-            signals["baseline_weeks"] = weeks
-            signals["baseline_activity_per_week"] = len(base) / max(weeks, 1.0)
-            signals["recent_activity_per_week"] = (len(times) - len(base)) / RECENT_WEEKS
-    signals["failed_payments"] = sum(
-        1 for i in profile.get("recent") or ()
-        if i["kind"] == "conversion" and i.get("type") in FAILED_PAYMENT_TYPES
-        and recent_start <= int(i["occurred_at"]) <= as_of_ms)
-    return signals
-
-
-def features_key(features: Mapping[str, float]) -> str:
-    """A stable text of the features: equal features, equal key (NaN equals NaN here)."""
-    return ";".join(f"{k}={'nan' if math.isnan(v) else repr(v)}" for k, v in sorted(features.items()))
+    touches_7d = touches_30d = paid = email = web = leads = purchases = 0
+    chats = chats_30d = failed = active = base = 0
+    demo = False
+    channels: set[str] = set()
+    first_active: int | None = None
+    last_touch = last_chat = -1
+    for i in profile.get("recent") or ():
+        at = int(i["occurred_at"])
+        if at > as_of_ms:
+            continue
+        kind = i["kind"]
+        if kind == "touchpoint":
+            channel = i.get("channel")
+            last_touch = max(last_touch, at)
+            if channel == CHAT_CHANNEL:
+                chats += 1
+                last_chat = max(last_chat, at)
+                chats_30d += at > month
+            elif at > month and (channel in WEB or i.get("type") == "visit"):
+                web += 1
+            if at > month:
+                touches_30d += 1
+                touches_7d += at > week
+                paid += channel in PAID
+                email += channel == "email"
+                if channel:
+                    channels.add(channel)
+        elif kind == "conversion":
+            type_ = i.get("type")
+            leads += type_ in LEAD_TYPES
+            demo = demo or type_ in DEMO_TYPES
+            purchases += type_ in PURCHASE_TYPES
+            failed += type_ in FAILED_PAYMENT_TYPES and at >= recent_start
+        else:
+            continue
+        active += 1
+        base += at < recent_start
+        first_active = at if first_active is None else min(first_active, at)
+    kinds = _kinds(profile.get("identifiers"))
+    first_seen = int(profile.get("first_seen") or 0)
+    features = {
+        "tenure_days": _days(max(0, as_of_ms - first_seen)) if first_seen > 0 else math.nan,
+        "days_since_last_touch": math.nan if last_touch < 0 else _days(as_of_ms - last_touch),
+        "touchpoints_total": float(max(0, int(profile.get("touchpoints") or 0))),
+        "touchpoints_7d": float(touches_7d),
+        "touchpoints_30d": float(touches_30d),
+        "paid_touches_30d": float(paid),
+        "email_touches_30d": float(email),
+        "web_visits_30d": float(web),
+        "distinct_channels_30d": float(len(channels)),
+        "lead_conversions": float(leads),
+        "demo_requested": float(demo),
+        "prior_purchases": float(purchases),
+        "has_email": float("email" in kinds),
+        "has_phone": float("phone" in kinds),
+        "has_customer_id": float("customer_id" in kinds),
+        "chat_sessions_30d": float(chats_30d),
+        "chat_sessions_total": float(chats),
+        "days_since_chat": math.nan if last_chat < 0 else _days(as_of_ms - last_chat),
+    }
+    signals = ChurnSignals(failed_payments=failed)
+    if base and first_active is not None:
+        weeks = (recent_start - first_active) / WEEK_MS
+        signals["baseline_weeks"] = weeks
+        signals["baseline_activity_per_week"] = base / max(weeks, 1.0)
+        signals["recent_activity_per_week"] = (active - base) / RECENT_WEEKS
+    return features, signals

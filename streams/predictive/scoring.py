@@ -27,17 +27,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import numpy as np
-
 from streams.kernel.records import Columns, OutputRecord, empty_columns
 from streams.predictive import rules
-from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, assess, at_risk
+from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, ChurnSignals, assess, at_risk
 from streams.predictive.clv import value_customers
 from streams.predictive.contract import CUSTOMER_SCORES
-from streams.predictive.features import churn_signals
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV, ClvModel
-from streams.predictive.rfm import RfmState, RfmSummary, summarise
+from streams.predictive.rfm import RfmSummary
 
 KINDS: Final = ("lead", "churn", "clv", "next_best_action")
 CHURN_RULES_VERSION: Final = "churn-rules-v1"
@@ -64,7 +61,8 @@ class Scored:
 
     profile: Mapping[str, Any]
     features: Mapping[str, float]  # ``lead_features`` as of the profile's ``updated_at``
-    rfm: RfmState
+    signals: ChurnSignals  # ``churn_signals`` as of the same instant
+    summary: RfmSummary | None  # the purchases folded so far, in weeks (None: no purchase)
     was_at_risk: bool
     topic: str
     partition: int
@@ -140,7 +138,7 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
             r = rules.lead_rules(f)
             lead.append(Prediction("lead", r.score, None, _lead_label(r.score, policy), r.reasons,
                                    {}, rules.LEAD_RULES_VERSION))
-    signals = [churn_signals(s.profile, int(s.profile["updated_at"])) for s in batch]
+    signals = [s.signals for s in batch]
     if models.churn is not None:
         churn_rows = [{**f, **{k: float(v) for k, v in sig.items()}}  # type: ignore[arg-type]
                       for f, sig in zip(features, signals, strict=True)]
@@ -157,8 +155,7 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
                                    "at_risk" if a.at_risk else "ok",
                                    tuple(f"{r.code.upper()}: {r.text}" for r in a.reasons), {},
                                    CHURN_RULES_VERSION))
-    summaries = {i: summary for i, s in enumerate(batch)
-                 if (summary := summarise(s.rfm, int(s.profile["updated_at"]), "weeks")) is not None}
+    summaries = {i: s.summary for i, s in enumerate(batch) if s.summary is not None}
     value = _clv(models, summaries, len(batch))
     out = []
     for i, s in enumerate(batch):
@@ -184,8 +181,8 @@ def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Pre
         version = int(s.profile["version"])
         for p in predicted:
             value = {"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
-                     "probability": None if p.probability is None else float(
-                         np.clip(p.probability, 0.0, 1.0)),
+                     "probability": None if p.probability is None else min(
+                         1.0, max(0.0, float(p.probability))),
                      "label": p.label, "reasons": list(p.reasons), "details": dict(p.details),
                      "model_version": p.model_version, "profile_version": version,
                      "scored_at": scored_at}

@@ -31,8 +31,9 @@ from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import BatchResult, Raw
 from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
 from streams.predictive import contract as names
-from streams.predictive.features import FEATURES, PURCHASE_TYPES, churn_signals, features_key, lead_features
-from streams.predictive.rfm import Conversion, RfmState, absorb_many, empty_state, summarise
+from streams.predictive.churn import ChurnSignals
+from streams.predictive.features import FEATURES, PURCHASE_TYPES, read_profile
+from streams.predictive.rfm import Conversion, RfmState, RfmSummary, absorb_many, empty_state, summarise
 from streams.predictive.scoring import Models, Scored, predict, rows_and_records
 
 NAME: Final = "predictive"
@@ -70,14 +71,16 @@ def purchases(profile: Mapping[str, Any]) -> list[Conversion]:
             and i.get("value") is not None and i.get("currency")]
 
 
-def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float], rfm: RfmState) -> str:
-    as_of = int(profile["updated_at"])
-    signals = {f"churn.{k}": float(v) for k, v in churn_signals(profile, as_of).items()}  # type: ignore[arg-type]
-    summary = summarise(rfm, as_of, "weeks")
+def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
+                signals: ChurnSignals, summary: RfmSummary | None) -> str:
+    """What the scores read of a profile, as text: equal keys, equal scores."""
     attributes = profile.get("attributes") or {}
-    return "|".join((features_key({**features, **signals}), repr(summary),
-                     attributes.get("opt_out", ""), attributes.get("unsubscribed", ""),
-                     ",".join(t for t in profile.get("tags") or () if t.startswith("opt_out:"))))
+    opt_out = (attributes.get("opt_out", ""), attributes.get("unsubscribed", ""),
+               tuple(t for t in profile.get("tags") or () if t.startswith("opt_out:")))
+    return repr((tuple(features.values()), tuple(sorted(signals.items())),
+                 None if summary is None else (summary.frequency, summary.recency, summary.T,
+                                               summary.monetary_value, summary.currency),
+                 opt_out))
 
 
 def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -92,12 +95,14 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
             continue  # already absorbed
         rfm: RfmState = current["rfm"] if current is not None else empty_state()
         rfm = absorb_many(rfm, purchases(profile))
-        features = lead_features(profile, int(profile["updated_at"]))
-        key = scoring_key(profile, features, rfm)
+        as_of = int(profile["updated_at"])
+        features, signals = read_profile(profile, as_of)
+        summary = summarise(rfm, as_of, "weeks")
+        key = scoring_key(profile, features, signals, summary)
         was_at_risk = bool(current and current["at_risk"])
         if current is None or key != current["key"]:
-            batch[person] = Scored(profile, features, rfm, was_at_risk, raw.topic, raw.partition,
-                                   raw.offset)
+            batch[person] = Scored(profile, features, signals, summary, was_at_risk, raw.topic,
+                                   raw.partition, raw.offset)
         states[person] = {"partition": raw.partition, "offset": raw.offset,
                           "last_event_at": int(profile["updated_at"]),
                           "version": int(profile["version"]), "key": key, "rfm": rfm,

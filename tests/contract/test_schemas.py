@@ -108,7 +108,7 @@ def test_manifest(name: str) -> None:
     assert spec.description and spec.key_type == "string" and spec.key_description
     assert spec.producers and spec.consumers
     compacted = name in (topic_names.CRM_PROFILES, topic_names.CONVERSATION_INSIGHTS,
-                         topic_names.CUSTOMER_PROFILES, topic_names.CUSTOMER_SCORES)
+                         topic_names.CUSTOMER_PROFILES)
     assert spec.cleanup_policy == ("compact" if compacted else "delete")
     if compacted:
         assert spec.retention_ms is None

@@ -94,9 +94,10 @@ EVENT_COLUMNS: Final = (
     "source_partition", "source_offset", "_topic", "_partition", "_offset", "_kafka_ts",
     "_version")
 LINK_COLUMNS: Final = ("kind", "person_id", "a", "b", "rule", "reason", "other_person",
-                       "source_event", "at", "probability", "weights", "members", "seq",
-                       "_topic", "_partition", "_offset", "_version")
-LINK_FIELDS: Final = LINK_COLUMNS[:12]
+                       "source_event", "at", "probability", "weight_fields", "weight_values",
+                       "members", "seq", "_topic", "_partition", "_offset", "_version")
+#: the columns that are fields of the identity.links value as they are (weights: a map there)
+LINK_FIELDS: Final = (*LINK_COLUMNS[:10], "members")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,9 @@ class _Links:
     def add(self, raw: Raw, seq: int, value: dict[str, Any]) -> None:
         for name in LINK_FIELDS:
             self.cols[name].append(value[name])
+        weights = sorted(value["weights"].items())
+        self.cols["weight_fields"].append([k for k, _ in weights])
+        self.cols["weight_values"].append([float(v) for _, v in weights])
         self.cols["seq"].append(seq)
         self.cols["_topic"].append(raw.topic)
         self.cols["_partition"].append(raw.partition)

@@ -43,10 +43,12 @@ from streams.settings import Settings
 KINDS: Final[tuple[IdentifierKind, ...]] = (*PERSON_IDENTIFIER_FIELDS, "record_id")
 LINK_SELECT: Final = (
     "SELECT kind, person_id, a, b, rule, reason, other_person, source_event, "
-    "toUnixTimestamp64Milli(at) AS at_ms, probability, weights, members, _offset, seq "
+    "toUnixTimestamp64Milli(at) AS at_ms, probability, weight_fields, weight_values, members, "
+    "_offset, seq "
     "FROM identity_links FINAL ")
 ROW_FIELDS: Final = ("kind", "person_id", "a", "b", "rule", "reason", "other_person",
-                     "source_event", "at", "probability", "weights", "members", "offset", "seq")
+                     "source_event", "at", "probability", "weight_fields", "weight_values",
+                     "members", "offset", "seq")
 #: most rounds of fetching the rows around a component (each round one query)
 MAX_ROUNDS: Final = 64
 
@@ -177,7 +179,11 @@ def explain_rows(node: str, rows: Iterable[Row]) -> Explained:
 
 def _rows(querier: Querier, where: str, parameters: Mapping[str, Any]) -> list[Row]:
     result = querier.sql(LINK_SELECT + where, parameters)
-    return [dict(zip(ROW_FIELDS, r, strict=True)) for r in result.rows]
+    rows = [dict(zip(ROW_FIELDS, r, strict=True)) for r in result.rows]
+    for row in rows:
+        row["weights"] = dict(zip(row.pop("weight_fields"), row.pop("weight_values"),
+                                  strict=True))
+    return rows
 
 
 def why(querier: Querier, node: str) -> Explained:

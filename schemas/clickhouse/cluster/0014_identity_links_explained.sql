@@ -5,16 +5,22 @@ ALTER TABLE identity_links_local ON CLUSTER '{cluster}'
     ADD COLUMN IF NOT EXISTS probability Nullable(Float64) AFTER at;
 
 ALTER TABLE identity_links_local ON CLUSTER '{cluster}'
-    ADD COLUMN IF NOT EXISTS weights Map(String, Float64) AFTER probability;
+    ADD COLUMN IF NOT EXISTS weight_fields Array(String) AFTER probability;
 
 ALTER TABLE identity_links_local ON CLUSTER '{cluster}'
-    ADD COLUMN IF NOT EXISTS members Array(String) AFTER weights;
+    ADD COLUMN IF NOT EXISTS weight_values Array(Float64) AFTER weight_fields;
+
+ALTER TABLE identity_links_local ON CLUSTER '{cluster}'
+    ADD COLUMN IF NOT EXISTS members Array(String) AFTER weight_values;
 
 ALTER TABLE identity_links ON CLUSTER '{cluster}'
     ADD COLUMN IF NOT EXISTS probability Nullable(Float64) AFTER at;
 
 ALTER TABLE identity_links ON CLUSTER '{cluster}'
-    ADD COLUMN IF NOT EXISTS weights Map(String, Float64) AFTER probability;
+    ADD COLUMN IF NOT EXISTS weight_fields Array(String) AFTER probability;
 
 ALTER TABLE identity_links ON CLUSTER '{cluster}'
-    ADD COLUMN IF NOT EXISTS members Array(String) AFTER weights;
+    ADD COLUMN IF NOT EXISTS weight_values Array(Float64) AFTER weight_fields;
+
+ALTER TABLE identity_links ON CLUSTER '{cluster}'
+    ADD COLUMN IF NOT EXISTS members Array(String) AFTER weight_values;

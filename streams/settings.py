@@ -147,8 +147,11 @@ class Settings(BaseSettings):
         "write_interval_behind_seconds): larger steps cost less CPU an event."
     )
     batch_max_events: int = Field(
-        10_000, ge=1, description="Events per write: steps computed while the previous write "
-        "was under way are merged into one ClickHouse insert and one publish."
+        10_000, ge=1, description="Most events per write: steps computed while the previous "
+        "write was under way are merged into one ClickHouse insert and one publish. Under live "
+        "traffic a write holds what the last writes show can be written in "
+        "write_interval_seconds (at least a twentieth of this), so a live event does not wait "
+        "behind two full writes; while an agent is behind, this many."
     )
     write_interval_seconds: float = Field(
         0.25, ge=0, description="A write starts at most this often unless a batch's worth of "
@@ -380,7 +383,8 @@ class Settings(BaseSettings):
     marketing_anomaly_detection: bool = Field(
         False, description="Score every campaign's hourly spend, CTR, CPC, CPA, conversions and "
         "ROAS in the ad.metrics stage and raise alerts to the anomalies topic and table (off by "
-        "default: the per-campaign scoring drains a backlog about 100 times slower)."
+        "default: the batched scoring still costs several times the KPI computation's CPU an "
+        "event, see benchmarks.anomaly_stream_bench)."
     )
 
     @model_validator(mode="after")

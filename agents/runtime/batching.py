@@ -85,17 +85,28 @@ Prepare = Callable[[Sequence[Message]], Durable]
 class GroupCommit:
     """Makes ``Durable`` parts durable one write at a time, in the order they were
     submitted. Parts submitted while a write is under way wait and are merged into the next
-    write, up to ``max_events`` consumed events each (the ClickHouse insert size). If a write
-    fails, its parts and every later one fail with it (the worker then stops without
-    acknowledging them). Writes start at most every ``interval`` seconds unless ``max_events``
-    are waiting; while the agent is behind (``lag()``, how long the oldest event waiting
-    before it has waited, is ``interval_behind`` or more), at most every ``interval_behind``."""
+    write, up to ``write_events()`` consumed events each (the ClickHouse insert size). If a
+    write fails, its parts and every later one fail with it (the worker then stops without
+    acknowledging them). Writes start at most every ``interval`` seconds unless a write's
+    worth is waiting; while the agent is behind (``lag()``, how long the oldest event waiting
+    before it has waited, is ``interval_behind`` or more), at most every ``interval_behind``.
+
+    A write's worth is ``max_events`` while behind (a backlog drains fastest in large
+    writes); under live traffic it is as many events as the last writes show can be written
+    in ``interval`` seconds (at least ``min_events``): a live event then waits behind about
+    an interval's worth of writing, not behind two full writes. Only the grouping of parts
+    into writes changes, never their order or what each write makes durable."""
 
     def __init__(self, write: Write, *, max_events: int, interval: float = 0.0,
                  interval_behind: float | None = None, name: str = "",
-                 latencies: Latencies | None = None) -> None:
+                 latencies: Latencies | None = None, min_events: int | None = None) -> None:
         self._write = write
         self.max_events = max_events
+        #: the smallest write's worth under live traffic: each insert and flush has a fixed
+        #: cost, which writes of a handful of events would pay over and over
+        self.min_events = max(1, max_events // 20) if min_events is None else min_events
+        #: (events, seconds) of the last writes: what a write costs, fixed and per event
+        self._costs: deque[tuple[int, float]] = deque(maxlen=32)
         #: a write starts at most this often (seconds) unless ``max_events`` are waiting: each
         #: insert and flush has a fixed cost, and on a busy machine small writes cost the
         #: computation its CPU
@@ -119,6 +130,23 @@ class GroupCommit:
         #: parts merged per write (the last 1,000 writes)
         self.writes: deque[int] = deque(maxlen=1000)
 
+    def write_events(self) -> int:
+        """Consumed events one write takes (see the class docstring)."""
+        if self.interval <= 0 or self.behind():
+            return self.max_events
+        cost = write_cost(self._costs)
+        if cost is None:
+            return self.max_events
+        fixed, per_event = cost
+        if fixed >= self.interval:  # no write fits: the largest pay the fixed cost least often
+            return self.max_events
+        fits = int((self.interval - fixed) / per_event)
+        return max(self.min_events, min(self.max_events, fits))
+
+    def _observe(self, seconds: float, events: int) -> None:
+        if events > 0:
+            self._costs.append((events, seconds))
+
     def submit(self, part: Durable, events: int) -> asyncio.Future[None]:
         """Queue ``part`` (of ``events`` consumed events); the future is done when it is
         durable."""
@@ -128,7 +156,7 @@ class GroupCommit:
             return done
         self._queue.append((part, events, done))
         self._queued += events
-        if self._full is not None and self._queued >= self.max_events:
+        if self._full is not None and self._queued >= self.write_events():
             self._full.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._drain())
@@ -147,7 +175,7 @@ class GroupCommit:
         full = self._full = self._full or asyncio.Event()
         while self._queue:
             wait = self._last_start + self._interval() - loop.time()
-            if wait > 0 and self._queued < self.max_events:
+            if wait > 0 and self._queued < self.write_events():
                 # wait out the interval, unless a write's worth arrives meanwhile: while
                 # behind, the agent stops computing at two writes' worth not yet durable,
                 # so a sleep that ignored it would cap a drain at two writes an interval
@@ -157,7 +185,8 @@ class GroupCommit:
             self._last_start = loop.time()
             group = [self._queue.popleft()]
             events = group[0][1]
-            while self._queue and events + self._queue[0][1] <= self.max_events:
+            worth = self.write_events()
+            while self._queue and events + self._queue[0][1] <= worth:
                 events += self._queue[0][1]
                 group.append(self._queue.popleft())
             self._queued -= events
@@ -180,13 +209,33 @@ class GroupCommit:
                     raise
                 return
             self.writes.append(len(group))
+            took = time.monotonic() - started
+            self._observe(took, events)
             if self._latencies is not None:  # how long a write takes, and how many events
-                self._latencies.observe_repeated(
-                    f"{self._name}.write", (time.monotonic() - started) * 1000.0, 1)
+                self._latencies.observe_repeated(f"{self._name}.write", took * 1000.0, 1)
                 self._latencies.observe_repeated(f"{self._name}.write_events", float(events), 1)
             for _, _, done in group:
                 if not done.done():
                     done.set_result(None)
+
+
+def write_cost(writes: Sequence[tuple[int, float]]) -> tuple[float, float] | None:
+    """``(fixed seconds, seconds an event)`` of writes ``(events, seconds)``: a least-squares
+    line when their sizes differ, else their time per event with no fixed part (a size
+    estimated from the average alone would shrink writes until the fixed cost is all that
+    is left). None without writes."""
+    if not writes:
+        return None
+    n = len(writes)
+    mean_x = sum(e for e, _ in writes) / n
+    mean_y = sum(t for _, t in writes) / n
+    var = sum((e - mean_x) ** 2 for e, _ in writes)
+    if var > 0:
+        slope = sum((e - mean_x) * (t - mean_y) for e, t in writes) / var
+        fixed = mean_y - slope * mean_x
+        if slope > 0 and fixed >= 0:
+            return fixed, slope
+    return (0.0, mean_y / mean_x) if mean_y > 0 else None
 
 
 class MessageBuffer:
@@ -306,8 +355,8 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
 
     ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
     and returns what it must make durable, which ``commit`` writes after everything
-    submitted before it. Up to two writes' worth of consumed events may be computed and not
-    yet durable; past that the next step waits. When a step is
+    submitted before it. Up to two writes' worth (``commit.write_events()``) of consumed
+    events may be computed and not yet durable; past that the next step waits. When a step is
     durable its messages are acknowledged (their offsets may be committed); if its write
     fails, the worker crashes without acknowledging them, and they are read again after the
     restart.
@@ -319,8 +368,7 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
     back). The outage is logged once, when it starts and when it ends, and every wait is
     counted (``<name>.unavailable`` in the latencies). Any other exception stops the worker.
     """
-    limit = 2 * commit.max_events
-    buffer = MessageBuffer(capacity=max(2 * limit, 4096))
+    buffer = MessageBuffer(capacity=max(4 * commit.max_events, 4096))
     channel = BatchTopic(app, topics, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
     commit.lag = buffer.oldest_wait
@@ -351,6 +399,7 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
         waiting = 0  # consumed events computed and not yet durable
         try:
             while True:
+                limit = 2 * commit.write_events()
                 while pending and (waiting >= limit or pending[0][0].done()):
                     # removed here, not in its callback: a finished future returns from
                     # ``await`` without yielding, and this loop must not spin on it

@@ -29,6 +29,14 @@ profile stage hands that person's profile to the survivor; per graph change an
 ``identity_links`` row and an ``identity.links`` record (links, merges, refused merges with
 the guard rail's reason).
 
+Explicit changes (``identity_changes``) ride the same topic and order: a ``match`` goes
+through the same fold and guard rails as an event (its edge keeps the rule, probability and
+field weights; it is no interaction, so no ``customer_events`` row); an ``unlink`` or
+``forget`` removes an edge or a node (``identity.remove``), tombstones the removed node's
+entry and a person left empty, and, when who-is-who changed, writes the ``split`` rows and
+sends the profile stage one ``split`` notice. A node removed earlier in a batch is unknown to
+the rest of it (its stored entry is stale).
+
 What it costs: identity throughput is bounded by one worker's fold, whatever the number of
 workers. ``python -m benchmarks.customer_stages`` (slice ``customer_stages``) measured about
 15,000 observations per second of one core's CPU for this step (10,000 simulated people,

@@ -40,7 +40,14 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypedDict
 
 from streams.workflows.definitions import Action, Workflow
-from streams.workflows.fields import MERGED_FACTS, PersonEvent, Preferences, QuietHours, sha256_of
+from streams.workflows.fields import (
+    MERGED_FACTS,
+    NEXT_BEST_ACTION,
+    PersonEvent,
+    Preferences,
+    QuietHours,
+    sha256_of,
+)
 
 Status = Literal["fired", "deferred", "released", "suppressed"]
 DELIVERED: Final[frozenset[str]] = frozenset({"fired", "released"})
@@ -202,14 +209,16 @@ def addressed(params: dict[str, str], channel: str, contacts: dict[str, str]) ->
 def merge_view(view: dict[str, Any], facts: dict[str, Any], partial: bool) -> dict[str, Any]:
     """The person's view after an event's facts: a profile replaces its own keys, a score
     (``partial``) adds to them; the keys several sources fill merge one level deep."""
-    out = {**view, **facts}
+    out = {**view, **facts} if partial else dict(facts)
+    if not view:
+        return out
     for key in MERGED_FACTS:
-        old, got = view.get(key), facts.get(key)
-        if isinstance(old, dict) and isinstance(got, dict):
-            out[key] = {**old, **got}
-    if not partial:  # keys a newer profile no longer has are gone (scores stay)
-        out = {k: v for k, v in out.items() if k in facts or k in MERGED_FACTS
-               or k == "next_best_action"}
+        old = view.get(key)
+        if old:
+            got = facts.get(key)
+            out[key] = {**old, **got} if got else old
+    if not partial and NEXT_BEST_ACTION in view and NEXT_BEST_ACTION not in facts:
+        out[NEXT_BEST_ACTION] = view[NEXT_BEST_ACTION]  # scores stay across profiles
     return out
 
 

@@ -70,13 +70,18 @@ def why(identifier: str) -> None:
         where = f" ({found['kind']} from {found['topic']}@{found['offset']})" if found else ""
         return f"{row['source_event']}{where}"
 
-    print_result("edges", ("a", "b", "rule", "source event", "at", "match weights"),
-                 [(r["a"], r["b"], r["rule"], source(r), _when(r["at"]), _weights(r))
-                  for r in explained.edges])
+    if explained.edges:
+        print_result("edges", ("a", "b", "rule", "source event", "at", "match weights"),
+                     [(r["a"], r["b"], r["rule"], source(r), _when(r["at"]), _weights(r))
+                      for r in explained.edges])
+    else:
+        console.print("no edges: nothing joins it to another identifier")
     if explained.removals:
-        print_result("removals and splits", ("kind", "a", "b", "person", "from", "reason", "at"),
+        print_result("removals and splits", ("kind", "a", "b", "person", "from", "reason", "at",
+                                             "part's identifiers"),
                      [(r["kind"], r["a"], r["b"], r["person_id"], r["other_person"],
-                       r["reason"], _when(r["at"])) for r in explained.removals])
+                       r["reason"], _when(r["at"]), ", ".join(r["members"] or ()))
+                      for r in explained.removals])
     if explained.refused:
         print_result("refused merges", ("identifier", "its person", "event's person", "reason",
                                         "source event", "at"),

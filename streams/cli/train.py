@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,29 +40,44 @@ def train_intent(labelled: Path, out: Path) -> None:
                  sorted(report.per_intent_f1.items(), key=lambda kv: -kv[1]))
 
 
-@train.command("lead-score")
-@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
-              help="History to learn from: the interactions of this many days before --until.")
-@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="End of the history (UTC date, exclusive); default now.")
-@click.option("--horizon-days", type=click.IntRange(min=1), default=14, show_default=True,
-              help="The label: a purchase within this many days after the cut-off.")
-@click.option("--cutoffs-per-person", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Profile changes sampled per person as cut-offs.")
-@click.option("--without-conversation", is_flag=True,
-              help="Leave out the chat-session features (to measure what they add).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Model directory; default the predictive_model_dir setting.")
-@click.option("--seed", type=int, default=7, show_default=True)
-def train_lead_score(days: int, until: datetime | None, horizon_days: int,
-                     cutoffs_per_person: int, without_conversation: bool, out: Path | None,
-                     seed: int) -> None:
-    """Train the lead model from the interaction history in ClickHouse (customer_events):
-    time-based split, calibrated, saved as a new version that the workers pick up."""
+def _history_options(horizon: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed((
+            click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
+                         help="History to learn from: the interactions of this many days "
+                         "before --until."),
+            click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d"]),
+                         default=None, help="End of the history (UTC date, exclusive); "
+                         "default now."),
+            click.option("--horizon-days", type=click.IntRange(min=1), default=horizon,
+                         show_default=True, help="The label window after each cut-off."),
+            click.option("--cutoffs-per-person", type=click.IntRange(min=1), default=4,
+                         show_default=True, help="Profile changes sampled per person as "
+                         "cut-offs."),
+            click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+                         default=None, help="Model directory; default the "
+                         "predictive_model_dir setting."),
+            click.option("--seed", type=int, default=7, show_default=True),
+        )):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _train_from_history(kind: str, days: int, until: datetime | None, horizon_days: int,
+                        cutoffs_per_person: int, out: Path | None, seed: int,
+                        names: tuple[str, ...] | None = None) -> None:
     from streams.io.query import Querier
-    from streams.predictive.features import BEHAVIOUR_FEATURES, FEATURES
-    from streams.predictive.history import DAY_MS, HISTORY_SQL, HistoryPolicy, train_lead_model
-    from streams.predictive.models import LEAD_MODEL, publish
+    from streams.predictive.features import FEATURES
+    from streams.predictive.history import (
+        DAY_MS,
+        HISTORY_SQL,
+        HistoryPolicy,
+        train_churn_model,
+        train_lead_model,
+    )
+    from streams.predictive.models import CHURN_MODEL, LEAD_MODEL, publish
 
     settings = current_settings()
     end = int((until.replace(tzinfo=UTC) if until else datetime.now(UTC)).timestamp() * 1000)
@@ -71,18 +87,46 @@ def train_lead_score(days: int, until: datetime | None, horizon_days: int,
         return
     policy = HistoryPolicy(horizon_ms=horizon_days * DAY_MS, cutoffs_per_person=cutoffs_per_person,
                            recent_limit=settings.customer_recent_interactions, seed=seed)
-    names = BEHAVIOUR_FEATURES if without_conversation else FEATURES
+    name = LEAD_MODEL if kind == "lead" else CHURN_MODEL
     try:
-        result = train_lead_model(rows, policy, names=names, name=LEAD_MODEL)
+        if kind == "lead":
+            result = train_lead_model(rows, policy, names=names or FEATURES, name=name)
+        else:
+            result = train_churn_model(rows, policy, name=name)
     except ValueError as exc:
         fail(f"cannot train on this history: {exc}")
         return
     target = publish(result.artefact, out or settings.predictive_model_dir)
     window = result.windows
     console.print(f"{len(rows)} interactions -> {result.artefact.metadata['data']['rows']} rows; "
-                  f"model {LEAD_MODEL}-{target.name} -> {target} (now current)")
+                  f"model {name}-{target.name} -> {target} (now current)")
     print_result("held-out (latest) window", ("metric", "value"), [
         ("test window from", datetime.fromtimestamp(window.test_start_ms / 1000, UTC).isoformat()),
         ("ROC-AUC", result.test.roc_auc), ("PR-AUC", result.test.pr_auc),
         ("Brier", result.test.brier), ("Brier uncalibrated", result.test_raw.brier),
         ("best iteration", result.best_iteration)])
+
+
+@train.command("lead-score")
+@_history_options(horizon=14)
+@click.option("--without-conversation", is_flag=True,
+              help="Leave out the chat-session features (to measure what they add).")
+def train_lead_score(days: int, until: datetime | None, horizon_days: int,
+                     cutoffs_per_person: int, out: Path | None, seed: int,
+                     without_conversation: bool) -> None:
+    """Train the lead model from the interaction history in ClickHouse (customer_events):
+    profiles rebuilt as of sampled changes, label = a purchase within the horizon, time-based
+    split, calibrated, saved as a new version that the workers pick up."""
+    from streams.predictive.features import BEHAVIOUR_FEATURES
+
+    _train_from_history("lead", days, until, horizon_days, cutoffs_per_person, out, seed,
+                        BEHAVIOUR_FEATURES if without_conversation else None)
+
+
+@train.command("churn")
+@_history_options(horizon=60)
+def train_churn(days: int, until: datetime | None, horizon_days: int, cutoffs_per_person: int,
+                out: Path | None, seed: int) -> None:
+    """Train the churn model like the lead model: people who had purchased, label = no
+    touchpoint or conversion within the horizon; the stage then scores churn with it."""
+    _train_from_history("churn", days, until, horizon_days, cutoffs_per_person, out, seed)

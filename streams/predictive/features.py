@@ -46,6 +46,10 @@ BEHAVIOUR_FEATURES: Final = (
     "has_email", "has_phone", "has_customer_id",
 )
 FEATURES: Final = BEHAVIOUR_FEATURES + CONVERSATION_FEATURES
+#: the churn signals as model features (absent: NaN), after the lead features
+CHURN_SIGNAL_FEATURES: Final = ("baseline_activity_per_week", "recent_activity_per_week",
+                                "baseline_weeks", "failed_payments")
+CHURN_MODEL_FEATURES: Final = FEATURES + CHURN_SIGNAL_FEATURES
 
 LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
     "tenure_days": ReasonCode("TENURE", "known for {value} days", "known for only {value} days"),
@@ -79,6 +83,11 @@ LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
                                       "never chatted"),
     "days_since_chat": ReasonCode("CHAT_RECENCY", "last chatted {value} days ago",
                                   "last chatted {value} days ago"),
+    "baseline_activity_per_week": ReasonCode("USUAL_ACTIVITY", "usually {value} interactions a week"),
+    "recent_activity_per_week": ReasonCode("RECENT_ACTIVITY", "{value} interactions a week lately"),
+    "baseline_weeks": ReasonCode("HISTORY", "{value} weeks of history"),
+    "failed_payments": ReasonCode("FAILED_PAYMENTS", "{value} failed payments lately",
+                                  "no failed payment lately"),
 }
 
 

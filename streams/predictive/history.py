@@ -22,13 +22,14 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 
-from streams.predictive.features import FEATURES, PURCHASE_TYPES, lead_features
+from streams.predictive.features import CHURN_MODEL_FEATURES, FEATURES, PURCHASE_TYPES, read_profile
 from streams.predictive.training import FeatureTable, TrainingConfig, TrainingResult, train
 
 DAY_MS: Final = 86_400_000
@@ -84,7 +85,20 @@ def _purchase_times(events: Sequence[Mapping[str, Any]]) -> np.ndarray[Any, np.d
 
 def lead_table(rows: Iterable[Mapping[str, Any]], policy: HistoryPolicy = HistoryPolicy(),
                names: Sequence[str] = FEATURES) -> FeatureTable:
-    """One row per sampled (person, profile change) whose label window is complete."""
+    """One row per sampled (person, profile change) whose label window is complete; label: a
+    purchase within the horizon."""
+    return _table(rows, policy, names, "lead")
+
+
+def churn_table(rows: Iterable[Mapping[str, Any]], policy: HistoryPolicy = HistoryPolicy(),
+                names: Sequence[str] = CHURN_MODEL_FEATURES) -> FeatureTable:
+    """Like ``lead_table`` for people who had purchased by the cut-off; label: no touchpoint
+    and no conversion within the horizon (the customer went quiet)."""
+    return _table(rows, policy, names, "churn")
+
+
+def _table(rows: Iterable[Mapping[str, Any]], policy: HistoryPolicy, names: Sequence[str],
+           target: Literal["lead", "churn"]) -> FeatureTable:
     people = by_person(rows)
     end = max((int(e[-1]["occurred_at"]) for e in people.values()), default=0)
     rng = np.random.default_rng(policy.seed)
@@ -94,29 +108,39 @@ def lead_table(rows: Iterable[Mapping[str, Any]], policy: HistoryPolicy = Histor
     feature_times: list[int] = []
     for person in sorted(people):
         events = people[person]
-        purchases = _purchase_times(events)
+        outcome = _purchase_times(events) if target == "lead" else _activity_times(events)
         # a profile change whose label window is complete; the person's last change at one
         # time stands for the others at that time (the stream scores the latest version)
         eligible = [i for i, e in enumerate(events)
                     if int(e["occurred_at"]) + 1 + policy.horizon_ms <= end
                     and (i + 1 == len(events)
                          or int(events[i + 1]["occurred_at"]) != int(e["occurred_at"]))]
+        if target == "churn":
+            first = _purchase_times(events)
+            eligible = [i for i in eligible
+                        if first.size and first[0] <= int(events[i]["occurred_at"])]
         if not eligible:
             continue
         take = min(policy.cutoffs_per_person, len(eligible))
         for i in sorted(rng.choice(eligible, size=take, replace=False).tolist()):
             t = int(events[i]["occurred_at"])
-            features = lead_features(profile_as_of(person, events, i, policy.recent_limit), t)
-            values.append([features[n] for n in names])
+            features, signals = read_profile(profile_as_of(person, events, i, policy.recent_limit), t)
+            row = {**features, **{k: float(v) for k, v in signals.items()}}  # type: ignore[arg-type]
+            values.append([row.get(n, math.nan) for n in names])
             cutoff = t + 1
-            lo = int(np.searchsorted(purchases, cutoff, side="left"))
-            hi = int(np.searchsorted(purchases, cutoff + policy.horizon_ms, side="left"))
-            labels.append(int(hi > lo))
+            lo = int(np.searchsorted(outcome, cutoff, side="left"))
+            hi = int(np.searchsorted(outcome, cutoff + policy.horizon_ms, side="left"))
+            labels.append(int(hi > lo) if target == "lead" else int(hi == lo))
             cutoffs.append(cutoff)
             feature_times.append(t)
     return FeatureTable(tuple(names), np.asarray(values, dtype=np.float64).reshape(-1, len(names)),
                         np.asarray(labels, dtype=np.int8), np.asarray(cutoffs, dtype=np.int64),
                         np.asarray(feature_times, dtype=np.int64))
+
+
+def _activity_times(events: Sequence[Mapping[str, Any]]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    return np.asarray(sorted(int(e["occurred_at"]) for e in events
+                             if e["kind"] in ("touchpoint", "conversion")), dtype=np.int64)
 
 
 def train_lead_model(rows: Sequence[Mapping[str, Any]], policy: HistoryPolicy = HistoryPolicy(),
@@ -125,11 +149,27 @@ def train_lead_model(rows: Sequence[Mapping[str, Any]], policy: HistoryPolicy = 
     """Build the table from ``rows``, train, calibrate and evaluate on the held-out latest
     window; the artefact's metadata also names the features, the history's data window and
     how the rows were made."""
-    table = lead_table(rows, policy, names)
+    return _train(lead_table(rows, policy, names), rows, policy, config, names, name,
+                  "a purchase within the horizon after the cut-off")
+
+
+def train_churn_model(rows: Sequence[Mapping[str, Any]], policy: HistoryPolicy | None = None,
+                      config: TrainingConfig | None = None,
+                      names: Sequence[str] = CHURN_MODEL_FEATURES,
+                      name: str = "churn_model") -> TrainingResult:
+    """The churn model: ``churn_table`` (default horizon 60 days), trained like the lead one."""
+    policy = policy or HistoryPolicy(horizon_ms=60 * DAY_MS)
+    return _train(churn_table(rows, policy, names), rows, policy, config, names, name,
+                  "no touchpoint or conversion within the horizon (people who had purchased)")
+
+
+def _train(table: FeatureTable, rows: Sequence[Mapping[str, Any]], policy: HistoryPolicy,
+           config: TrainingConfig | None, names: Sequence[str], name: str, label: str
+           ) -> TrainingResult:
     config = replace(config or TrainingConfig(), label_horizon_ms=policy.horizon_ms)
     result = train(table, config, name=name)
     times = [int(r["occurred_at"]) for r in rows]
-    metadata = {**result.artefact.metadata, "features": list(names),
+    metadata = {**result.artefact.metadata, "features": list(names), "label": label,
                 "data": {"source": "customer_events", "first_event_ms": min(times),
                          "last_event_ms": max(times), "events": len(rows),
                          "persons": len({r["person_id"] for r in rows}),

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from streams.kernel.records import Columns, OutputRecord, empty_columns
+from streams.kernel.records import Columns, OutputRecord
 from streams.predictive import rules
 from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, ChurnSignals, assess, at_risk
 from streams.predictive.clv import value_customers
@@ -174,23 +174,21 @@ def _finite(x: float) -> float:
 
 def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Prediction]],
                      scored_at: int) -> tuple[Columns, list[OutputRecord]]:
-    columns = empty_columns(SCORE_COLUMNS)
-    records: list[OutputRecord] = []
+    values: list[dict[str, Any]] = []
+    where: list[tuple[str, int, int, int]] = []
     for s, predicted in zip(batch, predictions, strict=True):
         person = str(s.profile["person_id"])
         version = int(s.profile["version"])
+        position = (s.topic, s.partition, s.offset, version)
         for p in predicted:
-            value = {"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
-                     "probability": None if p.probability is None else min(
-                         1.0, max(0.0, float(p.probability))),
-                     "label": p.label, "reasons": list(p.reasons), "details": dict(p.details),
-                     "model_version": p.model_version, "profile_version": version,
-                     "scored_at": scored_at}
-            for name in RECORD_FIELDS:
-                columns[name].append(value[name])
-            columns["_topic"].append(s.topic)
-            columns["_partition"].append(s.partition)
-            columns["_offset"].append(s.offset)
-            columns["_version"].append(version)
-            records.append(OutputRecord(CUSTOMER_SCORES, person, value))
-    return columns, records
+            values.append({"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
+                           "probability": None if p.probability is None else min(
+                               1.0, max(0.0, float(p.probability))),
+                           "label": p.label, "reasons": list(p.reasons),
+                           "details": dict(p.details), "model_version": p.model_version,
+                           "profile_version": version, "scored_at": scored_at})
+            where.append(position)
+    columns: Columns = {name: [v[name] for v in values] for name in RECORD_FIELDS}
+    for i, name in enumerate(("_topic", "_partition", "_offset", "_version")):
+        columns[name] = [w[i] for w in where]
+    return columns, [OutputRecord(CUSTOMER_SCORES, v["person_id"], v) for v in values]

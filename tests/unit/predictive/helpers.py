@@ -6,9 +6,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
+from streams.predictive.features import CHURN_MODEL_FEATURES
 from streams.predictive.history import HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.model_artefact import ModelArtefact
+from streams.predictive.training import FeatureTable, TrainingConfig, train
 
 DAY_MS = 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01 UTC
@@ -43,3 +47,20 @@ def lead_artefact() -> ModelArtefact:
     result = train_lead_model(histories(persons=400, days=240, seed=3),
                               HistoryPolicy(horizon_ms=7 * DAY_MS, cutoffs_per_person=6))
     return result.artefact
+
+
+@lru_cache(maxsize=1)
+def churn_artefact() -> ModelArtefact:
+    """A churn model on the churn features, from a generated table where going quiet (a low
+    recent activity rate) is what churn follows."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    values = np.full((n, len(CHURN_MODEL_FEATURES)), np.nan)
+    recent = rng.gamma(1.0, 1.0, n)
+    values[:, CHURN_MODEL_FEATURES.index("recent_activity_per_week")] = recent
+    values[:, CHURN_MODEL_FEATURES.index("baseline_activity_per_week")] = rng.gamma(2.0, 1.0, n)
+    values[:, CHURN_MODEL_FEATURES.index("touchpoints_total")] = rng.integers(0, 50, n)
+    labels = (rng.random(n) < 1.0 / (1.0 + np.exp(-(1.0 - 2.0 * recent)))).astype(np.int8)
+    cutoffs = T0 + np.sort(rng.integers(0, 300 * DAY_MS, n)).astype(np.int64)
+    table = FeatureTable(CHURN_MODEL_FEATURES, values, labels, cutoffs)
+    return train(table, TrainingConfig(label_horizon_ms=DAY_MS), name="churn_model").artefact

@@ -9,7 +9,13 @@ import math
 import numpy as np
 
 from streams.predictive.features import BEHAVIOUR_FEATURES, FEATURES, lead_features
-from streams.predictive.history import HistoryPolicy, lead_table, profile_as_of, train_lead_model
+from streams.predictive.history import (
+    HistoryPolicy,
+    churn_table,
+    lead_table,
+    profile_as_of,
+    train_lead_model,
+)
 from streams.predictive.history_synthetic import histories
 from tests.unit.predictive.helpers import DAY_MS, T0
 
@@ -64,3 +70,18 @@ def test_conversation_features_add_to_the_model_on_generated_histories() -> None
     window = metadata["window"]
     assert window["train_start_ms"] < window["calibration_start_ms"] < window["test_start_ms"]
     assert np.isfinite(with_chat.test.brier)
+
+
+def test_churn_rows_are_customers_and_label_a_silent_window() -> None:
+    rows = [event("a", "a1", "conversion", 0, "purchase"),
+            event("a", "a2", "touchpoint", 10, "click", "email"),  # active again within 30 days
+            event("b", "b1", "conversion", 0, "purchase"),  # then silent
+            event("c", "c1", "touchpoint", 0, "click", "email"),  # never bought: no churn row
+            event("d", "d1", "touchpoint", 100, "click", "email")]  # the end of the history
+    table = churn_table(rows, HistoryPolicy(horizon_ms=30 * DAY_MS, cutoffs_per_person=10))
+    got = sorted(zip(table.cutoff_ms.tolist(), table.labels.tolist(), strict=True))
+    # a after its purchase comes back (0), then goes quiet after day 10 (1); b goes quiet (1)
+    assert got == [(T0 + 1, 0), (T0 + 1, 1), (T0 + 10 * DAY_MS + 1, 1)]
+    assert table.names[-4:] == ("baseline_activity_per_week", "recent_activity_per_week",
+                                "baseline_weeks", "failed_payments")
+    assert table.values[:, table.names.index("failed_payments")].tolist() == [0.0, 0.0, 0.0]

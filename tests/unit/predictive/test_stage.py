@@ -22,7 +22,14 @@ from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV
 from streams.predictive.scoring import KINDS, RECORD_FIELDS, SCORE_COLUMNS, Models
 from streams.settings import Settings
-from tests.unit.predictive.helpers import DAY_MS, T0, interaction, lead_artefact, profile
+from tests.unit.predictive.helpers import (
+    DAY_MS,
+    T0,
+    churn_artefact,
+    interaction,
+    lead_artefact,
+    profile,
+)
 
 NOW = T0 + 400 * DAY_MS
 
@@ -218,3 +225,13 @@ def test_scoring_keeps_no_reference_to_the_models_it_was_given(tmp_path: Path,
                  Models(lead=scorer))
     assert by_kind(first)["lead"]["model_version"] == "rules-v1"
     assert by_kind(second)["lead"]["model_version"].startswith("lead_model-")
+
+
+def test_a_loaded_churn_model_scores_churn_with_its_version(codec: AvroCodec) -> None:
+    scorer = Scorer.from_artefact(churn_artefact(), contributions="path")
+    got = by_kind(run(codec, raws_for(codec, [engaged(purchases=3)]), Memory(),
+                      Models(churn=scorer)))
+    assert got["churn"]["model_version"] == f"churn_model-{scorer.version}"
+    assert got["churn"]["probability"] is not None
+    assert got["churn"]["label"] in ("at_risk", "ok")
+    assert got["lead"]["model_version"] == "rules-v1"  # each kind names its own model

@@ -5,6 +5,8 @@
 --   model `model`), both in the reporting currency (rates as in campaign_roi_hourly), next to the
 --   revenue the platform reports. roi_attributed = (attributed - spend) / spend;
 --   revenue_source says which revenue the ROI uses. Campaigns are matched by campaign id.
+--   Each conversion counts with its latest attribution only; unconverted_credits counts the
+--   credits left out of the attributed revenue for want of a rate.
 -- param: currency String = USD
 -- param: model String = linear
 -- param: days UInt32 = 7
@@ -16,6 +18,7 @@ SELECT
     round(s.value * s.rate, 2) AS platform_revenue_reporting,
     round(a.revenue, 2) AS attributed_revenue_reporting,
     a.conversions AS attributed_conversions,
+    a.unconverted AS unconverted_credits,
     {currency:String} AS reporting_currency,
     round((a.revenue - s.spend * s.rate) / nullIf(s.spend * s.rate, 0), 4) AS roi_attributed,
     round((s.value - s.spend) / nullIf(s.spend, 0), 4) AS roi_platform,
@@ -53,7 +56,8 @@ LEFT JOIN
     SELECT c.campaign_id AS campaign_id, c.day AS day,
            sum(c.revenue_credit * if(c.currency = {currency:String}, 1.0, nullIf(r.rate, 0)))
                AS revenue,
-           sum(c.credit) AS conversions
+           sum(c.credit) AS conversions,
+           countIf(c.currency != {currency:String} AND r.rate = 0) AS unconverted
     FROM
     (
         SELECT assumeNotNull(campaign_id) AS campaign_id, toDate(occurred_at) AS day,
@@ -61,6 +65,11 @@ LEFT JOIN
         FROM attribution_credits FINAL
         WHERE model = {model:String} AND campaign_id IS NOT NULL
           AND occurred_at >= now64(3) - toIntervalDay({days:UInt32})
+          -- a conversion's latest attribution only: each writes its whole journey, and a
+          -- touch that left the journey (a split, a changed lookback) keeps its older row
+          AND (conversion_id, _version) IN (
+              SELECT conversion_id, max(_version) FROM attribution_credits FINAL
+              WHERE model = {model:String} GROUP BY conversion_id)
     ) AS c
     ASOF LEFT JOIN
     (

@@ -6,11 +6,13 @@ every one a change the stage scores (the worst case: none is skipped as unchange
 ``streams.predictive.stage.step`` in steps of ``--step`` events (the runtime's
 step_max_events) with a lead model trained on generated history (path contributions, the
 default setting) and the explained churn rules, CLV and next best action: four rows and four
-records per profile. State is looked up in and written back to a dict, as the runtime's tables
-do. ``events_per_s``: best of ``--repeat`` passes (``events_per_cpu_s``: per second of the
-process's CPU time, which a busy shared machine disturbs less); ``p99_ms``: the 99th percentile of a step's
-computation time (how long a profile waits for its step), over all passes. Decoding is left
-out (``events_per_s_with_decode`` adds the Avro decoding of the runtime's ``compute``).
+records per profile. State is looked up in and written back to a dict, as the runtime's
+tables do, with the worker's garbage-collector tuning (``agents.app.tune_gc``).
+``events_per_s``: best of ``--repeat`` passes (``events_per_cpu_s``: per second of the
+process's CPU time, which a busy shared machine disturbs less); ``p99_ms``: the 99th
+percentile of a step's computation time (how long a profile waits for its step), over all
+passes. Decoding is left out (``events_per_s_with_decode`` adds the Avro decoding of the
+runtime's ``compute``).
 Merged into ``slices.scoring`` of benchmarks/results/latest.json.
 
 ``python -m benchmarks.scoring_stage_bench [--profiles 20000] [--step 200] [--repeat 3]``
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.app import tune_gc
 from benchmarks.scoring_bench import merge_slice
 from streams.contract.codec import AvroCodec
 from streams.kernel.records import Raw
@@ -92,6 +95,7 @@ def measure(n: int, step_size: int, repeat: int) -> dict[str, Any]:
         models = lead_models(Path(tmp))
     policy = ScoringPolicy(lambda: models)
     values = profiles(n)
+    tune_gc()  # as the worker does: long-lived objects frozen, a larger young generation
     raws = [Raw(names.CUSTOMER_PROFILES, 0, i, v["updated_at"], v["person_id"].encode(), None)
             for i, v in enumerate(values)]
     best, best_cpu, steps_ms = 0.0, 0.0, []

@@ -128,10 +128,12 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
         kind = i["kind"]
         if kind == "touchpoint":
             channel = i.get("channel")
-            last_touch = max(last_touch, at)
+            if at > last_touch:
+                last_touch = at
             if channel == CHAT_CHANNEL:
                 chats += 1
-                last_chat = max(last_chat, at)
+                if at > last_chat:
+                    last_chat = at
                 chats_30d += at > month
             elif at > month and (channel in WEB or i.get("type") == "visit"):
                 web += 1
@@ -152,7 +154,8 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
             continue
         active += 1
         base += at < recent_start
-        first_active = at if first_active is None else min(first_active, at)
+        if first_active is None or at < first_active:
+            first_active = at
     kinds = _kinds(profile.get("identifiers"))
     first_seen = int(profile.get("first_seen") or 0)
     features = {

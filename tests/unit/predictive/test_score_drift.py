@@ -28,9 +28,11 @@ def engine(tmp_path: Path) -> Iterator[ClickHouse]:
         yield clickhouse
 
 
-def insert(clickhouse: ClickHouse, kind: str, scores: list[float], scored_at: list[int]) -> None:
+def insert(clickhouse: ClickHouse, kind: str, scores: list[float], scored_at: list[int],
+           prefix: str | None = None) -> None:
     n = len(scores)
-    values: dict[str, list[Any]] = {"person_id": [f"p{kind}{i}" for i in range(n)], "kind": [kind] * n,
+    person = prefix if prefix is not None else f"p{kind}"
+    values: dict[str, list[Any]] = {"person_id": [f"{person}{i}" for i in range(n)], "kind": [kind] * n,
               "score": scores, "probability": [None] * n, "label": [""] * n,
               "reasons": [[]] * n, "details": [{}] * n, "model_version": ["m"] * n,
               "profile_version": [1] * n, "scored_at": scored_at, "_topic": ["t"] * n,
@@ -57,3 +59,12 @@ def test_psi_matches_the_python_one_and_flags_a_shift(engine: ClickHouse) -> Non
     assert rows["lead"]["verdict"] == "major shift"
     assert (rows["lead"]["recent_rows"], rows["lead"]["reference_rows"]) == (300, 400)
     assert rows["churn"]["psi"] < 0.1 and rows["churn"]["verdict"] == "stable"
+
+
+def test_top_leads_put_each_persons_scores_on_one_line(engine: ClickHouse) -> None:
+    now = int(time.time() * 1000)
+    insert(engine, "lead", [91.0, 40.0, 75.0], [now] * 3, prefix="p")
+    insert(engine, "churn", [10.0, 80.0], [now] * 2, prefix="p")
+    rows = run_insight(engine, "top_leads", {"limit": "2"}).dicts()
+    assert [(r["person_id"], r["lead_score"], r["churn_risk"]) for r in rows] == [
+        ("p0", 91.0, 10.0), ("p2", 75.0, None)]

@@ -23,7 +23,9 @@ from streams.customer.attribution_rules import (
     attribute,
     channel_totals,
     credit_columns,
+    journey_fractions,
     rule_credits,
+    rule_fractions,
 )
 
 CONV = Conversion("c1", "p", 30 * DAY_MS, 200.0, "EUR")
@@ -125,3 +127,18 @@ def test_columns_for_clickhouse() -> None:
     table = rule_credits(t, c, build_journeys(t, c), ["last_non_direct", "linear"])
     assert credit_columns(table, "rules-1") == cols
     assert channel_totals(table, "linear") == {"direct": (0.5, 100.0), "email": (0.5, 100.0)}
+
+
+def test_the_one_journey_fractions_equal_the_array_fractions() -> None:
+    rng = random.Random(5)
+    names = ["direct", "email", "paid_search"]
+    for _ in range(300):
+        n = rng.randint(1, 12)
+        channels = [rng.choice(names) for _ in range(n)]
+        ages = sorted((rng.randrange(0, 40 * DAY_MS) for _ in range(n)), reverse=True)
+        codes = np.array([names.index(c) for c in channels], dtype=np.int64)
+        for model in RULE_MODELS:
+            want = rule_fractions(model, np.array([0, n], dtype=np.int64), codes,
+                                  np.array(ages, dtype=np.int64), direct=0)
+            got = journey_fractions(model, channels, ages)
+            assert got == pytest.approx(want.tolist(), rel=1e-12, abs=1e-15), model

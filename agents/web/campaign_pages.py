@@ -12,6 +12,7 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Final
 from urllib.parse import quote, urlencode
@@ -63,7 +64,7 @@ POLICY: Final = pages.csp_for(styles=(STYLE,), scripts=(SCRIPT,))
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
+    return "—" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"
 
 
 def _pct(value: float | None) -> str:
@@ -129,6 +130,7 @@ def _campaigns_table(window: Window, rows: Sequence[CampaignSummary]) -> str:
 
 
 def _recommendation_row(r: RecommendationView, window: Window) -> str:
+    rec = r.recommendation
     controls = ""
     if r.pending:
         controls = ("<input class=\"reason\" aria-label=\"Reason\" placeholder=\"reason\">"
@@ -141,14 +143,14 @@ def _recommendation_row(r: RecommendationView, window: Window) -> str:
             f"<td><code>{esc(r.request_id)}</code><div class=\"meta\">"
             f"{'dry run' if r.dry_run else 'live'} · {esc(r.as_of)}</div></td>"
             f"<td class=\"status\">{esc(r.status)}</td>"
-            f"<td>{esc(r.action)}<div class=\"meta\">{esc(r.rule)} · {esc(r.entity)}</div></td>"
+            f"<td>{esc(rec.action)}<div class=\"meta\">{esc(rec.rule)} · {esc(rec.entity)}</div></td>"
             f"<td><a href=\"{esc(campaign_href(r.platform, r.campaign_id, window))}\">"
             f"{esc(r.platform)} {esc(r.campaign_id)}</a></td>"
-            f"<td class=\"num\">{esc(_num(r.current))} → {esc(_num(r.proposed))}"
-            f"<div class=\"meta\">{esc(f'{r.change:+.1%}')}</div></td>"
-            f"<td class=\"num\">{esc(f'{r.expected_effect:+,.2f}')}</td>"
-            f"<td class=\"num\">{esc(_num(r.confidence))}</td>"
-            f"<td class=\"rationale\">{esc(r.rationale)}{said}</td>"
+            f"<td class=\"num\">{esc(_num(rec.current))} → {esc(_num(rec.proposed))}"
+            f"<div class=\"meta\">{esc(f'{rec.change:+.1%}')}</div></td>"
+            f"<td class=\"num\">{esc(f'{rec.expected_effect:+,.2f}')}</td>"
+            f"<td class=\"num\">{esc(_num(rec.confidence))}</td>"
+            f"<td class=\"rationale\">{esc(rec.rationale)}{said}</td>"
             f"<td>{controls}<span class=\"result\" role=\"status\"></span></td></tr>")
 
 

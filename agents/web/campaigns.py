@@ -37,7 +37,7 @@ from agents.runtime.core import Runtime
 from agents.web import campaign_pages, pages, security
 from streams.io.insights import run_insight
 from streams.io.publisher import Outgoing
-from streams.io.readonly import ReadOnlyQueries, ReadOnlyRefused, explain
+from streams.io.readonly import QueryLimitExceeded, ReadOnlyQueries, ReadOnlyRefused, explain
 from streams.kernel.records import OutputRecord
 from streams.marketing import campaign_views as views
 from streams.marketing import contract as names
@@ -145,7 +145,7 @@ def register(app: faust.App, runtime: Runtime, readonly: ReadOnlyQueries) -> Non
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
     def refused(exc: Exception) -> tuple[int, str]:
-        if isinstance(exc, ValueError):
+        if isinstance(exc, ValueError | QueryLimitExceeded):  # a bad window, or too wide a one
             return 400, str(exc)
         status = 403 if isinstance(exc, ReadOnlyRefused) else 500
         log.warning("campaigns page failed: %s", exc)
@@ -158,13 +158,18 @@ def register(app: faust.App, runtime: Runtime, readonly: ReadOnlyQueries) -> Non
                                            samesite="Strict", path="/")
         return response
 
+    async def load(fn: Any, request: Request, *args: str) -> tuple[Any, int, str]:
+        """What ``fn`` found for the request's window, or None with a status and why."""
+        try:
+            return await in_thread(fn, views.window_of(dict(request.query)), *args), 200, ""
+        except Exception as exc:
+            return (None, *refused(exc))
+
     @app.page("/campaigns")
     class Campaigns(View):
         async def get(self, request: Request) -> Response:
-            try:
-                found = await in_thread(overview, views.window_of(dict(request.query)))
-            except Exception as exc:
-                status, message = refused(exc)
+            found, status, message = await load(overview, request)
+            if found is None:
                 return self.html(pages.error_page(status, message), status=status)
             return as_page(self, request, campaign_pages.list_page(
                 found["window"], found["campaigns"], found["pending"]))
@@ -172,21 +177,15 @@ def register(app: faust.App, runtime: Runtime, readonly: ReadOnlyQueries) -> Non
     @app.page("/api/campaigns")
     class CampaignsJson(View):
         async def get(self, request: Request) -> Response:
-            try:
-                found = await in_thread(overview, views.window_of(dict(request.query)))
-            except Exception as exc:
-                status, message = refused(exc)
-                return self.json({"error": message}, status=status)
-            return self.json(views.plain(found))
+            found, status, message = await load(overview, request)
+            return self.json(views.plain(found) if found is not None else {"error": message},
+                             status=status)
 
     @app.page("/campaigns/{platform}/{campaign_id}")
     class CampaignPage(View):
         async def get(self, request: Request, platform: str, campaign_id: str) -> Response:
-            try:
-                found = await in_thread(campaign, views.window_of(dict(request.query)),
-                                        platform, campaign_id)
-            except Exception as exc:
-                status, message = refused(exc)
+            found, status, message = await load(campaign, request, platform, campaign_id)
+            if found is None:
                 return self.html(pages.error_page(status, message), status=status)
             return as_page(self, request, campaign_pages.campaign_page(
                 found["window"], platform, campaign_id, found["summary"], found["hours"],
@@ -195,13 +194,9 @@ def register(app: faust.App, runtime: Runtime, readonly: ReadOnlyQueries) -> Non
     @app.page("/api/campaigns/{platform}/{campaign_id}")
     class CampaignJson(View):
         async def get(self, request: Request, platform: str, campaign_id: str) -> Response:
-            try:
-                found = await in_thread(campaign, views.window_of(dict(request.query)),
-                                        platform, campaign_id)
-            except Exception as exc:
-                status, message = refused(exc)
-                return self.json({"error": message}, status=status)
-            return self.json(views.plain(found))
+            found, status, message = await load(campaign, request, platform, campaign_id)
+            return self.json(views.plain(found) if found is not None else {"error": message},
+                             status=status)
 
     def decide(request_id: str, decision: str, actor: str,
                reason: str) -> tuple[Ledger, list[OutputRecord], str]:

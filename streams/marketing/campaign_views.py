@@ -28,6 +28,7 @@ from typing import Any, Final
 from streams.marketing.approval import Ledger, Request
 from streams.marketing.drilldown import Contribution
 from streams.marketing.recommendations import split_key
+from streams.marketing.rules import Recommendation
 
 LEVELS: Final = ("CAMPAIGN", "AD_GROUP", "AD")
 DEFAULT_HOURS: Final = 48
@@ -246,22 +247,15 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class RecommendationView:
+    """A request: its recommendation in full, its current status and its audit trail."""
+
     request_id: str
     status: str
     dry_run: bool
-    rule: str
-    action: str
-    entity: str
     platform: str
     campaign_id: str
     as_of: dt.datetime
-    current: float | None
-    proposed: float | None
-    change: float
-    expected_effect: float
-    confidence: float
-    rationale: str
-    data: dict[str, float]
+    recommendation: Recommendation
     history: list[Step]
 
     @property
@@ -277,11 +271,8 @@ def recommendation_view(req: Request, ledger: Ledger) -> RecommendationView:
     rec = req.recommendation
     platform, campaign = split_key(rec.campaign_id)
     return RecommendationView(
-        request_id=req.id, status=req.status, dry_run=req.dry_run, rule=rec.rule,
-        action=rec.action, entity=rec.entity, platform=platform, campaign_id=campaign,
-        as_of=_at(rec.as_of_ms), current=_finite(rec.current), proposed=_finite(rec.proposed),
-        change=rec.change, expected_effect=rec.expected_effect, confidence=rec.confidence,
-        rationale=rec.rationale, data={k: float(v) for k, v in sorted(rec.data.items())},
+        request_id=req.id, status=req.status, dry_run=req.dry_run, platform=platform,
+        campaign_id=campaign, as_of=_at(rec.as_of_ms), recommendation=rec,
         history=[Step(_at(a.at_ms), a.actor, a.from_status, a.to_status, a.reason)
                  for a in ledger.audit if a.request_id == req.id])
 

@@ -13,10 +13,9 @@ before the seek, still on their way through the consumer's buffers, say nothing 
 only when the consumer has not fetched the re-read (``arrived``). Seeking again while the
 re-read waits behind a backlog would throw the fetched re-read away and fetch it again,
 behind an ever longer backlog: the partition stalled until it moved to another worker.
-The consumer never seeks a partition past ``next_offset`` and
-never commits past what was made durable (see ``agents.runtime.transport``), so no other
-seek can undo the guard's and a committed offset is a promise that everything before it is
-in some store.
+The consumer never seeks a partition past ``next_offset`` and never commits past what was
+made durable (see ``agents.runtime.transport``), so no other seek can undo the guard's and
+a committed offset is a promise that everything before it is in some store.
 
 Where a partition resumes (``resume_at``). Nothing lost is the first rule, nothing doubled
 the second. Four positions are known when a partition is assigned, each a lower bound of
@@ -39,9 +38,10 @@ worker killed between its insert and its changelog has rows its changelog lacks)
 resumes at the highest of ``state``, ``committed`` and ``log_start``, and its own store is
 the authority only for stateless stages. Hence:
 
-- a graceful handover (the leaver waits for its in-flight batches, publishes their
-  changelogs and commits) resumes exactly where the leaver stopped: nothing doubled across
-  the two stores, even when each worker has a store of its own;
+- a graceful handover resumes exactly where the leaver stopped: on a rebalance Faust waits
+  for the batches in flight, which are acknowledged (and then committed) only after their
+  changelogs are published, so nothing is doubled across the two stores, even when each
+  worker has a store of its own (a write cut short by a stop counts as below);
 - after a SIGKILL the leaver's committed offset and changelog may lag its sink by the
   batches it was writing: the taker reads those again (their rows then also land in its
   store, with the same values) and nothing is lost. Both may only lag, never lead: neither

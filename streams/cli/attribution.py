@@ -33,6 +33,17 @@ def since_ms(since: str) -> int:
     return n * {"d": DAY_MS, "w": 7 * DAY_MS, "h": HOUR_MS}[unit]
 
 
+def until_ms(text: str) -> int:
+    """An ISO date or time (UTC unless it says otherwise) in epoch milliseconds."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO date or time") from None
+    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
 def models_of(text: str) -> tuple[DataModel, ...]:
     models = tuple(m.strip() for m in text.split(",") if m.strip())
     unknown = [m for m in models if m not in DATA_MODELS]
@@ -49,6 +60,8 @@ def attribution_group() -> None:
 @attribution_group.command("run")
 @click.option("--since", default="30d", show_default=True,
               help="Conversions of this last period: 30d, 4w, 72h.")
+@click.option("--until", default=None,
+              help="End of the window (an ISO date or time in UTC, e.g. 2026-02-01); now if not given.")
 @click.option("--order", "orders", default="1", show_default=True,
               help="Markov chain orders: 1, 2, 3, 1..3 or 1,3.")
 @click.option("--models", default="markov,shapley", show_default=True,
@@ -56,7 +69,8 @@ def attribution_group() -> None:
 @click.option("--replicates", type=click.IntRange(min=0), default=100, show_default=True,
               help="Bootstrap replicates of the Markov credits (0: no intervals).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
-def run(since: str, orders: str, models: str, replicates: int, seed: int) -> None:
+def run(since: str, until: str | None, orders: str, models: str, replicates: int,
+        seed: int) -> None:
     """Compute the models over the window and write them as a new version."""
     settings = current_settings()
     try:
@@ -65,7 +79,7 @@ def run(since: str, orders: str, models: str, replicates: int, seed: int) -> Non
                            replicates=replicates, seed=seed)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    end = ops.now_ms()
+    end = ops.now_ms() if until is None else until_ms(until)
     window = Window(end - since_ms(since), end)
     try:
         with ClickHouse.from_settings(settings) as clickhouse:

@@ -57,9 +57,13 @@ class SchedulePolicy:
     interval_ms: int = 3_600_000
     window_ms: int = 30 * DAY_MS
     run: RunPolicy = field(default_factory=RunPolicy)
-    #: how often the timer looks whether a run is due or done
-    check_seconds: float = 30.0
     retry_ms: int = 300_000
+
+    @property
+    def check_seconds(self) -> float:
+        """How often the timer looks whether a run is due or done: every 30 s, or four times
+        an interval when that is shorter (not below a second)."""
+        return max(1.0, min(30.0, self.interval_ms / 4000))
 
 
 class Runner:

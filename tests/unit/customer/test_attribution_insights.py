@@ -162,3 +162,36 @@ def test_roi_per_channel_and_campaign_in_the_reporting_currency(engine: ClickHou
     assert set(markov) == {("channel", "email"), ("channel", "paid_search"),
                            ("channel", "display")}
     assert markov["channel", "paid_search"]["spend"] == 30.0
+
+
+def test_the_command_writes_a_version_and_prints_it(engine: ClickHouse) -> None:
+    from click.testing import CliRunner
+
+    from streams.cli import main
+    from streams.settings import get_settings
+
+    until = datetime.fromtimestamp(NOW / 1000, UTC).isoformat()
+    before = {r[0] for r in engine.query("SELECT DISTINCT run_id FROM attribution_model_credits").rows}
+    ids = []
+    for replicates in ("10", "0"):
+        get_settings.cache_clear()
+        try:  # the engine of this process (one data directory a process)
+            result = CliRunner().invoke(
+                main, ["attribution", "run", "--since", "10d", "--until", until, "--order",
+                       "1..2", "--replicates", replicates],
+                env={"TOUCHSTREAM_CLICKHOUSE_URL": engine.url})
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 0, result.output
+        assert "2 conversions (2 with a journey)" in result.output
+        assert "markov-2" in result.output and "55.00 EUR" not in result.output
+        ids.append(result.output.split()[1].rstrip(":"))
+        time.sleep(0.002)
+    latest = ops.latest(engine.query)
+    runs = {r[0] for r in engine.query("SELECT DISTINCT run_id FROM attribution_model_credits").rows}
+    assert runs - before == set(ids) and len(set(ids)) == 2
+    assert {r[11] for r in latest} == {ids[1]}
+    assert {(r[0], r[1]) for r in latest} == {("markov", 1), ("markov", 2), ("shapley", 0)}
+    bad = CliRunner().invoke(main, ["attribution", "run", "--order", "4"],
+                             env={"TOUCHSTREAM_CLICKHOUSE_URL": engine.url})
+    assert bad.exit_code != 0 and "between 1 and 3" in bad.output

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, cast
-from weakref import WeakSet
 
 import faust
 from faust.topics import Topic
@@ -131,22 +130,24 @@ def not_past(partitions: Mapping[TP, int], floors: Sequence[Floor]) -> dict[TP, 
 class BatchingConsumer(faust_aiokafka.Consumer):
     #: per guarded partition, the offset before which every record is durable (the commit)
     _frontier: dict[TP, int]
-    #: records a position guard did not admit (held back behind a hole)
-    _refused: WeakSet[Message]
+    #: ids of the records a position guard did not admit (held back behind a hole), until
+    #: they are acknowledged: alive until then, so an id is never another record's
+    _refused: set[int]
     #: per partition, the offset of the last seek and whether the records from there have
     #: been fetched since (``reread_arrived``)
     _rereads: dict[TP, tuple[int, bool]]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_books()
+
+    def start_books(self) -> None:
+        self._frontier, self._refused, self._rereads = {}, set(), {}
+
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
 
-    def _guarded(self) -> tuple[dict[TP, int], WeakSet[Message]]:
-        if "_frontier" not in self.__dict__:
-            self._frontier, self._refused, self._rereads = {}, WeakSet(), {}
-        return self._frontier, self._refused
-
     def _sought(self, partitions: Mapping[TP, int]) -> None:
-        self._guarded()
         for tp, offset in partitions.items():
             self._rereads[tp] = (offset, False)
 
@@ -160,48 +161,45 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     def reread_arrived(self, tp: TP, offset: int) -> bool:
         """Whether the records from ``offset`` have been fetched since the last seek of
         ``tp`` to it (they are then on their way to the agent)."""
-        self._guarded()
         return self._rereads.get(tp) == (offset, True)
 
     def resumed(self, tp: TP, offset: int) -> None:
         """A position guard resumes ``tp`` at ``offset``: everything before it is done."""
-        frontier, _ = self._guarded()
-        frontier[tp] = max(offset, frontier.get(tp, offset))
+        self._frontier[tp] = max(offset, self._frontier.get(tp, offset))
 
     def refuse(self, messages: Iterable[Message]) -> None:
         """Records a guard did not admit: acknowledging them moves no commit."""
-        self._guarded()[1].update(messages)
+        self._refused.update(map(id, messages))
 
     def ack(self, message: Message) -> bool:
-        first = not message.acked
+        if message.acked:
+            return False
         counted = bool(super().ack(message))
-        frontier, refused = self._guarded()
-        tp = message.tp
-        if first and message.acked and tp in frontier:
-            if message in refused:
-                refused.discard(message)
-            else:
+        at = self._frontier.get(message.tp)
+        if at is not None:
+            refused = self._refused
+            if refused and id(message) in refused:
+                refused.discard(id(message))
+            elif message.offset >= at:
                 # acknowledged once durable, in the order the guard admitted them: all
                 # before it is durable too (or was done before the guard resumed)
-                frontier[tp] = max(frontier[tp], message.offset + 1)
+                self._frontier[message.tp] = message.offset + 1
         return counted
 
     def _new_offset(self, tp: TP) -> int | None:
-        frontier, _ = self._guarded()
-        if tp not in frontier:
+        if tp not in self._frontier:
             return super()._new_offset(tp)  # type: ignore[no-any-return]
         # Faust's books of this partition are not used: keep them from growing
         self._acked[tp] = []
         self._acked_index[tp] = set()
         self._gap.pop(tp, None)
-        return frontier[tp]
+        return self._frontier[tp]
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         # the commit on revocation (in Faust's handler) still uses the frontiers
         await super().on_partitions_revoked(revoked)
-        frontier, _ = self._guarded()
         for tp in revoked:
-            frontier.pop(tp, None)
+            self._frontier.pop(tp, None)
 
     def _floors(self) -> Sequence[Floor]:
         return cast(Sequence[Floor], getattr(self.app, "position_floors", ()))

@@ -48,6 +48,7 @@ def consumer(committed: int | None = None) -> Any:
         _acked=defaultdict(list), _acked_index=defaultdict(set),
         _gap=defaultdict(IntervalTree), _unacked_messages=WeakSet(), _n_acked=0,
         _waiting_for_ack=None)
+    one.start_books()
     return one
 
 
@@ -86,6 +87,7 @@ def test_refused_records_move_no_commit_and_leave_no_one_waiting() -> None:
     stale_after_a_seek_back(one)
     assert one._new_offset(P0) == 0  # nothing durable past where the guard resumed
     assert not one._unacked_messages  # revocation does not wait for them
+    assert not one._refused  # forgotten once acknowledged
     assert not one._acked[P0] and not one._gap.get(P0)  # Faust's books do not grow
 
 

@@ -61,6 +61,7 @@ def consumer(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[dict[TP, int]]]
                            if tp.topic == TOPIC else None)
     one.__dict__.update(app=app, _read_offset={}, committed={P0: 4492, P1: 4100, LOG: 77},
                         assignment=lambda: {P0, P1, LOG}, log=logging.getLogger("test"))
+    one.start_books()
     return one, sought
 
 

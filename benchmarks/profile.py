@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -240,6 +241,8 @@ def measure(n_events: int, lookups: int) -> dict[str, Any]:
         "timeline_page_p99_ms": _ms(pages, 0.99), "load_seconds": round(load_s, 1),
         "event_parts": parts, "projection_read": "by_person" in plan,
         "goal_p99_ms": 150,
+        # the machine is shared: its load while the lookups ran says how quiet it was
+        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
     }
 
 

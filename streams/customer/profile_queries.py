@@ -402,12 +402,8 @@ def shape(resolved: Resolved, recent: Page, insights: list[dict[str, Any]], iden
 def profile(query: Query, identifier: str, policy: LookupPolicy = DEFAULT_LOOKUP
             ) -> dict[str, Any] | None:
     """The JSON profile of the person ``identifier`` belongs to, or None."""
-    resolved = resolve(query, identifier, policy)
-    if resolved is None:
-        return None
-    recent = timeline(query, resolved.persons, customer_ids(resolved.profile["identifiers"]),
-                      limit=policy.recent_limit)
-    return shape(resolved, recent, scores(query, resolved.person_id), identifier)
+    got = profile_page(query, identifier, None, policy.recent_limit, policy)
+    return None if got is None else got[0]
 
 
 def customer_timeline(query: Query, identifier: str, before: int | None, limit: int,

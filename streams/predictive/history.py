@@ -34,14 +34,14 @@ from streams.predictive.training import FeatureTable, TrainingConfig, TrainingRe
 
 DAY_MS: Final = 86_400_000
 #: every interaction of every resolved person in a window, oldest first; run with
-#: {since: epoch ms, until: epoch ms}
+#: {since: epoch ms, until: epoch ms} (the column is qualified: the epoch-ms alias shadows it)
 HISTORY_SQL: Final = """
-SELECT person_id, event_id, kind, toUnixTimestamp64Milli(occurred_at) AS occurred_at, type,
+SELECT person_id, event_id, kind, toUnixTimestamp64Milli(e.occurred_at) AS occurred_at, type,
        channel, campaign_id, value, currency, identifiers
-FROM customer_events FINAL
-WHERE person_id != '' AND occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
-  AND occurred_at < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
-ORDER BY person_id, occurred_at, event_id
+FROM customer_events AS e FINAL
+WHERE person_id != '' AND e.occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+  AND e.occurred_at < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
+ORDER BY person_id, e.occurred_at, event_id
 """
 INTERACTION: Final = ("event_id", "kind", "occurred_at", "type", "channel", "campaign_id",
                       "value", "currency")

@@ -5,11 +5,16 @@ on the generated histories."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from streams.io.clickhouse import ClickHouse
+from streams.io.migrate import migrate
 from streams.predictive.features import BEHAVIOUR_FEATURES, FEATURES, lead_features
 from streams.predictive.history import (
+    HISTORY_SQL,
     HistoryPolicy,
     churn_table,
     lead_table,
@@ -85,3 +90,26 @@ def test_churn_rows_are_customers_and_label_a_silent_window() -> None:
     assert table.names[-4:] == ("baseline_activity_per_week", "recent_activity_per_week",
                                 "baseline_weeks", "failed_payments")
     assert table.values[:, table.names.index("failed_payments")].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_history_query_gives_the_rows_the_generator_made(tmp_path: Path) -> None:
+    rows = histories(persons=40, days=120, seed=8)
+    n = len(rows)
+    columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
+    columns.update({"flags": [[]] * n, "attributes": [{}] * n, "platform": [None] * n,
+                    "order_id": [None] * n, "source_topic": ["customer.events"] * n,
+                    "source_partition": [0] * n, "source_offset": list(range(n)),
+                    "_topic": ["customer.events"] * n, "_partition": [0] * n,
+                    "_offset": list(range(n)), "_kafka_ts": columns["occurred_at"],
+                    "_version": [1] * n})
+    with ClickHouse(f"chdb://{tmp_path / 'ch'}") as clickhouse:
+        migrate(clickhouse)
+        clickhouse.insert("customer_events", columns)
+        end = max(r["occurred_at"] for r in rows)
+        got = clickhouse.query(HISTORY_SQL, {"since": T0, "until": end}).dicts()
+    assert len(got) == n - 1  # the window's end is exclusive
+    policy = HistoryPolicy(horizon_ms=7 * DAY_MS)
+    expected = lead_table([r for r in rows if r["occurred_at"] < end], policy)
+    table = lead_table(got, policy)
+    assert np.array_equal(table.values, expected.values, equal_nan=True)
+    assert np.array_equal(table.labels, expected.labels)

@@ -6,7 +6,9 @@ And ``touchstream train lead-score`` on generated history in ClickHouse."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +71,18 @@ def consume(pipeline: Pipeline, expected: int, timeout: float = 60) -> list[dict
     return values
 
 
+@pytest.fixture
+def scoring(pipeline: Pipeline) -> Iterator[Pipeline]:
+    """The pipeline; the data folder its worker leaves in its working directory (ours) goes
+    after."""
+    yield pipeline
+    pipeline.stop_workers()
+    shutil.rmtree(Path.cwd() / f"{pipeline.settings.app_id}-data", ignore_errors=True)
+
+
 def test_profiles_are_scored_and_a_corrupt_model_keeps_the_last_one(
-        pipeline: Pipeline, tmp_path: Path) -> None:
+        scoring: Pipeline, tmp_path: Path) -> None:
+    pipeline = scoring
     models = tmp_path / "models"
     good = publish(lead_artefact(), models)
     pipeline.env["TOUCHSTREAM_PREDICTIVE_MODEL_DIR"] = str(models)

@@ -26,7 +26,14 @@ from streams.predictive.history_synthetic import histories
 from streams.predictive.models import CURRENT, LEAD_MODEL, publish
 from streams.settings import get_settings
 from tests.integration.conftest import Pipeline, _free_port, eventually
-from tests.unit.predictive.helpers import DAY_MS, T0, interaction, lead_artefact, profile
+from tests.unit.predictive.helpers import (
+    DAY_MS,
+    T0,
+    event_columns,
+    interaction,
+    lead_artefact,
+    profile,
+)
 
 pytestmark = pytest.mark.integration
 PERSONS = 40
@@ -131,15 +138,7 @@ def test_train_lead_score_from_the_history_in_clickhouse(tmp_path: Path,
     rows = histories(persons=300, days=240, seed=21)
     with ClickHouse(f"chdb://{store}") as clickhouse:
         migrate(clickhouse)
-        columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
-        n = len(rows)
-        columns.update({"flags": [[]] * n, "attributes": [{}] * n, "platform": [None] * n,
-                        "order_id": [None] * n, "source_topic": ["customer.events"] * n,
-                        "source_partition": [0] * n, "source_offset": list(range(n)),
-                        "_topic": ["customer.events"] * n, "_partition": [0] * n,
-                        "_offset": list(range(n)), "_kafka_ts": columns["occurred_at"],
-                        "_version": [1] * n})
-        clickhouse.insert("customer_events", columns)
+        clickhouse.insert("customer_events", event_columns(rows))
     models = tmp_path / "models"
     monkeypatch.setenv("TOUCHSTREAM_CLICKHOUSE_URL", f"chdb://{store}")
     monkeypatch.setenv("TOUCHSTREAM_PREDICTIVE_MODEL_DIR", str(models))

@@ -64,3 +64,16 @@ def churn_artefact() -> ModelArtefact:
     cutoffs = T0 + np.sort(rng.integers(0, 300 * DAY_MS, n)).astype(np.int64)
     table = FeatureTable(CHURN_MODEL_FEATURES, values, labels, cutoffs)
     return train(table, TrainingConfig(label_horizon_ms=DAY_MS), name="churn_model").artefact
+
+
+def event_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Generated history rows as ``customer_events`` columns (the rest filled plainly)."""
+    n = len(rows)
+    columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
+    columns.update({"flags": [[]] * n, "attributes": [{}] * n, "platform": [None] * n,
+                    "order_id": [None] * n, "source_topic": ["customer.events"] * n,
+                    "source_partition": [0] * n, "source_offset": list(range(n)),
+                    "_topic": ["customer.events"] * n, "_partition": [0] * n,
+                    "_offset": list(range(n)), "_kafka_ts": columns["occurred_at"],
+                    "_version": [1] * n})
+    return columns

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from streams.predictive.history import (
     train_lead_model,
 )
 from streams.predictive.history_synthetic import histories
-from tests.unit.predictive.helpers import DAY_MS, T0
+from tests.unit.predictive.helpers import DAY_MS, T0, event_columns
 
 
 def event(person: str, eid: str, kind: str, day: float, type_: str | None = None,
@@ -95,13 +94,7 @@ def test_churn_rows_are_customers_and_label_a_silent_window() -> None:
 def test_the_history_query_gives_the_rows_the_generator_made(tmp_path: Path) -> None:
     rows = histories(persons=40, days=120, seed=8)
     n = len(rows)
-    columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
-    columns.update({"flags": [[]] * n, "attributes": [{}] * n, "platform": [None] * n,
-                    "order_id": [None] * n, "source_topic": ["customer.events"] * n,
-                    "source_partition": [0] * n, "source_offset": list(range(n)),
-                    "_topic": ["customer.events"] * n, "_partition": [0] * n,
-                    "_offset": list(range(n)), "_kafka_ts": columns["occurred_at"],
-                    "_version": [1] * n})
+    columns = event_columns(rows)
     with ClickHouse(f"chdb://{tmp_path / 'ch'}") as clickhouse:
         migrate(clickhouse)
         clickhouse.insert("customer_events", columns)

@@ -15,13 +15,14 @@ import pytest
 from streams.contract.codec import AvroCodec
 from streams.kernel.paths import SCHEMAS_DIR
 from streams.kernel.records import Raw
-from streams.kernel.stage import Changes, Computed, Value, compute
+from streams.kernel.stage import Computed, compute
 from streams.predictive import contract as names
 from streams.predictive import stage as pstage
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV
 from streams.predictive.scoring import KINDS, RECORD_FIELDS, SCORE_COLUMNS, Models
 from streams.settings import Settings
+from tests.unit.kernel.test_stage import Memory
 from tests.unit.predictive.helpers import (
     DAY_MS,
     T0,
@@ -37,22 +38,6 @@ NOW = T0 + 400 * DAY_MS
 @pytest.fixture(scope="module")
 def codec() -> AvroCodec:
     return AvroCodec.from_settings(Settings())
-
-
-class Memory:
-    def __init__(self) -> None:
-        self.tables: dict[str, dict[str, Value]] = {}
-
-    def lookup(self, table: str, key: str) -> Value | None:
-        return self.tables.get(table, {}).get(key)
-
-    def apply(self, changes: Changes) -> None:
-        for table, changed in changes.items():
-            for key, (_, value) in changed.items():
-                if value is None:
-                    self.tables.get(table, {}).pop(key, None)
-                else:
-                    self.tables.setdefault(table, {})[key] = value
 
 
 def raws_for(codec: AvroCodec, profiles: list[dict[str, Any]], first: int = 0,

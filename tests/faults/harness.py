@@ -129,6 +129,18 @@ class Count:
                 "rollup_events": self.rollup_events, "rollup_exact": self.rollup_exact}
 
 
+def _paged(querier: Querier, sql: str, page: int = 50_000) -> Iterator[Sequence[Any]]:
+    """Every row of ``sql`` (which orders them), a page at a time: a worker's read-only
+    ``/sql`` answers at most ``web_query_max_rows`` rows a query."""
+    offset = 0
+    while True:
+        rows = querier.sql(f"{sql} LIMIT {page} OFFSET {offset}").rows
+        yield from rows
+        if len(rows) < page:
+            return
+        offset += page
+
+
 def count(querier: Querier, settings: Settings, records: Sequence[OutputRecord]) -> Count:
     """Exact accounting of the chat events ``records`` in the store ``querier`` reads."""
     physical = settings.topic(topics.CHAT_EVENTS)
@@ -139,9 +151,9 @@ def count(querier: Querier, settings: Settings, records: Sequence[OutputRecord])
     raw_rows = querier.sql("SELECT count() FROM chat_events WHERE _topic = {t:String}",
                            {"t": physical}).rows[0][0]
     want = expected.conversations(list(records))
-    got = {r[0]: r[1:] for r in querier.sql(
-        "SELECT conversation_id, events, messages, customer_messages, status"
-        " FROM conversations FINAL").rows}
+    got = {r[0]: r[1:] for r in _paged(
+        querier, "SELECT conversation_id, events, messages, customer_messages, status"
+        " FROM conversations FINAL ORDER BY conversation_id")}
     exact = set(got) == set(want) and all(
         got[c] == (w["events"], w["messages"], w["customer_messages"], w["status"])
         for c, w in want.items())

@@ -1,15 +1,25 @@
 """touchpoints, conversions, crm.profiles -> identity resolution -> profiles and attribution:
 the customer domain's three stages (``streams.customer.inputs_stage``, ``identity_stage``,
-``profile_stage``) with the worker's settings."""
+``profile_stage``) with the worker's settings, and the scheduled Markov and Shapley
+attribution (``attribution_stage``) unless its interval is 0."""
 
 from __future__ import annotations
+
+import functools
 
 import faust
 
 from agents.runtime.core import Runtime
 from agents.runtime.stage import run_stage
 from agents.runtime.transport import BatchTopic
-from streams.customer import contract, identity_stage, inputs_stage, profile_stage
+from streams.customer import (
+    attribution_run,
+    attribution_stage,
+    contract,
+    identity_stage,
+    inputs_stage,
+    profile_stage,
+)
 from streams.customer.attribution import DAY_MS
 from streams.customer.profile import ProfilePolicy
 
@@ -28,6 +38,17 @@ def register(app: faust.App, runtime: Runtime) -> tuple[BatchTopic, ...]:
         profile=ProfilePolicy(recent_limit=settings.customer_recent_interactions,
                               lookback_ms=int(settings.customer_lookback_days * DAY_MS)),
         half_life_ms=settings.customer_half_life_days * DAY_MS)
-    return (run_stage(app, runtime, inputs_stage.stage(inputs)),
-            run_stage(app, runtime, identity_stage.stage(identity_stage.IdentityStagePolicy())),
-            run_stage(app, runtime, profile_stage.stage(profiles)))
+    stages = [run_stage(app, runtime, inputs_stage.stage(inputs)),
+              run_stage(app, runtime, identity_stage.stage(identity_stage.IdentityStagePolicy())),
+              run_stage(app, runtime, profile_stage.stage(profiles))]
+    if settings.customer_attribution_interval_minutes > 0:  # Markov and Shapley, hourly
+        stages.append(run_stage(app, runtime, attribution_stage.stage(
+            attribution_stage.SchedulePolicy(
+                interval_ms=int(settings.customer_attribution_interval_minutes * 60_000),
+                window_ms=int(settings.customer_attribution_window_days * DAY_MS),
+                run=attribution_run.RunPolicy(
+                    orders=tuple(settings.customer_attribution_orders),
+                    lookback_ms=int(settings.customer_lookback_days * DAY_MS),
+                    replicates=settings.customer_attribution_replicates)),
+            load=functools.partial(attribution_run.load, runtime.clickhouse.query))))
+    return tuple(stages)

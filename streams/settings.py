@@ -232,6 +232,23 @@ class Settings(BaseSettings):
         50, ge=1, description="Interactions a profile keeps in its recent list (the full "
         "history is in ClickHouse)."
     )
+    customer_attribution_interval_minutes: float = Field(
+        60.0, ge=0, description="How often one worker recomputes the Markov and Shapley "
+        "attribution (a new version in attribution_model_credits); 0: never, only "
+        "`touchstream attribution run`."
+    )
+    customer_attribution_window_days: float = Field(
+        30.0, gt=0, description="The scheduled attribution covers the conversions of this "
+        "many days before it runs."
+    )
+    customer_attribution_orders: list[int] = Field(
+        default_factory=lambda: [1], description="Markov chain orders (1 to 3) of the "
+        "scheduled attribution, e.g. `[1,3]`."
+    )
+    customer_attribution_replicates: int = Field(
+        100, ge=0, description="Bootstrap replicates of the scheduled Markov credits' "
+        "confidence intervals (0: no intervals)."
+    )
 
     # --- Predictive customer intelligence -----------------------------------------------------
     predictive_model_dir: Path = Field(

@@ -23,6 +23,8 @@ Invariants:
 from __future__ import annotations
 
 import functools
+import hashlib
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -73,14 +75,16 @@ def purchases(profile: Mapping[str, Any]) -> list[Conversion]:
 
 def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
                 signals: ChurnSignals, summary: RfmSummary | None) -> str:
-    """What the scores read of a profile, as text: equal keys, equal scores."""
+    """What the scores read of a profile, as a short digest: equal inputs, equal key (the
+    features packed as doubles, the rest as text; both deterministic across processes)."""
     attributes = profile.get("attributes") or {}
-    opt_out = (attributes.get("opt_out", ""), attributes.get("unsubscribed", ""),
-               tuple(t for t in profile.get("tags") or () if t.startswith("opt_out:")))
-    return repr((tuple(features.values()), tuple(sorted(signals.items())),
+    rest = repr((sorted(signals.items()),
                  None if summary is None else (summary.frequency, summary.recency, summary.T,
                                                summary.monetary_value, summary.currency),
-                 opt_out))
+                 attributes.get("opt_out", ""), attributes.get("unsubscribed", ""),
+                 [t for t in profile.get("tags") or () if t.startswith("opt_out:")]))
+    packed = struct.pack(f"{len(features)}d", *features.values())
+    return hashlib.blake2b(packed + rest.encode(), digest_size=12).hexdigest()
 
 
 def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:

@@ -4,8 +4,8 @@ writes (``customer_profiles``, ``customer_events``, ``customer_scores``, ``crm_t
 
 Every function takes ``query(sql, params) -> rows`` (rows as mappings): parameterised SQL only,
 values are bound by the engine and never put into the text. Lookups use the indexes of
-migration 0015 (a projection of ``customer_events`` by person, bloom filters on the profiles'
-identifiers and ``merged_into``).
+migrations 0015 and 0016 (a projection of ``customer_events`` by person, bloom filters on the
+profiles' identifiers and ``merged_into``).
 
 Invariants:
 - an identifier is read as the pipeline reads it (``identifiers.normalise``, emails and phones

@@ -6,7 +6,7 @@ ALTER TABLE customer_events_local ON CLUSTER '{cluster}'
     MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
 
 ALTER TABLE customer_events_local ON CLUSTER '{cluster}' ADD PROJECTION IF NOT EXISTS by_person
-    (SELECT * ORDER BY (person_id, occurred_at));
+    (SELECT person_id, occurred_at, kind, event_id ORDER BY (person_id, occurred_at));
 
 ALTER TABLE customer_events_local ON CLUSTER '{cluster}'
     MATERIALIZE PROJECTION by_person SETTINGS mutations_sync = 2;

@@ -1,7 +1,8 @@
 """The served 360° profile against the real embedded engine, migrated, with rows inserted as the
 customer domain writes them: any identifier resolves to its (surviving) person, the timeline
 holds the events of the persons merged into it in time order and pages exactly, the profile
-carries attributes, journey, insights and value, and the lookups use migration 0015's indexes."""
+carries attributes, journey, insights and value, and the lookups use the indexes of
+migrations 0015 and 0016."""
 
 from __future__ import annotations
 
@@ -257,7 +258,7 @@ def test_a_person_without_scores_is_not_scored_yet(query: pq.Query) -> None:
     assert [i["event_id"] for i in got["recent"]] == ["e9"]
 
 
-def test_the_lookups_read_the_indexes_of_migration_0015(store: ClickHouse) -> None:
+def test_the_lookups_read_the_indexes_of_the_migrations(store: ClickHouse) -> None:
     def plan(sql: str, params: Mapping[str, Any]) -> str:
         return "\n".join(str(r[0]) for r in store.query("EXPLAIN indexes = 1 " + sql,
                                                         params).rows)
@@ -265,7 +266,7 @@ def test_the_lookups_read_the_indexes_of_migration_0015(store: ClickHouse) -> No
     # the projection exists; the planner reads it once it saves granules (a few rows here
     # fit in one granule: the benchmark's million events show it chosen)
     assert store.query("SELECT name FROM system.projections WHERE table = 'customer_events'"
-                       ).rows == [("by_person",)]
+                       ).rows == [("events_by_person",)]
     # versions of one event were inserted apart (a part each), so there is something to collapse
     assert store.query("SELECT count() FROM customer_events WHERE event_id IN ('e1', 'e7')"
                        ).rows[0][0] >= 3

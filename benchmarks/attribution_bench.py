@@ -4,7 +4,10 @@ Generates a seeded population (250,000 persons, several touches each, a realisti
 campaigns on paid channels, conversions after touches), then times: journeys (30-day window),
 the six rule-based models for every conversion, ClickHouse columns of their credits, channel
 paths, Markov removal effects at orders 1, 2 and 3, a bootstrap of the order-1 Markov credits,
-and Shapley values. Merges slice ``attribution`` into benchmarks/results/latest.json.
+and Shapley values; then a whole attribution run (``attribution_run.compute``: what
+``touchstream attribution run`` and the worker's schedule do after reading ClickHouse) from
+rows as ClickHouse returns them, at order 1, with the bootstrap, and at orders 1 to 3.
+Merges slice ``attribution`` into benchmarks/results/latest.json.
 
 ``--coverage N`` also simulates N data sets of 5,000 journeys from a known first-order chain
 and counts how often the 95 % bootstrap intervals cover the credits that chain implies.
@@ -29,6 +32,7 @@ import numpy as np
 from streams.customer.attribution import DAY_MS, ConversionTable, TouchTable, build_journeys
 from streams.customer.attribution_paths import channel_paths
 from streams.customer.attribution_rules import credit_columns, rule_credits
+from streams.customer.attribution_run import RunPolicy, Window, compute, tables_from_rows
 from streams.customer.markov import markov_attribution, markov_bootstrap
 from streams.customer.shapley import shapley_attribution
 
@@ -211,6 +215,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     timed(t, "seconds_shapley", shapley_attribution, paths)
     timed(t, "seconds_shapley_subset_sums", shapley_attribution, paths, "subset_sums")
     timed(t, "seconds_markov_bootstrap", markov_bootstrap, paths, 1, args.bootstrap, 0)
+    # a scheduled or on-demand run (attribution_run.compute: journeys, paths, Markov and
+    # Shapley per channel and per campaign, rows), from rows as ClickHouse returns them
+    touch_rows = list(zip(touches.person.tolist(), touches.touchpoint_id.tolist(),
+                          touches.occurred_at.tolist(),
+                          [touches.channels[c] for c in touches.channel.tolist()],
+                          touches.campaign_id.tolist(), strict=True))
+    conversion_rows = list(zip(conversions.person.tolist(), conversions.conversion_id.tolist(),
+                               conversions.occurred_at.tolist(), conversions.value.tolist(),
+                               conversions.currency.tolist(), strict=True))
+    tables = timed(t, "seconds_run_tables_from_rows", tables_from_rows, touch_rows,
+                   conversion_rows)
+    window = Window(int(conversions.occurred_at.min()), int(conversions.occurred_at.max()))
+    timed(t, "seconds_run_order1", compute, *tables, window, RunPolicy(replicates=0))
+    timed(t, "seconds_run_order1_bootstrap", compute, *tables, window,
+          RunPolicy(replicates=args.bootstrap))
+    timed(t, "seconds_run_orders_1_3", compute, *tables, window,
+          RunPolicy(orders=(1, 2, 3), replicates=0))
     all_models = (t["seconds_journeys"] + t["seconds_rule_models"] + t["seconds_paths"] + t["seconds_markov"]
                   + t["seconds_shapley"])
     lengths = journeys.lengths
@@ -228,7 +249,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out.update(bootstrap_coverage(args.coverage, replicates=args.bootstrap))
     print(json.dumps(out, indent=1))
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    doc.setdefault("slices", {})["attribution"] = out
+    # keeps the figures of options not given this time (--reference, --coverage)
+    doc.setdefault("slices", {}).setdefault("attribution", {}).update(out)
     RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
     return out
 

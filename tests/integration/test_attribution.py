@@ -7,7 +7,6 @@ supersedes the first while the earlier versions stay as history."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,36 +15,16 @@ from click.testing import CliRunner
 from streams.customer.attribution import DAY_MS
 from streams.customer.attribution_run import RunPolicy, Window, compute, tables_from_rows
 from streams.io.clickhouse import ClickHouse
-from streams.io.kafka_admin import delete_topics_with_prefix
 from streams.io.producer import produce_records
 from streams.ops import attribution as ops
 from streams.settings import get_settings
 from streams.simulators.customers import T0, Person, customers
 from tests.integration.conftest import Pipeline
+from tests.integration.test_customer import _wait
 
 pytestmark = pytest.mark.integration
 
 UNTIL = T0 + 60 * DAY_MS  # every simulated conversion is before it
-
-
-@pytest.fixture
-def cleaned(pipeline: Pipeline) -> Iterator[Pipeline]:
-    yield pipeline
-    pipeline.stop_workers()
-    delete_topics_with_prefix(pipeline.settings, pipeline.settings.topic_prefix,
-                              pipeline.settings.app_id)
-
-
-def _wait(check: Any, timeout: float, what: str, pipeline: Pipeline) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        done, last = check()
-        if done:
-            return last
-        time.sleep(1.0)
-    raise AssertionError(f"{what} not reached in {timeout}s (last: {last}); logs in "
-                         f"{pipeline.log_dir}")
 
 
 def _truth(people: list[Person]) -> Any:
@@ -64,8 +43,7 @@ def _credits(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], float]:
     return {tuple(r[:7]): float(r[7]) for r in rows}
 
 
-def test_scheduled_and_on_demand_runs_are_versions_and_the_latest_wins(cleaned: Pipeline) -> None:
-    pipeline = cleaned
+def test_scheduled_and_on_demand_runs_are_versions_and_the_latest_wins(pipeline: Pipeline) -> None:
     people, identity_phase, converted = customers(40, seed=31)
     # the schedule every 3 s over a window that holds the simulated data (early 2026)
     pipeline.env.update({"TOUCHSTREAM_CUSTOMER_ATTRIBUTION_INTERVAL_MINUTES": "0.05",

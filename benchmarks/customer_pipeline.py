@@ -2,22 +2,40 @@
 conversions and CRM updates of simulated people through the inputs stage, the identity stage
 (single writer) and the profile and attribution stage, into ClickHouse.
 
-On fresh topics, the backlog of ``--people`` people (their identity-phase events, then their
-conversions) is produced, then one worker is started and drains it; the run ends when every
-person has its profile and every conversion its credits. Per stage, events/s between its
-first and last ClickHouse insert (the rows' ingest times: ``customer_inputs``,
-``customer_events``, ``customer_profiles``), and the whole backlog's events/s from the first
-input row to the last profile or credit row. The run's topics and changelogs are deleted
-afterwards. Merges slice ``customer_pipeline`` into benchmarks/results/latest.json.
+Drain: on fresh topics, one worker is started and, once it answers, the backlog of
+``--people`` people (their identity-phase events, then their conversions) is produced; the
+run ends when every person has its profile and every conversion its credits. Per stage,
+events/s between its first and last ClickHouse insert (the rows' ingest times:
+``customer_inputs``, ``customer_events``, ``customer_profiles``); the whole backlog's events/s
+from the first input row to the last profile or credit row; the worker's CPU time (its
+process tree, from /proc) per input event over the drain.
 
-``python -m benchmarks.customer_pipeline [--people 5000] [--no-write]``
+Latency (``--paced-seconds``, 0 to skip): other people's events produced at half the drained
+rate, then, per event, produce-to-ClickHouse: from the record's Kafka timestamp (set when it
+is produced) to the ingest time of the row that ends its way through the stages, the
+``customer_events`` row of a touchpoint or CRM update (resolved; its profile is written in the
+same or the next batch of the profile stage) and the first ``attribution_credits`` row of a
+conversion (resolved, folded into the profile and attributed).
+
+Merges slices ``customer_pipeline`` (the drain per stage) and ``touchpoints``
+(``events_per_s``, ``p99_ms``, ``worker_cpu_us_per_event`` and the details) into
+``--results`` (benchmarks/results/latest.json), keeping every other key. The run's topics
+and changelogs are deleted afterwards. ``--profile FILE`` records the worker with py-spy
+during the drain (collapsed stacks). To compare two versions of the code, run the module from
+a copy of each tree (the worker is started from the current directory), alternating.
+
+The local broker is started if none answers (and stopped afterwards): run it under both
+locks, ``flock /tmp/touchstream-broker.lock flock /tmp/touchstream-bench.lock python -m
+benchmarks.customer_pipeline [--people 5000] [--paced-seconds 30] [--no-write]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -27,13 +45,15 @@ from benchmarks.run import drop_topics, isolated
 from streams.contract.codec import AvroCodec
 from streams.customer.contract import CUSTOMER_EVENTS
 from streams.io import kafka_local
-from streams.io.kafka_admin import create_topics, end_offsets
+from streams.io.kafka_admin import end_offsets
 from streams.io.producer import produce_records
 from streams.io.query import Querier
-from streams.ops.demo import start_worker, stop_worker
+from streams.ops.demo import prepare, start_worker, stop_worker
+from streams.settings import Settings
 from streams.simulators.customers import customers
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _span(q: Querier, table: str, at: str) -> tuple[int, float, float]:
@@ -43,37 +63,122 @@ def _span(q: Querier, table: str, at: str) -> tuple[int, float, float]:
     return int(n), float(first), float(last)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and its living descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the name: state ppid ... utime (11) stime (12)
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
+
+
+def _wait_done(q: Querier, people: int, touchpoints: int, conversions: int,
+               timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        live, touched = q.sql("SELECT count(), sum(touchpoints) FROM customer_profiles "
+                              "FINAL WHERE merged_into IS NULL").rows[0]
+        credited = q.sql("SELECT uniqExact(conversion_id) FROM attribution_credits").rows[0][0]
+        if live == people and touched == touchpoints and credited == conversions:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not done in {timeout} s: {live} persons, {touched} "
+                             f"touchpoints, {credited} conversions credited")
+        time.sleep(0.5)
+
+
+LATENCY_SQL = """
+SELECT quantileExact(0.5)(ms), quantileExact(0.99)(ms), max(ms), count()
+FROM
+(
+    SELECT toFloat64(e.landed - i.produced) * 1000 AS ms
+    FROM (SELECT event_id, kind, min(_kafka_ts) AS produced FROM customer_inputs
+          WHERE _kafka_ts >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY event_id, kind) AS i
+    INNER JOIN
+    (
+        SELECT event_id, kind, min(_ingested_at) AS landed FROM customer_events
+        WHERE kind != 'conversion' GROUP BY event_id, kind
+        UNION ALL
+        SELECT conversion_id AS event_id, 'conversion' AS kind, min(_ingested_at) AS landed
+        FROM attribution_credits GROUP BY conversion_id
+    ) AS e ON i.event_id = e.event_id AND i.kind = e.kind
+)
+"""
+
+
+def latency_phase(settings: Settings, q: Querier, rate: float, seconds: float,
+                  timeout: float) -> dict[str, Any]:
+    """Other people's events at ``rate`` per second for about ``seconds``."""
+    n = 1
+    while True:  # enough people for the duration (about 7.6 events a person)
+        _, identity_phase, converted = customers(n, seed=77)
+        if len(identity_phase) + len(converted) >= rate * seconds or n > 100_000:
+            break
+        n = max(n + 1, int(n * rate * seconds / max(len(identity_phase) + len(converted), 1)))
+    # a person's conversions after their identity events, the whole at an even pace
+    records = [*identity_phase, *converted]
+    since = int(time.time() * 1000)
+    started = time.monotonic()
+    produce_records(settings, records, encode=AvroCodec.from_settings(settings).encode,
+                    rate=rate)
+    produced_s = time.monotonic() - started
+    deadline = time.monotonic() + timeout
+    while True:  # every paced event has landed (its identifiers may join earlier people)
+        p50, p99, worst, events = q.sql(LATENCY_SQL, {"since": since}).rows[0]
+        if int(events) >= len(records) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return {"paced_events": len(records), "paced_rate_per_s": round(len(records) / produced_s),
+            "latency_events": int(events), "paced_conversions": len(converted),
+            "p50_ms": round(float(p50), 1), "p99_ms": round(float(p99), 1),
+            "max_ms": round(float(worst), 1)}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=5_000)
+    parser.add_argument("--paced-seconds", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="record the worker with py-spy during the drain (collapsed stacks)")
+    parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     base = Path(tempfile.mkdtemp(prefix="customer-bench-"))
     settings, env = isolated(base, "customer")
-    if not kafka_local.status(settings).answering:
-        raise SystemExit("no broker answers on " + settings.kafka_bootstrap_servers)
     people, identity_phase, converted = customers(args.people, seed=3)
     records = [*identity_phase, *converted]
-    create_topics(settings)
-    worker = None
+    started_broker = prepare(settings)  # the local broker, started (and stopped) if needed
+    worker = spy = None
     try:
-        produce_records(settings, records, encode=AvroCodec.from_settings(settings).encode)
         worker = start_worker(settings, str(base / "worker.log"), env=env)
         q = Querier(settings)
+        cpu_before = cpu_seconds(worker.pid)
+        if args.profile is not None:
+            spy = subprocess.Popen(["py-spy", "record", "--pid", str(worker.pid), "--format",
+                                    "raw", "--rate", "50", "--output", str(args.profile)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        produce_records(settings, records, encode=AvroCodec.from_settings(settings).encode)
         touchpoints = sum(len(p.touchpoints) for p in people)
-        deadline = time.monotonic() + args.timeout
-        while True:
-            live, touched = q.sql("SELECT count(), sum(touchpoints) FROM customer_profiles "
-                                  "FINAL WHERE merged_into IS NULL").rows[0]
-            credited = q.sql("SELECT uniqExact(conversion_id) FROM attribution_credits").rows[0][0]
-            if live == args.people and touched == touchpoints and credited == sum(
-                    1 for p in people for _ in p.conversions):
-                break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"not done in {args.timeout} s: {live} persons, {touched} "
-                                 f"touchpoints, {credited} conversions credited")
-            time.sleep(0.5)
+        n_conversions = sum(1 for p in people for _ in p.conversions)
+        _wait_done(q, args.people, touchpoints, n_conversions, args.timeout)
+        cpu = cpu_seconds(worker.pid) - cpu_before
+        if spy is not None:
+            spy.terminate()
+            spy.wait(30)
         inputs, in_first, in_last = _span(q, "customer_inputs", "_ingested_at")
         events, id_first, id_last = _span(q, "customer_events", "_ingested_at")
         _, pr_first, pr_last = _span(q, "customer_profiles", "_updated_at")
@@ -81,30 +186,50 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         assert inputs == events == len(records), (inputs, events, len(records))
         profile_events = sum(end_offsets(settings, CUSTOMER_EVENTS).values())
         drained = max(pr_last, cr_last) - in_first
-        figures = {
+        rate = len(records) / drained
+        drain = {
             "people": args.people, "input_events": len(records),
             "conversions": len(converted), "customer_events": profile_events,
             "drain_seconds": round(drained, 1),
-            "events_per_s": round(len(records) / drained),
+            "events_per_s": round(rate),
             "inputs_stage_events_per_s": round(inputs / max(in_last - in_first, 1e-3)),
             "identity_stage_events_per_s": round(events / max(id_last - id_first, 1e-3)),
             "profile_stage_events_per_s": round(profile_events / max(pr_last - pr_first, 1e-3)),
+            "worker_cpu_seconds": round(cpu, 2),
             "note": "one worker running all stages (and the other domains' idle agents), "
-                    "embedded ClickHouse, local broker, a backlog produced before the worker "
-                    "starts; a stage's rate is its events over the span of its ClickHouse "
+                    "embedded ClickHouse, local broker, the backlog produced once the worker "
+                    "answers; a stage's rate is its events over the span of its ClickHouse "
                     "inserts, the three stages overlapping in time",
             "command": f"python -m benchmarks.customer_pipeline --people {args.people}",
         }
+        paced: dict[str, Any] = {}
+        if args.paced_seconds > 0:
+            paced = latency_phase(settings, q, rate / 2, args.paced_seconds, args.timeout)
     finally:
+        if spy is not None and spy.poll() is None:
+            spy.kill()
         if worker is not None:
             stop_worker(worker)
         drop_topics(settings)
+        if started_broker:
+            kafka_local.down(settings)
         shutil.rmtree(base, ignore_errors=True)
+    touch = {"events_per_s": drain["events_per_s"], "p99_ms": paced.get("p99_ms"),
+             "worker_cpu_us_per_event": round(cpu / len(records) * 1e6, 1),
+             "input_events": len(records), "drain_seconds": drain["drain_seconds"], **paced,
+             "note": "touchpoints, conversions and CRM updates of simulated people through the "
+                     "inputs, identity (single writer), profile and rule-based attribution "
+                     "stages of one worker (embedded ClickHouse, local broker): events/s and "
+                     "worker CPU per event draining a backlog; latency from the Kafka "
+                     "timestamp to the row in ClickHouse at half the drained rate",
+             "command": f"python -m benchmarks.customer_pipeline --people {args.people} "
+                        f"--paced-seconds {args.paced_seconds:g}"}
+    figures = {"customer_pipeline": drain, "touchpoints": touch}
     print(json.dumps(figures, indent=2))
     if not args.no_write:
-        data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        data.setdefault("slices", {})["customer_pipeline"] = figures
-        RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+        data = json.loads(args.results.read_text()) if args.results.exists() else {}
+        data.setdefault("slices", {}).update(figures)
+        args.results.write_text(json.dumps(data, indent=2) + "\n")
     return figures
 
 

@@ -18,8 +18,13 @@ Invariants:
   ``retain_ms`` (then the windows and cooldowns it held are forgotten too: keep
   ``retain_ms`` above the longest window and cooldown);
 - only events that decide something leave a row, so after a restart the position guard
-  (the lower of ``workflow_actions`` and the state's positions) may start before where the
-  state stands: the events replayed are skipped by the fold (their versions are absorbed).
+  may start before where the state stands: the events replayed are skipped by the fold
+  (their versions are absorbed);
+- the runtime reads one position per partition from the positioned tables (the lowest of
+  them), for both inputs: a state's ``offset`` is that of the last *profile* it absorbed
+  (-1 before any), and ``workflow_score_marks`` holds, per partition, the offset after the
+  last *score* absorbed; the lower of the two never passes an event of either topic that
+  the state lacks (a restart may re-read some, which the fold skips).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from streams.workflows.records import Position, action_columns, action_records
 
 NAME: Final = "workflows"
 STATES: Final = names.WORKFLOW_STATES
+MARKS: Final = names.WORKFLOW_SCORE_MARKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,31 +87,38 @@ def has_deferred(value: Value) -> bool:
 
 def stage(policy: WorkflowStagePolicy) -> Stage:
     inputs: tuple[Input, ...] = (Input(names.CUSTOMER_PROFILES, validate),)
+    tables: tuple[Table, ...] = (Table(STATES, positioned=True, index=has_deferred,
+                                       retain_ms=policy.retain_ms,
+                                       closed=lambda value: not has_deferred(value)),)
     if policy.scores_topic is not None:
         inputs += (Input(names.CUSTOMER_SCORES, validate_score),)
+        tables += (Table(MARKS, positioned=True),)
     return Stage(
         name=NAME,
         inputs=inputs,
         step=functools.partial(step, policy),
-        tables=(Table(STATES, positioned=True, index=has_deferred, retain_ms=policy.retain_ms,
-                      closed=lambda value: not has_deferred(value)),),
+        tables=tables,
         timers=(Timer("workflow_releases", policy.timer_interval, STATES,
                       functools.partial(release_due, policy), indexed=True),),
         sunk=(names.WORKFLOW_ACTIONS_TABLE,),
     )
 
 
-def _value(state: State, partition: int, offset: int) -> Value:
-    return {"partition": partition, "offset": offset, "last_event_at": state["last_event_at"],
-            "state": state}
+def _value(state: State, partition: int, offset: int, score_offset: int) -> Value:
+    return {"partition": partition, "offset": offset, "score_offset": score_offset,
+            "last_event_at": state["last_event_at"], "state": state}
 
 
 def step(policy: WorkflowStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     states: dict[str, Value] = {}
+    marks: dict[str, tuple[int, Value | None]] = {}
     decided: list[tuple[Decision, Position]] = []
     for raw, value in zip(events.raws, events.values, strict=True):
-        if raw.topic == policy.scores_topic:
+        scored = raw.topic == policy.scores_topic
+        if scored:
             event = from_score(value)
+            marks[str(raw.partition)] = (raw.partition, {
+                "partition": raw.partition, "offset": raw.offset, "last_event_at": now_ms})
         elif value.get("merged_into"):
             continue
         else:
@@ -116,13 +129,18 @@ def step(policy: WorkflowStagePolicy, events: Events, lookup: Lookup, now_ms: in
         after, decisions = fold(before, event, policy.workflows, policy.engine)
         if after is before:
             continue  # already absorbed
-        states[person] = _value(after, raw.partition, raw.offset)
+        offset = -1 if current is None else current["offset"]
+        score_offset = -1 if current is None else current.get("score_offset", -1)
+        states[person] = _value(after, raw.partition, offset if scored else raw.offset,
+                                raw.offset if scored else score_offset)
         where = Position(raw.topic, raw.partition, raw.offset)
         decided += [(d, where) for d in decisions]
     only = [d for d, _ in decided]
     result = BatchResult(inserts={names.WORKFLOW_ACTIONS_TABLE: action_columns(decided, now_ms)},
                          outputs=action_records(only))
     changes: Changes = {STATES: {k: (v["partition"], v) for k, v in states.items()}}
+    if marks:
+        changes[MARKS] = marks
     return Outcome(result, changes)
 
 
@@ -136,7 +154,9 @@ def release_due(policy: WorkflowStagePolicy, entries: Sequence[tuple[str, Value]
         if after is value["state"]:
             continue
         changed[key] = (value["partition"], {**value, "state": after})
-        where = Position(policy.source_topic, value["partition"], value["offset"])
+        where = (Position(policy.source_topic, value["partition"], value["offset"])
+                 if value["offset"] >= 0 or policy.scores_topic is None else
+                 Position(policy.scores_topic, value["partition"], value["score_offset"]))
         decided += [(d, where) for d in decisions]
     result = BatchResult(inserts={names.WORKFLOW_ACTIONS_TABLE: action_columns(decided, now_ms)},
                          outputs=action_records([d for d, _ in decided]))

@@ -147,3 +147,33 @@ def test_a_bad_score_is_dead_lettered_with_its_reason(codec: AvroCodec, changes:
     bad = {**score("p6", "lead", 80, T), **changes}
     computed = run(codec, [raw(codec, names.CUSTOMER_SCORES, bad, 0, key)], Memory())
     assert [d.error for d in computed.dead] == ["invalid_field"]
+
+
+def test_positions_of_each_topic_stay_apart(codec: AvroCodec) -> None:
+    """The runtime reads one position per partition (the lowest positioned table's): states
+    carry profile offsets only, the marks the scores' (module docstring of the stage)."""
+    memory = Memory()
+    run(codec, [raw(codec, names.CUSTOMER_SCORES, score("p7", "lead", 10, T), 40),
+                raw(codec, names.CUSTOMER_PROFILES, profile("p8", 1, T), 3),
+                raw(codec, names.CUSTOMER_SCORES, score("p8", "lead", 20, T + 1), 41)], memory)
+    states = memory.tables[wstage.STATES]
+    assert (states["p7"]["offset"], states["p7"]["score_offset"]) == (-1, 40)
+    assert (states["p8"]["offset"], states["p8"]["score_offset"]) == (3, 41)
+    assert memory.tables[wstage.MARKS] == {"1": {"partition": 1, "offset": 41,
+                                                 "last_event_at": NOW}}
+    assert [t.name for t in STAGE.tables if t.positioned] == [wstage.STATES, wstage.MARKS]
+    # a release for a person known from scores only is positioned on the scores topic
+    quiet = {**score("p9", "lead", 90, at("2026-03-02T23:30"))}
+    late = {**profile("p9", 1, at("2026-03-02T23:00"), stage="lead",
+                      attributes={**CONSENTING, "timezone": "UTC", "quiet_hours": "22-07"}),
+            "identifiers": ["email:p9@example.com"]}
+    run(codec, [raw(codec, names.CUSTOMER_PROFILES, late, 5),
+                raw(codec, names.CUSTOMER_SCORES, quiet, 42)], memory)
+    entry = memory.tables[wstage.STATES]["p9"]
+    ticked = wstage.release_due(POLICY, [("p9", entry)], at("2026-03-03T07:00"))
+    rows = ticked.result.inserts[names.WORKFLOW_ACTIONS_TABLE]
+    assert (rows["_topic"], rows["_offset"]) == ([names.CUSTOMER_PROFILES], [5])
+    scored_only = {**entry, "offset": -1}
+    ticked = wstage.release_due(POLICY, [("p9", scored_only)], at("2026-03-03T07:00"))
+    rows = ticked.result.inserts[names.WORKFLOW_ACTIONS_TABLE]
+    assert (rows["_topic"], rows["_offset"]) == ([names.CUSTOMER_SCORES], [42])

@@ -1,8 +1,9 @@
 """The campaigns page in a real headless browser against a worker whose store holds two
-campaigns' KPIs, an anomaly with the ad group and device rows behind it, and two pending
+campaigns' KPIs, an anomaly with the ad group and device rows behind it, and pending
 recommendations (one with markup and script in its rationale): the KPIs and the drill-down
 show, the injected markup stays text, Approve and Reject change the requests' status in
-ClickHouse and on the page, and state-changing requests from elsewhere are refused."""
+ClickHouse and on the page, state-changing requests from elsewhere are refused, and a
+token's subject is audited as the one who decided."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from agents.web.campaign_pages import POLICY
 from streams import topics
+from streams.ingest.tokens import issue
 from streams.io.kafka_admin import end_offsets
 from streams.io.positions import sunk_next
 from streams.io.producer import produce_records
@@ -64,13 +66,16 @@ def history(campaign: str, hour: int) -> list[OutputRecord]:
     return out
 
 
-def pending(campaign: str, hour: int) -> tuple[list[OutputRecord], list[str]]:
-    """Two dry-run recommendations submitted as the optimiser submits them."""
-    key = f"GOOGLE_ADS:{campaign}"
+def pending(campaign: str, other: str, hour: int) -> tuple[list[OutputRecord], list[str]]:
+    """Dry-run recommendations submitted as the optimiser submits them: two for
+    ``campaign``, one for ``other``."""
+    key, meta = f"GOOGLE_ADS:{campaign}", f"META:{other}"
     made = [Recommendation("bid", "set_bid", f"campaign:{key}", key, hour, 1.0, 1.2, 0.2, 12.5,
                            0.8, "CPA 20% under target with 150 clicks", {"clicks": 150.0}),
             Recommendation("budget", "set_budget", f"campaign:{key}", key, hour, 100.0, 80.0,
-                           -0.2, 4.0, 0.6, ATTACK, {"roas": 3.8})]
+                           -0.2, 4.0, 0.6, ATTACK, {"roas": 3.8}),
+            Recommendation("budget", "set_budget", f"campaign:{meta}", meta, hour, 50.0, 40.0,
+                           -0.2, 2.0, 0.5, "no conversions in 24 h", {"conversions": 0.0})]
     ledger, ids = approval.Ledger(), []
     for rec in made:
         ledger, rid = approval.submit(ledger, rec, "optimiser", hour, dry_run=True)
@@ -92,10 +97,12 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is missing: `make install` installs it"
+    secret = uuid.uuid4().hex  # tokens are checked; an anonymous local caller is still served
+    pipeline.env["TOUCHSTREAM_WEB_SECRET"] = secret
     pipeline.start_worker()
     campaign, other = f"c-{uuid.uuid4().hex[:6]}", f"m-{uuid.uuid4().hex[:6]}"
     hour = (int(time.time() * 1000) // HOUR - 2) * HOUR
-    records, (bid_id, budget_id) = pending(campaign, hour)
+    records, (bid_id, budget_id, meta_id) = pending(campaign, other, hour)
     produce_records(pipeline.settings, iter([
         *history(campaign, hour),
         metric(other, "META", "CAMPAIGN", None, None, hour, 500, 5, 20.0, 0.0, 0.0),
@@ -126,7 +133,7 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
     assert k["ctr"] == pytest.approx(0.075) and k["cpa"] == pytest.approx(10.0)
     assert k["roi"] == pytest.approx(170 / 60)
     assert row["anomalies"] >= 1 and row["pending"] == 2
-    assert {r["request_id"] for r in listing["pending"]} == {bid_id, budget_id}
+    assert {r["request_id"] for r in listing["pending"]} == {bid_id, budget_id, meta_id}
     with urllib.request.urlopen(f"{base}/api/campaigns/GOOGLE_ADS/{campaign}", timeout=60) as r:
         detail = json.loads(r.read())
     alert = next(a for a in detail["anomalies"] if a["z"] == 8.5)
@@ -153,7 +160,8 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
                      "FROM recommendations FINAL GROUP BY request_id").rows
         return {str(rid): f"{s} by {who}" for rid, s, who in rows}
 
-    assert statuses() == {bid_id: "pending by optimiser", budget_id: "pending by optimiser"}
+    assert statuses() == {bid_id: "pending by optimiser", budget_id: "pending by optimiser",
+                          meta_id: "pending by optimiser"}
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
@@ -181,7 +189,7 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
             assert "60.00" in shown and "7.50%" in shown and "283.33%" in shown
             assert f"Spring <b>{campaign}</b>" in shown  # a name's markup is text too
             assert page.locator("tr.campaign", has_text=other).count() == 1
-            assert page.locator("tr.recommendation").count() == 2
+            assert page.locator("tr.recommendation").count() == 3
 
             page.goto(f"{base}/campaigns/GOOGLE_ADS/{campaign}?hours=24")
             page.wait_for_load_state("load")
@@ -206,8 +214,10 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
             page.wait_for_function(
                 "() => [...document.querySelectorAll('tr.recommendation td.status')]"
                 ".every(td => td.textContent !== 'pending')", timeout=60_000)
+            assert "applied" in bid_row.locator(".result").inner_text()
             eventually(lambda: statuses() == {bid_id: "applied by local",
-                                              budget_id: "rejected by local"}, timeout=30)
+                                              budget_id: "rejected by local",
+                                              meta_id: "pending by optimiser"}, timeout=30)
             reason = q.sql("SELECT reason FROM recommendations FINAL WHERE request_id = "
                            "{r:String} AND status = 'rejected'", {"r": budget_id}).rows
             assert reason == [("not <i>this</i> week",)]
@@ -219,7 +229,8 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
             assert page.locator("button[data-decision]").count() == 0
             assert "not <i>this</i> week" in budget_row.inner_text()
             page.goto(f"{base}/campaigns?hours=24")
-            assert page.locator("tr.recommendation").count() == 0
+            assert page.locator("tr.recommendation").all_inner_texts() == [
+                page.locator(f"tr[data-request='{meta_id}']").inner_text()]
             assert dialogs == []
             # the only failure is the browser's own favicon request
             assert {u.rsplit("/", 1)[1] for u in failed} <= {"favicon.ico"}
@@ -230,4 +241,16 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
     assert post(f"{base}/recommendations/{budget_id}/approve", {}, {
         **json_headers, "Origin": base, "X-CSRF-Token": token,
         "Cookie": f"touchstream_csrf={token}"})[0] == 409
-    assert statuses() == {bid_id: "applied by local", budget_id: "rejected by local"}
+    # with a token: the read role cannot decide; the operate role's subject is audited
+    now = time.time()
+    meta_url = f"{base}/recommendations/{meta_id}/reject"
+    reading = {**json_headers, "Authorization": "Bearer " + issue("rita", "read", 600, secret,
+                                                                    now)}
+    assert post(meta_url, {"reason": "no"}, reading)[0] == 403
+    operating = {**json_headers, "Authorization": "Bearer " + issue("ana", "operate", 600,
+                                                                      secret, now)}
+    status, answer = post(meta_url, {"reason": "covered by the brand plan"}, operating)
+    assert status == 200 and (answer["status"], answer["actor"]) == ("rejected", "ana")
+    assert answer["recorded"] is True  # the worker answered once it had sunk the transition
+    assert statuses() == {bid_id: "applied by local", budget_id: "rejected by local",
+                          meta_id: "rejected by ana"}

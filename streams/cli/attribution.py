@@ -85,11 +85,13 @@ def run(since: str, until: str | None, orders: str, models: str, replicates: int
         with ClickHouse.from_settings(settings) as clickhouse:
             rid, result = ops.run(clickhouse.query, clickhouse.insert, window, policy)
     except Exception as exc:
-        if "already running" not in str(exc):
+        held = ("already running", "Another server instance", "initializing EmbeddedServer")
+        if not settings.embedded_clickhouse or not any(h in str(exc) for h in held):
             raise
-        fail(f"{settings.effective_clickhouse_url} is held by a running worker; its schedule "
-             "(TOUCHSTREAM_CUSTOMER_ATTRIBUTION_INTERVAL_MINUTES) runs the same models there; "
-             "or stop it and run again, or use a ClickHouse server")
+        fail(f"the embedded store {settings.effective_clickhouse_url} is held by another "
+             "process (a worker?): a worker runs the same models on its schedule "
+             "(TOUCHSTREAM_CUSTOMER_ATTRIBUTION_INTERVAL_MINUTES); or stop it and run again, "
+             "or use a ClickHouse server")
         return
     console.print(f"run {rid}: {result.conversions} conversions ({result.attributed} with a "
                   f"journey), {result.journeys} paths, {result.touchpoints} touchpoints; "

@@ -90,8 +90,17 @@ async def _widget(url: str, widget: Widget, rng: random.Random, t0: float) -> No
     progress = asyncio.Event()
     reader = asyncio.create_task(_reader(ws, widget, progress))
     await asyncio.sleep(rng.uniform(0, gap))
+    sent = 0  # events handed to a connection so far
     for i, event in enumerate(widget.events):
+        if i < sent:
+            continue
         if i == cut_after:
+            # a burst goes out and the connection is cut before its acks can come back: the
+            # gateway may have produced some of it, and the widget cannot know which
+            burst = widget.events[i:i + 3]
+            for e in burst:
+                await ws.send(json.dumps(e))
+            sent = i + len(burst)
             widget.cut_at = time.monotonic() - t0
             ws.transport.abort()  # no closing handshake: frames in flight are lost
             reader.cancel()
@@ -99,15 +108,18 @@ async def _widget(url: str, widget: Widget, rng: random.Random, t0: float) -> No
             ws = await _open(url)
             reconnected = time.monotonic()
             reader = asyncio.create_task(_reader(ws, widget, progress))
-            missing = [e for e in widget.events[:i] if e["event_id"] not in widget.acked]
+            missing = [e for e in widget.events[:sent] if e["event_id"] not in widget.acked]
             widget.resent += len(missing)
             for e in missing:
                 await ws.send(json.dumps(e))
-            while any(e["event_id"] not in widget.acked for e in widget.events[:i]):
+            while any(e["event_id"] not in widget.acked for e in widget.events[:sent]):
                 progress.clear()
                 await asyncio.wait_for(progress.wait(), timeout=60)
             widget.resumed_s = time.monotonic() - reconnected
+            await asyncio.sleep(gap)
+            continue
         await ws.send(json.dumps(event))
+        sent = i + 1
         await asyncio.sleep(gap)
     deadline = time.monotonic() + 120
     while len(widget.acked) < len(widget.events) and time.monotonic() < deadline:
@@ -163,7 +175,15 @@ def test_a_thousand_websocket_clients_cut_off_and_resuming(pipeline: Pipeline,
         acked = sum(len(w.acked) for w in widgets)
         total = sum(len(w.events) for w in widgets)
         assert acked == total, f"{total - acked} events never acknowledged"
-        assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+        # a resent event is produced again but leaves no second row, so the store's positions
+        # need not reach the topic's end: wait for every event id instead
+        physical = pipeline.settings.topic(topics.CHAT_EVENTS)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and int(pipeline.querier().sql(
+                "SELECT uniqExact(event_id) FROM chat_events WHERE _topic = {t:String}",
+                {"t": physical}).rows[0][0]) < len(ids):
+            time.sleep(1)
+        time.sleep(5)  # a second row or fold of a duplicate would land now
         count = harness.count(pipeline.querier(), pipeline.settings, sent)
         resumed = sorted(w.resumed_s for w in widgets if w.resumed_s is not None)
         report("websocket_clients_1000", count, resumed[-1] if resumed else None,

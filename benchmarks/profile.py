@@ -13,7 +13,9 @@ identifiers drawn at random (emails typed in upper case, phones with spaces, cus
 anonymous and device ids, person ids, identifiers of merged persons), after 20 warm-up calls,
 and a page of the timeline for each. Merges slice ``profile`` into
 benchmarks/results/latest.json: ``p50_ms``, ``p99_ms`` (goal: 150 ms), ``events_in_store``,
-and the timeline's figures, the load time and whether the planner read the projection.
+the process CPU per profile (``cpu_ms_*``: its cost whatever else the machine runs), the
+timeline's figures, the load time, whether the planner read the projection, and the
+machine's load average while it measured.
 """
 
 from __future__ import annotations
@@ -212,16 +214,18 @@ def measure(n_events: int, lookups: int) -> dict[str, Any]:
             wanted.append(p["person_id"] if pick < 0.1 else typed(rng.choice(p["identifiers"]),
                                                                    rng))
         times: list[float] = []
+        cpu: list[float] = []
         pages: list[float] = []
         found = 0
         for i, identifier in enumerate(wanted):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             got = pq.profile(query, identifier)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             page = pq.customer_timeline(query, identifier, None, 50)
             t2 = time.perf_counter()
             if i >= 20:  # the first calls warm the engine's caches
                 times.append(t1 - t0)
+                cpu.append(c1 - c0)
                 pages.append(t2 - t1)
                 found += got is not None and page is not None
         plan = "\n".join(str(r[0]) for r in ch.query("EXPLAIN indexes = 1 " + pq.EVENTS_SQL, {
@@ -235,6 +239,9 @@ def measure(n_events: int, lookups: int) -> dict[str, Any]:
         shutil.rmtree(directory, ignore_errors=True)
     return {
         "p50_ms": round(statistics.median(times) * 1000, 2), "p99_ms": _ms(times, 0.99),
+        # CPU of the whole process (the engine's threads too) per profile: what a lookup
+        # costs whatever else the machine runs
+        "cpu_ms_p50": round(statistics.median(cpu) * 1000, 2), "cpu_ms_p99": _ms(cpu, 0.99),
         "events_in_store": events, "lookups": len(times), "found": found,
         "persons": len(persons), "timeline_page_p50_ms": round(statistics.median(pages) * 1000, 2),
         "timeline_page_p99_ms": _ms(pages, 0.99), "load_seconds": round(load_s, 1),

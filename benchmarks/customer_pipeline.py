@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         q = Querier(settings)
         cpu_before = cpu_seconds(worker.pid)
         if args.profile is not None:
-            spy = subprocess.Popen(["py-spy", "record", "--pid", str(worker.pid), "--format",
+            py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            spy = subprocess.Popen([py_spy, "record", "--pid", str(worker.pid), "--format",
                                     "raw", "--rate", "50", "--output", str(args.profile)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         produce_records(settings, records, encode=AvroCodec.from_settings(settings).encode)

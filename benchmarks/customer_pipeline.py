@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -179,8 +180,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         _wait_done(q, args.people, touchpoints, n_conversions, args.timeout)
         cpu = cpu_seconds(worker.pid) - cpu_before
         if spy is not None:
-            spy.terminate()
-            spy.wait(30)
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
+            spy.wait(60)
         inputs, in_first, in_last = _span(q, "customer_inputs", "_ingested_at")
         events, id_first, id_last = _span(q, "customer_events", "_ingested_at")
         _, pr_first, pr_last = _span(q, "customer_profiles", "_updated_at")

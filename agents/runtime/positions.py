@@ -13,6 +13,10 @@ before the seek, still on their way through the consumer's buffers, say nothing 
 only when the consumer has not fetched the re-read (``arrived``). Seeking again while the
 re-read waits behind a backlog would throw the fetched re-read away and fetch it again,
 behind an ever longer backlog: the partition stalled until it moved to another worker.
+The re-read is admitted as soon as it comes, also when records past the hole precede it in
+the same step (the re-read follows them through the buffers, and a step often takes both:
+skipping it there threw every re-read away, each seek again brought it behind more records
+past the hole, and the partition stalled until it moved to another worker).
 The consumer never seeks a partition past ``next_offset`` and never commits past what was
 made durable (see ``agents.runtime.transport``), so no other seek can undo the guard's and
 a committed offset is a promise that everything before it is in some store.
@@ -156,14 +160,14 @@ class PositionGuard:
                 self._next[(topic, partition)] = offset
         for event, (topic, partition, offset) in zip(events, located, strict=True):
             tp = (topic, partition)
-            if tp in out.rewind or tp in out.held:
-                out.skipped += 1
-                if offset >= self._next[tp]:
-                    out.refused.append(event)
-                continue
             expected = self._next[tp]
             if offset < expected:
                 out.skipped += 1
+                continue
+            if offset > expected and (tp in out.rewind or tp in out.held):
+                # behind a hole already found in this batch: no new seek, no broker call
+                out.skipped += 1
+                out.refused.append(event)
                 continue
             if offset > expected:
                 first = self._first_offset_from(topic, partition, expected)
@@ -185,7 +189,11 @@ class PositionGuard:
                     else:
                         out.held.add(tp)
                     continue
+            # the next offset, even after records past a hole in this same batch: the re-read
+            # follows the records fetched before its seek, and a step often takes both
             self._next[tp] = offset + 1
             self._rewound_at.pop(tp, None)
+            out.rewind.pop(tp, None)
+            out.held.discard(tp)
             out.admitted.append(event)
         return out

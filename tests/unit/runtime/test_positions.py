@@ -163,3 +163,26 @@ def test_a_re_read_not_fetched_is_sought_again() -> None:
     assert g.admit([("t", 0, 4492)], where).rewind == {("t", 0): 0}
     now[0] += 6
     assert g.admit([("t", 0, 4600)], where).rewind == {("t", 0): 0}
+
+
+def test_the_re_read_is_admitted_when_records_past_the_hole_precede_it_in_a_step() -> None:
+    """The stall after a rebalance: records fetched before the seek back sit in the buffer
+    ahead of the re-read, and a step takes both. Skipping the partition for the rest of the
+    step once it was held threw the re-read away every time."""
+    now = [100.0]
+    g = guard({0: 100}, clock=lambda: now[0])
+    assert g.admit([("t", 0, 4492)], where).rewind == {("t", 0): 100}
+    now[0] += 1  # the seek executed; the step takes the rest of the stale records, then the re-read
+    step = g.admit([("t", 0, 4493), ("t", 0, 4494), ("t", 0, 100), ("t", 0, 101),
+                    ("t", 0, 4495), ("t", 0, 102)], where)
+    assert step.admitted == [("t", 0, 100), ("t", 0, 101), ("t", 0, 102)]
+    assert step.refused == [("t", 0, 4493), ("t", 0, 4494), ("t", 0, 4495)]
+    assert not step.rewind and not step.held
+    assert g.next_offset("t", 0) == 103
+
+
+def test_a_rewind_decided_earlier_in_the_step_is_dropped_once_the_next_offset_comes() -> None:
+    g = guard({0: 100})
+    step = g.admit([("t", 0, 4492), ("t", 0, 100), ("t", 0, 101)], where)
+    assert step.admitted == [("t", 0, 100), ("t", 0, 101)]
+    assert not step.rewind  # no seek back: what it would bring is here

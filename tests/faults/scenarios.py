@@ -109,9 +109,11 @@ def count_over(stores: list[Querier], p: Pipeline, records: list[OutputRecord]
                                " WHERE _topic = {t:String}", {"t": physical}).rows[0]
         landed += int(rows)
         duplicated += int(rows) - int(distinct)
-        ids_in.append({str(r[0]) for r in q.sql(
-            "SELECT DISTINCT event_id FROM chat_events WHERE _topic = {t:String}",
-            {"t": physical}).rows})
+        # one row per partition: a worker's /sql answers at most web_query_max_rows rows
+        ids_in.append({str(i) for _, ids in q.sql(
+            "SELECT _partition, groupUniqArray(event_id) FROM chat_events"
+            " WHERE _topic = {t:String} GROUP BY _partition", {"t": physical}).rows
+            for i in ids})
     produced = {r.value["event_id"] for r in records}
     held = set().union(*ids_in)
     doubled = sum(len(ids) for ids in ids_in) - len(held)

@@ -199,13 +199,18 @@ def bgnbd_log_standard_errors(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike,
 def expected_purchases(params: BgNbdParams, t: ArrayLike, x: ArrayLike, t_x: ArrayLike,
                        T: ArrayLike) -> Array:
     """E[purchases in (T, T + t] | x, t_x, T] (paper eq. 10; a must not be exactly 1)."""
+    xs = _arr(x)
+    return _arr(_purchases_if_alive(params, _arr(t), xs, _arr(T))
+                * probability_alive(params, xs, _arr(t_x), _arr(T)))
+
+
+def _purchases_if_alive(params: BgNbdParams, ts: Array, xs: Array, Ts: Array) -> Array:
+    """E[purchases in (T, T + t]] of a customer still alive at T: eq. 10 without P(alive)."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    ts, xs, txs, Ts = _arr(t), _arr(x), _arr(t_x), _arr(T)
     z = ts / (alpha + Ts + ts)
     # ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z) == (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)
     tail = np.power(1.0 - z, a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + xs - 1.0, z)
-    numerator = (a + b + xs - 1.0) / (a - 1.0) * (1.0 - tail)
-    return _arr(numerator * probability_alive(params, xs, txs, Ts))
+    return _arr((a + b + xs - 1.0) / (a - 1.0) * (1.0 - tail))
 
 
 def expected_purchases_new(params: BgNbdParams, t: ArrayLike) -> Array:
@@ -302,17 +307,46 @@ def customer_lifetime_value(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams, x
     Month k's expected purchases (BG/NBD) times the expected order value (Gamma-Gamma), discounted
     by (1 + rate)^k, as if paid at the end of the month; a month is 365.25 / 12 days.
     """
+    xs, txs, Ts = _arr(x), _arr(t_x), _arr(T)
+    alive = probability_alive(bgnbd, xs, txs, Ts)
+    discounted, _ = _discounted_purchases(bgnbd, xs, Ts, alive, unit, months,
+                                          monthly_discount_rate, None)
+    return _arr(discounted * expected_average_value(gamma_gamma, xs, m))
+
+
+def _discounted_purchases(bgnbd: BgNbdParams, xs: Array, Ts: Array, alive: Array, unit: TimeUnit,
+                          months: int, monthly_discount_rate: float, horizon: float | None
+                          ) -> tuple[Array, Array | None]:
+    """The discounted monthly purchases of ``customer_lifetime_value`` and, when ``horizon`` is
+    one of its month ends, the expected purchases up to it (the same array, not computed again)."""
     if months < 1 or monthly_discount_rate <= -1.0:
         raise ValueError("need months >= 1 and a discount rate > -1")
     per_month = DAYS_PER_MONTH / UNIT_DAYS[unit]
-    xs, txs, Ts = _arr(x), _arr(t_x), _arr(T)
-    discounted = np.zeros(np.broadcast(xs, txs, Ts).shape)
+    discounted = np.zeros(np.broadcast(xs, Ts, alive).shape)
     before = np.zeros_like(discounted)
+    at_horizon = None
     for k in range(1, months + 1):
-        cumulative = expected_purchases(bgnbd, k * per_month, xs, txs, Ts)
+        t = k * per_month
+        cumulative = _arr(_purchases_if_alive(bgnbd, _arr(t), xs, Ts) * alive)
         discounted += (cumulative - before) / (1.0 + monthly_discount_rate) ** k
         before = cumulative
-    return _arr(discounted * expected_average_value(gamma_gamma, xs, m))
+        if t == horizon:
+            at_horizon = cumulative
+    return discounted, at_horizon
+
+
+def value_columns(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams, x: Array, t_x: Array,
+                  T: Array, m: Array, horizon: float, unit: TimeUnit, months: int = 12,
+                  monthly_discount_rate: float = 0.01) -> tuple[Array, Array, Array, Array]:
+    """``value_customers`` as arrays (expected purchases over ``horizon``, P(alive), expected
+    order value, discounted lifetime value), each function of the customer evaluated once."""
+    alive = probability_alive(bgnbd, x, t_x, T)
+    discounted, at_horizon = _discounted_purchases(bgnbd, x, T, alive, unit, months,
+                                                   monthly_discount_rate, horizon)
+    if at_horizon is None:
+        at_horizon = _arr(_purchases_if_alive(bgnbd, _arr(horizon), x, T) * alive)
+    order_value = expected_average_value(gamma_gamma, x, m)
+    return at_horizon, alive, order_value, _arr(discounted * order_value)
 
 
 @dataclass(frozen=True)
@@ -334,9 +368,7 @@ def value_customers(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams,
     if len(units) != 1:
         raise ValueError(f"summaries mix time units: {sorted(units)}")
     x, t_x, T, m = summary_arrays(summaries.values())
-    columns = (expected_purchases(bgnbd, horizon, x, t_x, T), probability_alive(bgnbd, x, t_x, T),
-               expected_average_value(gamma_gamma, x, m),
-               customer_lifetime_value(bgnbd, gamma_gamma, x, t_x, T, m, units.pop(), months,
-                                       monthly_discount_rate))
-    return {customer: CustomerValue(*(float(c[i]) for c in columns))
-            for i, customer in enumerate(summaries)}
+    columns = [c.tolist() for c in value_columns(bgnbd, gamma_gamma, x, t_x, T, m, horizon,
+                                                 units.pop(), months, monthly_discount_rate)]
+    return {customer: CustomerValue(*values)
+            for customer, values in zip(summaries, zip(*columns, strict=True), strict=True)}

@@ -121,6 +121,9 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
     channels: set[str] = set()
     first_active: int | None = None
     last_touch = last_chat = -1
+    paid_channels, web_channels, chat = PAID, WEB, CHAT_CHANNEL  # locals: the loop is hot
+    lead_types, demo_types = LEAD_TYPES, DEMO_TYPES
+    purchase_types, failed_types = PURCHASE_TYPES, FAILED_PAYMENT_TYPES
     for i in profile.get("recent") or ():
         at = int(i["occurred_at"])
         if at > as_of_ms:
@@ -130,30 +133,32 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
             channel = i.get("channel")
             if at > last_touch:
                 last_touch = at
-            if channel == CHAT_CHANNEL:
+            this_month = at > month
+            if channel == chat:
                 chats += 1
                 if at > last_chat:
                     last_chat = at
-                chats_30d += at > month
-            elif at > month and (channel in WEB or i.get("type") == "visit"):
+                chats_30d += this_month
+            elif this_month and (channel in web_channels or i.get("type") == "visit"):
                 web += 1
-            if at > month:
+            if this_month:
                 touches_30d += 1
                 touches_7d += at > week
-                paid += channel in PAID
-                email += channel == "email"
                 if channel:
+                    paid += channel in paid_channels
+                    email += channel == "email"
                     channels.add(channel)
         elif kind == "conversion":
             type_ = i.get("type")
-            leads += type_ in LEAD_TYPES
-            demo = demo or type_ in DEMO_TYPES
-            purchases += type_ in PURCHASE_TYPES
-            failed += type_ in FAILED_PAYMENT_TYPES and at >= recent_start
+            leads += type_ in lead_types
+            demo = demo or type_ in demo_types
+            purchases += type_ in purchase_types
+            failed += type_ in failed_types and at >= recent_start
         else:
             continue
         active += 1
-        base += at < recent_start
+        if at < recent_start:
+            base += 1
         if first_active is None or at < first_active:
             first_active = at
     kinds = _kinds(profile.get("identifiers"))

@@ -76,13 +76,10 @@ class Scorer:
     def matrix(self, rows: Sequence[Mapping[str, float | None]]) -> NDArray[np.float64]:
         """Rows as dicts to the model's column order; absent or None values become NaN."""
         names = self.feature_names
-        out = np.full((len(rows), len(names)), np.nan)
-        for i, row in enumerate(rows):
-            for j, name in enumerate(names):
-                value = row.get(name)
-                if value is not None:
-                    out[i, j] = value
-        return out
+        if not rows:
+            return np.full((0, len(names)), np.nan)
+        # numpy reads None as NaN in a float array, so one conversion of nested lists does it
+        return np.array([[row.get(name) for name in names] for row in rows], dtype=np.float64)
 
     def score(self, values: NDArray[np.float64], reasons: bool = True) -> list[ScoreResult]:
         """Score a (rows, features) matrix in the model's feature order."""

@@ -30,11 +30,11 @@ from typing import Any, Final
 from streams.kernel.records import Columns, OutputRecord
 from streams.predictive import rules
 from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, ChurnSignals, assess, at_risk
-from streams.predictive.clv import value_customers
+from streams.predictive.clv import value_columns
 from streams.predictive.contract import CUSTOMER_SCORES
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV, ClvModel
-from streams.predictive.rfm import RfmSummary
+from streams.predictive.rfm import RfmSummary, summary_arrays
 
 KINDS: Final = ("lead", "churn", "clv", "next_best_action")
 CHURN_RULES_VERSION: Final = "churn-rules-v1"
@@ -102,26 +102,33 @@ def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind
     return out
 
 
-def _clv(models: Models, summaries: Mapping[int, RfmSummary], n: int) -> list[Prediction]:
-    values = value_customers(models.clv.bgnbd, models.clv.gamma_gamma,
-                             {str(i): s for i, s in summaries.items()}, WEEKS_12_MONTHS)
+def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> list[Prediction]:
+    customers = [s for s in summaries if s is not None]
+    if {s.unit for s in customers} - {"weeks"}:
+        raise ValueError("the CLV parameters are in weeks; summaries must be too")
+    x, t_x, T, m = summary_arrays(customers)
+    purchases, alive, order_value, lifetime = (
+        c.tolist() for c in value_columns(models.clv.bgnbd, models.clv.gamma_gamma, x, t_x, T, m,
+                                          WEEKS_12_MONTHS, "weeks"))
+    version = models.clv.version
     out = []
-    for i in range(n):
-        summary = summaries.get(i)
+    i = 0
+    for summary in summaries:
         if summary is None:
             out.append(Prediction("clv", 0.0, None, "not_a_customer",
-                                  ("NO_PURCHASE: no purchase yet",), {}, models.clv.version))
+                                  ("NO_PURCHASE: no purchase yet",), {}, version))
             continue
-        v = values[str(i)]
-        details = {"expected_purchases_12m": f"{v.expected_purchases:.4f}",
-                   "expected_order_value": f"{v.expected_order_value:.2f}",
-                   "probability_alive": f"{v.probability_alive:.4f}",
+        p_alive = alive[i]
+        details = {"expected_purchases_12m": f"{purchases[i]:.4f}",
+                   "expected_order_value": f"{order_value[i]:.2f}",
+                   "probability_alive": f"{p_alive:.4f}",
                    "frequency": str(summary.frequency), "recency_weeks": f"{summary.recency:.2f}",
                    "age_weeks": f"{summary.T:.2f}", "currency": summary.currency or ""}
         reasons = (f"REPEAT_PURCHASES: {summary.frequency} repeat purchases",
-                   f"ALIVE: {v.probability_alive:.0%} likely still active")
-        out.append(Prediction("clv", round(v.lifetime_value, 2), v.probability_alive,
-                              summary.currency or "", reasons, details, models.clv.version))
+                   f"ALIVE: {p_alive:.0%} likely still active")
+        out.append(Prediction("clv", round(lifetime[i], 2), p_alive, summary.currency or "",
+                              reasons, details, version))
+        i += 1
     return out
 
 
@@ -155,8 +162,7 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
                                    "at_risk" if a.at_risk else "ok",
                                    tuple(f"{r.code.upper()}: {r.text}" for r in a.reasons), {},
                                    CHURN_RULES_VERSION))
-    summaries = {i: s.summary for i, s in enumerate(batch) if s.summary is not None}
-    value = _clv(models, summaries, len(batch))
+    value = _clv(models, [s.summary for s in batch])
     out = []
     for i, s in enumerate(batch):
         action = rules.next_best_action(
@@ -174,21 +180,38 @@ def _finite(x: float) -> float:
 
 def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Prediction]],
                      scored_at: int) -> tuple[Columns, list[OutputRecord]]:
-    values: list[dict[str, Any]] = []
-    where: list[tuple[str, int, int, int]] = []
+    """The rows, built column by column, and one record per row whose value holds the same
+    objects as the row (nothing downstream changes either)."""
+    columns: Columns = {name: [] for name in SCORE_COLUMNS}
+    (person_id, kind, score, probability, label, reasons, details, model_version,
+     profile_version, scored_at_, topic, partition, offset, version_) = (
+        columns[name] for name in SCORE_COLUMNS)
+    records: list[OutputRecord] = []
+    record = records.append
     for s, predicted in zip(batch, predictions, strict=True):
         person = str(s.profile["person_id"])
         version = int(s.profile["version"])
-        position = (s.topic, s.partition, s.offset, version)
         for p in predicted:
-            values.append({"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
-                           "probability": None if p.probability is None else min(
-                               1.0, max(0.0, float(p.probability))),
-                           "label": p.label, "reasons": list(p.reasons),
-                           "details": dict(p.details), "model_version": p.model_version,
-                           "profile_version": version, "scored_at": scored_at})
-            where.append(position)
-    columns: Columns = {name: [v[name] for v in values] for name in RECORD_FIELDS}
-    for i, name in enumerate(("_topic", "_partition", "_offset", "_version")):
-        columns[name] = [w[i] for w in where]
-    return columns, [OutputRecord(CUSTOMER_SCORES, v["person_id"], v) for v in values]
+            value = {"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
+                     "probability": None if p.probability is None else min(
+                         1.0, max(0.0, float(p.probability))),
+                     "label": p.label, "reasons": list(p.reasons), "details": dict(p.details),
+                     "model_version": p.model_version, "profile_version": version,
+                     "scored_at": scored_at}
+            record(OutputRecord(CUSTOMER_SCORES, person, value))
+            kind.append(p.kind)
+            score.append(value["score"])
+            probability.append(value["probability"])
+            label.append(p.label)
+            reasons.append(value["reasons"])
+            details.append(value["details"])
+            model_version.append(p.model_version)
+        n = len(predicted)
+        person_id.extend([person] * n)
+        profile_version.extend([version] * n)
+        scored_at_.extend([scored_at] * n)
+        topic.extend([s.topic] * n)
+        partition.extend([s.partition] * n)
+        offset.extend([s.offset] * n)
+        version_.extend([version] * n)
+    return columns, records

@@ -64,7 +64,11 @@ def wait(check: Callable[[], Any], what: str, pipeline: Pipeline, timeout: float
         if last:
             return last
         time.sleep(0.5)
-    raise AssertionError(f"{what} not reached in {timeout}s; logs in {pipeline.log_dir}")
+    seen = pipeline.querier().sql("SELECT subject_id, workflow_id, action_type, status, reason, "
+                                  "_topic FROM workflow_actions FINAL ORDER BY 1, 3").rows
+    counters = {k: v for k, v in pipeline.stats("counters").items() if "event" in k}
+    raise AssertionError(f"{what} not reached in {timeout}s (last: {last}; workflow_actions: "
+                         f"{seen}; counters: {counters}); logs in {pipeline.log_dir}")
 
 
 @pytest.fixture
@@ -93,9 +97,10 @@ def test_profiles_and_scores_fire_actions_that_reach_their_targets_once(
     wait(lambda: pipeline.stats("counters").get(
         f"events.processed{{{names.CUSTOMER_PROFILES}}}", 0) >= 3, "profiles absorbed",
         pipeline)
-    scores = [score("pa", "lead", 85.0, NOW - 30_000), score("pb", "churn", 81.0, NOW - 30_000,
-                                                             label="high"),
-              score("pc", "clv", 940.0, NOW - 30_000), score("pa", "lead", 40.0, NOW - 40_000)]
+    # the worker's own scoring stage scores these profiles too (scored now): ours are newer
+    later = int(time.time() * 1000) + 120_000
+    scores = [score("pa", "lead", 85.0, later), score("pb", "churn", 81.0, later, label="high"),
+              score("pc", "clv", 940.0, later), score("pa", "lead", 40.0, later - 10_000)]
     produce_records(pipeline.settings, [OutputRecord(names.CUSTOMER_SCORES, s["person_id"], s)
                                         for s in scores], encode=encode)
     querier = pipeline.querier()

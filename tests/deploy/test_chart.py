@@ -117,9 +117,10 @@ def _by_kind(manifests: str, kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for d in docs(manifests) if d["kind"] == kind}
 
 
-def test_the_hourly_optimisation_is_a_dry_run_unless_made_live() -> None:
+def test_the_scheduled_jobs_and_the_optimisation_a_dry_run_unless_made_live() -> None:
     jobs = _by_kind(render().stdout, "CronJob")
-    assert set(jobs) == {"ts-touchstream-optimise", "ts-touchstream-optimise-verify"}
+    assert set(jobs) == {"ts-touchstream-optimise", "ts-touchstream-optimise-verify",
+                         "ts-touchstream-identity-match"}
     cycle = jobs["ts-touchstream-optimise"]
     assert cycle["spec"]["concurrencyPolicy"] == "Forbid"
     pod = cycle["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -127,7 +128,12 @@ def test_the_hourly_optimisation_is_a_dry_run_unless_made_live() -> None:
     live = _by_kind(render("optimise.live=true").stdout, "CronJob")["ts-touchstream-optimise"]
     assert live["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"] == [
         "optimise", "run", "--live"]
-    assert not _by_kind(render("optimise.enabled=false").stdout, "CronJob")
+    assert set(_by_kind(render("optimise.enabled=false").stdout, "CronJob")) == {
+        "ts-touchstream-identity-match"}
+    assert not _by_kind(render("optimise.enabled=false", "identityMatch.enabled=false").stdout,
+                        "CronJob")
+    match = jobs["ts-touchstream-identity-match"]["spec"]["jobTemplate"]["spec"]["template"]
+    assert match["spec"]["containers"][0]["args"] == ["identity", "match", "--threshold", "0.9"]
     bad = validate(render().stdout.replace('schedule: "7 * * * *"', 'schedule: "hourly"'))
     assert bad.returncode == 1 and "not five cron fields" in bad.stderr
 

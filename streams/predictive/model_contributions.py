@@ -74,5 +74,8 @@ class PathAttribution:
     def contributions(self, booster: lgb.Booster, x: NDArray[np.float64], num_threads: int = 1
                       ) -> NDArray[np.float64]:
         leaves = np.asarray(booster.predict(x, pred_leaf=True, num_threads=num_threads), dtype=np.int64)
-        return np.asarray(self.table[leaves.reshape(x.shape[0], -1) + self.offsets].sum(axis=1),
-                          dtype=np.float64)
+        # Gathered tree by tree, (trees, rows, features + 1), so the sum over trees adds whole
+        # contiguous slices: the same additions in the same order as summing each row's trees,
+        # at less than half the cost of reducing a strided middle axis.
+        rows = (leaves.reshape(x.shape[0], -1) + self.offsets).T
+        return np.asarray(self.table[rows].sum(axis=0), dtype=np.float64)

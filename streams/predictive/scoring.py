@@ -181,7 +181,8 @@ def _finite(x: float) -> float:
 def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Prediction]],
                      scored_at: int) -> tuple[Columns, list[OutputRecord]]:
     """The rows, built column by column, and one record per row whose value holds the same
-    objects as the row (nothing downstream changes either)."""
+    objects as the row (nothing downstream changes either; every prediction's ``details`` is
+    a dict of its own, so none is copied)."""
     columns: Columns = {name: [] for name in SCORE_COLUMNS}
     (person_id, kind, score, probability, label, reasons, details, model_version,
      profile_version, scored_at_, topic, partition, offset, version_) = (
@@ -195,7 +196,7 @@ def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Pre
             value = {"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
                      "probability": None if p.probability is None else min(
                          1.0, max(0.0, float(p.probability))),
-                     "label": p.label, "reasons": list(p.reasons), "details": dict(p.details),
+                     "label": p.label, "reasons": list(p.reasons), "details": p.details,
                      "model_version": p.model_version, "profile_version": version,
                      "scored_at": scored_at}
             record(OutputRecord(CUSTOMER_SCORES, person, value))

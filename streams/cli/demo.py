@@ -65,8 +65,9 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
             # the demo shows anomaly alerts: a few thousand rows are scored in seconds
             worker_proc = start_worker(settings, str(log_path),
                                        env={"TOUCHSTREAM_MARKETING_ANOMALY_DETECTION": "true"})
-        report = run_simulation(settings, chat_events, ad_metrics, seed=int(time.time()) % 10_000,
-                                bad=bad, progress=True)
+        seed = int(time.time()) % 10_000
+        report = run_simulation(settings, chat_events, ad_metrics, seed=seed, bad=bad,
+                                progress=True)
         console.print(f"produced {sum(report.counts.values())} records: {report.counts}")
         targets = targets_now(settings)
         querier = Querier(settings)
@@ -105,10 +106,13 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
                   "escalated_here:esc", "journey_state:state"), None)
         querier.close()
         from streams.cli.connectors import marketing_demo
+        from streams.cli.demo_customer import customer_demo
 
         marketing_demo(settings, lambda title, result, shown: show(title, result, shown, DEMO_ROWS),
                        lambda: wait_until_sunk(Querier(settings), settings, targets_now(settings),
                                                timeout=300))
+        customer_demo(settings, lambda title, result, shown: show(title, result, shown,
+                                                                  DEMO_ROWS), seed)
     finally:
         if worker_proc is not None:
             stop_worker(worker_proc)

@@ -8,11 +8,13 @@ rows: a crash before that replays the batch against the old state and reproduces
 rows, which ClickHouse deduplicates. Every write of the stage, the agent's and the timers',
 goes through one group commit, in the order it was made.
 
-A timer or the sweep that fails on a table entry quarantines it: the entry stays in its
-table, is skipped from then on, is logged once and counted (``timer.quarantined{table}``),
-so that one bad entry neither stops the worker (again after every restart) nor holds up the
-others. A tick that fails as a whole is logged, counted (``timer.errors{timer}``) and tried
-again at the next tick; a failed write stops the worker, as the agent's do.
+Timers and the sweep do not tick while a rebalance is under way (from the revocation until
+the tables are recovered). A timer or the sweep that fails on a table entry quarantines it:
+the entry stays in its table, is skipped from then on, is logged once and counted
+(``timer.quarantined{table}``), so that one bad entry neither stops the worker (again after
+every restart) nor holds up the others. A tick that fails as a whole is logged, counted
+(``timer.errors{timer}``) and tried again at the next tick; a failed write stops the worker,
+as the agent's do.
 """
 
 from __future__ import annotations
@@ -203,6 +205,10 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
 
     def every(interval: float, name: str, prepare_part: Callable[[], Durable | None]) -> None:
         async def run() -> None:
+            if getattr(app, "rebalancing", False):
+                # the tables are being rebuilt from their changelogs: a tick now would act on
+                # entries half restored and publish them over their newer values
+                return
             try:
                 part = prepare_part()
             except Exception:

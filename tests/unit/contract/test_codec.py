@@ -210,7 +210,7 @@ def _serializer(source: RegistrySchemas, topic: str) -> AvroSerializer:
 def test_registry_ids_come_from_the_registry() -> None:
     codec, source = _registry(prefix="prod.")
     # other schemas first, so that the registry's ids (from 1 up) pass every local one
-    for n in range(max(t.latest.id for t in TOPICS.values())):
+    for n in range(max(spec.latest.id for spec in TOPICS.values())):
         source.client.register_schema(f"other{n}-value", Schema('"string"', "AVRO"))
     codec.register_all()
     for topic in TOPICS:

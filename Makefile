@@ -43,7 +43,7 @@ architecture: install
 
 # The integration tests start the local broker if none answers, and stop it when they end.
 test: lint typecheck architecture deploy-tools
-	$(BIN)/pytest -q -m "not faults"
+	$(BIN)/pytest -q -m "not faults" --durations=15
 
 unit: install
 	$(BIN)/pytest -q -m "not integration"

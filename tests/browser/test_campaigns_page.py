@@ -12,7 +12,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,10 +28,10 @@ from streams.marketing import approval
 from streams.marketing import contract as names
 from streams.marketing import recommendations as recs
 from streams.marketing.rules import Recommendation
+from tests.browser.conftest import chromium_page
 from tests.integration.conftest import Pipeline, eventually
 
 pytestmark = pytest.mark.integration
-CHROMIUM = Path("/usr/bin/chromium")
 HOUR, WEEK = 3_600_000, 168 * 3_600_000
 ATTACK = ("<script>document.title='pwned';window.__pwned=1</script>"
           "<img src=x onerror=\"window.__pwned=2\"> CTR fell below target")
@@ -94,9 +93,6 @@ def post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, dict[str, A
 
 
 def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline) -> None:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is missing: `make install` installs it"
     secret = uuid.uuid4().hex  # tokens are checked; an anonymous local caller is still served
     pipeline.env["TOUCHSTREAM_WEB_SECRET"] = secret
     pipeline.start_worker()
@@ -163,80 +159,68 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
     assert statuses() == {bid_id: "pending by optimiser", budget_id: "pending by optimiser",
                           meta_id: "pending by optimiser"}
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            dialogs: list[str] = []
-            errors: list[str] = []
+    with chromium_page() as (page, dialogs):
+        errors: list[str] = []
+        # a script the policy refused, or one that threw, would be reported here
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        failed: list[str] = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        response = page.goto(f"{base}/campaigns?hours=24")
+        assert response is not None and response.status == 200
+        csp = response.headers["content-security-policy"]
+        assert csp == POLICY and csp.count("'sha256-") == 2  # its style and its script
+        page.wait_for_load_state("load")
+        shown = page.locator("tr.campaign", has_text=campaign).inner_text()
+        assert "60.00" in shown and "7.50%" in shown and "283.33%" in shown
+        assert f"Spring <b>{campaign}</b>" in shown  # a name's markup is text too
+        assert page.locator("tr.campaign", has_text=other).count() == 1
+        assert page.locator("tr.recommendation").count() == 3
 
-            def on_dialog(dialog: Any) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
+        page.goto(f"{base}/campaigns/GOOGLE_ADS/{campaign}?hours=24")
+        page.wait_for_load_state("load")
+        drivers = page.locator("table.drill tr.driver").all_inner_texts()
+        assert any("ag-1" in d and "100.00%" in d for d in drivers), drivers
+        assert page.locator("tr.hour").count() == 1
+        rationale = page.locator(f"tr[data-request='{budget_id}'] td.rationale").inner_text()
+        assert "<script>document.title='pwned';window.__pwned=1</script>" in rationale
+        assert '<img src=x onerror="window.__pwned=2">' in rationale
+        assert page.evaluate("document.querySelectorAll('td script, td img, td b').length") == 0
+        assert page.evaluate("document.scripts.length") == 1
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert "pwned" not in page.title()
 
-            page.on("dialog", on_dialog)
-            # a script the policy refused, or one that threw, would be reported here
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            failed: list[str] = []
-            page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
-            response = page.goto(f"{base}/campaigns?hours=24")
-            assert response is not None and response.status == 200
-            csp = response.headers["content-security-policy"]
-            assert csp == POLICY and csp.count("'sha256-") == 2  # its style and its script
-            page.wait_for_load_state("load")
-            shown = page.locator("tr.campaign", has_text=campaign).inner_text()
-            assert "60.00" in shown and "7.50%" in shown and "283.33%" in shown
-            assert f"Spring <b>{campaign}</b>" in shown  # a name's markup is text too
-            assert page.locator("tr.campaign", has_text=other).count() == 1
-            assert page.locator("tr.recommendation").count() == 3
+        bid_row = page.locator(f"tr[data-request='{bid_id}']")
+        bid_row.locator("button[data-decision=approve]").click()
+        budget_row = page.locator(f"tr[data-request='{budget_id}']")
+        budget_row.locator("button[data-decision=reject]").click()
+        assert "reason" in budget_row.locator(".result").inner_text()  # none given yet
+        budget_row.locator("input.reason").fill("not <i>this</i> week")
+        budget_row.locator("button[data-decision=reject]").click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('tr.recommendation td.status')]"
+            ".every(td => td.textContent !== 'pending')", timeout=60_000)
+        assert "applied" in bid_row.locator(".result").inner_text()
+        eventually(lambda: statuses() == {bid_id: "applied by local",
+                                          budget_id: "rejected by local",
+                                          meta_id: "pending by optimiser"}, timeout=30)
+        reason = q.sql("SELECT reason FROM recommendations FINAL WHERE request_id = "
+                       "{r:String} AND status = 'rejected'", {"r": budget_id}).rows
+        assert reason == [("not <i>this</i> week",)]
 
-            page.goto(f"{base}/campaigns/GOOGLE_ADS/{campaign}?hours=24")
-            page.wait_for_load_state("load")
-            drivers = page.locator("table.drill tr.driver").all_inner_texts()
-            assert any("ag-1" in d and "100.00%" in d for d in drivers), drivers
-            assert page.locator("tr.hour").count() == 1
-            rationale = page.locator(f"tr[data-request='{budget_id}'] td.rationale").inner_text()
-            assert "<script>document.title='pwned';window.__pwned=1</script>" in rationale
-            assert '<img src=x onerror="window.__pwned=2">' in rationale
-            assert page.evaluate("document.querySelectorAll('td script, td img, td b').length") == 0
-            assert page.evaluate("document.scripts.length") == 1
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-            assert "pwned" not in page.title()
-
-            bid_row = page.locator(f"tr[data-request='{bid_id}']")
-            bid_row.locator("button[data-decision=approve]").click()
-            budget_row = page.locator(f"tr[data-request='{budget_id}']")
-            budget_row.locator("button[data-decision=reject]").click()
-            assert "reason" in budget_row.locator(".result").inner_text()  # none given yet
-            budget_row.locator("input.reason").fill("not <i>this</i> week")
-            budget_row.locator("button[data-decision=reject]").click()
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('tr.recommendation td.status')]"
-                ".every(td => td.textContent !== 'pending')", timeout=60_000)
-            assert "applied" in bid_row.locator(".result").inner_text()
-            eventually(lambda: statuses() == {bid_id: "applied by local",
-                                              budget_id: "rejected by local",
-                                              meta_id: "pending by optimiser"}, timeout=30)
-            reason = q.sql("SELECT reason FROM recommendations FINAL WHERE request_id = "
-                           "{r:String} AND status = 'rejected'", {"r": budget_id}).rows
-            assert reason == [("not <i>this</i> week",)]
-
-            page.reload()
-            page.wait_for_load_state("load")
-            assert bid_row.locator("td.status").inner_text() == "applied"
-            assert budget_row.locator("td.status").inner_text() == "rejected"
-            assert page.locator("button[data-decision]").count() == 0
-            assert "not <i>this</i> week" in budget_row.inner_text()
-            page.goto(f"{base}/campaigns?hours=24")
-            assert page.locator("tr.recommendation").all_inner_texts() == [
-                page.locator(f"tr[data-request='{meta_id}']").inner_text()]
-            assert dialogs == []
-            # the only failure is the browser's own favicon request
-            assert {u.rsplit("/", 1)[1] for u in failed} <= {"favicon.ico"}
-            assert [e for e in errors if not e.startswith("Failed to load resource")] == []
-        finally:
-            browser.close()
+        page.reload()
+        page.wait_for_load_state("load")
+        assert bid_row.locator("td.status").inner_text() == "applied"
+        assert budget_row.locator("td.status").inner_text() == "rejected"
+        assert page.locator("button[data-decision]").count() == 0
+        assert "not <i>this</i> week" in budget_row.inner_text()
+        page.goto(f"{base}/campaigns?hours=24")
+        assert page.locator("tr.recommendation").all_inner_texts() == [
+            page.locator(f"tr[data-request='{meta_id}']").inner_text()]
+        assert dialogs == []
+        # the only failure is the browser's own favicon request
+        assert {u.rsplit("/", 1)[1] for u in failed} <= {"favicon.ico"}
+        assert [e for e in errors if not e.startswith("Failed to load resource")] == []
     # deciding a decided request again is refused, and changes nothing
     assert post(f"{base}/recommendations/{budget_id}/approve", {}, {
         **json_headers, "Origin": base, "X-CSRF-Token": token,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,10 +13,10 @@ from streams.io.kafka_admin import end_offsets
 from streams.io.producer import produce_records
 from streams.io.query import worker_url
 from streams.kernel.records import OutputRecord
+from tests.browser.conftest import chromium_page
 from tests.integration.conftest import Pipeline, eventually
 
 pytestmark = pytest.mark.integration
-CHROMIUM = Path("/usr/bin/chromium")
 ATTACK = ("<script>document.title='pwned';window.__pwned=1</script>"
           "<img src=x onerror=\"window.__pwned=2\"> write to ann.page@example.com")
 
@@ -34,9 +32,6 @@ def event(cid: str, kind: str, role: str, at: int, text: str | None) -> OutputRe
 
 
 def test_script_in_a_chat_message_renders_as_text_and_does_not_run(pipeline: Pipeline) -> None:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is missing: `make install` installs it"
     pipeline.start_worker()
     cid = f"conv-{uuid.uuid4().hex[:6]}"
     at = int(time.time() * 1000) - 10_000
@@ -50,37 +45,25 @@ def test_script_in_a_chat_message_renders_as_text_and_does_not_run(pipeline: Pip
     eventually(lambda: q.sql("SELECT count() FROM chat_events WHERE conversation_id = "
                              "{c:String} AND event_type = 'MESSAGE'", {"c": cid}).rows == [(2,)])
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            dialogs: list[str] = []
-
-            def on_dialog(dialog: Any) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
-
-            page.on("dialog", on_dialog)
-            response = page.goto(f"{worker_url(pipeline.settings)}/conversations/{cid}")
-            assert response is not None and response.status == 200
-            headers = response.headers
-            assert "frame-ancestors 'none'" in headers["content-security-policy"]
-            assert headers["x-content-type-options"] == "nosniff"
-            page.wait_for_load_state("load")
-            texts = page.locator("td.text").all_inner_texts()
-            customer_text = next(t for t in texts if "pwned" in t)
-            # the markup is shown as the characters the customer typed ...
-            assert "<script>document.title='pwned';window.__pwned=1</script>" in customer_text
-            assert '<img src=x onerror="window.__pwned=2">' in customer_text
-            assert "Sorry <b>about</b> that." in texts
-            # ... and none of it became an element or ran
-            assert page.evaluate("document.querySelectorAll('td script, td img, td b').length") == 0
-            assert page.evaluate("document.querySelectorAll('script').length") == 0
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-            assert page.title() == f"Conversation {cid}"
-            assert dialogs == []
-            # an anonymous local caller reads with the read role's masking
-            assert "ann.page@example.com" not in customer_text
-            assert "a***@***.com" in customer_text
-        finally:
-            browser.close()
+    with chromium_page() as (page, dialogs):
+        response = page.goto(f"{worker_url(pipeline.settings)}/conversations/{cid}")
+        assert response is not None and response.status == 200
+        headers = response.headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        page.wait_for_load_state("load")
+        texts = page.locator("td.text").all_inner_texts()
+        customer_text = next(t for t in texts if "pwned" in t)
+        # the markup is shown as the characters the customer typed ...
+        assert "<script>document.title='pwned';window.__pwned=1</script>" in customer_text
+        assert '<img src=x onerror="window.__pwned=2">' in customer_text
+        assert "Sorry <b>about</b> that." in texts
+        # ... and none of it became an element or ran
+        assert page.evaluate("document.querySelectorAll('td script, td img, td b').length") == 0
+        assert page.evaluate("document.querySelectorAll('script').length") == 0
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.title() == f"Conversation {cid}"
+        assert dialogs == []
+        # an anonymous local caller reads with the read role's masking
+        assert "ann.page@example.com" not in customer_text
+        assert "a***@***.com" in customer_text

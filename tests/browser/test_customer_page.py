@@ -11,7 +11,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,10 @@ from streams import topics
 from streams.io.producer import produce_records
 from streams.io.query import worker_url
 from streams.kernel.records import OutputRecord
+from tests.browser.conftest import chromium_page
 from tests.integration.conftest import Pipeline, eventually
 
 pytestmark = pytest.mark.integration
-CHROMIUM = Path("/usr/bin/chromium")
 NAME_ATTACK = "<script>window.__pwned=1</script>Ann"
 LAST_ATTACK = '<img src=x onerror="window.__pwned=2">'
 NOTE_ATTACK = "<img src=x onerror=alert(3)><script>alert(4)</script>"
@@ -82,9 +81,6 @@ def get_json(url: str) -> tuple[int, Any]:
 
 def test_the_customer_page_shows_the_profile_and_nothing_injected_runs(
         pipeline: Pipeline) -> None:
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is missing: `make install` installs it"
     pipeline.start_worker()
     run = uuid.uuid4().hex[:8]
     start = int(time.time() * 1000) - 10 * HOUR
@@ -126,48 +122,36 @@ def test_the_customer_page_shows_the_profile_and_nothing_injected_runs(
     status, timeline = get_json(f"{base}/customers/{me['device_id']}/timeline?limit=2")
     assert status == 200 and len(timeline["items"]) == 2 and timeline["next_before"]
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            dialogs: list[str] = []
-
-            def on_dialog(dialog: Any) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
-
-            page.on("dialog", on_dialog)
-            response = page.goto(f"{base}/customers/{urllib.parse.quote(me['email'])}/page")
-            assert response is not None and response.status == 200
-            csp = response.headers["content-security-policy"]
-            assert "frame-ancestors 'none'" in csp and "script-src" not in csp
-            page.wait_for_load_state("load")
-            # the profile card, with the injected markup as the characters typed
-            heading = page.locator("h1 .name").inner_text()
-            assert NAME_ATTACK in heading and LAST_ATTACK in heading
-            attributes = page.locator("table.attributes").inner_text()
-            assert NOTE_ATTACK in attributes
-            assert page.locator("li.now").inner_text() == "customer"
-            channels = page.locator("ol.channels li").all_inner_texts()
-            assert set(channels) == {"paid_social", "email", "paid_search"}
-            # the timeline in time order: device, email, CRM, search, purchase
-            kinds = page.locator("tr.item td.kind").all_inner_texts()
-            assert kinds == ["touchpoint", "touchpoint", "profile", "touchpoint", "conversion"]
-            whens = page.locator("tr.item td.when").all_inner_texts()
-            assert whens == sorted(whens)
-            # the scores with their reasons, and the value
-            scores = page.locator("table.scores").inner_text()
-            assert "visited pricing twice" in scores and "requested a demo" in scores
-            assert "page-test-v1" in scores
-            assert "120.50 USD" in page.locator("section.value").inner_text()
-            # nothing injected became an element or ran
-            assert page.evaluate("document.querySelectorAll('script').length") == 0
-            assert page.evaluate("document.querySelectorAll('img').length") == 0
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-            assert dialogs == []
-            assert page.title().startswith("Customer <script>")
-            # personal data masked for an anonymous local caller
-            body = page.locator("body").inner_text()
-            assert me["email"] not in body and "a***@***.net" in body
-        finally:
-            browser.close()
+    with chromium_page() as (page, dialogs):
+        response = page.goto(f"{base}/customers/{urllib.parse.quote(me['email'])}/page")
+        assert response is not None and response.status == 200
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src" not in csp
+        page.wait_for_load_state("load")
+        # the profile card, with the injected markup as the characters typed
+        heading = page.locator("h1 .name").inner_text()
+        assert NAME_ATTACK in heading and LAST_ATTACK in heading
+        attributes = page.locator("table.attributes").inner_text()
+        assert NOTE_ATTACK in attributes
+        assert page.locator("li.now").inner_text() == "customer"
+        channels = page.locator("ol.channels li").all_inner_texts()
+        assert set(channels) == {"paid_social", "email", "paid_search"}
+        # the timeline in time order: device, email, CRM, search, purchase
+        kinds = page.locator("tr.item td.kind").all_inner_texts()
+        assert kinds == ["touchpoint", "touchpoint", "profile", "touchpoint", "conversion"]
+        whens = page.locator("tr.item td.when").all_inner_texts()
+        assert whens == sorted(whens)
+        # the scores with their reasons, and the value
+        scores = page.locator("table.scores").inner_text()
+        assert "visited pricing twice" in scores and "requested a demo" in scores
+        assert "page-test-v1" in scores
+        assert "120.50 USD" in page.locator("section.value").inner_text()
+        # nothing injected became an element or ran
+        assert page.evaluate("document.querySelectorAll('script').length") == 0
+        assert page.evaluate("document.querySelectorAll('img').length") == 0
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert dialogs == []
+        assert page.title().startswith("Customer <script>")
+        # personal data masked for an anonymous local caller
+        body = page.locator("body").inner_text()
+        assert me["email"] not in body and "a***@***.net" in body

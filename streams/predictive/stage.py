@@ -36,7 +36,14 @@ from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import FEATURES, PURCHASE_TYPES, read_profile
 from streams.predictive.rfm import Conversion, RfmState, RfmSummary, absorb_many, empty_state, summarise
-from streams.predictive.scoring import Models, Scored, predict, rows_and_records
+from streams.predictive.rules import LEAD_RULES_VERSION
+from streams.predictive.scoring import (
+    CHURN_RULES_VERSION,
+    Models,
+    Scored,
+    predict,
+    rows_and_records,
+)
 
 NAME: Final = "predictive"
 STATES: Final = names.SCORE_STATES
@@ -87,6 +94,14 @@ def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
     return hashlib.blake2b(packed + rest.encode(), digest_size=12).hexdigest()
 
 
+def served(models: Models) -> str:
+    """The models a score comes from, as the state records them (``models``): a person scored
+    by others than those served now is rescored (``rescoring``)."""
+    lead = models.lead.version if models.lead is not None else LEAD_RULES_VERSION
+    churn = models.churn.version if models.churn is not None else CHURN_RULES_VERSION
+    return f"{lead}/{churn}/{models.clv.version}"
+
+
 def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     states: dict[str, Value] = {}
     batch: dict[str, Scored] = {}  # the latest changed version per person
@@ -110,16 +125,20 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
         states[person] = {"partition": raw.partition, "offset": raw.offset,
                           "last_event_at": int(profile["updated_at"]),
                           "version": int(profile["version"]), "key": key, "rfm": rfm,
-                          "at_risk": was_at_risk}
+                          "at_risk": was_at_risk,
+                          "models": current.get("models") if current is not None else None}
     scored = list(batch.values())
-    predictions = predict(policy.models(), scored) if scored else []
+    models = policy.models()
+    predictions = predict(models, scored) if scored else []
+    version = served(models)
     for s, predicted in zip(scored, predictions, strict=True):
         churn = next(p for p in predicted if p.kind == "churn")
-        states[str(s.profile["person_id"])]["at_risk"] = churn.label == "at_risk"
+        state = states[str(s.profile["person_id"])]
+        state["at_risk"], state["models"] = churn.label == "at_risk", version
     columns, records = rows_and_records(scored, predictions, now_ms)
     result = BatchResult(inserts={names.CUSTOMER_SCORES_TABLE: columns}, outputs=records)
     changes: Changes = {STATES: {k: (v["partition"], v) for k, v in states.items()}}
     return Outcome(result, changes)
 
 
-__all__ = ["FEATURES", "NAME", "STATES", "ScoringPolicy", "stage", "step", "validate"]
+__all__ = ["FEATURES", "NAME", "STATES", "ScoringPolicy", "served", "stage", "step", "validate"]

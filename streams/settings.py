@@ -191,6 +191,11 @@ class Settings(BaseSettings):
     consumer_session_timeout_seconds: float = Field(
         10.0, gt=0, description="Kafka consumer group session timeout."
     )
+    partition_stall_seconds: float = Field(
+        30.0, gt=0, description="A partition whose re-read (asked for by the position guard "
+        "after a hole) has made no progress for this long is put back into the fetch and sought "
+        "again by the worker's watchdog, which logs the fetcher's state."
+    )
     log_level: str = Field("INFO", description="Log level of the worker and CLI.")
 
     # --- Conversation intelligence --------------------------------------------------------------

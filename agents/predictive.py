@@ -4,18 +4,25 @@ scoring stage (``streams.predictive.stage``) with the worker's settings.
 The models load as the worker starts (a required model that cannot load stops it there) and a
 timer looks for a new or changed model every ``predictive_model_reload_seconds``; a model that
 fails to load is logged and counted (``timer.errors{predictive_models}``) and the last good one
-keeps scoring."""
+keeps scoring. Every ``predictive_rescore_interval_seconds`` (0: never) persons whose scores
+aged without a profile change, or came from older models, are rescored in batches
+(``streams.predictive.rescoring``) from their profiles in ClickHouse."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import faust
 
 from agents.runtime.core import Runtime
 from agents.runtime.stage import run_stage
 from agents.runtime.transport import BatchTopic
-from streams.predictive import stage
+from streams.predictive import rescoring, rescoring_source, stage
+from streams.predictive.contract import CUSTOMER_PROFILES
 from streams.predictive.models import CHURN_MODEL, LEAD_MODEL, ModelSlot, clv_params
 from streams.predictive.scoring import Models
 
@@ -53,4 +60,14 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
 
     app.timer(interval=settings.predictive_model_reload_seconds,
               name="predictive_models")(reload_models)
-    return run_stage(app, runtime, stage.stage(stage.ScoringPolicy(models)))
+    scoring = stage.stage(stage.ScoringPolicy(models))
+    if settings.predictive_rescore_interval_seconds > 0:
+        def query(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+            return runtime.clickhouse.query(sql, params).dicts()
+
+        rescore = rescoring.RescorePolicy(
+            models=models, profiles=functools.partial(rescoring_source.profiles, query),
+            source_topic=settings.topic(CUSTOMER_PROFILES),
+            interval_ms=int(settings.predictive_rescore_interval_seconds * 1000))
+        scoring = dataclasses.replace(scoring, timers=(*scoring.timers, rescoring.timer(rescore)))
+    return run_stage(app, runtime, scoring)

@@ -273,6 +273,11 @@ class Settings(BaseSettings):
         "path", description="How a lead score's reasons are computed: `path` (per-tree path "
         "attribution, fast) or `shap` (TreeSHAP, consistent, about 6x slower)."
     )
+    predictive_rescore_interval_seconds: float = Field(
+        3600.0, ge=0, description="How often the scoring stage rescores persons whose scores "
+        "age without a new event (days since last activity) or were made by an older model "
+        "than the one served, in batches (0: only a profile change rescores)."
+    )
 
     # --- WebSocket ingest -----------------------------------------------------------------------
     ingest_secret: SecretStr | None = Field(

@@ -34,7 +34,7 @@ from typing import Any
 import faust
 from faust.types import TP, Message
 
-from agents.runtime.transport import BatchTopic
+from agents.runtime.transport import BatchTopic, release
 from streams.io.publisher import Outgoing
 from streams.kernel.deadletter import DeadLetter
 from streams.kernel.errors import Unavailable
@@ -243,9 +243,13 @@ class MessageBuffer:
     arrived. Past ``capacity`` messages the partition that filled it is paused (Faust's
     "pressure"); it is resumed when the buffer has drained to half of that."""
 
-    def __init__(self, *, capacity: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, capacity: int, clock: Callable[[], float] = time.monotonic,
+                 release: Callable[[list[Message]], None] = lambda messages: None) -> None:
         self.capacity = capacity
         self._clock = clock
+        #: gives up the buffer's reference to messages it drops unprocessed
+        #: (``agents.runtime.transport.release``)
+        self._release = release
         self._messages: deque[Message] = deque()
         self._arrived: deque[float] = deque()
         self._nonempty = asyncio.Event()
@@ -299,6 +303,17 @@ class MessageBuffer:
     def note_dropped(self, tp: TP, offset: int) -> None:
         self._dropped[tp] = min(offset, self._dropped.get(tp, offset))
 
+    def drop(self, messages: Sequence[Message]) -> None:
+        """Messages taken from here that will not be processed: read again (if still
+        assigned) and released, as ``clear`` does with what is buffered."""
+        for message in messages:
+            self.note_dropped(message.tp, message.offset)
+        self._release(list(messages))
+
+    def holds(self, tp: TP) -> bool:
+        """Whether this buffer holds ``tp`` paused until it has drained to half."""
+        return tp in self._paused
+
     def take_dropped(self) -> dict[TP, int]:
         dropped, self._dropped = self._dropped, {}
         return dropped
@@ -306,13 +321,17 @@ class MessageBuffer:
     def clear(self) -> None:
         """Drop what is buffered (Faust clears its queues when partitions are revoked and
         when flow resumes). Partitions that stay assigned are read again from the first
-        dropped offset (``take_dropped``); the position guard skips what was processed."""
+        dropped offset (``take_dropped``); the position guard skips what was processed.
+        The buffer's reference to each message is given up (``release``): a message another
+        agent also reads must not wait for this one's acknowledgement."""
         for message in self._messages:
             self.note_dropped(message.tp, message.offset)
+        dropped = list(self._messages)
         self._messages.clear()
         self._arrived.clear()
         self._nonempty.clear()
         self._relieve()
+        self._release(dropped)
 
     def _relieve(self) -> None:
         if len(self._messages) <= self.capacity // 2 and self._paused:
@@ -368,7 +387,8 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
     back). The outage is logged once, when it starts and when it ends, and every wait is
     counted (``<name>.unavailable`` in the latencies). Any other exception stops the worker.
     """
-    buffer = MessageBuffer(capacity=max(4 * commit.max_events, 4096))
+    buffer = MessageBuffer(capacity=max(4 * commit.max_events, 4096),
+                           release=lambda messages: release(app.consumer, messages))
     channel = BatchTopic(app, topics, buffer)
     app.flow_control.manage_queue(buffer)  # type: ignore[arg-type]
     commit.lag = buffer.oldest_wait
@@ -413,6 +433,7 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
                 delay = retry_initial
                 outage_started: float | None = None
                 retries = 0
+                abandoned = False
                 while True:
                     started = time.monotonic()
                     cpu_started = time.thread_time()
@@ -430,8 +451,19 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
                         latencies.observe_repeated(f"{name}.unavailable", wait * 1000.0, 1)
                         await asyncio.sleep(wait)
                         delay = min(delay * 2, retry_max)
+                        if getattr(app, "rebalancing", False):
+                            # nothing of the step was applied: give it up, or the revocation
+                            # waits for it as long as the outage lasts and the worker drops
+                            # out of the group; what stays assigned is read again
+                            log.warning("%s: a rebalance began while paused; the step is read "
+                                        "again afterwards", name)
+                            buffer.drop(messages)
+                            abandoned = True
+                            break
                         continue
                     break
+                if abandoned:
+                    continue
                 if outage_started is not None:
                     log.warning("%s: available again after %.1f s (%d retries); going on",
                                 name, time.monotonic() - outage_started, retries)

@@ -21,7 +21,9 @@ from agents.runtime.transport import (
     committed_offsets,
     fetch_state,
     note_resumed,
+    orphaned,
     reread_arrived,
+    unstick,
 )
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
@@ -103,6 +105,7 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
     guard = PositionGuard(
         seed, lambda t, p, o: first_offset_from(runtime.settings, t, p, o),
         arrived=lambda t, p, o: reread_arrived(app.consumer, t, p, o),
+        stall_seconds=runtime.settings.partition_stall_seconds,
     )
     runtime.guards.append(guard)
     add_floor = getattr(app, "add_position_floor", None)
@@ -121,10 +124,31 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
                         {tp: fetch_state(app.consumer, TP(*tp)) for tp in again})
             await app.consumer.seek_wait(
                 {TP(topic, partition): offset for (topic, partition), offset in again.items()})
+        await watchdog(app, guard)
 
     app.timer(interval=1.0, name=f"reseek_{'_'.join(tables)}")(_reseek)
 
     return guard
+
+
+async def watchdog(app: faust.App, guard: PositionGuard) -> None:
+    """No partition of ``guard`` stays stalled until the next rebalance: one whose re-read has
+    made no progress for ``partition_stall_seconds`` (``PositionGuard.stalled``), or that is
+    not fetched although nothing holds it paused (``BatchingConsumer.orphaned``), is put back
+    into the fetch and sought where the guard needs it; logged with the fetcher's state."""
+    consumer = app.consumer
+    stuck = {TP(topic, partition): offset
+             for (topic, partition), offset in guard.stalled().items()}
+    for tp in orphaned(consumer):
+        offset = guard.next_offset(tp.topic, tp.partition)
+        if offset is not None:
+            stuck.setdefault(tp, offset)
+    if not stuck:
+        return
+    before = {tp: fetch_state(consumer, tp) for tp in stuck}
+    done = await unstick(consumer, stuck)
+    log.warning("stalled partitions put back into the fetch: %s (fetcher before: %s; done: %s)",
+                stuck, before, done)
 
 
 def now_ms() -> int:

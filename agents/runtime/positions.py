@@ -17,6 +17,10 @@ The re-read is admitted as soon as it comes, also when records past the hole pre
 the same step (the re-read follows them through the buffers, and a step often takes both:
 skipping it there threw every re-read away, each seek again brought it behind more records
 past the hole, and the partition stalled until it moved to another worker).
+A re-read that makes no progress at all for ``stall_seconds`` (``stalled``: asked for and
+not one event of it admitted since, whatever the consumer says has arrived) is the stall this
+guard exists to prevent; the runtime's watchdog then puts the partition back into the fetch
+and seeks it again (``agents.runtime.core``), so no partition waits for the next rebalance.
 The consumer never seeks a partition past ``next_offset`` and never commits past what was
 made durable (see ``agents.runtime.transport``), so no other seek can undo the guard's and
 a committed offset is a promise that everything before it is in some store.
@@ -65,8 +69,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 TopicPartition = tuple[str, int]
-#: next offsets, and the last seek per partition (offset, when)
-Positions = tuple[dict[TopicPartition, int], dict[TopicPartition, tuple[int, float]]]
+#: next offsets, the last seek per partition (offset, when), and since when a re-read has
+#: been waited for without progress (offset, since)
+Positions = tuple[dict[TopicPartition, int], dict[TopicPartition, tuple[int, float]],
+                  dict[TopicPartition, tuple[int, float]]]
 
 
 def resume_at(*, log_start: int, sunk: int, committed: int | None = None,
@@ -98,28 +104,33 @@ class PositionGuard:
         *,
         arrived: Callable[[str, int, int], bool] = lambda topic, partition, offset: False,
         reseek_seconds: float = 5.0,
+        stall_seconds: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``seed(topic, partitions)`` gives the next offset to process per partition;
         ``first_offset_from(topic, partition, offset)`` the offset of the first message the
         broker has at or after ``offset`` (None: none yet); ``arrived(topic, partition,
         offset)`` whether the consumer has fetched the re-read from ``offset`` since its last
-        seek there (it is then on its way: no new seek)."""
+        seek there (it is then on its way: no new seek); a re-read without progress for
+        ``stall_seconds`` is ``stalled``."""
         self._seed = seed
         self._first_offset_from = first_offset_from
         self._arrived = arrived
         self._reseek_seconds = reseek_seconds
+        self._stall_seconds = stall_seconds
         self._clock = clock
         self._next: dict[TopicPartition, int] = {}
         self._rewound_at: dict[TopicPartition, tuple[int, float]] = {}
+        self._waiting: dict[TopicPartition, tuple[int, float]] = {}
 
     def snapshot(self) -> Positions:
         """Where every partition stands now, to ``restore`` when a step that admitted events
         is computed again (it raised ``Unavailable``)."""
-        return dict(self._next), dict(self._rewound_at)
+        return dict(self._next), dict(self._rewound_at), dict(self._waiting)
 
     def restore(self, saved: Positions) -> None:
-        self._next, self._rewound_at = dict(saved[0]), dict(saved[1])
+        self._next, self._rewound_at, self._waiting = (dict(saved[0]), dict(saved[1]),
+                                                       dict(saved[2]))
 
     def next_offset(self, topic: str, partition: int) -> int | None:
         """The next offset the partition needs (None: not seeded since the last
@@ -131,6 +142,19 @@ class PositionGuard:
         """Drop all positions (after a rebalance they are seeded again)."""
         self._next.clear()
         self._rewound_at.clear()
+        self._waiting.clear()
+
+    def stalled(self) -> dict[TopicPartition, int]:
+        """Partitions whose re-read has made no progress for ``stall_seconds`` since it was
+        first asked for (or since they were last reported here), with the offset to read
+        from. Unlike ``overdue`` it does not trust the consumer's word that the re-read has
+        arrived: not one event of it admitted is what counts."""
+        now = self._clock()
+        out = {tp: expected for tp, (expected, since) in self._waiting.items()
+               if now - since >= self._stall_seconds and self._next.get(tp) == expected}
+        for tp, expected in out.items():
+            self._waiting[tp] = (expected, now)
+        return out
 
     def overdue(self) -> dict[TopicPartition, int]:
         """Partitions whose re-read has not arrived within ``reseek_seconds`` of the last
@@ -185,6 +209,8 @@ class PositionGuard:
                         log.warning("%s[%d]: got offset %d while %d is next; re-reading from %d",
                                     topic, partition, offset, expected, expected)
                         self._rewound_at[tp] = (expected, now)
+                        if self._waiting.get(tp, (None, 0.0))[0] != expected:
+                            self._waiting[tp] = (expected, now)
                         out.rewind[tp] = expected
                     else:
                         out.held.add(tp)
@@ -193,6 +219,8 @@ class PositionGuard:
             # follows the records fetched before its seek, and a step often takes both
             self._next[tp] = offset + 1
             self._rewound_at.pop(tp, None)
+            if self._waiting:
+                self._waiting.pop(tp, None)
             out.rewind.pop(tp, None)
             out.held.discard(tp)
             out.admitted.append(event)

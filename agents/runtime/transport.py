@@ -33,7 +33,17 @@ differs where batch agents are concerned:
   resumes from that offset;
 - it notes when the records a seek asked for have been fetched (``reread_arrived``): the
   guard then waits for a re-read on its way through the buffers instead of seeking again
-  (``agents.runtime.positions``).
+  (``agents.runtime.positions``);
+- a message a buffer drops unprocessed (cleared on a revocation or when flow resumes) is
+  released (``release``): the buffer's reference to it is given up, and when no subscriber
+  holds it any more it is forgotten without counting as acknowledged. A message of a topic
+  that two batch agents read is counted once per agent; one agent acknowledged it, the
+  other's buffer was cleared, and the revocation then waited for the last reference forever
+  (Faust's ``wait_empty``): the worker never rejoined the group and every partition stalled
+  until the broker removed it from the group;
+- ``unstick`` puts a partition whose re-read makes no progress back into the fetch (the
+  position guard's watchdog, ``agents.runtime.core``): resumed where nothing legitimately
+  holds it paused, and sought again.
 
 Records of every other partition (table changelogs during recovery, plain Faust agents)
 take Faust's own per-record path unchanged.
@@ -63,6 +73,8 @@ class Buffer(Protocol):
                   resume: Callable[[TP], None]) -> None: ...
 
     def note_dropped(self, tp: TP, offset: int) -> None: ...
+
+    def holds(self, tp: TP) -> bool: ...
 
 
 class BatchTopic(Topic):  # type: ignore[misc]
@@ -136,6 +148,9 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     #: per partition, the offset of the last seek and whether the records from there have
     #: been fetched since (``reread_arrived``)
     _rereads: dict[TP, tuple[int, bool]]
+    #: ids of the messages a buffer dropped unprocessed that another subscriber may still
+    #: hold (``release``): alive until their last reference is given up
+    _released: set[int]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -143,6 +158,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
 
     def start_books(self) -> None:
         self._frontier, self._refused, self._rereads = {}, set(), {}
+        self._released = set()
 
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
@@ -171,8 +187,29 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         """Records a guard did not admit: acknowledging them moves no commit."""
         self._refused.update(map(id, messages))
 
+    def release(self, messages: Iterable[Message]) -> None:
+        """Messages a buffer dropped unprocessed: its reference to each is given up. One that
+        no subscriber holds any more is forgotten, not acknowledged (its offset is read again,
+        ``MessageBuffer.take_dropped``), so that neither a revocation nor a shutdown waits
+        for it; one another agent still holds is forgotten when that agent acknowledges it."""
+        released = self._released
+        for message in messages:
+            if not message.acked:
+                released.add(id(message))
+                message.ack(self)  # the last reference: ``ack`` below forgets it
+
+    def _forget(self, message: Message) -> None:
+        self._released.discard(id(message))
+        self._refused.discard(id(message))
+        message.acked = True  # Faust's wait_empty drops acknowledged messages from its books
+        self._unacked_messages.discard(message)
+
     def ack(self, message: Message) -> bool:
         if message.acked:
+            return False
+        if self._released and id(message) in self._released:
+            # a subscriber dropped it unprocessed: its offset must not count as done
+            self._forget(message)
             return False
         counted = bool(super().ack(message))
         at = self._frontier.get(message.tp)
@@ -200,6 +237,53 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
         for tp in revoked:
             self._frontier.pop(tp, None)
+
+    def _held_by_buffer(self, tp: TP) -> bool:
+        """Whether a batch agent's buffer holds ``tp`` paused (it is full): a pause to keep."""
+        channels: Iterable[Any] = self.app.topics._tp_index.get(tp, ())  # type: ignore[attr-defined]
+        return any(isinstance(c, BatchTopic) and c.queue.holds(tp) for c in channels)
+
+    def _batch_only(self, tp: TP) -> bool:
+        channels = list(self.app.topics._tp_index.get(tp, ()))  # type: ignore[attr-defined]
+        return bool(channels) and all(isinstance(c, BatchTopic) for c in channels)
+
+    def orphaned(self) -> set[TP]:
+        """Assigned partitions read only by batch agents that are not fetched although
+        nothing holds them paused: neither a rebalance (it pauses every partition until the
+        tables are recovered) nor a full buffer. Empty while flow is stopped or a rebalance
+        is under way."""
+        if not self.flow_active or getattr(self.app, "rebalancing", False):
+            return set()
+        active = self._get_active_partitions()
+        return {tp for tp in self.assignment()
+                if tp not in active and self._batch_only(tp) and not self._held_by_buffer(tp)}
+
+    async def unstick(self, partitions: Mapping[TP, int]) -> dict[TP, str]:
+        """Put ``partitions`` back into the fetch at the given offsets (the position guard's
+        watchdog): resumed unless a full buffer holds them paused, then sought (never past a
+        guard's floor). Nothing is done while flow is stopped or a rebalance is under way:
+        partitions are then paused on purpose and sought again when it ends. Returns, per
+        partition, what was done."""
+        if not self.flow_active or getattr(self.app, "rebalancing", False):
+            return {}
+        assigned = self.assignment()
+        wanted = {tp: offset for tp, offset in partitions.items() if tp in assigned}
+        done: dict[TP, str] = {}
+        active = self._get_active_partitions()
+        for tp in wanted:
+            if self._held_by_buffer(tp):
+                done[tp] = "sought; kept paused (its buffer is full)"
+                continue
+            was = ("paused" if tp in self._paused_partitions else
+                   "buffer-paused" if tp in self._buffered_partitions else
+                   "inactive" if tp not in active else "active")
+            self._paused_partitions.discard(tp)
+            self._buffered_partitions.discard(tp)
+            active.add(tp)
+            done[tp] = f"sought; was {was}"
+        if wanted:
+            await self.seek_wait(wanted)
+        return done
 
     def _floors(self) -> Sequence[Floor]:
         return cast(Sequence[Floor], getattr(self.app, "position_floors", ()))
@@ -394,6 +478,25 @@ def note_resumed(consumer: Any, topic: str, positions: Mapping[int, int]) -> Non
     if isinstance(consumer, BatchingConsumer):
         for p, offset in positions.items():
             consumer.resumed(TP(topic, p), offset)
+
+
+def release(consumer: Any, messages: Sequence[Message]) -> None:
+    """Tell a batching consumer which messages a buffer dropped unprocessed."""
+    if messages and isinstance(consumer, BatchingConsumer):
+        consumer.release(messages)
+
+
+async def unstick(consumer: Any, partitions: Mapping[TP, int]) -> dict[TP, str]:
+    """``BatchingConsumer.unstick``; a plain seek for any other consumer."""
+    if isinstance(consumer, BatchingConsumer):
+        return await consumer.unstick(partitions)
+    await consumer.seek_wait(partitions)
+    return {tp: "sought" for tp in partitions}
+
+
+def orphaned(consumer: Any) -> set[TP]:
+    """``BatchingConsumer.orphaned``; nothing for any other consumer."""
+    return consumer.orphaned() if isinstance(consumer, BatchingConsumer) else set()
 
 
 def refuse(consumer: Any, messages: Sequence[Message]) -> None:

@@ -19,6 +19,7 @@ from streams.customer import (
     identity_stage,
     inputs_stage,
     profile_stage,
+    split_events,
 )
 from streams.customer.attribution import DAY_MS
 from streams.customer.profile import ProfilePolicy
@@ -37,7 +38,8 @@ def register(app: faust.App, runtime: Runtime) -> tuple[BatchTopic, ...]:
     profiles = profile_stage.ProfileStagePolicy(
         profile=ProfilePolicy(recent_limit=settings.customer_recent_interactions,
                               lookback_ms=int(settings.customer_lookback_days * DAY_MS)),
-        half_life_ms=settings.customer_half_life_days * DAY_MS)
+        half_life_ms=settings.customer_half_life_days * DAY_MS,
+        history=split_events.reader(runtime.clickhouse.query))
     stages = [run_stage(app, runtime, inputs_stage.stage(inputs)),
               run_stage(app, runtime, identity_stage.stage(identity_stage.IdentityStagePolicy())),
               run_stage(app, runtime, profile_stage.stage(profiles))]

@@ -2,7 +2,8 @@
 
 A run reads every person's touchpoints and conversions (``customer_events``, with persons
 merged away mapped to the person that absorbed them, so a journey spans all of a person's
-identifiers), builds each conversion's journey and the non-converting paths, and credits
+identifiers; after a split, each event's row names its part's person, ``split_events``, and a
+merge that a split undid no longer maps), builds each conversion's journey and the non-converting paths, and credits
 channels (Markov chain removal effects at the orders asked, with bootstrap intervals;
 Shapley values) and, for Shapley, channel and campaign pairs.
 
@@ -74,11 +75,12 @@ WHERE kind = 'conversion'
   AND occurred_at >= fromUnixTimestamp64Milli({start:Int64}, 'UTC')
   AND occurred_at <= fromUnixTimestamp64Milli({end:Int64}, 'UTC')
 """
-#: every merge: ``other_person`` was absorbed into ``person_id``
+#: every merge (``other_person`` was absorbed into ``person_id``) and every part of a split
+#: (``person_id`` lives again), in log order (``identity.observations`` is one partition)
 MERGES_SQL: Final = """
-SELECT other_person, person_id FROM identity_links FINAL
-WHERE kind = 'merge' AND other_person IS NOT NULL
-ORDER BY at, _offset, seq
+SELECT other_person, person_id, kind FROM identity_links FINAL
+WHERE (kind = 'merge' AND other_person IS NOT NULL) OR kind = 'split'
+ORDER BY _offset, seq
 """
 
 
@@ -155,10 +157,20 @@ def parse_orders(text: str) -> tuple[int, ...]:
     return orders
 
 
-def survivors(merges: Iterable[tuple[str, str]]) -> dict[str, str]:
+def survivors(merges: Iterable[tuple[str, str]] | Iterable[tuple[str, str, str]]
+              ) -> dict[str, str]:
     """For every person merged away, the person that holds it now (merges followed to the
-    end; a cycle, which identity resolution never makes, stops at its first repeat)."""
-    into = {absorbed: survivor for absorbed, survivor in merges if absorbed != survivor}
+    end; a cycle, which identity resolution never makes, stops at its first repeat). Given
+    in log order with their kinds, a ``split`` row's part (``(_, person, "split")``) is a
+    person again: a merge of that id before the split no longer holds (a part's id is
+    derived from its anchor, so a split can give back the id a merge took away)."""
+    into: dict[str, str] = {}
+    for row in merges:
+        absorbed, survivor = row[0], row[1]
+        if len(row) > 2 and row[2] == "split":
+            into.pop(survivor, None)
+        elif absorbed != survivor:
+            into[absorbed] = survivor
     out: dict[str, str] = {}
     for start in into:
         seen = {start}
@@ -215,7 +227,7 @@ def load(query: Query, window: Window, lookback_ms: int) -> tuple[TouchTable, Co
     merged away mapped to their survivors, read with ``query``."""
     touches = query(TOUCHPOINTS_SQL, query_window(window, lookback_ms)).rows
     conversions = query(CONVERSIONS_SQL, {"start": window.start_ms, "end": window.end_ms}).rows
-    merged = survivors((str(a), str(b)) for a, b in query(MERGES_SQL, {}).rows)
+    merged = survivors((str(a), str(b), str(kind)) for a, b, kind in query(MERGES_SQL, {}).rows)
     return tables_from_rows(touches, conversions, merged)
 
 

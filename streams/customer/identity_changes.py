@@ -142,12 +142,13 @@ def split_notice(state: IdentityState, event: Mapping[str, Any], holder: str,
                  effects: RemoveEffects, raw_topic: str, raw_partition: int, raw_offset: int
                  ) -> dict[str, Any]:
     """The ``customer.events`` notice (kind ``split``) to the person that held the profile:
-    ``state`` lists every resulting part's identifiers; a person left with nothing (its one
-    identifier forgotten) has no part, so its profile is emptied."""
+    ``state`` lists every resulting part's identifiers and the identifiers removed; a person
+    left with nothing (its one identifier forgotten) has no part, so its profile is emptied."""
     parts = {pid: sorted(state.persons[state.person_roots[pid]].members)
              for pid in effects.affected if pid not in effects.gone}
     return {**event, "event_id": f"split:{event['event_id']}", "kind": "split",
             "person_id": holder, "identifiers": [], "flags": [], "source_topic": raw_topic,
             "source_partition": raw_partition, "source_offset": raw_offset, "attributes": {},
-            "state": orjson.dumps({"parts": parts}).decode(), "merged_into": None}
+            "state": orjson.dumps({"parts": parts, "removed": sorted(effects.removed_nodes)}
+                                  ).decode(), "merged_into": None}
 

@@ -27,7 +27,14 @@ journey (new rows, later ``_version``), writes a zero-credit row for each old (c
 model, touchpoint) key that the new journeys no longer hold (so the old credits are
 superseded, not left standing), keeps its own part and sends each other part (kind
 ``detached``, the profile in ``state``) keyed by its person, whose partition installs it
-(``profile.adopt``).
+(``profile.adopt``). It also rewrites the person's past ``customer_events`` rows whose part
+changed (``split_events``: read through ``history``, written as newer versions), so the
+timeline and the scheduled Markov and Shapley runs follow the split too. The holder's part
+remembers the split (``splits``, the last ``SPLITS_KEPT``, by offset on
+``identity.observations``): a merge's hand-over (below) decided before the split but arriving
+after it (the notice and the hand-over travel separately; within about a second of each
+other, the hand-over used to be folded wholly into the holder's part) is divided as the split
+would have divided it, each share going to its part.
 
 Merges: identity resolution sends a notice (kind ``merged``) keyed by the absorbed person; this
 stage, on that person's partition, retires the profile (``merged_into`` set, published) and
@@ -46,6 +53,7 @@ import orjson
 
 from streams.customer import contract as names
 from streams.customer import profile as fold
+from streams.customer import split_events
 from streams.customer.attribution import DAY_MS, Conversion, Touchpoint
 from streams.customer.attribution_rules import (
     DEFAULT_HALF_LIFE_MS,
@@ -59,6 +67,10 @@ from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage,
 
 NAME: Final = "customer_profiles"
 PROFILES: Final = "customer_profile_states"  # the worker's table
+#: the splits a profile remembers (a merge's hand-over may arrive after them)
+SPLITS_KEPT: Final = 8
+#: an attribute of a ``detached`` part that the receiver attributes again
+REATTRIBUTE: Final = "reattribute"
 KINDS: Final = frozenset({"touchpoint", "conversion", "profile", "merged", "absorbed", "split",
                           "detached"})
 PROFILE_COLUMNS: Final = (
@@ -78,6 +90,8 @@ class ProfileStagePolicy:
     half_life_ms: float = DEFAULT_HALF_LIFE_MS
     models: tuple[Model, ...] = field(default=RULE_MODELS)
     direct_channel: str = "direct"
+    #: reads the ``customer_events`` rows a split re-resolves (None: they are not rewritten)
+    history: split_events.History | None = None
 
     @property
     def model_version(self) -> str:
@@ -152,13 +166,19 @@ def _absorbed_event(event: Mapping[str, Any], profile: Mapping[str, Any], into: 
 
 
 def _split(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str, Any],
-           raw: Raw, now_ms: int, credits: Columns, outputs: list[OutputRecord]
-           ) -> fold.Profile:
+           raw: Raw, now_ms: int, credits: Columns, outputs: list[OutputRecord],
+           events: Columns) -> fold.Profile:
     """The holder's part of a split person; the other parts go out as ``detached`` events,
     every part's conversions are attributed again and the credits no journey holds any more
-    are superseded by zero-credit rows."""
+    are superseded by zero-credit rows; the person's past ``customer_events`` rows are
+    re-resolved (``split_events``); the holder's part remembers the split."""
     pid = profile["person_id"]
-    parts = fold.rebuild(profile, orjson.loads(event["state"])["parts"], pid, policy.profile)
+    state = orjson.loads(event["state"])
+    parts = fold.rebuild(profile, state["parts"], pid, policy.profile)
+    if policy.history is not None:
+        nodes = [n for members in state["parts"].values() for n in members]
+        rows = policy.history([*nodes, *state.get("removed", ())])
+        _extend(events, split_events.reresolved(rows, state["parts"], event["source_offset"]))
     old = {(c["conversion_id"], c["model"], c["touchpoint_id"]): c
            for conversion in profile["converted"]
            for c in credits_of(policy, profile, conversion)}
@@ -176,10 +196,73 @@ def _split(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str
                 **event, "event_id": f"detach:{event['event_id']}:{other}", "kind": "detached",
                 "person_id": other, "state": orjson.dumps(part).decode()}))
     if pid in parts:
-        return parts[pid]
+        kept = parts[pid]
+        kept["splits"] = [*profile.get("splits", ()), {
+            "topic": event["source_topic"], "offset": event["source_offset"],
+            "parts": state["parts"]}][-SPLITS_KEPT:]
+        return kept
     emptied = fold.new_profile(pid)  # its identifiers were all forgotten
     emptied.update(version=profile["version"] + 1, seen=list(profile["seen"]))
     return emptied
+
+
+def _extend(into: Columns, more: Columns) -> None:
+    for name, values in more.items():
+        into[name].extend(values)
+
+
+def _keys(values: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    return {(c["conversion_id"], c["model"], c["touchpoint_id"]) for c in values}
+
+
+def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str, Any],
+                 raw: Raw, now_ms: int, credits: Columns, outputs: list[OutputRecord]) -> bool:
+    """Fold in the profile a merge hands over (``absorbed``). A split of this person that
+    came after the merge but before the hand-over divides it first, as the split would have:
+    each share goes to the part holding its strongest identifier (the others' as
+    ``detached`` parts, attributed over their part here and again by the receiver), and the
+    credits of its conversions that no new journey holds are superseded by zero rows."""
+    other = orjson.loads(event["state"])
+    later = [s for s in profile.get("splits", ()) if s["topic"] == event["source_topic"]
+             and s["offset"] > event["source_offset"]]
+    if not later:
+        merged = fold.merge(profile, other, policy.profile)
+        if merged:  # the joined journey: every conversion of the window is attributed again
+            for conversion in profile["converted"]:
+                _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
+        return merged
+    pid, absorbed = profile["person_id"], other["person_id"]
+    old = {(c["conversion_id"], c["model"], c["touchpoint_id"]): c
+           for conversion in other["converted"] for c in credits_of(policy, other, conversion)}
+    new: set[tuple[str, str, str]] = set()
+    share: fold.Profile | None = other
+    for split in later:
+        assert share is not None
+        parts = fold.rebuild(share, split["parts"], pid, policy.profile)
+        for person, part in sorted(parts.items()):
+            if person == pid:
+                continue
+            for conversion in part["converted"]:
+                values = credits_of(policy, part, conversion)
+                new.update(_keys(values))
+                _rows(values, raw, now_ms, credits, outputs)
+            outputs.append(OutputRecord(names.CUSTOMER_EVENTS, person, {
+                **event, "event_id": f"detach:{split['offset']}:{event['event_id']}:{person}",
+                "kind": "detached", "person_id": person, "merged_into": None,
+                "attributes": {REATTRIBUTE: "true"}, "state": orjson.dumps(part).decode()}))
+        share = parts.get(pid)
+        if share is None:
+            break
+        share["person_id"] = absorbed  # merged once, under the id it was handed over as
+    merged = share is not None and fold.merge(profile, share, policy.profile)
+    if merged:
+        for conversion in profile["converted"]:
+            values = credits_of(policy, profile, conversion)
+            new.update(_keys(values))
+            _rows(values, raw, now_ms, credits, outputs)
+    stale = [{**c, "credit": 0.0, "revenue_credit": 0.0} for k, c in old.items() if k not in new]
+    _rows(stale, raw, now_ms, credits, outputs)
+    return merged or bool(later)
 
 
 def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -187,6 +270,7 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
     working: dict[str, fold.Profile] = {}
     last: dict[str, Raw] = {}
     credits: Columns = empty_columns(CREDIT_COLUMNS)
+    resolved: Columns = empty_columns(split_events.COLUMNS)  # events re-resolved by splits
     outputs: list[OutputRecord] = []
     changed: set[str] = set()
     for raw, event in zip(events.raws, events.values, strict=True):
@@ -200,9 +284,12 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
         kind = event["kind"]
         into = profile["merged_into"]
         if kind == "detached":  # a part of a split person: its id may come back from a merge
-            working[pid] = fold.adopt(profile, orjson.loads(event["state"]), event["event_id"],
-                                      policy.profile)
+            working[pid] = profile = fold.adopt(profile, orjson.loads(event["state"]),
+                                                event["event_id"], policy.profile)
             changed.add(pid)
+            if event["attributes"].get(REATTRIBUTE):  # divided after a merge's hand-over
+                for conversion in profile["converted"]:
+                    _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
             continue
         if into is not None and kind != "merged":
             # a late event of a person merged away: it belongs to the survivor
@@ -220,15 +307,13 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
                 changed.add(pid)
             continue
         if kind == "split":
-            working[pid] = _split(policy, profile, event, raw, now_ms, credits, outputs)
+            working[pid] = _split(policy, profile, event, raw, now_ms, credits, outputs,
+                                  resolved)
             changed.add(pid)
             continue
         if kind == "absorbed":
-            if fold.merge(profile, orjson.loads(event["state"]), policy.profile):
+            if _handed_over(policy, profile, event, raw, now_ms, credits, outputs):
                 changed.add(pid)
-                # the joined journey: every conversion of the window is attributed again
-                for conversion in profile["converted"]:
-                    _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
             continue
         if not fold.absorb(profile, event, policy.profile):
             continue
@@ -264,8 +349,10 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
                                       "offset": raw.offset,
                                       "last_event_at": profile["updated_at"]})
     changes: Changes = {PROFILES: table}
-    result = BatchResult(inserts={names.CUSTOMER_PROFILES_TABLE: rows,
-                                  names.ATTRIBUTION_CREDITS_TABLE: credits}, outputs=outputs)
+    inserts = {names.CUSTOMER_PROFILES_TABLE: rows, names.ATTRIBUTION_CREDITS_TABLE: credits}
+    if resolved["event_id"]:
+        inserts[names.CUSTOMER_EVENTS_TABLE] = resolved
+    result = BatchResult(inserts=inserts, outputs=outputs)
     return Outcome(result, changes)
 
 

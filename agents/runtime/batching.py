@@ -385,7 +385,10 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
     seconds, and calls ``prepare`` again with the same messages (``prepare`` must leave no
     trace when it raises; ``agents.runtime.core.error_policy`` puts the position guards
     back). The outage is logged once, when it starts and when it ends, and every wait is
-    counted (``<name>.unavailable`` in the latencies). Any other exception stops the worker.
+    counted (``<name>.unavailable`` in the latencies). A step still paused when a rebalance
+    or a shutdown begins is given up and read again (``MessageBuffer.drop``): Faust waits
+    for every message taken to be acknowledged before it lets partitions go. Any other
+    exception stops the worker.
     """
     buffer = MessageBuffer(capacity=max(4 * commit.max_events, 4096),
                            release=lambda messages: release(app.consumer, messages))
@@ -451,12 +454,14 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
                         latencies.observe_repeated(f"{name}.unavailable", wait * 1000.0, 1)
                         await asyncio.sleep(wait)
                         delay = min(delay * 2, retry_max)
-                        if getattr(app, "rebalancing", False):
-                            # nothing of the step was applied: give it up, or the revocation
-                            # waits for it as long as the outage lasts and the worker drops
-                            # out of the group; what stays assigned is read again
-                            log.warning("%s: a rebalance began while paused; the step is read "
-                                        "again afterwards", name)
+                        if getattr(app, "rebalancing", False) or not getattr(
+                                consumer, "flow_active", True):
+                            # nothing of the step was applied: give it up, or a revocation
+                            # (or a shutdown) waits for it as long as the outage lasts and
+                            # the worker drops out of the group; what stays assigned is read
+                            # again
+                            log.warning("%s: a rebalance or shutdown began while paused; the "
+                                        "step is given up and read again", name)
                             buffer.drop(messages)
                             abandoned = True
                             break

@@ -373,3 +373,48 @@ def test_only_the_last_record_per_key_of_a_compacted_topic_is_published() -> Non
     items = [("a", 1), ("b", 1), (None, 1), ("a", 2), (None, 2), ("c", 1), ("b", 2)]
     kept = last_per_key(items, lambda item: item[0])
     assert kept == [(None, 1), ("a", 2), (None, 2), ("c", 1), ("b", 2)]
+
+
+class StoppingConsumer(FakeConsumer):
+    flow_active = True
+
+
+def test_a_step_paused_for_an_outage_is_given_up_when_a_rebalance_begins() -> None:
+    """Faust lets partitions go only once every message taken is acknowledged: a step that
+    waits for the registry through a revocation would hold the rebalance up for the whole
+    outage (and the worker would drop out of the group)."""
+    from streams.kernel.errors import Unavailable
+
+    async def main() -> None:
+        app = faust.App("test-give-up", broker="kafka://127.0.0.1:1", store="memory://")
+        consumer = StoppingConsumer()
+        app.consumer = consumer  # type: ignore[assignment]
+        calls: list[list[int]] = []
+
+        def prepare(step: Sequence[Message]) -> Durable:
+            calls.append([m.offset for m in step])
+            if len(calls) == 2:
+                consumer.flow_active = False  # the revocation stops the flow meanwhile
+            raise Unavailable("schema_registry", "down")
+
+        commit = GroupCommit(lambda merged: asyncio.sleep(0), max_events=1000)
+        channel = batch_agent(app, "paused", ["t"], prepare, step_events=5, step_events_behind=5,
+                              within=0.01, latencies=Latencies(), commit=commit,
+                              retry_initial=0.01, retry_max=0.01)
+        task = next(t for t in app._app_tasks if t.__name__ == "paused")
+        run = asyncio.ensure_future(task())
+        buffer = channel._buffer
+        assert isinstance(buffer, MessageBuffer)
+        buffer.put_batch(TP("t", 0), messages(0, range(3, 6)), lambda tp: None,  # type: ignore[arg-type]
+                         lambda tp: None)
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if buffer._dropped:
+                break
+        assert calls == [[3, 4, 5], [3, 4, 5]]  # tried again once, then given up
+        assert buffer.take_dropped() == {TP("t", 0): 3}  # read again if it stays assigned
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(main())

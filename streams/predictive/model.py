@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from streams.predictive.model_artefact import ArtefactError, ModelArtefact, load_artefact
 from streams.predictive.model_contributions import Contributions, PathAttribution, shap_contributions
-from streams.predictive.reasons import Reason, ReasonCode, reason_codes_for, top_reasons
+from streams.predictive.reasons import Reason, ReasonCode, reason_codes_for, reason_lines, top_reasons
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,17 @@ class ScoreResult:
     positive: tuple[Reason, ...]  # drivers raising the score, strongest first
     negative: tuple[Reason, ...]  # drivers lowering it, strongest first
     clipped: tuple[str, ...]  # features whose value was outside the training range
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreLines:
+    """A batch's scores as columns, one entry per row."""
+
+    scores: list[float]  # 0-100
+    probabilities: list[float]  # calibrated
+    positive: list[tuple[str, ...]]  # "CODE: text" of the drivers raising the score
+    negative: list[tuple[str, ...]]  # of those lowering it, strongest first
+    clipped: list[tuple[str, ...]]  # features whose value was outside the training range
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,37 +92,64 @@ class Scorer:
         # numpy reads None as NaN in a float array, so one conversion of nested lists does it
         return np.array([[row.get(name) for name in names] for row in rows], dtype=np.float64)
 
-    def score(self, values: NDArray[np.float64], reasons: bool = True) -> list[ScoreResult]:
-        """Score a (rows, features) matrix in the model's feature order."""
+    def _checked(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         x = np.asarray(values, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != len(self.codes):
             raise ValueError(f"expected (rows, {len(self.codes)}) values, got {x.shape}")
-        if x.shape[0] == 0:
-            return []
+        return x
+
+    def _scored(self, values: NDArray[np.float64], reasons: bool
+                ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64] | None,
+                           NDArray[np.float64]]:
+        """(values, out of range, contributions without the bias or None, calibrated
+        probability) of a (rows, features) matrix in the model's feature order."""
+        x = self._checked(values)
         present = ~np.isnan(x)
         out_of_range = present & ((x < self.lower) | (x > self.upper))
         clipped_x = np.where(present, np.clip(x, self.lower, self.upper), np.nan)
-        names = self.feature_names
-        drivers: list[tuple[tuple[Reason, ...], tuple[Reason, ...]]]
+        contrib = None
         if reasons:
             # One pass gives the contributions and, summed with the bias, the raw log-odds.
-            contrib = (shap_contributions(self.booster, clipped_x, self.num_threads) if self.path is None
-                       else self.path.contributions(self.booster, clipped_x, self.num_threads))
-            margin = contrib.sum(axis=1)
-            drivers = top_reasons(names, self.codes, x, contrib[:, :-1], self.top_k, self.min_effect)
+            full = (shap_contributions(self.booster, clipped_x, self.num_threads) if self.path is None
+                    else self.path.contributions(self.booster, clipped_x, self.num_threads))
+            margin = full.sum(axis=1)
+            contrib = full[:, :-1]
         else:
             margin = np.asarray(self.booster.predict(clipped_x, raw_score=True, num_threads=self.num_threads),
                                 dtype=np.float64)
-            drivers = [((), ())] * x.shape[0]
         probability = self.artefact.calibrator.apply(1.0 / (1.0 + np.exp(-margin)))
-        flagged_rows = set(np.flatnonzero(out_of_range.any(axis=1)).tolist())
-        results = []
-        for i, p in enumerate(probability.tolist()):
-            clipped = (tuple(names[j] for j in np.flatnonzero(out_of_range[i]).tolist())
-                       if i in flagged_rows else ())
-            positive, negative = drivers[i]
-            results.append(ScoreResult(round(p * 100.0, 2), p, self.version, positive, negative, clipped))
-        return results
+        return x, out_of_range, contrib, probability
+
+    def _clipped(self, out_of_range: NDArray[np.bool_]) -> list[tuple[str, ...]]:
+        names = self.feature_names
+        out: list[tuple[str, ...]] = [()] * out_of_range.shape[0]
+        for i in np.flatnonzero(out_of_range.any(axis=1)).tolist():
+            out[i] = tuple(names[j] for j in np.flatnonzero(out_of_range[i]).tolist())
+        return out
+
+    def score(self, values: NDArray[np.float64], reasons: bool = True) -> list[ScoreResult]:
+        """Score a (rows, features) matrix in the model's feature order."""
+        if self._checked(values).shape[0] == 0:
+            return []
+        x, out_of_range, contrib, probability = self._scored(values, reasons)
+        drivers: list[tuple[tuple[Reason, ...], tuple[Reason, ...]]] = (
+            top_reasons(self.feature_names, self.codes, x, contrib, self.top_k, self.min_effect)
+            if contrib is not None else [((), ())] * x.shape[0])
+        return [ScoreResult(round(p * 100.0, 2), p, self.version, positive, negative, clipped)
+                for p, (positive, negative), clipped in zip(
+                    probability.tolist(), drivers, self._clipped(out_of_range), strict=True)]
+
+    def score_lines(self, values: NDArray[np.float64]) -> ScoreLines:
+        """``score`` with reasons for the stream: columns, and each reason as its line
+        ``"CODE: text"`` (``reasons.reason_lines``), with no object per row or reason."""
+        if self._checked(values).shape[0] == 0:
+            return ScoreLines([], [], [], [], [])
+        x, out_of_range, contrib, probability = self._scored(values, True)
+        assert contrib is not None
+        positive, negative = reason_lines(self.codes, x, contrib, self.top_k, self.min_effect)
+        p = probability.tolist()
+        return ScoreLines(np.round(probability * 100.0, 2).tolist(), p, positive, negative,
+                          self._clipped(out_of_range))
 
     def score_rows(self, rows: Sequence[Mapping[str, float | None]], reasons: bool = True
                    ) -> list[ScoreResult]:

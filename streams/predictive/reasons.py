@@ -56,33 +56,67 @@ def reason_codes_for(names: Sequence[str], mapping: Mapping[str, ReasonCode]) ->
 
 
 @lru_cache(maxsize=65_536)  # feature values repeat (counts, flags): format each text once
-def _text(template: str, value: float) -> str:
+def _cached_text(template: str, value: float) -> str:
     return template.format(value=format_value(value))
+
+
+def _text(template: str, value: float) -> str:
+    # every NaN is its own key to a cache (NaN != NaN): the one math.nan object is one key
+    return _cached_text(template, value if value == value else math.nan)
+
+
+def _picks(contributions: NDArray[np.float64], top_k: int, min_effect: float
+           ) -> tuple[int, list[int], list[int], list[int], list[float]]:
+    """Per row, the k largest then the k smallest contributions past ``min_effect``, by one
+    vectorised sort: (k, row, slot, feature, contribution), row-major, each row's picks in
+    rank order (slot < k: positive)."""
+    k = min(top_k, contributions.shape[1])
+    order = np.argsort(contributions, axis=1, kind="stable")
+    picks = np.concatenate([order[:, ::-1][:, :k], order[:, :k]], axis=1)
+    picked = np.take_along_axis(contributions, picks, axis=1)
+    keep = np.concatenate([picked[:, :k] > min_effect, picked[:, k:] < -min_effect], axis=1)
+    row, slot = np.nonzero(keep)
+    return k, row.tolist(), slot.tolist(), picks[row, slot].tolist(), picked[row, slot].tolist()
 
 
 def top_reasons(names: Sequence[str], codes: Sequence[ReasonCode], values: NDArray[np.float64],
                 contributions: NDArray[np.float64], top_k: int = 3, min_effect: float = 0.01
                 ) -> list[tuple[tuple[Reason, ...], tuple[Reason, ...]]]:
     """(positive, negative) reasons per row; ``contributions`` is (rows, features), no bias column."""
-    rows, features = contributions.shape
-    k = min(top_k, features)
-    # Per row, the k largest then the k smallest contributions, by one vectorised sort; only
-    # the picks that pass the threshold reach the Python loop.
-    order = np.argsort(contributions, axis=1, kind="stable")
-    picks = np.concatenate([order[:, ::-1][:, :k], order[:, :k]], axis=1)
-    picked = np.take_along_axis(contributions, picks, axis=1)
-    keep = np.concatenate([picked[:, :k] > min_effect, picked[:, k:] < -min_effect], axis=1)
-    row, slot = np.nonzero(keep)  # row-major: each row's picks in rank order
-    feature = picks[row, slot]
+    k, row, slot, feature, contribution = _picks(contributions, top_k, min_effect)
     positive_text = [c.positive for c in codes]
     negative_text = [c.negative or c.positive for c in codes]
     code_of = [c.code for c in codes]
-    up: list[list[Reason]] = [[] for _ in range(rows)]
-    down: list[list[Reason]] = [[] for _ in range(rows)]
-    for i, s, j, c, v in zip(row.tolist(), slot.tolist(), feature.tolist(), picked[row, slot].tolist(),
-                             values[row, feature].tolist(), strict=True):
+    up: list[list[Reason]] = [[] for _ in range(contributions.shape[0])]
+    down: list[list[Reason]] = [[] for _ in range(contributions.shape[0])]
+    for i, s, j, c, v in zip(row, slot, feature, contribution, values[row, feature].tolist(),
+                             strict=True):
         if s < k:
             up[i].append(Reason(names[j], code_of[j], _text(positive_text[j], v), v, c))
         else:
             down[i].append(Reason(names[j], code_of[j], _text(negative_text[j], v), v, c))
     return [(tuple(u), tuple(d)) for u, d in zip(up, down, strict=True)]
+
+
+@lru_cache(maxsize=65_536)
+def _cached_line(code: str, template: str, value: float) -> str:
+    return f"{code}: {template.format(value=format_value(value))}"
+
+
+def reason_lines(codes: Sequence[ReasonCode], values: NDArray[np.float64],
+                 contributions: NDArray[np.float64], top_k: int = 3, min_effect: float = 0.01
+                 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """``top_reasons`` as the stream writes them, ``"CODE: text"`` per reason: (positive,
+    negative) per row, the same picks in the same order, without a ``Reason`` per pick."""
+    k, row, slot, feature, _ = _picks(contributions, top_k, min_effect)
+    rows = contributions.shape[0]
+    up: list[list[str]] = [[] for _ in range(rows)]
+    down: list[list[str]] = [[] for _ in range(rows)]
+    for i, s, j, v in zip(row, slot, feature, values[row, feature].tolist(), strict=True):
+        c = codes[j]
+        if s < k:
+            up[i].append(_cached_line(c.code, c.positive, v if v == v else math.nan))
+        else:
+            down[i].append(_cached_line(c.code, c.negative or c.positive,
+                                        v if v == v else math.nan))
+    return [tuple(u) for u in up], [tuple(d) for d in down]

@@ -91,14 +91,16 @@ def _lead_label(score: float, policy: rules.ActionPolicy) -> str:
 
 def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind: str,
                        label: Any) -> list[Prediction]:
+    lines = scorer.score_lines(scorer.matrix(rows))
+    version = _version(scorer)
     out = []
-    for result in scorer.score_rows(rows):
-        details = {"negative": "; ".join(f"{r.code}: {r.text}" for r in result.negative)}
-        if result.clipped:
-            details["clipped"] = ",".join(result.clipped)
-        out.append(Prediction(kind, result.score, result.probability, label(result.score),
-                              tuple(f"{r.code}: {r.text}" for r in result.positive), details,
-                              _version(scorer)))
+    for score, p, positive, negative, clipped in zip(lines.scores, lines.probabilities,
+                                                     lines.positive, lines.negative,
+                                                     lines.clipped, strict=True):
+        details = {"negative": "; ".join(negative)}
+        if clipped:
+            details["clipped"] = ",".join(clipped)
+        out.append(Prediction(kind, score, p, label(score), positive, details, version))
     return out
 
 

@@ -141,3 +141,22 @@ def test_out_of_range_values_are_clipped_and_flagged(trained: TrainingResult) ->
         {**base, "pricing_visits_7d": top, "company_size": spec["company_size"].minimum}])[0].score)
     pricing = next(r for r in beyond.positive if r.feature == "pricing_visits_7d")
     assert pricing.value == top * 50  # the reason quotes what was received
+
+
+@pytest.mark.parametrize("contributions", ["shap", "path"])
+def test_score_lines_are_the_scores_and_reasons_of_score(trained: TrainingResult, leads: FeatureTable,
+                                                         contributions: str) -> None:
+    scorer = Scorer.from_artefact(trained.artefact, LEAD_REASON_CODES,
+                                  contributions=contributions)  # type: ignore[arg-type]
+    x = leads.values[:500].copy()
+    x[::7, 0] = np.nan  # missing values format as "unknown", one cache entry for all of them
+    x[::11, 0] = 1e6  # out of the training range: clipped and named
+    results = scorer.score(x)
+    lines = scorer.score_lines(x)
+    assert lines.scores == [r.score for r in results]
+    assert lines.probabilities == [r.probability for r in results]
+    assert lines.positive == [tuple(f"{p.code}: {p.text}" for p in r.positive) for r in results]
+    assert lines.negative == [tuple(f"{n.code}: {n.text}" for n in r.negative) for r in results]
+    assert lines.clipped == [r.clipped for r in results]
+    assert any(lines.clipped) and any(lines.positive) and any(lines.negative)
+    assert scorer.score_lines(np.empty((0, len(leads.names)))).scores == []

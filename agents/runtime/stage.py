@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar, cast
 
@@ -50,8 +50,17 @@ class StateTables:
     """A stage's tables: lookups, changes applied in memory with their changelog records,
     the indexes, where each partition's state stands, and retention."""
 
-    def __init__(self, app: faust.App, specs: Sequence[Table], partitions: int) -> None:
+    def __init__(self, app: faust.App, specs: Sequence[Table], partitions: int,
+                 positions_of: Mapping[str, Sequence[str]] | None = None) -> None:
+        """``positions_of``: per positioned table, the input topics (logical names) whose
+        offsets its entries hold; a table not named holds the offsets of every input."""
         self.specs = {spec.name: spec for spec in specs}
+        self.positions_of = {name: frozenset(topics)
+                             for name, topics in (positions_of or {}).items()}
+        unknown = [name for name in self.positions_of
+                   if name not in self.specs or not self.specs[name].positioned]
+        if unknown:
+            raise ValueError(f"positions_of names tables that are not positioned: {unknown}")
         self.tables: dict[str, Any] = {
             spec.name: app.Table(spec.name, key_type=bytes, partitions=partitions)
             for spec in specs}
@@ -114,12 +123,18 @@ class StateTables:
                 out.append(Outgoing(topic, kb, codecs.dumps("json", value), None, partition))
         return out
 
-    def positions(self, partitions: list[int]) -> dict[int, int]:
+    def positions(self, partitions: list[int], topic: str | None = None) -> dict[int, int]:
         """Per partition, the offset after the last event its positioned tables absorbed (0
-        when they hold none of it: its state is rebuilt from the start of the log)."""
+        when they hold none of it: its state is rebuilt from the start of the log); the
+        lowest over the tables that hold ``topic``'s offsets (``positions_of``; None: every
+        positioned table). Offsets of different topics are never compared: a stage with two
+        inputs resumes each where the tables holding its offsets stand."""
         out: dict[int, int] = {}
         for spec in self.specs.values():
             if not spec.positioned:
+                continue
+            holds = self.positions_of.get(spec.name)
+            if topic is not None and holds is not None and topic not in holds:
                 continue
             top: dict[int, int] = {}
             for value in self.tables[spec.name].data.values():
@@ -159,10 +174,16 @@ class StateTables:
                        if spec.closed(v) and now - v["last_event_at"] >= spec.retain_ms}}
 
 
-def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
-    """Subscribe ``app`` to the stage's inputs and start its tables and timers."""
+def run_stage(app: faust.App, runtime: Runtime, stage: Stage, *,
+              positions_of: Mapping[str, Sequence[str]] | None = None) -> BatchTopic:
+    """Subscribe ``app`` to the stage's inputs and start its tables and timers.
+
+    ``positions_of`` (a stage with several inputs): per positioned table, the input topics
+    (logical names) whose offsets its entries hold, so that each input resumes where the
+    tables holding its offsets stand (``StateTables.positions``); by default every
+    positioned table holds the offsets of every input."""
     settings = runtime.settings
-    state = StateTables(app, stage.tables, settings.topic_partitions)
+    state = StateTables(app, stage.tables, settings.topic_partitions, positions_of)
     compacted = {name for name, spec in runtime.codec.topics.items()
                  if "compact" in spec.cleanup_policy}
     inputs: dict[str, Input] = {
@@ -178,7 +199,9 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage) -> BatchTopic:
     if stage.sunk:
         positioned = any(t.positioned for t in stage.tables)
         guard = new_guard(app, runtime, stage.sunk,
-                          also=(lambda _, ps: state.positions(ps)) if positioned else None)
+                          also=(lambda physical, ps: state.positions(
+                              ps, inputs[physical].topic if physical in inputs else None))
+                          if positioned else None)
     quarantined: dict[str, set[str]] = {}
 
     def guarded(table: str, entries: Entries, run: Callable[[Entries], R]) -> R:

@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from agents.runtime.stage import StateTables
 from streams.kernel.stage import Table, Value
 
@@ -98,3 +100,37 @@ def test_retention_forgets_closed_silent_entries_but_keeps_each_partitions_top()
     }})
     entries = state.entries("records", {0}, indexed=False)
     assert state.expired("records", entries, now=10_000) == {"records": {"old": (0, None)}}
+
+
+def two_inputs(positions_of: dict[str, tuple[str, ...]] | None) -> StateTables:
+    """The workflows stage's shape: states positioned by the profiles they absorbed, marks
+    by the scores."""
+    specs = (Table("states", positioned=True), Table("marks", positioned=True))
+    state = StateTables(FakeApp(), specs, partitions=2, positions_of=positions_of)  # type: ignore[arg-type]
+    state.apply({"states": {"p1": (0, {"offset": 500}), "p2": (1, {"offset": 40})},
+                 "marks": {"0": (0, {"offset": 99}), "1": (1, {"offset": 7000})}})
+    return state
+
+
+def test_each_input_resumes_where_the_tables_holding_its_offsets_stand() -> None:
+    state = two_inputs({"states": ("customer.profiles",), "marks": ("customer.scores",)})
+    assert state.positions([0, 1], "customer.profiles") == {0: 501, 1: 41}
+    assert state.positions([0, 1], "customer.scores") == {0: 100, 1: 7001}
+    # an input whose offsets no table holds: nothing from the state (it resumes at the
+    # committed offset or the log start)
+    assert state.positions([0, 1], "touchpoints") == {}
+
+
+def test_without_positions_of_every_table_holds_every_input_the_lowest_wins() -> None:
+    state = two_inputs(None)
+    # offsets of two topics compared: profiles re-read from 100 on partition 0 (the fold
+    # skips them), scores from 41 on partition 1: safe, but wasteful
+    assert state.positions([0, 1], "customer.profiles") == {0: 100, 1: 41}
+    assert state.positions([0, 1], "customer.scores") == state.positions([0, 1]) == {
+        0: 100, 1: 41}
+
+
+def test_positions_of_names_only_positioned_tables() -> None:
+    with pytest.raises(ValueError, match="pending"):
+        StateTables(FakeApp(), (Table("pending"),), partitions=1,  # type: ignore[arg-type]
+                    positions_of={"pending": ("t",)})

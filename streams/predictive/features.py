@@ -10,11 +10,16 @@ Invariants:
 - pure; only interactions at or before ``as_of_ms`` count (an interaction dated later, which a
   rebuilt profile never holds and a live one should not, is ignored rather than leaking);
 - every feature is a finite float or NaN (unknown: no such interaction yet); counts are >= 0;
-- ``CONVERSATION_FEATURES`` are the ones taken from chat sessions (the conversation signals the
-  profile carries: chat touchpoints), so a model can be trained with and without them;
-- the churn signals are those of ``churn.ChurnSignals`` the profile can give (activity against
-  the person's own baseline, failed payments); sentiment, cancellation intents and escalations
-  are not on the profile (v1) and stay absent, which ``churn.assess`` reads as no evidence.
+- ``CONVERSATION_FEATURES`` are the ones taken from chat sessions, so a model can be trained
+  with and without them: the sessions themselves (``CHAT_SESSION_FEATURES``) and the figures of
+  their conversations (``CHAT_DETAIL_FEATURES``: intents, sentiment and its trend, escalations,
+  lead signals) that a chat touchpoint carries in ``attributes`` (strings, as
+  ``customer.inputs_stage`` writes them from ``conversation.insights``); an interaction without
+  attributes gives NaN (unknown), never 0;
+- the churn signals are those of ``churn.ChurnSignals`` the profile can give: activity against
+  the person's own baseline and failed payments always; sentiment (recent chats against the
+  earlier ones), escalations and cancellation intents when chats carry their figures (absent
+  otherwise, which ``churn.assess`` reads as no evidence).
 """
 
 from __future__ import annotations
@@ -38,18 +43,42 @@ CHAT_CHANNEL: Final = "chat"
 #: the churn signal's windows: recent activity against the baseline before it
 RECENT_WEEKS: Final = 4.0
 
-CONVERSATION_FEATURES: Final = ("chat_sessions_30d", "chat_sessions_total", "days_since_chat")
+#: the intents (``streams/text/intent``) a conversation's insight names, as the features read them
+PURCHASE_INTENTS: Final = frozenset({"purchase_inquiry", "pricing"})
+CANCEL_INTENTS: Final = frozenset({"cancellation"})
+#: the sentiment trend: the last chat against the mean of up to this many chats before it
+TREND_CHATS: Final = 2
+
+CHAT_SESSION_FEATURES: Final = ("chat_sessions_30d", "chat_sessions_total", "days_since_chat")
+#: from the figures a chat touchpoint carries in its attributes (``conversation.insights`` v2:
+#: sentiment, intent, escalations, lead signals); NaN when no chat held carries them
+CHAT_DETAIL_FEATURES: Final = ("chat_escalations_90d", "chat_last_sentiment",
+                               "chat_sentiment_trend", "chat_purchase_intent_90d",
+                               "chat_cancel_intent_90d", "chat_lead_signals")
+CONVERSATION_FEATURES: Final = CHAT_SESSION_FEATURES + CHAT_DETAIL_FEATURES
 BEHAVIOUR_FEATURES: Final = (
     "tenure_days", "days_since_last_touch", "touchpoints_total", "touchpoints_7d",
     "touchpoints_30d", "paid_touches_30d", "email_touches_30d", "web_visits_30d",
     "distinct_channels_30d", "lead_conversions", "demo_requested", "prior_purchases",
     "has_email", "has_phone", "has_customer_id",
 )
-FEATURES: Final = BEHAVIOUR_FEATURES + CONVERSATION_FEATURES
+#: what the served lead model reads. The chat details are left out while the unified profile's
+#: interactions (``customer_profile.v1`` ``Interaction``) do not carry their attributes: the
+#: stream would see NaN where training (``customer_events``) saw figures. Once they do, this is
+#: ``BEHAVIOUR_FEATURES + CONVERSATION_FEATURES``.
+FEATURES: Final = BEHAVIOUR_FEATURES + CHAT_SESSION_FEATURES
+#: the lead features with the chat details, for training where the history holds them
+FEATURES_WITH_CHAT_DETAILS: Final = BEHAVIOUR_FEATURES + CONVERSATION_FEATURES
 #: the churn signals as model features (absent: NaN), after the lead features
 CHURN_SIGNAL_FEATURES: Final = ("baseline_activity_per_week", "recent_activity_per_week",
                                 "baseline_weeks", "failed_payments")
+#: the churn signals the chat details give (sentiment against the baseline, escalations,
+#: cancellation intents), left out of the served model for the reason ``FEATURES`` gives
+CHURN_CHAT_SIGNAL_FEATURES: Final = ("baseline_sentiment", "recent_sentiment", "escalations",
+                                     "cancellation_intents")
 CHURN_MODEL_FEATURES: Final = FEATURES + CHURN_SIGNAL_FEATURES
+CHURN_FEATURES_WITH_CHAT_DETAILS: Final = (FEATURES_WITH_CHAT_DETAILS + CHURN_SIGNAL_FEATURES
+                                           + CHURN_CHAT_SIGNAL_FEATURES)
 
 LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
     "tenure_days": ReasonCode("TENURE", "known for {value} days", "known for only {value} days"),
@@ -83,6 +112,24 @@ LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
                                       "never chatted"),
     "days_since_chat": ReasonCode("CHAT_RECENCY", "last chatted {value} days ago",
                                   "last chatted {value} days ago"),
+    "chat_escalations_90d": ReasonCode("CHAT_ESCALATED", "{value} escalated chats in 90 days",
+                                       "no escalated chat in 90 days"),
+    "chat_last_sentiment": ReasonCode("CHAT_MOOD", "last chat's sentiment {value}",
+                                      "last chat's sentiment {value}"),
+    "chat_sentiment_trend": ReasonCode("CHAT_MOOD_TREND", "chat sentiment moved {value} lately",
+                                       "chat sentiment moved {value} lately"),
+    "chat_purchase_intent_90d": ReasonCode("CHAT_BUYING_INTENT",
+                                           "asked about buying or pricing in a chat",
+                                           "no buying or pricing question in chats"),
+    "chat_cancel_intent_90d": ReasonCode("CHAT_CANCEL_INTENT", "spoke of cancelling in a chat",
+                                         "no cancellation talk in chats"),
+    "chat_lead_signals": ReasonCode("CHAT_LEAD_SIGNALS", "{value} lead signals in chats",
+                                    "no lead signal in chats"),
+    "baseline_sentiment": ReasonCode("USUAL_MOOD", "usual chat sentiment {value}"),
+    "recent_sentiment": ReasonCode("RECENT_MOOD", "chat sentiment {value} lately"),
+    "escalations": ReasonCode("ESCALATIONS", "{value} escalations lately", "no escalation lately"),
+    "cancellation_intents": ReasonCode("CANCEL_INTENTS", "{value} cancellation intents lately",
+                                       "no cancellation intent lately"),
     "baseline_activity_per_week": ReasonCode("USUAL_ACTIVITY", "usually {value} interactions a week"),
     "recent_activity_per_week": ReasonCode("RECENT_ACTIVITY", "{value} interactions a week lately"),
     "baseline_weeks": ReasonCode("HISTORY", "{value} weeks of history"),
@@ -110,17 +157,77 @@ def churn_signals(profile: Mapping[str, Any], as_of_ms: int) -> ChurnSignals:
     return read_profile(profile, as_of_ms)[1]
 
 
-def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, float], ChurnSignals]:
+def _number(text: Any) -> float:
+    """An attribute's number (attributes are strings); NaN when absent or not a number."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _chat_details(chats: list[tuple[int, Mapping[str, Any]]], as_of_ms: int, recent_start: int,
+                  features: dict[str, float], signals: ChurnSignals) -> None:
+    """The conversation-detail features and churn signals of the chat sessions held (``chats``:
+    (time, attributes) of those whose touchpoint carries its conversation's attributes)."""
+    chats.sort(key=lambda c: c[0])
+    quarter = as_of_ms - 90 * DAY_MS
+    escalations_90d = lead_signals = 0.0
+    purchase = cancel = False
+    sentiments: list[float] = []
+    base_sent: list[float] = []
+    recent_sent: list[float] = []
+    recent_messages = recent_escalations = cancellations = 0
+    for at, a in chats:
+        escalations = _number(a.get("escalations"))
+        escalations = 0.0 if escalations != escalations else escalations
+        signals_seen = _number(a.get("lead_signals"))
+        lead_signals += 0.0 if signals_seen != signals_seen else signals_seen
+        intent = a.get("intent")
+        sentiment = _number(a.get("sentiment_mean"))
+        if at > quarter:
+            escalations_90d += escalations
+            purchase = purchase or intent in PURCHASE_INTENTS
+            cancel = cancel or intent in CANCEL_INTENTS
+        if sentiment == sentiment:
+            sentiments.append(sentiment)
+            (recent_sent if at >= recent_start else base_sent).append(sentiment)
+        if at >= recent_start:
+            recent_escalations += int(escalations)
+            cancellations += intent in CANCEL_INTENTS
+            messages = _number(a.get("messages"))
+            recent_messages += 0 if messages != messages else int(messages)
+    features["chat_escalations_90d"] = escalations_90d
+    features["chat_lead_signals"] = lead_signals
+    features["chat_purchase_intent_90d"] = float(purchase)
+    features["chat_cancel_intent_90d"] = float(cancel)
+    if sentiments:
+        features["chat_last_sentiment"] = sentiments[-1]
+    if len(sentiments) >= 2:
+        before = sentiments[-1 - TREND_CHATS:-1]
+        features["chat_sentiment_trend"] = round(sentiments[-1] - sum(before) / len(before), 4)
+    signals["escalations"] = recent_escalations
+    signals["cancellation_intents"] = cancellations
+    if base_sent and recent_sent:
+        signals["baseline_sentiment"] = sum(base_sent) / len(base_sent)
+        signals["recent_sentiment"] = sum(recent_sent) / len(recent_sent)
+        signals["recent_messages"] = recent_messages
+
+
+def read_profile(profile: Mapping[str, Any], as_of_ms: int,
+                 purchases: list[Mapping[str, Any]] | None = None
+                 ) -> tuple[dict[str, float], ChurnSignals]:
     """The lead features and the churn signals of ``profile`` as of ``as_of_ms``, in one pass
-    over its recent interactions (the stream's hot path)."""
+    over its recent interactions (the stream's hot path). ``purchases``, when given, receives
+    the purchase interactions seen on the way (the stage folds them into its RFM state)."""
     week, month = as_of_ms - WEEK_MS, as_of_ms - 30 * DAY_MS
     recent_start = as_of_ms - int(RECENT_WEEKS * WEEK_MS)
-    touches_7d = touches_30d = paid = email = web = leads = purchases = 0
+    touches_7d = touches_30d = paid = email = web = leads = bought = 0
     chats = chats_30d = failed = active = base = 0
     demo = False
     channels: set[str] = set()
     first_active: int | None = None
     last_touch = last_chat = -1
+    details: list[tuple[int, Mapping[str, Any]]] = []
     paid_channels, web_channels, chat = PAID, WEB, CHAT_CHANNEL  # locals: the loop is hot
     lead_types, demo_types = LEAD_TYPES, DEMO_TYPES
     purchase_types, failed_types = PURCHASE_TYPES, FAILED_PAYMENT_TYPES
@@ -139,6 +246,9 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
                 if at > last_chat:
                     last_chat = at
                 chats_30d += this_month
+                attributes = i.get("attributes")
+                if attributes:
+                    details.append((at, attributes))
             elif this_month and (channel in web_channels or i.get("type") == "visit"):
                 web += 1
             if this_month:
@@ -150,10 +260,15 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
                     channels.add(channel)
         elif kind == "conversion":
             type_ = i.get("type")
-            leads += type_ in lead_types
-            demo = demo or type_ in demo_types
-            purchases += type_ in purchase_types
-            failed += type_ in failed_types and at >= recent_start
+            if type_ in purchase_types:
+                bought += 1
+                if purchases is not None:
+                    purchases.append(i)
+            elif type_ in lead_types:
+                leads += 1
+                demo = demo or type_ in demo_types
+            elif type_ in failed_types and at >= recent_start:
+                failed += 1
         else:
             continue
         active += 1
@@ -175,13 +290,17 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
         "distinct_channels_30d": float(len(channels)),
         "lead_conversions": float(leads),
         "demo_requested": float(demo),
-        "prior_purchases": float(purchases),
+        "prior_purchases": float(bought),
         "has_email": float("email" in kinds),
         "has_phone": float("phone" in kinds),
         "has_customer_id": float("customer_id" in kinds),
         "chat_sessions_30d": float(chats_30d),
         "chat_sessions_total": float(chats),
         "days_since_chat": math.nan if last_chat < 0 else _days(as_of_ms - last_chat),
+        # conversation details: unknown (NaN) until a chat carries its conversation's figures
+        "chat_escalations_90d": math.nan, "chat_last_sentiment": math.nan,
+        "chat_sentiment_trend": math.nan, "chat_purchase_intent_90d": math.nan,
+        "chat_cancel_intent_90d": math.nan, "chat_lead_signals": math.nan,
     }
     signals = ChurnSignals(failed_payments=failed)
     if base and first_active is not None:
@@ -189,4 +308,6 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int) -> tuple[dict[str, f
         signals["baseline_weeks"] = weeks
         signals["baseline_activity_per_week"] = base / max(weeks, 1.0)
         signals["recent_activity_per_week"] = (active - base) / RECENT_WEEKS
+    if details:
+        _chat_details(details, as_of_ms, recent_start, features, signals)
     return features, signals

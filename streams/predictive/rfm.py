@@ -97,12 +97,15 @@ def _check(conversion: Conversion) -> None:
         raise ValueError(f"conversion {conversion['conversion_id']!r} has a non-finite value")
 
 
-def _counts(conversion: Conversion, state: RfmState, purchase_types: frozenset[str]) -> bool:
-    if conversion["type"] not in purchase_types:
-        return False
+def absorbed(state: RfmState, conversion_id: str) -> bool:
+    """True when ``state`` has absorbed the conversion of this id."""
     ids = state["ids"]
-    i = bisect.bisect_left(ids, conversion["conversion_id"])
-    return not (i < len(ids) and ids[i] == conversion["conversion_id"])
+    i = bisect.bisect_left(ids, conversion_id)
+    return i < len(ids) and ids[i] == conversion_id
+
+
+def _counts(conversion: Conversion, state: RfmState, purchase_types: frozenset[str]) -> bool:
+    return conversion["type"] in purchase_types and not absorbed(state, conversion["conversion_id"])
 
 
 def _add(state: RfmState, conversion: Conversion) -> None:

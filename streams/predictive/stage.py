@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -34,8 +35,16 @@ from streams.kernel.records import BatchResult, Raw
 from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
 from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
-from streams.predictive.features import FEATURES, PURCHASE_TYPES, read_profile
-from streams.predictive.rfm import Conversion, RfmState, RfmSummary, absorb_many, empty_state, summarise
+from streams.predictive.features import FEATURES, read_profile
+from streams.predictive.rfm import (
+    Conversion,
+    RfmState,
+    RfmSummary,
+    absorb_many,
+    absorbed,
+    empty_state,
+    summarise,
+)
 from streams.predictive.rules import LEAD_RULES_VERSION
 from streams.predictive.scoring import (
     CHURN_RULES_VERSION,
@@ -71,26 +80,34 @@ def stage(policy: ScoringPolicy) -> Stage:
                  sunk=(names.CUSTOMER_SCORES_TABLE,))
 
 
-def purchases(profile: Mapping[str, Any]) -> list[Conversion]:
-    """The profile's recent purchases as conversions the RFM fold takes."""
+def purchases(items: Iterable[Mapping[str, Any]], rfm: RfmState) -> list[Conversion]:
+    """The purchase interactions (``read_profile`` gathers them) that ``rfm`` has not absorbed
+    yet, as conversions the RFM fold takes (the profile's recent list is bounded; the fold keeps
+    every purchase it has seen)."""
     return [Conversion(conversion_id=str(i["event_id"]), occurred_at=int(i["occurred_at"]),
                        type="purchase", value=float(i["value"]), currency=str(i["currency"]))
-            for i in profile.get("recent") or ()
-            if i["kind"] == "conversion" and i.get("type") in PURCHASE_TYPES
-            and i.get("value") is not None and i.get("currency")]
+            for i in items
+            if i.get("value") is not None and i.get("currency")
+            and not absorbed(rfm, str(i["event_id"]))]
+
+
+#: the churn signals in a fixed order, for the scoring key (absent: NaN)
+SIGNAL_KEYS: Final = tuple(ChurnSignals.__annotations__)
 
 
 def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
                 signals: ChurnSignals, summary: RfmSummary | None) -> str:
     """What the scores read of a profile, as a short digest: equal inputs, equal key (the
-    features packed as doubles, the rest as text; both deterministic across processes)."""
+    numbers packed as doubles, the few strings as text; both deterministic across processes)."""
     attributes = profile.get("attributes") or {}
-    rest = repr((sorted(signals.items()),
-                 None if summary is None else (summary.frequency, summary.recency, summary.T,
-                                               summary.monetary_value, summary.currency),
-                 attributes.get("opt_out", ""), attributes.get("unsubscribed", ""),
-                 [t for t in profile.get("tags") or () if t.startswith("opt_out:")]))
-    packed = struct.pack(f"{len(features)}d", *features.values())
+    numbers = [*features.values(), *(signals.get(k, math.nan) for k in SIGNAL_KEYS)]
+    currency = None
+    if summary is not None:
+        numbers += (summary.frequency, summary.recency, summary.T, summary.monetary_value)
+        currency = summary.currency
+    rest = (f"{currency}|{attributes.get('opt_out', '')}|{attributes.get('unsubscribed', '')}|"
+            f"{[t for t in profile.get('tags') or () if t.startswith('opt_out:')]}")
+    packed = struct.pack(f"{len(numbers)}d", *numbers)
     return hashlib.blake2b(packed + rest.encode(), digest_size=12).hexdigest()
 
 
@@ -113,9 +130,11 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
         if current is not None and int(profile["version"]) <= current["version"]:
             continue  # already absorbed
         rfm: RfmState = current["rfm"] if current is not None else empty_state()
-        rfm = absorb_many(rfm, purchases(profile))
         as_of = int(profile["updated_at"])
-        features, signals = read_profile(profile, as_of)
+        bought: list[Mapping[str, Any]] = []
+        features, signals = read_profile(profile, as_of, bought)
+        if bought:
+            rfm = absorb_many(rfm, purchases(bought, rfm))
         summary = summarise(rfm, as_of, "weeks")
         key = scoring_key(profile, features, signals, summary)
         was_at_risk = bool(current and current["at_risk"])

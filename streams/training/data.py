@@ -11,9 +11,10 @@ and all its variants belong to the test split, so the test split measures how th
 copes with wordings it has never seen, not with re-filled copies of its training sentences.
 Each message carries its ``group`` (the phrasing it comes from); no group is in both splits.
 
-A second hand-written set, ``schemas/models/intent_labelled_more.jsonl`` from
-``intent_phrasings_more.yaml``, is built the same way and kept in its own file, so that the
-first (which the language model also trains on) stays as it was.
+Later hand-written sets (``intent_phrasings_more.yaml``, ``_guide.yaml``, ``_varied.yaml`` ->
+``intent_labelled_<name>.jsonl``) are built the same way and kept in their own files, so that
+the first (which the language model also trains on) stays as it was; no text of an earlier
+set is repeated in a later one.
 
 An English-only set, ``schemas/models/intent_bitext.jsonl``, is a mapped subset of the
 Bitext customer-support dataset (CDLA-Sharing-1.0, kept in its own file for that reason);
@@ -44,6 +45,7 @@ LABELLED_PATH: Final = MODELS_DIR / "intent_labelled.jsonl"
 MORE_PATH: Final = MODELS_DIR / "intent_labelled_more.jsonl"
 BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
 GUIDE_PATH: Final = MODELS_DIR / "intent_labelled_guide.jsonl"
+VARIED_PATH: Final = MODELS_DIR / "intent_labelled_varied.jsonl"
 LANGUAGES: Final = ("en", "es", "fr", "de", "pt")
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
@@ -227,25 +229,36 @@ def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
     return out
 
 
-def build_more(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
-    """The labelled messages of ``intent_phrasings_more.yaml``: written later for the intents
-    the model confused, and kept in a file of their own so that the first set (which the
-    language model also trains on) stays as it was. Same expansion and split by phrasing;
-    groups are prefixed ``more/``, and texts of the first set are not repeated."""
-    seen = {m.text for m in build(models_dir)}
-    data = yaml.safe_load((models_dir / "intent_phrasings_more.yaml").read_text("utf-8"))
+def _build_extra(name: str, prefix: str, earlier: Sequence[Sequence[LabelledMessage]],
+                 models_dir: Path) -> list[LabelledMessage]:
+    """The labelled messages of ``intent_phrasings_<name>.yaml``: same expansion and split by
+    phrasing, groups prefixed ``prefix``, no text of the ``earlier`` sets repeated."""
+    seen = {m.text for rows in earlier for m in rows}
+    data = yaml.safe_load((models_dir / f"intent_phrasings_{name}.yaml").read_text("utf-8"))
     return [m for lang in LANGUAGES if lang in data
-            for m in _expand(lang, data[lang], "more/", seen)]
+            for m in _expand(lang, data[lang], prefix, seen)]
+
+
+def build_more(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    """``intent_phrasings_more.yaml``: written later for the intents the model confused, and
+    kept in a file of its own so that the first set (which the language model also trains
+    on) stays as it was; groups ``more/``."""
+    return _build_extra("more", "more/", [build(models_dir)], models_dir)
 
 
 def build_guide(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
-    """The labelled messages of ``intent_phrasings_guide.yaml``: written from the label guide
-    for the boundaries the first two sets cover thinly; same expansion and split by phrasing,
-    groups prefixed ``guide/``, no text of the first two sets repeated."""
-    seen = {m.text for m in build(models_dir)} | {m.text for m in build_more(models_dir)}
-    data = yaml.safe_load((models_dir / "intent_phrasings_guide.yaml").read_text("utf-8"))
-    return [m for lang in LANGUAGES if lang in data
-            for m in _expand(lang, data[lang], "guide/", seen)]
+    """``intent_phrasings_guide.yaml``: written from the label guide for the boundaries the
+    first two sets cover thinly; groups ``guide/``."""
+    return _build_extra("guide", "guide/", [build(models_dir), build_more(models_dir)],
+                        models_dir)
+
+
+def build_varied(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    """``intent_phrasings_varied.yaml``: the intents in many styles and business vocabularies
+    (so that the model learns intents, not the phrasings of the other sets); groups
+    ``varied/``."""
+    return _build_extra("varied", "varied/", [build(models_dir), build_more(models_dir),
+                                              build_guide(models_dir)], models_dir)
 
 
 # --- the Bitext subset -----------------------------------------------------------------------
@@ -372,6 +385,11 @@ def write_guide(path: Path = GUIDE_PATH, models_dir: Path = MODELS_DIR) -> str:
     return _write(path, build_guide(models_dir))
 
 
+def write_varied(path: Path = VARIED_PATH, models_dir: Path = MODELS_DIR) -> str:
+    """Writes the fourth hand-written set as JSON lines; returns its sha256."""
+    return _write(path, build_varied(models_dir))
+
+
 def write_bitext(csv_path: Path, path: Path = BITEXT_PATH) -> str:
     """Writes the Bitext subset from the upstream CSV; returns its sha256."""
     with csv_path.open(encoding="utf-8", newline="") as fh:
@@ -389,8 +407,11 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
     return rows
 
 
-def read_all(paths: Sequence[Path] = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH)
-             ) -> list[LabelledMessage]:
+#: The labelled files the intent model trains on.
+TRAINING_PATHS: Final = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, BITEXT_PATH)
+
+
+def read_all(paths: Sequence[Path] = TRAINING_PATHS) -> list[LabelledMessage]:
     """The messages of several labelled files, in order (the intent model trains on all)."""
     return [m for p in paths for m in read(p)]
 
@@ -404,3 +425,4 @@ if __name__ == "__main__":
         print(write())
         print(write_more())
         print(write_guide())
+        print(write_varied())

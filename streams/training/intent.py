@@ -10,14 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from streams.text.intent import MODEL_PATH, TAXONOMY_PATH, IntentModel, TrainReport, load_taxonomy
-from streams.training.data import (
-    BITEXT_PATH,
-    GUIDE_PATH,
-    LABELLED_PATH,
-    MORE_PATH,
-    LabelledMessage,
-    read_all,
-)
+from streams.training.data import TRAINING_PATHS, LabelledMessage, read_all
 from streams.training.metrics import classification_metrics
 
 #: Weight of the Bitext subset against the hand-written set: English-only and narrower in
@@ -40,8 +33,7 @@ def sample_weights(rows: Sequence[LabelledMessage]) -> list[float]:
     return [(BITEXT_SHARE if source(r) else 1.0) / count[source(r), r.intent] for r in rows]
 
 
-def train_from_file(labelled: Sequence[Path] = (LABELLED_PATH, MORE_PATH, GUIDE_PATH,
-                                                BITEXT_PATH),
+def train_from_file(labelled: Sequence[Path] = TRAINING_PATHS,
                     out: Path = MODEL_PATH, *, taxonomy_path: Path = TAXONOMY_PATH,
                     seed: int = 0) -> TrainReport:
     """Trains on the train split of the ``labelled`` files, evaluates on their test split, saves
@@ -78,8 +70,8 @@ def train_from_file(labelled: Sequence[Path] = (LABELLED_PATH, MORE_PATH, GUIDE_
 
 
 def main_train_intent(labelled: Path, out: Path) -> TrainReport:
-    """Entry point of ``touchstream train intent``: ``labelled``, the second hand-written set
-    and the Bitext subset."""
-    return train_from_file((labelled, MORE_PATH, GUIDE_PATH, BITEXT_PATH), out)
+    """Entry point of ``touchstream train intent``: ``labelled`` in place of the first
+    hand-written set, with the later ones and the Bitext subset."""
+    return train_from_file((labelled, *TRAINING_PATHS[1:]), out)
 
 

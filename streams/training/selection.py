@@ -74,12 +74,14 @@ def cross_validate(candidate: Candidate, rows: Sequence[LabelledMessage], folds:
 
 CANDIDATES: tuple[Candidate, ...] = (
     Candidate("v2: words 1-2, chars 3-5 in words, wd 1e-4, 10 epochs"),
+    Candidate("wd 1e-3", weight_decay=1e-3),
     Candidate("wd 1e-2", weight_decay=1e-2),
-    Candidate("wd 0.1", weight_decay=0.1),
-    Candidate("wd 0.5", weight_decay=0.5),
-    Candidate("5 epochs", epochs=5),
-    Candidate("words 1 only", hashing=Hashing(word_ngrams=(1,), char_in_words=True)),
+    Candidate("20 epochs", epochs=20),
+    Candidate("6 epochs", epochs=6),
+    Candidate("lr 0.05", learning_rate=0.05),
     Candidate("chars 2-5", hashing=Hashing(char_ngrams=(2, 3, 4, 5), char_in_words=True)),
+    Candidate("chars 3-5 across words", hashing=Hashing(char_in_words=False)),
+    Candidate("words 1-3", hashing=Hashing(word_ngrams=(1, 2, 3), char_in_words=True)),
 )
 
 

@@ -6,14 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from streams.evaluation import guide_sets
-from streams.training.data import (
-    BITEXT_PATH,
-    GUIDE_PATH,
-    LABELLED_PATH,
-    MORE_PATH,
-    content_words,
-    read,
-)
+from streams.training.data import TRAINING_PATHS, content_words, read
 
 FIXED_TEAMS = {"billing": "billing", "refund": "billing", "technical_issue": "technical",
                "purchase_inquiry": "sales", "pricing": "sales", "cancellation": "retention",
@@ -47,7 +40,7 @@ def test_conversations_label_a_customer_message() -> None:
 
 
 def test_no_evaluation_text_is_in_or_near_a_training_set() -> None:
-    training = [r.text for path in (LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH)
+    training = [r.text for path in TRAINING_PATHS
                 for r in read(path)]
     exact = {t.casefold() for t in training}
     words = {content_words(t) for t in training}

@@ -26,9 +26,12 @@ from streams.training.data import (
     GUIDE_PATH,
     GUIDE_RELABELS,
     MORE_PATH,
+    TRAINING_PATHS,
+    VARIED_PATH,
     build,
     build_guide,
     build_more,
+    build_varied,
     content_words,
     import_bitext,
     near_duplicate,
@@ -92,6 +95,22 @@ def test_guide_set_is_reproducible_and_apart_from_the_others() -> None:
     assert not {r.text for r in rows} & {r.text for r in others}
 
 
+def test_varied_set_is_reproducible_and_apart_from_the_others() -> None:
+    rows = read(VARIED_PATH)
+    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_varied()] == [
+        (r.text, r.intent, r.language, r.split, r.group) for r in rows]
+    assert all(r.group.startswith("varied/") for r in rows)
+    others = read(LABELLED_PATH) + read(MORE_PATH) + read(GUIDE_PATH)
+    assert not {r.text for r in rows} & {r.text for r in others}
+    # every intent in every language, in both splits, several hundred messages a language
+    tax = load_taxonomy()
+    for lang in ("en", "es", "fr", "de", "pt"):
+        assert len([r for r in rows if r.language == lang]) >= 500, lang
+        for split in ("train", "test"):
+            assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
+                tax.names), (lang, split)
+
+
 def test_relabelled_phrasings_follow_the_label_guide() -> None:
     # LABELS.md: the payment method on file is account, quotes are pricing, trials are
     # purchase_inquiry; the table changes the label of a phrasing, never its group or split
@@ -104,13 +123,12 @@ def test_relabelled_phrasings_follow_the_label_guide() -> None:
 
 
 def test_labelled_set_does_not_copy_simulator_openings() -> None:
-    hits = [r.text for path in (LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH)
-            for r in read(path)
+    hits = [r.text for path in TRAINING_PATHS for r in read(path)
             if scenario_of(r.text, r.language)]
     assert hits == []
 
 
-@pytest.mark.parametrize("path", [LABELLED_PATH, MORE_PATH, GUIDE_PATH, BITEXT_PATH])
+@pytest.mark.parametrize("path", TRAINING_PATHS)
 def test_no_group_is_in_both_splits(path: Path) -> None:
     rows = read(path)
     assert all(r.group for r in rows)
@@ -200,8 +218,7 @@ def test_committed_model_file_is_small_and_described() -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", meta["training_sha256"])
     assert meta["test_size"] > 0
     # trained on the committed labelled files, as they are now
-    digest = hashlib.sha256(LABELLED_PATH.read_bytes() + MORE_PATH.read_bytes()
-                            + GUIDE_PATH.read_bytes() + BITEXT_PATH.read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in TRAINING_PATHS)).hexdigest()
     assert meta["training_sha256"] == digest
     assert default_model().hashing == INTENT_HASHING
 

@@ -91,9 +91,9 @@ class EscalationPolicy:
     high_value: float = 1000.0
     medium_value: float = 200.0
     vip_negative_compound: float = -0.3
-    # languages whose sentiment scores the rules trust: the sentiment model is English
-    # (VADER), and reads "die" or "no" of other languages as negative words
-    sentiment_languages: tuple[str, ...] = ("en",)
+    # languages whose sentiment scores the rules trust: VADER in English, the mood lexicons
+    # of streams.text.mood in the others (VADER alone reads "die" or "no" as negative words)
+    sentiment_languages: tuple[str, ...] = ("en", "es", "fr", "de", "pt")
     # strong negative moments of one message (LABELS.md rules 3 to 5)
     repeated_compound: float = -0.3  # "third time" counts with at least this negative tone
     strong_anger: float = 0.45  # the emotion detector's anger that is strong anger alone
@@ -298,12 +298,13 @@ def upset_message(intent: str | None, found: frozenset[str], shouting: bool,
                   compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY,
                   anger: float = 0.0) -> Reason | None:
     """One message strongly negative enough for a person (LABELS.md rules 3 to 5): strong
-    anger, a cancellation threat, a cancellation from a visibly upset customer, a refund
-    demanded with anger or an ultimatum."""
+    anger, a cancellation threat (a churn cue, or a cancellation on a condition: "unless
+    this is fixed"), a cancellation from a visibly upset customer, a refund demanded with
+    anger or an ultimatum."""
     angry = strong_anger(found, shouting, compound, policy, anger)
     upset = angry or (compound is not None and compound <= policy.upset_compound)
     if (angry or "churn" in found
-            or (intent == "cancellation" and upset)
+            or (intent == "cancellation" and (upset or "condition" in found))
             or (intent == "refund" and (upset or "ultimatum" in found))):
         return "sentiment_worsening"
     return None

@@ -18,7 +18,7 @@ from streams.conversation import state as cstate
 from streams.conversation.effects import CancelFollowUp, Effect, Escalate, ScheduleFollowUp
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.kernel.records import Columns, OutputRecord, Raw
-from streams.text import emotion, language
+from streams.text import emotion, language, mood
 from streams.text.intent import default_model
 from streams.text.sentiment import Sentiment
 
@@ -83,14 +83,18 @@ def signals_for(
 ) -> list[cstate.MessageSignals | None]:
     """Signals of every MESSAGE event (None for lifecycle events): the sentiment of every
     message; emotions, intent and language of the customer's (the fold reads no more of
-    the bot's and the agents' messages)."""
+    the bot's and the agents' messages). A customer message in es, fr, de or pt carries the
+    mood of ``streams.text.mood`` as its compound, an English one VADER's."""
     index = [i for i, e in enumerate(events) if e["event_type"] == "MESSAGE"]
     customer = [i for i in index if events[i]["sender_role"] == "CUSTOMER"]
     texts = [events[i]["text"] for i in customer]
-    compounds = [s.compound if (s := sentiments[i]) is not None else 0.0 for i in customer]
+    languages = language.detect_many(texts) if texts else []
+    # VADER reads English only: the customer's mood in es/fr/de/pt comes from their lexicons
+    compounds = mood.compounds(
+        texts, [lang for lang, _ in languages],
+        [s.compound if (s := sentiments[i]) is not None else 0.0 for i in customer])
     emotions = emotion.detect_many(texts, compounds) if texts else []
     intents = default_model().predict_many(texts) if texts else []
-    languages = language.detect_many(texts) if texts else []
     out: list[cstate.MessageSignals | None] = [None] * len(events)
     for i, compound, emotions_of, prediction, (lang, _) in zip(
             customer, compounds, emotions, intents, languages, strict=True):

@@ -23,7 +23,11 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "small claims", "abogad", "demandar", "accion legal", "acciones legales", "juicio",
         "avocat", "action en justice", "poursuivre", "poursuites", "tribunal",
         "anwalt", "anwaltin", "verklagen", "rechtliche schritte", "klage ", "vor gericht",
-        "advogad", "processar", "acao judicial", "justica"),
+        "advogad", "processar", "acao judicial", "justica",
+        "file a claim", "police report", "denuncia", "denunciar", "demanda judicial",
+        "porter plainte", "deposer plainte", "plainte contre", "strafanzeige",
+        "anzeige erstatten", "gerichtlich", "processo contra", "abro processo",
+        "entrar na justica", "boletim de ocorrencia"),
     # rule 2: regulators and consumer bodies
     "regulator": (
         "consumer protection", "attorney general", "trading standards", "ombudsman",
@@ -46,7 +50,16 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "jemand hat sich", "fremde anmeldung", "alguem entrou", "alguem acessou", "suspeit",
         "fraude", "acceso no autorizado", "pirat", "usurpation", "acces non autorise",
         "gehackt", "betrug", "unbefugt", "fremdzugriff", "invadid", "acesso nao autorizado",
-        "clonad"),
+        "clonad",
+        # an account change or access the customer did not make: "without my permission",
+        # "I never requested" (an unrecognised charge alone is billing, not security)
+        "without my permission", "without my consent", "without asking me", "never requested",
+        "never asked for", "sin mi permiso", "sin mi autorizacion", "sin pedirlo",
+        "que no he pedido", "que no pedi", "que no he solicitado", "sans mon accord",
+        "sans mon autorisation", "sans que je", "que je n'ai pas demande",
+        "ohne meine zustimmung", "ohne meine erlaubnis", "nicht angefordert",
+        "nicht beantragt", "nicht von mir", "sem eu pedir", "sem minha autorizacao",
+        "sem autorizacao", "que nao pedi", "que eu nao pedi", "nao fui eu"),
     # rule 3: insults and accusations
     "abuse": (
         "garbage", "trash", "theft", "thieves", "scam", "rip off", "ripoff", "disgrace",
@@ -128,6 +141,13 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "immediately", "or else", "ya o", "inmediatamente", "o pondre", "o ire",
         "immediatement", "sinon", "ou je", "sofort", "sonst", "bis morgen", "agora ou",
         "imediatamente", "senao", "ou vou"),
+    # rule 4: a condition put on staying ("unless this is fixed, I cancel"): with a
+    # cancellation it is a threat, not a calm cancellation
+    "condition": (
+        "unless", "if this isn't", "if this is not", "if you don't", "if you can't",
+        "a menos que", "salvo que", "si no lo", "si no me", "si no se", "sauf si", "a moins que",
+        "si vous ne", "si ce n'est pas", "es sei denn", "wenn das nicht", "wenn sie nicht",
+        "falls das nicht", "a nao ser que", "se nao for", "se voces nao", "se nao resolverem"),
     # bot_loop: the customer says the bot's answer did not help
     "not_helped": (
         "doesn't help", "does not help", "didn't help", "not helpful", "you just said",
@@ -135,7 +155,18 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "no me ayuda", "no me sirve", "lo mismo", "me repites", "ya me lo dijiste",
         "ne m'aide pas", "ca ne m'aide", "meme chose", "vous repetez", "ca ne sert a rien",
         "hilft mir nicht", "wiederholen sich", "das gleiche", "dasselbe", "bringt nichts",
-        "nao ajuda", "nao me ajuda", "repetindo", "mesma coisa", "ja disse isso"),
+        "nao ajuda", "nao me ajuda", "repetindo", "mesma coisa", "ja disse isso",
+        "not my question", "doesn't answer", "didn't answer", "not answering",
+        "answer my question", "not listening", "already tried that", "tried that already",
+        "already did that", "irrelevant", "nothing to do with", "read my message",
+        "no es lo que", "no responde a", "no contestas", "no me escuchas", "ya lo probe",
+        "ya lo he probado", "ya lo hice", "no tiene nada que ver", "mi pregunta",
+        "ce n'est pas ce que", "ne repond pas", "vous ne m'ecoutez", "tu ne m'ecoutes",
+        "deja essaye", "rien a voir", "ma question", "nicht das, was", "nicht das was",
+        "beantwortet nicht", "horen mir nicht", "horst mir nicht", "schon versucht",
+        "schon probiert", "hat nichts damit", "meine frage", "nao e isso que",
+        "nao responde", "nao esta me ouvindo", "ja tentei", "ja fiz isso",
+        "nao tem nada a ver", "minha pergunta"),
     # account → technical: login, password, 2FA, lockout, hacked account
     "account_security": (
         "log in", "login", "log on", "sign in", "password", "2fa", "two-factor", "locked",

@@ -4,9 +4,10 @@ A catalogue of ``categories x per_category`` products (``p<category>-<n>``), eac
 products Zipf-popular; a few products launch late (so recency matters to popularity). Each
 person has a taste, a Dirichlet draw over categories (``concentration`` small: two or three
 categories carry most of it), a segment (``office``: weekdays 9-17, ``evening``: 18-23 every
-day) and a favourite hour of the week within it. A person's sessions (Poisson over the
-period) happen at the favourite hour with probability ``habit``, else at a random hour of the
-segment; a session picks a category from the taste (or uniformly with probability
+day; within a segment some hours are much likelier, ``SEGMENT_WEIGHTS``) and a favourite hour
+of the week drawn from the segment's hours. A person's sessions (Poisson over the period)
+happen at the favourite hour with probability ``habit``, else at an hour drawn as the
+segment's; a session picks a category from the taste (or uniformly with probability
 ``noise``), views one to three of its products (touchpoints, ``site_visit`` with
 ``properties.product_id``) and may buy one of them (a ``purchase`` conversion with
 ``properties.product_id``).
@@ -32,6 +33,15 @@ SEGMENT_HOURS: Final[dict[str, tuple[int, ...]]] = {
     "office": tuple(d * 24 + h for d in range(5) for h in range(9, 17)),
     "evening": tuple(d * 24 + h for d in range(7) for h in range(18, 23)),
 }
+#: how much more often some hours of the day are chosen than others, per segment
+_HOUR_WEIGHTS: Final[dict[str, dict[int, float]]] = {
+    "office": {9: 1.0, 10: 4.0, 11: 3.0, 12: 1.0, 13: 1.0, 14: 2.0, 15: 2.0, 16: 1.0},
+    "evening": {18: 1.0, 19: 2.0, 20: 5.0, 21: 3.0, 22: 1.0},
+}
+SEGMENT_WEIGHTS: Final[dict[str, np.ndarray]] = {
+    name: np.array([_HOUR_WEIGHTS[name][h % 24] for h in hours]) / sum(
+        _HOUR_WEIGHTS[name][h % 24] for h in hours)
+    for name, hours in SEGMENT_HOURS.items()}
 
 
 @dataclass
@@ -96,14 +106,15 @@ def shoppers(persons: int = 2000, days: int = 120, categories: int = 20, per_cat
         person = f"c{p:05d}"
         taste = rng.dirichlet(np.full(categories, concentration))
         segment = "office" if rng.random() < 0.5 else "evening"
-        hours = SEGMENT_HOURS[segment]
-        favourite = int(hours[rng.integers(len(hours))])
+        hours, shape = SEGMENT_HOURS[segment], SEGMENT_WEIGHTS[segment]
+        favourite = int(hours[rng.choice(len(hours), p=shape)])
         out.taste[person], out.segment[person], out.favourite_hour[person] = (
             taste, segment, favourite)
         rate = rng.gamma(2.0, sessions_per_week / 2.0)
         for s in range(rng.poisson(rate * days / 7)):
             day = int(rng.integers(days))
-            how = favourite if rng.random() < habit else int(hours[rng.integers(len(hours))])
+            how = favourite if rng.random() < habit else int(
+                hours[rng.choice(len(hours), p=shape)])
             at = _at_hour(rng, day, how)
             if at < T0 or at >= T0 + days * DAY_MS:
                 continue

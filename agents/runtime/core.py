@@ -14,17 +14,11 @@ from typing import Any, TypeVar
 import faust
 from faust.types import TP, Message
 
-from agents.runtime.batching import Durable, GroupCommit, Prepare, Write, batch_agent
+from agents.runtime.batching import batch_agent
+from agents.runtime.books import committed_offsets, fetch_state
+from agents.runtime.group_commit import Durable, GroupCommit, Prepare, Write
 from agents.runtime.positions import PositionGuard, resume_at
-from agents.runtime.transport import (
-    BatchTopic,
-    committed_offsets,
-    fetch_state,
-    note_resumed,
-    orphaned,
-    reread_arrived,
-    unstick,
-)
+from agents.runtime.transport import BatchTopic, note_resumed, orphaned, reread_arrived, unstick
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
 from streams.io.kafka_admin import first_offset_from, log_start

@@ -29,8 +29,9 @@ import faust
 from faust.serializers import codecs
 from faust.types import Message
 
-from agents.runtime.batching import Durable, raw_of, where
+from agents.runtime.batching import raw_of, where
 from agents.runtime.core import Runtime, agent, group_commit, new_guard, now_ms
+from agents.runtime.group_commit import Durable
 from agents.runtime.positions import Admission, PositionGuard
 from agents.runtime.transport import BatchTopic, refuse
 from streams.io.publisher import Outgoing

@@ -1,8 +1,9 @@
 """Faust's Kafka transport with a drain loop that hands whole fetches to batch agents.
 
-This is the one module that uses Faust's and aiokafka's private members (the consumer's
-drain loop and bookkeeping, the conductor's topic index, a topic's decoder, the fetcher's
-settings); ``tests/unit/runtime/test_faust_internals.py`` fails when an upgrade changes them.
+This module and ``agents.runtime.books`` (read only) are the ones that use Faust's and
+aiokafka's private members (the consumer's drain loop and bookkeeping, the conductor's topic
+index, a topic's decoder, the fetcher's settings);
+``tests/unit/runtime/test_faust_internals.py`` fails when an upgrade changes them.
 
 Faust's consumer delivers every fetched record on its own: it wraps it in a message, runs
 the conductor's callback for it under ``wait_first`` (two tasks and an event-loop round
@@ -61,6 +62,13 @@ from faust.transport.consumer import CONSUMER_FETCHING, Fetcher
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, Message
 from mode import Service
+
+# read-only views of the consumer's books, imported from here by the agents and /metrics
+from agents.runtime.books import committed_offsets, consumer_books, fetch_state
+
+__all__ = ["App", "BatchTopic", "BatchingConsumer", "committed_offsets", "consumer_books",
+           "fetch_state", "note_resumed", "orphaned", "refuse", "release", "reread_arrived",
+           "unstick"]
 
 
 class Buffer(Protocol):
@@ -433,39 +441,6 @@ class App(faust.App):  # type: ignore[misc]
         return BatchingTransport(self.conf.broker_consumer, self)
 
 
-def committed_offsets(consumer: Any, topic: str, partitions: Iterable[int]) -> dict[int, int]:
-    """The group's committed offsets of ``partitions`` as the consumer last read or wrote
-    them (read at every assignment, before records flow); absent: none known."""
-    books = getattr(consumer, "_committed_offset", {})
-    out: dict[int, int] = {}
-    for p in partitions:
-        offset = books.get(TP(topic, p))
-        if isinstance(offset, int) and offset > 0:
-            out[p] = offset
-    return out
-
-
-def fetch_state(consumer: Any, tp: TP) -> dict[str, Any]:
-    """Where the fetcher of a Faust consumer stands on ``tp``, for the log of a re-read that
-    does not arrive: its position, paused (by aiokafka, by Faust, by a full buffer), and
-    whether fetched records of it wait in the fetcher."""
-    out: dict[str, Any] = {}
-    try:
-        inner = consumer._thread._consumer
-        state = inner._fetcher._subscriptions.subscription.assignment.state_value(tp)
-        out["position"] = state._position
-        out["fetcher_paused"] = state.paused
-        out["prefetched"] = tp in inner._fetcher._records
-    except Exception as exc:  # not started, or between assignments
-        out["fetcher"] = repr(exc)
-    active = getattr(consumer, "_active_partitions", None)
-    out["active"] = None if active is None else tp in active
-    out["paused"] = tp in getattr(consumer, "_paused_partitions", ())
-    out["buffer_full"] = tp in getattr(consumer, "_buffered_partitions", ())
-    out["flow_active"] = getattr(consumer, "flow_active", None)
-    return out
-
-
 def reread_arrived(consumer: Any, topic: str, partition: int, offset: int) -> bool:
     """Whether a batching consumer has fetched the records from ``offset`` since it was
     last sought there (False for any other consumer: nothing known)."""
@@ -503,28 +478,3 @@ def refuse(consumer: Any, messages: Sequence[Message]) -> None:
     """Tell a batching consumer which records a guard did not admit."""
     if messages and isinstance(consumer, BatchingConsumer):
         consumer.refuse(messages)
-
-
-def consumer_books(consumer: Any) -> tuple[tuple[str, int, int | None, int | None, int | None],
-                                           ...]:
-    """(topic, partition, highwater, committed, position) of each partition assigned to a
-    Faust consumer; () before it has started. ``highwater`` is the fetcher's last-seen log end;
-    the committed and read offsets are the Faust consumer's own books (read only; a read offset
-    is the last offset read, so the position is one past it)."""
-    try:
-        assignment = consumer.assignment()
-    except Exception:  # not started, or between assignments
-        return ()
-    committed = getattr(consumer, "_committed_offset", {})
-    read = getattr(consumer, "_read_offset", {})
-    out = []
-    for tp in assignment:
-        try:
-            highwater = consumer.highwater(tp)
-        except Exception:
-            highwater = None
-        last_read = read.get(tp)
-        out.append((tp.topic, tp.partition,
-                    int(highwater) if isinstance(highwater, int) and highwater >= 0 else None,
-                    committed.get(tp), None if last_read is None else int(last_read) + 1))
-    return tuple(out)

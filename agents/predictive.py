@@ -6,7 +6,9 @@ timer looks for a new or changed model every ``predictive_model_reload_seconds``
 fails to load is logged and counted (``timer.errors{predictive_models}``) and the last good one
 keeps scoring. Every ``predictive_rescore_interval_seconds`` (0: never) persons whose scores
 aged without a profile change, or came from older models, are rescored in batches
-(``streams.predictive.rescoring``) from their profiles in ClickHouse."""
+(``streams.predictive.rescoring``) from their profiles in ClickHouse. A personalisation model
+(``personalisation.npz`` in the model directory, read as the worker starts) adds
+recommendations and the best contact time to the next best action."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from agents.runtime.transport import BatchTopic
 from streams.predictive import rescoring, rescoring_source, stage
 from streams.predictive.contract import CUSTOMER_PROFILES
 from streams.predictive.models import CHURN_MODEL, LEAD_MODEL, ModelSlot, clv_params
+from streams.predictive.recommend_profile import load_personalisation
 from streams.predictive.scoring import Models
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                      contributions=settings.predictive_contributions)
     risk = ModelSlot(root / CHURN_MODEL, contributions=settings.predictive_contributions)
     clv = clv_params(root)
+    personal = load_personalisation(root)
     slots = (lead, risk)
     for slot in slots:
         slot.refresh()
@@ -44,7 +48,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                     lead.last_error)
 
     def models() -> Models:
-        return Models(lead=lead.scorer, churn=risk.scorer, clv=clv)
+        return Models(lead=lead.scorer, churn=risk.scorer, clv=clv, personalisation=personal)
 
     async def reload_models() -> None:
         for slot in slots:

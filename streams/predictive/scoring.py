@@ -13,7 +13,9 @@ model (or rule set) that made it in ``model_version``:
   frequency/recency/monetary summary (BG/NBD + Gamma-Gamma, in weeks); probability = P(alive);
   a person without a purchase is ``not_a_customer`` with value 0 and says so in its reason;
 - ``next_best_action``: ``rules.next_best_action`` over the profile and the three scores;
-  score = the larger of lead score and churn risk (how pressing the action is).
+  score = the larger of lead score and churn risk (how pressing the action is); with a
+  personalisation model, its details also hold recommendations and the best contact time
+  (``recommend_profile.details``).
 
 Invariants: pure over its inputs (the models are read, never changed); out-of-range features
 are clipped to the training range by ``Scorer`` and named in ``details['clipped']``; a row
@@ -34,6 +36,8 @@ from streams.predictive.clv import value_columns
 from streams.predictive.contract import CUSTOMER_SCORES
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV, ClvModel
+from streams.predictive.recommend_profile import Personalisation
+from streams.predictive.recommend_profile import details as personal_details
 from streams.predictive.rfm import RfmSummary, summary_arrays
 
 KINDS: Final = ("lead", "churn", "clv", "next_best_action")
@@ -53,6 +57,8 @@ class Models:
     clv: ClvModel = CDNOW_CLV
     actions: rules.ActionPolicy = rules.DEFAULT_ACTIONS
     churn_policy: ChurnPolicy = DEFAULT_POLICY
+    #: recommendations and the best contact time on the next best action (None: none)
+    personalisation: Personalisation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +172,14 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
                                    CHURN_RULES_VERSION))
     value = _clv(models, [s.summary for s in batch])
     out = []
+    personal = models.personalisation
     for i, s in enumerate(batch):
         action = rules.next_best_action(
             features[i], lead[i].score, risk[i].score, value[i].score,
             s.profile.get("attributes") or {}, tuple(s.profile.get("tags") or ()), policy)
+        if personal is not None:
+            action.details.update(personal_details(personal, s.profile,
+                                                   int(s.profile["updated_at"])))
         out.append([lead[i], risk[i], value[i], Prediction(
             "next_best_action", max(lead[i].score, risk[i].score), None, action.label,
             action.reasons, action.details, rules.NBA_VERSION)])

@@ -116,7 +116,8 @@ def served(models: Models) -> str:
     by others than those served now is rescored (``rescoring``)."""
     lead = models.lead.version if models.lead is not None else LEAD_RULES_VERSION
     churn = models.churn.version if models.churn is not None else CHURN_RULES_VERSION
-    return f"{lead}/{churn}/{models.clv.version}"
+    personal = "" if models.personalisation is None else f"/{models.personalisation.version}"
+    return f"{lead}/{churn}/{models.clv.version}{personal}"
 
 
 def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:

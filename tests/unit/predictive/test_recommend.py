@@ -168,3 +168,32 @@ def test_a_profile_gets_recommendations_and_a_contact_time_that_survive_a_file(
         "person_id": "p_1", "kind": "next_best_action", "score": 1.0, "probability": None,
         "label": "nurture_email", "reasons": [], "details": got, "model_version": "m",
         "profile_version": 1, "scored_at": T0})
+
+
+def test_the_scoring_stage_puts_personalisation_on_the_next_best_action() -> None:
+    from streams.predictive.scoring import Models
+    from streams.predictive.stage import STATES, served
+    from tests.unit.kernel.test_stage import Memory
+    from tests.unit.predictive.test_stage import raws_for, run
+
+    events = [("touchpoint", {"person_id": f"r{p}", "occurred_at": T0 + DAY_MS * d,
+                              "type": "email_click", "campaign_id": c})
+              for p in range(12) for d, c in ((0, "newsletter"), (1, "spring"))]
+    model = fit_personalisation(events, T0 + 2 * DAY_MS, {}, k=2)
+    recent = [{"event_id": "e1", "kind": "touchpoint", "occurred_at": T0 + 2 * DAY_MS,
+               "type": "email_open", "channel": "email", "campaign_id": "newsletter",
+               "value": None, "currency": None}]
+    codec = AvroCodec.from_settings(Settings())
+    memory = Memory()
+    computed = run(codec, raws_for(codec, [profile_of(recent)]), memory,
+                   Models(personalisation=model))
+    action = next(r.value for r in computed.outcome.result.outputs
+                  if r.value["kind"] == "next_best_action")
+    # what the person met is never suggested again; nothing else is left in this catalogue
+    assert action["details"]["recommended"] == "campaign:spring"
+    assert action["details"]["recommended_because"] == "campaign:newsletter"
+    assert action["details"]["personalisation_version"] == model.version
+    assert {"lead_score", "churn_risk"} <= set(action["details"])  # the rule's figures stay
+    # the state names the personalisation model too: a new one makes rescoring due
+    assert memory.tables[STATES]["p_1"]["models"] == served(Models(personalisation=model))
+    assert served(Models()) != served(Models(personalisation=model))

@@ -87,6 +87,22 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of a process, summed by thread name with digits dropped
+    (``rdk:broker1`` and ``rdk:broker2`` count together; Python's threads are all named
+    after the process)."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name, rest = (task / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        fields = rest.split()
+        name = name.rstrip("0123456789")
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
+    return out
+
+
 def _wait_done(q: Querier, people: int, touchpoints: int, conversions: int,
                timeout: float) -> None:
     deadline = time.monotonic() + timeout
@@ -156,6 +172,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", type=Path, default=None,
                         help="record the worker with py-spy during the drain (collapsed stacks)")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile: only the threads holding the GIL (Python's CPU)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
@@ -169,16 +187,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         worker = start_worker(settings, str(base / "worker.log"), env=env)
         q = Querier(settings)
         cpu_before = cpu_seconds(worker.pid)
+        threads_before = thread_cpu(worker.pid)
         if args.profile is not None:
             py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
             spy = subprocess.Popen([py_spy, "record", "--pid", str(worker.pid), "--format",
-                                    "raw", "--rate", "50", "--output", str(args.profile)],
+                                    "raw", "--rate", "50", "--output", str(args.profile),
+                                    *(["--gil"] if args.profile_gil else [])],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         produce_records(settings, records, encode=AvroCodec.from_settings(settings).encode)
         touchpoints = sum(len(p.touchpoints) for p in people)
         n_conversions = sum(1 for p in people for _ in p.conversions)
         _wait_done(q, args.people, touchpoints, n_conversions, args.timeout)
         cpu = cpu_seconds(worker.pid) - cpu_before
+        by_thread = {k: v - threads_before.get(k, 0.0)
+                     for k, v in thread_cpu(worker.pid).items()}
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
             spy.wait(60)
@@ -199,6 +221,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "identity_stage_events_per_s": round(events / max(id_last - id_first, 1e-3)),
             "profile_stage_events_per_s": round(profile_events / max(pr_last - pr_first, 1e-3)),
             "worker_cpu_seconds": round(cpu, 2),
+            "worker_cpu_seconds_by_thread": {
+                k: round(v, 2) for k, v in sorted(by_thread.items(), key=lambda kv: -kv[1])
+                if v >= 0.05},
+            "load_avg_1m": os.getloadavg()[0],
             "note": "one worker running all stages (and the other domains' idle agents), "
                     "embedded ClickHouse, local broker, the backlog produced once the worker "
                     "answers; a stage's rate is its events over the span of its ClickHouse "

@@ -3,9 +3,9 @@
 A run reads every person's touchpoints and conversions (``customer_events``, with persons
 merged away mapped to the person that absorbed them, so a journey spans all of a person's
 identifiers; after a split, each event's row names its part's person, ``split_events``, and a
-merge that a split undid no longer maps), builds each conversion's journey and the non-converting paths, and credits
-channels (Markov chain removal effects at the orders asked, with bootstrap intervals;
-Shapley values) and, for Shapley, channel and campaign pairs.
+merge that a split undid no longer maps), builds each conversion's journey and the
+non-converting paths, and credits channels (Markov chain removal effects at the orders asked,
+with bootstrap intervals; Shapley values) and, for Shapley, channel and campaign pairs.
 
 Invariants:
 - The window: conversions with ``start_ms <= occurred_at <= end_ms``; their journeys read the

@@ -39,11 +39,15 @@ would have divided it, each share going to its part.
 Merges: identity resolution sends a notice (kind ``merged``) keyed by the absorbed person; this
 stage, on that person's partition, retires the profile (``merged_into`` set, published) and
 sends its content (kind ``absorbed``, the profile as JSON in ``state``) keyed by the survivor
-to its own input topic, where the survivor's partition folds it in (``profile.merge``, once).
+to its own input topic, where the survivor's partition folds it in (``profile.merge``, once)
+and attributes again the conversions whose journeys the join changed (``rejoined``: the
+absorbed person's, and those with one of its touchpoints in their window; the others' credits
+stand as they are).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -206,6 +210,22 @@ def _split(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str
     return emptied
 
 
+def rejoined(converted: list[dict[str, Any]], other: Mapping[str, Any], lookback_ms: int
+             ) -> list[dict[str, Any]]:
+    """The conversions of a joined profile whose journeys a merge of ``other`` changed: its
+    own, and those with one of its touchpoints in their lookback window (the journey kept
+    whole: the caller attributes every conversion again when trimming could drop a touch)."""
+    theirs = {c["event_id"] for c in other.get("converted", ())}
+    times = sorted(t["occurred_at"] for t in other["journey"])
+    out = []
+    for conversion in converted:
+        at = conversion["occurred_at"]
+        i = bisect.bisect_left(times, at - lookback_ms)
+        if conversion["event_id"] in theirs or (i < len(times) and times[i] <= at):
+            out.append(conversion)
+    return out
+
+
 def _extend(into: Columns, more: Columns) -> None:
     for name, values in more.items():
         into[name].extend(values)
@@ -226,9 +246,11 @@ def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mappi
     later = [s for s in profile.get("splits", ()) if s["topic"] == event["source_topic"]
              and s["offset"] > event["source_offset"]]
     if not later:
+        room = len(profile["journey"]) + len(other["journey"]) <= policy.profile.journey_limit
         merged = fold.merge(profile, other, policy.profile)
-        if merged:  # the joined journey: every conversion of the window is attributed again
-            for conversion in profile["converted"]:
+        if merged:  # the conversions whose journeys the join changed are attributed again
+            for conversion in (rejoined(profile["converted"], other, policy.profile.lookback_ms)
+                               if room else profile["converted"]):
                 _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
         return merged
     pid, absorbed = profile["person_id"], other["person_id"]

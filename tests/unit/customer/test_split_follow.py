@@ -13,8 +13,8 @@ import pytest
 from streams import topics
 from streams.contract.codec import AvroCodec
 from streams.customer import profile_stage, split_events
-from streams.customer.attribution_run import survivors
 from streams.customer.attribution_rules import RULE_MODELS
+from streams.customer.attribution_run import survivors
 from streams.settings import Settings
 from tests.unit.customer.stage_chain import Chain
 from tests.unit.customer.test_identity_changes import (

@@ -43,6 +43,7 @@ from streams.workflows.definitions import Action, Workflow
 from streams.workflows.fields import (
     MERGED_FACTS,
     NEXT_BEST_ACTION,
+    PERSONALISATION,
     PersonEvent,
     Preferences,
     QuietHours,
@@ -217,8 +218,10 @@ def merge_view(view: dict[str, Any], facts: dict[str, Any], partial: bool) -> di
         if old:
             got = facts.get(key)
             out[key] = {**old, **got} if got else old
-    if not partial and NEXT_BEST_ACTION in view and NEXT_BEST_ACTION not in facts:
-        out[NEXT_BEST_ACTION] = view[NEXT_BEST_ACTION]  # scores stay across profiles
+    if not partial:
+        for key in (NEXT_BEST_ACTION, PERSONALISATION):
+            if key in view and key not in facts:
+                out[key] = view[key]  # scores stay across profiles
     return out
 
 

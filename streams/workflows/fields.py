@@ -14,8 +14,9 @@ Invariants:
 - a score (``from_score``, a ``customer.scores`` value) is a ``profile`` event with
   ``partial`` facts: the engine merges it into the person's view (the latest profile and the
   latest score of each kind: ``score.lead``, ``score.churn``, ``clv.expected_value``,
-  ``next_best_action``), so profile workflows fire on score changes; its ``sequence`` is
-  its ``scored_at``, counted per score kind (``stream``).
+  ``next_best_action`` and its ``personalisation.*``: recommendations and the best contact
+  time), so profile workflows fire on score changes; its ``sequence`` is its ``scored_at``,
+  counted per score kind (``stream``).
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ SCORE_KINDS: Final = ("lead", "churn", "clv", "next_best_action")
 SCORE_FACTS: Final[Mapping[str, tuple[str, str]]] = {
     "lead": ("score", "lead"), "churn": ("score", "churn"), "clv": ("clv", "expected_value")}
 NEXT_BEST_ACTION: Final = "next_best_action"
+#: recommendations and the best contact time of the next best action (``personalisation_of``)
+PERSONALISATION: Final = "personalisation"
 #: profile ``scores`` names that feed the same facts (a profile that carries them)
 _PROFILE_SCORE_FACTS: Final[Mapping[str, tuple[str, str]]] = {
     LEAD_SCORE: ("score", "lead"), CHURN_RISK: ("score", "churn"),
@@ -223,12 +226,30 @@ def from_score(record: Mapping[str, Any]) -> PersonEvent:
     }
     if kind == NEXT_BEST_ACTION:
         facts[NEXT_BEST_ACTION] = str(record.get("label") or "")
+        # always set: a next best action without personalisation clears the last one
+        facts[PERSONALISATION] = personalisation_of(record.get("details") or {})
     elif kind in SCORE_FACTS and math.isfinite(score):
         group, name = SCORE_FACTS[kind]
         facts[group] = {name: score}
     return PersonEvent(event_id=f"score:{person}:{kind}:{scored_at}", kind="profile",
                        subject=person, occurred_at=scored_at, facts=facts,
                        sequence=scored_at, stream=f"score.{kind}", partial=True)
+
+
+def personalisation_of(details: Mapping[str, str]) -> dict[str, Any]:
+    """The personalisation a next best action carries (``recommend_profile.details``) as
+    facts: ``recommended`` (a list, best first: test it with ``contains``),
+    ``best_contact_hour_of_week`` (0 = Monday 00:00 UTC), ``best_contact_hour`` (of the day,
+    UTC), ``best_contact_time`` (``tue 18:00 UTC``); empty when there is none."""
+    out: dict[str, Any] = {}
+    if details.get("recommended"):
+        out["recommended"] = [i for i in details["recommended"].split(",") if i]
+    hour = details.get("best_contact_hour_of_week", "")
+    if hour.isdigit():
+        out["best_contact_hour_of_week"] = int(hour)
+        out["best_contact_hour"] = int(hour) % 24
+        out["best_contact_time"] = details.get("best_contact_time", "")
+    return out
 
 
 def from_conversation(outcome: ConversationOutcome) -> PersonEvent:

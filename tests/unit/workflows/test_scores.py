@@ -177,3 +177,49 @@ def test_positions_of_each_topic_stay_apart(codec: AvroCodec) -> None:
     ticked = wstage.release_due(POLICY, [("p9", scored_only)], at("2026-03-03T07:00"))
     rows = ticked.result.inserts[names.WORKFLOW_ACTIONS_TABLE]
     assert (rows["_topic"], rows["_offset"]) == ([names.CUSTOMER_SCORES], [42])
+
+
+PERSONAL = """\
+id: recommend_by_email
+trigger:
+  on: profile
+  when:
+    - {field: next_best_action, eq: cross_sell}
+conditions:
+  - {field: personalisation.recommended, contains: "product:p07-01"}
+  - {field: personalisation.best_contact_hour, gte: 18}
+actions:
+  - type: email
+    params: {template: recommendations}
+"""
+
+
+def action_score(person: str, when: int, details: dict[str, str]) -> dict[str, Any]:
+    return {**score(person, "next_best_action", 40.0, when, label="cross_sell"),
+            "details": {"lead_score": "40.0", **details}}
+
+
+def test_workflows_read_the_recommendations_and_contact_time_of_the_next_best_action(
+        codec: AvroCodec) -> None:
+    from streams.workflows.definitions import parse
+
+    [wf] = parse(PERSONAL, "recommend_by_email.yaml")
+    personal = {"recommended": "product:p07-01,product:p07-03", "best_contact_hour_of_week": "44",
+                "best_contact_time": "tue 20:00 UTC"}
+    event = from_score(action_score("p1", T + 5, personal))
+    assert event["facts"]["personalisation"] == {
+        "recommended": ["product:p07-01", "product:p07-03"], "best_contact_hour_of_week": 44,
+        "best_contact_hour": 20, "best_contact_time": "tue 20:00 UTC"}
+    policy = WorkflowPolicy()
+    customer = profile("p1", 1, T, stage="customer", attributes=CONSENTING)
+    state, decided = fold(None, from_profile(customer), [wf], policy)
+    state, decided = fold(state, event, [wf], policy)
+    assert [d["workflow_id"] for d in decided] == ["recommend_by_email"]
+    # a later profile keeps the personalisation in the view; an action without any clears it
+    later = from_profile({**customer, "version": 2, "updated_at": T + 10})
+    state, _ = fold(state, later, [wf], policy)
+    assert state["view"]["personalisation"]["best_contact_hour"] == 20
+    state, _ = fold(state, from_score(action_score("p1", T + 20, {})), [wf], policy)
+    assert state["view"]["personalisation"] == {}
+    other = from_score(action_score("p1", T + 30, {**personal, "recommended": "product:p01-01"}))
+    assert fold(state, other, [wf], policy)[1] == []  # the condition does not hold

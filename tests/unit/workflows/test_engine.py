@@ -187,10 +187,10 @@ def test_non_outbound_actions_are_not_capped() -> None:
 def test_service_history_cross_sells_and_market_events_respond_per_segment() -> None:
     t = at("2026-03-02T10:00")
     good = ConversationOutcome(conversation_id="c1", person_id="p1", ended_at=t,
-                               intent="product_question", sentiment=0.6, resolved=True,
+                               intent="purchase_inquiry", sentiment=0.6, resolved=True,
                                escalated=False)
     bad = ConversationOutcome(conversation_id="c2", person_id="p1", ended_at=t + 1000,
-                              intent="product_question", sentiment=-0.6, resolved=True,
+                              intent="purchase_inquiry", sentiment=-0.6, resolved=True,
                               escalated=False)
     state, _ = run([event("p1", 1, t - 1000, stage="customer")], ())
     _, decisions = run([from_conversation(bad), from_conversation(good)], SEED, state)

@@ -20,7 +20,7 @@ def history(tmp_path: Path) -> Path:
                 attributes={**CONSENTING, "timezone": "UTC", "quiet_hours": "22-07"}),
         profile("p2", 1, t, stage="mql"),
         {"kind": "conversation", "conversation_id": "c1", "person_id": "p3", "ended_at": t,
-         "intent": "order_status", "sentiment": 0.5, "resolved": True, "escalated": False},
+         "intent": "technical_issue", "sentiment": 0.5, "resolved": True, "escalated": False},
         {"kind": "market", "event_id": "m1", "occurred_at": t, "type": "competitor_campaign",
          "competitor": "acme", "segment": "trail", "magnitude": 0.3},
         {"kind": "weather"},

@@ -22,7 +22,7 @@ from typing import Any
 from streams import topics
 from streams.io.kafka_admin import end_offsets
 from streams.io.producer import produce_records
-from streams.io.query import Querier
+from streams.io.query import Querier, worker_holds_store
 from streams.kernel.records import OutputRecord
 from streams.ops.demo import start_worker
 from streams.settings import Settings
@@ -46,7 +46,20 @@ class Worker:
         return self
 
     def querier(self) -> Querier:
-        return Querier(self.settings)
+        return patient_querier(self.settings)
+
+
+def patient_querier(settings: Settings) -> Querier:
+    """A querier that goes through the worker holding the store whenever one does, asked
+    patiently. ``Querier`` gives a worker one second to answer; a worker catching up after a
+    fault often takes longer, the querier then opens the store directly, the engine refuses
+    (the worker holds its lock) with an error that does not say so, and every query of the
+    scenario failed until it timed out (the registry scenario's "stall")."""
+    q = Querier(settings)
+    if not q.via_worker and settings.embedded_clickhouse and worker_holds_store(
+            settings, timeout=15.0):
+        q.via_worker = True
+    return q
 
 
 def another_worker(base: Settings, env: dict[str, str], log_dir: Path, name: str,
@@ -177,6 +190,7 @@ def sunk_everything(querier: Querier, settings: Settings, timeout: float) -> flo
                 " WHERE _topic = {t:String} GROUP BY _partition", {"t": physical}).rows
         except Exception:  # the store may be briefly unavailable in a scenario
             rows = []
+            querier = patient_querier(settings)
         have = {int(p): int(n) for p, n in rows}
         if all(have.get(p, 0) >= end for p, end in ends.items()):
             return time.monotonic() - started
@@ -196,6 +210,7 @@ def sunk_until(querier: Querier, settings: Settings, ends: dict[int, int],
                 " WHERE _topic = {t:String} GROUP BY _partition", {"t": physical}).rows
         except Exception:  # the store may still be coming back
             rows = []
+            querier = patient_querier(settings)
         have = {int(part): int(n) for part, n in rows}
         if all(have.get(part, 0) >= end for part, end in ends.items()):
             return round(time.monotonic() - started, 1)

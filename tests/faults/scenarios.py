@@ -132,7 +132,8 @@ def count_over(stores: list[Querier], p: Pipeline, records: list[OutputRecord]
 
 
 def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
-                           kills: tuple[bool, ...], seed: int = 61) -> Outcome:
+                           kills: tuple[bool, ...], seed: int = 61,
+                           catch_up_s: float = 240.0) -> Outcome:
     """Worker A runs throughout; worker B (its own store: the embedded engine admits one
     process per directory) joins under load, works ``hold`` seconds and leaves, once per
     item of ``kills`` (SIGKILL when True, else SIGTERM): 1 -> 2 -> 1 each time.
@@ -142,13 +143,15 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
     and the rollups (the most advanced row of each conversation in either store) must be
     exact: state moved with its partitions. After each cycle it counts the events held by
     both stores: none after a graceful leave; after a SIGKILL, what B had sunk and not yet
-    committed or published to its changelogs, read again by A."""
+    committed or published to its changelogs, read again by A. A cycle whose stores do not
+    catch up within ``catch_up_s`` ends the run (recovery None): the stall is found, the
+    next cycles would only cost time."""
     p.start_worker()
     b = harness.another_worker(p.settings, p.env, p.log_dir, "worker-b", _free_port(),
                                tmp / "store-b")
     load = harness.Load(p.settings, rate, p.codec.encode, seed=seed).start()
     time.sleep(hold / 2)
-    a_store = p.querier()
+    a_store = harness.patient_querier(p.settings)
     recoveries: list[float | None] = []
     doubled: list[int] = []
     for kill in kills:
@@ -170,8 +173,10 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
             left = positions(b_store, p)
         finally:
             b_store.close()
-        recoveries.append(caught_up(a_store, p, left, ends, timeout=240))
+        recoveries.append(caught_up(a_store, p, left, ends, timeout=catch_up_s))
         doubled.append(both(positions(a_store, p), left) - sum(doubled))  # this cycle's
+        if recoveries[-1] is None:
+            break
         time.sleep(max(0.0, left_at + hold / 2 - time.monotonic()))
     load.stop()
     records = load.records
@@ -179,7 +184,7 @@ def workers_join_and_leave(p: Pipeline, tmp: Path, *, rate: float, hold: float,
     b_store = b.querier()
     try:
         drained = caught_up(a_store, p, positions(b_store, p),
-                            end_offsets(p.settings, topics.CHAT_EVENTS), timeout=240)
+                            end_offsets(p.settings, topics.CHAT_EVENTS), timeout=catch_up_s)
         count, doubled_total = count_over([a_store, b_store], p, records)
     finally:
         b_store.close()

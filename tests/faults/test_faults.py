@@ -20,6 +20,7 @@ from streams import topics
 from streams.contract.codec import AvroCodec
 from streams.io import kafka_local, registry_local
 from streams.io.kafka_admin import create_topics, delete_topics_with_prefix, end_offsets
+from streams.io.query import Querier
 from streams.settings import Settings
 from tests.faults import harness, scenarios
 from tests.integration.conftest import Pipeline, _free_port
@@ -31,8 +32,13 @@ HOLD = float(os.environ.get("TOUCHSTREAM_FAULT_HOLD_SECONDS", "20"))
 SOAK_SECONDS = float(os.environ.get("TOUCHSTREAM_SOAK_SECONDS", "1800"))
 
 
+def store(p: Pipeline) -> Querier:
+    """The pipeline's store, through its worker when one holds it (asked patiently)."""
+    return harness.patient_querier(p.settings)
+
+
 def sunk_since(p: Pipeline, ends: dict[int, int], timeout: float) -> float | None:
-    return harness.sunk_until(p.querier(), p.settings, ends, timeout)
+    return harness.sunk_until(store(p), p.settings, ends, timeout)
 
 
 def report(name: str, count: harness.Count, recovery_s: float | None, **extra: object
@@ -115,8 +121,8 @@ def test_broker_stopped_for_20_s(own_broker: Settings, tmp_path: Path) -> None:
         recovery = sunk_since(p, end_offsets(settings, topics.CHAT_EVENTS), timeout=300)
         time.sleep(max(0.0, back + HOLD - time.monotonic()))
         load.stop()
-        assert harness.sunk_everything(p.querier(), settings, timeout=300)
-        count = harness.count(p.querier(), settings, load.records)
+        assert harness.sunk_everything(store(p), settings, timeout=300)
+        count = harness.count(store(p), settings, load.records)
         report("broker_stopped_20s", count, recovery, events_per_s=RATE)
         assert recovery is not None
         check(count)
@@ -138,8 +144,8 @@ def test_clickhouse_unavailable_for_60_s(pipeline: Pipeline) -> None:
     recovery = sunk_since(pipeline, at_attach, timeout=300)
     time.sleep(HOLD / 2)
     load.stop()
-    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
-    count = harness.count(pipeline.querier(), pipeline.settings, load.records)
+    assert harness.sunk_everything(store(pipeline), pipeline.settings, timeout=300)
+    count = harness.count(store(pipeline), pipeline.settings, load.records)
     retries = pipeline.stats("counters").get("insert.retries{chat_events}", 0)
     report("clickhouse_unavailable_60s", count, recovery, insert_retries=retries,
            caught_up_s=round(time.monotonic() - back, 1), events_per_s=RATE)
@@ -197,8 +203,8 @@ def test_schema_registry_unavailable_for_30_s(pipeline: Pipeline, own_registry: 
                           timeout=900)
     time.sleep(HOLD / 2)
     load.stop()
-    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
-    count = harness.count(pipeline.querier(), pipeline.settings, load.records)
+    assert harness.sunk_everything(store(pipeline), pipeline.settings, timeout=300)
+    count = harness.count(store(pipeline), pipeline.settings, load.records)
     dead = int(pipeline.scalar("SELECT count() FROM dead_letters"))
     logs = pipeline.worker_logs()
     report("schema_registry_unavailable_30s", count, recovery, dead_letters=dead,
@@ -235,7 +241,7 @@ def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
                          limit=20_000).start()
     burst.thread.join()
     started = time.monotonic()
-    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+    assert harness.sunk_everything(store(pipeline), pipeline.settings, timeout=300)
     drained = len(burst.records) / (time.monotonic() - started)
     rate = drained / 2
     load = harness.Load(pipeline.settings, rate, pipeline.codec.encode, seed=92).start()
@@ -245,9 +251,9 @@ def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
         memory.append(((time.monotonic() - t0) / 60, rss_mb(worker.pid)))
         time.sleep(min(10.0, SOAK_SECONDS / 12))
     load.stop()
-    assert harness.sunk_everything(pipeline.querier(), pipeline.settings, timeout=300)
+    assert harness.sunk_everything(store(pipeline), pipeline.settings, timeout=300)
     physical = pipeline.settings.topic(topics.CHAT_EVENTS)
-    windows = pipeline.querier().sql(
+    windows = store(pipeline).sql(
         "SELECT toUnixTimestamp(toStartOfInterval(_ingested_at, INTERVAL 10 SECOND)) AS w,"
         " quantileExact(0.99)(dateDiff('millisecond', _kafka_ts, _ingested_at)) AS p99"
         " FROM chat_events WHERE _topic = {t:String} AND _kafka_ts >= fromUnixTimestamp64Milli("
@@ -255,7 +261,7 @@ def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
         {"t": physical, "since": int((time.time() - (time.monotonic() - t0)) * 1000)}).rows
     p99 = [((int(w) - int(windows[0][0])) / 60, float(v)) for w, v in windows]
     everything = [*burst.records, *load.records]
-    count = harness.count(pipeline.querier(), pipeline.settings, everything)
+    count = harness.count(store(pipeline), pipeline.settings, everything)
     report(
         "soak", count, None, seconds=SOAK_SECONDS, drained_events_per_s=round(drained),
         events_per_s=round(rate), rss_mb_first=round(memory[0][1]),

@@ -8,9 +8,13 @@ stores together hold every event exactly once. After a SIGKILL the taker reads a
 the killed worker had sunk but not yet committed or published to its changelogs: those
 events are in both stores, with the same values, and none is lost.
 
-The stall this guards against: the position guard asks to re-read a partition from the
+The stalls this guards against: the position guard asks to re-read a partition from the
 offset it needs (``got offset N while M is next; re-reading from M``) and the re-read never
-arrives, so it asks again and again until the partition moves to another worker.
+arrives, so it asks again and again until the partition moves to another worker; and a
+revocation that never finishes because a message two agents read (``customer.profiles``)
+was acknowledged by one and dropped by the other's cleared buffer (Faust's ``wait_empty``
+waited for it for ever and the worker dropped out of the group; ``agents.runtime.transport``
+now releases what a buffer drops).
 """
 
 from __future__ import annotations
@@ -24,15 +28,16 @@ from tests.integration.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
 
+#: a cycle's stores catch up in 14-25 s on a quiet 2-core machine; one that has not after this
+#: long has stalled, and the test ends there (worst case about 4 minutes, not 5 or more)
+CATCH_UP_S = 60.0
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known: a partition can still fail to catch up after a rebalance (a fresh-clone run timed "
-    "out waiting for the store to catch up; 3 of 7 earlier runs passed), like the stall the "
-    "registry fault scenario shows after a restart; nothing lost in the runs that finished"))
+
+@pytest.mark.timeout(280)
 def test_workers_joining_and_leaving_lose_nothing_and_no_partition_stalls(
         pipeline: Pipeline, tmp_path: Path) -> None:
     out = scenarios.workers_join_and_leave(pipeline, tmp_path, rate=800.0, hold=10.0,
-                                           kills=(False, True))
+                                           kills=(False, True), catch_up_s=CATCH_UP_S)
     assert out.recovery_s is not None, f"not all sunk; logs in {pipeline.log_dir}"
     assert out.count.lost == 0 and out.count.duplicated == 0, out.figures
     assert out.count.positions == out.count.produced, out.figures

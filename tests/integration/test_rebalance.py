@@ -28,9 +28,10 @@ from tests.integration.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
 
-#: a cycle's stores catch up in 14-25 s on a quiet 2-core machine; one that has not after this
-#: long has stalled, and the test ends there (worst case about 4 minutes, not 5 or more)
-CATCH_UP_S = 60.0
+#: a cycle's stores caught up in 2-19 s, and in 32-44 s with the load average at 13-21 on 2
+#: cores; one that has not after this long has stalled and the test ends there (the timeout
+#: below caps what a failure costs)
+CATCH_UP_S = 90.0
 
 
 @pytest.mark.timeout(280)

@@ -221,14 +221,14 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
     the purchase interactions seen on the way (the stage folds them into its RFM state)."""
     week, month = as_of_ms - WEEK_MS, as_of_ms - 30 * DAY_MS
     recent_start = as_of_ms - int(RECENT_WEEKS * WEEK_MS)
-    touches_7d = touches_30d = paid = email = web = leads = bought = 0
+    touches_7d = touches_30d = web = leads = bought = 0
     chats = chats_30d = failed = active = base = 0
     demo = False
-    channels: set[str] = set()
-    first_active: int | None = None
+    month_channels: dict[str, int] = {}  # touches per channel in 30 days
+    first_active = as_of_ms + 1  # none yet
     last_touch = last_chat = -1
     details: list[tuple[int, Mapping[str, Any]]] = []
-    paid_channels, web_channels, chat = PAID, WEB, CHAT_CHANNEL  # locals: the loop is hot
+    web_channels, chat = WEB, CHAT_CHANNEL  # locals: the loop is hot
     lead_types, demo_types = LEAD_TYPES, DEMO_TYPES
     purchase_types, failed_types = PURCHASE_TYPES, FAILED_PAYMENT_TYPES
     for i in profile.get("recent") or ():
@@ -240,24 +240,23 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
             channel = i.get("channel")
             if at > last_touch:
                 last_touch = at
-            this_month = at > month
             if channel == chat:
                 chats += 1
                 if at > last_chat:
                     last_chat = at
-                chats_30d += this_month
                 attributes = i.get("attributes")
                 if attributes:
                     details.append((at, attributes))
-            elif this_month and (channel in web_channels or i.get("type") == "visit"):
-                web += 1
-            if this_month:
+            if at > month:
                 touches_30d += 1
-                touches_7d += at > week
+                if at > week:
+                    touches_7d += 1
+                if channel == chat:
+                    chats_30d += 1
+                elif channel in web_channels or i.get("type") == "visit":
+                    web += 1
                 if channel:
-                    paid += channel in paid_channels
-                    email += channel == "email"
-                    channels.add(channel)
+                    month_channels[channel] = month_channels.get(channel, 0) + 1
         elif kind == "conversion":
             type_ = i.get("type")
             if type_ in purchase_types:
@@ -274,7 +273,7 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
         active += 1
         if at < recent_start:
             base += 1
-        if first_active is None or at < first_active:
+        if at < first_active:
             first_active = at
     kinds = _kinds(profile.get("identifiers"))
     first_seen = int(profile.get("first_seen") or 0)
@@ -284,10 +283,10 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
         "touchpoints_total": float(max(0, int(profile.get("touchpoints") or 0))),
         "touchpoints_7d": float(touches_7d),
         "touchpoints_30d": float(touches_30d),
-        "paid_touches_30d": float(paid),
-        "email_touches_30d": float(email),
+        "paid_touches_30d": float(sum(month_channels.get(c, 0) for c in PAID)),
+        "email_touches_30d": float(month_channels.get("email", 0)),
         "web_visits_30d": float(web),
-        "distinct_channels_30d": float(len(channels)),
+        "distinct_channels_30d": float(len(month_channels)),
         "lead_conversions": float(leads),
         "demo_requested": float(demo),
         "prior_purchases": float(bought),
@@ -303,7 +302,7 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
         "chat_cancel_intent_90d": math.nan, "chat_lead_signals": math.nan,
     }
     signals = ChurnSignals(failed_payments=failed)
-    if base and first_active is not None:
+    if base:
         weeks = (recent_start - first_active) / WEEK_MS
         signals["baseline_weeks"] = weeks
         signals["baseline_activity_per_week"] = base / max(weeks, 1.0)

@@ -187,6 +187,7 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
 
 
 def _finite(x: float) -> float:
+    x = float(x)
     return x if math.isfinite(x) else 0.0
 
 
@@ -195,36 +196,22 @@ def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Pre
     """The rows, built column by column, and one record per row whose value holds the same
     objects as the row (nothing downstream changes either; every prediction's ``details`` is
     a dict of its own, so none is copied)."""
-    columns: Columns = {name: [] for name in SCORE_COLUMNS}
-    (person_id, kind, score, probability, label, reasons, details, model_version,
-     profile_version, scored_at_, topic, partition, offset, version_) = (
-        columns[name] for name in SCORE_COLUMNS)
-    records: list[OutputRecord] = []
-    record = records.append
+    values: list[dict[str, Any]] = []
+    where: list[tuple[str, int, int, int]] = []  # per row: topic, partition, offset, version
     for s, predicted in zip(batch, predictions, strict=True):
         person = str(s.profile["person_id"])
         version = int(s.profile["version"])
+        position = (s.topic, s.partition, s.offset, version)
         for p in predicted:
-            value = {"person_id": person, "kind": p.kind, "score": _finite(float(p.score)),
-                     "probability": None if p.probability is None else min(
-                         1.0, max(0.0, float(p.probability))),
-                     "label": p.label, "reasons": list(p.reasons), "details": p.details,
-                     "model_version": p.model_version, "profile_version": version,
-                     "scored_at": scored_at}
-            record(OutputRecord(CUSTOMER_SCORES, person, value))
-            kind.append(p.kind)
-            score.append(value["score"])
-            probability.append(value["probability"])
-            label.append(p.label)
-            reasons.append(value["reasons"])
-            details.append(value["details"])
-            model_version.append(p.model_version)
-        n = len(predicted)
-        person_id.extend([person] * n)
-        profile_version.extend([version] * n)
-        scored_at_.extend([scored_at] * n)
-        topic.extend([s.topic] * n)
-        partition.extend([s.partition] * n)
-        offset.extend([s.offset] * n)
-        version_.extend([version] * n)
-    return columns, records
+            probability = p.probability
+            values.append({"person_id": person, "kind": p.kind, "score": _finite(p.score),
+                           "probability": None if probability is None
+                           else min(1.0, max(0.0, probability)),
+                           "label": p.label, "reasons": list(p.reasons), "details": p.details,
+                           "model_version": p.model_version, "profile_version": version,
+                           "scored_at": scored_at})
+            where.append(position)
+    columns: Columns = {name: [v[name] for v in values] for name in RECORD_FIELDS}
+    for j, name in enumerate(("_topic", "_partition", "_offset", "_version")):
+        columns[name] = [w[j] for w in where]
+    return columns, [OutputRecord(CUSTOMER_SCORES, v["person_id"], v) for v in values]

@@ -1,5 +1,8 @@
 """``slices.workflows``: trigger to action through a worker on the local broker.
 
+The worker's CPU over the measured phase, per trigger, is reported beside the latencies
+(``worker_cpu_ms_per_trigger``): latency on this shared machine follows its load.
+
 A worker (``touchstream worker``, every stage) runs on fresh topics. Persons whose profiles
 are known get a lead score above 70 (``customer.scores`` -> ``lead_nurture``, an email
 action), and new persons arrive as marketing-qualified leads (``customer.profiles`` ->
@@ -27,7 +30,7 @@ from typing import Any, Final
 
 from confluent_kafka import Consumer, Producer
 
-from benchmarks.run import drop_topics, isolated, launch
+from benchmarks.run import drop_topics, isolated, launch, worker_latencies
 from benchmarks.workflows_bench import merge
 from streams.contract.codec import AvroCodec
 from streams.io import kafka_local
@@ -95,6 +98,12 @@ def actions(settings: Settings, wanted: set[str], timeout: float) -> dict[str, i
     return got
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process so far (Linux ``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -120,6 +129,7 @@ def run(rate: float, seconds: float) -> dict[str, Any]:
             raise RuntimeError(f"no action for the warm-up profile; see {base / 'worker.log'}")
         triggers.sent.clear()
         bucket = TokenBucket(rate)
+        cpu_before = cpu_seconds(worker.pid)
         began = time.monotonic()
         for i in range(count):
             bucket.acquire()
@@ -134,6 +144,11 @@ def run(rate: float, seconds: float) -> dict[str, Any]:
         triggers.flush()
         took = time.monotonic() - began
         seen = actions(settings, set(triggers.sent), 120)
+        cpu = cpu_seconds(worker.pid) - cpu_before
+        # where the time goes inside the worker: the workflows agent's own histograms
+        inside = {label: {k: v for k, v in figures.items() if k in ("p50_ms", "p99_ms")}
+                  for label, figures in worker_latencies(settings).items()
+                  if label.startswith(f"{SLICE}.")}
     finally:
         stop_worker(worker)
         drop_topics(settings)
@@ -153,6 +168,12 @@ def run(rate: float, seconds: float) -> dict[str, Any]:
         "rate_per_s": round(len(triggers.sent) / took, 1), "seconds": round(took, 1),
         "score_triggers": sum(t.startswith("score:") for t in triggers.sent),
         "profile_triggers": sum(t.startswith("profile:") for t in triggers.sent),
+        # the whole worker (every stage: scoring and delivery too), from the first trigger
+        # until every action was read back
+        "worker_cpu_ms_per_trigger": round(cpu * 1000 / max(1, len(triggers.sent)), 2),
+        # arrival in the worker to durable (in_worker), its step and write, ClickHouse and
+        # the publish; the rest of a trigger's time is the broker and the fetch
+        "workflows_agent_ms": inside,
         "goal_p99_ms": 1000,
         # the machine is shared: a high load lengthens the tail
         "load_avg_1m": round(os.getloadavg()[0], 2),

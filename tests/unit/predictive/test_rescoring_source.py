@@ -104,3 +104,42 @@ def test_a_failing_query_is_unavailable_not_empty() -> None:
 
     with pytest.raises(Unavailable, match="engine away"):
         profiles(broken, ["p_1"])
+
+
+def test_rescoring_reads_its_profiles_from_the_engine_and_writes_rows_it_takes(
+        engine: ClickHouse) -> None:
+    """The chain the worker runs: the stage scores a profile, the profile is in ClickHouse,
+    the timer rescores it later from there, and its rows go into customer_scores."""
+    from streams.predictive import rescoring
+    from streams.predictive.scoring import Models
+    from streams.predictive.stage import STATES
+    from tests.unit.kernel.test_stage import Memory
+    from tests.unit.predictive.test_rescoring import regular
+    from tests.unit.predictive.test_stage import raws_for, run
+
+    codec = AvroCodec.from_settings(Settings())
+    person = regular()
+    memory = Memory()
+    first = run(codec, raws_for(codec, [person]), memory)
+    engine.insert("customer_profiles", profile_columns([person]))
+    insert_events(engine, event_rows("p_1", person["recent"]), 1)
+
+    def query(sql: str, params: Any) -> list[dict[str, Any]]:
+        return engine.query(sql, params).dicts()
+
+    policy = rescoring.RescorePolicy(
+        models=Models, profiles=lambda persons: profiles(query, persons),
+        source_topic=names.CUSTOMER_PROFILES, interval_ms=DAY_MS)
+    timer = rescoring.timer(policy)
+    assert timer.table == STATES and 5.0 <= timer.interval <= 300.0
+    later = int(person["updated_at"]) + 60 * DAY_MS
+    outcome = timer.tick(list(memory.tables[STATES].items()), later)
+    columns = outcome.result.inserts[names.CUSTOMER_SCORES_TABLE]
+    engine.insert(names.CUSTOMER_SCORES_TABLE, columns)
+    got = engine.query("SELECT kind, score, toUnixTimestamp64Milli(scored_at) AS at "
+                       "FROM customer_scores FINAL WHERE person_id = 'p_1' ORDER BY kind",
+                       {}).dicts()
+    then = {r.value["kind"]: r.value["score"] for r in first.outcome.result.outputs}
+    churn = next(r for r in got if r["kind"] == "churn")
+    assert [r["kind"] for r in got] == ["churn", "clv", "lead", "next_best_action"]
+    assert churn["at"] == later and churn["score"] > then["churn"]

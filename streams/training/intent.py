@@ -18,7 +18,7 @@ from streams.training.metrics import classification_metrics
 BITEXT_SHARE: Final = 0.25
 #: Softmax temperature of the committed model, fitted on out-of-fold predictions of the
 #: train split by ``python -m streams.training.calibration``.
-TEMPERATURE: Final = 0.85
+TEMPERATURE: Final = 0.9
 
 
 def sample_weights(rows: Sequence[LabelledMessage]) -> list[float]:

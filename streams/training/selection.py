@@ -81,7 +81,6 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("lr 0.05", learning_rate=0.05),
     Candidate("chars 2-5", hashing=Hashing(char_ngrams=(2, 3, 4, 5), char_in_words=True)),
     Candidate("chars 3-5 across words", hashing=Hashing(char_in_words=False)),
-    Candidate("words 1-3", hashing=Hashing(word_ngrams=(1, 2, 3), char_in_words=True)),
 )
 
 

@@ -239,6 +239,12 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
                 messages, arrived = await buffer.take(step, within)
                 for message in messages:
                     consumer.track_message(message)  # revocation waits for its ack
+                # Faust's livelock check reads when a stream last took an event of a
+                # partition; without it every batch partition was reported as "Stream has
+                # not started processing" whenever it had a backlog, stalled or not
+                inbound, now = app.monitor.stream_inbound_time, time.monotonic()
+                for tp in {message.tp for message in messages}:
+                    inbound[tp] = now
                 delay = retry_initial
                 outage_started: float | None = None
                 retries = 0

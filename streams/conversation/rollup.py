@@ -25,7 +25,8 @@ EVENT_COLUMNS = (
 CONVERSATION_COLUMNS = (
     "conversation_id", "channel", "language", "customer_id", "status", "first_event_at",
     "last_event_at", "events", "messages", "customer_messages", "sentiment_mean",
-    "last_sentiment", "min_sentiment", "_topic", "_partition", "_offset", "_version",
+    "last_sentiment", "min_sentiment", "intent", "intent_confidence", "escalations",
+    "lead_signals", "_topic", "_partition", "_offset", "_version",
 )
 
 
@@ -196,6 +197,11 @@ def conversation_columns(records: Sequence[Mapping[str, Any]], topic: str) -> Co
         cols["sentiment_mean"].append(sentiment_mean(s))
         cols["last_sentiment"].append(s["last_sentiment"])
         cols["min_sentiment"].append(s["min_sentiment"])
+        intent, confidence, escalations, lead_signals = conversation_figures(r)
+        cols["intent"].append(intent)
+        cols["intent_confidence"].append(confidence)
+        cols["escalations"].append(escalations)
+        cols["lead_signals"].append(lead_signals)
         cols["_topic"].append(topic)
         cols["_partition"].append(r["partition"])
         cols["_offset"].append(r["offset"])
@@ -203,9 +209,19 @@ def conversation_columns(records: Sequence[Mapping[str, Any]], topic: str) -> Co
     return cols
 
 
+def conversation_figures(record: Mapping[str, Any]
+                         ) -> tuple[str | None, float | None, int, int]:
+    """(intent, its confidence, escalations, lead signals) of a conversation record
+    (``state.ConversationRecord``): a conversation raises at most one lead signal."""
+    return (record["intent"], record["intent_confidence"], int(record["escalations"]),
+            int(bool(record["lead_signaled"])))
+
+
 def insight_record(record: Mapping[str, Any], now_ms: int) -> OutputRecord:
-    """The compacted ``conversation.insights`` record of a conversation."""
+    """The compacted ``conversation.insights`` record of a conversation (v2: with its intent,
+    escalations and lead signals)."""
     s: Rollup = record["rollup"]
+    intent, confidence, escalations, lead_signals = conversation_figures(record)
     return OutputRecord(
         topic=topics.CONVERSATION_INSIGHTS,
         key=record["conversation_id"],
@@ -223,6 +239,10 @@ def insight_record(record: Mapping[str, Any], now_ms: int) -> OutputRecord:
             "sentiment_mean": sentiment_mean(s),
             "last_sentiment": s["last_sentiment"],
             "min_sentiment": s["min_sentiment"],
+            "intent": intent,
+            "intent_confidence": confidence,
+            "escalations": escalations,
+            "lead_signals": lead_signals,
             "source_partition": record["partition"],
             "source_offset": record["offset"],
             "updated_at": now_ms,

@@ -166,17 +166,17 @@ def own_registry(tmp_path: Path) -> Iterator[Settings]:
         registry_local.down(settings)
 
 
-@pytest.mark.timeout(1800)
-@pytest.mark.xfail(strict=False, reason=(
-    "known: a worker restarted while the registry is down pauses, resumes when it answers "
-    "(every stage logs 'available again'), asks to re-read three chat.events partitions from "
-    "its sunk positions and then never processes them ('Stream has not started processing' "
-    "for 11 minutes); nothing is lost or dead-lettered, the partitions stall"))
+@pytest.mark.timeout(900)
 def test_schema_registry_unavailable_for_30_s(pipeline: Pipeline, own_registry: Settings
                                                ) -> None:
     """Producers and a worker on the registry's ids; the registry stops for 30 s under load
     and the worker is restarted meanwhile (a deploy, a crash), so its schema cache is empty
-    and it must pause until the registry answers: nothing dead-lettered, lost or doubled."""
+    and it must pause until the registry answers: nothing dead-lettered, lost or doubled.
+
+    Once a known failure: three chat.events partitions re-read after the outage seemed never
+    processed. The worker had in fact caught up; the harness's querier gave the busy worker
+    one second to answer, opened the store directly, was refused, and every query failed
+    until the timeout (``harness.patient_querier``)."""
     url = registry_local.local_registry(own_registry).url
     pipeline.env.update({"TOUCHSTREAM_SCHEMA_REGISTRY_URL": url,
                          "TOUCHSTREAM_SCHEMA_REGISTRY_TIMEOUT_SECONDS": "2"})
@@ -200,7 +200,7 @@ def test_schema_registry_unavailable_for_30_s(pipeline: Pipeline, own_registry: 
     registry_local.up(own_registry)
     # recovery: from the registry answering until the store holds what was produced until then
     recovery = sunk_since(pipeline, end_offsets(pipeline.settings, topics.CHAT_EVENTS),
-                          timeout=900)
+                          timeout=300)  # 7.7-8.9 s in three runs
     time.sleep(HOLD / 2)
     load.stop()
     assert harness.sunk_everything(store(pipeline), pipeline.settings, timeout=300)

@@ -183,6 +183,13 @@ def observation(policy: InputsPolicy, logical: str, raw: Raw, value: Mapping[str
                       "language": value["language"], "messages": str(value["messages"])}
         if value["sentiment_mean"] is not None:
             attributes["sentiment_mean"] = f"{value['sentiment_mean']:.4f}"
+        # v2: what the lead and churn features read of the conversation (strings, as attributes are)
+        if value.get("intent"):
+            attributes["intent"] = value["intent"]
+            if value.get("intent_confidence") is not None:
+                attributes["intent_confidence"] = f"{value['intent_confidence']:.4f}"
+        attributes["escalations"] = str(value.get("escalations") or 0)
+        attributes["lead_signals"] = str(value.get("lead_signals") or 0)
         out.update(event_id=chat_touchpoint_id(value), kind="touchpoint",
                    occurred_at=value["first_event_at"], type="chat_session", channel="chat",
                    attributes=attributes)

@@ -63,6 +63,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
         broker_credentials=_credentials(settings),
         # Tables are rebuilt from their changelog topics on start and rebalance.
         store="memory://",
+        # Faust's own files (table dirs, leader state) beside the other local state, not in
+        # the working directory
+        datadir=str(settings.local_state_dir / "worker" / settings.app_id),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",

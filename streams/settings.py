@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     kafka_heap: str = Field("768m", description="Max JVM heap of the local broker.")
     local_state_dir: Path = Field(
         PROJECT_ROOT / ".local",
-        description="Where the local broker, embedded ClickHouse and pid files keep state.",
+        description="Where the local broker, embedded ClickHouse, pid files and the worker's "
+        "own files (`worker/<app_id>`) keep state.",
     )
     cache_dir: Path = Field(
         PROJECT_ROOT / ".cache", description="Where resolved broker jars are cached."

@@ -159,6 +159,8 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     #: ids of the messages a buffer dropped unprocessed that another subscriber may still
     #: hold (``release``): alive until their last reference is given up
     _released: set[int]
+    #: per guarded partition, the consumer generation its frontier was seeded in
+    _seeded: dict[TP, int]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,7 +168,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
 
     def start_books(self) -> None:
         self._frontier, self._refused, self._rereads = {}, set(), {}
-        self._released = set()
+        self._released, self._seeded = set(), {}
 
     def _new_consumer_thread(self) -> FetchingThread:
         return FetchingThread(self, loop=self.loop, beacon=self.beacon)
@@ -188,8 +190,18 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         return self._rereads.get(tp) == (offset, True)
 
     def resumed(self, tp: TP, offset: int) -> None:
-        """A position guard resumes ``tp`` at ``offset``: everything before it is done."""
-        self._frontier[tp] = max(offset, self._frontier.get(tp, offset))
+        """A position guard resumes ``tp`` at ``offset``: everything before it is done for
+        its stage. Where several stages read one partition (``customer.profiles``), the
+        frontier is the lowest of their resume points in this assignment: the highest would
+        promise one stage's events to a taker while another stage that resumed lower had
+        not made them durable yet. A frontier of an earlier assignment is replaced (the
+        guards were seeded again; a commit never moves back)."""
+        generation = getattr(self.app, "consumer_generation_id", 0)
+        if self._seeded.get(tp) == generation and tp in self._frontier:
+            self._frontier[tp] = min(offset, self._frontier[tp])
+        else:
+            self._frontier[tp] = offset
+            self._seeded[tp] = generation
 
     def refuse(self, messages: Iterable[Message]) -> None:
         """Records a guard did not admit: acknowledging them moves no commit."""
@@ -245,6 +257,7 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
         for tp in revoked:
             self._frontier.pop(tp, None)
+            self._seeded.pop(tp, None)
 
     def _held_by_buffer(self, tp: TP) -> bool:
         """Whether a batch agent's buffer holds ``tp`` paused (it is full): a pause to keep."""

@@ -111,6 +111,23 @@ def test_a_guard_resuming_ahead_of_the_committed_offset_commits_from_there() -> 
     assert one._new_offset(P0) == 250
 
 
+def test_a_partition_two_stages_read_commits_from_the_lower_resume_point() -> None:
+    """customer.profiles is read by the scoring and the workflows stages: after a SIGKILL one
+    may have made more durable than the other. Committing from the higher resume point would
+    let a taker skip the other stage's events it had not made durable yet."""
+    one = consumer(committed=100)
+    one.app = type("App", (), {"topics": Topics(), "consumer_generation_id": 3})()
+    transport.note_resumed(one, TOPIC, {0: 250})  # the workflows state got to 250
+    transport.note_resumed(one, TOPIC, {0: 180})  # the scoring state to 180
+    assert one._new_offset(P0) == 180
+    for o in range(180, 200):
+        message(o).ack(one)  # both stages acknowledged them
+    assert one._new_offset(P0) == 200
+    one.app.consumer_generation_id = 4  # a rebalance kept the partition; seeded again
+    transport.note_resumed(one, TOPIC, {0: 260})
+    assert one._new_offset(P0) == 260
+
+
 def test_unguarded_partitions_keep_faust_commits() -> None:
     one = consumer()
     other = TP("plain", 0)

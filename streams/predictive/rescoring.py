@@ -55,14 +55,16 @@ class RescorePolicy:
     profiles: Profiles  # person ids -> their latest profiles (customer.profiles values)
     source_topic: str  # the physical name of customer.profiles, for the rows' positions
     interval_ms: int = 3_600_000
-    batch: int = 1000  # persons rescored at most per tick
+    #: persons rescored at most per tick: a tick runs on the worker's event loop (a
+    #: ClickHouse read and a scoring step), so small batches keep other stages' waits short
+    batch: int = 250
     max_silence_ms: int = 400 * DAY_MS
 
     @property
     def tick_seconds(self) -> float:
-        """Ticks come a tenth of the interval apart (5 s to 5 min), so a large population is
-        spread over batches within about one interval."""
-        return min(300.0, max(5.0, self.interval_ms / 10_000))
+        """Ticks come 1/360 of the interval apart (5 s to 30 s: every 10 s for an hour), so
+        a worker rescores up to ``batch`` x 360 persons an interval (90,000 by default)."""
+        return min(30.0, max(5.0, self.interval_ms / 360_000))
 
 
 def last_scored(value: Value) -> int:

@@ -131,7 +131,7 @@ def test_rescoring_reads_its_profiles_from_the_engine_and_writes_rows_it_takes(
         models=Models, profiles=lambda persons: profiles(query, persons),
         source_topic=names.CUSTOMER_PROFILES, interval_ms=DAY_MS)
     timer = rescoring.timer(policy)
-    assert timer.table == STATES and 5.0 <= timer.interval <= 300.0
+    assert timer.table == STATES and 5.0 <= timer.interval <= 30.0
     later = int(person["updated_at"]) + 60 * DAY_MS
     outcome = timer.tick(list(memory.tables[STATES].items()), later)
     columns = outcome.result.inserts[names.CUSTOMER_SCORES_TABLE]

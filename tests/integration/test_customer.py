@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 
 from streams import topics
+from streams.customer import identity_changes
 from streams.customer.attribution import DAY_MS
+from streams.customer.attribution_run import Window, load
 from streams.io.kafka_admin import delete_topics_with_prefix
 from streams.io.producer import produce_records
 from streams.io.query import Querier
+from streams.kernel.records import OutputRecord
 from streams.ops.demo import start_worker
 from streams.simulators.customers import bad_events, customers
 from tests.integration.conftest import Pipeline, _free_port
@@ -147,3 +150,87 @@ def test_two_workers_resolve_profile_and_attribute_one_person_across_partitions(
     assert merges
     for q in queriers:
         q.close()
+
+
+def test_an_unlink_moves_the_split_off_events_to_their_new_person(cleaned: Pipeline) -> None:
+    """One person (anon-1's touchpoint, then jane's email seen with anon-1, a purchase by
+    each); an unlink of that email and anon-1 splits it: the worker rewrites the event rows
+    of jane's part under jane's new person, so a timeline by person and the scheduled
+    attribution runs (which read customer_events) see them there."""
+    pipeline = cleaned
+    pipeline.start_worker()
+    at = int(time.time() * 1000) - 3 * DAY_MS
+    hour = 3_600_000
+
+    def ids(**given: str) -> dict[str, str | None]:
+        return {k: given.get(k) for k in ("customer_id", "email", "phone", "anonymous_id",
+                                          "device_id")}
+
+    def touch(tid: str, when: int, channel: str, **given: str) -> OutputRecord:
+        return OutputRecord(topics.TOUCHPOINTS, next(iter(given.values())), {
+            "touchpoint_id": tid, "occurred_at": when, "type": "click", "channel": channel,
+            "platform": None, "campaign_id": None, "ad_group_id": None, "ad_id": None,
+            "utm": {"source": None, "medium": None, "campaign": None, "term": None,
+                    "content": None}, "identifiers": ids(**given), "url": None,
+            "referrer": None, "properties": {}})
+
+    def buy(cid: str, when: int, value: float, **given: str) -> OutputRecord:
+        return OutputRecord(topics.CONVERSIONS, next(iter(given.values())), {
+            "conversion_id": cid, "occurred_at": when, "type": "purchase", "value": value,
+            "currency": "USD", "order_id": None, "identifiers": ids(**given),
+            "properties": {}})
+
+    email, anon = "jane@mail.org", "anon-1"
+    encode = pipeline.codec.encode
+    produce_records(pipeline.settings, [touch("tp1", at, "paid_search", anonymous_id=anon)],
+            encode=encode)
+    q = Querier(pipeline.settings)
+
+    def persons_of(*events: str) -> dict[str, str]:
+        return {str(e): str(p) for e, p in q.sql(
+            "SELECT event_id, person_id FROM customer_events FINAL "
+            "WHERE has({events:Array(String)}, event_id)", {"events": list(events)}).rows}
+
+    _wait(lambda: (len(persons_of("tp1")) == 1, None), 120, "tp1 resolved", pipeline)
+    produce_records(pipeline.settings, [
+        touch("tp2", at + hour, "email", email=email, anonymous_id=anon),
+        buy("cv1", at + 2 * hour, 100.0, email=email),
+        buy("cv2", at + 3 * hour, 50.0, anonymous_id=anon)], encode=encode)
+    events = ("tp1", "tp2", "cv1", "cv2")
+
+    def one_person() -> tuple[bool, Any]:
+        live = q.sql("SELECT person_id, touchpoints, conversions FROM customer_profiles FINAL "
+                     "WHERE merged_into IS NULL").rows
+        return [tuple(r[1:]) for r in live] == [(2, 2)], live
+
+    # the rows keep the person each event was resolved to (cv1 may come before tp2 joins
+    # jane's email to anon-1); the profiles show the one person they make
+    ((held, _, _),) = _wait(one_person, 120, "one person", pipeline)
+    produce_records(pipeline.settings, [OutputRecord(
+        topics.IDENTITY_OBSERVATIONS, "identity", identity_changes.observation(
+            "unlink", [("email", email), ("anonymous_id", anon)], "unlink:it", at + 4 * hour,
+            {"reason": "shared laptop"}))], encode=encode)
+
+    def split() -> tuple[bool, Any]:
+        got = persons_of(*events)
+        return got["tp2"] != held, got
+
+    after = _wait(split, 120, "tp2 moved to jane's new person", pipeline)
+    jane = after["tp2"]
+    assert after == {"tp1": held, "tp2": jane, "cv1": jane, "cv2": held}
+    # the person's own rows read without FINAL (as a timeline reads them): its latest
+    # version of each event names jane for tp2 and cv1
+    latest: dict[str, tuple[int, str]] = {}
+    for event_id, person, version in q.sql(
+            "SELECT event_id, person_id, _version FROM customer_events "
+            "WHERE has({p:Array(String)}, person_id)", {"p": [held, jane]}).rows:
+        if event_id not in latest or version > latest[event_id][0]:
+            latest[event_id] = (version, person)
+    assert {e: p for e, (_, p) in latest.items()} == after
+    touches, conversions = load(q.sql, Window(at, at + DAY_MS), 30 * DAY_MS)
+    by_id = dict(zip(conversions.conversion_id.tolist(), conversions.person.tolist(),
+                     strict=True))
+    assert by_id == {"cv1": jane, "cv2": held}
+    assert dict(zip(touches.touchpoint_id.tolist(), touches.person.tolist(),
+                    strict=True)) == {"tp1": held, "tp2": jane}
+    q.close()

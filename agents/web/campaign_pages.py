@@ -1,5 +1,6 @@
 """The campaigns pages: the list of campaigns with their KPIs and the pending recommendations,
-and one campaign's hours, anomalies with their drill-down, and recommendations.
+one campaign's hours, anomalies with their drill-down, and recommendations, and one anomaly
+with its drill-down (every anomaly on a campaign page links to its own).
 
 Invariants:
 - Every value that comes from data goes through ``pages.esc`` (numbers are formatted first,
@@ -27,6 +28,7 @@ from streams.marketing.campaign_views import (
     Kpis,
     RecommendationView,
     Window,
+    anomaly_path,
 )
 
 STYLE: Final = pages.STYLE + (
@@ -177,7 +179,9 @@ def list_page(window: Window, campaigns: Sequence[CampaignSummary],
     return pages.page("Campaigns", body, style=STYLE, script=SCRIPT)
 
 
-def _drivers(a: AnomalyView) -> str:
+def _drivers(a: AnomalyView, drilled: bool) -> str:
+    if not drilled:
+        return "<p class=\"meta\">The rows behind it are on its drill-down page.</p>"
     rows = "".join(
         f"<tr class=\"driver\"><td>{esc(d.dimension)}</td><td>{esc(d.key)}</td>"
         f"<td class=\"num\">{esc(_pct(d.share))}</td>"
@@ -191,19 +195,25 @@ def _drivers(a: AnomalyView) -> str:
             f"<th>Contribution</th><th>Now</th><th>Baseline</th></tr>{rows}</table>")
 
 
-def _anomaly(a: AnomalyView) -> str:
+def _anomaly(a: AnomalyView, platform: str, campaign_id: str, window: Window,
+             drilled: bool = True) -> str:
+    """One anomaly; its drivers when ``drilled``, and always the link to its own page."""
+    href = f"{anomaly_path(platform, campaign_id, a)}?{_query(window)}"
     return (f"<section class=\"anomaly\"><div><strong>{esc(a.metric)} {esc(a.direction)}"
-            f"</strong> at {esc(a.hour)} · {esc(a.severity)} · {esc(a.status)}</div>"
+            f"</strong> at {esc(a.hour)} · {esc(a.severity)} · {esc(a.status)} · "
+            f"<a class=\"drill-link\" href=\"{esc(href)}\">drill-down</a></div>"
             f"<div class=\"meta\">{esc(_num(a.value, 4))} against a baseline of "
             f"{esc(_num(a.baseline, 4))} ({esc(f'{a.change:+.0%}')}, z {esc(f'{a.z:+.1f}')}) "
-            f"over {esc(a.window_hours)} h</div>{_drivers(a)}</section>")
+            f"over {esc(a.window_hours)} h</div>{_drivers(a, drilled)}</section>")
 
 
 def campaign_page(window: Window, platform: str, campaign_id: str,
                   summary: CampaignSummary | None, hours: Sequence[HourKpis],
                   anomalies: Sequence[AnomalyView],
-                  recommendations: Sequence[RecommendationView]) -> str:
-    """One campaign: its KPIs per hour, its anomalies with the drill-down behind each, and its
+                  recommendations: Sequence[RecommendationView],
+                  drilled: int | None = None) -> str:
+    """One campaign: its KPIs per hour, its anomalies (the first ``drilled``, all when None,
+    with the drill-down behind each inline; every one links to its own page), and its
     recommendations (Approve and Reject on the pending ones)."""
     name = summary.name if summary and summary.name else campaign_id
     parts = [f"<p><a href=\"/campaigns?{esc(_query(window))}\">All campaigns</a></p>",
@@ -221,8 +231,20 @@ def campaign_page(window: Window, platform: str, campaign_id: str,
             f"<tr class=\"hour\"><td class=\"meta\">{esc(h.hour)}</td>{_kpi_cells(h.kpis)}</tr>"
             for h in hours) + "</table>")
     parts.append(f"<h2>Anomalies ({len(anomalies)})</h2>")
-    parts += [_anomaly(a) for a in anomalies] or [
+    parts += [_anomaly(a, platform, campaign_id, window, drilled is None or i < drilled)
+              for i, a in enumerate(anomalies)] or [
         "<p class=\"meta\">No anomaly in this window.</p>"]
     parts.append(f"<h2>Recommendations ({len(recommendations)})</h2>")
     parts.append(_recommendations_table(recommendations, window, "No recommendation yet."))
     return pages.page(f"{platform} {name}", "".join(parts), style=STYLE, script=SCRIPT)
+
+
+def anomaly_page(window: Window, platform: str, campaign_id: str, anomaly: AnomalyView) -> str:
+    """One anomaly of a campaign with the ad groups, ads, devices and hours behind it."""
+    parts = [f"<p><a href=\"{esc(campaign_href(platform, campaign_id, window))}\">"
+             f"{esc(platform)} · {esc(campaign_id)}</a> · "
+             f"<a href=\"/campaigns?{esc(_query(window))}\">All campaigns</a></p>",
+             f"<h1>{esc(anomaly.metric)} {esc(anomaly.direction)} at {esc(anomaly.hour)}</h1>",
+             _anomaly(anomaly, platform, campaign_id, window)]
+    return pages.page(f"{platform} {campaign_id} {anomaly.metric}", "".join(parts),
+                      style=STYLE, script=SCRIPT)

@@ -5,8 +5,12 @@ Routes (HTML pages and their JSON twins, which the tests and scripts read):
   ``hours`` hours in ``currency`` (insight ``campaign_roi_hourly``), today's pacing (insight
   ``campaign_pacing``), its anomaly count, and the recommendations awaiting a decision;
 - ``GET /campaigns/{platform}/{campaign_id}`` and ``/api/...``: its KPIs per hour, its
-  anomalies with the ad groups, ads, devices and hours behind each (``optimise_anomalies.drill``)
-  and its recommendations;
+  anomalies (the latest ``DRILLED`` with the ad groups, ads, devices and hours behind each,
+  ``optimise_anomalies.drill``; every one with the path of its own drill-down,
+  ``drill_down`` in the JSON) and its recommendations;
+- ``GET /campaigns/{platform}/{campaign_id}/anomalies/{hour_ms}/{metric}/{direction}/{status}``
+  and ``/api/...``: one anomaly (a row of ``anomalies``, whatever its age) with its drill-down;
+  404 when there is no such row;
 - ``POST /recommendations/{request_id}/approve`` and ``.../reject`` with ``{"reason": ...}``.
 
 Invariants:
@@ -69,6 +73,16 @@ PENDING_WHERE: Final = (
     "status = 'pending' AND request_id NOT IN (SELECT request_id FROM "
     f"{names.RECOMMENDATIONS_TABLE} WHERE status NOT IN ('pending', 'refused'))")
 CAMPAIGN_WHERE: Final = "platform = {platform:String} AND campaign_id = {campaign:String}"
+#: one alert by its row's key (an alias named as a column would shadow it in WHERE)
+ALERT_SQL: Final = f"""
+SELECT platform, campaign_id, metric, direction, status, severity,
+       toUnixTimestamp64Milli(hour) AS hour_ms, toUnixTimestamp64Milli(since) AS since_ms,
+       value, baseline, change, z, window_hours
+FROM {names.ANOMALIES_TABLE} FINAL
+WHERE {CAMPAIGN_WHERE} AND metric = {{metric:String}} AND direction = {{direction:String}}
+  AND status = {{status:String}} AND hour = fromUnixTimestamp64Milli({{hour_ms:Int64}})
+LIMIT 1
+"""
 
 
 class NotFound(LookupError):
@@ -141,6 +155,29 @@ def register(app: faust.App, runtime: Runtime, readonly: ReadOnlyQueries) -> Non
                                              else None) for i, a in enumerate(found)],
             "recommendations": views.recommendations(own, campaign=key)}
 
+    def anomaly(window: views.Window, platform: str, campaign_id: str, hour_ms: str,
+                metric: str, direction: str, status: str) -> dict[str, Any] | None:
+        key = views.anomaly_key(platform, campaign_id, hour_ms, metric, direction, status)
+        found = query(ALERT_SQL, {"platform": key.platform, "campaign": key.campaign_id,
+                                  "metric": key.metric, "direction": key.direction,
+                                  "status": key.status, "hour_ms": key.hour_ms})
+        if not found:
+            return None
+        # shaped as ``optimise_anomalies.recent_alerts`` returns alerts
+        row = found[0]
+        hour, since = int(row.pop("hour_ms")), int(row.pop("since_ms"))
+        alert = {**row, "hour": hour, "since": since}
+        return {"window": window, "platform": platform, "campaign_id": campaign_id,
+                "anomaly": views.anomaly_view(alert, drill(query, alert, DRILL_TOP))}
+
+    def with_links(found: dict[str, Any]) -> Any:
+        """The campaign's JSON, each anomaly with the path of its own drill-down page."""
+        plain = views.plain(found)
+        for view, shown in zip(found["anomalies"], plain["anomalies"], strict=True):
+            shown["drill_down"] = views.anomaly_path(found["platform"], found["campaign_id"],
+                                                     view)
+        return plain
+
     async def in_thread(fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
@@ -189,14 +226,42 @@ def register(app: faust.App, runtime: Runtime, readonly: ReadOnlyQueries) -> Non
                 return self.html(pages.error_page(status, message), status=status)
             return as_page(self, request, campaign_pages.campaign_page(
                 found["window"], platform, campaign_id, found["summary"], found["hours"],
-                found["anomalies"], found["recommendations"]))
+                found["anomalies"], found["recommendations"], DRILLED))
 
     @app.page("/api/campaigns/{platform}/{campaign_id}")
     class CampaignJson(View):
         async def get(self, request: Request, platform: str, campaign_id: str) -> Response:
             found, status, message = await load(campaign, request, platform, campaign_id)
-            return self.json(views.plain(found) if found is not None else {"error": message},
+            return self.json(with_links(found) if found is not None else {"error": message},
                              status=status)
+
+    async def load_anomaly(request: Request, *key: str) -> tuple[Any, int, str]:
+        found, status, message = await load(anomaly, request, *key)
+        if status == 200 and found is None:
+            return None, 404, "no such anomaly"
+        return found, status, message
+
+    @app.page("/campaigns/{platform}/{campaign_id}/anomalies/{hour_ms}/{metric}/{direction}"
+              "/{status}")
+    class AnomalyPage(View):
+        async def get(self, request: Request, platform: str, campaign_id: str, hour_ms: str,
+                      metric: str, direction: str, status: str) -> Response:
+            found, code, message = await load_anomaly(request, platform, campaign_id, hour_ms,
+                                                      metric, direction, status)
+            if found is None:
+                return self.html(pages.error_page(code, message), status=code)
+            return as_page(self, request, campaign_pages.anomaly_page(
+                found["window"], platform, campaign_id, found["anomaly"]))
+
+    @app.page("/api/campaigns/{platform}/{campaign_id}/anomalies/{hour_ms}/{metric}"
+              "/{direction}/{status}")
+    class AnomalyJson(View):
+        async def get(self, request: Request, platform: str, campaign_id: str, hour_ms: str,
+                      metric: str, direction: str, status: str) -> Response:
+            found, code, message = await load_anomaly(request, platform, campaign_id, hour_ms,
+                                                      metric, direction, status)
+            return self.json(views.plain(found) if found is not None else {"error": message},
+                             status=code)
 
     def decide(request_id: str, decision: str, actor: str,
                reason: str) -> tuple[Ledger, list[OutputRecord], str]:

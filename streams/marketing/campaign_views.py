@@ -12,6 +12,9 @@ Invariants:
 - Rates come from the sums (never averaged from per-hour rates); a rate whose denominator is
   zero, or money without an exchange rate into the reporting currency, is None, never 0.
 - ``plain`` gives JSON-ready values: datetimes as ISO text, NaN and infinities as None.
+- Every anomaly has a drill-down path of its own (``anomaly_path``): its campaign and the key
+  of its row in ``anomalies`` (hour in epoch ms, metric, direction, status), each quoted, so
+  ``anomaly_key`` reads back exactly what the path was made from.
 - Nothing here queries, escapes or formats: the views fetch, the pages escape.
 """
 
@@ -24,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import quote
 
 from streams.marketing.approval import Ledger, Request
 from streams.marketing.drilldown import Contribution
@@ -227,6 +231,34 @@ def anomaly_view(alert: Mapping[str, Any],
         value=float(alert["value"]), baseline=float(alert["baseline"]),
         change=float(alert["change"]), z=float(alert["z"]),
         window_hours=int(alert["window_hours"]), drivers=drivers)
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyKey:
+    """One row of ``anomalies``: what a drill-down path names."""
+
+    platform: str
+    campaign_id: str
+    hour_ms: int
+    metric: str
+    direction: str
+    status: str
+
+
+def anomaly_path(platform: str, campaign_id: str, view: AnomalyView) -> str:
+    """The drill-down page of one anomaly (``/api`` in front: its JSON twin)."""
+    hour_ms = int(view.hour.timestamp() * 1000)
+    parts = (platform, campaign_id, "anomalies", str(hour_ms), view.metric, view.direction,
+             view.status)
+    return "/campaigns/" + "/".join(quote(p, safe="") for p in parts)
+
+
+def anomaly_key(platform: str, campaign_id: str, hour_ms: str, metric: str, direction: str,
+                status: str) -> AnomalyKey:
+    """The row a drill-down path names; ValueError when its hour is not epoch milliseconds."""
+    if not hour_ms.isdigit() or len(hour_ms) > 15:
+        raise ValueError(f"an anomaly's hour is epoch milliseconds, not {hour_ms[:20]!r}")
+    return AnomalyKey(platform, campaign_id, int(hour_ms), metric, direction, status)
 
 
 def alerts_of(alerts: Iterable[Mapping[str, Any]], platform: str,

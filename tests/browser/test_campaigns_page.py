@@ -1,9 +1,10 @@
 """The campaigns page in a real headless browser against a worker whose store holds two
-campaigns' KPIs, an anomaly with the ad group and device rows behind it, and pending
-recommendations (one with markup and script in its rationale): the KPIs and the drill-down
-show, the injected markup stays text, Approve and Reject change the requests' status in
-ClickHouse and on the page, state-changing requests from elsewhere are refused, and a
-token's subject is audited as the one who decided."""
+campaigns' KPIs, six anomalies of one hour (one with the ad group and device rows behind it)
+and pending recommendations (one with markup and script in its rationale): the KPIs show, the
+latest five anomalies are drilled into on the page and every one links to its own drill-down
+page (and JSON twin), which shows the rows behind it; the injected markup stays text, Approve
+and Reject change the requests' status in ClickHouse and on the page, state-changing requests
+from elsewhere are refused, and a token's subject is audited as the one who decided."""
 
 from __future__ import annotations
 
@@ -92,6 +93,14 @@ def post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, dict[str, A
         return exc.code, json.loads(exc.read())
 
 
+def get(url: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
 def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline) -> None:
     secret = uuid.uuid4().hex  # tokens are checked; an anonymous local caller is still served
     pipeline.env["TOUCHSTREAM_WEB_SECRET"] = secret
@@ -112,12 +121,17 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
         for p, end in ends.items()), timeout=60)
     base = worker_url(pipeline.settings)
     # the alert the detector would raise for that hour (its own detection is tested elsewhere)
+    # and five more of the same hour, listed before it (by metric): the page drills into the
+    # latest five only, so the spend alert's drill-down is on its own page
     pipeline.maintenance(
         "INSERT INTO anomalies (platform, campaign_id, metric, direction, status, severity, "
         "hour, since, value, baseline, change, z, window_hours, _topic, _partition, _offset) "
-        f"VALUES ('GOOGLE_ADS', '{campaign}', 'spend', 'up', 'new', 'high', "
-        f"fromUnixTimestamp64Milli({hour}), fromUnixTimestamp64Milli({hour}), 60, 20, 2, 8.5, "
-        "1, 'test', 0, 0)")
+        "VALUES " + ", ".join(
+            f"('GOOGLE_ADS', '{campaign}', '{name}', 'up', 'new', 'high', "
+            f"fromUnixTimestamp64Milli({hour}), fromUnixTimestamp64Milli({hour}), 60, 20, 2, "
+            f"{z}, 1, 'test', 0, {i})"
+            for i, (name, z) in enumerate([("spend", 8.5), ("conversions", 5.1), ("cpa", 5.2),
+                                           ("cpc", 5.3), ("ctr", 5.4), ("roas", 5.5)])))
 
     # the JSON twins: KPIs from the sums of the coarsest level, the drill-down behind the alert
     with urllib.request.urlopen(f"{base}/api/campaigns?hours=24", timeout=60) as resp:
@@ -132,10 +146,25 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
     assert {r["request_id"] for r in listing["pending"]} == {bid_id, budget_id, meta_id}
     with urllib.request.urlopen(f"{base}/api/campaigns/GOOGLE_ADS/{campaign}", timeout=60) as r:
         detail = json.loads(r.read())
-    alert = next(a for a in detail["anomalies"] if a["z"] == 8.5)
-    groups = alert["drivers"]["ad_group_id"]
+    shown = [a["metric"] for a in detail["anomalies"]]
+    assert shown == ["conversions", "cpa", "cpc", "ctr", "roas", "spend"]
+    assert all(a["drivers"] for a in detail["anomalies"][:5])
+    alert = detail["anomalies"][5]
+    assert alert["z"] == 8.5 and alert["drivers"] == {}  # beyond the latest five
+    spend_path = (f"/campaigns/GOOGLE_ADS/{campaign}/anomalies/{hour}/spend/up/new")
+    assert alert["drill_down"] == spend_path
+    assert len({a["drill_down"] for a in detail["anomalies"]}) == 6
+    status, answer = get(f"{base}/api{spend_path}")
+    assert status == 200, answer
+    drilled = answer["anomaly"]
+    assert (drilled["metric"], drilled["z"]) == ("spend", 8.5)
+    groups = drilled["drivers"]["ad_group_id"]
     assert (groups[0]["key"], groups[0]["share"], groups[0]["contribution"]) == ("ag-1", 1.0, 40.0)
-    assert alert["drivers"]["device"][0]["key"] == "MOBILE"
+    assert drilled["drivers"]["device"][0]["key"] == "MOBILE"
+    for missing, code in ((f"/campaigns/GOOGLE_ADS/{campaign}/anomalies/{hour}/spend/down/new",
+                           404),
+                          (f"/campaigns/GOOGLE_ADS/{campaign}/anomalies/soon/spend/up/new", 400)):
+        assert get(f"{base}/api{missing}")[0] == code, missing
 
     # refused: another site's Origin, no CSRF token, a form post; the request stays pending
     url = f"{base}/recommendations/{bid_id}/approve"
@@ -179,9 +208,22 @@ def test_campaigns_page_shows_kpis_and_drill_down_and_decides(pipeline: Pipeline
 
         page.goto(f"{base}/campaigns/GOOGLE_ADS/{campaign}?hours=24")
         page.wait_for_load_state("load")
+        sections = page.locator("section.anomaly")
+        assert sections.count() == 6
+        assert sections.locator("a.drill-link").count() == 6
+        assert sections.locator("table.drill").count() == 5  # the latest five, inline
+        spend = sections.nth(5)
+        assert "spend up" in spend.inner_text() and spend.locator("table.drill").count() == 0
+        assert page.locator("tr.hour").count() == 1
+        spend.locator("a.drill-link").click()
+        page.wait_for_load_state("load")
+        assert page.url == f"{base}{spend_path}?hours=24&currency=USD"
+        assert "spend up" in page.locator("h1").inner_text()
         drivers = page.locator("table.drill tr.driver").all_inner_texts()
         assert any("ag-1" in d and "100.00%" in d for d in drivers), drivers
-        assert page.locator("tr.hour").count() == 1
+        assert any("MOBILE" in d for d in drivers), drivers
+        page.go_back()
+        page.wait_for_load_state("load")
         rationale = page.locator(f"tr[data-request='{budget_id}'] td.rationale").inner_text()
         assert "<script>document.title='pwned';window.__pwned=1</script>" in rationale
         assert '<img src=x onerror="window.__pwned=2">' in rationale

@@ -140,3 +140,18 @@ def test_plain_values_are_json_ready() -> None:
     assert out["rows"][0]["hour"] == "2026-12-04T10:00:00+00:00"
     assert out["rows"][0]["kpis"]["spend"] is None and out["window"]["hours"] == 48
     assert json.loads(text) == out
+
+
+def test_every_anomaly_has_a_drill_down_path_that_names_its_row() -> None:
+    alert = {"platform": "META", "campaign_id": "c/1 ?x", "metric": "ctr",
+             "direction": "down", "status": "ongoing", "severity": "warning",
+             "hour": 1_764_842_400_000, "value": 0.01, "baseline": 0.02, "change": -0.5,
+             "z": -6.0, "window_hours": 6}
+    view = views.anomaly_view(alert, None)
+    path = views.anomaly_path("META", "c/1 ?x", view)
+    assert path == "/campaigns/META/c%2F1%20%3Fx/anomalies/1764842400000/ctr/down/ongoing"
+    assert views.anomaly_key("META", "c/1 ?x", "1764842400000", "ctr", "down", "ongoing") == (
+        views.AnomalyKey("META", "c/1 ?x", 1_764_842_400_000, "ctr", "down", "ongoing"))
+    for bad in ("", "-1", "1.5", "soon", "9" * 16):
+        with pytest.raises(ValueError):
+            views.anomaly_key("META", "c1", bad, "ctr", "down", "ongoing")

@@ -54,7 +54,8 @@ CHAT_SESSION_FEATURES: Final = ("chat_sessions_30d", "chat_sessions_total", "day
 #: sentiment, intent, escalations, lead signals); NaN when no chat held carries them
 CHAT_DETAIL_FEATURES: Final = ("chat_escalations_90d", "chat_last_sentiment",
                                "chat_sentiment_trend", "chat_purchase_intent_90d",
-                               "chat_cancel_intent_90d", "chat_lead_signals")
+                               "days_since_buying_chat", "chat_cancel_intent_90d",
+                               "chat_lead_signals")
 CONVERSATION_FEATURES: Final = CHAT_SESSION_FEATURES + CHAT_DETAIL_FEATURES
 BEHAVIOUR_FEATURES: Final = (
     "tenure_days", "days_since_last_touch", "touchpoints_total", "touchpoints_7d",
@@ -121,6 +122,9 @@ LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
     "chat_purchase_intent_90d": ReasonCode("CHAT_BUYING_INTENT",
                                            "asked about buying or pricing in a chat",
                                            "no buying or pricing question in chats"),
+    "days_since_buying_chat": ReasonCode("CHAT_BUYING_RECENCY",
+                                         "asked about buying or pricing {value} days ago",
+                                         "asked about buying or pricing {value} days ago"),
     "chat_cancel_intent_90d": ReasonCode("CHAT_CANCEL_INTENT", "spoke of cancelling in a chat",
                                          "no cancellation talk in chats"),
     "chat_lead_signals": ReasonCode("CHAT_LEAD_SIGNALS", "{value} lead signals in chats",
@@ -173,6 +177,7 @@ def _chat_details(chats: list[tuple[int, Mapping[str, Any]]], as_of_ms: int, rec
     quarter = as_of_ms - 90 * DAY_MS
     escalations_90d = lead_signals = 0.0
     purchase = cancel = False
+    last_buying = -1
     sentiments: list[float] = []
     base_sent: list[float] = []
     recent_sent: list[float] = []
@@ -184,6 +189,8 @@ def _chat_details(chats: list[tuple[int, Mapping[str, Any]]], as_of_ms: int, rec
         lead_signals += 0.0 if signals_seen != signals_seen else signals_seen
         intent = a.get("intent")
         sentiment = _number(a.get("sentiment_mean"))
+        if intent in PURCHASE_INTENTS:
+            last_buying = at
         if at > quarter:
             escalations_90d += escalations
             purchase = purchase or intent in PURCHASE_INTENTS
@@ -200,6 +207,8 @@ def _chat_details(chats: list[tuple[int, Mapping[str, Any]]], as_of_ms: int, rec
     features["chat_lead_signals"] = lead_signals
     features["chat_purchase_intent_90d"] = float(purchase)
     features["chat_cancel_intent_90d"] = float(cancel)
+    if last_buying >= 0:
+        features["days_since_buying_chat"] = _days(as_of_ms - last_buying)
     if sentiments:
         features["chat_last_sentiment"] = sentiments[-1]
     if len(sentiments) >= 2:
@@ -299,7 +308,8 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
         # conversation details: unknown (NaN) until a chat carries its conversation's figures
         "chat_escalations_90d": math.nan, "chat_last_sentiment": math.nan,
         "chat_sentiment_trend": math.nan, "chat_purchase_intent_90d": math.nan,
-        "chat_cancel_intent_90d": math.nan, "chat_lead_signals": math.nan,
+        "days_since_buying_chat": math.nan, "chat_cancel_intent_90d": math.nan,
+        "chat_lead_signals": math.nan,
     }
     signals = ChurnSignals(failed_payments=failed)
     if base:

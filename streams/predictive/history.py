@@ -37,14 +37,16 @@ DAY_MS: Final = 86_400_000
 #: {since: epoch ms, until: epoch ms} (the column is qualified: the epoch-ms alias shadows it)
 HISTORY_SQL: Final = """
 SELECT person_id, event_id, kind, toUnixTimestamp64Milli(e.occurred_at) AS occurred_at, type,
-       channel, campaign_id, value, currency, identifiers
+       channel, campaign_id, value, currency, identifiers, attributes
 FROM customer_events AS e FINAL
 WHERE person_id != '' AND e.occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
   AND e.occurred_at < fromUnixTimestamp64Milli({until:Int64}, 'UTC')
 ORDER BY person_id, e.occurred_at, event_id
 """
+#: an interaction of the rebuilt profile; ``attributes`` carries a chat session's conversation
+#: figures (``features.CHAT_DETAIL_FEATURES``; empty for other interactions)
 INTERACTION: Final = ("event_id", "kind", "occurred_at", "type", "channel", "campaign_id",
-                      "value", "currency")
+                      "value", "currency", "attributes")
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ def measure(n: int, step_size: int, repeat: int) -> dict[str, Any]:
     with_decode = n / (time.perf_counter() - started)
     assert models.lead is not None
     return {"events_per_s": round(best), "events_per_cpu_s": round(best_cpu),
+            "cpu_us_per_event": round(1e6 / best_cpu, 1),
             "p99_ms": round(float(np.percentile(steps_ms, 99)), 2),
             "p50_ms": round(float(np.percentile(steps_ms, 50)), 2),
             "events_per_s_with_decode": round(with_decode), "profiles": n, "step": step_size,
@@ -145,6 +146,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     figures = measure(args.profiles, args.step, args.repeat)
+    figures["command"] = (f"python -m benchmarks.scoring_stage_bench --profiles {args.profiles} "
+                          f"--step {args.step} --repeat {args.repeat}")
     merge_slice("scoring", figures)
     print(json.dumps(figures, indent=2))
 

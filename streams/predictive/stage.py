@@ -100,7 +100,8 @@ def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
     """What the scores read of a profile, as a short digest: equal inputs, equal key (the
     numbers packed as doubles, the few strings as text; both deterministic across processes)."""
     attributes = profile.get("attributes") or {}
-    numbers = [*features.values(), *(signals.get(k, math.nan) for k in SIGNAL_KEYS)]
+    get = signals.get
+    numbers = [*features.values(), *[get(k, math.nan) for k in SIGNAL_KEYS]]
     currency = None
     if summary is not None:
         numbers += (summary.frequency, summary.recency, summary.T, summary.monetary_value)

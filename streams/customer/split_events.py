@@ -33,15 +33,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from streams.customer.identity import KIND_RANK
+from streams.customer.identity_stage import EVENT_COLUMNS
 from streams.kernel.errors import Unavailable
 from streams.kernel.records import Columns, empty_columns
 
-#: the columns of ``customer_events`` the identity stage fills (the DDL's order)
-COLUMNS: Final = (
-    "person_id", "event_id", "kind", "occurred_at", "type", "channel", "platform", "campaign_id",
-    "value", "currency", "order_id", "identifiers", "flags", "attributes", "source_topic",
-    "source_partition", "source_offset", "_topic", "_partition", "_offset", "_kafka_ts",
-    "_version")
+#: the columns of ``customer_events`` the identity stage fills, in ``EVENTS_SQL``'s order
+COLUMNS: Final = EVENT_COLUMNS
 EVENTS_SQL: Final = """
 SELECT person_id, event_id, kind, toUnixTimestamp64Milli(occurred_at) AS occurred_at, type,
        channel, platform, campaign_id, value, currency, order_id, identifiers, flags,

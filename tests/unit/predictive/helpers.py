@@ -70,7 +70,8 @@ def event_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Generated history rows as ``customer_events`` columns (the rest filled plainly)."""
     n = len(rows)
     columns: dict[str, list[Any]] = {k: [r[k] for r in rows] for k in rows[0]}
-    columns.update({"flags": [[]] * n, "attributes": [{}] * n, "platform": [None] * n,
+    columns.update({"flags": [[]] * n, "attributes": [r.get("attributes") or {} for r in rows],
+                    "platform": [None] * n,
                     "order_id": [None] * n, "source_topic": ["customer.events"] * n,
                     "source_partition": [0] * n, "source_offset": list(range(n)),
                     "_topic": ["customer.events"] * n, "_partition": [0] * n,

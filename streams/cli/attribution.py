@@ -18,6 +18,7 @@ from streams.customer.attribution_run import (
     summary_rows,
 )
 from streams.io.clickhouse import ClickHouse
+from streams.io.query import store_locked
 from streams.ops import attribution as ops
 
 SINCE = re.compile(r"^(\d+)([dhw])$")
@@ -85,8 +86,7 @@ def run(since: str, until: str | None, orders: str, models: str, replicates: int
         with ClickHouse.from_settings(settings) as clickhouse:
             rid, result = ops.run(clickhouse.query, clickhouse.insert, window, policy)
     except Exception as exc:
-        held = ("already running", "Another server instance", "initializing EmbeddedServer")
-        if not settings.embedded_clickhouse or not any(h in str(exc) for h in held):
+        if not store_locked(exc, settings.effective_clickhouse_url):
             raise
         fail(f"the embedded store {settings.effective_clickhouse_url} is held by another "
              "process (a worker?): a worker runs the same models on its schedule "

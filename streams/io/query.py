@@ -12,6 +12,7 @@ holds its lock the query is refused with a message naming both stores.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import urllib.error
@@ -77,8 +78,31 @@ def worker_holds_store(settings: Settings, timeout: float = 1.0) -> bool:
         settings.effective_clickhouse_url)
 
 
-def _locked(exc: BaseException) -> bool:
-    return "Another server instance" in str(exc) or "already running" in str(exc)
+def store_locked(exc: BaseException, url: str) -> bool:
+    """Whether ``exc`` is the embedded engine refusing ``url``'s store because another process
+    holds it. The engine's own words ("Another server instance ... already running") reach
+    only its stderr in some versions; the exception then says just "Error initializing
+    EmbeddedServer", so that one counts only when the store's ``status`` file is locked."""
+    text = str(exc)
+    if "Another server instance" in text or "already running" in text:
+        return True
+    parsed = urllib.parse.urlparse(url)
+    if "initializing EmbeddedServer" not in text or parsed.scheme != "chdb":
+        return False
+    status = os.path.join(urllib.parse.unquote(parsed.path), "status")
+    try:
+        fd = os.open(status, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True  # held by another process
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _request(settings: Settings, path: str, payload: Mapping[str, Any] | None) -> QueryResult:
@@ -131,7 +155,7 @@ class Querier:
             try:
                 self._direct = ClickHouse.from_settings(self.settings)
             except Exception as exc:
-                if _locked(exc):
+                if store_locked(exc, self.settings.effective_clickhouse_url):
                     raise self._refusal(exc) from exc
                 raise
         return self._direct
@@ -142,7 +166,7 @@ class Querier:
         except QueryError:
             raise
         except Exception as exc:
-            if _locked(exc):
+            if store_locked(exc, self.settings.effective_clickhouse_url):
                 raise self._refusal(exc) from exc
             raise
 

@@ -3,6 +3,8 @@ another store is not asked; a store locked by another process is refused clearly
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +107,29 @@ def test_a_worker_too_busy_for_the_first_health_check_is_asked_again(
     monkeypatch.setattr(query, "worker_health", lambda settings, timeout=1.0: None)
     with pytest.raises(query.StoreLocked, match="locked by another process"):
         query.Querier(settings).sql("SELECT 1")
+
+
+def test_a_store_another_process_holds_is_recognised_from_the_engines_own_error(
+        tmp_path: Path) -> None:
+    """The engine says only "Error initializing EmbeddedServer" when another process holds the
+    store (the lock message goes to its stderr): the store's locked status file decides."""
+    store = tmp_path / "held"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time, chdb.session as s\n"
+         f"x = s.Session({str(store)!r}); x.query('SELECT 1'); print('ready', flush=True)\n"
+         "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        url = f"chdb://{store}"
+        refused = subprocess.run(
+            [sys.executable, "-c", "import chdb.session as s\n"
+             f"try:\n    s.Session({str(store)!r})\nexcept Exception as e:\n    print(e)"],
+            capture_output=True, text=True, timeout=60)
+        error = RuntimeError(refused.stdout.strip())
+        assert "initializing EmbeddedServer" in str(error)
+        assert query.store_locked(error, url)
+        assert not query.store_locked(error, f"chdb://{tmp_path / 'nobody'}")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not query.store_locked(error, url)  # released with its holder

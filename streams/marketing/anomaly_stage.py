@@ -36,7 +36,11 @@ Invariants:
 - one alert row per (campaign, metric, direction, hour, status); the rows and records carry
   the position of the campaign's last event in the batch;
 - the decoded series of recently seen campaigns are memoised against the identity of the
-  campaign's state object (``Detector``): a hit gives what decoding the days would.
+  campaign's state object (``Detector``): a hit gives what decoding the days would;
+- a campaign's judged hours are cut into runs shorter than ``RUN_HOURS``, each one row of the
+  screen holding the campaign's history up to the run's last hour: scores only look back, so
+  a restated hour from days before is judged in a narrow row of its own instead of widening
+  the arrays of every campaign of the batch.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from streams.kernel.records import Columns, OutputRecord, Raw, empty_columns
 from streams.kernel.stage import Changes, Events, Lookup, Value
 from streams.marketing import anomaly
 from streams.marketing import contract as names
-from streams.marketing.anomaly_batch import screen
+from streams.marketing.anomaly_batch import screen, stacked_components
 from streams.marketing.anomaly_parts import absorb_parts, totals
 from streams.marketing.anomaly_scoring import (
     DEFAULT_POLICY,
@@ -69,9 +73,10 @@ DAY_HOURS: Final = 24
 COUNTERS: Final = 5
 #: campaigns whose decoded series are memoised (about 40 kB each)
 CACHED_CAMPAIGNS: Final = 2048
-#: campaigns judged together span at most this many hours (a far-behind campaign is judged
-#: with its own kind, not by widening everyone's arrays)
-GROUP_HOURS: Final = 7 * DAY_HOURS
+#: a campaign's target hours are judged in runs shorter than this (one row of the screen each)
+RUN_HOURS: Final = 12
+#: runs screened in one pass (six rows each), which bounds the arrays of a large batch
+SCREENED_RUNS: Final = 512
 CAMPAIGNS_TABLE: Final = "anomaly_campaigns"
 HOURS_TABLE: Final = "anomaly_hours"
 PARTS_TABLE: Final = "anomaly_parts"
@@ -151,8 +156,9 @@ class Detector:
             campaigns.append(self._absorb(key, last, anomaly.hourly_points(records), lookup))
         judged = [c for c in campaigns if c.targets]
         alerts: dict[str, list[tuple[int, int, int, Any]]] = defaultdict(list)
-        for group in _groups(judged):
-            for key, cell in self._score(group).items():
+        runs = _runs(judged)
+        for at in range(0, len(runs), SCREENED_RUNS):
+            for key, cell in self._score(runs[at:at + SCREENED_RUNS]).items():
                 alerts[key].extend(cell)
         for c in campaigns:
             for metric_index, hour, severity, scores in sorted(alerts.get(c.key, ())):
@@ -245,34 +251,34 @@ class Detector:
                 c.days[int(day)] = None
         return c
 
-    def _score(self, group: list[_Campaign]) -> dict[str, list[tuple[int, int, int, Any]]]:
-        """Screen every (campaign, metric) of ``group`` over its target hours in one pass,
-        score the candidates in full; per campaign, (metric, hour, severity, figures) of
-        every judged window with a severity."""
+    def _score(self, runs: list[_Run]) -> dict[str, list[tuple[int, int, int, Any]]]:
+        """Screen every (run, metric) in one pass, score the candidates in full; per campaign,
+        (metric, hour, severity, figures) of every judged window with a severity.
+
+        Each row holds its run's campaign up to the run's last target: scores only look back,
+        so rows need not share their hours, and the arrays are as narrow as the longest run."""
         policy = self.policy
-        first_hour = min(c.targets[0] for c in group)
-        end_hour = max(c.targets[-1] for c in group) + 1
-        origin = first_hour - policy.lookback_hours
-        width = end_hour - origin
-        tensor = np.full((COUNTERS, len(group), width), np.nan)
-        wanted = np.zeros((len(group), end_hour - first_hour), dtype=bool)
-        for i, c in enumerate(group):
-            s = c.series
-            a, b = max(s.origin, origin), min(s.end, end_hour)
+        span = max(r.targets[-1] - r.targets[0] + 1 for r in runs)
+        first = policy.lookback_hours
+        width = first + span
+        n = len(runs)
+        tensor = np.full((COUNTERS, n, width), np.nan)
+        wanted = np.zeros((n, span), dtype=bool)
+        for i, r in enumerate(runs):
+            s, end = r.campaign.series, r.targets[-1] + 1
+            origin = end - width
+            a, b = max(s.origin, origin), min(s.end, end)
             if b > a:
                 tensor[:, i, a - origin:b - origin] = s.counters[:, a - s.origin:b - s.origin]
-            wanted[i, np.array(c.targets) - first_hour] = True
+            wanted[i, np.array(r.targets) - (end - span)] = True
         # the screen reads no further back than the weekly baselines of its windows
-        first = policy.lookback_hours
         reach = policy.weeks * policy.season + max(max(policy.windows_of(m)) for m in METRICS)
         cut = max(first - reach, 0)
-        parts = [components(m, *tensor[:, :, cut:]) for m in METRICS]
-        num, den, vol = (np.concatenate([p[k] for p in parts]) for k in range(3))
-        metrics = [m for m in METRICS for _ in group]
+        num, den, vol = stacked_components(METRICS, tensor[:, :, cut:])
+        metrics = [m for m in METRICS for _ in runs]
         candidate = screen(metrics, num, den, vol, first - cut, policy)
         candidate &= np.tile(wanted, (len(METRICS), 1))
         out: dict[str, list[tuple[int, int, int, Any]]] = defaultdict(list)
-        n = len(group)
         for mi, metric in enumerate(METRICS):
             block = candidate[mi * n:(mi + 1) * n]
             rows = np.flatnonzero(block.any(axis=1))
@@ -284,14 +290,16 @@ class Detector:
             full = components(metric, *tensor[:, rows, lo - first:hi])
             scores = score_columns(metric, *full, first, policy)
             for j, i in enumerate(rows.tolist()):
+                run = runs[i]
                 for col in np.flatnonzero(block[i]).tolist():
                     at = int(col) - (lo - first)
                     severity = int(scores.severity[j, at])
                     if severity > 0:
                         figures = tuple(float(getattr(scores, f)[j, at])
                                         for f in ("z", "value", "baseline", "change"))
-                        out[group[i].key].append((mi, first_hour + int(col), severity,
-                                                  (*figures, int(scores.window[j, at]))))
+                        hour = run.targets[-1] + 1 - span + int(col)
+                        out[run.campaign.key].append(
+                            (mi, hour, severity, (*figures, int(scores.window[j, at]))))
         return out
 
     def _raise(self, out: Detected, c: _Campaign, metric_index: int, hour: int, severity: int,
@@ -336,17 +344,27 @@ class Detector:
             self._cache.popitem(last=False)
 
 
-def _groups(campaigns: list[_Campaign]) -> list[list[_Campaign]]:
-    """Campaigns in runs whose target hours span at most ``GROUP_HOURS``."""
-    out: list[list[_Campaign]] = []
-    start = end = 0
-    for c in sorted(campaigns, key=lambda c: c.targets[0]):
-        if out and max(end, c.targets[-1]) - start < GROUP_HOURS:
-            out[-1].append(c)
-            end = max(end, c.targets[-1])
-        else:
-            out.append([c])
-            start, end = c.targets[0], c.targets[-1]
+@dataclass(slots=True)
+class _Run:
+    """Target hours of one campaign spanning less than ``RUN_HOURS``: a row of the screen."""
+
+    campaign: _Campaign
+    targets: list[int] = field(default_factory=list)
+
+
+def _runs(campaigns: list[_Campaign]) -> list[_Run]:
+    """Each campaign's target hours cut into runs of less than ``RUN_HOURS`` hours, so that a
+    late or restated hour does not widen the arrays of every campaign judged with it."""
+    out: list[_Run] = []
+    for c in campaigns:
+        runs: list[_Run] = []
+        end: int | None = None
+        for hour in reversed(c.targets):  # from the newest, which the stream mostly judges
+            if end is None or end - hour >= RUN_HOURS:
+                runs.append(_Run(c))
+                end = hour
+            runs[-1].targets.insert(0, hour)
+        out += reversed(runs)
     return out
 
 

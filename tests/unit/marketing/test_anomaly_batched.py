@@ -1,7 +1,8 @@
 """The batched in-stream detector (anomaly_stage, anomaly_batch.screen): its alerts are those
 of the whole-series run however the rows are cut into batches; a restated hour of an alerted
 episode never alerts again; the memoised series change nothing; the screen never rejects a
-window that the full score would alert on."""
+window that the full score would alert on; the arrays are built as ``components`` builds
+them; late hours are judged in runs of their own."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from streams.kernel.stage import Changes, Events, Outcome, Stage, Value
 from streams.marketing import contract as names
 from streams.marketing import stage as marketing
 from streams.marketing.anomaly import hourly_points
-from streams.marketing.anomaly_batch import screen
+from streams.marketing.anomaly_batch import screen, stacked_components
 from streams.marketing.anomaly_evaluation import series_alerts
 from streams.marketing.anomaly_scoring import METRICS, Metric, components, score_columns
+from streams.marketing.anomaly_stage import Series, _Campaign, _runs
 from streams.simulators.anomalies import HOUR_MS, Simulated, rows, simulate
 from tests.unit.marketing.test_anomaly_stage import DEFAULTS
 
@@ -160,3 +162,38 @@ def test_the_screen_keeps_every_window_the_full_score_alerts_on() -> None:
         alerted += int((full.severity > 0).sum())
     assert alerted > 0
     assert candidate.mean() < 0.5  # and it does screen
+
+
+def test_stacked_components_are_each_metrics_components(sim: Simulated) -> None:
+    counters = np.stack([sim.impressions, sim.clicks, sim.cost, sim.conversions, sim.value])
+    counters[2, 1, 5] = np.nan  # an hour without a report
+    num, den, vol = stacked_components(METRICS, counters)
+    for i, metric in enumerate(METRICS):
+        block = slice(i * sim.campaigns, (i + 1) * sim.campaigns)
+        for got, want in zip((num[block], den[block], vol[block]),
+                             components(metric, *counters), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_late_hours_are_judged_in_runs_of_their_own(
+        sim: Simulated, values: list[dict[str, Any]]) -> None:
+    """A batch holding the newest hours and hours restated from days before: the restated
+    ones are rows of their own, and the newest are judged as the whole-series run of the
+    restated rows judges them."""
+    campaign = _Campaign("k", Raw(names.AD_METRICS, 0, 0, 0, None, None), None,
+                         Series(0, np.empty((5, 0))), None, None,
+                         [5, 30, 55, 64, 65, 66, 67, 68, 69, 70], {})
+    assert [r.targets for r in _runs([campaign])] == [[5], [30], [55], list(range(64, 71))]
+    # the batch starts a few hours before the seeded set's last alert
+    recent = max(k[4] for k in whole_series(sim, values)) - 5 * HOUR_MS
+    early = [v for v in values if v["interval_start"] < recent]
+    stage, tables = marketing.stage(), Tables()
+    feed(stage, by_day(early), tables)
+    late = {recent - 50 * HOUR_MS, recent - 25 * HOUR_MS, recent - 12 * HOUR_MS}
+    restated = [{**v, "reported_at": v["reported_at"] + 100 * HOUR_MS, "clicks": v["clicks"] + 1}
+                for v in values if v["interval_start"] in late]
+    rest = [v for v in values if v["interval_start"] >= recent]
+    got = keys(raised(feed(stage, [restated + rest], tables, start=len(early))))
+    whole = {k for k in whole_series(sim, values + restated) if k[4] >= recent}
+    assert whole
+    assert {k for k in got if k[4] >= recent} == whole

@@ -8,21 +8,26 @@ figure is the best of ``--repeat`` runs, in CPU time of the process (the machine
 wall time measures the neighbours too). Merges ``slices.text`` into
 ``benchmarks/results/latest.json``.
 
-``python -m benchmarks.text_bench [--messages 5000] [--batch 1000] [--repeat 5]``
+The customer's mood in es/fr/de/pt (``streams.text.mood``) is timed over the messages the
+language model puts in those languages. ``--model PATH`` times another intent model file (an
+earlier one, for alternating before/after runs; nothing is written then).
+
+``python -m benchmarks.text_bench [--messages 5000] [--batch 1000] [--repeat 5] [--model F]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from streams.evaluation.guide_sets import load_messages
-from streams.text import cues
-from streams.text.intent import default_model
+from streams.text import cues, mood
+from streams.text.intent import IntentModel, default_model
 from streams.text.language import detect_many
 from streams.training.data import read_all
 
@@ -48,16 +53,22 @@ def _cues(texts: Sequence[str]) -> None:
         cues.shouting(text)
 
 
+def _moods(texts: Sequence[str]) -> None:
+    mood.compounds(texts, [lang for lang, _ in detect_many(texts)], [0.0] * len(texts))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="another intent model file to time (implies --no-write)")
     args = parser.parse_args(argv)
     pool = [r.text for r in read_all() if r.split == "test"] + [m.text for m in load_messages()]
     texts = (pool * (args.messages // len(pool) + 1))[:args.messages]
-    model = default_model()
+    model = default_model() if args.model is None else IntentModel.load(args.model)
     intent = best_us(model.predict_many, texts, args.batch, args.repeat)
     language = best_us(detect_many, texts, args.batch, args.repeat)
     both = best_us(lambda t: (model.predict_many(t), detect_many(t)), texts, args.batch,
@@ -69,12 +80,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "intent_plus_language_us_per_message": round(both, 2),
         "escalation_cues_us_per_message": round(best_us(_cues, texts, args.batch,
                                                         args.repeat), 2),
+        "language_plus_mood_us_per_message": round(best_us(_moods, texts, args.batch,
+                                                           args.repeat), 2),
         "clock": "process CPU time",
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "model": model.metadata.get("model_version", ""),
         "command": "python -m benchmarks.text_bench",
     }
     print(json.dumps(out, indent=1))
-    if not args.no_write:
+    if not args.no_write and args.model is None:
         latest = json.loads(LATEST.read_text("utf-8"))
         latest.setdefault("slices", {})["text"] = out
         LATEST.write_text(json.dumps(latest, indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -72,15 +72,19 @@ def load_messages(directory: Path = EVAL_DIR) -> list[GuideMessage]:
 
 def load_fresh(directory: Path = EVAL_DIR, name: str = "fresh.yaml") -> list[GuideMessage]:
     """The messages written after a version of the escalation cues was frozen
-    (``fresh.yaml``: the first, ``fresh2.yaml``: the second)."""
+    (``fresh.yaml``: the first, ``fresh2.yaml``: the second; ``fresh3.yaml``: written by
+    another person from the guide alone, after the models of issue 14 were built)."""
     raw = yaml.safe_load((directory / name).read_text("utf-8"))
     return [GuideMessage(str(text), str(lang), str(intent), str(team), bool(escalate),
                          str(style))
             for lang, intent, team, escalate, style, text in raw["messages"]]
 
 
-def load_conversations(directory: Path = EVAL_DIR) -> list[GuideConversation]:
-    raw = yaml.safe_load((directory / "conversations.yaml").read_text("utf-8"))
+def load_conversations(directory: Path = EVAL_DIR, name: str = "conversations.yaml"
+                       ) -> list[GuideConversation]:
+    """The guide's conversations (``conversations.yaml``), or another set in the same form
+    (``fresh3_conversations.yaml``)."""
+    raw = yaml.safe_load((directory / name).read_text("utf-8"))
     out: list[GuideConversation] = []
     for c in raw["conversations"]:
         turns = tuple(("CUSTOMER" if t.startswith("c:") else "BOT", t[2:].strip())
@@ -272,7 +276,35 @@ def conversation_report(conversations: Sequence[GuideConversation] | None = None
 def report() -> dict[str, Any]:
     return {"messages": message_report(), "conversations": conversation_report(),
             "fresh": message_report(load_fresh()),
-            "fresh2": message_report(load_fresh(name="fresh2.yaml"))}
+            "fresh2": message_report(load_fresh(name="fresh2.yaml")),
+            "fresh3": message_report(load_fresh(name="fresh3.yaml")),
+            "fresh3_conversations": conversation_report(
+                load_conversations(name="fresh3_conversations.yaml"))}
+
+
+def held_out(full: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of the held-out set (``fresh3*``): written from the guide alone by
+    someone who never saw the training data, the models or their output, and scored once
+    the code and data were final."""
+    m, c = full["fresh3"], full["fresh3_conversations"]
+    return {
+        "messages": m["messages"], "intent_accuracy": m["intent"]["accuracy"],
+        "intent_macro_f1": m["intent"]["macro_f1"],
+        "intent_macro_f1_by_language": {k: v["macro_f1"]
+                                        for k, v in m["intent_by_language"].items()},
+        "per_intent_f1": m["intent"]["per_label_f1"],
+        "intent_by_style": {k: v["intent_accuracy"] for k, v in m["intent_by_style"].items()},
+        "team_accuracy_messages": m["team"]["accuracy"],
+        "escalation_messages": {k: m["escalation"][k] for k in ("precision", "recall")},
+        "confusions": m["most_frequent_confusions"],
+        "intent_reliability_ece": m["intent_reliability"]["ece"],
+        "conversations": c["conversations"],
+        "conversation_intent_accuracy": c["intent_accuracy"],
+        "conversation_team_accuracy": c["team_accuracy"],
+        "conversation_escalation": {k: c[k] for k in (
+            "escalation_precision", "escalation_recall", "on_time_share_of_caught",
+            "at_labelled_message_share_of_caught", "false_alarms", "missed_by_reason")},
+    }
 
 
 def summary(full: dict[str, Any]) -> dict[str, Any]:
@@ -316,11 +348,14 @@ def _print_confusion(block: dict[str, Any]) -> None:
 
 def main() -> None:
     full = report()
-    print(json.dumps(summary(full), indent=1, ensure_ascii=False))
+    print(json.dumps({**summary(full), "held_out_fresh3": held_out(full)}, indent=1,
+                     ensure_ascii=False))
     print("\nintent confusion, all languages:")
     _print_confusion(full["messages"]["intent"])
     print("\nteam confusion, single messages:")
     _print_confusion(full["messages"]["team"])
+    print("\nintent confusion, held-out messages (fresh3):")
+    _print_confusion(full["fresh3"]["intent"])
 
 
 if __name__ == "__main__":

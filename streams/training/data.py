@@ -39,6 +39,8 @@ from typing import Any, Final
 import yaml
 
 from streams.kernel.paths import MODEL_DATA_DIR
+from streams.training.relabels import GUIDE_RELABELS as GUIDE_RELABELS
+from streams.training.relabels import LANGUAGES as LANGUAGES
 
 MODELS_DIR: Final = MODEL_DATA_DIR
 LABELLED_PATH: Final = MODELS_DIR / "intent_labelled.jsonl"
@@ -46,7 +48,6 @@ MORE_PATH: Final = MODELS_DIR / "intent_labelled_more.jsonl"
 BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
 GUIDE_PATH: Final = MODELS_DIR / "intent_labelled_guide.jsonl"
 VARIED_PATH: Final = MODELS_DIR / "intent_labelled_varied.jsonl"
-LANGUAGES: Final = ("en", "es", "fr", "de", "pt")
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
 TEST_OFFSET: Final = 2
@@ -83,35 +84,6 @@ _MONTHS: Final[dict[str, tuple[str, ...]]] = {
 }
 _PLANS: Final = ("Starter", "Team", "Premium", "Enterprise", "Plus")
 _DOMAINS: Final = ("mail.com", "example.org", "posteo.de", "free.fr", "terra.com.br", "live.es")
-
-
-def _guide_relabels() -> dict[str, str]:
-    """Phrasings (``group``) whose intent the label guide (``shared/design/LABELS.md``) puts
-    elsewhere than the phrasing files, which were written under the earlier taxonomy: the
-    payment method or billing contact on file and deleting personal data are ``account``;
-    quotes are ``pricing``; trials and what a plan includes are ``purchase_inquiry``. Kept as
-    a table, so that the phrasing files, the groups and the splits stay as they were."""
-    out: dict[str, str] = {}
-    on_file = {"en": (2, 10, 20, 23), "es": (2, 10, 19, 22, 33), "fr": (10, 19, 22, 33),
-               "de": (10, 19, 22, 33), "pt": (2, 19)}
-    quotes = {"en": (6,), "es": (6, 46), "fr": (6,), "de": (6, 47), "pt": (6, 47)}
-    trials = {"en": (3, 27), "es": (3, 17), "fr": (3, 17), "de": (3, 17), "pt": (3, 17)}
-    # "delete my account and all my data": the guide puts deleting personal data in account
-    erase = {"en": (7,), "es": (7, 20), "fr": (7,), "de": (7,), "pt": (7,)}
-    for lang in LANGUAGES:
-        out.update({f"{lang}/billing/{i}": "account" for i in on_file[lang]})
-        out.update({f"{lang}/purchase_inquiry/{i}": "pricing" for i in quotes[lang]})
-        out.update({f"{lang}/pricing/{i}": "purchase_inquiry" for i in trials[lang]})
-        out.update({f"{lang}/cancellation/{i}": "account" for i in erase[lang]})
-        # the second set's billing phrasings are all about the card on file, but one
-        # ("Which credit cards do you take", en 17)
-        count = 19 if lang == "en" else 9
-        out.update({f"more/{lang}/billing/{i}": "account" for i in range(count) if
-                    (lang, i) != ("en", 17)})
-    return out
-
-
-GUIDE_RELABELS: Final = _guide_relabels()
 
 
 @dataclass(frozen=True)

@@ -57,14 +57,20 @@ _PROFILE_COLUMNS: Final = (
     "toUnixTimestamp64Milli(last_seen) AS last_seen_ms, identifiers, attributes, tags, "
     "lifecycle_stage, channels, touchpoints, conversions, revenue_currencies, revenue_amounts, "
     "merged_into")
-#: the latest row of each person holding one of the keys (any version held it) or named so
+#: the latest row of each person (``LIMIT 1 BY`` after ``_version DESC``: the row FINAL keeps,
+#: without FINAL's merge of whole granules of every part)
+_LATEST: Final = " ORDER BY person_id, _version DESC LIMIT 1 BY person_id"
+#: the latest row of each person holding one of the keys (any version held it: the bloom
+#: filter of 0015) or named so
 RESOLVE_SQL: Final = (
-    f"SELECT {_PROFILE_COLUMNS} FROM customer_profiles FINAL WHERE person_id IN ("
+    f"SELECT {_PROFILE_COLUMNS} FROM customer_profiles WHERE person_id IN ("
     "SELECT person_id FROM customer_profiles WHERE hasAny(identifiers, {keys:Array(String)}) "
-    "UNION ALL SELECT arrayJoin({persons:Array(String)}))")
-PERSONS_SQL: Final = (f"SELECT {_PROFILE_COLUMNS} FROM customer_profiles FINAL "
-                      "WHERE person_id IN {persons:Array(String)}")
-MERGED_SQL: Final = ("SELECT person_id FROM customer_profiles FINAL "
+    "UNION ALL SELECT arrayJoin({persons:Array(String)}))" + _LATEST)
+PERSONS_SQL: Final = (f"SELECT {_PROFILE_COLUMNS} FROM customer_profiles "
+                      "WHERE person_id IN {persons:Array(String)}" + _LATEST)
+#: the persons whose latest row is merged into one of ``persons``, as one row (an aggregate
+#: always answers one row: an empty answer costs the engine a second round trip for its names)
+MERGED_SQL: Final = ("SELECT groupArray(person_id) AS merged FROM customer_profiles FINAL "
                      "WHERE merged_into IN {persons:Array(String)}")
 _EVENT_COLUMNS: Final = (
     "toUnixTimestamp64Milli(occurred_at) AS at_ms, kind, event_id, type, channel, platform, "
@@ -78,17 +84,26 @@ EVENTS_SQL: Final = (
     "AND occurred_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
     "AND occurred_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC') "
     "ORDER BY occurred_at DESC, kind DESC, event_id DESC, _version DESC LIMIT {limit:UInt32}")
+#: a page of the CRM tasks of some customer ids, as one row of arrays (see ``MERGED_SQL``)
 TASKS_SQL: Final = (
+    "SELECT groupArray((at_ms, task_id, task_type, conversation_id, team, priority, title, "
+    "status, reasons, due_ms)) AS tasks FROM ("
     "SELECT toUnixTimestamp64Milli(created_at) AS at_ms, task_id, task_type, conversation_id, "
     "team, priority, title, status, reasons, toUnixTimestamp64Milli(due_at) AS due_ms "
     "FROM crm_tasks FINAL WHERE customer_id IN {customers:Array(String)} "
     "AND created_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') "
     "AND created_at < fromUnixTimestamp64Milli({before:Int64}, 'UTC') "
-    "ORDER BY created_at DESC, task_id DESC LIMIT {limit:UInt32}")
+    "ORDER BY created_at DESC, task_id DESC LIMIT {limit:UInt32})")
+TASK_FIELDS: Final = ("at_ms", "task_id", "task_type", "conversation_id", "team", "priority",
+                      "title", "status", "reasons", "due_ms")
+#: the person's latest row of each kind, as one row of arrays (see ``MERGED_SQL``)
 SCORES_SQL: Final = (
-    "SELECT kind, score, probability, label, reasons, details, model_version, profile_version, "
-    "toUnixTimestamp64Milli(scored_at) AS scored_ms FROM customer_scores FINAL "
-    "WHERE person_id = {person:String} ORDER BY kind")
+    "SELECT groupArray((kind, score, probability, label, reasons, details, model_version, "
+    "profile_version, toUnixTimestamp64Milli(scored_at))) AS scores FROM ("
+    "SELECT * FROM customer_scores WHERE person_id = {person:String} "
+    "ORDER BY kind, _version DESC LIMIT 1 BY kind)")
+SCORE_FIELDS: Final = ("kind", "score", "probability", "label", "reasons", "details",
+                       "model_version", "profile_version", "scored_ms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +236,7 @@ def merged_into(query: Query, person_id: str, policy: LookupPolicy = DEFAULT_LOO
     frontier = [person_id]
     for _ in range(policy.max_hops):
         rows = query(MERGED_SQL, {"persons": frontier})
-        frontier = [p for p in (str(r["person_id"]) for r in rows)
+        frontier = [p for p in (str(m) for r in rows for m in r["merged"])
                     if p not in found and p != person_id]
         if not frontier:
             break
@@ -297,7 +312,9 @@ def newest(query: Query, persons: Sequence[str], customers: Sequence[str], since
         floors = [_floor(rows, asked)]
         items = _latest(rows)
         if customers:
-            tasks = [_task(r) for r in query(TASKS_SQL, {**params, "customers": list(customers)})]
+            tasks = [_task(dict(zip(TASK_FIELDS, t, strict=True)))
+                     for r in query(TASKS_SQL, {**params, "customers": list(customers)})
+                     for t in r["tasks"]]
             floors.append(_floor(tasks, asked))
             items = sorted(items + tasks, key=_order, reverse=True)
         # each source is complete above its own floor; together, above the higher one
@@ -336,11 +353,12 @@ def timeline(query: Query, persons: Sequence[str], customers: Sequence[str] = ()
 def scores(query: Query, person_id: str) -> list[dict[str, Any]]:
     """The person's rows of ``customer_scores`` (latest per kind), in the order of
     ``SCORE_KINDS``, other kinds after them."""
+    found = [dict(zip(SCORE_FIELDS, t, strict=True))
+             for r in query(SCORES_SQL, {"person": person_id}) for t in r["scores"]]
     rows = [{"kind": r["kind"], "score": r["score"], "probability": r["probability"],
              "label": r["label"], "reasons": list(r["reasons"]), "details": dict(r["details"]),
              "model_version": r["model_version"], "profile_version": r["profile_version"],
-             "scored_at": iso(int(r["scored_ms"]))} for r in query(SCORES_SQL,
-                                                                   {"person": person_id})]
+             "scored_at": iso(int(r["scored_ms"]))} for r in found]
     rank = {k: i for i, k in enumerate(SCORE_KINDS)}
     return sorted(rows, key=lambda r: (rank.get(r["kind"], len(rank)), r["kind"]))
 

@@ -276,3 +276,21 @@ def test_the_lookups_read_the_indexes_of_the_migrations(store: ClickHouse) -> No
     assert "by_identifier" in by_identifier
     merged = plan(pq.MERGED_SQL, {"persons": ["p_a"]})
     assert "by_merged_into" in merged
+
+
+def test_the_latest_row_of_a_person_is_read_without_final(store: ClickHouse, query: pq.Query
+                                                         ) -> None:
+    # versions in parts of their own (an insert collapses the versions it holds), the newest
+    # inserted first: the latest version wins, not the latest insert
+    insert(store, "customer_profiles", [profile_row("p_v", 3, ["device_id:dev_v3"])])
+    insert(store, "customer_profiles", [profile_row("p_v", 2, ["device_id:dev_v2"])])
+    rows = query(pq.PERSONS_SQL, {"persons": ["p_v", "p_a"]})
+    assert [(r["person_id"], r["version"]) for r in rows] == [("p_a", 5), ("p_v", 3)]
+    found = pq.resolve(query, "device_id:dev_v3")
+    assert found is not None and found.person_id == "p_v" and found.profile["version"] == 3
+    assert pq.resolve(query, "device_id:dev_v2") is None  # the person holds it no longer
+    assert "FINAL" not in pq.RESOLVE_SQL + pq.PERSONS_SQL + pq.SCORES_SQL
+    # an aggregate answers one row even when nothing matches
+    assert query(pq.MERGED_SQL, {"persons": ["p_d"]}) == [{"merged": []}]
+    assert query(pq.SCORES_SQL, {"person": "p_d"}) == [{"scores": []}]
+    assert pq.merged_into(query, "p_a") == ("p_b", "p_c")

@@ -1,7 +1,9 @@
 """touchpoints, conversions, crm.profiles -> identity resolution -> profiles and attribution:
 the customer domain's three stages (``streams.customer.inputs_stage``, ``identity_stage``,
-``profile_stage``) with the worker's settings, and the scheduled Markov and Shapley
-attribution (``attribution_stage``) unless its interval is 0."""
+``profile_stage``) with the worker's settings, the scheduled Markov and Shapley attribution
+(``attribution_stage``) unless its interval is 0, and the scheduled probabilistic matching of
+the CRM records (``matching_stage``, the job of ``touchstream identity match``) unless its
+interval is 0."""
 
 from __future__ import annotations
 
@@ -18,11 +20,16 @@ from streams.customer import (
     contract,
     identity_stage,
     inputs_stage,
+    matching_stage,
     profile_stage,
     split_events,
 )
 from streams.customer.attribution import DAY_MS
 from streams.customer.profile import ProfilePolicy
+from streams.io.query import Querier
+from streams.kernel.records import OutputRecord
+from streams.ops import identity as identity_ops
+from streams.settings import Settings
 
 
 def register(app: faust.App, runtime: Runtime) -> tuple[BatchTopic, ...]:
@@ -53,4 +60,20 @@ def register(app: faust.App, runtime: Runtime) -> tuple[BatchTopic, ...]:
                     lookback_ms=int(settings.customer_lookback_days * DAY_MS),
                     replicates=settings.customer_attribution_replicates)),
             load=functools.partial(attribution_run.load, runtime.clickhouse.query))))
+    if settings.customer_matching_interval_minutes > 0:
+        stages.append(run_stage(app, runtime, matching_stage.stage(
+            matching_stage.MatchingSchedule(
+                interval_ms=int(settings.customer_matching_interval_minutes * 60_000)),
+            functools.partial(match_job, settings))))
     return tuple(stages)
+
+
+def match_job(settings: Settings, now_ms: int) -> list[OutputRecord]:
+    """One run of ``touchstream identity match``, its observations returned to be published
+    by the stage (the worker's own store, read directly: it holds the embedded engine)."""
+    querier = Querier(settings, prefer_worker=False)
+    try:
+        run = identity_ops.match(querier)
+    finally:
+        querier.close()
+    return [identity_ops.match_record(m, now_ms) for m in run.matches]

@@ -255,6 +255,11 @@ class Settings(BaseSettings):
         100, ge=0, description="Bootstrap replicates of the scheduled Markov credits' "
         "confidence intervals (0: no intervals)."
     )
+    customer_matching_interval_minutes: float = Field(
+        0.0, ge=0, description="How often one worker runs the probabilistic matching of the "
+        "CRM records (what `touchstream identity match` sends); 0: never in the worker, only "
+        "the command or the chart's CronJob."
+    )
 
     # --- Predictive customer intelligence -----------------------------------------------------
     predictive_model_dir: Path = Field(

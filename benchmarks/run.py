@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from confluent_kafka import Consumer, Producer
 
@@ -106,15 +106,20 @@ def encoded_pool(s: Slice, codec: AvroCodec) -> list[tuple[bytes, bytes]]:
 
 
 def produce(settings: Settings, topic: str, pool: list[tuple[bytes, bytes]], count: int,
-            rate: float | None = None) -> float:
-    """Produce ``count`` messages cycling over the pool; returns seconds taken."""
+            rate: float | None = None, late: list[float] | None = None) -> float:
+    """Produce ``count`` messages cycling over the pool; returns seconds taken. With ``rate``
+    and ``late``, every 64th message appends how many seconds after its place in the
+    schedule (``i / rate`` from the start) it was handed to the producer: whether the
+    producer kept the rate, or sent late and in bursts."""
     producer = Producer({**producer_config(settings), "linger.ms": 5 if rate else 20})
     physical = settings.topic(topic)
     bucket = TokenBucket(rate) if rate else None
     started = time.monotonic()
-    for key, value in itertools.islice(itertools.cycle(pool), count):
+    for i, (key, value) in enumerate(itertools.islice(itertools.cycle(pool), count)):
         if bucket is not None:
             bucket.acquire()
+            if late is not None and not i % 64:
+                late.append(time.monotonic() - started - i / bucket.rate)
         while True:
             try:
                 producer.produce(physical, key=key, value=value)
@@ -249,7 +254,10 @@ def drain(s: Slice, base: Path, settings: Settings, env: dict[str, str],
         if not wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=900):
             raise RuntimeError(f"{s.name}: backlog not drained")
         sampler.stop()
-        steps = worker_latencies(settings)[f"{s.agent}.step_events"]
+        inside = worker_latencies(settings)
+        steps = inside[f"{s.agent}.step_events"]
+        writes = {f"write_{k}": inside[f"{s.agent}.write"][k] for k in ("p50_ms", "p99_ms")}
+        writes["write_events_p50"] = inside[f"{s.agent}.write_events"]["p50_ms"]
         first, last, first_rows = q.sql(
             "SELECT min(t), max(t), countIf(t = (SELECT min(toUnixTimestamp64Milli(_ingested_at)) "
             f"FROM {s.table})) FROM (SELECT toUnixTimestamp64Milli(_ingested_at) AS t "
@@ -263,7 +271,7 @@ def drain(s: Slice, base: Path, settings: Settings, env: dict[str, str],
     # the CPU spent over the same span as the rate (the first to the last insert)
     cpu = cpu_per_event(sampler, int(first) / 1000, int(last) / 1000, drained)
     return {"events_per_s": rate, **cpu,
-            "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"]}
+            "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"], **writes}
 
 
 def cpu_per_event(sampler: CpuSampler, start: float, end: float, events: int
@@ -405,7 +413,10 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
         produce(settings, s.topic, pool[:100], 100)
         wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=120)
         count = int(rate * seconds)
-        took = produce(settings, s.topic, pool, count, rate=rate)
+        late: list[float] = []
+        load_before = os.getloadavg()[0]
+        took = produce(settings, s.topic, pool, count, rate=rate, late=late)
+        load_after = os.getloadavg()[0]
         if not wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=300):
             raise RuntimeError(f"{s.name}: latency run not drained")
         p50, p99, n = q.sql(
@@ -417,6 +428,7 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
     finally:
         stop_worker(worker)
         drop_topics(settings)
+    late.sort()
     return {"p50_ms": float(p50), "p99_ms": float(p99), "latency_rate_events_per_s": count / took,
             "latency_events": float(n),
             "processing_p50_ms": inside[f"{s.agent}.processing"]["p50_ms"],
@@ -431,7 +443,36 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
             "write_events_p50": inside[f"{s.agent}.write_events"]["p50_ms"],
             "step_events_p50": inside[f"{s.agent}.step_events"]["p50_ms"],
             "write_sink_p50_ms": inside[f"{s.agent}.write_sink"]["p50_ms"],
-            "write_publish_p50_ms": inside[f"{s.agent}.write_publish"]["p50_ms"]}
+            "write_publish_p50_ms": inside[f"{s.agent}.write_publish"]["p50_ms"],
+            **where_time_went(inside, s.agent),
+            "producer_late_p50_ms": late[len(late) // 2] * 1000.0 if late else float("nan"),
+            "producer_late_p99_ms": (late[int(len(late) * 0.99)] * 1000.0 if late
+                                     else float("nan")),
+            "producer_late_max_ms": late[-1] * 1000.0 if late else float("nan"),
+            "load_average_1m_before": load_before, "load_average_1m_after": load_after}
+
+
+#: the worker's histograms that say where a message's time went (``/stats``), as
+#: ``<label>_p50_ms`` / ``_p99_ms`` in the latency figures
+WHERE: Final = ("before_worker", "step_buffered", "write_sink", "write_publish",
+                "write_queued", "produce_to_durable")
+
+
+def where_time_went(inside: dict[str, dict[str, float]], agent: str) -> dict[str, float]:
+    """From the worker's histograms: produce to arrival in the worker, a step's wait in the
+    buffer, a part's wait for its write, the write's two halves, and how many steps were
+    taken while the agent was behind (``steps_behind`` of ``steps``)."""
+    out: dict[str, float] = {}
+    for label in WHERE:
+        figures = inside.get(f"{agent}.{label}")
+        if figures is not None:
+            out[f"{label}_p50_ms"] = figures["p50_ms"]
+            out[f"{label}_p99_ms"] = figures["p99_ms"]
+    out["write_events_p99"] = inside[f"{agent}.write_events"]["p99_ms"]
+    out["steps"] = inside[f"{agent}.step_events"]["count"]
+    out["steps_behind"] = inside.get(f"{agent}.step_events_behind", {}).get("count", 0.0)
+    out["writes"] = inside[f"{agent}.write"]["count"]
+    return out
 
 
 def worker_stats(settings: Settings) -> dict[str, Any]:
@@ -545,6 +586,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "step_events_p50": lat["step_events_p50"],
                 "drain_step_events_p50": tp["step_events_p50"],
                 "drain_step_events_p99": tp["step_events_p99"],
+                "drain_write_p50_ms": tp["write_p50_ms"],
+                "drain_write_p99_ms": tp["write_p99_ms"],
+                "drain_write_events_p50": tp["write_events_p50"],
+                **{k: lat[k] for k in LATENCY_DETAIL if k in lat},
                 **peer_figures(tp),
             }
     finally:
@@ -559,6 +604,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args.output)
     print_table(merged)
     return merged
+
+
+#: latency figures recorded besides the headline ones: where a message's time went
+LATENCY_DETAIL: Final = (
+    *(f"{label}_{q}_ms" for label in WHERE for q in ("p50", "p99")),
+    "write_sink_p50_ms", "write_publish_p50_ms", "write_events_p99", "steps", "steps_behind",
+    "writes", "producer_late_p50_ms", "producer_late_p99_ms", "producer_late_max_ms",
+    "load_average_1m_before", "load_average_1m_after")
 
 
 def peer_figures(tp: dict[str, float]) -> dict[str, float]:

@@ -22,6 +22,7 @@ once per write, not per step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
@@ -33,14 +34,14 @@ from typing import Any
 import faust
 from faust.types import TP, Message
 
-from agents.runtime.group_commit import Durable, GroupCommit, Prepare, Write, write_cost
+from agents.runtime.group_commit import Durable, GroupCommit, Prepare, Write
 from agents.runtime.transport import BatchTopic, release
 from streams.kernel.errors import Unavailable
 from streams.kernel.metrics import Latencies
 from streams.kernel.records import Raw
 
 __all__ = ["Durable", "GroupCommit", "MessageBuffer", "Prepare", "Write", "batch_agent",
-           "raw_of", "where", "write_cost"]
+           "raw_of", "where"]
 log = logging.getLogger(__name__)
 
 
@@ -59,6 +60,9 @@ class MessageBuffer:
         self._messages: deque[Message] = deque()
         self._arrived: deque[float] = deque()
         self._nonempty = asyncio.Event()
+        #: set once ``_wanted`` messages are here: ends ``take``'s wait for a partial step
+        self._enough = asyncio.Event()
+        self._wanted = 0
         self._room = asyncio.Event()
         self._room.set()
         self._paused: dict[TP, Callable[[], None]] = {}
@@ -101,6 +105,8 @@ class MessageBuffer:
         self._messages.extend(messages)
         self._arrived.extend([self._clock()] * len(messages))
         self._nonempty.set()
+        if self._wanted and len(self._messages) >= self._wanted:
+            self._enough.set()
         if (pause is not None and resume is not None and len(self._messages) >= self.capacity
                 and tp not in self._paused):
             self._paused[tp] = resume
@@ -150,13 +156,20 @@ class MessageBuffer:
 
     async def take(self, max_events: int, within: float) -> tuple[list[Message], list[float]]:
         """Up to ``max_events`` messages and their arrival times, once that many are here or
-        the oldest has waited ``within`` seconds."""
+        the oldest has waited ``within`` seconds, whichever comes first: the wait for a
+        partial step ends as soon as the rest of the step arrives."""
         while not self._messages:
             self._nonempty.clear()
             await self._nonempty.wait()
         wait = self._arrived[0] + within - self._clock()
         while len(self._messages) < max_events and wait > 0:
-            await asyncio.sleep(min(wait, within))
+            self._wanted = max_events
+            self._enough.clear()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._enough.wait(), min(wait, within))
+            finally:
+                self._wanted = 0
             if not self._messages:  # cleared meanwhile
                 return await self.take(max_events, within)
             wait = self._arrived[0] + within - self._clock()
@@ -180,8 +193,11 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
 
     ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
     and returns what it must make durable, which ``commit`` writes after everything
-    submitted before it. Up to two writes' worth (``commit.write_events()``) of consumed
-    events may be computed and not yet durable; past that the next step waits. When a step is
+    submitted before it. Up to two full writes (``2 * commit.max_events``) of consumed events
+    may be computed and not yet durable; past that the next step waits. The next steps are
+    computed while a write is under way: a bound tied to the size of live writes would stop
+    the computation behind every write, and the events held back would age in the buffer
+    until the agent counts as behind. When a step is
     durable its messages are acknowledged (their offsets may be committed); if its write
     fails, the worker crashes without acknowledging them, and they are read again after the
     restart.
@@ -217,7 +233,14 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
         consumer = app.consumer
         for message in messages:
             message.ack(consumer)
-        latencies.observe_since(f"{name}.in_worker", arrived, time.monotonic())
+        mono, wall = time.monotonic(), time.time()
+        latencies.observe_since(f"{name}.in_worker", arrived, mono)
+        # produce to arrival in the worker: what happened before the buffer (the producer's
+        # linger, the broker, the fetch, a partition paused while the buffer was full)
+        shift = wall - mono
+        latencies.observe(f"{name}.before_worker", [
+            (a + shift - m.timestamp) * 1000.0
+            for m, a in zip(messages, arrived, strict=True) if m.timestamp])
         # produce to durable: the Kafka timestamp (the producer's clock, or the broker's
         # with LogAppendTime) to now on the wall clock; a record without one is not counted
         latencies.observe_since(f"{name}.produce_to_durable",
@@ -228,15 +251,23 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
         waiting = 0  # consumed events computed and not yet durable
         try:
             while True:
-                limit = 2 * commit.write_events()
+                limit = 2 * commit.max_events
                 while pending and (waiting >= limit or pending[0][0].done()):
                     # removed here, not in its callback: a finished future returns from
                     # ``await`` without yielding, and this loop must not spin on it
                     oldest, size = pending.popleft()
                     await asyncio.wait([oldest])
                     waiting -= size
-                step = step_events_behind if commit.behind() else step_events
-                messages, arrived = await buffer.take(step, within)
+                behind = commit.behind()
+                messages, arrived = await buffer.take(
+                    step_events_behind if behind else step_events, within)
+                # how long a step's oldest message waited in the buffer, and which steps
+                # were taken while the agent was behind
+                latencies.observe_repeated(f"{name}.step_buffered",
+                                           (time.monotonic() - arrived[0]) * 1000.0, 1)
+                if behind:
+                    latencies.observe_repeated(f"{name}.step_events_behind",
+                                               float(len(messages)), 1)
                 for message in messages:
                     consumer.track_message(message)  # revocation waits for its ack
                 # Faust's livelock check reads when a stream last took an event of a

@@ -67,28 +67,26 @@ Prepare = Callable[[Sequence[Message]], Durable]
 class GroupCommit:
     """Makes ``Durable`` parts durable one write at a time, in the order they were
     submitted. Parts submitted while a write is under way wait and are merged into the next
-    write, up to ``write_events()`` consumed events each (the ClickHouse insert size). If a
-    write fails, its parts and every later one fail with it (the worker then stops without
-    acknowledging them). Writes start at most every ``interval`` seconds unless a write's
-    worth is waiting; while the agent is behind (``lag()``, how long the oldest event waiting
-    before it has waited, is ``interval_behind`` or more), at most every ``interval_behind``.
+    write, which takes every part waiting up to ``max_events`` consumed events (the
+    ClickHouse insert size). If a write fails, its parts and every later one fail with it
+    (the worker then stops without acknowledging them).
 
-    A write's worth is ``max_events`` while behind (a backlog drains fastest in large
-    writes); under live traffic it is as many events as the last writes show can be written
-    in ``interval`` seconds (at least ``min_events``): a live event then waits behind about
-    an interval's worth of writing, not behind two full writes. Only the grouping of parts
-    into writes changes, never their order or what each write makes durable."""
+    When the last write has returned, the next starts once ``interval`` seconds have passed
+    since the last one started, or at once when ``max_events`` are waiting. Under live
+    traffic a write therefore holds what arrived in one interval (the write's size follows
+    the arrival rate, and an event waits at most about an interval for its write to
+    start), and a write that took longer than an interval is followed at once by one
+    holding everything that arrived meanwhile: the writes keep up with the traffic as long
+    as the writer can. While the agent is behind (``lag()``, how long the oldest event
+    waiting before it has waited, is ``interval_behind`` or more), writes start at most
+    every ``interval_behind``: a backlog drains fastest in large writes. Only the grouping
+    of parts into writes changes, never their order or what each write makes durable."""
 
     def __init__(self, write: Write, *, max_events: int, interval: float = 0.0,
                  interval_behind: float | None = None, name: str = "",
-                 latencies: Latencies | None = None, min_events: int | None = None) -> None:
+                 latencies: Latencies | None = None) -> None:
         self._write = write
         self.max_events = max_events
-        #: the smallest write's worth under live traffic: each insert and flush has a fixed
-        #: cost, which writes of a handful of events would pay over and over
-        self.min_events = max(1, max_events // 20) if min_events is None else min_events
-        #: (events, seconds) of the last writes: what a write costs, fixed and per event
-        self._costs: deque[tuple[int, float]] = deque(maxlen=32)
         #: a write starts at most this often (seconds) unless ``max_events`` are waiting: each
         #: insert and flush has a fixed cost, and on a busy machine small writes cost the
         #: computation its CPU
@@ -103,6 +101,8 @@ class GroupCommit:
         self._name = name
         self._latencies = latencies
         self._queue: deque[tuple[Durable, int, asyncio.Future[None]]] = deque()
+        #: when each part in ``_queue`` was submitted (``time.monotonic``)
+        self._submitted: deque[float] = deque()
         #: consumed events of the parts in ``_queue``
         self._queued = 0
         #: set when a write's worth is queued: it ends the wait for the interval
@@ -112,23 +112,6 @@ class GroupCommit:
         #: parts merged per write (the last 1,000 writes)
         self.writes: deque[int] = deque(maxlen=1000)
 
-    def write_events(self) -> int:
-        """Consumed events one write takes (see the class docstring)."""
-        if self.interval <= 0 or self.behind():
-            return self.max_events
-        cost = write_cost(self._costs)
-        if cost is None:
-            return self.max_events
-        fixed, per_event = cost
-        if fixed >= self.interval:  # no write fits: the largest pay the fixed cost least often
-            return self.max_events
-        fits = int((self.interval - fixed) / per_event)
-        return max(self.min_events, min(self.max_events, fits))
-
-    def _observe(self, seconds: float, events: int) -> None:
-        if events > 0:
-            self._costs.append((events, seconds))
-
     def submit(self, part: Durable, events: int) -> asyncio.Future[None]:
         """Queue ``part`` (of ``events`` consumed events); the future is done when it is
         durable."""
@@ -137,8 +120,9 @@ class GroupCommit:
             done.set_exception(self._failed)
             return done
         self._queue.append((part, events, done))
+        self._submitted.append(time.monotonic())
         self._queued += events
-        if self._full is not None and self._queued >= self.write_events():
+        if self._full is not None and self._queued >= self.max_events:
             self._full.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._drain())
@@ -157,7 +141,7 @@ class GroupCommit:
         full = self._full = self._full or asyncio.Event()
         while self._queue:
             wait = self._last_start + self._interval() - loop.time()
-            if wait > 0 and self._queued < self.write_events():
+            if wait > 0 and self._queued < self.max_events:
                 # wait out the interval, unless a write's worth arrives meanwhile: while
                 # behind, the agent stops computing at two writes' worth not yet durable,
                 # so a sleep that ignored it would cap a drain at two writes an interval
@@ -166,11 +150,12 @@ class GroupCommit:
                     await asyncio.wait_for(full.wait(), wait)
             self._last_start = loop.time()
             group = [self._queue.popleft()]
+            queued_at = self._submitted.popleft()
             events = group[0][1]
-            worth = self.write_events()
-            while self._queue and events + self._queue[0][1] <= worth:
+            while self._queue and events + self._queue[0][1] <= self.max_events:
                 events += self._queue[0][1]
                 group.append(self._queue.popleft())
+                self._submitted.popleft()
             self._queued -= events
             merged = group[0][0]
             if len(group) > 1:  # merged into a new part: a part's own lists stay as they are
@@ -178,6 +163,9 @@ class GroupCommit:
                 for part, _, _ in group:
                     merged.merge(part)
             started = time.monotonic()
+            if self._latencies is not None:  # the oldest part's wait for its write
+                self._latencies.observe_repeated(f"{self._name}.write_queued",
+                                                 (started - queued_at) * 1000.0, 1)
             try:
                 await self._write(merged)
             except BaseException as exc:
@@ -186,13 +174,13 @@ class GroupCommit:
                     if not done.done():
                         done.set_exception(exc)
                 self._queue.clear()
+                self._submitted.clear()
                 self._queued = 0
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 return
             self.writes.append(len(group))
             took = time.monotonic() - started
-            self._observe(took, events)
             if self._latencies is not None:  # how long a write takes, and how many events
                 self._latencies.observe_repeated(f"{self._name}.write", took * 1000.0, 1)
                 self._latencies.observe_repeated(f"{self._name}.write_events", float(events), 1)
@@ -200,21 +188,3 @@ class GroupCommit:
                 if not done.done():
                     done.set_result(None)
 
-
-def write_cost(writes: Sequence[tuple[int, float]]) -> tuple[float, float] | None:
-    """``(fixed seconds, seconds an event)`` of writes ``(events, seconds)``: a least-squares
-    line when their sizes differ, else their time per event with no fixed part (a size
-    estimated from the average alone would shrink writes until the fixed cost is all that
-    is left). None without writes."""
-    if not writes:
-        return None
-    n = len(writes)
-    mean_x = sum(e for e, _ in writes) / n
-    mean_y = sum(t for _, t in writes) / n
-    var = sum((e - mean_x) ** 2 for e, _ in writes)
-    if var > 0:
-        slope = sum((e - mean_x) * (t - mean_y) for e, t in writes) / var
-        fixed = mean_y - slope * mean_x
-        if slope > 0 and fixed >= 0:
-            return fixed, slope
-    return (0.0, mean_y / mean_x) if mean_y > 0 else None

@@ -149,10 +149,9 @@ class Settings(BaseSettings):
     )
     batch_max_events: int = Field(
         10_000, ge=1, description="Most events per write: steps computed while the previous "
-        "write was under way are merged into one ClickHouse insert and one publish. Under live "
-        "traffic a write holds what the last writes show can be written in "
-        "write_interval_seconds (at least a twentieth of this), so a live event does not wait "
-        "behind two full writes; while an agent is behind, this many."
+        "write was under way are merged into one ClickHouse insert and one publish. A write "
+        "takes every step waiting up to this many, so under live traffic it holds what arrived "
+        "in write_interval_seconds, or during the previous write when that took longer."
     )
     write_interval_seconds: float = Field(
         0.25, ge=0, description="A write starts at most this often unless a batch's worth of "

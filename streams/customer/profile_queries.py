@@ -17,6 +17,12 @@ Invariants:
 - the timeline is in time order (time, then kind, then id); a page holds the newest events
   before ``before`` and ``next_before`` is the bound of the next page, such that paging from
   the newest to the oldest returns every event exactly once, even when many share a millisecond;
+- the latest row of a profile or a score is read with ``ORDER BY ..., _version DESC LIMIT 1 BY``
+  (the row FINAL keeps: the highest ``_version``) instead of FINAL, which merges whole granules
+  of every part; answers that may be empty are aggregates (one row always: an empty answer
+  costs a second round trip for its column names);
+- after the person is resolved, its scores and CRM tasks are read beside its events in a small
+  shared thread pool (independent reads; the engine releases the GIL while it reads);
 - events are read from the projection of ``customer_events`` by person (FINAL cannot read a
   projection): the versions of one event among the persons served collapse to the latest
   (``_version``), so a redelivered or re-resolved event shows once. A row a later resolution
@@ -28,7 +34,9 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final, get_args
 
@@ -140,6 +148,24 @@ class Page:
 
     items: list[dict[str, Any]]
     next_before: int | None
+
+
+# --- reads side by side ------------------------------------------------------------------------
+
+_POOL_LOCK: Final = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _beside(query: Query, sql: str, params: Mapping[str, Any]) -> Future[Sequence[Row]]:
+    """``query(sql, params)`` in a small shared pool, while the caller reads something else:
+    the engine releases the GIL while it reads, so independent reads of one lookup overlap
+    (its threads keep their engine sessions from one lookup to the next)."""
+    global _pool
+    with _POOL_LOCK:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(4, thread_name_prefix="profile-reads")
+        pool = _pool
+    return pool.submit(query, sql, params)
 
 
 # --- identifiers -----------------------------------------------------------------------------
@@ -308,13 +334,15 @@ def newest(query: Query, persons: Sequence[str], customers: Sequence[str], since
     asked = n + 8  # a few rows may be other versions of one event
     while True:
         params = {"persons": list(persons), "since": since, "before": before, "limit": asked}
+        # the CRM tasks are read beside the events (independent reads, side by side)
+        found = (_beside(query, TASKS_SQL, {**params, "customers": list(customers)})
+                 if customers else None)
         rows = list(query(EVENTS_SQL, params))
         floors = [_floor(rows, asked)]
         items = _latest(rows)
-        if customers:
+        if found is not None:
             tasks = [_task(dict(zip(TASK_FIELDS, t, strict=True)))
-                     for r in query(TASKS_SQL, {**params, "customers": list(customers)})
-                     for t in r["tasks"]]
+                     for r in found.result() for t in r["tasks"]]
             floors.append(_floor(tasks, asked))
             items = sorted(items + tasks, key=_order, reverse=True)
         # each source is complete above its own floor; together, above the higher one
@@ -353,8 +381,11 @@ def timeline(query: Query, persons: Sequence[str], customers: Sequence[str] = ()
 def scores(query: Query, person_id: str) -> list[dict[str, Any]]:
     """The person's rows of ``customer_scores`` (latest per kind), in the order of
     ``SCORE_KINDS``, other kinds after them."""
-    found = [dict(zip(SCORE_FIELDS, t, strict=True))
-             for r in query(SCORES_SQL, {"person": person_id}) for t in r["scores"]]
+    return _scores(query(SCORES_SQL, {"person": person_id}))
+
+
+def _scores(answer: Sequence[Row]) -> list[dict[str, Any]]:
+    found = [dict(zip(SCORE_FIELDS, t, strict=True)) for r in answer for t in r["scores"]]
     rows = [{"kind": r["kind"], "score": r["score"], "probability": r["probability"],
              "label": r["label"], "reasons": list(r["reasons"]), "details": dict(r["details"]),
              "model_version": r["model_version"], "profile_version": r["profile_version"],
@@ -443,6 +474,7 @@ def profile_page(query: Query, identifier: str, before: int | None, limit: int,
     resolved = resolve(query, identifier, policy)
     if resolved is None:
         return None
+    insights = _beside(query, SCORES_SQL, {"person": resolved.person_id})
     page = timeline(query, resolved.persons, customer_ids(resolved.profile["identifiers"]),
                     before=before, limit=limit)
-    return shape(resolved, page, scores(query, resolved.person_id), identifier), page
+    return shape(resolved, page, _scores(insights.result()), identifier), page

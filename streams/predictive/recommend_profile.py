@@ -15,7 +15,9 @@ Details written (strings, as ``customer.scores`` details are):
   ``recommended_because``: the history item behind each (``popular`` for the fallback);
 - ``best_contact_hour_of_week`` (0 = Monday 00:00 UTC), ``best_contact_time`` (``tue 18:00
   UTC``), ``contact_confidence``;
-- ``personalisation_version``: the model's version.
+- ``personalisation_version``: the model's version;
+- ``service_suggestion`` and ``service_reason`` when the person's chat sessions (their
+  conversation figures, ``recommend_service``) call for a service.
 
 Invariants: pure over the model and the profile; the same profile and model give the same
 details; a file that is there but unreadable raises (a silent fallback would change every
@@ -49,6 +51,7 @@ from streams.predictive.recommend_contact import (
     hour_of_week,
     label,
 )
+from streams.predictive.recommend_service import Conversation, suggest_service
 
 PERSONALISATION_FILE: Final = "personalisation.npz"
 
@@ -139,12 +142,36 @@ def details(model: Personalisation, profile: Mapping[str, Any], as_of: int) -> d
     attributes = profile.get("attributes") or {}
     segment = str(attributes.get("segment") or profile.get("lifecycle_stage") or "")
     when = best_time(model.contact, hours, segment)
-    return {"recommended": ",".join(s.item for s in suggestions),
+    out = {"recommended": ",".join(s.item for s in suggestions),
             "recommended_because": ",".join(s.because for s in suggestions),
             "best_contact_hour_of_week": str(when.hour_of_week),
             "best_contact_time": f"{label(when.hour_of_week)} UTC",
             "contact_confidence": f"{when.confidence:.3f}",
             "personalisation_version": model.version}
+    service = suggest_service(conversations(profile), as_of)
+    if service is not None:
+        out.update(service_suggestion=service.service, service_reason=service.reason)
+    return out
+
+
+def conversations(profile: Mapping[str, Any]) -> list[Conversation]:
+    """The chat sessions of a profile's recent interactions that carry their conversation's
+    figures (``customer.profiles`` v2: intent, escalations, sentiment_mean, outcome); a
+    conversation counts as resolved only when its outcome says so."""
+    out = []
+    for i in profile.get("recent") or ():
+        figures = i.get("attributes") or {}
+        if i["kind"] != "touchpoint" or not figures.get("intent"):
+            continue
+        try:
+            sentiment = float(figures.get("sentiment_mean") or 0.0)
+            escalations = int(figures.get("escalations") or 0)
+        except ValueError:
+            continue  # a figure that is no number says nothing
+        out.append(Conversation(str(figures["intent"]), int(i["occurred_at"]),
+                                figures.get("outcome") == "resolved", escalations > 0,
+                                max(-1.0, min(1.0, sentiment))))
+    return out
 
 
 __all__ = ["PERSONALISATION_FILE", "Personalisation", "details", "fit_personalisation",

@@ -240,7 +240,8 @@ def personalisation_of(details: Mapping[str, str]) -> dict[str, Any]:
     """The personalisation a next best action carries (``recommend_profile.details``) as
     facts: ``recommended`` (a list, best first: test it with ``contains``),
     ``best_contact_hour_of_week`` (0 = Monday 00:00 UTC), ``best_contact_hour`` (of the day,
-    UTC), ``best_contact_time`` (``tue 18:00 UTC``); empty when there is none."""
+    UTC), ``best_contact_time`` (``tue 18:00 UTC``), ``service`` (a service the person's
+    conversations call for, e.g. ``retention_call``); empty when there is none."""
     out: dict[str, Any] = {}
     if details.get("recommended"):
         out["recommended"] = [i for i in details["recommended"].split(",") if i]
@@ -249,6 +250,8 @@ def personalisation_of(details: Mapping[str, str]) -> dict[str, Any]:
         out["best_contact_hour_of_week"] = int(hour)
         out["best_contact_hour"] = int(hour) % 24
         out["best_contact_time"] = details.get("best_contact_time", "")
+    if details.get("service_suggestion"):
+        out["service"] = details["service_suggestion"]
     return out
 
 

@@ -197,3 +197,22 @@ def test_the_scoring_stage_puts_personalisation_on_the_next_best_action() -> Non
     # the state names the personalisation model too: a new one makes rescoring due
     assert memory.tables[STATES]["p_1"]["models"] == served(Models(personalisation=model))
     assert served(Models()) != served(Models(personalisation=model))
+
+
+def test_chat_sessions_with_their_figures_suggest_a_service_on_the_profile() -> None:
+    events = [("touchpoint", {"person_id": "r1", "occurred_at": T0, "type": "email_open",
+                              "campaign_id": "newsletter"})]
+    model = fit_personalisation(events, T0 + DAY_MS, {})
+    figures = {"outcome": "ended", "messages": "9", "sentiment_mean": "-0.4412",
+               "intent": "cancellation", "escalations": "1", "lead_signals": "0"}
+    chat: dict[str, Any] = {"event_id": "chat:c1:1", "kind": "touchpoint", "occurred_at": T0 + DAY_MS,
+            "type": "chat_session", "channel": "chat", "campaign_id": None, "value": None,
+            "currency": None,
+            "attributes": figures}
+    got = details(model, profile_of([chat]), T0 + 2 * DAY_MS)
+    assert got["service_suggestion"] == "retention_call"
+    assert got["service_reason"].startswith("SERVICE_CANCELLATION: 1 conversation(s)")
+    calm = {**chat, "attributes": {"intent": "other", "sentiment_mean": "0.5"}}
+    assert "service_suggestion" not in details(model, profile_of([calm]), T0 + 2 * DAY_MS)
+    broken = {**chat, "attributes": {**figures, "sentiment_mean": "n/a"}}
+    assert "service_suggestion" not in details(model, profile_of([broken]), T0 + 2 * DAY_MS)

@@ -205,11 +205,11 @@ def test_workflows_read_the_recommendations_and_contact_time_of_the_next_best_ac
 
     [wf] = parse(PERSONAL, "recommend_by_email.yaml")
     personal = {"recommended": "product:p07-01,product:p07-03", "best_contact_hour_of_week": "44",
-                "best_contact_time": "tue 20:00 UTC"}
+                "best_contact_time": "tue 20:00 UTC", "service_suggestion": "plan_review"}
     event = from_score(action_score("p1", T + 5, personal))
     assert event["facts"]["personalisation"] == {
         "recommended": ["product:p07-01", "product:p07-03"], "best_contact_hour_of_week": 44,
-        "best_contact_hour": 20, "best_contact_time": "tue 20:00 UTC"}
+        "best_contact_hour": 20, "best_contact_time": "tue 20:00 UTC", "service": "plan_review"}
     policy = WorkflowPolicy()
     customer = profile("p1", 1, T, stage="customer", attributes=CONSENTING)
     state, decided = fold(None, from_profile(customer), [wf], policy)

@@ -258,9 +258,9 @@ def drain(s: Slice, base: Path, settings: Settings, env: dict[str, str],
         steps = inside[f"{s.agent}.step_events"]
         writes = {f"write_{k}": inside[f"{s.agent}.write"][k] for k in ("p50_ms", "p99_ms")}
         writes["write_events_p50"] = inside[f"{s.agent}.write_events"]["p50_ms"]
-        first, last, first_rows = q.sql(
+        first, last, first_rows, rows_left = q.sql(
             "SELECT min(t), max(t), countIf(t = (SELECT min(toUnixTimestamp64Milli(_ingested_at)) "
-            f"FROM {s.table})) FROM (SELECT toUnixTimestamp64Milli(_ingested_at) AS t "
+            f"FROM {s.table})), count() FROM (SELECT toUnixTimestamp64Milli(_ingested_at) AS t "
             f"FROM {s.table})"
         ).rows[0]
     finally:
@@ -270,8 +270,11 @@ def drain(s: Slice, base: Path, settings: Settings, env: dict[str, str],
     rate = drained / span if span > 0 else float("nan")
     # the CPU spent over the same span as the rate (the first to the last insert)
     cpu = cpu_per_event(sampler, int(first) / 1000, int(last) / 1000, drained)
+    # rows the table still holds: a ReplacingMergeTree that folded repeated keys (the ad
+    # slice's pool repeats) may have dropped the first inserts' rows, and the span with them
     return {"events_per_s": rate, **cpu,
-            "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"], **writes}
+            "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"], **writes,
+            "rows_left": float(rows_left)}
 
 
 def cpu_per_event(sampler: CpuSampler, start: float, end: float, events: int
@@ -589,6 +592,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "drain_write_p50_ms": tp["write_p50_ms"],
                 "drain_write_p99_ms": tp["write_p99_ms"],
                 "drain_write_events_p50": tp["write_events_p50"],
+                "drain_rows_left": int(tp["rows_left"]),
                 **{k: lat[k] for k in LATENCY_DETAIL if k in lat},
                 **peer_figures(tp),
             }

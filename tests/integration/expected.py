@@ -9,12 +9,20 @@ from typing import Any
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from streams.kernel.records import OutputRecord
+from streams.text import language, mood
 
 _vader = SentimentIntensityAnalyzer()
 
 
 def vader(text: str) -> float:
     return float(_vader.polarity_scores(text)["compound"])
+
+
+def customer_mood(text: str) -> float:
+    """The product's rule for a customer message: VADER for English (and any language the
+    mood lexicons do not cover), the es/fr/de/pt mood lexicons otherwise."""
+    lang = language.detect_many([text])[0][0]
+    return mood.score(text, lang) if lang in mood.LANGUAGES else vader(text)
 
 
 def conversations(records: Iterable[OutputRecord]) -> dict[str, dict[str, Any]]:
@@ -32,7 +40,7 @@ def conversations(records: Iterable[OutputRecord]) -> dict[str, dict[str, Any]]:
                 c["status"] = "open"
             if v["sender_role"] == "CUSTOMER":
                 c["customer_messages"] += 1
-                c["scores"].append(vader(v["text"]))
+                c["scores"].append(customer_mood(v["text"]))
         elif v["event_type"] == "ENDED":
             c["status"] = "ended"
         elif v["event_type"] == "HANDOFF":

@@ -11,9 +11,9 @@ Invariant: a cell the screen rejects gets severity 0 from ``score_columns`` on t
 A window can only alert when it passes its volume gates, its log ratio reaches
 ``log1p(min_change)``, and an upper bound of its ``|z|`` reaches ``warn_z``: the exact residual
 (with its half-count correction) is never larger than ``|log(observed / expected)|``, the exact
-sigma never smaller than the counting, floor and same-hour-of-day fallback terms, and the count
-test never larger than its value without excess noise. ``stacked_components`` builds the rows
-of several metrics at once, equal to ``components``.
+sigma never smaller than the counting and floor terms, and the count test never larger than
+its value without excess noise. ``stacked_components`` builds the rows of several metrics at
+once, equal to ``components``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ from streams.marketing.anomaly_scoring import (
     trailing_ratio,
     views_median,
 )
+
+_SPEND, _CPC, _CPA, _ROAS = (METRICS.index(m) for m in ("spend", "cpc", "cpa", "roas"))
+
 
 #: counter planes (impressions, clicks, cost, conversions, value, and ``ones``: 1 where cost
 #: is known) behind each metric's numerator, denominator and volume, as ``components``
@@ -71,9 +74,8 @@ def _lagged_rate(num: Array, den: Array, volume: Array, min_volume: Array, lo: i
 
 
 def _baseline(num: Array, den: Array, volume: Array, min_volume: Array, lo: int,
-              policy: AnomalyPolicy) -> tuple[Array, NDArray[np.bool_]]:
-    """``seasonal_baseline`` of columns ``[lo, end)``, reading only the lagged columns; and
-    where the same-hour-of-day fallback served."""
+              policy: AnomalyPolicy) -> Array:
+    """``seasonal_baseline`` of columns ``[lo, end)``, reading only the lagged columns."""
     end = num.shape[1]
     weekly, count = views_median([_lagged_rate(num, den, volume, min_volume, lo, end,
                                                 policy.season * k)
@@ -86,29 +88,21 @@ def _baseline(num: Array, den: Array, volume: Array, min_volume: Array, lo: int,
                                       for k in range(1, policy.days + 1)])
         daily = np.where(dcount >= policy.min_days, daily, np.nan)
         weekly[rows] = np.where(short[rows], daily, weekly[rows])
-    return weekly, short
+    return weekly
 
 
-def _windows(values: Array, windows: Sequence[int], span: int) -> list[Array]:
-    """Per window ``w``: sums of the ``w`` columns (last axis) ending at each column from
-    ``span - 1`` on; NaN when one is missing (as ``anomaly_scoring._window_sum``, whose
-    running sums these are, added in the same order)."""
-    n = values.shape[-1]
-    zero = np.zeros((*values.shape[:-1], 1))
-    csum = np.concatenate([zero, np.cumsum(np.nan_to_num(values, nan=0.0), axis=-1)], axis=-1)
-    cmiss = np.concatenate([zero, np.cumsum(np.isnan(values), axis=-1)], axis=-1)
+def _window(values: Array, w: int, span: int) -> Array:
+    """Sums of the ``w`` columns ending at each column from ``span - 1`` on; NaN when one is
+    missing (as ``anomaly_scoring._window_sum``)."""
+    n = values.shape[1]
+    filled = np.nan_to_num(values, nan=0.0)
+    missing = np.isnan(values)
+    zero = np.zeros((values.shape[0], 1))
+    csum = np.concatenate([zero, np.cumsum(filled, axis=1)], axis=1)
+    cmiss = np.concatenate([zero, np.cumsum(missing, axis=1)], axis=1)
     hi = np.arange(span, n + 1)
-    return [np.where(cmiss[..., hi] - cmiss[..., hi - w] > 0, np.nan,
-                     csum[..., hi] - csum[..., hi - w]) for w in windows]
-
-
-def _rules_table(policy: AnomalyPolicy, windows: Sequence[int]) -> Array:
-    """Per metric (rows in ``METRICS`` order): min_volume, min_expected, min_level, the spread
-    factor of one count, whether counts are tested, then whether each window judges it."""
-    return np.array([[r.min_volume, r.min_expected, r.min_level,
-                      1.5 if m in ("spend", "roas") else 1.0, float(m in COUNT_TESTED),
-                      *(float(w in policy.windows_of(m)) for w in windows)]
-                     for m, r in ((m, policy.rules[m]) for m in METRICS)])
+    total = csum[:, hi] - csum[:, hi - w]
+    return np.where(cmiss[:, hi] - cmiss[:, hi - w] > 0, np.nan, total)
 
 
 def screen(metrics: Sequence[Metric], num: Array, den: Array, volume: Array, first: int,
@@ -122,50 +116,56 @@ def screen(metrics: Sequence[Metric], num: Array, den: Array, volume: Array, fir
 
 def _screen(metrics: Sequence[Metric], num: Array, den: Array, volume: Array, first: int,
             policy: AnomalyPolicy) -> NDArray[np.bool_]:
-    # Few, large numpy calls: in the stream the arrays are small and the calls' fixed cost
-    # dominates, so row kinds are masks over all rows and quantities are stacked.
     index = np.array([METRICS.index(m) for m in metrics])
+    rules = [policy.rules[m] for m in METRICS]
+
+    def per_row(values: Sequence[float]) -> Array:
+        out: Array = np.asarray(values, dtype=np.float64)[index][:, None]
+        return out
+
+    min_volume = per_row([r.min_volume for r in rules])
+    min_expected = per_row([r.min_expected for r in rules])
+    min_level = per_row([r.min_level for r in rules])
+    is_row = [(index == i)[:, None] for i in range(len(METRICS))]
     windows = sorted({w for m in set(metrics) for w in policy.windows_of(m)})
-    rules = _rules_table(policy, windows)[index]
-    min_volume, min_expected, min_level, factor, tested = (rules[:, k:k + 1] for k in range(5))
-    kind = index[:, None]
-    is_spend, is_roas, is_cpa = (kind == METRICS.index(m) for m in ("spend", "roas", "cpa"))
-    is_cpc = kind == METRICS.index("cpc")
     span = max(windows)
-    n_rows, n_cols = num.shape
+    n_cols = num.shape[1]
     lo = first - span + 1
-    base, short = _baseline(num, den, volume, min_volume, lo, policy)
+    base = _baseline(num, den, volume, min_volume, lo, policy)
     tail_num, tail_den, tail_vol = num[:, lo:], den[:, lo:], volume[:, lo:]
-    # the typical hour (the yardstick of min_level) and the size of one counted unit (cost
-    # per click for spend, conversions per unit of cost for ROAS), in one running ratio
+    expected = base * tail_den
     back = max(first - policy.scale_hours, 0)
     known = np.where(np.isnan(num[:, back:]), np.nan, 1.0)
-    unit_top = np.where(is_spend, num[:, back:], volume[:, back:])
-    unit_bottom = np.where(is_spend, volume[:, back:], den[:, back:])
-    ratios = trailing_ratio(np.concatenate([num[:, back:], unit_top]),
-                            np.concatenate([known, unit_bottom]), policy.scale_hours,
-                            first - back)
-    level = np.nan_to_num(ratios[:n_rows], nan=np.inf)
-    unit = np.where(is_spend | is_roas, ratios[n_rows:], 1.0)
-    count_hour = np.where(is_cpa & (base > 0), tail_num / base,
-                          np.where(is_cpa, np.nan, tail_num))
-    sums = _windows(np.stack([tail_num, base * tail_den, tail_den, tail_vol, count_hour]),
-                    windows, span)
-    # the same-hour-of-day fallback widens every score of its hour (``score_columns``)
-    floor = policy.scale_floor**2 + np.where(short[:, span - 1:], policy.fallback_scale**2, 0.0)
+    level = np.nan_to_num(trailing_ratio(num[:, back:], known, policy.scale_hours, first - back),
+                          nan=np.inf)
+    unit = np.ones((num.shape[0], n_cols - first))
+    for row, top, bottom in ((_SPEND, num, volume), (_ROAS, volume, den)):
+        rows = np.flatnonzero(index == row)
+        if rows.size:
+            unit[rows] = trailing_ratio(top[rows, back:], bottom[rows, back:],
+                                        policy.scale_hours, first - back)
+    count_hour = np.where(is_row[_CPA] & (base > 0), tail_num / base,
+                          np.where(is_row[_CPA], np.nan, tail_num))
+    factor = per_row([1.5 if m in ("spend", "roas") else 1.0 for m in METRICS])
+    tested = np.isin(index, [METRICS.index(m) for m in COUNT_TESTED])[:, None]
     gate = np.log1p(policy.min_change)
-    candidate = np.zeros((n_rows, n_cols - first), dtype=bool)
-    for k, (w, (obs, exp, den_w, vol_w, count_w)) in enumerate(zip(windows, sums, strict=True)):
-        ok = (rules[:, 5 + k:6 + k] > 0) & (exp > 0) & (vol_w >= min_volume)
-        ok &= (exp >= min_expected) & ((min_level <= 0) | (exp >= min_level * w * level))
-        count = np.where(is_spend, exp / unit, np.where(
-            is_cpc | is_roas, den_w * np.where(is_roas, unit, 1.0), np.where(is_cpa, count_w, exp)))
+    candidate = np.zeros((num.shape[0], n_cols - first), dtype=bool)
+    for w in windows:
+        uses = per_row([1.0 if w in policy.windows_of(m) else 0.0 for m in METRICS]) > 0
+        obs, exp = _window(tail_num, w, span), _window(expected, w, span)
+        den_w, vol_w = _window(tail_den, w, span), _window(tail_vol, w, span)
+        ok = uses & (exp > 0) & (vol_w >= min_volume) & (exp >= min_expected)
+        ok &= (min_level <= 0) | (exp >= min_level * w * level)
+        count = np.select(
+            [is_row[_SPEND], is_row[_CPC] | is_row[_ROAS], is_row[_CPA]],
+            [exp / unit, den_w * np.where(is_row[_ROAS], unit, 1.0),
+             _window(count_hour, w, span)], exp)
         count = np.maximum(np.nan_to_num(count, nan=0.0), 0.5)
         ratio = np.abs(np.log(obs / exp))
-        bound = ratio / np.sqrt(factor / count + floor)
-        seen = np.where(is_cpa, den_w, np.where(is_spend, obs / unit, obs))
+        bound = ratio / np.sqrt(factor / count + policy.scale_floor**2)
+        seen = np.select([is_row[_CPA], is_row[_SPEND]], [den_w, obs / unit], obs)
         root = 2.0 * np.abs(np.sqrt(np.maximum(seen, 0.0) + 0.375) - np.sqrt(count + 0.375))
-        bound = np.where(tested > 0, np.minimum(bound, root / np.sqrt(factor)), bound)
+        bound = np.where(tested, np.minimum(bound, root / np.sqrt(factor)), bound)
         candidate |= ok & ~(ratio < gate) & ~(bound < policy.warn_z)
     return candidate
 

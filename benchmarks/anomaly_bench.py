@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     hours = DEFAULT_POLICY.lookback_hours + 1
     data = counters(args.campaigns, hours)
+    load_before = os.getloadavg()
+    cpu_started = time.process_time()
     runs = [run_once(data) for _ in range(args.repeat)]
+    cpu = (time.process_time() - cpu_started) / args.repeat
     seconds, per_metric, alerts = min(runs, key=lambda r: r[0])
     series = args.campaigns * len(METRICS)
     figures: dict[str, Any] = {
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "seconds_by_metric": {m: round(s, 3) for m, s in per_metric.items()},
         "alerting_series": alerts, "repeat": args.repeat,
         "all_runs_seconds": [round(r[0], 3) for r in runs],
+        "cpu_seconds_per_run": round(cpu, 3),
+        "load_average_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "reproduce": "python -m benchmarks.anomaly_bench",
     }
     print(json.dumps(figures, indent=2))
     if not args.no_write:

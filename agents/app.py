@@ -57,6 +57,8 @@ def _credentials(settings: Settings) -> Any:
 def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faust.App, Runtime]:
     runtime = runtime or Runtime.create(settings)
     brokers = [f"kafka://{s.strip()}" for s in settings.kafka_bootstrap_servers.split(",")]
+    datadir = settings.local_state_dir / "worker" / settings.app_id
+    datadir.mkdir(parents=True, exist_ok=True)  # Faust makes only the levels below it
     app = App(
         settings.app_id,
         broker=brokers,
@@ -65,7 +67,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> tuple[faus
         store="memory://",
         # Faust's own files (table dirs, leader state) beside the other local state, not in
         # the working directory
-        datadir=str(settings.local_state_dir / "worker" / settings.app_id),
+        datadir=str(datadir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",

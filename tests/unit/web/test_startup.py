@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,3 +29,12 @@ def test_run_worker_refuses_before_it_builds_the_app(monkeypatch: pytest.MonkeyP
     with pytest.raises(RuntimeError, match="stop here"):
         agents.app.run_worker(Settings(web_host="127.0.0.1"))
     assert built == [True, True]
+
+
+def test_the_workers_own_files_go_under_the_local_state_dir_made_on_a_fresh_clone(
+        tmp_path: Path) -> None:
+    state = tmp_path / "fresh" / ".local"  # nothing of it exists yet
+    app, _ = agents.app.create_app(Settings(local_state_dir=state, app_id="a1"))
+    app._create_directories()  # what the worker does at start (Faust makes one level each)
+    assert (state / "worker" / "a1").is_dir()
+    assert str(app.conf.datadir) == str(state / "worker" / "a1")

@@ -25,6 +25,8 @@ Invariants:
   brought: an event belongs to the part holding its strongest remaining identifier, and an
   event none of whose identifiers remains (all forgotten) to no part. What is older than the
   kept lists (``recent``, the lookback window) is exact in the counters, not in the lists.
+- a chat session's ``recent`` entry keeps its event's ``attributes`` (the conversation's
+  figures) wherever it goes (merge, split, adoption); no other entry carries attributes.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ CONVERSION_STAGES: Final[Mapping[str, str]] = {
 KNOWN_KINDS: Final = frozenset({"customer_id", "email", "phone"})
 INTERACTION_FIELDS: Final = ("event_id", "kind", "occurred_at", "type", "channel", "campaign_id",
                              "value", "currency")
+#: the channel of the chat-session touchpoints (``inputs_stage`` makes them from ended
+#: conversations); only their interactions keep the event's ``attributes``: the conversation's
+#: figures the lead and churn features read, a handful of short strings. Other events'
+#: attributes (ad and conversion properties, CRM fields) nothing reads from an interaction.
+CHAT_CHANNEL: Final = "chat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +201,19 @@ def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) ->
                 profile["attributes"].setdefault(k, v)
     if any(k.split(":", 1)[0] in KNOWN_KINDS for k in profile["identifiers"]):
         profile["lifecycle_stage"] = advance(profile["lifecycle_stage"], "known")
-    profile["recent"].append({**{name: event[name] for name in INTERACTION_FIELDS}, "ids": ids})
+    profile["recent"].append(interaction(event, ids))
     profile["version"] += 1
     _trim(profile, policy)
     return True
+
+
+def interaction(event: Mapping[str, Any], ids: list[str]) -> dict[str, Any]:
+    """The ``recent`` entry of an event: its ``INTERACTION_FIELDS``, its identifiers and, for a
+    chat session, its attributes (a copy)."""
+    kept = {**{name: event[name] for name in INTERACTION_FIELDS}, "ids": ids}
+    if event["kind"] == "touchpoint" and event["channel"] == CHAT_CHANNEL and event["attributes"]:
+        kept["attributes"] = dict(event["attributes"])
+    return kept
 
 
 def _crm_entry(profile: Profile, ids: list[str], event: Mapping[str, Any]) -> None:
@@ -285,7 +301,8 @@ def retire(profile: Profile, into: str) -> Profile:
 
 
 def record(profile: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``customer.profiles`` value (``customer_profile.v1.avsc``)."""
+    """The ``customer.profiles`` value (``customer_profile.v2.avsc``); an interaction without
+    attributes (not a chat session, or kept before v2) has an empty map."""
     return {"person_id": profile["person_id"], "version": profile["version"],
             "updated_at": profile["updated_at"], "first_seen": profile["first_seen"],
             "last_seen": profile["last_seen"], "identifiers": list(profile["identifiers"]),
@@ -294,7 +311,9 @@ def record(profile: Mapping[str, Any]) -> dict[str, Any]:
             "channels": list(profile["channels"]), "touchpoints": profile["touchpoints"],
             "conversions": profile["conversions"], "revenue": dict(profile["revenue"]),
             "scores": dict(profile["scores"]),
-            "recent": [{k: v for k, v in i.items() if k != "ids"} for i in profile["recent"]],
+            "recent": [{**{k: v for k, v in i.items() if k != "ids"},
+                        "attributes": dict(i.get("attributes") or {})}
+                       for i in profile["recent"]],
             "merged_into": profile["merged_into"]}
 
 

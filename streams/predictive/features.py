@@ -63,23 +63,25 @@ BEHAVIOUR_FEATURES: Final = (
     "distinct_channels_30d", "lead_conversions", "demo_requested", "prior_purchases",
     "has_email", "has_phone", "has_customer_id",
 )
-#: what the served lead model reads. The chat details are left out while the unified profile's
-#: interactions (``customer_profile.v1`` ``Interaction``) do not carry their attributes: the
-#: stream would see NaN where training (``customer_events``) saw figures. Once they do, this is
-#: ``BEHAVIOUR_FEATURES + CONVERSATION_FEATURES``.
-FEATURES: Final = BEHAVIOUR_FEATURES + CHAT_SESSION_FEATURES
-#: the lead features with the chat details, for training where the history holds them
+#: the lead features with the chat details: the unified profile's chat interactions carry their
+#: conversation's attributes (``customer_profile.v2`` ``Interaction.attributes``), as training's
+#: ``customer_events`` rows do, so the stream reads the same figures training saw
 FEATURES_WITH_CHAT_DETAILS: Final = BEHAVIOUR_FEATURES + CONVERSATION_FEATURES
+#: what the served lead model reads: every lead feature, the chat details included
+FEATURES: Final = FEATURES_WITH_CHAT_DETAILS
 #: the churn signals as model features (absent: NaN), after the lead features
 CHURN_SIGNAL_FEATURES: Final = ("baseline_activity_per_week", "recent_activity_per_week",
                                 "baseline_weeks", "failed_payments")
 #: the churn signals the chat details give (sentiment against the baseline, escalations,
-#: cancellation intents), left out of the served model for the reason ``FEATURES`` gives
+#: cancellation intents)
 CHURN_CHAT_SIGNAL_FEATURES: Final = ("baseline_sentiment", "recent_sentiment", "escalations",
                                      "cancellation_intents")
-CHURN_MODEL_FEATURES: Final = FEATURES + CHURN_SIGNAL_FEATURES
-CHURN_FEATURES_WITH_CHAT_DETAILS: Final = (FEATURES_WITH_CHAT_DETAILS + CHURN_SIGNAL_FEATURES
-                                           + CHURN_CHAT_SIGNAL_FEATURES)
+#: the chat churn signals before the activity ones, so the churn signals every profile gives
+#: close the list (as they did before the chat ones were served)
+CHURN_FEATURES_WITH_CHAT_DETAILS: Final = (FEATURES_WITH_CHAT_DETAILS + CHURN_CHAT_SIGNAL_FEATURES
+                                           + CHURN_SIGNAL_FEATURES)
+#: what the served churn model reads: the lead features, the churn signals, the chat ones included
+CHURN_MODEL_FEATURES: Final = CHURN_FEATURES_WITH_CHAT_DETAILS
 
 LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
     "tenure_days": ReasonCode("TENURE", "known for {value} days", "known for only {value} days"),

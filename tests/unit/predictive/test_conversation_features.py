@@ -13,16 +13,23 @@ from streams.contract.codec import AvroCodec
 from streams.conversation.rollup import insight_record
 from streams.conversation.state import new_record
 from streams.customer import contract as customer
+from streams.customer import profile as fold
+from streams.customer.identity_stage import EVENT_COLUMNS, usable_of
+from streams.customer.identity_state import node_key
 from streams.customer.inputs_stage import InputsPolicy, observation
 from streams.kernel.records import Raw
 from streams.predictive.churn import assess
 from streams.predictive.features import (
     CHAT_DETAIL_FEATURES,
+    CHURN_CHAT_SIGNAL_FEATURES,
+    CHURN_FEATURES_WITH_CHAT_DETAILS,
+    CHURN_MODEL_FEATURES,
     FEATURES,
     FEATURES_WITH_CHAT_DETAILS,
     LEAD_REASON_CODES,
     read_profile,
 )
+from streams.predictive.history import HISTORY_SQL, by_person, profile_as_of
 from streams.settings import Settings
 
 DAY_MS = 86_400_000
@@ -158,7 +165,85 @@ def test_unreadable_figures_count_as_unknown() -> None:
     assert features["chat_purchase_intent_90d"] == 1.0
 
 
-def test_the_served_features_leave_the_details_out_until_the_profile_carries_them() -> None:
-    assert not set(CHAT_DETAIL_FEATURES) & set(FEATURES)
-    assert set(CHAT_DETAIL_FEATURES) <= set(FEATURES_WITH_CHAT_DETAILS)
-    assert set(CHAT_DETAIL_FEATURES) <= set(LEAD_REASON_CODES)
+def test_the_served_features_are_the_full_ones_chat_details_included() -> None:
+    assert FEATURES == FEATURES_WITH_CHAT_DETAILS
+    assert CHURN_MODEL_FEATURES == CHURN_FEATURES_WITH_CHAT_DETAILS
+    assert set(CHAT_DETAIL_FEATURES) <= set(FEATURES)
+    assert set(CHURN_CHAT_SIGNAL_FEATURES) <= set(CHURN_MODEL_FEATURES)
+    assert set(CHURN_MODEL_FEATURES) <= set(LEAD_REASON_CODES)
+
+
+NO_IDS = {"customer_id": None, "email": None, "phone": None, "anonymous_id": None,
+          "device_id": None}
+
+
+def chat_insight(codec: AvroCodec, n: int, at: int, intent: str, escalations: int, lead: bool,
+                 sentiment: float) -> dict[str, Any]:
+    """An ended conversation's ``conversation.insights`` v2 value, as the wire gives it."""
+    value = insight_record(ended_conversation(intent, 0.9, escalations, lead), at).value
+    value = {**value, "conversation_id": f"conv_{n}", "first_event_at": at,
+             "last_event_at": at + 60_000, "updated_at": at + 60_000, "sentiment_mean": sentiment}
+    return codec.decode(customer.CONVERSATION_INSIGHTS,
+                        codec.encode(customer.CONVERSATION_INSIGHTS, value))
+
+
+def test_the_streamed_profile_gives_the_features_training_reads_from_customer_events(
+        codec: AvroCodec) -> None:
+    """The same events, once folded by the customer stage into a ``customer.profiles`` v2 record
+    (through Avro) and once as ``customer_events`` rows rebuilt by training: the same lead
+    features and churn signals, the chat details real values in both."""
+    now = T0 + 200 * DAY_MS
+    ids = {**NO_IDS, "customer_id": "cus_1"}
+    inputs = [
+        (customer.CONVERSIONS, {"conversion_id": "cv_1", "occurred_at": now - 120 * DAY_MS,
+                                "type": "purchase", "value": 49.0, "currency": "EUR",
+                                "order_id": "o1", "identifiers": ids,
+                                "properties": {"items": "1"}}),
+        (customer.TOUCHPOINTS, {"touchpoint_id": "tp_1", "occurred_at": now - 70 * DAY_MS,
+                                "type": "email_open", "channel": "email", "platform": None,
+                                "campaign_id": "c1", "identifiers": ids,
+                                "properties": {"subject": "spring"}}),
+        (customer.CONVERSATION_INSIGHTS,
+         chat_insight(codec, 1, now - 60 * DAY_MS, "pricing", 0, True, 0.5)),
+        (customer.CONVERSATION_INSIGHTS,
+         chat_insight(codec, 2, now - 20 * DAY_MS, "billing", 1, False, 0.1)),
+        (customer.TOUCHPOINTS, {"touchpoint_id": "tp_2", "occurred_at": now - 5 * DAY_MS,
+                                "type": "visit", "channel": "direct", "platform": None,
+                                "campaign_id": None, "identifiers": ids, "properties": {}}),
+        (customer.CONVERSATION_INSIGHTS,
+         chat_insight(codec, 3, now - 2 * DAY_MS, "cancellation", 2, False, -0.6)),
+    ]
+    events = [observation(InputsPolicy(), topic, Raw(topic, 0, n, T0, b"k", None), value)
+              for n, (topic, value) in enumerate(inputs)]
+    # the stream: the profile stage's fold, its record through customer.profiles v2
+    working = fold.new_profile("p_1")
+    for event in events:
+        assert fold.absorb(working, event, fold.DEFAULT_PROFILE_POLICY)
+    streamed = codec.decode(customer.CUSTOMER_PROFILES,
+                            codec.encode(customer.CUSTOMER_PROFILES, fold.record(working)))
+    chats = [i for i in streamed["recent"] if i["channel"] == "chat"]
+    assert [c["attributes"]["intent"] for c in chats] == ["pricing", "billing", "cancellation"]
+    assert all(i["attributes"] == {} for i in streamed["recent"] if i["channel"] != "chat")
+    # training: the customer_events rows the identity stage writes, as HISTORY_SQL reads them
+    selected = [c.strip().split(" AS ")[-1].split(".")[-1]
+                for c in HISTORY_SQL.split("SELECT", 1)[1].split("FROM", 1)[0].split(",")]
+    rows = []
+    for event in events:
+        row = {name: event[name] for name in EVENT_COLUMNS[1:14]}
+        row.update(person_id="p_1", identifiers=[node_key(k, v) for k, v in usable_of(event)])
+        rows.append({name: row[name] for name in selected})
+    history = by_person(rows)["p_1"]
+    rebuilt = profile_as_of("p_1", history, len(history) - 1)
+    assert rebuilt["updated_at"] == streamed["updated_at"]
+    served, served_signals = read_profile(streamed, streamed["updated_at"])
+    trained, trained_signals = read_profile(rebuilt, rebuilt["updated_at"])
+    for name in FEATURES:
+        assert served[name] == pytest.approx(trained[name], nan_ok=True), name
+    assert served_signals == trained_signals
+    assert served["chat_cancel_intent_90d"] == 1.0 and served["chat_escalations_90d"] == 3.0
+    assert served["chat_purchase_intent_90d"] == 1.0 and served["chat_lead_signals"] == 1.0
+    assert served["days_since_buying_chat"] == 58.0  # as of the last chat, 2 days before now
+    assert served["chat_last_sentiment"] == pytest.approx(-0.6)
+    assert served_signals["cancellation_intents"] == 1 and served_signals["escalations"] == 3
+    assert served_signals["recent_sentiment"] == pytest.approx(-0.25)
+    assert not any(math.isnan(served[name]) for name in CHAT_DETAIL_FEATURES)

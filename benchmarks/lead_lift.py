@@ -11,14 +11,14 @@ rebuilt as of sampled profile changes, chat sessions with their conversation's a
 then the same LightGBM training (time split 60/20/20, early stopping and calibration on the
 middle window):
 - lead (label: a purchase within 14 days): without conversation features
-  (``BEHAVIOUR_FEATURES``), with the chat sessions only (``FEATURES``, what is served today), and
-  with the conversation details too (``FEATURES_WITH_CHAT_DETAILS``: intents, sentiment and its
-  trend, escalations, lead signals);
+  (``BEHAVIOUR_FEATURES``), with the chat sessions only (``CHAT_SESSION_FEATURES``), and with
+  the conversation details too (``FEATURES_WITH_CHAT_DETAILS``, what is served: intents,
+  sentiment and its trend, escalations, lead signals);
 - churn (label: no touchpoint or conversion within ``--churn-days``, 30 by default, people who
   had purchased; a 60-day horizon leaves the calibration window empty after purging): the
-  served churn features against those plus the chat churn signals (sentiment against the
-  baseline, escalations, cancellation intents), with the share of the model's total gain that
-  the sentiment, escalation and cancellation features take.
+  churn features without the chat details and the chat churn signals (sentiment against the
+  baseline, escalations, cancellation intents) against the served ones, with the share of the
+  model's total gain that the sentiment, escalation and cancellation features take.
 ROC-AUC, PR-AUC and Brier on the held-out latest window, and the differences, mean and standard
 deviation over the seeds. Merged into ``quality.lead_lift`` of benchmarks/results/latest.json.
 
@@ -40,10 +40,10 @@ from benchmarks.predictive_quality import merge_quality
 from streams.predictive.features import (
     BEHAVIOUR_FEATURES,
     CHAT_DETAIL_FEATURES,
+    CHAT_SESSION_FEATURES,
     CHURN_CHAT_SIGNAL_FEATURES,
     CHURN_FEATURES_WITH_CHAT_DETAILS,
-    CHURN_MODEL_FEATURES,
-    FEATURES,
+    CHURN_SIGNAL_FEATURES,
     FEATURES_WITH_CHAT_DETAILS,
 )
 from streams.predictive.history import DAY_MS, HistoryPolicy, train_churn_model, train_lead_model
@@ -51,9 +51,11 @@ from streams.predictive.history_synthetic import histories
 from streams.predictive.training import TrainingResult
 
 METRICS = ("roc_auc", "pr_auc", "brier")
-LEAD_SETS = {"without_conversation": BEHAVIOUR_FEATURES, "chat_sessions": FEATURES,
+LEAD_SETS = {"without_conversation": BEHAVIOUR_FEATURES,
+             "chat_sessions": BEHAVIOUR_FEATURES + CHAT_SESSION_FEATURES,
              "with_conversation": FEATURES_WITH_CHAT_DETAILS}
-CHURN_SETS = {"without_chat_signals": CHURN_MODEL_FEATURES,
+CHURN_SETS = {"without_chat_signals": (BEHAVIOUR_FEATURES + CHAT_SESSION_FEATURES
+                                       + CHURN_SIGNAL_FEATURES),
               "with_chat_signals": CHURN_FEATURES_WITH_CHAT_DETAILS}
 #: the churn features the issue names: sentiment, escalations, cancellation intent
 CHURN_CHAT_FEATURES = (*CHURN_CHAT_SIGNAL_FEATURES, "chat_last_sentiment", "chat_sentiment_trend",

@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 
 from streams.customer import contract as names
 from streams.customer.attribution import DAY_MS, ConversionTable, TouchTable
 from streams.customer.attribution_run import RunPolicy, Window, compute, run_columns, run_id
+from streams.customer.schedule import KEY, OWNER_PARTITION, check_seconds, make_entry
+from streams.customer.schedule import Runner as BackgroundRunner
 from streams.kernel.records import BatchResult, Columns
 from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage, Table, Timer, Value
 
@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 NAME: Final = "customer_attribution_schedule"
 SCHEDULE: Final = "attribution_schedule"  # the worker's table
-KEY: Final = "schedule"
-OWNER_PARTITION: Final = 0
 
 #: (window, lookback in ms) -> the window's touchpoints and conversions
 Load = Callable[[Window, int], tuple[TouchTable, ConversionTable]]
@@ -61,48 +59,23 @@ class SchedulePolicy:
 
     @property
     def check_seconds(self) -> float:
-        """How often the timer looks whether a run is due or done: every 30 s, or four times
-        an interval when that is shorter (not below a second)."""
-        return max(1.0, min(30.0, self.interval_ms / 4000))
+        return check_seconds(self.interval_ms)
 
 
-class Runner:
-    """One attribution at a time in a background thread; ``take`` hands each result over once."""
+class Runner(BackgroundRunner[[Window, RunPolicy, int], tuple[int, Columns]]):
+    """One attribution at a time in a background thread; ``take`` hands each result
+    (created_at, rows) over once."""
 
     def __init__(self, load: Load) -> None:
-        self._load = load
-        self._pool: ThreadPoolExecutor | None = None
-        self._future: Future[tuple[int, Columns]] | None = None
-        self._lock = threading.Lock()
+        def work(window: Window, policy: RunPolicy, created_at_ms: int) -> tuple[int, Columns]:
+            touches, conversions = load(window, policy.lookback_ms)
+            result = compute(touches, conversions, window, policy)
+            log.info("attribution run %s: %d conversions (%d with a journey), %d paths, %d rows",
+                     run_id(created_at_ms, window, policy), result.conversions,
+                     result.attributed, result.journeys, len(result.credits))
+            return created_at_ms, run_columns(result, created_at_ms)
 
-    def _work(self, window: Window, policy: RunPolicy, created_at_ms: int) -> tuple[int, Columns]:
-        touches, conversions = self._load(window, policy.lookback_ms)
-        result = compute(touches, conversions, window, policy)
-        log.info("attribution run %s: %d conversions (%d with a journey), %d paths, %d rows",
-                 run_id(created_at_ms, window, policy), result.conversions, result.attributed,
-                 result.journeys, len(result.credits))
-        return created_at_ms, run_columns(result, created_at_ms)
-
-    def start(self, window: Window, policy: RunPolicy, created_at_ms: int) -> None:
-        with self._lock:
-            if self._future is not None:
-                raise RuntimeError("an attribution run is already under way")
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="attribution")
-            self._future = self._pool.submit(self._work, window, policy, created_at_ms)
-
-    def busy(self) -> bool:
-        return self._future is not None
-
-    def take(self) -> tuple[int, Columns] | None:
-        """The finished run (created_at, rows), once; None while it runs or when none was
-        started. Raises what the run raised."""
-        with self._lock:
-            future = self._future
-            if future is None or not future.done():
-                return None
-            self._future = None
-        return future.result()
+        super().__init__(work, "attribution")
 
 
 def _entry(now_ms: int, next_run_at: int, last_run_id: str | None = None, runs: int = 0,
@@ -113,12 +86,8 @@ def _entry(now_ms: int, next_run_at: int, last_run_id: str | None = None, runs: 
 
 def step(policy: SchedulePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     """Make the schedule's entry from the first record of the owner's partition."""
-    if not any(raw.partition == OWNER_PARTITION for raw in events.raws):
-        return Outcome()
-    if lookup(SCHEDULE, KEY) is not None:
-        return Outcome()
-    return Outcome(changes={SCHEDULE: {KEY: (OWNER_PARTITION,
-                                             _entry(now_ms, now_ms + policy.interval_ms))}})
+    return make_entry(SCHEDULE, lambda now: _entry(now, now + policy.interval_ms), events,
+                      lookup, now_ms)
 
 
 def tick(policy: SchedulePolicy, runner: Runner, entries: Sequence[tuple[str, Value]],

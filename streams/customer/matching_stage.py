@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
 from streams.customer import contract as names
+from streams.customer.schedule import KEY, OWNER_PARTITION, check_seconds, make_entry
+from streams.customer.schedule import Runner as BackgroundRunner
 from streams.kernel.records import BatchResult, OutputRecord
 from streams.kernel.stage import Events, Input, Lookup, Outcome, Stage, Table, Timer, Value
 
@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 
 NAME: Final = "customer_matching_schedule"
 SCHEDULE: Final = "matching_schedule"  # the worker's table
-KEY: Final = "schedule"
-OWNER_PARTITION: Final = 0
 
 #: (the run's start, epoch ms) -> the match observations to publish
 Job = Callable[[int], list[OutputRecord]]
@@ -69,40 +67,15 @@ class MatchingSchedule:
 
     @property
     def check_seconds(self) -> float:
-        """How often the timer looks whether a run is due or done: every 30 s, or four times
-        an interval when that is shorter (not below a second)."""
-        return max(1.0, min(30.0, self.interval_ms / 4000))
+        return check_seconds(self.interval_ms)
 
 
-class Runner:
-    """One run at a time in a background thread; ``take`` hands each result over once."""
+class Runner(BackgroundRunner[[int], list[OutputRecord]]):
+    """One matching run at a time in a background thread; ``take`` hands each run's records
+    over once."""
 
     def __init__(self, job: Job) -> None:
-        self._job = job
-        self._pool: ThreadPoolExecutor | None = None
-        self._future: Future[list[OutputRecord]] | None = None
-        self._lock = threading.Lock()
-
-    def start(self, now_ms: int) -> None:
-        with self._lock:
-            if self._future is not None:
-                raise RuntimeError("a matching run is already under way")
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="matching")
-            self._future = self._pool.submit(self._job, now_ms)
-
-    def busy(self) -> bool:
-        return self._future is not None
-
-    def take(self) -> list[OutputRecord] | None:
-        """The finished run's records, once; None while it runs or when none was started.
-        Raises what the run raised."""
-        with self._lock:
-            future = self._future
-            if future is None or not future.done():
-                return None
-            self._future = None
-        return future.result()
+        super().__init__(job, "matching")
 
 
 def _entry(now_ms: int, next_run_at: int, runs: int = 0, matches: int = 0,
@@ -113,12 +86,8 @@ def _entry(now_ms: int, next_run_at: int, runs: int = 0, matches: int = 0,
 
 def step(policy: MatchingSchedule, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     """Make the schedule's entry from the first record of the owner's partition."""
-    if not any(raw.partition == OWNER_PARTITION for raw in events.raws):
-        return Outcome()
-    if lookup(SCHEDULE, KEY) is not None:
-        return Outcome()
-    return Outcome(changes={SCHEDULE: {KEY: (OWNER_PARTITION,
-                                             _entry(now_ms, now_ms + policy.interval_ms))}})
+    return make_entry(SCHEDULE, lambda now: _entry(now, now + policy.interval_ms), events,
+                      lookup, now_ms)
 
 
 def tick(policy: MatchingSchedule, runner: Runner, entries: Sequence[tuple[str, Value]],

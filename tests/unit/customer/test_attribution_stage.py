@@ -11,7 +11,6 @@ from streams.customer import contract as names
 from streams.customer.attribution import DAY_MS, ConversionTable, TouchTable
 from streams.customer.attribution_run import RunPolicy, Window, tables_from_rows
 from streams.customer.attribution_stage import (
-    KEY,
     SCHEDULE,
     Runner,
     SchedulePolicy,
@@ -19,6 +18,7 @@ from streams.customer.attribution_stage import (
     step,
     tick,
 )
+from streams.customer.schedule import KEY
 from streams.kernel.records import Raw
 from streams.kernel.stage import Events, Outcome, Value
 

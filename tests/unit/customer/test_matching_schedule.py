@@ -13,7 +13,6 @@ from agents.customer import match_job
 from benchmarks.identity_quality import load
 from streams.customer import contract as names
 from streams.customer.matching_stage import (
-    KEY,
     SCHEDULE,
     MatchingSchedule,
     Runner,
@@ -21,6 +20,7 @@ from streams.customer.matching_stage import (
     step,
     tick,
 )
+from streams.customer.schedule import KEY
 from streams.io.clickhouse import ClickHouse
 from streams.io.migrate import migrate
 from streams.kernel.records import OutputRecord, Raw

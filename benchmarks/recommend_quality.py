@@ -81,10 +81,10 @@ def known_taste(world: Shoppers, model: rec.ItemModel, history: History,
 def implicit_runs(train: Sequence[rec.Interaction], model: rec.ItemModel,
                   persons: Sequence[str], k: int) -> dict[str, dict[str, list[str]]]:
     try:
-        import implicit  # type: ignore[import-untyped]  # noqa: F401  (the bench extra)
+        import implicit  # noqa: F401  (the bench extra)
     except ImportError:
         return {}
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # implicit's
+    from threadpoolctl import threadpool_limits  # implicit's
     people = sorted({i.person for i in train})
     at = {p: n for n, p in enumerate(people)}
     matrix = sparse.csr_matrix(
@@ -101,8 +101,8 @@ def implicit_runs(train: Sequence[rec.Interaction], model: rec.ItemModel,
 
 def _implicit(matrix: Any, rows: Any, model: rec.ItemModel, persons: Sequence[str], k: int
               ) -> dict[str, dict[str, list[str]]]:
-    from implicit.als import AlternatingLeastSquares  # type: ignore[import-untyped]
-    from implicit.nearest_neighbours import CosineRecommender  # type: ignore[import-untyped]
+    from implicit.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import CosineRecommender
 
     out: dict[str, dict[str, list[str]]] = {}
     for name, algo in (("implicit_als", AlternatingLeastSquares(

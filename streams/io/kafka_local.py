@@ -240,10 +240,20 @@ def _with_overrides(text: str, overrides: dict[str, str]) -> str:
     return "\n".join([*kept, "# SASL_SSL listener (kafka_security_protocol=SASL_SSL)", *added]) + "\n"
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id: a UUID in URL-safe base64, as Kafka's own ``Uuid.randomUuid``
+    makes it, never starting with "-" (the storage tool would read such an id as an option:
+    "argument --cluster-id/-t: expected one argument", one format in 64)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _format_storage(kafka: LocalKafka) -> None:
     if (kafka.data_dir / "meta.properties").exists():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     # the SASL user exists from the start: KRaft stores SCRAM credentials in its metadata
     scram = [] if kafka.scram is None else [
         "--add-scram",

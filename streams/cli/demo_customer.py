@@ -33,6 +33,19 @@ def _count(querier: Any, sql: str) -> int:
     return int(querier.sql(sql).rows[0][0])
 
 
+def _steady(querier: Any, sql: str, label: str) -> Callable[[], tuple[bool, str]]:
+    """A check that holds once the count ``sql`` gives is above zero and the same in two polls
+    in a row."""
+    last = [-1]
+
+    def check() -> tuple[bool, str]:
+        n = _count(querier, sql)
+        steady, last[0] = n == last[0], n
+        return steady and n > 0, f"{n} {label}"
+
+    return check
+
+
 def _wait(what: str, check: Callable[[], tuple[bool, str]], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     with console.status(what) as status:
@@ -76,14 +89,9 @@ def customer_demo(settings: Settings, show: Show, seed: int) -> None:
     if not _wait("attributing conversions…", resolved(len(identity_phase) + len(converted)), 300):
         console.print("[red]not every conversion was resolved within 300 s; see the worker log")
         return
-    last = [-1]
-
-    def credits_steady() -> tuple[bool, str]:
-        n = _count(querier, "SELECT uniqExact(conversion_id) FROM attribution_credits FINAL")
-        steady, last[0] = n == last[0], n
-        return steady and n > 0, f"{n} conversions attributed"
-
-    _wait("attributing conversions…", credits_steady, 60)
+    _wait("attributing conversions…", _steady(
+        querier, "SELECT uniqExact(conversion_id) FROM attribution_credits FINAL",
+        "conversions attributed"), 60)
     for name, params, shown in CUSTOMER_INSIGHTS:
         show(name, querier.insight(name, params), shown)
     # the person with the most identifiers: several devices joined into one profile
@@ -107,14 +115,8 @@ def customer_demo(settings: Settings, show: Show, seed: int) -> None:
 def _predictions(querier: Any, show: Show) -> None:
     """The scores the predictive stage gave the simulated people, and what workflows did."""
     console.rule("predictions and workflows")
-    last = [-1]
-
-    def scored() -> tuple[bool, str]:
-        n = _count(querier, "SELECT uniqExact(person_id) FROM customer_scores FINAL")
-        steady, last[0] = n == last[0], n
-        return steady and n > 0, f"{n} people scored"
-
-    _wait("scoring the profiles…", scored, 60)
+    _wait("scoring the profiles…", _steady(
+        querier, "SELECT uniqExact(person_id) FROM customer_scores FINAL", "people scored"), 60)
     leads = querier.insight("top_leads", {"limit": "5"})
     at = leads.column_names.index("lead_reasons")
     strongest = SimpleNamespace(column_names=leads.column_names, rows=[

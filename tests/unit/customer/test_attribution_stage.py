@@ -3,8 +3,6 @@ over when done (in a background thread), a failed run tried again, never quarant
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from streams.customer import contract as names
@@ -19,17 +17,12 @@ from streams.customer.attribution_stage import (
     tick,
 )
 from streams.customer.schedule import KEY
-from streams.kernel.records import Raw
-from streams.kernel.stage import Events, Outcome, Value
+from streams.kernel.stage import Outcome, Value
+from tests.unit.customer.schedule_helpers import T0, events, finished
 
-T0 = 1_767_225_600_000
 POLICY = SchedulePolicy(interval_ms=3_600_000, window_ms=30 * DAY_MS,
                         run=RunPolicy(replicates=0), retry_ms=60_000)
 
-
-def events(*partitions: int) -> Events:
-    return Events([Raw("p.identity.links", p, i, T0, b"person", b"\x00") for i, p in
-                   enumerate(partitions)], [{} for _ in partitions])
 
 
 class Load:
@@ -47,12 +40,6 @@ class Load:
              ("a", "t2", end - 2 * DAY_MS, "paid_search", "k1")],
             [("a", "v1", end - DAY_MS, 40.0, "EUR")])
 
-
-def finished(runner: Runner, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while runner._future is not None and not runner._future.done():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
 
 
 def test_the_entry_is_made_once_from_a_record_of_partition_0() -> None:

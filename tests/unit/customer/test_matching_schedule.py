@@ -4,7 +4,6 @@ never quarantined; and the worker's job, which is the command's own matching ove
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,13 @@ from streams.customer.matching_stage import (
 from streams.customer.schedule import KEY
 from streams.io.clickhouse import ClickHouse
 from streams.io.migrate import migrate
-from streams.kernel.records import OutputRecord, Raw
-from streams.kernel.stage import Events, Outcome, Value
+from streams.kernel.records import OutputRecord
+from streams.kernel.stage import Outcome, Value
 from streams.settings import Settings
+from tests.unit.customer.schedule_helpers import T0, events, finished
 
-T0 = 1_767_225_600_000
 POLICY = MatchingSchedule(interval_ms=3_600_000, retry_ms=60_000)
 
-
-def events(*partitions: int) -> Events:
-    return Events([Raw("p.identity.links", p, i, T0, b"person", b"\x00") for i, p in
-                   enumerate(partitions)], [{} for _ in partitions])
 
 
 def record(n: int) -> OutputRecord:
@@ -51,12 +46,6 @@ class Job:
             raise ConnectionError("ClickHouse is down")
         return [record(1), record(2)]
 
-
-def finished(runner: Runner, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while runner._future is not None and not runner._future.done():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
 
 
 def test_the_entry_is_made_once_from_a_record_of_partition_0() -> None:

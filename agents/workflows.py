@@ -145,7 +145,8 @@ def register(app: faust.App, runtime: Runtime) -> tuple[BatchTopic, BatchTopic]:
     log.info("workflow delivery targets: %s", ", ".join(sorted(targets.configured)) or "none "
              "outside Kafka and ClickHouse (email and chat actions fail no_target)")
     deliver = delivery.DeliveryPolicy(targets=targets.configured)
-    return (run_stage(app, prompt(runtime), stage.stage(policy)),
+    return (run_stage(app, prompt(runtime), stage.stage(policy),
+                      positions_of=stage.POSITIONS_OF),
             run_stage(app, runtime, delivery.stage(deliver, targets.perform)))
 
 

@@ -36,9 +36,6 @@ WORKFLOW_ACTIONS_TABLE: Final = "workflow_actions"
 AUDIENCE_MEMBERS_TABLE: Final = "audience_members"
 #: the stage's changelog-backed state, one value per subject (person or market segment)
 WORKFLOW_STATES: Final = "workflow_states"
-#: where the workflows stage stands on customer.scores, one entry per partition (positioned:
-#: the state table's offsets are customer.profiles offsets only)
-WORKFLOW_SCORE_MARKS: Final = "workflow_score_marks"
 #: the delivery stage's state: per subject, the action ids already performed
 WORKFLOW_DELIVERIES: Final = "workflow_deliveries"
 

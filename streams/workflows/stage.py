@@ -20,11 +20,11 @@ Invariants:
 - only events that decide something leave a row, so after a restart the position guard
   may start before where the state stands: the events replayed are skipped by the fold
   (their versions are absorbed);
-- the runtime reads one position per partition from the positioned tables (the lowest of
-  them), for both inputs: a state's ``offset`` is that of the last *profile* it absorbed
-  (-1 before any), and ``workflow_score_marks`` holds, per partition, the offset after the
-  last *score* absorbed; the lower of the two never passes an event of either topic that
-  the state lacks (a restart may re-read some, which the fold skips).
+- each input resumes at its own position per (topic, partition) (``POSITIONS_OF``, handed to
+  the runtime): customer.profiles where ``workflow_states`` stands (a state's ``offset`` is
+  that of the last *profile* it absorbed, -1 before any), customer.scores at the group's
+  committed offset, which only passes events whose state changes are in the changelog; a
+  restart may re-read some scores, which the fold skips (their ``scored_at`` is absorbed).
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ from streams.workflows.records import Position, action_columns, action_records
 
 NAME: Final = "workflows"
 STATES: Final = names.WORKFLOW_STATES
-MARKS: Final = names.WORKFLOW_SCORE_MARKS
+#: per positioned table, the inputs whose offsets it holds (``run_stage(positions_of=...)``):
+#: the states hold profile offsets only; no table holds the scores' (they resume at the
+#: committed offset), so offsets of the two topics are never compared
+POSITIONS_OF: Final = {STATES: (names.CUSTOMER_PROFILES,)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,6 @@ def stage(policy: WorkflowStagePolicy) -> Stage:
                                        closed=lambda value: not has_deferred(value)),)
     if policy.scores_topic is not None:
         inputs += (Input(names.CUSTOMER_SCORES, validate_score),)
-        tables += (Table(MARKS, positioned=True),)
     return Stage(
         name=NAME,
         inputs=inputs,
@@ -111,14 +113,11 @@ def _value(state: State, partition: int, offset: int, score_offset: int) -> Valu
 
 def step(policy: WorkflowStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
     states: dict[str, Value] = {}
-    marks: dict[str, tuple[int, Value | None]] = {}
     decided: list[tuple[Decision, Position]] = []
     for raw, value in zip(events.raws, events.values, strict=True):
         scored = raw.topic == policy.scores_topic
         if scored:
             event = from_score(value)
-            marks[str(raw.partition)] = (raw.partition, {
-                "partition": raw.partition, "offset": raw.offset, "last_event_at": now_ms})
         elif value.get("merged_into"):
             continue
         else:
@@ -139,8 +138,6 @@ def step(policy: WorkflowStagePolicy, events: Events, lookup: Lookup, now_ms: in
     result = BatchResult(inserts={names.WORKFLOW_ACTIONS_TABLE: action_columns(decided, now_ms)},
                          outputs=action_records(only))
     changes: Changes = {STATES: {k: (v["partition"], v) for k, v in states.items()}}
-    if marks:
-        changes[MARKS] = marks
     return Outcome(result, changes)
 
 

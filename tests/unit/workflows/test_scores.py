@@ -7,14 +7,16 @@ from typing import Any
 
 import pytest
 
+from agents.runtime.stage import StateTables
 from streams.contract.codec import AvroCodec
 from streams.kernel.records import Raw
-from streams.kernel.stage import Computed, compute
+from streams.kernel.stage import Computed, Table, compute
 from streams.settings import Settings
 from streams.workflows import contract as names
 from streams.workflows import stage as wstage
 from streams.workflows.engine import WorkflowPolicy, fold
 from streams.workflows.fields import from_profile, from_score, sha256_of
+from tests.unit.runtime.test_stage_tables import FakeApp
 from tests.unit.workflows.helpers import CONSENTING, SEED, at, only, profile, score
 from tests.unit.workflows.test_stage import Memory
 
@@ -150,8 +152,8 @@ def test_a_bad_score_is_dead_lettered_with_its_reason(codec: AvroCodec, changes:
 
 
 def test_positions_of_each_topic_stay_apart(codec: AvroCodec) -> None:
-    """The runtime reads one position per partition (the lowest positioned table's): states
-    carry profile offsets only, the marks the scores' (module docstring of the stage)."""
+    """Each input resumes at its own position (``POSITIONS_OF``): the states carry profile
+    offsets only (a person known from scores alone: -1), the scores no table's."""
     memory = Memory()
     run(codec, [raw(codec, names.CUSTOMER_SCORES, score("p7", "lead", 10, T), 40),
                 raw(codec, names.CUSTOMER_PROFILES, profile("p8", 1, T), 3),
@@ -159,9 +161,9 @@ def test_positions_of_each_topic_stay_apart(codec: AvroCodec) -> None:
     states = memory.tables[wstage.STATES]
     assert (states["p7"]["offset"], states["p7"]["score_offset"]) == (-1, 40)
     assert (states["p8"]["offset"], states["p8"]["score_offset"]) == (3, 41)
-    assert memory.tables[wstage.MARKS] == {"1": {"partition": 1, "offset": 41,
-                                                 "last_event_at": NOW}}
-    assert [t.name for t in STAGE.tables if t.positioned] == [wstage.STATES, wstage.MARKS]
+    assert set(memory.tables) == {wstage.STATES}
+    assert [t.name for t in STAGE.tables if t.positioned] == [wstage.STATES]
+    assert wstage.POSITIONS_OF == {wstage.STATES: (names.CUSTOMER_PROFILES,)}
     # a release for a person known from scores only is positioned on the scores topic
     quiet = {**score("p9", "lead", 90, at("2026-03-02T23:30"))}
     late = {**profile("p9", 1, at("2026-03-02T23:00"), stage="lead",
@@ -177,6 +179,31 @@ def test_positions_of_each_topic_stay_apart(codec: AvroCodec) -> None:
     ticked = wstage.release_due(POLICY, [("p9", scored_only)], at("2026-03-03T07:00"))
     rows = ticked.result.inserts[names.WORKFLOW_ACTIONS_TABLE]
     assert (rows["_topic"], rows["_offset"]) == ([names.CUSTOMER_SCORES], [42])
+
+
+def test_the_runtime_resumes_profiles_from_the_states_and_scores_from_the_commit(
+        codec: AvroCodec) -> None:
+    """The stage's tables as the runtime keeps them, with ``POSITIONS_OF``: customer.profiles
+    resumes after the last profile a state absorbed on the partition; customer.scores gets no
+    position from the state (the guard then takes the committed offset), whatever score
+    offsets the states hold."""
+    memory = Memory()
+    computed = run(codec, [raw(codec, names.CUSTOMER_PROFILES, profile("p8", 1, T), 3),
+                           raw(codec, names.CUSTOMER_SCORES, score("p8", "lead", 20, T + 1), 900),
+                           raw(codec, names.CUSTOMER_SCORES, score("p7", "lead", 10, T), 901)],
+                   memory)
+    tables = StateTables(FakeApp(), STAGE.tables, partitions=2,  # type: ignore[arg-type]
+                         positions_of=wstage.POSITIONS_OF)
+    tables.apply(computed.outcome.changes)
+    assert tables.positions([1], names.CUSTOMER_PROFILES) == {1: 4}
+    assert tables.positions([1], names.CUSTOMER_SCORES) == {}
+    # without it (a table of score marks next to the states) the two topics' offsets were
+    # compared: the scores resumed at the profiles' 4, re-reading 897 of them
+    both = StateTables(FakeApp(), (*STAGE.tables, Table("marks", positioned=True)),  # type: ignore[arg-type]
+                       partitions=2)
+    both.apply({**computed.outcome.changes, "marks": {"1": (1, {"offset": 901})}})
+    assert both.positions([1], names.CUSTOMER_SCORES) == {1: 4}
+
 
 
 PERSONAL = """\

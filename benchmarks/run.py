@@ -54,6 +54,7 @@ from streams.io.positions import sunk_next
 from streams.io.producer import TokenBucket, producer_config
 from streams.io.query import Querier, worker_alive, worker_url
 from streams.kernel.paths import PROJECT_ROOT
+from streams.kernel.records import OutputRecord
 from streams.ops.demo import SINK_TABLES, stop_worker
 from streams.settings import Settings
 from streams.simulators.chat import ad_metrics, conversations
@@ -79,6 +80,10 @@ class Slice:
     #: events the peer handles from the start of the backlog (it is ten to a hundred
     #: times slower than the worker: a rate, not a whole drain)
     peer_events: int = 0
+    #: the pool holds distinct rows (no restated interval, at least as many records as the
+    #: backlog): a repeat replaces its row in a ReplacingMergeTree, and a drain measured from
+    #: the rows would count events that left none
+    distinct: bool = False
 
 
 SLICES = {
@@ -86,8 +91,10 @@ SLICES = {
     # duplicate), and a duplicate writes no row for the drain to be measured by
     "chat": Slice("chat", topics.CHAT_EVENTS, "chat_events", 120_000, 120_000, "chat_events",
                   sunk=tuple(SINK_TABLES[topics.CHAT_EVENTS]), peer=True, peer_events=40_000),
-    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 40_000, "ad_metrics",
-                sunk=tuple(SINK_TABLES[topics.AD_METRICS])),
+    # every ad row is distinct (campaign, level, entity, device, hour): a repeat of the pool
+    # or a restated interval merges away in campaign_kpis, and the drain counts rows
+    "ad": Slice("ad", topics.AD_METRICS, "campaign_kpis", 300_000, 300_000, "ad_metrics",
+                sunk=tuple(SINK_TABLES[topics.AD_METRICS]), distinct=True),
     "runtime": Slice("runtime", noop_worker.TOPIC, noop_worker.TABLE, 1_000_000, 40_000,
                      noop_worker.NAME, worker=("benchmarks.noop_worker", "--variant", "sink"),
                      sunk=(noop_worker.TABLE,), peer=True, latency=False, peer_events=200_000),
@@ -101,8 +108,30 @@ def _free_port() -> int:
 
 
 def encoded_pool(s: Slice, codec: AvroCodec) -> list[tuple[bytes, bytes]]:
-    records = conversations(s.pool, seed=17) if s.name == "chat" else ad_metrics(s.pool, seed=17)
+    if s.name == "chat":
+        records = list(conversations(s.pool, seed=17))
+    elif s.distinct:
+        records = distinct_ad_metrics(s.pool)
+    else:
+        records = list(ad_metrics(s.pool, seed=17))
     return [(r.key.encode(), codec.encode(r.topic, r.value)) for r in records]
+
+
+def distinct_ad_metrics(count: int) -> list[OutputRecord]:
+    """``count`` simulated ad rows of as many distinct ``campaign_kpis`` keys: the first report
+    of each interval (its restatements, about 3 %, are left out)."""
+    seen: set[tuple[Any, ...]] = set()
+    out: list[OutputRecord] = []
+    for record in ad_metrics(int(count * 1.05) + 100, seed=17):
+        v = record.value
+        key = (v["platform"], v["account_id"], v["campaign_id"], v["level"], v["ad_group_id"],
+               v["ad_id"], v["device"], v["interval_start"])
+        if key not in seen:
+            seen.add(key)
+            out.append(record)
+    if len(out) < count:
+        raise RuntimeError(f"only {len(out)} distinct ad rows for a pool of {count}")
+    return out[:count]
 
 
 def produce(settings: Settings, topic: str, pool: list[tuple[bytes, bytes]], count: int,
@@ -270,8 +299,8 @@ def drain(s: Slice, base: Path, settings: Settings, env: dict[str, str],
     rate = drained / span if span > 0 else float("nan")
     # the CPU spent over the same span as the rate (the first to the last insert)
     cpu = cpu_per_event(sampler, int(first) / 1000, int(last) / 1000, drained)
-    # rows the table still holds: a ReplacingMergeTree that folded repeated keys (the ad
-    # slice's pool repeats) may have dropped the first inserts' rows, and the span with them
+    # rows the table still holds: a ReplacingMergeTree that folded repeated keys would have
+    # dropped some of the first inserts' rows, and the span with them (a distinct pool: all)
     return {"events_per_s": rate, **cpu,
             "step_events_p50": steps["p50_ms"], "step_events_p99": steps["p99_ms"], **writes,
             "rows_left": float(rows_left)}
@@ -413,7 +442,8 @@ def latency(s: Slice, base: Path, pool: list[tuple[bytes, bytes]], rate: float,
     try:
         q = Querier(settings)
         # let the consumer group settle before the clock starts
-        produce(settings, s.topic, pool[:100], 100)
+        # (a distinct pool warms up on its last records, which the run does not repeat)
+        produce(settings, s.topic, pool[-100:] if s.distinct else pool[:100], 100)
         wait_sunk(q, settings, s, end_offsets(settings, s.topic), timeout=120)
         count = int(rate * seconds)
         late: list[float] = []
@@ -548,6 +578,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             s = dataclasses.replace(s, events=int(s.events * args.scale),
                                     peer_events=min(int(s.peer_events * args.scale),
                                                     int(s.events * args.scale)))
+            if s.distinct:  # the backlog never repeats the pool
+                s = dataclasses.replace(s, pool=max(s.pool, s.events))
             probe, _ = isolated(base, "probe")
             pool = encoded_pool(s, AvroCodec.from_settings(probe))
             if args.rate:

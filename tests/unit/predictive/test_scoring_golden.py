@@ -66,11 +66,13 @@ def next_versions(values: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for n, v in enumerate(values):
         at = int(v["updated_at"]) + 86_400_000
-        extra = {"event_id": f"next_{n}", "kind": "conversion" if n % 3 == 0 else "touchpoint",
-                 "occurred_at": at, "type": "purchase" if n % 3 == 0 else "click",
-                 "channel": None if n % 3 == 0 else "email", "campaign_id": None,
-                 "value": 25.0 + n if n % 3 == 0 else None,
-                 "currency": "USD" if n % 3 == 0 else None, "attributes": {}}
+        bought = n % 3 == 0
+        extra: dict[str, Any] = {
+            "event_id": f"next_{n}", "kind": "conversion" if bought else "touchpoint",
+            "occurred_at": at, "type": "purchase" if bought else "click",
+            "channel": None if bought else "email", "campaign_id": None,
+            "value": 25.0 + n if bought else None, "currency": "USD" if bought else None,
+            "attributes": {}}
         out.append({**v, "version": int(v["version"]) + 1, "updated_at": at,
                     "recent": [*v["recent"][1:], extra]})
     return out

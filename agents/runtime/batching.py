@@ -40,9 +40,52 @@ from streams.kernel.errors import Unavailable
 from streams.kernel.metrics import Latencies
 from streams.kernel.records import Raw
 
-__all__ = ["Durable", "GroupCommit", "MessageBuffer", "Prepare", "Write", "batch_agent",
-           "raw_of", "where"]
+__all__ = ["Durable", "GroupCommit", "MessageBuffer", "PipelinedCommit", "Prepare", "Write",
+           "batch_agent", "raw_of", "where"]
 log = logging.getLogger(__name__)
+
+
+class PipelinedCommit(GroupCommit):
+    """A group commit in two steps, so one write's ClickHouse insert overlaps the previous
+    write's publish: this commit writes a part's seeks back, dead letters and rows; then
+    ``publish`` (a ``GroupCommit`` of its own, writing at once) its output records and table
+    changelogs, with its counts. Each step writes in submission order, a part is published
+    only once its rows are in, and its future is done only when both are durable: offsets
+    are committed after the rows and the published records, in order, as before."""
+
+    def __init__(self, write_rows: Write, publish: GroupCommit, **kwargs: Any) -> None:
+        super().__init__(write_rows, **kwargs)
+        self.publish = publish
+
+    def submit(self, part: Durable, events: int) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        rest = Durable(outputs=part.outputs, changelog=part.changelog, counts=part.counts)
+
+        def settle(step: asyncio.Future[None]) -> bool:
+            """Pass a failed or cancelled step on to ``done``; whether it succeeded."""
+            if done.done():
+                return False
+            if step.cancelled():
+                done.cancel()
+                return False
+            error = step.exception()
+            if error is not None:
+                done.set_exception(error)
+                return False
+            return True
+
+        def published(outputs: asyncio.Future[None]) -> None:
+            if settle(outputs):
+                done.set_result(None)
+
+        def sunk(rows: asyncio.Future[None]) -> None:
+            # callbacks run in the order the parts' rows became durable: publish keeps it
+            if settle(rows):
+                self.publish.submit(rest, events).add_done_callback(published)
+
+        super().submit(Durable(rewind=part.rewind, dead=part.dead, inserts=part.inserts),
+                       events).add_done_callback(sunk)
+        return done
 
 
 class MessageBuffer:
@@ -193,8 +236,9 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
 
     ``prepare(messages)`` computes a step synchronously (decoding, state changes in memory)
     and returns what it must make durable, which ``commit`` writes after everything
-    submitted before it. Up to two full writes (``2 * commit.max_events``) of consumed events
-    may be computed and not yet durable; past that the next step waits. The next steps are
+    submitted before it. Up to two full writes (``2 * commit.max_events``; three with a
+    ``PipelinedCommit``) of consumed events may be computed and not yet durable; past that
+    the next step waits. The next steps are
     computed while a write is under way: a bound tied to the size of live writes would stop
     the computation behind every write, and the events held back would age in the buffer
     until the agent counts as behind. When a step is
@@ -251,7 +295,8 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
         waiting = 0  # consumed events computed and not yet durable
         try:
             while True:
-                limit = 2 * commit.max_events
+                # a pipelined commit holds a write's worth more: one publishing, one inserting
+                limit = (3 if isinstance(commit, PipelinedCommit) else 2) * commit.max_events
                 while pending and (waiting >= limit or pending[0][0].done()):
                     # removed here, not in its callback: a finished future returns from
                     # ``await`` without yielding, and this loop must not spin on it

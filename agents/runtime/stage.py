@@ -29,15 +29,15 @@ import faust
 from faust.serializers import codecs
 from faust.types import Message
 
-from agents.runtime.batching import raw_of, where
-from agents.runtime.core import Runtime, agent, group_commit, new_guard, now_ms
-from agents.runtime.group_commit import Durable
+from agents.runtime.batching import PipelinedCommit, raw_of, where
+from agents.runtime.core import Runtime, agent, new_guard, now_ms, writer
+from agents.runtime.group_commit import Durable, GroupCommit
 from agents.runtime.positions import Admission, PositionGuard
 from agents.runtime.transport import BatchTopic, refuse
 from streams.io.publisher import Outgoing
 from streams.kernel import retention
 from streams.kernel.isolation import isolating
-from streams.kernel.metrics import Metric
+from streams.kernel.metrics import Latencies, Metric
 from streams.kernel.stage import Changes, Input, Outcome, Stage, Table, Timer, Value, compute
 from streams.kernel.step import Decode
 from streams.kernel.topics import dlq
@@ -175,6 +175,38 @@ class StateTables:
                        if spec.closed(v) and now - v["last_event_at"] >= spec.retain_ms}}
 
 
+class _Kept(Latencies):
+    """Passes on to ``target`` only the histograms whose label ends with ``kept``: each half
+    of a pipelined write times only its own half (``pipelined_commit``)."""
+
+    def __init__(self, target: Latencies, kept: str) -> None:
+        super().__init__()
+        self._target, self._kept = target, kept
+
+    def observe_repeated(self, label: str, value_ms: float, times: int) -> None:
+        if label.endswith(self._kept):
+            self._target.observe_repeated(label, value_ms, times)
+
+
+def pipelined_commit(app: faust.App, runtime: Runtime, name: str) -> PipelinedCommit:
+    """The stage's group commit: rows first (``<name>.write``, ``.write_sink``), then outputs
+    and changelogs (``<name>.publish.write``, ``<name>.write_publish``), the next write's
+    insert overlapping this one's publish (``agents.runtime.batching.PipelinedCommit``)."""
+    settings = runtime.settings
+
+    def half(kept: str) -> Runtime:
+        return replace(runtime, latencies=_Kept(runtime.latencies, kept))
+
+    publish = GroupCommit(writer(app, half(".write_publish"), name),
+                          max_events=settings.batch_max_events, name=f"{name}.publish",
+                          latencies=runtime.latencies)
+    return PipelinedCommit(writer(app, half(".write_sink"), name), publish,
+                           max_events=settings.batch_max_events,
+                           interval=settings.write_interval_seconds,
+                           interval_behind=settings.write_interval_behind_seconds, name=name,
+                           latencies=runtime.latencies)
+
+
 def run_stage(app: faust.App, runtime: Runtime, stage: Stage, *,
               positions_of: Mapping[str, Sequence[str]] | None = None) -> BatchTopic:
     """Subscribe ``app`` to the stage's inputs and start its tables and timers.
@@ -194,7 +226,7 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage, *,
         physical: runtime.codec.decoder(i.topic) for physical, i in inputs.items()
         if i.encoding == "avro"}
     dead_letter_topics = {physical: settings.topic(dlq(i.topic)) for physical, i in inputs.items()}
-    commit = group_commit(app, runtime, stage.name)
+    commit = pipelined_commit(app, runtime, stage.name)
     source = stage.inputs[0].topic  # the label of the stage's own counters
     guard: PositionGuard | None = None
     if stage.sunk:

@@ -75,7 +75,16 @@ class EscalationPolicy:
 
     # sentiment_worsening
     worsening_trend: float = -0.15  # slope per customer message ...
-    worsening_min_messages: int = 3  # ... over at least this many
+    worsening_min_messages: int = 3  # ... over at least this many ...
+    worsening_last: float = -0.4  # ... ending clearly negative (mild irritation is no trend)
+    # ... or a decline against the conversation's own start: from the third customer
+    # message (``decline_min_messages``), one strongly negative or distressed (despair,
+    # feeling ignored, a lot at stake: it counts as ``distress_compound``) and at least
+    # ``decline_drop`` below the calmest earlier one
+    decline_min_messages: int = 3
+    decline_compound: float = -0.5
+    distress_compound: float = -0.5
+    decline_drop: float = 0.4
     ewma_threshold: float = -0.5
     ewma_min_messages: int = 2
     # bot_failure_loop
@@ -101,6 +110,7 @@ class EscalationPolicy:
     # bot_failure_loop: the bot repeats an answer after the customer said it did not help
     bot_repeat_similarity: float = 0.6
     unhelped_limit: int = 2  # or the customer says so twice
+    off_topic_limit: int = 1  # or answered off-topic after that (``loops.off_topic``)
     # human_request (intent route)
     human_intent_confidence: float = 0.65
     # low_intent_confidence
@@ -233,7 +243,8 @@ def sentiment_worsening(journey: Journey, window: int,
     """Over the ``window`` customer messages of the current episode window: a downward trend
     over at least ``worsening_min_messages`` ending negative, or an EWMA below threshold."""
     points = journey["compound"][-window:] if window > 0 else []
-    if (len(points) >= policy.worsening_min_messages and points[-1] <= NEGATIVE
+    if (len(points) >= policy.worsening_min_messages
+            and points[-1] <= min(NEGATIVE, policy.worsening_last)
             and slope(points) <= policy.worsening_trend):
         return "sentiment_worsening"
     ewma = journey["ewma"]
@@ -242,16 +253,33 @@ def sentiment_worsening(journey: Journey, window: int,
     return None
 
 
+def mood_decline(journey: Journey, window: int, compound: float | None, distress: bool,
+                 policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """A worsening mood read against the conversation's own start, without angry words: from
+    the ``decline_min_messages``-th customer message of the window, the latest (its
+    ``compound``; a ``distress``-ed one counts as at most ``distress_compound``) is strongly
+    negative and at least ``decline_drop`` below the calmest earlier message of the window
+    (the journey's last point is the latest message)."""
+    earlier = journey["compound"][-window:-1] if window > 1 else []
+    if window < policy.decline_min_messages or not earlier or compound is None:
+        return None
+    now = min(compound, policy.distress_compound) if distress else compound
+    if now <= policy.decline_compound and max(earlier) - now >= policy.decline_drop:
+        return "sentiment_worsening"
+    return None
+
+
 def bot_failure_loop(repeats: int, fallbacks: int, confused: int,
                      policy: EscalationPolicy = DEFAULT_POLICY, *, bot_repeats: int = 0,
-                     unhelped: int = 0) -> Reason | None:
+                     unhelped: int = 0, off_topic: int = 0) -> Reason | None:
     """The customer repeats themselves, the bot keeps failing to understand, the customer
-    keeps being confused, the bot repeated an answer after the customer said it did not help
-    (``bot_repeats``), or the customer said twice that it did not help (counts since the
-    episode window started)."""
+    keeps being confused, the bot repeated an answer (``bot_repeats``) or answered
+    off-topic (``off_topic``) after the customer said it did not help, or the customer said
+    twice that it did not help (counts since the episode window started)."""
     if (repeats >= policy.repeat_limit or fallbacks >= policy.fallback_limit
             or repeats + fallbacks >= policy.loop_limit
             or confused >= policy.confusion_limit or bot_repeats >= 1
+            or off_topic >= policy.off_topic_limit
             or unhelped >= policy.unhelped_limit):
         return "bot_failure_loop"
     return None

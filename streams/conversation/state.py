@@ -34,6 +34,7 @@ from typing import Any, Final, NotRequired, Protocol, TypedDict
 
 from streams.conversation import escalation as rules
 from streams.conversation import journey as journeys
+from streams.conversation import loops
 from streams.conversation import rollup as rollups
 from streams.conversation.effects import (
     CancelFollowUp,
@@ -108,6 +109,11 @@ class EscalationBook(TypedDict):
     unhelped: NotRequired[int]
     bot_repeats: NotRequired[int]
     bot_tokens: NotRequired[list[str]]
+    # off-topic answers (``loops``): the content words of the customer's messages of the
+    # window, of the bot's last answer, and the answers that shared none of them
+    topic: NotRequired[list[str]]
+    bot_words: NotRequired[list[str]]
+    off_topic: NotRequired[int]
 
 
 class ConversationRecord(TypedDict):
@@ -162,7 +168,8 @@ class ConversationRecord(TypedDict):
 def _empty_book() -> EscalationBook:
     return EscalationBook(episode=0, phase="idle", opened_at=None, reasons=[], suppressed=0,
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
-                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[])
+                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[],
+                          topic=[], bot_words=[], off_topic=0)
 
 
 def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
@@ -359,9 +366,17 @@ def _message(new: ConversationRecord, event: Mapping[str, Any], at: int,
         book["bot_repeats"] = book.get("bot_repeats", 0) + 1
         failed = True
     book["bot_tokens"] = words
+    # an answer about something else after the customer said it did not help
+    answer = loops.words(text)
+    if book.get("unhelped", 0) and loops.off_topic(answer, book.get("topic") or [],
+                                                   book.get("bot_words") or []):
+        book["off_topic"] = book.get("off_topic", 0) + 1
+        failed = True
+    book["bot_words"] = answer
     if failed and book["phase"] == "idle" and new["status"] == "open":
         reason = rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"],
-                                        policy, bot_repeats=book.get("bot_repeats", 0))
+                                        policy, bot_repeats=book.get("bot_repeats", 0),
+                                        off_topic=book.get("off_topic", 0))
         if reason is not None:
             effects.append(_escalate(new, (reason,), at, None, False, policy, partition,
                                      offset))
@@ -391,6 +406,7 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     found = textcues.found(text)
     if "not_helped" in found:
         book["unhelped"] = book.get("unhelped", 0) + 1
+    book["topic"] = loops.with_topic(book.get("topic") or [], text)
     if signals is None:
         return
     new["journey"] = journeys.add(new["journey"], at, signals.compound)
@@ -439,11 +455,14 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
     found = (
         rules.human_request((emotions is not None and emotions.human_request)
                             or "person" in cues, intent, confidence, policy),
-        (rules.sentiment_worsening(new["journey"], window, policy) if trusted else None)
+        (rules.sentiment_worsening(new["journey"], window, policy)
+         or rules.mood_decline(new["journey"], window, compound, "distress" in cues, policy)
+         if trusted else None)
         or upset,
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
                                bot_repeats=book.get("bot_repeats", 0),
-                               unhelped=book.get("unhelped", 0)),
+                               unhelped=book.get("unhelped", 0),
+                               off_topic=book.get("off_topic", 0)),
         rules.vip_negative(rules.value_tier(new["customer_value"], policy), compound,
                            emotions.frustration if emotions is not None else 0.0,
                            emotions.anger if emotions is not None else 0.0, policy,
@@ -555,7 +574,8 @@ def _fresh_window(book: EscalationBook, phase: str) -> EscalationBook:
     return EscalationBook(episode=book["episode"], phase=phase, opened_at=book["opened_at"],
                           reasons=book["reasons"], suppressed=book["suppressed"],
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
-                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[])
+                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[],
+                          topic=[], bot_words=[], off_topic=0)
 
 
 def _reopen(new: ConversationRecord) -> None:

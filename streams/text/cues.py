@@ -27,7 +27,10 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "file a claim", "police report", "denuncia", "denunciar", "demanda judicial",
         "porter plainte", "deposer plainte", "plainte contre", "strafanzeige",
         "anzeige erstatten", "gerichtlich", "processo contra", "abro processo",
-        "entrar na justica", "boletim de ocorrencia"),
+        "entrar na justica", "boletim de ocorrencia",
+        # a legal representative named in other words (UK English, the courts)
+        "solicitor", "letter before action", "juzgado", "mon avocat", "huissier",
+        "mahnverfahren", "juizado"),
     # rule 2: regulators and consumer bodies
     "regulator": (
         "consumer protection", "attorney general", "trading standards", "ombudsman",
@@ -37,7 +40,14 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "associations de consommateurs", "mediateur", "protection des consommateurs",
         "verbraucherzentrale", "verbraucherschutz", "datenschutzbehorde",
         "bundesnetzagentur", "schlichtungsstelle", "procon", "reclame aqui", "anpd",
-        "consumidor.gov", "defesa do consumidor", "anatel", "ouvidoria"),
+        "consumidor.gov", "defesa do consumidor", "anatel", "ouvidoria",
+        # consumer offices, complaint books, ombudsmen and the data-protection and sector
+        # authorities by their other names
+        "oficina de consumo", "oficina municipal", "hoja de reclamaciones", "arbitraje de consumo",
+        "junta arbitral", "information commissioner", "ofcom", "fcc ", "state attorney",
+        "signalconso", "signal conso", "arcep", "datenschutzbeauftragt", "landesdatenschutz",
+        "datenschutzaufsicht", "aufsichtsbehorde", "bafin", "livro de reclamacoes",
+        "banco central", "cnpd", "anacom"),
     # rule 6 and policy_topic: security incidents and fraud
     "security": (
         "hacked", "hacker", "compromised", "unauthori", "someone got into", "someone logged",
@@ -59,7 +69,30 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "sans mon autorisation", "sans que je", "que je n'ai pas demande",
         "ohne meine zustimmung", "ohne meine erlaubnis", "nicht angefordert",
         "nicht beantragt", "nicht von mir", "sem eu pedir", "sem minha autorizacao",
-        "sem autorizacao", "que nao pedi", "que eu nao pedi", "nao fui eu"),
+        "sem autorizacao", "que nao pedi", "que eu nao pedi", "nao fui eu",
+        # someone else in the account, told without the word "hacked"
+        "never placed", "didn't place", "did not place", "i didn't do that",
+        "i did not do that", "someone is in my account", "someone is using my account",
+        "someone else is using", "someone has access", "someone changed my",
+        "no he sido yo", "no fui yo", "alguien esta usando mi cuenta", "alguien tiene acceso",
+        "alguien ha cambiado", "ce n'est pas moi", "quelqu'un utilise mon compte",
+        "quelqu'un a acces", "quelqu'un a change", "quelqu'un a modifie", "war ich nicht",
+        "jemand nutzt mein", "jemand hat zugriff", "jemand hat mein", "nie bestellt",
+        "alguem esta usando minha conta", "alguem tem acesso", "alguem mudou",
+        "nunca fiz esse", "nunca fiz esses",
+        # phishing: a link clicked, credentials given, someone posing as the company
+        "clicked a link", "clicked on a link", "clicked the link", "entered my password",
+        "entered my login", "gave my password", "pretending to be", "claiming to be from",
+        "supposedly from you", "fake text", "fake email", "fake sms",
+        "clic en un enlace", "pinche en un enlace", "introduje mis datos",
+        "introduje mi contrasena", "haciendose pasar por", "supuestamente de", "sms falso",
+        "correo falso", "clique sur un lien", "saisi mes identifiants", "entre mes identifiants",
+        "se faisant passer pour", "soi-disant de", "faux sms", "faux mail", "faux message",
+        "link geklickt", "link angeklickt", "zugangsdaten eingegeben", "angeblich von",
+        "in ihrem namen", "gefalschte", "gibt sich als", "cliquei num link",
+        "cliquei em um link", "cliquei no link", "digitei minha senha", "coloquei minha senha",
+        "se passando por", "supostamente de", "em nome de voces", "em nome da empresa",
+        "sms falso", "email falso"),
     # rule 3: insults and accusations
     "abuse": (
         "garbage", "trash", "theft", "thieves", "scam", "rip off", "ripoff", "disgrace",
@@ -81,7 +114,15 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "sick of", "fed up", "had enough", "done with you", "wasted my", "i give up",
         "harto", "harta", "hartos", "estoy cansad", "me tienen cansad", "marre", "ras le bol",
         "j'en peux plus", "reicht es", "reicht mir", "die nase voll", "es reicht",
-        "estou cansad", "cansei", "to cansad", "nao aguento"),
+        "estou cansad", "cansei", "to cansad", "nao aguento",
+        # at the end of one's patience or tether
+        "end of my patience", "wit's end", "wits end", "end of my tether", "end of my rope",
+        "can't take this anymore", "can't take it anymore", "lost my patience",
+        "losing my patience", "j'en ai assez", "a bout", "bout de ma patience", "exaspere",
+        "excede", "mit meinem latein am ende", "am ende meiner geduld", "geduld ist am ende",
+        "ich kann nicht mehr", "no puedo mas", "se me acaba la paciencia",
+        "he perdido la paciencia", "estoy hasta las narices", "perdi a paciencia",
+        "minha paciencia", "farto", "farta", "nao aguento mais"),
     # rule 3: repeated failed attempts (with a negative tone or another cue)
     "repeated": (
         "third time", "fourth time", "fifth time", "again and again", "times already",
@@ -101,7 +142,13 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "perdendo vendas", "perdendo dinheiro", "loja inteira parou", "fora do ar",
         "costs us", "customers can't", "customers cannot", "emergency", "clientes no pueden",
         "emergencia", "les clients ne peuvent", "urgence absolue", "kunden konnen nicht",
-        "notfall", "clientes nao conseguem", "emergencia"),
+        "notfall", "clientes nao conseguem", "emergencia",
+        # a whole business stopped
+        "losing thousands", "whole business", "entire company", "all our stores",
+        "empresa entera", "empresa parada", "todas las tiendas", "perdiendo miles",
+        "hors service", "perd des milliers", "perdons des milliers", "toute l'entreprise",
+        "stehen still", "komplett ausgefallen", "alle filialen", "verlieren tausende",
+        "empresa inteira", "empresa parada", "perdendo milhares", "todas as lojas"),
     # rule 1 (besides the emotion detector): asking for a person, a call back
     "person": (
         "put me through", "technician", "call me back", "someone call me", "real person",
@@ -109,7 +156,14 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "tecnico", "hablar con una persona", "hablar con un agente", "pasame con",
         "rappelez-moi", "me rappeler", "technicien", "conseiller humain", "parler a un",
         "zuruckrufen", "techniker", "verbinden sie mich", "mit einem mitarbeiter",
-        "me ligue", "me liga", "atendente", "falar com uma pessoa", "me passa pro",
+        "speak to someone from", "talk to someone from", "speak with someone from",
+        "speak to your sales", "talk to your sales", "hablar con alguien de",
+        "hablar con un asesor", "hablar con el departamento", "parler a quelqu'un",
+        "parler au service", "mit jemandem aus", "mit jemandem sprechen", "mit einem berater",
+        "falar com alguem", "falar com um assistente", "falar com um consultor",
+        "falar com o departamento", "falar com o setor",
+        "me ligue", "me liga", "falar com um atendente", "falar com atendente",
+        "quero um atendente", "chamar um atendente", "falar com uma pessoa", "me passa pro",
         "tecnico"),
     # policy_topic: a data-protection request ...
     "data_request": (
@@ -166,7 +220,43 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "beantwortet nicht", "horen mir nicht", "horst mir nicht", "schon versucht",
         "schon probiert", "hat nichts damit", "meine frage", "nao e isso que",
         "nao responde", "nao esta me ouvindo", "ja tentei", "ja fiz isso",
-        "nao tem nada a ver", "minha pergunta"),
+        "nao tem nada a ver", "minha pergunta",
+        # the answer did not help, in other words
+        "did not help", "hasn't helped", "has not helped", "not helping", "no help at all",
+        "doesn't solve", "didn't solve", "does not answer", "not an answer",
+        "had that answer", "heard that before", "you keep saying", "same reply",
+        "have to do with", "how is that relevant", "not relevant",
+        "no me ha ayudado", "no me ayudo", "no ayuda", "no sirve de nada", "no me sirvio",
+        "no me resuelve", "no resuelve", "no me soluciona", "eso ya me lo", "me dices lo mismo",
+        "que tiene que ver", "no me entiendes", "ne m'a pas aide", "n'aide pas", "ca n'aide",
+        "ne sert a rien", "ne resout pas", "ne regle rien", "je viens de vous le dire",
+        "vous l'avez deja dit", "vous m'avez deja dit", "meme reponse", "quel rapport",
+        "vous ne comprenez pas", "hilft nicht", "hilft leider nicht", "hilft mir leider nicht",
+        "hat nicht geholfen", "hat mir nicht geholfen", "nicht hilfreich", "lost mein problem nicht",
+        "beantwortet meine frage nicht", "haben sie schon gesagt", "haben sie bereits gesagt",
+        "was hat das mit", "verstehen mich nicht", "dieselbe antwort", "die gleiche antwort",
+        "nao ajudou", "nao me ajudou", "nao resolve", "nao resolveu", "nao serve",
+        "voce ja disse", "ja me disse", "mesma resposta", "esta repetindo",
+        "o que isso tem a ver", "nada a ver", "nao esta entendendo"),
+    # a worsening mood told as despair, helplessness, feeling ignored or a lot at stake: no
+    # anger and no insult, so not a reason alone; the trend rule reads it against the
+    # conversation's start (escalation.mood_decline)
+    "distress": (
+        "desperate", "don't know what else", "do not know what else", "no idea what else",
+        "feel ignored", "feel completely ignored", "being ignored", "nobody helps",
+        "no one helps", "nobody can tell me", "no one can tell me", "at stake",
+        "exhausted", "worn out", "tried everything", "done everything you",
+        "desesperad", "no se que mas hacer", "no se que hacer", "nadie me ayuda",
+        "nadie me da", "nadie me dice", "me ignoran", "me estoy jugando", "en juego",
+        "agotad", "todas las formas", "lo he intentado todo", "he probado de todo",
+        "he hecho todo", "desespere", "je ne sais plus quoi faire", "je ne sais plus",
+        "personne ne m'aide", "personne ne me", "on m'ignore", "en jeu", "epuise",
+        "tout essaye", "fait tout ce que", "verzweifelt", "weiss nicht mehr weiter",
+        "weiss nicht, was ich noch", "niemand hilft", "niemand kann mir", "ignoriert",
+        "auf dem spiel", "erschopft", "alles versucht", "alles gemacht", "desesperad",
+        "nao sei o que fazer", "nao sei mais o que", "ninguem me ajuda", "ninguem resolve",
+        "ninguem me da", "me ignoram", "ignorad", "em jogo", "esgotad", "tentei de tudo",
+        "ja fiz de tudo", "todas as formas"),
     # account → technical: login, password, 2FA, lockout, hacked account
     "account_security": (
         "log in", "login", "log on", "sign in", "password", "2fa", "two-factor", "locked",

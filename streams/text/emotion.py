@@ -314,12 +314,18 @@ _SHOUT_BYTES: Final = bytes(
 _new: Final = tuple.__new__  # skips the NamedTuple's Python-level __new__
 
 
+#: a person named after one of these is what the message is about ("a complaint about the
+#: agent"), not who the customer asks for
+_ABOUT: Final = frozenset(["about", "regarding", "sobre", "acerca", "sur", "concernant",
+                           "über", "uber", "wegen"])
+
+
 def _human_request(words: list[str], asks: list[int], people: list[int]) -> bool:
     for ask in asks:
         for person in people:
             if ask < person <= ask + _ASK_WINDOW and not any(
                 word.endswith(_SENTENCE_END) for word in words[ask:person]
-            ):
+            ) and _ABOUT.isdisjoint(words[max(ask, person - 2):person]):
                 return True
     return False
 

@@ -169,3 +169,13 @@ def test_shouting(text: str, anger: float) -> None:
 def test_unicode_blank_and_lone_surrogate() -> None:
     assert detect("\u3000\u2003", 0.0) == NONE
     assert detect("ab\ud800 NOW", 0.0).urgency >= HIGH
+
+
+def test_a_person_the_message_is_about_is_not_asked_for() -> None:
+    from streams.text.emotion import detect
+
+    for text in ("I want to complain about the agent I spoke to",
+                 "Quero fazer uma reclamação sobre o atendente",
+                 "Ich möchte mich über den Mitarbeiter beschweren"):
+        assert not detect(text, 0.0).human_request, text
+    assert detect("I want to talk to an agent about my bill", 0.0).human_request

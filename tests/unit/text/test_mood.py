@@ -38,3 +38,19 @@ def test_neutral_text_unknown_language_and_english_keep_their_scores() -> None:
     assert mood.compounds(["horrible"], ["es"], [0.0])[0] < -0.5
     # "no" is not a negative word in Spanish: VADER reads it as one
     assert mood.score("no, gracias, todo bien", "es") > 0
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("es", "Estoy desesperada, me siento ignorada"),
+    ("fr", "Je suis à bout, complètement excédé"),
+    ("de", "Ich bin verzweifelt und erschöpft"),
+    ("pt", "Estou farto, completamente desesperado"),
+])
+def test_despair_and_exhaustion_are_strongly_negative(language: str, text: str) -> None:
+    assert mood.score(text, language) <= -0.5
+
+
+def test_helplessness_alone_is_only_mildly_negative() -> None:
+    # "I don't know what else to try" after a list of attempts is no outburst
+    assert -0.35 < mood.score("Não sei mais o que testar.", "pt") < 0
+    assert mood.score("Das ist am Ende der Straße", "de") == 0.0  # "am Ende" is no despair

@@ -280,7 +280,10 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "atencion al cliente", "correos", "publicidad", "pedido", "livreur", "colis",
         "livraison", "attente", "service client", "publicite", "paketbote", "paket",
         "lieferung", "warte", "kundenservice", "werbung", "antwort", "entregador",
-        "entrega", "espera", "atendimento", "propaganda", "pedido", "chegou", "e-mails"),
+        "entrega", "espera", "atendimento", "propaganda", "pedido", "chegou", "e-mails",
+        # promotional mailings, in other words
+        "promotional", "promo email", "mailing", "promocion", "publicitari", "promotion",
+        "werbemail", "werbe-mail", "promocao", "publicidade"),
     "billing_topic": (
         "invoice", "bill", "charge", "payment", "refund", "factura", "cobr", "cargo",
         "reembolso", "facture", "prelev", "paiement", "rembours", "rechnung", "abbuch",
@@ -290,9 +293,18 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "aplicacion", "actualizacion", "error", "fallo", "version", "appli", "mise a jour",
         "erreur", "logiciel", "absturz", "fehler", "aktualisierung", "aplicativo",
         "atualizacao", "erro", "sistema", "versao", "technician", "tecnico", "technicien",
-        "techniker", "sync", "synchro"),
+        "techniker", "sync", "synchro",
+        # the network and the connection, and the technical team by name
+        "network", "signal", "coverage", "reception", "outage", "broadband", "wifi", "internet",
+        "technical team", "tech support", "technical support", "cobertura", "red movil",
+        "senal", "soporte tecnico", "reseau", "couverture", "support technique", "mobilfunk",
+        "netz", "empfang", "wlan", "technischen support", "sinal", "rede movel", "rede",
+        "suporte tecnico"),
     "sales_topic": ("price", "expensive", "quote", "precio", "caro", "prix", "cher", "preis",
-                    "teuer", "preco", "caro"),
+                    "teuer", "preco", "caro",
+                    # the sales team by name, and what it sells: demos, quotes
+                    "sales", "demo", "ventas", "comercial", "presupuesto", "commercial", "devis",
+                    "vertrieb", "angebot", "orcamento"),
     "retention_topic": ("cancel", "baja", "resili", "kundig", "cancelar", "cancelamento"),
 }
 

@@ -61,3 +61,21 @@ def test_topic_and_account_teams() -> None:
     assert cues.account_team(cues.found("I can't log in")) == "technical"
     assert cues.account_team(cues.found("update the credit card on file")) == "billing"
     assert cues.account_team(cues.found("change my phone number")) == "general"
+
+
+@pytest.mark.parametrize(("text", "team"), [
+    ("the 4G signal at my office keeps dropping", "technical"),
+    ("la cobertura en el pueblo es malísima", "technical"),
+    ("le réseau coupe tout le temps", "technical"),
+    ("der Empfang im Keller ist miserabel", "technical"),
+    ("o sinal do celular cai toda hora", "technical"),
+    ("your sales rep never sent the demo link", "sales"),
+    ("quiero hablar con alguien de ventas", "sales"),
+    ("un devis pour dix postes", "sales"),
+    ("der Vertrieb meldet sich nicht", "sales"),
+    ("um orçamento para a loja", "sales"),
+    ("I keep getting your promotional mailings", "general"),
+    ("mais um e-mail de promoção", "general"),
+])
+def test_the_network_the_sales_team_and_mailings_name_their_team(text: str, team: str) -> None:
+    assert cues.topic_team(cues.found(text)) == team

@@ -129,6 +129,8 @@ def _activity(signals: ChurnSignals, policy: ChurnPolicy) -> Reason | None:
         return None
     drop = 1.0 - recent / baseline
     points = policy.activity_weight * _ramp(drop, policy.activity_min_drop, policy.activity_full_drop)
+    if points <= 0.0:
+        return None  # ``reasons`` keeps contributions above zero only: no text to write
     text = (f"Activity fell {drop:.0%} below the customer's own baseline "
             f"({recent:.2g} a week against {baseline:.2g} over {weeks:.0f} weeks)")
     return Reason("activity_drop", points, text)
@@ -145,6 +147,8 @@ def _sentiment(signals: ChurnSignals, policy: ChurnPolicy) -> Reason | None:
     decline = baseline - recent
     points = policy.sentiment_weight * _ramp(decline, policy.sentiment_min_decline,
                                              policy.sentiment_full_decline)
+    if points <= 0.0:
+        return None
     text = (f"Sentiment fell from {baseline:+.2f} to {recent:+.2f} "
             f"over the last {messages:.0f} messages")
     return Reason("sentiment_decline", points, text)
@@ -156,6 +160,8 @@ def _count(signals: ChurnSignals, key: str, code: ReasonCode, weight: float, ful
     if count is None:
         return None
     points = weight * min(count, full) / full
+    if points <= 0.0:
+        return None
     return Reason(code, points, f"{count:.0f} {what} recently")
 
 

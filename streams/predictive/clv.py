@@ -322,16 +322,21 @@ def _discounted_purchases(bgnbd: BgNbdParams, xs: Array, Ts: Array, alive: Array
     if months < 1 or monthly_discount_rate <= -1.0:
         raise ValueError("need months >= 1 and a discount rate > -1")
     per_month = DAYS_PER_MONTH / UNIT_DAYS[unit]
-    discounted = np.zeros(np.broadcast(xs, Ts, alive).shape)
+    shape = np.broadcast(xs, Ts, alive).shape
+    ends = [k * per_month for k in range(1, months + 1)]
+    # every month end in one pass (months, customers): the same values as month by month, at
+    # one call of hyp2f1 instead of twelve
+    cumulative = _arr(_purchases_if_alive(bgnbd, _arr(ends).reshape((months,) + (1,) * len(shape)),
+                                          xs, Ts) * alive)
+    discounted = np.zeros(shape)
     before = np.zeros_like(discounted)
     at_horizon = None
-    for k in range(1, months + 1):
-        t = k * per_month
-        cumulative = _arr(_purchases_if_alive(bgnbd, _arr(t), xs, Ts) * alive)
-        discounted += (cumulative - before) / (1.0 + monthly_discount_rate) ** k
-        before = cumulative
+    for k, t in enumerate(ends, start=1):
+        month = cumulative[k - 1]
+        discounted += (month - before) / (1.0 + monthly_discount_rate) ** k
+        before = month
         if t == horizon:
-            at_horizon = cumulative
+            at_horizon = month
     return discounted, at_horizon
 
 

@@ -145,7 +145,7 @@ LEAD_REASON_CODES: Final[Mapping[str, ReasonCode]] = {
 
 
 def _kinds(identifiers: Any) -> set[str]:
-    return {str(i).split(":", 1)[0] for i in identifiers or ()}
+    return {str(i).partition(":")[0] for i in identifiers or ()}
 
 
 def _days(ms: float) -> float:
@@ -243,7 +243,7 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
     lead_types, demo_types = LEAD_TYPES, DEMO_TYPES
     purchase_types, failed_types = PURCHASE_TYPES, FAILED_PAYMENT_TYPES
     for i in profile.get("recent") or ():
-        at = int(i["occurred_at"])
+        at = i["occurred_at"]  # epoch ms, an int in every source (Avro, ClickHouse, JSON)
         if at > as_of_ms:
             continue
         kind = i["kind"]

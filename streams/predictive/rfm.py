@@ -30,8 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -70,8 +69,10 @@ class RfmState(TypedDict):
     occasions: dict[str, dict[str, float]]
 
 
-@dataclass(frozen=True)
-class RfmSummary:
+class RfmSummary(NamedTuple):
+    """The four numbers of the lifetime-value models, their currency and time unit (a tuple:
+    the scoring stage makes one per profile change)."""
+
     frequency: int
     recency: float
     T: float
@@ -166,6 +167,10 @@ def fold_by_person(states: Mapping[str, RfmState], conversions: Iterable[Convers
 
 
 def _main_currency(occasions: list[dict[str, float]]) -> str | None:
+    if occasions and len(occasions[0]) == 1:
+        (only,) = occasions[0]
+        if all(len(values) == 1 and only in values for values in occasions):
+            return only  # one currency throughout (the usual case)
     counts: dict[str, int] = {}
     for values in occasions:
         for currency in values:
@@ -182,21 +187,18 @@ def summarise(state: RfmState, as_of_ms: int, unit: TimeUnit = "days",
     None when the customer had no purchase by then (they are not yet a customer).
     """
     as_of_day = as_of_ms // DAY_MS
-    days = sorted(d for d in (int(k) for k in state["occasions"]) if d <= as_of_day)
-    if not days:
+    dated = sorted((d, values) for d, values in
+                   ((int(k), v) for k, v in state["occasions"].items()) if d <= as_of_day)
+    if not dated:
         return None
     per_unit = UNIT_DAYS[unit]
-    occasions = [state["occasions"][str(d)] for d in days]
+    occasions = [values for _, values in dated]
     money = currency or _main_currency(occasions)
     repeat_values = [values[money] for values in occasions[1:] if money in values]
-    return RfmSummary(
-        frequency=len(days) - 1,
-        recency=(days[-1] - days[0]) / per_unit,
-        T=(as_of_day - days[0]) / per_unit,
-        monetary_value=sum(repeat_values) / len(repeat_values) if repeat_values else 0.0,
-        currency=money,
-        unit=unit,
-    )
+    first, last = dated[0][0], dated[-1][0]
+    return RfmSummary(len(dated) - 1, (last - first) / per_unit, (as_of_day - first) / per_unit,
+                      sum(repeat_values) / len(repeat_values) if repeat_values else 0.0, money,
+                      unit)
 
 
 def summary_arrays(summaries: Iterable[RfmSummary]) -> tuple[

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from streams.kernel.records import Columns, OutputRecord
 from streams.predictive import rules
@@ -61,8 +61,7 @@ class Models:
     personalisation: Personalisation | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
+class Scored(NamedTuple):
     """One person's profile version to score and where it came from."""
 
     profile: Mapping[str, Any]
@@ -75,8 +74,10 @@ class Scored:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
-class Prediction:
+class Prediction(NamedTuple):
+    """One score of one person (a tuple: four are made per person, a frozen dataclass's
+    ``__init__`` cost more than the rest of their making)."""
+
     kind: str
     score: float
     probability: float | None
@@ -197,11 +198,18 @@ def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Pre
     objects as the row (nothing downstream changes either; every prediction's ``details`` is
     a dict of its own, so none is copied)."""
     values: list[dict[str, Any]] = []
-    where: list[tuple[str, int, int, int]] = []  # per row: topic, partition, offset, version
+    topics: list[str] = []
+    partitions: list[int] = []
+    offsets: list[int] = []
+    versions: list[int] = []
     for s, predicted in zip(batch, predictions, strict=True):
         person = str(s.profile["person_id"])
         version = int(s.profile["version"])
-        position = (s.topic, s.partition, s.offset, version)
+        n = len(predicted)
+        topics += [s.topic] * n
+        partitions += [s.partition] * n
+        offsets += [s.offset] * n
+        versions += [version] * n
         for p in predicted:
             probability = p.probability
             values.append({"person_id": person, "kind": p.kind, "score": _finite(p.score),
@@ -210,8 +218,6 @@ def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Pre
                            "label": p.label, "reasons": list(p.reasons), "details": p.details,
                            "model_version": p.model_version, "profile_version": version,
                            "scored_at": scored_at})
-            where.append(position)
     columns: Columns = {name: [v[name] for v in values] for name in RECORD_FIELDS}
-    for j, name in enumerate(("_topic", "_partition", "_offset", "_version")):
-        columns[name] = [w[j] for w in where]
+    columns.update(_topic=topics, _partition=partitions, _offset=offsets, _version=versions)
     return columns, [OutputRecord(CUSTOMER_SCORES, v["person_id"], v) for v in values]

@@ -314,20 +314,35 @@ def customer_lifetime_value(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams, x
     return _arr(discounted * expected_average_value(gamma_gamma, xs, m))
 
 
+def month_ends(unit: TimeUnit, months: int = 12) -> list[float]:
+    """The ends of the next ``months`` months in ``unit`` (a month is 365.25 / 12 days)."""
+    per_month = DAYS_PER_MONTH / UNIT_DAYS[unit]
+    return [k * per_month for k in range(1, months + 1)]
+
+
+def purchases_if_alive(params: BgNbdParams, ts: ArrayLike, x: ArrayLike, T: ArrayLike) -> Array:
+    """E[purchases in (T, T + t]] of a customer still alive at T, for every t of ``ts`` (rows)
+    and customer (columns): what ``value_columns`` multiplies by P(alive), to compute once per
+    (x, T) and reuse (``if_alive``)."""
+    return _purchases_if_alive(params, _arr(ts).reshape(-1, 1), _arr(x), _arr(T))
+
+
 def _discounted_purchases(bgnbd: BgNbdParams, xs: Array, Ts: Array, alive: Array, unit: TimeUnit,
-                          months: int, monthly_discount_rate: float, horizon: float | None
-                          ) -> tuple[Array, Array | None]:
+                          months: int, monthly_discount_rate: float, horizon: float | None,
+                          if_alive: Array | None = None) -> tuple[Array, Array | None]:
     """The discounted monthly purchases of ``customer_lifetime_value`` and, when ``horizon`` is
-    one of its month ends, the expected purchases up to it (the same array, not computed again)."""
+    one of its month ends, the expected purchases up to it (the same array, not computed again).
+    ``if_alive``: ``purchases_if_alive`` at the month ends, when known."""
     if months < 1 or monthly_discount_rate <= -1.0:
         raise ValueError("need months >= 1 and a discount rate > -1")
-    per_month = DAYS_PER_MONTH / UNIT_DAYS[unit]
     shape = np.broadcast(xs, Ts, alive).shape
-    ends = [k * per_month for k in range(1, months + 1)]
+    ends = month_ends(unit, months)
     # every month end in one pass (months, customers): the same values as month by month, at
     # one call of hyp2f1 instead of twelve
-    cumulative = _arr(_purchases_if_alive(bgnbd, _arr(ends).reshape((months,) + (1,) * len(shape)),
-                                          xs, Ts) * alive)
+    if if_alive is None:
+        if_alive = _purchases_if_alive(bgnbd, _arr(ends).reshape((months,) + (1,) * len(shape)),
+                                       xs, Ts)
+    cumulative = _arr(if_alive * alive)
     discounted = np.zeros(shape)
     before = np.zeros_like(discounted)
     at_horizon = None
@@ -342,14 +357,19 @@ def _discounted_purchases(bgnbd: BgNbdParams, xs: Array, Ts: Array, alive: Array
 
 def value_columns(bgnbd: BgNbdParams, gamma_gamma: GammaGammaParams, x: Array, t_x: Array,
                   T: Array, m: Array, horizon: float, unit: TimeUnit, months: int = 12,
-                  monthly_discount_rate: float = 0.01) -> tuple[Array, Array, Array, Array]:
+                  monthly_discount_rate: float = 0.01, if_alive: Array | None = None
+                  ) -> tuple[Array, Array, Array, Array]:
     """``value_customers`` as arrays (expected purchases over ``horizon``, P(alive), expected
-    order value, discounted lifetime value), each function of the customer evaluated once."""
+    order value, discounted lifetime value), each function of the customer evaluated once.
+    ``if_alive``: ``purchases_if_alive`` at ``month_ends`` and then ``horizon`` (months + 1
+    rows), when the caller has it (the same numbers, not computed again)."""
     alive = probability_alive(bgnbd, x, t_x, T)
-    discounted, at_horizon = _discounted_purchases(bgnbd, x, T, alive, unit, months,
-                                                   monthly_discount_rate, horizon)
+    discounted, at_horizon = _discounted_purchases(
+        bgnbd, x, T, alive, unit, months, monthly_discount_rate, horizon,
+        None if if_alive is None else if_alive[:months])
     if at_horizon is None:
-        at_horizon = _arr(_purchases_if_alive(bgnbd, _arr(horizon), x, T) * alive)
+        at_horizon = _arr((_purchases_if_alive(bgnbd, _arr(horizon), x, T) if if_alive is None
+                           else if_alive[months]) * alive)
     order_value = expected_average_value(gamma_gamma, x, m)
     return at_horizon, alive, order_value, _arr(discounted * order_value)
 

@@ -29,10 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
+import numpy as np
+from numpy.typing import NDArray
+
 from streams.kernel.records import Columns, OutputRecord
 from streams.predictive import rules
 from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, ChurnSignals, assess, at_risk
-from streams.predictive.clv import value_columns
+from streams.predictive.clv import BgNbdParams, month_ends, purchases_if_alive, value_columns
 from streams.predictive.contract import CUSTOMER_SCORES
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV, ClvModel
@@ -111,14 +114,43 @@ def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind
     return out
 
 
+#: ``clv.purchases_if_alive`` at the 12 month ends and the horizon, per (parameters, repeat
+#: purchases, age in weeks): the costly part of a lifetime value (13 hypergeometric functions)
+#: depends on nothing else, and few pairs recur (ages are whole days), so a person rescored
+#: the same day, or a customer like another, reuses it. A memo of a pure function: the same
+#: numbers as computing them again; cleared when it holds ``_IF_ALIVE_LIMIT`` entries.
+_IF_ALIVE: dict[tuple[BgNbdParams, float, float], NDArray[np.float64]] = {}
+_IF_ALIVE_LIMIT: Final = 200_000
+_IF_ALIVE_AT: Final = (*month_ends("weeks"), WEEKS_12_MONTHS)
+
+
+def _if_alive(params: BgNbdParams, x: NDArray[np.float64], T: NDArray[np.float64]
+              ) -> NDArray[np.float64]:
+    """(13, customers): purchases if alive at each of ``_IF_ALIVE_AT``, from the memo."""
+    keys = [(params, a, b) for a, b in zip(x.tolist(), T.tolist(), strict=True)]
+    missing = sorted({k[1:] for k in keys if k not in _IF_ALIVE})
+    if missing:
+        if len(_IF_ALIVE) + len(missing) > _IF_ALIVE_LIMIT:
+            _IF_ALIVE.clear()
+        mx, mT = (np.asarray(c, dtype=np.float64) for c in zip(*missing, strict=True))
+        computed = purchases_if_alive(params, _IF_ALIVE_AT, mx, mT)
+        for j, (a, b) in enumerate(missing):
+            _IF_ALIVE[(params, a, b)] = computed[:, j]
+    if not keys:
+        return np.zeros((len(_IF_ALIVE_AT), 0))
+    return np.stack([_IF_ALIVE[k] for k in keys], axis=1)
+
+
 def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> list[Prediction]:
     customers = [s for s in summaries if s is not None]
     if {s.unit for s in customers} - {"weeks"}:
         raise ValueError("the CLV parameters are in weeks; summaries must be too")
     x, t_x, T, m = summary_arrays(customers)
+    bgnbd = models.clv.bgnbd
     purchases, alive, order_value, lifetime = (
-        c.tolist() for c in value_columns(models.clv.bgnbd, models.clv.gamma_gamma, x, t_x, T, m,
-                                          WEEKS_12_MONTHS, "weeks"))
+        c.tolist() for c in value_columns(bgnbd, models.clv.gamma_gamma, x, t_x, T, m,
+                                          WEEKS_12_MONTHS, "weeks",
+                                          if_alive=_if_alive(bgnbd, x, T)))
     version = models.clv.version
     out = []
     i = 0

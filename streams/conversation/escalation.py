@@ -363,7 +363,7 @@ def message_topic(intent: str | None, found: frozenset[str]) -> str | None:
     if intent == "account":
         return textcues.account_team(found)
     if intent in ("complaint", "human_request"):
-        return textcues.topic_team(found)
+        return textcues.topic_team(found, asked_for_person=intent == "human_request")
     return None
 
 

@@ -394,13 +394,19 @@ def shouting(text: str) -> bool:
     return sum(c.isupper() for c in letters) >= _SHOUT_SHARE * len(letters)
 
 
-def topic_team(cues: frozenset[str]) -> str | None:
+_TOPICS: Final = (("general_topic", "general"), ("billing_topic", "billing"),
+                  ("technical_topic", "technical"), ("retention_topic", "retention"),
+                  ("sales_topic", "sales"))
+
+
+def topic_team(cues: frozenset[str], *, asked_for_person: bool = False) -> str | None:
     """The team of the underlying topic of a complaint or a request for a person, when the
     cues make it clear: general (staff, waiting, delivery, emails, the bot) first, then
-    billing, technical, retention, sales; None when no topic shows."""
-    for cue, team in (("general_topic", "general"), ("billing_topic", "billing"),
-                      ("technical_topic", "technical"), ("retention_topic", "retention"),
-                      ("sales_topic", "sales")):
+    billing, technical, retention, sales; None when no topic shows. For a request for a
+    person (``asked_for_person``) general comes last: the words of the request itself (an
+    agent, a call, the phone) are no topic, the charge or the fault it is about is."""
+    order = (*_TOPICS[1:], _TOPICS[0]) if asked_for_person else _TOPICS
+    for cue, team in order:
         if cue in cues:
             return team
     return None

@@ -79,3 +79,20 @@ def test_topic_and_account_teams() -> None:
 ])
 def test_the_network_the_sales_team_and_mailings_name_their_team(text: str, team: str) -> None:
     assert cues.topic_team(cues.found(text)) == team
+
+
+@pytest.mark.parametrize(("text", "team"), [
+    ("I want an agent, it's about a charge on my invoice", "billing"),
+    ("pásame con un agente, es por un cargo de la factura", "billing"),
+    ("un conseiller svp, mon appli plante", "technical"),
+    ("einen Mitarbeiter bitte, wegen meiner Rechnung", "billing"),
+    ("quero um atendente, é sobre o erro no aplicativo", "technical"),
+])
+def test_a_request_for_a_person_goes_to_the_topic_it_names(text: str, team: str) -> None:
+    found = cues.found(text)
+    assert cues.topic_team(found, asked_for_person=True) == team
+
+
+def test_a_complaint_about_staff_stays_general() -> None:
+    found = cues.found("the agent was rude about my invoice")
+    assert cues.topic_team(found) == "general"

@@ -7,8 +7,10 @@ fails to load is logged and counted (``timer.errors{predictive_models}``) and th
 keeps scoring. Every ``predictive_rescore_interval_seconds`` (0: never) persons whose scores
 aged without a profile change, or came from older models, are rescored in batches
 (``streams.predictive.rescoring``) from their profiles in ClickHouse. A personalisation model
-(``personalisation.npz`` in the model directory, read as the worker starts) adds
-recommendations and the best contact time to the next best action."""
+adds recommendations and the best contact time to the next best action: the current version
+of ``personalisation/`` in the model directory (``touchstream train personalisation``), else
+an older single ``personalisation.npz``; the same timer serves a newer version, and a broken
+one keeps the last good model."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from agents.runtime.transport import BatchTopic
 from streams.predictive import rescoring, rescoring_source, stage
 from streams.predictive.contract import CUSTOMER_PROFILES
 from streams.predictive.models import CHURN_MODEL, LEAD_MODEL, ModelSlot, clv_params
-from streams.predictive.recommend_profile import load_personalisation
+from streams.predictive.recommend_store import PersonalisationSlot
 from streams.predictive.scoring import Models
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                      contributions=settings.predictive_contributions)
     risk = ModelSlot(root / CHURN_MODEL, contributions=settings.predictive_contributions)
     clv = clv_params(root)
-    personal = load_personalisation(root)
+    personal = PersonalisationSlot(root)
+    personal.refresh()  # an unreadable model stops the worker here, as a required lead model
     slots = (lead, risk)
     for slot in slots:
         slot.refresh()
@@ -48,7 +51,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                     lead.last_error)
 
     def models() -> Models:
-        return Models(lead=lead.scorer, churn=risk.scorer, clv=clv, personalisation=personal)
+        return Models(lead=lead.scorer, churn=risk.scorer, clv=clv,
+                      personalisation=personal.model)
 
     async def reload_models() -> None:
         for slot in slots:
@@ -61,6 +65,13 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
                 continue
             if slot.failures > failures:
                 runtime.counters.incr("timer.errors", "predictive_models")
+        failures = personal.failures
+        try:
+            personal.refresh()
+        except Exception:
+            log.exception("looking for a new personalisation model in %s failed", root)
+        if personal.failures > failures:
+            runtime.counters.incr("timer.errors", "predictive_models")
 
     app.timer(interval=settings.predictive_model_reload_seconds,
               name="predictive_models")(reload_models)

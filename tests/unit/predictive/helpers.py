@@ -12,6 +12,7 @@ from streams.predictive.features import CHURN_MODEL_FEATURES
 from streams.predictive.history import HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.model_artefact import ModelArtefact
+from streams.predictive.recommend_simulate import Shoppers
 from streams.predictive.training import FeatureTable, TrainingConfig, train
 
 DAY_MS = 86_400_000
@@ -78,3 +79,25 @@ def event_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
                     "_offset": list(range(n)), "_kafka_ts": columns["occurred_at"],
                     "_version": [1] * n})
     return columns
+
+
+def shopper_rows(world: Shoppers) -> list[dict[str, Any]]:
+    """Simulated shoppers' events as ``customer_events`` rows (``history.HISTORY_SQL``'s
+    columns; the event's properties in ``attributes``), with a CRM update per person at the
+    start carrying their segment."""
+    rows: list[dict[str, Any]] = []
+    for kind, v in world.events:
+        person = v["identifiers"]["customer_id"]
+        rows.append({"person_id": person,
+                     "event_id": v.get("touchpoint_id") or v.get("conversion_id"),
+                     "kind": kind, "occurred_at": v["occurred_at"], "type": v["type"],
+                     "channel": v.get("channel"), "campaign_id": v.get("campaign_id"),
+                     "value": v.get("value"), "currency": v.get("currency"),
+                     "identifiers": [f"customer_id:{person}"],
+                     "attributes": dict(v["properties"])})
+    start = min(r["occurred_at"] for r in rows)
+    rows += [{"person_id": person, "event_id": f"crm-{person}", "kind": "profile",
+              "occurred_at": start, "type": None, "channel": None, "campaign_id": None,
+              "value": None, "currency": None, "identifiers": [f"customer_id:{person}"],
+              "attributes": {"segment": segment}} for person, segment in world.segment.items()]
+    return rows

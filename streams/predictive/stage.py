@@ -153,7 +153,7 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
     predictions = predict(models, scored) if scored else []
     version = served(models)
     for s, predicted in zip(scored, predictions, strict=True):
-        churn = next(p for p in predicted if p.kind == "churn")
+        churn = predicted[1]  # KINDS order: lead, churn, clv, next_best_action
         state = states[str(s.profile["person_id"])]
         state["at_risk"], state["models"] = churn.label == "at_risk", version
     columns, records = rows_and_records(scored, predictions, now_ms)

@@ -113,6 +113,9 @@ class EscalationPolicy:
     off_topic_limit: int = 1  # or answered off-topic after that (``loops.off_topic``)
     # human_request (intent route)
     human_intent_confidence: float = 0.65
+    # the task read in a request for a person that names no topic sets its team from this
+    # score of the intent model (``message_topic``)
+    person_topic_score: float = 0.3
     # low_intent_confidence
     low_confidence: float = 0.4
     low_confidence_min_messages: int = 2
@@ -355,15 +358,27 @@ def low_intent_confidence(window: int, best_confidence: float | None,
 # --- routing, priority, SLA ------------------------------------------------------------------
 
 
-def message_topic(intent: str | None, found: frozenset[str]) -> str | None:
+def message_topic(intent: str | None, found: frozenset[str],
+                  read: Mapping[str, float] | None = None,
+                  policy: EscalationPolicy = DEFAULT_POLICY) -> str | None:
     """The team the topic of a message names, for the intents whose team is their topic:
     for ``account`` technical (login, security), billing (payment method or billing contact
     on file) or general; for a complaint or a request for a person the topic's team when the
-    cues make it clear (``streams.text.cues.topic_team``), else None."""
+    cues make it clear (``streams.text.cues.topic_team``); for a request for a person
+    without such a cue, the team of the task the intent model ``read`` in it besides the
+    request (its scores: "a person to help me upgrade to fibre" reads as a purchase), when
+    that task scores at least ``policy.person_topic_score``; else None."""
     if intent == "account":
         return textcues.account_team(found)
-    if intent in ("complaint", "human_request"):
-        return textcues.topic_team(found, asked_for_person=intent == "human_request")
+    if intent == "complaint":
+        return textcues.topic_team(found)
+    if intent == "human_request":
+        topic = textcues.topic_team(found, asked_for_person=True)
+        if topic is None and read:
+            tasks = [(score, name) for name, score in read.items()
+                     if name in policy.team_overrides and score >= policy.person_topic_score]
+            topic = policy.team_overrides[max(tasks)[1]] if tasks else None
+        return topic
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from streams.conversation import contract as topics
 from streams.conversation import records as crecords
@@ -19,7 +19,7 @@ from streams.conversation.effects import CancelFollowUp, Effect, Escalate, Sched
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.kernel.records import Columns, OutputRecord, Raw
 from streams.text import emotion, language, mood
-from streams.text.intent import default_model
+from streams.text.intent import IntentPrediction, default_model
 from streams.text.sentiment import Sentiment
 
 Record = cstate.ConversationRecord
@@ -78,6 +78,21 @@ def due_follow_ups(
     return records, crecords.task_columns(due)
 
 
+#: the confidence of a message's intent when the customer explicitly asks for a person
+PERSON_CONFIDENCE: Final = 0.8
+
+
+def _asked_for_person(prediction: IntentPrediction) -> IntentPrediction:
+    """A message in which the customer explicitly asks for a person is ``human_request``
+    whatever else it says (LABELS.md, rule 1 of the labels); the model's scores stay, so
+    that the task it read besides the request can name the team
+    (``escalation.message_topic``)."""
+    if prediction.intent == "human_request":
+        return prediction
+    return IntentPrediction("human_request", max(prediction.confidence, PERSON_CONFIDENCE),
+                            prediction.scores)
+
+
 def signals_for(
     events: Sequence[Mapping[str, Any]], sentiments: Sequence[Sentiment | None]
 ) -> list[cstate.MessageSignals | None]:
@@ -94,7 +109,9 @@ def signals_for(
         texts, [lang for lang, _ in languages],
         [s.compound if (s := sentiments[i]) is not None else 0.0 for i in customer])
     emotions = emotion.detect_many(texts, compounds) if texts else []
-    intents = default_model().predict_many(texts) if texts else []
+    intents = [_asked_for_person(p) if e.human_request else p
+               for p, e in zip(default_model().predict_many(texts) if texts else [], emotions,
+                               strict=True)]
     out: list[cstate.MessageSignals | None] = [None] * len(events)
     for i, compound, emotions_of, prediction, (lang, _) in zip(
             customer, compounds, emotions, intents, languages, strict=True):

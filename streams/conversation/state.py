@@ -80,6 +80,8 @@ class IntentSignal(Protocol):
     def intent(self) -> str: ...
     @property
     def confidence(self) -> float: ...
+    @property
+    def scores(self) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +419,8 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
             book["confused"] += 1
     prediction = signals.intent
     if prediction is not None:
-        _update_intent(new, prediction, rules.message_topic(prediction.intent, found), policy)
+        _update_intent(new, prediction, rules.message_topic(
+            prediction.intent, found, prediction.scores, policy), policy)
         # a fallback intent ("other", ...) says what the customer does not want: no evidence
         confidence = (0.0 if prediction.intent in policy.fallback_intents
                       else prediction.confidence)

@@ -11,7 +11,8 @@ and all its variants belong to the test split, so the test split measures how th
 copes with wordings it has never seen, not with re-filled copies of its training sentences.
 Each message carries its ``group`` (the phrasing it comes from); no group is in both splits.
 
-Later hand-written sets (``intent_phrasings_more.yaml``, ``_guide.yaml``, ``_varied.yaml`` ->
+Later hand-written sets (``intent_phrasings_more.yaml``, ``_guide.yaml``, ``_varied.yaml``,
+``_wide.yaml`` ->
 ``intent_labelled_<name>.jsonl``) are built the same way and kept in their own files, so that
 the first (which the language model also trains on) stays as it was; no text of an earlier
 set is repeated in a later one.
@@ -48,6 +49,7 @@ MORE_PATH: Final = MODELS_DIR / "intent_labelled_more.jsonl"
 BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
 GUIDE_PATH: Final = MODELS_DIR / "intent_labelled_guide.jsonl"
 VARIED_PATH: Final = MODELS_DIR / "intent_labelled_varied.jsonl"
+WIDE_PATH: Final = MODELS_DIR / "intent_labelled_wide.jsonl"
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
 TEST_OFFSET: Final = 2
@@ -233,6 +235,14 @@ def build_varied(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
                                               build_guide(models_dir)], models_dir)
 
 
+def build_wide(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    """``intent_phrasings_wide.yaml``: classes of message the other sets cover thinly, in
+    new businesses and wordings; groups ``wide/``."""
+    return _build_extra("wide", "wide/", [build(models_dir), build_more(models_dir),
+                                          build_guide(models_dir), build_varied(models_dir)],
+                        models_dir)
+
+
 # --- the Bitext subset -----------------------------------------------------------------------
 
 #: Bitext intent -> ours. Intents left out do not map onto one of ours without guessing:
@@ -362,6 +372,11 @@ def write_varied(path: Path = VARIED_PATH, models_dir: Path = MODELS_DIR) -> str
     return _write(path, build_varied(models_dir))
 
 
+def write_wide(path: Path = WIDE_PATH, models_dir: Path = MODELS_DIR) -> str:
+    """Writes the fifth hand-written set as JSON lines; returns its sha256."""
+    return _write(path, build_wide(models_dir))
+
+
 def write_bitext(csv_path: Path, path: Path = BITEXT_PATH) -> str:
     """Writes the Bitext subset from the upstream CSV; returns its sha256."""
     with csv_path.open(encoding="utf-8", newline="") as fh:
@@ -380,7 +395,8 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
 
 
 #: The labelled files the intent model trains on.
-TRAINING_PATHS: Final = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, BITEXT_PATH)
+TRAINING_PATHS: Final = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH,
+                         BITEXT_PATH)
 
 
 def read_all(paths: Sequence[Path] = TRAINING_PATHS) -> list[LabelledMessage]:
@@ -398,3 +414,4 @@ if __name__ == "__main__":
         print(write_more())
         print(write_guide())
         print(write_varied())
+        print(write_wide())

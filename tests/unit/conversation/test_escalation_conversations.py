@@ -254,3 +254,31 @@ def test_mood_decline_reads_the_latest_message_against_the_calmest_earlier_one()
         flat = journey.add(flat, at, compound)
     # negative from the start: no decline against the start (other rules read that)
     assert escalation.mood_decline(flat, 3, -0.6, True) is None
+
+
+@pytest.mark.parametrize(("language", "text", "team"), [
+    ("en", "I'd like to talk to a person about upgrading our plan to more seats.", "sales"),
+    ("es", "Quiero hablar con una persona sobre mi factura de marzo.", "billing"),
+    ("fr", "Je veux parler à un conseiller, mon application plante sans arrêt.", "technical"),
+    ("de", "Ich möchte mit einem Mitarbeiter sprechen, ich will meinen Vertrag kündigen.",
+     "retention"),
+    ("pt", "Quero falar com uma pessoa, é sobre a minha fatura.", "billing"),
+])
+def test_a_request_for_a_person_is_human_request_routed_to_its_task(
+        language: str, text: str, team: str) -> None:
+    report = conversation_report([_conv("p", language, ["c: " + text])])
+    detail = report["details"][0]
+    assert detail["got_intent"] == "human_request"
+    assert detail["got_team"] == team
+
+
+def test_the_task_read_besides_a_request_for_a_person_names_its_team() -> None:
+    from streams.conversation import escalation
+
+    read = {"human_request": 0.5, "purchase_inquiry": 0.35, "other": 0.15}
+    assert escalation.message_topic("human_request", frozenset(), read) == "sales"
+    # a weak reading names no team
+    assert escalation.message_topic("human_request", frozenset(), {"pricing": 0.1}) is None
+    # a topic cue wins over the reading
+    found = frozenset({"billing_topic"})
+    assert escalation.message_topic("human_request", found, read) == "billing"

@@ -28,10 +28,12 @@ from streams.training.data import (
     MORE_PATH,
     TRAINING_PATHS,
     VARIED_PATH,
+    WIDE_PATH,
     build,
     build_guide,
     build_more,
     build_varied,
+    build_wide,
     content_words,
     import_bitext,
     near_duplicate,
@@ -109,6 +111,18 @@ def test_varied_set_is_reproducible_and_apart_from_the_others() -> None:
         for split in ("train", "test"):
             assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
                 tax.names), (lang, split)
+
+
+def test_wide_set_is_reproducible_and_apart_from_the_others() -> None:
+    rows = read(WIDE_PATH)
+    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_wide()] == [
+        (r.text, r.intent, r.language, r.split, r.group) for r in rows]
+    assert all(r.group.startswith("wide/") for r in rows)
+    others = read(LABELLED_PATH) + read(MORE_PATH) + read(GUIDE_PATH) + read(VARIED_PATH)
+    assert not {r.text for r in rows} & {r.text for r in others}
+    assert {r.language for r in rows} == {"en", "es", "fr", "de", "pt"}
+    assert {r.split for r in rows} == {"train", "test"}
+    assert WIDE_PATH in TRAINING_PATHS
 
 
 def test_relabelled_phrasings_follow_the_label_guide() -> None:

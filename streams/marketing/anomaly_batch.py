@@ -83,8 +83,11 @@ def _baseline(num: Array, den: Array, volume: Array, min_volume: Array, lo: int,
     short = count < policy.min_weeks
     rows = np.flatnonzero(np.any(short, axis=1))
     if rows.size:
-        args = (num[rows], den[rows], volume[rows], min_volume[rows])
-        daily, dcount = views_median([_lagged_rate(*args, lo, end, policy.short_season * k)
+        # only the columns the daily lags read: copying whole rows cost more than the rest
+        cut = max(lo - policy.short_season * policy.days, 0)
+        args = (num[rows, cut:], den[rows, cut:], volume[rows, cut:], min_volume[rows])
+        daily, dcount = views_median([_lagged_rate(*args, lo - cut, end - cut,
+                                                   policy.short_season * k)
                                       for k in range(1, policy.days + 1)])
         daily = np.where(dcount >= policy.min_days, daily, np.nan)
         weekly[rows] = np.where(short[rows], daily, weekly[rows])

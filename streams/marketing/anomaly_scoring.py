@@ -236,6 +236,14 @@ def trailing_ratio(top: Array, bottom: Array, length: int, first: int) -> Array:
     """For every column ``t >= first``: sum(top) / sum(bottom) over ``[t-length, t)``, counting
     only hours where both are known."""
     lo = max(first - length, 0)
+    if top.shape[1] == first + 1:
+        # one column (the scheduled path's newest hour): plain sums, no running totals
+        top, bottom = top[:, lo:first], bottom[:, lo:first]
+        both = ~(np.isnan(top) | np.isnan(bottom))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            last = (np.where(both, top, 0.0).sum(axis=1, keepdims=True)
+                    / np.where(both, bottom, 0.0).sum(axis=1, keepdims=True))
+        return np.asarray(last, dtype=np.float64)
     top, bottom = top[:, lo:], bottom[:, lo:]
     both = ~(np.isnan(top) | np.isnan(bottom))
     zero = np.zeros((top.shape[0], 1))

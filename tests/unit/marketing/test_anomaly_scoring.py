@@ -14,6 +14,7 @@ from streams.marketing.anomaly_scoring import (
     components,
     score_columns,
     seasonal_baseline,
+    trailing_ratio,
 )
 from streams.simulators.anomalies import simulate
 
@@ -134,3 +135,21 @@ def test_the_screened_batch_scorer_gives_the_full_scorers_severities() -> None:
             np.testing.assert_allclose(fast.z[alerted], full.z[alerted])
             fired += int(alerted.sum())
     assert fired > 0
+
+
+def test_the_trailing_ratio_of_one_column_is_that_of_the_running_totals() -> None:
+    rng = np.random.default_rng(5)
+    top, bottom = rng.gamma(2.0, 50.0, (40, 400)), rng.gamma(2.0, 5.0, (40, 400))
+    top[rng.random(top.shape) < 0.2] = np.nan
+    bottom[rng.random(bottom.shape) < 0.1] = np.nan
+    top[3] = np.nan  # a series with nothing known: no ratio
+    for first, length in ((399, 168), (100, 168), (0, 168), (399, 24)):
+        n = first + 1
+        one = trailing_ratio(top[:, :n], bottom[:, :n], length, first)  # one column
+        # the running totals' path: the same column, with one more after it
+        wider = np.concatenate([top[:, :n], np.full((40, 1), 1.0)], axis=1)
+        running = trailing_ratio(wider, np.concatenate([bottom[:, :n], np.ones((40, 1))], axis=1),
+                                 length, first)[:, :1]
+        assert one.shape == (40, 1)
+        np.testing.assert_allclose(one, running, rtol=1e-12)
+        assert np.isnan(one[3, 0])

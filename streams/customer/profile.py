@@ -26,7 +26,9 @@ Invariants:
   event none of whose identifiers remains (all forgotten) to no part. What is older than the
   kept lists (``recent``, the lookback window) is exact in the counters, not in the lists.
 - a chat session's ``recent`` entry keeps its event's ``attributes`` (the conversation's
-  figures) wherever it goes (merge, split, adoption); no other entry carries attributes.
+  figures) wherever it goes (merge, split, adoption); a touchpoint's or conversion's entry
+  keeps only the item ids among them (``ITEM_ATTRIBUTES``: the products and content it was
+  about, which personalisation recommends from), and no other entry carries attributes.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ INTERACTION_FIELDS: Final = ("event_id", "kind", "occurred_at", "type", "channel
 #: figures the lead and churn features read, a handful of short strings. Other events'
 #: attributes (ad and conversion properties, CRM fields) nothing reads from an interaction.
 CHAT_CHANNEL: Final = "chat"
+#: the event properties naming what an interaction was about (``touchpoints`` and
+#: ``conversions`` ``properties``, ``customer_events`` ``attributes``): kept on its ``recent``
+#: entry so that recommendations in the stream are by product, not by campaign
+ITEM_ATTRIBUTES: Final = ("product_id", "product_ids", "content_id")
+ITEM_KINDS: Final = frozenset({"touchpoint", "conversion"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +216,18 @@ def absorb(profile: Profile, event: Mapping[str, Any], policy: ProfilePolicy) ->
 
 def interaction(event: Mapping[str, Any], ids: list[str]) -> dict[str, Any]:
     """The ``recent`` entry of an event: its ``INTERACTION_FIELDS``, its identifiers and, for a
-    chat session, its attributes (a copy)."""
+    chat session, its attributes (a copy); for another touchpoint or a conversion, its item
+    ids (``ITEM_ATTRIBUTES``) when it has some."""
     kept = {**{name: event[name] for name in INTERACTION_FIELDS}, "ids": ids}
-    if event["kind"] == "touchpoint" and event["channel"] == CHAT_CHANNEL and event["attributes"]:
-        kept["attributes"] = dict(event["attributes"])
+    attributes = event["attributes"]
+    if not attributes:
+        return kept
+    if event["kind"] == "touchpoint" and event["channel"] == CHAT_CHANNEL:
+        kept["attributes"] = dict(attributes)
+    elif event["kind"] in ITEM_KINDS:
+        items = {k: attributes[k] for k in ITEM_ATTRIBUTES if attributes.get(k)}
+        if items:
+            kept["attributes"] = items
     return kept
 
 
@@ -302,7 +317,8 @@ def retire(profile: Profile, into: str) -> Profile:
 
 def record(profile: Mapping[str, Any]) -> dict[str, Any]:
     """The ``customer.profiles`` value (``customer_profile.v2.avsc``); an interaction without
-    attributes (not a chat session, or kept before v2) has an empty map."""
+    attributes (neither a chat session nor one naming items, or kept before v2) has an empty
+    map."""
     return {"person_id": profile["person_id"], "version": profile["version"],
             "updated_at": profile["updated_at"], "first_seen": profile["first_seen"],
             "last_seen": profile["last_seen"], "identifiers": list(profile["identifiers"]),

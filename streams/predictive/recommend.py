@@ -73,8 +73,10 @@ DEFAULT_POLICY: Final = RecommendPolicy()
 
 def items_of(kind: str, value: Mapping[str, Any]) -> list[tuple[str, float]]:
     """The items of a ``touchpoints`` or ``conversions`` value (``kind`` ``touchpoint`` or
-    ``conversion``) with the weight of the interaction."""
-    props: Mapping[str, str] = value.get("properties") or {}
+    ``conversion``) with the weight of the interaction; the item ids are in its
+    ``properties``, or, on a profile's interaction, in its ``attributes`` (the profile keeps
+    them there)."""
+    props: Mapping[str, str] = value.get("properties") or value.get("attributes") or {}
     weight = EVENT_WEIGHTS.get(str(value.get("type") or ""), VIEW_WEIGHT)
     ids = [p.strip() for p in (props.get("product_ids") or "").split(",") if p.strip()]
     if props.get("product_id"):

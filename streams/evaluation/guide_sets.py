@@ -16,6 +16,7 @@ Invariants:
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -273,20 +274,28 @@ def conversation_report(conversations: Sequence[GuideConversation] | None = None
     }
 
 
-def report() -> dict[str, Any]:
-    return {"messages": message_report(), "conversations": conversation_report(),
+def report(held: str = "fresh3", directory: Path = EVAL_DIR) -> dict[str, Any]:
+    """Every set's report; ``held`` names a held-out pair (``<held>.yaml`` and
+    ``<held>_conversations.yaml``) scored besides fresh3, which is always in."""
+    full = {"messages": message_report(), "conversations": conversation_report(),
             "fresh": message_report(load_fresh()),
             "fresh2": message_report(load_fresh(name="fresh2.yaml")),
             "fresh3": message_report(load_fresh(name="fresh3.yaml")),
             "fresh3_conversations": conversation_report(
                 load_conversations(name="fresh3_conversations.yaml"))}
+    if held != "fresh3":
+        full[held] = message_report(load_fresh(directory, f"{held}.yaml"))
+        full[f"{held}_conversations"] = conversation_report(
+            load_conversations(directory, f"{held}_conversations.yaml"))
+    return full
 
 
-def held_out(full: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures of the held-out set (``fresh3*``): written from the guide alone by
-    someone who never saw the training data, the models or their output, and scored once
-    the code and data were final."""
-    m, c = full["fresh3"], full["fresh3_conversations"]
+def held_out(full: dict[str, Any], name: str = "fresh3") -> dict[str, Any]:
+    """The headline figures of a set written from the guide alone by someone who never saw
+    the training data, the models or their output (``fresh3*``, the development set of the
+    issue-14 follow-up; a later set such as ``fresh4*`` is scored once, when the code and
+    data are final: ``--held-out fresh4``)."""
+    m, c = full[name], full[f"{name}_conversations"]
     return {
         "messages": m["messages"], "intent_accuracy": m["intent"]["accuracy"],
         "intent_macro_f1": m["intent"]["macro_f1"],
@@ -346,16 +355,28 @@ def _print_confusion(block: dict[str, Any]) -> None:
             print(label[:16].ljust(17) + " ".join(str(v).rjust(6) for v in row))
 
 
-def main() -> None:
-    full = report()
-    print(json.dumps({**summary(full), "held_out_fresh3": held_out(full)}, indent=1,
-                     ensure_ascii=False))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Quality on the guide's evaluation sets.")
+    parser.add_argument("--held-out", default="fresh3", metavar="NAME",
+                        help="also score schemas/models/eval/NAME.yaml and "
+                             "NAME_conversations.yaml (e.g. fresh4, once, at the end)")
+    args = parser.parse_args(argv)
+    name = args.held_out
+    full = report(name)
+    blocks = {"held_out_fresh3": held_out(full)}
+    if name != "fresh3":
+        blocks[f"held_out_{name}"] = held_out(full, name)
+    print(json.dumps({**summary(full), **blocks}, indent=1, ensure_ascii=False))
     print("\nintent confusion, all languages:")
     _print_confusion(full["messages"]["intent"])
     print("\nteam confusion, single messages:")
     _print_confusion(full["messages"]["team"])
-    print("\nintent confusion, held-out messages (fresh3):")
-    _print_confusion(full["fresh3"]["intent"])
+    for label in blocks:
+        held = label.removeprefix("held_out_")
+        print(f"\nintent confusion, {held} messages:")
+        _print_confusion(full[held]["intent"])
+        print(f"\nteam confusion, {held} messages:")
+        _print_confusion(full[held]["team"])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ language, independent of the training data, and scored through the replay."""
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from streams.evaluation import guide_sets
 from streams.training.data import TRAINING_PATHS, content_words, read
@@ -82,3 +83,22 @@ def test_the_held_out_set_is_in_the_report() -> None:
         name="fresh3_conversations.yaml")) >= 60
     assert set(held["intent_macro_f1_by_language"]) == set(guide_sets.LANGUAGES)
     assert 0.0 <= held["conversation_escalation"]["escalation_recall"] <= 1.0
+
+
+def test_a_named_held_out_pair_is_scored_besides_fresh3(tmp_path: Path) -> None:
+    # a made-up pair in a directory of its own, in the form of fresh3
+    (tmp_path / "heldx.yaml").write_text(
+        "messages:\n"
+        "  - [en, refund, billing, 0, plain, \"I would like my money back for order 5512\"]\n"
+        "  - [de, other, general, 0, terse, \"danke!\"]\n", "utf-8")
+    (tmp_path / "heldx_conversations.yaml").write_text(
+        "conversations:\n"
+        "  - id: hx-1\n    language: en\n    value: 100\n    intent: human_request\n"
+        "    team: general\n    escalate_at: 0\n    reason: human_request\n"
+        "    turns:\n      - \"c: Put me through to a real person please\"\n", "utf-8")
+    full = guide_sets.report("heldx", tmp_path)
+    block = guide_sets.held_out(full, "heldx")
+    assert block["messages"] == 2 and block["conversations"] == 1
+    assert block["conversation_escalation"]["escalation_recall"] == 1.0
+    assert guide_sets.held_out(full)["messages"] == len(guide_sets.load_fresh(
+        name="fresh3.yaml"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -65,14 +66,27 @@ def _history_options(horizon: int) -> Callable[[Callable[..., None]], Callable[.
     return decorate
 
 
+def _history_rows(days: int, until: datetime | None) -> list[dict[str, Any]] | None:
+    """The interactions of ``customer_events`` in the ``days`` before ``until`` (now), oldest
+    first; None (after saying so) when there are none."""
+    from streams.io.query import Querier
+    from streams.predictive.history import DAY_MS, HISTORY_SQL
+
+    end = int((until.replace(tzinfo=UTC) if until else datetime.now(UTC)).timestamp() * 1000)
+    rows: list[dict[str, Any]] = Querier(current_settings()).sql(
+        HISTORY_SQL, {"since": end - days * DAY_MS, "until": end}).dicts()
+    if not rows:
+        fail(f"no interactions in customer_events in the {days} days before {until or 'now'}")
+        return None
+    return rows
+
+
 def _train_from_history(kind: str, days: int, until: datetime | None, horizon_days: int,
                         cutoffs_per_person: int, out: Path | None, seed: int,
                         names: tuple[str, ...] | None = None) -> None:
-    from streams.io.query import Querier
     from streams.predictive.features import FEATURES
     from streams.predictive.history import (
         DAY_MS,
-        HISTORY_SQL,
         HistoryPolicy,
         train_churn_model,
         train_lead_model,
@@ -80,10 +94,8 @@ def _train_from_history(kind: str, days: int, until: datetime | None, horizon_da
     from streams.predictive.models import CHURN_MODEL, LEAD_MODEL, publish
 
     settings = current_settings()
-    end = int((until.replace(tzinfo=UTC) if until else datetime.now(UTC)).timestamp() * 1000)
-    rows = Querier(settings).sql(HISTORY_SQL, {"since": end - days * DAY_MS, "until": end}).dicts()
-    if not rows:
-        fail(f"no interactions in customer_events in the {days} days before {until or 'now'}")
+    rows = _history_rows(days, until)
+    if rows is None:
         return
     policy = HistoryPolicy(horizon_ms=horizon_days * DAY_MS, cutoffs_per_person=cutoffs_per_person,
                            recent_limit=settings.customer_recent_interactions, seed=seed)
@@ -151,8 +163,6 @@ def train_personalisation(days: int, until: datetime | None, test_days: int, k: 
     contact hour shrunk towards the segment) from the interaction history in ClickHouse
     (customer_events); hit rate at 5 and 10 on the latest --test-days against popularity;
     saved as a new version that the workers pick up."""
-    from streams.io.query import Querier
-    from streams.predictive.history import DAY_MS, HISTORY_SQL
     from streams.predictive.recommend_store import publish_personalisation
     from streams.predictive.recommend_training import (
         KS,
@@ -160,11 +170,8 @@ def train_personalisation(days: int, until: datetime | None, test_days: int, k: 
         train_personalisation,
     )
 
-    settings = current_settings()
-    end = int((until.replace(tzinfo=UTC) if until else datetime.now(UTC)).timestamp() * 1000)
-    rows = Querier(settings).sql(HISTORY_SQL, {"since": end - days * DAY_MS, "until": end}).dicts()
-    if not rows:
-        fail(f"no interactions in customer_events in the {days} days before {until or 'now'}")
+    rows = _history_rows(days, until)
+    if rows is None:
         return
     try:
         trained = train_personalisation(rows, PersonalisationPolicy(test_days, k, half_life_days))
@@ -172,7 +179,7 @@ def train_personalisation(days: int, until: datetime | None, test_days: int, k: 
         fail(f"cannot train on this history: {exc}")
         return
     target = publish_personalisation(trained.model, trained.metadata,
-                                     out or settings.predictive_model_dir)
+                                     out or current_settings().predictive_model_dir)
     meta = trained.metadata
     test = meta["metrics"]["test"]
     console.print(f"{meta['data']['events']} interactions of {meta['data']['persons']} persons, "

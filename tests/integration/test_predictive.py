@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from confluent_kafka import Consumer
 
 from streams.cli.train import train
@@ -132,10 +132,11 @@ def test_profiles_are_scored_and_a_corrupt_model_keeps_the_last_one(
     assert "cannot be loaded, still serving" in pipeline.worker_logs()
 
 
-def test_train_lead_score_from_the_history_in_clickhouse(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def train_on_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]],
+                   args: list[str]) -> tuple[Result, Path]:
+    """``touchstream train <args>`` on a fresh embedded store holding ``rows`` in
+    customer_events; (its result, the model directory)."""
     store = tmp_path / "clickhouse"
-    rows = histories(persons=300, days=240, seed=21)
     with ClickHouse(f"chdb://{store}") as clickhouse:
         migrate(clickhouse)
         clickhouse.insert("customer_events", event_columns(rows))
@@ -145,11 +146,19 @@ def test_train_lead_score_from_the_history_in_clickhouse(tmp_path: Path,
     monkeypatch.setenv("TOUCHSTREAM_WEB_PORT", str(_free_port()))  # no worker answers there
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(train, ["lead-score", "--until", "2026-09-01", "--days", "300",
-                                            "--horizon-days", "7", "--cutoffs-per-person", "6"])
+        result = CliRunner().invoke(train, args)
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
+    return result, models
+
+
+def test_train_lead_score_from_the_history_in_clickhouse(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = histories(persons=300, days=240, seed=21)
+    result, models = train_on_store(tmp_path, monkeypatch, rows, [
+        "lead-score", "--until", "2026-09-01", "--days", "300", "--horizon-days", "7",
+        "--cutoffs-per-person", "6"])
     version = (models / LEAD_MODEL / CURRENT).read_text().strip()
     metadata = json.loads((models / LEAD_MODEL / version / "metadata.json").read_text())
     assert metadata["data"]["events"] == len(rows)

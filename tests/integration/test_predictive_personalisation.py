@@ -8,11 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from streams.cli.train import train
-from streams.io.clickhouse import ClickHouse
-from streams.io.migrate import migrate
 from streams.kernel.records import Raw
 from streams.kernel.stage import Events
 from streams.predictive import contract as names
@@ -25,9 +21,8 @@ from streams.predictive.recommend_store import (
 )
 from streams.predictive.scoring import Models
 from streams.predictive.stage import ScoringPolicy, step
-from streams.settings import get_settings
-from tests.integration.conftest import _free_port
-from tests.unit.predictive.helpers import event_columns, interaction, profile, shopper_rows
+from tests.integration.test_predictive import train_on_store
+from tests.unit.predictive.helpers import interaction, profile, shopper_rows
 
 pytestmark = pytest.mark.integration
 
@@ -36,21 +31,8 @@ def test_train_personalisation_from_the_history_in_clickhouse(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     world = shoppers(persons=500, days=120, categories=10, per_category=10, seed=5)
     rows = shopper_rows(world)
-    store = tmp_path / "clickhouse"
-    with ClickHouse(f"chdb://{store}") as clickhouse:
-        migrate(clickhouse)
-        clickhouse.insert("customer_events", event_columns(rows))
-    models = tmp_path / "models"
-    monkeypatch.setenv("TOUCHSTREAM_CLICKHOUSE_URL", f"chdb://{store}")
-    monkeypatch.setenv("TOUCHSTREAM_PREDICTIVE_MODEL_DIR", str(models))
-    monkeypatch.setenv("TOUCHSTREAM_WEB_PORT", str(_free_port()))  # no worker answers there
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(train, ["personalisation", "--until", "2026-06-01",
-                                            "--days", "200", "--test-days", "30"])
-    finally:
-        get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
+    result, models = train_on_store(tmp_path, monkeypatch, rows, [
+        "personalisation", "--until", "2026-06-01", "--days", "200", "--test-days", "30"])
     assert "co_occurrence" in result.output and "popularity" in result.output
     version = (models / PERSONALISATION_MODEL / CURRENT).read_text().strip()
     metadata = read_metadata(models / PERSONALISATION_MODEL / version)

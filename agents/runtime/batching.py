@@ -34,6 +34,7 @@ from typing import Any
 import faust
 from faust.types import TP, Message
 
+from agents.runtime.fatal import stop_worker
 from agents.runtime.group_commit import Durable, GroupCommit, Prepare, Write
 from agents.runtime.transport import BatchTopic, release
 from streams.kernel.errors import Unavailable
@@ -272,7 +273,7 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
         if error is not None:
             log.error("%s: a batch could not be made durable; stopping the worker", name,
                       exc_info=error)
-            app.add_future(app.crash(error))
+            app.add_future(stop_worker(app, error, messages))
             return
         consumer = app.consumer
         for message in messages:
@@ -293,6 +294,7 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
     async def run() -> None:
         consumer = app.consumer
         waiting = 0  # consumed events computed and not yet durable
+        messages: list[Message] = []  # the step being computed
         try:
             while True:
                 # a pipelined commit holds a write's worth more: one publishing, one inserting
@@ -379,7 +381,8 @@ def batch_agent(app: faust.App, name: str, topics: Sequence[str], prepare: Prepa
             raise
         except Exception as exc:
             log.exception("%s: a batch failed; stopping the worker", name)
-            await app.crash(exc)
+            # the step being computed: never acknowledged, read again after a restart
+            await stop_worker(app, exc, messages)
 
     async def reread_dropped() -> None:
         dropped = buffer.take_dropped()

@@ -1,7 +1,8 @@
 """The scoring stage on the real broker and engine: profiles in, four predictions per person
 in ``customer_scores`` and on ``customer.scores`` with the model version on every row; a model
-published as corrupt while the worker runs is refused and the last good one keeps scoring.
-And ``touchstream train lead-score`` on generated history in ClickHouse."""
+published as corrupt while the worker runs is refused and the last good one keeps scoring; a
+personalisation model published while it runs is served from the next profiles on. And
+``touchstream train lead-score`` on generated history in ClickHouse."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from streams.kernel.records import OutputRecord
 from streams.predictive import contract as names
 from streams.predictive.history_synthetic import histories
 from streams.predictive.models import CURRENT, LEAD_MODEL, publish
+from streams.predictive.recommend_simulate import shoppers
+from streams.predictive.recommend_store import publish_personalisation
+from streams.predictive.recommend_training import train_personalisation
 from streams.settings import get_settings
 from tests.integration.conftest import Pipeline, _free_port, eventually
 from tests.unit.predictive.helpers import (
@@ -33,6 +37,7 @@ from tests.unit.predictive.helpers import (
     interaction,
     lead_artefact,
     profile,
+    shopper_rows,
 )
 
 pytestmark = pytest.mark.integration
@@ -130,6 +135,21 @@ def test_profiles_are_scored_and_a_corrupt_model_keeps_the_last_one(
     assert {r[2] for r in after if r[1] == "lead"} == {lead_version}
     assert all(0.0 <= r[4] <= 100.0 for r in after if r[1] == "lead")
     assert "cannot be loaded, still serving" in pipeline.worker_logs()
+
+    # a personalisation model published while the worker runs serves the next profiles
+    world = shoppers(persons=200, days=60, categories=4, per_category=5, seed=1)
+    personal = train_personalisation(shopper_rows(world)).model
+    publish_personalisation(personal, {}, models)
+    eventually(lambda: f"serving personalisation model {personal.version}"
+               in pipeline.worker_logs(), timeout=30)
+    produce_records(pipeline.settings, profiles(3, chats=3), encode=pipeline.codec.encode)
+    eventually(lambda: scored(3), timeout=120)
+    served = pipeline.querier().sql(
+        "SELECT details['personalisation_version'], details['recommended'] FROM customer_scores "
+        "FINAL WHERE kind = 'next_best_action'").rows
+    assert len(served) == PERSONS
+    assert {r[0] for r in served} == {personal.version}
+    assert all(r[1].startswith("product:") for r in served)
 
 
 def train_on_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]],

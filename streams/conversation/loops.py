@@ -2,27 +2,34 @@
 topic after the customer said the bot did not help (LABELS.md, ``bot_loop``: "the bot
 repeats the same or an irrelevant answer after the customer said it did not help").
 
-An answer is off-topic when it shares no content word with what the customer wrote in the
-episode window and none with the bot's previous answer: a follow-up on the same subject
+An answer is off-topic when it shares no content word with what the customer recently wrote
+and none with the bot's previous answer: a follow-up on the same subject
 ("reinstall the app" after "the app shows nothing") shares a word, a canned answer about
 something else ("you can change your password under Settings" to a question about an SAP
 integration) shares none. Content words are the accent-folded words of three letters or
-more ("app" counts) that are no function word of the five languages; two meet when they share their first five
-letters, so inflections meet ("transferencia", "transferir"), or when one is inside the
-other, so German compounds meet their parts ("Verfolgung", "Sendungsverfolgung").
+more ("app" counts) that are no function word of the five languages; two meet when they
+share their first five letters, so inflections meet ("transferencia", "transferir"), or when
+one is inside the other, so German compounds meet their parts ("Verfolgung",
+"Sendungsverfolgung").
 
-Invariants: pure; the topic kept in the record is bounded (``TOPIC_LIMIT`` words, the latest
-kept); an answer or topic without content words is never off-topic (nothing to compare).
+The customer's topic is read from the conversation's recent messages
+(``state.RECENT_MESSAGES``, already kept for the human who takes over), and only when a bot
+answers after the customer said it did not help: the record keeps nothing more, and other
+answers cost nothing.
+
+Invariants: pure; an answer or topic without content words is never off-topic (nothing to
+compare).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
+from streams.conversation.effects import Message
 from streams.text.cues import folded
 
-TOPIC_LIMIT: Final = 40
 STEM: Final = 5
 _WORD: Final = re.compile(r"[a-z0-9]{3,}")
 #: function words of three letters or more (folded) in en, es, fr, de, pt, and courtesies
@@ -58,13 +65,6 @@ def words(text: str) -> list[str]:
     return [w for w in dict.fromkeys(_WORD.findall(folded(text))) if w not in _STOP]
 
 
-def with_topic(topic: list[str], text: str) -> list[str]:
-    """``topic`` with the content words of one more customer message (bounded)."""
-    merged = dict.fromkeys(topic)
-    merged.update(dict.fromkeys(words(text)))
-    return list(merged)[-TOPIC_LIMIT:]
-
-
 def _meet(a: str, b: str) -> bool:
     """Two content words on one subject: the same first ``STEM`` letters, or one (of
     ``STEM`` letters or more) inside the other, as in German compounds ("Verfolgung",
@@ -73,6 +73,14 @@ def _meet(a: str, b: str) -> bool:
         return True
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     return len(short) >= STEM and short in long
+
+
+def strays(answer: str, recent: Sequence[Message]) -> bool:
+    """The bot's ``answer`` shares no subject with the customer's ``recent`` messages nor
+    with the bot's previous answer among them (the messages before the answer)."""
+    topic = [w for m in recent if m["role"] == "customer" for w in words(m["text"])]
+    previous = next((m["text"] for m in reversed(recent) if m["role"] == "bot"), "")
+    return off_topic(words(answer), topic, words(previous))
 
 
 def off_topic(answer: list[str], topic: list[str], previous: list[str]) -> bool:

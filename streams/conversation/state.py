@@ -111,10 +111,7 @@ class EscalationBook(TypedDict):
     unhelped: NotRequired[int]
     bot_repeats: NotRequired[int]
     bot_tokens: NotRequired[list[str]]
-    # off-topic answers (``loops``): the content words of the customer's messages of the
-    # window, of the bot's last answer, and the answers that shared none of them
-    topic: NotRequired[list[str]]
-    bot_words: NotRequired[list[str]]
+    # bot answers that shared no subject with the recent messages (``loops``)
     off_topic: NotRequired[int]
 
 
@@ -171,7 +168,7 @@ def _empty_book() -> EscalationBook:
     return EscalationBook(episode=0, phase="idle", opened_at=None, reasons=[], suppressed=0,
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
                           best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[],
-                          topic=[], bot_words=[], off_topic=0)
+                          off_topic=0)
 
 
 def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
@@ -368,13 +365,11 @@ def _message(new: ConversationRecord, event: Mapping[str, Any], at: int,
         book["bot_repeats"] = book.get("bot_repeats", 0) + 1
         failed = True
     book["bot_tokens"] = words
-    # an answer about something else after the customer said it did not help
-    answer = loops.words(text)
-    if book.get("unhelped", 0) and loops.off_topic(answer, book.get("topic") or [],
-                                                   book.get("bot_words") or []):
+    # an answer about something else after the customer said it did not help: read from
+    # the recent messages only then, so that other answers cost nothing
+    if book.get("unhelped", 0) and loops.strays(text, new["recent"][:-1]):
         book["off_topic"] = book.get("off_topic", 0) + 1
         failed = True
-    book["bot_words"] = answer
     if failed and book["phase"] == "idle" and new["status"] == "open":
         reason = rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"],
                                         policy, bot_repeats=book.get("bot_repeats", 0),
@@ -408,7 +403,6 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     found = textcues.found(text)
     if "not_helped" in found:
         book["unhelped"] = book.get("unhelped", 0) + 1
-    book["topic"] = loops.with_topic(book.get("topic") or [], text)
     if signals is None:
         return
     new["journey"] = journeys.add(new["journey"], at, signals.compound)
@@ -578,7 +572,7 @@ def _fresh_window(book: EscalationBook, phase: str) -> EscalationBook:
                           reasons=book["reasons"], suppressed=book["suppressed"],
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
                           best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[],
-                          topic=[], bot_words=[], off_topic=0)
+                          off_topic=0)
 
 
 def _reopen(new: ConversationRecord) -> None:

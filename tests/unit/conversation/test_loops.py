@@ -4,6 +4,7 @@ across inflections and German compounds, function words of five languages ignore
 from __future__ import annotations
 
 from streams.conversation import loops
+from streams.conversation.effects import Message
 
 
 def test_words_drop_function_words_and_fold_accents() -> None:
@@ -13,7 +14,7 @@ def test_words_drop_function_words_and_fold_accents() -> None:
 
 
 def test_inflections_and_compounds_meet_their_subject() -> None:
-    topic = loops.with_topic([], "Die Sendungsverfolgung hängt, Überweisung fehlt")
+    topic = loops.words("Die Sendungsverfolgung hängt, Überweisung fehlt")
     assert not loops.off_topic(loops.words("Die Verfolgung wird spät aktualisiert."), topic, [])
     assert not loops.off_topic(loops.words("La transferencia"), ["transferir"], [])
     assert loops.off_topic(loops.words("Ihr Passwort ändern Sie unter Einstellungen."),
@@ -25,8 +26,15 @@ def test_nothing_to_compare_is_never_off_topic() -> None:
     assert not loops.off_topic(["router"], [], [])
 
 
-def test_the_topic_is_bounded_and_keeps_the_latest_words() -> None:
-    topic: list[str] = []
-    for i in range(100):
-        topic = loops.with_topic(topic, f"word{i:03d}")
-    assert len(topic) == loops.TOPIC_LIMIT and topic[-1] == "word099"
+def _m(role: str, text: str) -> Message:
+    return Message(role=role, text=text, compound=None, at=0)
+
+
+def test_an_answer_strays_from_the_recent_customer_messages_and_previous_answer() -> None:
+    recent = [_m("customer", "Is SAP included in the business package?"),
+              _m("bot", "The business package has 100 GB of storage."),
+              _m("customer", "That does not answer my question.")]
+    assert loops.strays("You can change your password under Settings.", recent)
+    # on the subject of the customer or of the previous answer: no stray
+    assert not loops.strays("The SAP connector is an extra.", recent)
+    assert not loops.strays("Storage can be extended to 1 TB.", recent)

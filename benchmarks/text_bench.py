@@ -9,10 +9,15 @@ wall time measures the neighbours too). Merges ``slices.text`` into
 ``benchmarks/results/latest.json``.
 
 The customer's mood in es/fr/de/pt (``streams.text.mood``) is timed over the messages the
-language model puts in those languages. ``--model PATH`` times another intent model file (an
-earlier one, for alternating before/after runs; nothing is written then).
+language model puts in those languages. ``--chat-events N`` (default 20000; 0 to skip) also
+times the chat slice's whole computation per event (``benchmarks.compute_bench.run_once``:
+decode, signals, the conversation fold with its escalation rules, rows, changelog JSON) in
+process CPU time, best of ``--repeat``, in steps of 1,000. ``--model PATH`` times another
+intent model file (an earlier one, for alternating before/after runs; nothing is written
+then).
 
-``python -m benchmarks.text_bench [--messages 5000] [--batch 1000] [--repeat 5] [--model F]``
+``python -m benchmarks.text_bench [--messages 5000] [--batch 1000] [--repeat 5] [--model F]
+[--chat-events 20000]``
 """
 
 from __future__ import annotations
@@ -57,6 +62,24 @@ def _moods(texts: Sequence[str]) -> None:
     mood.compounds(texts, [lang for lang, _ in detect_many(texts)], [0.0] * len(texts))
 
 
+def chat_cpu_us(events: int, repeat: int) -> float:
+    """Best-of-``repeat`` process CPU microseconds an event of the chat slice's computation
+    over ``events`` simulated events in steps of 1,000 (after a warm-up)."""
+    from benchmarks import compute_bench
+    from streams.contract.codec import AvroCodec
+    from streams.settings import Settings
+
+    codec = AvroCodec.from_settings(Settings())
+    raws = compute_bench.encoded(codec, events)
+    compute_bench.run_once(codec, raws[:2000], 200)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        compute_bench.run_once(codec, raws, 1000)
+        best = min(best, time.process_time() - start)
+    return best / len(raws) * 1e6
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5000)
@@ -65,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--model", type=Path, default=None,
                         help="another intent model file to time (implies --no-write)")
+    parser.add_argument("--chat-events", type=int, default=20_000)
     args = parser.parse_args(argv)
     pool = [r.text for r in read_all() if r.split == "test"] + [m.text for m in load_messages()]
     texts = (pool * (args.messages // len(pool) + 1))[:args.messages]
@@ -87,6 +111,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "model": model.metadata.get("model_version", ""),
         "command": "python -m benchmarks.text_bench",
     }
+    if args.chat_events:
+        out["chat_compute_cpu_us_per_event"] = round(
+            chat_cpu_us(args.chat_events, min(args.repeat, 3)), 1)
+        out["chat_events"] = args.chat_events
     print(json.dumps(out, indent=1))
     if not args.no_write and args.model is None:
         latest = json.loads(LATEST.read_text("utf-8"))

@@ -31,6 +31,7 @@ from streams.conversation.effects import Message
 from streams.text.cues import folded
 
 STEM: Final = 5
+MIN_ANSWER_WORDS: Final = 3
 _WORD: Final = re.compile(r"[a-z0-9]{3,}")
 #: function words of three letters or more (folded) in en, es, fr, de, pt, and courtesies
 _STOP_WORDS: Final = """
@@ -77,10 +78,15 @@ def _meet(a: str, b: str) -> bool:
 
 def strays(answer: str, recent: Sequence[Message]) -> bool:
     """The bot's ``answer`` shares no subject with the customer's ``recent`` messages nor
-    with the bot's previous answer among them (the messages before the answer)."""
+    with the bot's previous answer among them (the messages before the answer). A question
+    (the bot asks for details) or an answer of fewer than ``MIN_ANSWER_WORDS`` content words
+    (an apology, "let me check") says nothing about another subject: never a stray."""
+    said = words(answer)
+    if len(said) < MIN_ANSWER_WORDS or answer.rstrip().endswith("?"):
+        return False
     topic = [w for m in recent if m["role"] == "customer" for w in words(m["text"])]
     previous = next((m["text"] for m in reversed(recent) if m["role"] == "bot"), "")
-    return off_topic(words(answer), topic, words(previous))
+    return off_topic(said, topic, words(previous))
 
 
 def off_topic(answer: list[str], topic: list[str], previous: list[str]) -> bool:

@@ -38,3 +38,12 @@ def test_an_answer_strays_from_the_recent_customer_messages_and_previous_answer(
     # on the subject of the customer or of the previous answer: no stray
     assert not loops.strays("The SAP connector is an extra.", recent)
     assert not loops.strays("Storage can be extended to 1 TB.", recent)
+
+
+def test_a_question_or_an_acknowledgement_is_no_stray() -> None:
+    recent = [_m("customer", "My router drops the connection every evening."),
+              _m("bot", "Please restart the router."),
+              _m("customer", "Restarted, that did not help.")]
+    assert not loops.strays("Sorry to hear that, let me check.", recent)
+    assert not loops.strays("Could you tell me which lights are blinking on the box?", recent)
+    assert loops.strays("Our summer sale gives twenty percent off headphones.", recent)

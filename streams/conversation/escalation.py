@@ -302,11 +302,14 @@ def vip_negative(tier: str, compound: float | None, frustration: float = 0.0,
     return None
 
 
-def policy_topic(legal: bool, found: frozenset[str] = frozenset()) -> Reason | None:
+def policy_topic(legal: bool, found: frozenset[str] = frozenset(), *,
+                 asked_for_data: bool = False) -> Reason | None:
     """A legal threat, a complaint to a regulator or consumer body, a security incident or
-    fraud, or an overdue data-protection request (``found``: the message's cues)."""
+    fraud, or an overdue data-protection request (``found``: the message's cues; the
+    request may have been made in an earlier message of the window, ``asked_for_data``:
+    "I asked for a copy of my data" then "still nothing after a month")."""
     if (legal or "legal" in found or "regulator" in found or "security" in found
-            or ("data_request" in found and "overdue" in found)):
+            or (("data_request" in found or asked_for_data) and "overdue" in found)):
         return "policy_topic"
     return None
 

@@ -113,6 +113,8 @@ class EscalationBook(TypedDict):
     bot_tokens: NotRequired[list[str]]
     # bot answers that shared no subject with the recent messages (``loops``)
     off_topic: NotRequired[int]
+    # the customer asked for their personal data (a request that may become overdue)
+    data_request: NotRequired[bool]
 
 
 class ConversationRecord(TypedDict):
@@ -403,6 +405,8 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     found = textcues.found(text)
     if "not_helped" in found:
         book["unhelped"] = book.get("unhelped", 0) + 1
+    if "data_request" in found:
+        book["data_request"] = True
     if signals is None:
         return
     new["journey"] = journeys.add(new["journey"], at, signals.compound)
@@ -465,7 +469,7 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
                            emotions.anger if emotions is not None else 0.0, policy,
                            negative_cue=upset is not None or not cues.isdisjoint(
                                ("churn", "repeated", "not_helped"))),
-        rules.policy_topic(legal, cues),
+        rules.policy_topic(legal, cues, asked_for_data=book.get("data_request", False)),
         rules.low_intent_confidence(
             window, book["best_confidence"],
             (compound or 0.0) >= policy.resolved_compound or (

@@ -282,3 +282,29 @@ def test_the_task_read_besides_a_request_for_a_person_names_its_team() -> None:
     # a topic cue wins over the reading
     found = frozenset({"billing_topic"})
     assert escalation.message_topic("human_request", found, read) == "billing"
+
+
+#: a data-protection request, then its being overdue in a later message
+OVERDUE = [
+    ("en", "c: How do I get a copy of my personal data?", "b: Use Profile > Privacy > Export.",
+     "c: I did that six weeks ago and still no answer."),
+    ("es", "c: ¿Cómo pido una copia de mis datos personales?",
+     "b: Desde Perfil > Privacidad > Exportar.", "c: Lo pedí hace semanas y sin respuesta."),
+    ("fr", "c: Comment obtenir une copie de mes données personnelles ?",
+     "b: Allez dans Profil > Confidentialité > Export.",
+     "c: Je l'ai fait il y a un mois et toujours pas de réponse."),
+    ("de", "c: Wie bekomme ich eine Kopie meiner personenbezogenen Daten?",
+     "b: Unter Profil > Datenschutz > Export.",
+     "c: Das habe ich vor einem Monat gemacht und keine Antwort bekommen."),
+    ("pt", "c: Como peço uma cópia dos meus dados pessoais?",
+     "b: Em Perfil > Privacidade > Exportar.", "c: Pedi faz um mês e ainda nada, sem resposta."),
+]
+
+
+@pytest.mark.parametrize("turns", OVERDUE, ids=[o[0] for o in OVERDUE])
+def test_a_data_request_that_becomes_overdue_is_a_policy_topic(turns: tuple[str, ...]) -> None:
+    language, *rest = turns
+    assert _at(language, list(rest)) == 2
+    assert "policy_topic" in (_reasons(language, list(rest)) or [])
+    # the request alone, answered, is no escalation
+    assert _at(language, list(rest[:2])) is None

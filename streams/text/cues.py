@@ -70,28 +70,29 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "ohne meine zustimmung", "ohne meine erlaubnis", "nicht angefordert",
         "nicht beantragt", "nicht von mir", "sem eu pedir", "sem minha autorizacao",
         "sem autorizacao", "que nao pedi", "que eu nao pedi", "nao fui eu",
-        # someone else in the account, told without the word "hacked"
+        # someone else in the account, told without the word "hacked" (the account named:
+        # "someone has access" alone may be a shared drive)
         "never placed", "didn't place", "did not place", "i didn't do that",
         "i did not do that", "someone is in my account", "someone is using my account",
-        "someone else is using", "someone has access", "someone changed my",
-        "no he sido yo", "no fui yo", "alguien esta usando mi cuenta", "alguien tiene acceso",
-        "alguien ha cambiado", "ce n'est pas moi", "quelqu'un utilise mon compte",
-        "quelqu'un a acces", "quelqu'un a change", "quelqu'un a modifie", "war ich nicht",
-        "jemand nutzt mein", "jemand hat zugriff", "jemand hat mein", "nie bestellt",
-        "alguem esta usando minha conta", "alguem tem acesso", "alguem mudou",
+        "someone else is using", "someone has access to my", "someone changed my password",
+        "someone changed my email", "someone changed my details", "someone changed my address",
+        "no he sido yo", "no fui yo", "alguien esta usando mi cuenta",
+        "alguien tiene acceso a mi", "alguien ha cambiado mi", "ce n'est pas moi",
+        "quelqu'un utilise mon compte", "quelqu'un a acces a mon", "quelqu'un a modifie mon",
+        "quelqu'un a change mon", "war ich nicht", "jemand nutzt mein konto",
+        "jemand hat zugriff auf mein", "jemand hat mein passwort", "jemand hat meine daten",
+        "alguem esta usando minha conta", "alguem tem acesso a minha",
+        "alguem tem acesso na minha", "alguem mudou minha", "alguem mudou meu",
         "nunca fiz esse", "nunca fiz esses",
-        # phishing: a link clicked, credentials given, someone posing as the company
-        "clicked a link", "clicked on a link", "clicked the link", "entered my password",
-        "entered my login", "gave my password", "pretending to be", "claiming to be from",
-        "supposedly from you", "fake text", "fake email", "fake sms",
-        "clic en un enlace", "pinche en un enlace", "introduje mis datos",
-        "introduje mi contrasena", "haciendose pasar por", "supuestamente de", "sms falso",
-        "correo falso", "clique sur un lien", "saisi mes identifiants", "entre mes identifiants",
-        "se faisant passer pour", "soi-disant de", "faux sms", "faux mail", "faux message",
-        "link geklickt", "link angeklickt", "zugangsdaten eingegeben", "angeblich von",
-        "in ihrem namen", "gefalschte", "gibt sich als", "cliquei num link",
-        "cliquei em um link", "cliquei no link", "digitei minha senha", "coloquei minha senha",
-        "se passando por", "supostamente de", "em nome de voces", "em nome da empresa",
+        # phishing: someone posing as the company (a link clicked or a password typed alone
+        # is an ordinary how-to or fault)
+        "pretending to be", "claiming to be from", "supposedly from you", "fake text",
+        "fake email", "fake sms", "gave my password", "haciendose pasar por",
+        "supuestamente de vosotros", "supuestamente de ustedes", "sms falso", "correo falso",
+        "se faisant passer pour", "soi-disant de votre part", "soi-disant de chez vous",
+        "faux sms", "faux mail", "faux message", "angeblich von ihnen", "in ihrem namen",
+        "gefalschte mail", "gefalschte e-mail", "gefalschte sms", "gefalschte nachricht",
+        "gibt sich als", "se passando por", "supostamente de voces", "em nome de voces",
         "sms falso", "email falso"),
     # rule 3: insults and accusations
     "abuse": (
@@ -119,8 +120,11 @@ _CUES: Final[dict[str, tuple[str, ...]]] = {
         "end of my patience", "wit's end", "wits end", "end of my tether", "end of my rope",
         "can't take this anymore", "can't take it anymore", "lost my patience",
         "losing my patience", "j'en ai assez", "a bout", "bout de ma patience", "exaspere",
-        "excede", "mit meinem latein am ende", "am ende meiner geduld", "geduld ist am ende",
-        "ich kann nicht mehr", "no puedo mas", "se me acaba la paciencia",
+        # French "excede" only after "suis" or an adverb: in es/pt "excede" is "exceeds";
+        # German "ich kann nicht mehr" is as often "I can no longer log in"
+        "suis excede", "vraiment excede", "completement excede", "excedee",
+        "mit meinem latein am ende", "am ende meiner geduld", "geduld ist am ende",
+        "no puedo mas", "se me acaba la paciencia",
         "he perdido la paciencia", "estoy hasta las narices", "perdi a paciencia",
         "minha paciencia", "farto", "farta", "nao aguento mais"),
     # rule 3: repeated failed attempts (with a negative tone or another cue)

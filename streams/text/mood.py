@@ -88,7 +88,7 @@ _LEXICON: Final[dict[str, dict[str, float]]] = {
         "reicht": -1.2, "zumutung": -2.8, "peinlich": -2.2, "unzufrieden": -2.2,
         "verzweifel": -2.8, "latein am ende": -2.6, "am ende meiner": -2.6, "erschopft": -2.2,
         "weiss nicht mehr": -1.0,
-        "kann nicht mehr": -2.6, "ignoriert": -2.0, "immer noch": -0.8,
+        "ignoriert": -2.0, "immer noch": -0.8,
         "danke": 1.8, "super ": 2.2, "toll": 2.2, "perfekt": 2.6, "ausgezeichnet": 3.0,
         "prima": 2.2, "gut ": 1.4, "gute": 1.4, "zufrieden": 2.0, "froh": 2.2, "freue": 2.2,
         "gelost": 1.8, "klappt": 1.2, "funktioniert": 1.0, "freundlich": 2.0, "schnell": 1.2,

@@ -96,3 +96,30 @@ def test_a_request_for_a_person_goes_to_the_topic_it_names(text: str, team: str)
 def test_a_complaint_about_staff_stays_general() -> None:
     found = cues.found("the agent was rude about my invoice")
     assert cues.topic_team(found) == "general"
+
+
+@pytest.mark.parametrize("text", [
+    "I clicked the link to reset my password but it had expired",
+    "Ich habe diese Farbe nie bestellt, bitte umtauschen",
+    "a nota fiscal tem que sair em nome da empresa",
+    "el envío era supuestamente de 24 horas",
+    "Sind das gefälschte Produkte? Die Naht ist schief.",
+    "Someone has access to our shared folder but cannot edit it",
+    "Jemand hat mein Paket beim Nachbarn abgegeben",
+])
+def test_ordinary_links_orders_and_names_are_no_security_incident(text: str) -> None:
+    assert "security" not in cues.found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "el cargo excede el límite de la tarjeta",
+    "o valor excede o limite do plano",
+    "ich kann nicht mehr auf mein Konto zugreifen",
+])
+def test_words_of_another_language_or_meaning_are_no_exasperation(text: str) -> None:
+    assert "exasperation" not in cues.found(text)
+
+
+def test_the_end_of_ones_patience_in_french() -> None:
+    assert "exasperation" in cues.found("je suis vraiment excédée")
+    assert "exasperation" in cues.found("Je suis excédé par ce service")

@@ -108,6 +108,7 @@ class EscalationPolicy:
     strong_anger: float = 0.45  # the emotion detector's anger that is strong anger alone
     upset_compound: float = -0.5  # a cancellation or refund from a visibly upset customer
     # bot_failure_loop: the bot repeats an answer after the customer said it did not help
+    # (the share of the shorter answer's content words met in the other: ``loops.echoes``)
     bot_repeat_similarity: float = 0.6
     unhelped_limit: int = 2  # or the customer says so twice
     off_topic_limit: int = 1  # or answered off-topic after that (``loops.off_topic``)
@@ -274,16 +275,20 @@ def mood_decline(journey: Journey, window: int, compound: float | None, distress
 
 def bot_failure_loop(repeats: int, fallbacks: int, confused: int,
                      policy: EscalationPolicy = DEFAULT_POLICY, *, bot_repeats: int = 0,
-                     unhelped: int = 0, off_topic: int = 0) -> Reason | None:
+                     unhelped: int = 0, off_topic: int = 0, pushbacks: int = 0
+                     ) -> Reason | None:
     """The customer repeats themselves, the bot keeps failing to understand, the customer
     keeps being confused, the bot repeated an answer (``bot_repeats``) or answered
     off-topic (``off_topic``) after the customer said it did not help, or the customer said
-    twice that it did not help (counts since the episode window started)."""
+    twice that it did not help: twice in words (``unhelped``), or once in words and once
+    more by pushing back on an answer (``pushbacks`` counts both kinds; ``loops.pushback``).
+    Counts since the episode window started."""
     if (repeats >= policy.repeat_limit or fallbacks >= policy.fallback_limit
             or repeats + fallbacks >= policy.loop_limit
             or confused >= policy.confusion_limit or bot_repeats >= 1
             or off_topic >= policy.off_topic_limit
-            or unhelped >= policy.unhelped_limit):
+            or unhelped >= policy.unhelped_limit
+            or (unhelped >= 1 and pushbacks >= policy.unhelped_limit)):
         return "bot_failure_loop"
     return None
 

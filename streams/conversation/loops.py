@@ -12,13 +12,30 @@ share their first five letters, so inflections meet ("transferencia", "transferi
 one is inside the other, so German compounds meet their parts ("Verfolgung",
 "Sendungsverfolgung").
 
-The customer's topic is read from the conversation's recent messages
-(``state.RECENT_MESSAGES``, already kept for the human who takes over), and only when a bot
-answers after the customer said it did not help: the record keeps nothing more, and other
-answers cost nothing.
+An answer repeats the previous one (``echoes``) when most content words of the shorter of
+the two meet a word of the other: a bot that rephrases or extends its answer ("update your
+payment details under Settings > Billing", then "to update your payment details, go to
+Settings > Billing and select 'Edit card'") repeats itself as surely as one that says it
+again word for word, and a word-set Jaccard index misses the first.
+
+The customer says an answer did not help either in so many words (the ``not_helped`` cue) or
+by pushing back on it (``pushback``): a reply that denies or corrects ("that's not it, it's
+the photo upload", "no, I want to cancel"), or says it was already done ("the return is
+already done"). Pushback alone escalates nothing: it makes the bot's next answer count when
+that answer repeats the previous one, and it counts towards "said twice that it did not
+help" once the customer also says so in words. An answer about another subject counts only
+after the words (``strays``): a follow-up action that shares no word with the subject
+("I have sent it again from another address" after "it is not in spam") is no loop.
+
+The customer's topic and the previous answer are read from the conversation's recent
+messages (``state.RECENT_MESSAGES``, already kept for the human who takes over), and only when
+a bot answers after the customer said or showed that it did not help: the record keeps
+nothing more, and other answers cost nothing.
 
 Invariants: pure; an answer or topic without content words is never off-topic (nothing to
-compare).
+compare); an answer of fewer than ``MIN_ANSWER_WORDS`` content words, or a question, never
+strays, and never echoes but word for word (an apology, "let me check", "anything else?"
+may recur).
 """
 
 from __future__ import annotations
@@ -32,6 +49,8 @@ from streams.text.cues import folded
 
 STEM: Final = 5
 MIN_ANSWER_WORDS: Final = 3
+#: share of the shorter answer's content words met in the other that makes a repeat
+ECHO_SHARE: Final = 0.6
 _WORD: Final = re.compile(r"[a-z0-9]{3,}")
 #: function words of three letters or more (folded) in en, es, fr, de, pt, and courtesies
 _STOP_WORDS: Final = """
@@ -61,6 +80,22 @@ _STOP_WORDS: Final = """
 _STOP: Final = frozenset(_STOP_WORDS.split())
 
 
+#: words that deny, refuse or say "already" in a reply, per language (folded); a negation
+#: that ends a word ("n't") or starts one (French "n'est") is matched apart. Per language
+#: because a word of one is another's "yes" (German "ja"); not Spanish "ya" nor Portuguese
+#: "já", which as often mean "now" ("ya funciona": it works now)
+_PUSHBACK_WORDS: Final = {
+    "en": "no not never nothing nope none already wrong",
+    "es": "no nunca nada tampoco equivocado equivocada",
+    "fr": "ne pas non rien jamais deja aucun aucune",
+    "de": "nicht nichts kein keine keinen keiner nein nie schon bereits falsch",
+    "pt": "nao nada nunca nem errado errada",
+}
+_PUSHBACK: Final = {lang: frozenset(ws.split()) for lang, ws in _PUSHBACK_WORDS.items()}
+_PUSHBACK_ANY: Final = frozenset().union(*_PUSHBACK.values())
+_REPLY_WORD: Final = re.compile(r"[a-z]+")
+
+
 def words(text: str) -> list[str]:
     """The distinct content words of ``text`` (folded), in order of appearance."""
     return [w for w in dict.fromkeys(_WORD.findall(folded(text))) if w not in _STOP]
@@ -76,6 +111,41 @@ def _meet(a: str, b: str) -> bool:
     return len(short) >= STEM and short in long
 
 
+def pushback(text: str, language: str = "", found: frozenset[str] = frozenset()) -> bool:
+    """The customer's reply says the bot's answer missed: the ``not_helped`` cue among its
+    ``found`` cues, or a word of ``language`` that denies, refuses or says it was already
+    done (the words of every language when ``language`` is unknown)."""
+    if "not_helped" in found:
+        return True
+    low = folded(text)
+    if "n't " in low or (language in ("fr", "") and " n'" in low):
+        return True
+    vocabulary = _PUSHBACK.get(language, _PUSHBACK_ANY)
+    return any(w in vocabulary for w in _REPLY_WORD.findall(low))
+
+
+def echoes(answer: str, previous: str, share: float = ECHO_SHARE) -> bool:
+    """The bot's ``answer`` repeats its ``previous`` one, verbatim, rephrased or extended: at
+    least ``ECHO_SHARE`` of the content words of the shorter of the two meet a word of the
+    other (inflections and compounds meet, as in ``off_topic``). A question never echoes;
+    an answer of fewer than ``MIN_ANSWER_WORDS`` content words only when it has the same
+    content words as the previous one."""
+    if answer.rstrip().endswith("?"):
+        return False
+    said, before = words(answer), words(previous)
+    if min(len(said), len(before)) < MIN_ANSWER_WORDS:
+        # a short answer repeats only word for word
+        return bool(said) and said == before
+    short, long = (said, before) if len(said) <= len(before) else (before, said)
+    met = sum(any(_meet(a, b) for b in long) for a in short)
+    return met >= share * len(short)
+
+
+def previous_answer(recent: Sequence[Message]) -> str:
+    """The text of the bot's last answer among ``recent`` messages ("" when none)."""
+    return next((m["text"] for m in reversed(recent) if m["role"] == "bot"), "")
+
+
 def strays(answer: str, recent: Sequence[Message]) -> bool:
     """The bot's ``answer`` shares no subject with the customer's ``recent`` messages nor
     with the bot's previous answer among them (the messages before the answer). A question
@@ -85,8 +155,7 @@ def strays(answer: str, recent: Sequence[Message]) -> bool:
     if len(said) < MIN_ANSWER_WORDS or answer.rstrip().endswith("?"):
         return False
     topic = [w for m in recent if m["role"] == "customer" for w in words(m["text"])]
-    previous = next((m["text"] for m in reversed(recent) if m["role"] == "bot"), "")
-    return off_topic(said, topic, words(previous))
+    return off_topic(said, topic, words(previous_answer(recent)))
 
 
 def off_topic(answer: list[str], topic: list[str], previous: list[str]) -> bool:

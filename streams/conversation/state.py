@@ -107,10 +107,14 @@ class EscalationBook(TypedDict):
     confused: int
     best_confidence: float | None
     # bot loops: the customer said the bot did not help; the bot repeated an answer after
-    # that; the words of the bot's last answer (absent from records written before)
+    # that; the customer pushed back on the bot's last answer (``loops.pushback``) since it
+    # (absent from records written before; ``bot_tokens``, the words of the bot's last
+    # answer, is no longer written: the previous answer is read from ``recent``)
     unhelped: NotRequired[int]
     bot_repeats: NotRequired[int]
     bot_tokens: NotRequired[list[str]]
+    pushed: NotRequired[bool]
+    pushbacks: NotRequired[int]  # replies that pushed back, in words or not
     # bot answers that shared no subject with the recent messages (``loops``)
     off_topic: NotRequired[int]
     # the customer asked for their personal data (a request that may become overdue)
@@ -169,8 +173,8 @@ class ConversationRecord(TypedDict):
 def _empty_book() -> EscalationBook:
     return EscalationBook(episode=0, phase="idle", opened_at=None, reasons=[], suppressed=0,
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
-                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[],
-                          off_topic=0)
+                          best_confidence=None, unhelped=0, bot_repeats=0, off_topic=0,
+                          pushed=False, pushbacks=0)
 
 
 def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:
@@ -356,22 +360,21 @@ def _message(new: ConversationRecord, event: Mapping[str, Any], at: int,
         if new["status"] == "handoff":
             new["status"] = "open"
     metadata = event.get("metadata") or {}
-    words = rules.tokens(text)
     failed = rules.is_fallback(text) or metadata.get("fallback") in ("true", "1")
     if failed:
         book["fallbacks"] += 1
-    # the same answer again after the customer said it did not help
-    previous = book.get("bot_tokens") or []
-    if (book.get("unhelped", 0) and previous
-            and rules.jaccard(set(words), previous) >= policy.bot_repeat_similarity):
-        book["bot_repeats"] = book.get("bot_repeats", 0) + 1
-        failed = True
-    book["bot_tokens"] = words
-    # an answer about something else after the customer said it did not help: read from
-    # the recent messages only then, so that other answers cost nothing
-    if book.get("unhelped", 0) and loops.strays(text, new["recent"][:-1]):
-        book["off_topic"] = book.get("off_topic", 0) + 1
-        failed = True
+    # the same answer again (rephrased or extended too), or an answer about something else,
+    # after the customer said or showed that it did not help: read from the recent messages
+    # only then, so that other answers cost nothing
+    if book.get("unhelped", 0) or book.get("pushed", False):
+        before = new["recent"][:-1]
+        if loops.echoes(text, loops.previous_answer(before), policy.bot_repeat_similarity):
+            book["bot_repeats"] = book.get("bot_repeats", 0) + 1
+            failed = True
+        elif book.get("unhelped", 0) and loops.strays(text, before):
+            book["off_topic"] = book.get("off_topic", 0) + 1
+            failed = True
+    book["pushed"] = False
     if failed and book["phase"] == "idle" and new["status"] == "open":
         reason = rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"],
                                         policy, bot_repeats=book.get("bot_repeats", 0),
@@ -411,6 +414,14 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
         return
     new["journey"] = journeys.add(new["journey"], at, signals.compound)
     emotions = signals.emotions
+    # pushback is a reply to an answer (a first message's "it does not work" is none) from
+    # a customer who is not content ("no, it works now, thank you"); "no thanks, I just want
+    # to cancel" is one
+    if (new["bot_turns"]
+            and (emotions is None or emotions.satisfaction < policy.resolved_satisfaction)
+            and loops.pushback(text, new["language"], found)):
+        book["pushed"] = True
+        book["pushbacks"] = book.get("pushbacks", 0) + 1
     if emotions is not None:
         new["last_satisfaction"] = emotions.satisfaction
         if emotions.confusion >= policy.confusion_threshold:
@@ -463,7 +474,8 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
                                bot_repeats=book.get("bot_repeats", 0),
                                unhelped=book.get("unhelped", 0),
-                               off_topic=book.get("off_topic", 0)),
+                               off_topic=book.get("off_topic", 0),
+                               pushbacks=book.get("pushbacks", 0)),
         rules.vip_negative(rules.value_tier(new["customer_value"], policy), compound,
                            emotions.frustration if emotions is not None else 0.0,
                            emotions.anger if emotions is not None else 0.0, policy,
@@ -575,8 +587,8 @@ def _fresh_window(book: EscalationBook, phase: str) -> EscalationBook:
     return EscalationBook(episode=book["episode"], phase=phase, opened_at=book["opened_at"],
                           reasons=book["reasons"], suppressed=book["suppressed"],
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
-                          best_confidence=None, unhelped=0, bot_repeats=0, bot_tokens=[],
-                          off_topic=0)
+                          best_confidence=None, unhelped=0, bot_repeats=0, off_topic=0,
+                          pushed=False, pushbacks=0)
 
 
 def _reopen(new: ConversationRecord) -> None:

@@ -310,11 +310,14 @@ def vip_negative(tier: str, compound: float | None, frustration: float = 0.0,
 def policy_topic(legal: bool, found: frozenset[str] = frozenset(), *,
                  asked_for_data: bool = False) -> Reason | None:
     """A legal threat, a complaint to a regulator or consumer body, a security incident or
-    fraud, or an overdue data-protection request (``found``: the message's cues; the
-    request may have been made in an earlier message of the window, ``asked_for_data``:
-    "I asked for a copy of my data" then "still nothing after a month")."""
+    fraud (card or bank details given through a link: phishing), or an overdue
+    data-protection request (``found``: the message's cues; ``asked_for_data``: the request
+    was made in an earlier message of the window, "I asked for a copy of my data" then
+    "still nothing after a month", or "my account still exists")."""
     if (legal or "legal" in found or "regulator" in found or "security" in found
-            or (("data_request" in found or asked_for_data) and "overdue" in found)):
+            or ("card_details" in found and "link_followed" in found)
+            or (("data_request" in found or asked_for_data) and "overdue" in found)
+            or (asked_for_data and "persisting" in found)):
         return "policy_topic"
     return None
 

@@ -408,6 +408,8 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     found = textcues.found(text)
     if "not_helped" in found:
         book["unhelped"] = book.get("unhelped", 0) + 1
+    # a data-protection request made in an earlier message (one made now is in ``found``)
+    asked_before = book.get("data_request", False)
     if "data_request" in found:
         book["data_request"] = True
     if signals is None:
@@ -443,7 +445,8 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
     if book["phase"] != "idle" and new["status"] != "open":
         return
     legal = rules.legal_threat(text, words)
-    reasons = _reasons(new, book, signals, legal, found, textcues.shouting(text), policy)
+    reasons = _reasons(new, book, signals, legal, found, textcues.shouting(text), policy,
+                       asked_before)
     if not reasons:
         return
     if book["phase"] != "idle":
@@ -453,8 +456,8 @@ def _customer_message(new: ConversationRecord, event: Mapping[str, Any], text: s
 
 
 def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSignals,
-             legal: bool, cues: frozenset[str], shouting: bool, policy: EscalationPolicy
-             ) -> tuple[str, ...]:
+             legal: bool, cues: frozenset[str], shouting: bool, policy: EscalationPolicy,
+             asked_for_data: bool) -> tuple[str, ...]:
     emotions, prediction = signals.emotions, signals.intent
     intent = prediction.intent if prediction is not None else None
     confidence = prediction.confidence if prediction is not None else None
@@ -481,7 +484,7 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
                            emotions.anger if emotions is not None else 0.0, policy,
                            negative_cue=upset is not None or not cues.isdisjoint(
                                ("churn", "repeated", "not_helped"))),
-        rules.policy_topic(legal, cues, asked_for_data=book.get("data_request", False)),
+        rules.policy_topic(legal, cues, asked_for_data=asked_for_data),
         rules.low_intent_confidence(
             window, book["best_confidence"],
             (compound or 0.0) >= policy.resolved_compound or (

@@ -137,7 +137,7 @@ class EscalationPolicy:
     topic_intents: tuple[str, ...] = TOPIC_INTENTS
     # conversation intent: the first specific prediction at least this confident settles it
     intent_confidence: float = 0.5
-    fallback_intents: tuple[str, ...] = ("other", "human_request")
+    fallback_intents: tuple[str, ...] = ("other", "human_request")  # from the vaguest
     # follow-ups
     follow_up_delay_ms: int = 24 * HOUR
     follow_up_priority: str = "P3"

@@ -561,8 +561,9 @@ def choose_intent(current: str | None, confidence: float | None, prediction: Int
     settles it: later messages are mostly follow-ups ("still broken", "this is ridiculous")
     whose own intent is not what the conversation is about. Until then the most confident
     specific prediction so far holds it, and a vague one (``policy.fallback_intents``) only
-    fills a gap or replaces a less sure vague one. ``settled`` (the conversation was routed by
-    an escalation) keeps it as it is, so the team an escalation went to stays the team."""
+    fills a gap, replaces a vaguer one (a request for a person after a greeting) or a less
+    sure one of its kind. ``settled`` (the conversation was routed by an escalation) keeps it as it is,
+    so the team an escalation went to stays the team."""
     if settled and current is not None:
         return current, confidence
     specific = prediction.intent not in policy.fallback_intents
@@ -573,7 +574,14 @@ def choose_intent(current: str | None, confidence: float | None, prediction: Int
         if sure >= policy.intent_confidence or not specific or prediction.confidence <= sure:
             return current, confidence
         return prediction.intent, prediction.confidence
-    if specific or prediction.confidence > sure:
+    if specific:
+        return prediction.intent, prediction.confidence
+    # ``fallback_intents`` go from the vaguest: a request for a person after a greeting
+    # says more than the greeting however sure the model is of the greeting, and a greeting
+    # after it never takes it back
+    order = policy.fallback_intents
+    now, before = order.index(prediction.intent), order.index(current)
+    if now > before or (now == before and prediction.confidence > sure):
         return prediction.intent, prediction.confidence
     return current, confidence
 

@@ -36,6 +36,13 @@ def test_a_vague_intent_gives_way_to_any_specific_one() -> None:
     assert choose_intent("other", 0.8, p("other", 0.6)) == ("other", 0.8)
 
 
+def test_a_request_for_a_person_after_a_greeting_says_more_than_the_greeting() -> None:
+    # the greeting is surer, but a request for a person is the less vague of the two
+    assert choose_intent("other", 0.99, p("human_request", 0.7)) == ("human_request", 0.7)
+    # and a greeting after the request does not take it back
+    assert choose_intent("human_request", 0.7, p("other", 0.99)) == ("human_request", 0.7)
+
+
 def test_settled_by_an_escalation_keeps_whatever_it_was() -> None:
     assert choose_intent("other", 0.4, p("billing", 0.9), settled=True) == ("other", 0.4)
     assert choose_intent("billing", 0.3, p("account", 0.9), settled=True) == ("billing", 0.3)

@@ -52,7 +52,9 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "quelqu'un s'est connecte", "connexion suspecte", "activite suspecte", "verdachtig",
         "jemand hat sich", "fremde anmeldung", "alguem entrou", "alguem acessou", "suspeit",
         "fraude", "acceso no autorizado", "pirat", "usurpation", "acces non autorise",
-        "gehackt", "betrug", "unbefugt", "fremdzugriff", "invadid", "acesso nao autorizado",
+        # "betrug" alone is as often "amounted to" (die Wartezeit betrug 40 Minuten)
+        "gehackt", "ist betrug", "auf betrug", "wegen betrug", "betrugsversuch", "betrugsfall",
+        "betrugsmasche", "betrugerisch", "unbefugt", "fremdzugriff", "invadid", "acesso nao autorizado",
         "clonad",
         # an account change or access the customer did not make: "without my permission",
         # "I never requested" (an unrecognised charge alone is billing, not security)
@@ -123,7 +125,7 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "disgusting", "pathetic", "incompetent", "crooks", "liars", "useless", "joke of",
         "basura", "robo", "ladron", "estafa", "timo", "verguenza", "chapuza", "inutiles",
         "mentiros", "vol ", "voleur", "arnaque", "escroc", "honte", "scandal", "lamentable",
-        "minable", "inadmissible", "nul ", "betrug", "betruger", "abzock", "schrott",
+        "minable", "inadmissible", "nul ", "ist betrug", "betruger", "abzock", "schrott",
         "unverschamt", "frechheit", "saftladen", "diebstahl", "lugner", "roubo", "ladr",
         "golpista", "vergonha", "porcaria", "lixo", "palhacada",
         # accusations and contempt in other words
@@ -132,7 +134,9 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "cachondeo", "vergonzos", "indignante", "impresentable", "vous vous moquez",
         "foutez", "foutage", "catastrophique", "n'importe quoi", "verarsch", "zumutung",
         "skandal", "katastroph", "sacanagem", "descaso", "desrespeito", "roubalheira",
-        "picareta", "enganacao"),
+        "picareta", "enganacao",
+        # robbery, usury and incompetence by their other words
+        "assalto", "atraco", "wucher", "unfahig", "inkompetent"),
     # rule 3: exasperation (enough on its own)
     "exasperation": (
         "sick of", "fed up", "had enough", "done with you", "wasted my", "i give up",

@@ -82,3 +82,19 @@ def test_a_human_or_a_call_back_asked_in_other_forms(text: str) -> None:
 ])
 def test_a_calm_cancellation_is_no_churn_threat(text: str, churn: bool) -> None:
     assert ("churn" in cues.found(text)) is churn
+
+
+def test_betrug_as_amounted_to_is_no_fraud() -> None:
+    assert cues.found("Die Wartezeit betrug gestern eine Stunde.").isdisjoint(
+        ("security", "abuse"))
+    assert "security" in cues.found("Das ist Betrug, ich habe das nie bestellt.")
+    assert "security" in cues.found("Ich melde einen Betrugsversuch per SMS.")
+
+
+@pytest.mark.parametrize("text", [
+    "Esto es un atraco, me habéis subido la cuota otra vez.",
+    "Isso é um assalto, o plano subiu de novo.",
+    "Das ist Wucher und ein unfähiger Kundendienst.",
+])
+def test_robbery_usury_and_incompetence_are_accusations(text: str) -> None:
+    assert "abuse" in cues.found(text)

@@ -43,9 +43,11 @@ FORMAT_VERSION: Final = 2
 TOP_SCORES: Final = 3
 #: a message read as a complaint takes the task its request sentences read as, when they
 #: read it at least this sure (chosen on the fresh3 and fresh4 development sets among
-#: 0.4-0.7; every value gains on both)
+#: 0.4-0.7; every value gains on both); a courtesy ("please advise", "merci de votre aide")
+#: reads as no task (``NO_TASK``), and a request for a person is read by the emotion cues
 COMPLAINT: Final = "complaint"
 REQUEST_CONFIDENCE: Final = 0.5
+NO_TASK: Final = frozenset((COMPLAINT, "other", "human_request"))
 
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
@@ -217,10 +219,10 @@ class IntentModel:
 
     def _task_of_the_request(self, texts: Sequence[str], p: F32) -> F32:
         """A message read as a complaint whose request sentences (``request.request_part``)
-        read as a task, at least ``REQUEST_CONFIDENCE`` sure, has that task's scores: a
-        complaint is the intent only when dissatisfaction is the main purpose (LABELS.md),
-        and a story told before the request is no such purpose. Only those messages are read
-        twice."""
+        read as a task (not ``NO_TASK``), at least ``REQUEST_CONFIDENCE`` sure, has that
+        task's scores: a complaint is the intent only when dissatisfaction is the main
+        purpose (LABELS.md), and a story told before the request is no such purpose. Only
+        those messages are read twice."""
         if COMPLAINT not in self.labels:
             return p
         complaint = self.labels.index(COMPLAINT)
@@ -230,7 +232,8 @@ class IntentModel:
             return p
         q = self.probabilities([part for _, part in parts])
         for (i, _), row in zip(parts, q, strict=True):
-            if int(row.argmax()) != complaint and float(row.max()) >= REQUEST_CONFIDENCE:
+            if (self.labels[int(row.argmax())] not in NO_TASK
+                    and float(row.max()) >= REQUEST_CONFIDENCE):
                 p[i] = row
         return p
 

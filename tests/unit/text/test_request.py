@@ -68,3 +68,14 @@ def test_a_complaint_that_asks_for_nothing_stays_a_complaint() -> None:
     text = ("The courier was rude and threw my parcel over the fence. I am really unhappy "
             "with how I was treated.")
     assert default_model().predict(text).intent == "complaint"
+
+
+@pytest.mark.parametrize("text", [
+    "The parcel was due on Monday and still is not here. Please advise.",
+    "Le colis devait arriver lundi et il n'est toujours pas là. Merci de votre aide.",
+])
+def test_a_courtesy_after_a_complaint_is_no_task(text: str) -> None:
+    # "please advise" reads as no task: the complaint stays (late delivery, LABELS.md)
+    model = default_model()
+    assert model.labels[int(model.probabilities([text])[0].argmax())] == "complaint"
+    assert model.predict(text).intent == "complaint"

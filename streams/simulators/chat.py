@@ -206,11 +206,12 @@ class _Conversation:
     rng: random.Random
     start_ms: int
     truth: ConversationTruth | None = None
+    customers: int = CUSTOMER_POOL
 
     def events(self) -> list[OutputRecord]:
         rng = self.rng
         known = rng.random() < KNOWN_CUSTOMER_CHANCE
-        number = rng.randint(1, CUSTOMER_POOL)
+        number = rng.randint(1, self.customers)
         lang = _customer_language(number) if known else _weighted(rng, LANGUAGE_WEIGHTS)
         pack = LANGUAGES[lang]
         channel = _weighted(rng, CHANNEL_WEIGHTS)
@@ -423,14 +424,16 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def conversations(count: int, *, seed: int = 7, start_ms: int | None = None
-                  ) -> Iterator[OutputRecord]:
+def conversations(count: int, *, seed: int = 7, start_ms: int | None = None,
+                  customers: int = CUSTOMER_POOL) -> Iterator[OutputRecord]:
     """``count`` chat.events records of interleaved conversations, in time order.
 
     Conversations start at random (Poisson) moments, so several are open at once; the stream
-    stops after exactly ``count`` records, possibly in the middle of a conversation.
+    stops after exactly ``count`` records, possibly in the middle of a conversation. Known
+    customers are drawn from ``customers`` people (a smaller population sees each person
+    more often).
     """
-    return _chat(count, seed, start_ms, None)
+    return _chat(count, seed, start_ms, None, customers)
 
 
 def labelled_conversations(count: int, *, seed: int = 7, start_ms: int | None = None
@@ -444,11 +447,12 @@ def labelled_conversations(count: int, *, seed: int = 7, start_ms: int | None = 
 
 
 def _chat(count: int, seed: int, start_ms: int | None,
-          truths: dict[str, ConversationTruth] | None) -> Iterator[OutputRecord]:
+          truths: dict[str, ConversationTruth] | None,
+          customers: int = CUSTOMER_POOL) -> Iterator[OutputRecord]:
     if start_ms is None:
         # a history that ends now, as events that already happened: none lies in the future
         last = 0
-        for record in _chat(count, seed, 0, None):
+        for record in _chat(count, seed, 0, None, customers):
             last = record.value["occurred_at"]
         start_ms = _now_ms() - last
     rng = random.Random(seed)
@@ -457,7 +461,7 @@ def _chat(count: int, seed: int, start_ms: int | None,
     seq = 0
     for _ in range(count):
         while not pending or next_start <= pending[0][0]:
-            conversation = _Conversation(rng, next_start)
+            conversation = _Conversation(rng, next_start, customers=customers)
             for rec in conversation.events():
                 heapq.heappush(pending, (rec.value["occurred_at"], seq, rec))
                 seq += 1

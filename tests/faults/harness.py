@@ -77,7 +77,8 @@ def another_worker(base: Settings, env: dict[str, str], log_dir: Path, name: str
 
 class Load:
     """Chat events produced at a steady ``rate`` in a background thread until ``stop`` (or
-    ``limit`` events); ``records`` holds what was handed to the producer, which waits for
+    ``limit`` events), known customers drawn from ``customers`` people (None: the simulator's
+    population); ``records`` holds what was handed to the producer, which waits for
     every acknowledgement before ``stop`` returns. The simulator builds its events before it
     yields the first, about 90 µs an event: they come in chunks of ``CHUNK`` (one seed each),
     the first built before the clock starts."""
@@ -85,14 +86,15 @@ class Load:
     CHUNK = 10_000
 
     def __init__(self, settings: Settings, rate: float, encode: Any, *, seed: int,
-                 limit: int = 10_000_000) -> None:
+                 limit: int = 10_000_000, customers: int | None = None) -> None:
         self.settings = settings
+        self.customers = customers
         self.rate = rate
         self.limit = limit
         self.seed = seed
         self.records: list[OutputRecord] = []
         self._stop = threading.Event()
-        self._first = list(chat_load(min(self.CHUNK, limit), seed))
+        self._first = list(chat_load(min(self.CHUNK, limit), seed, customers))
         self.thread = threading.Thread(
             target=produce_records, args=(settings, self._paced()),
             kwargs={"encode": encode, "rate": rate}, daemon=True)
@@ -102,7 +104,8 @@ class Load:
         yield self._first
         made, n = len(self._first), 1
         while made < self.limit:
-            chunk = list(chat_load(min(self.CHUNK, self.limit - made), self.seed * 1000 + n))
+            chunk = list(chat_load(min(self.CHUNK, self.limit - made), self.seed * 1000 + n,
+                                   self.customers))
             made, n = made + len(chunk), n + 1
             yield chunk
 
@@ -240,7 +243,9 @@ def record(scenario: str, figures: dict[str, Any]) -> None:
     tmp.replace(RESULTS)
 
 
-def chat_load(n: int, seed: int) -> Iterator[OutputRecord]:
-    from streams.simulators.chat import conversations
+def chat_load(n: int, seed: int, customers: int | None = None) -> Iterator[OutputRecord]:
+    """``n`` simulated chat events; known customers drawn from ``customers`` people (the
+    simulator's population when None)."""
+    from streams.simulators.chat import CUSTOMER_POOL, conversations
 
-    return conversations(n, seed=seed)
+    return conversations(n, seed=seed, customers=customers or CUSTOMER_POOL)

@@ -14,7 +14,10 @@ Per-person state (the profile's recent events, a workflow subject's seen event i
 until it reaches its caps: the simulated population of about 20,000 people takes longer than
 30 minutes to fill them at the soak's rates, so the heaps still grow at the end of a run whose
 tables hold a level number of entries; the report separates heaps from mapped files and counts
-the entries each minute to show it.
+the entries each minute to show it. ``TOUCHSTREAM_SOAK_CUSTOMERS`` (unset: the simulator's
+20,000) draws the known customers from fewer people, so that each person's state reaches its
+caps early in the run and the second half shows whether memory is then level. Unknown customers
+(no customer id) make no person: a chat becomes a touchpoint by its customer id only.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from streams.io import kafka_local, registry_local
 from streams.io.kafka_admin import create_topics, delete_topics_with_prefix, end_offsets
 from streams.io.query import Querier
 from streams.settings import Settings
+from streams.simulators.chat import CUSTOMER_POOL
 from tests.faults import harness, scenarios
 from tests.integration.conftest import Pipeline, _free_port
 
@@ -43,6 +47,7 @@ RATE = float(os.environ.get("TOUCHSTREAM_FAULT_RATE", "600"))
 HOLD = float(os.environ.get("TOUCHSTREAM_FAULT_HOLD_SECONDS", "20"))
 SOAK_SECONDS = float(os.environ.get("TOUCHSTREAM_SOAK_SECONDS", "1800"))
 SOAK_RETENTION = float(os.environ.get("TOUCHSTREAM_SOAK_RETENTION_SECONDS", "0")) or None
+SOAK_CUSTOMERS = int(os.environ.get("TOUCHSTREAM_SOAK_CUSTOMERS", "0")) or None
 
 
 def store(p: Pipeline) -> Querier:
@@ -267,13 +272,14 @@ def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
     worker = pipeline.start_worker()
     # the drained rate: a backlog produced at once, then timed until it is all in the store
     burst = harness.Load(pipeline.settings, 50_000.0, pipeline.codec.encode, seed=91,
-                         limit=20_000).start()
+                         limit=20_000, customers=SOAK_CUSTOMERS).start()
     burst.thread.join()
     started = time.monotonic()
     assert harness.sunk_everything(store(pipeline), pipeline.settings, timeout=300)
     drained = len(burst.records) / (time.monotonic() - started)
     rate = drained / 2
-    load = harness.Load(pipeline.settings, rate, pipeline.codec.encode, seed=92).start()
+    load = harness.Load(pipeline.settings, rate, pipeline.codec.encode, seed=92,
+                        customers=SOAK_CUSTOMERS).start()
     t0 = time.monotonic()
     load_start = [round(x, 2) for x in os.getloadavg()]
     cpu_start = cpu_seconds(worker.pid)
@@ -305,6 +311,7 @@ def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
     everything = [*burst.records, *load.records]
     settled = [(m, v) for m, v in memory if m * 60 >= 2 * retention] or memory
     later = [(m, k) for m, k in keys if m * 60 >= 2 * retention] or keys
+    half = SOAK_SECONDS / 120  # minutes: the second half, when per-person state had time to fill
     count = harness.count(store(pipeline), pipeline.settings, everything)
     report(
         "soak", count, None, seconds=SOAK_SECONDS, drained_events_per_s=round(drained),
@@ -317,11 +324,20 @@ def test_soak_at_half_the_drained_rate(pipeline: Pipeline) -> None:
         rss_anon_mb_per_min_after_retention=round(slope(
             [(m, v) for m, v in anon if m >= settled[0][0]]), 3),
         rss_file_mb_first=round(mapped[0][1]), rss_file_mb_last=round(mapped[-1][1]),
+        rss_mb_per_min_second_half=round(slope([(m, v) for m, v in memory if m >= half]), 3),
+        rss_anon_mb_per_min_second_half=round(slope([(m, v) for m, v in anon if m >= half]), 3),
+        customers=SOAK_CUSTOMERS or CUSTOMER_POOL,
         # what the worker's tables hold: entries at the end and their growth a minute
         table_keys_last=keys[-1][1] if keys else None,
         table_keys_per_min_after_retention={
             name: round(slope([(m, float(k.get(name, 0))) for m, k in later]), 1)
             for name in (later[-1][1] if later else {})},
+        table_keys_per_min_second_half={
+            name: round(slope([(m, float(k.get(name, 0))) for m, k in keys if m >= half]), 1)
+            for name in (keys[-1][1] if keys else {})},
+        # each minute's figures, so that a slope over any stretch can be taken afterwards
+        rss_mb_by_min=[[round(m, 1), round(v)] for m, v in memory if m - int(m) < 1 / 6],
+        table_keys_by_min=[[round(m, 1), k] for m, k in keys],
         worker_cpu_ms_per_event=round(cpu_soak * 1000 / max(1, len(load.records)), 3),
         load_average_start=load_start, load_average_end=[round(x, 2) for x in os.getloadavg()],
         p99_ms_median_window=sorted(v for _, v in p99)[len(p99) // 2] if p99 else None,

@@ -74,11 +74,13 @@ class Runtime:
 
 
 def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
-              also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
+              also: Callable[[str, list[int]], dict[int, int]] | None = None,
+              publishes: bool = False) -> PositionGuard:
     """A position guard, reset on every partition assignment and seeded where each
     partition resumes (``agents.runtime.positions.resume_at``): from ClickHouse, the log
     start, the group's committed offset and, for a stage with positioned tables, what
-    ``also`` says its state has absorbed."""
+    ``also`` says its state has absorbed; ``publishes``: a stateless stage whose writes
+    publish records, which resumes at the commit rather than at its store."""
 
     def seed(topic: str, partitions: Iterable[int]) -> dict[int, int]:
         wanted = list(partitions)
@@ -88,7 +90,8 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
         state = also(topic, wanted) if also else None
         positions = {
             p: resume_at(log_start=start[p], sunk=sunk[p], committed=committed.get(p),
-                         state=None if state is None else state.get(p, 0))
+                         state=None if state is None else state.get(p, 0),
+                         publishes=publishes)
             for p in wanted
         }
         note_resumed(app.consumer, topic, positions)

@@ -40,11 +40,19 @@ what is done, each for its own reason:
   were sunk, in offset order, so every event below it is in the state and in a store.
 - ``log_start``: nothing before it can be read any more.
 
-A stateless stage resumes at the highest of them. A stage with positioned tables needs its
+A stateless stage that publishes nothing resumes at the highest of them. One that publishes
+records (outputs, re-keyed events for the next stage) cannot take its store's word: its rows are
+written before its records, so a worker killed between the two (or, with the pipelined write,
+between a write's publish and the next write's insert) has rows whose records never went out;
+it resumes at the highest of ``committed`` and ``log_start`` and writes those rows again (the
+ReplacingMergeTree absorbs them) and their records (at least once: consumers dedup by event
+id); only when the group has committed nothing for the partition (a new group, or its
+offsets expired on an idle topic) does its store decide, rather than the whole log being
+published again. A stage with positioned tables needs its
 state to hold every event before the resume point, which ``sunk`` does not promise (a
 worker killed between its insert and its changelog has rows its changelog lacks): it
 resumes at the highest of ``state``, ``committed`` and ``log_start``, and its own store is
-the authority only for stateless stages. Hence:
+the authority only for stateless stages that publish nothing (or before any commit). Hence:
 
 - a graceful handover resumes exactly where the leaver stopped: on a rebalance Faust waits
   for the batches in flight, which are acknowledged (and then committed) only after their
@@ -76,11 +84,14 @@ Positions = tuple[dict[TopicPartition, int], dict[TopicPartition, tuple[int, flo
 
 
 def resume_at(*, log_start: int, sunk: int, committed: int | None = None,
-              state: int | None = None) -> int:
+              state: int | None = None, publishes: bool = False) -> int:
     """The offset a partition resumes at (module docstring): ``state`` is None for a stage
-    without positioned tables, ``committed`` None when the group has committed nothing."""
+    without positioned tables, ``committed`` None when the group has committed nothing;
+    ``publishes``: a stateless stage whose writes publish records (its store is no authority)."""
     done = max(log_start, committed or 0)
-    return max(done, sunk) if state is None else max(done, state)
+    if state is not None:
+        return max(done, state)
+    return done if publishes and committed is not None else max(done, sunk)
 
 
 @dataclass

@@ -120,6 +120,18 @@ def test_a_stateless_stage_resumes_at_the_furthest_of_its_store_and_the_commit()
     assert resume_at(log_start=0, sunk=40, committed=None) == 40
 
 
+def test_a_stateless_stage_that_publishes_resumes_at_the_commit_not_at_its_store() -> None:
+    # killed after the insert of 850..999 and before their records were published: the store
+    # says 1000, but only the commit says what went out; 850.. is read again
+    assert resume_at(log_start=0, sunk=1000, committed=850, publishes=True) == 850
+    # no commit at all (a new group, or offsets expired on an idle topic): the store decides,
+    # rather than the whole log being published again
+    assert resume_at(log_start=0, sunk=1000, committed=None, publishes=True) == 1000
+    assert resume_at(log_start=300, sunk=100, committed=None, publishes=True) == 300
+    # the state decides for a stage with positioned tables, publishing or not
+    assert resume_at(log_start=0, sunk=1000, committed=850, state=900, publishes=True) == 900
+
+
 def test_nothing_resumes_before_the_log_start() -> None:
     assert resume_at(log_start=300, sunk=0, committed=None, state=0) == 300
     assert resume_at(log_start=300, sunk=100) == 300

@@ -10,13 +10,15 @@ worker's memory holds every conversation of the last retention period, so a flat
 only in a run longer than that: six hours at the defaults. With a short retention, events of a
 simulated conversation can arrive after it timed out and left the tables, which starts its
 record again, so the rollups are then reported, not checked (nothing lost or doubled still is).
-Per-person state (the profile's recent events, a workflow subject's seen event ids) also grows
+Per-person state (the profile's 500 seen event ids, 200 journey touchpoints and 50 recent
+events, a workflow subject's 64 seen event ids) also grows
 until it reaches its caps: the simulated population of about 20,000 people takes longer than
 30 minutes to fill them at the soak's rates, so the heaps still grow at the end of a run whose
 tables hold a level number of entries; the report separates heaps from mapped files and counts
 the entries each minute to show it. ``TOUCHSTREAM_SOAK_CUSTOMERS`` (unset: the simulator's
 20,000) draws the known customers from fewer people, so that each person's state reaches its
-caps early in the run and the second half shows whether memory is then level. Unknown customers
+caps early in the run (about 500 chat touchpoints each) and the second half shows whether
+memory is then level. Unknown customers
 (no customer id) make no person: a chat becomes a touchpoint by its customer id only.
 """
 

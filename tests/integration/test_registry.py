@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator, Mapping
@@ -235,7 +236,12 @@ def test_the_worker_pauses_while_the_registry_is_down_and_nothing_is_dead_letter
         pipeline: Pipeline, apicurio: str) -> None:
     registry_settings = Settings()
     if not registry_local.status(registry_settings).running:
-        pytest.skip("the registry answering here was not started by `touchstream registry up`")
+        # a registry someone else runs cannot be stopped by this test; in CI the fixture
+        # starts the registry itself, so this is a fault of the run there, not a reason to skip
+        message = "the registry answering here was not started by `touchstream registry up`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     settings = with_registry(pipeline, apicurio)
     client = SchemaRegistryClient({"url": apicurio})
     subject = f"{settings.topic(topics.AD_METRICS)}-value"

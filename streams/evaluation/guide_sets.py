@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -81,6 +81,19 @@ def load_fresh(directory: Path = EVAL_DIR, name: str = "fresh.yaml") -> list[Gui
             for lang, intent, team, escalate, style, text in raw["messages"]]
 
 
+def parse_turns(turns: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Turns written ``"c: ..."`` (the customer) or ``"b: ..."`` (the bot), as (role, text)."""
+    return tuple(("CUSTOMER" if t.startswith("c:") else "BOT", t[2:].strip()) for t in turns)
+
+
+def plain_conversation(language: str, turns: Iterable[str], cid: str = "x",
+                       value: float = 100.0) -> GuideConversation:
+    """A conversation with no labels of its own (intent other, team general, no escalation),
+    for replaying a few turns."""
+    return GuideConversation(cid, language, value, "other", "general", None, None,
+                             parse_turns(turns))
+
+
 def load_conversations(directory: Path = EVAL_DIR, name: str = "conversations.yaml"
                        ) -> list[GuideConversation]:
     """The guide's conversations (``conversations.yaml``), or another set in the same form
@@ -88,8 +101,7 @@ def load_conversations(directory: Path = EVAL_DIR, name: str = "conversations.ya
     raw = yaml.safe_load((directory / name).read_text("utf-8"))
     out: list[GuideConversation] = []
     for c in raw["conversations"]:
-        turns = tuple(("CUSTOMER" if t.startswith("c:") else "BOT", t[2:].strip())
-                      for t in c["turns"])
+        turns = parse_turns(c["turns"])
         out.append(GuideConversation(str(c["id"]), str(c["language"]), float(c["value"]),
                                      str(c["intent"]), str(c["team"]), c["escalate_at"],
                                      c.get("reason"), turns))

@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import pytest
 
-from streams.evaluation.guide_sets import GuideConversation, conversation_report
-
-
-def _conv(cid: str, language: str, turns: list[str]) -> GuideConversation:
-    parsed = tuple(("CUSTOMER" if t.startswith("c:") else "BOT", t[2:].strip()) for t in turns)
-    return GuideConversation(cid, language, 100.0, "other", "general", None, None, parsed)
+from streams.evaluation.guide_sets import conversation_report
+from streams.evaluation.guide_sets import plain_conversation as _conv
 
 
 def _at(language: str, turns: list[str]) -> int | None:
-    report = conversation_report([_conv("x", language, turns)])
+    report = conversation_report([_conv(language, turns)])
     at: int | None = report["details"][0]["escalated_at_turn"]
     return at
 
 
 def _reasons(language: str, turns: list[str]) -> list[str] | None:
     reasons: list[str] | None = conversation_report(
-        [_conv("x", language, turns)])["details"][0]["reasons"]
+        [_conv(language, turns)])["details"][0]["reasons"]
     return reasons
 
 
@@ -266,7 +262,7 @@ def test_mood_decline_reads_the_latest_message_against_the_calmest_earlier_one()
 ])
 def test_a_request_for_a_person_is_human_request_routed_to_its_task(
         language: str, text: str, team: str) -> None:
-    report = conversation_report([_conv("p", language, ["c: " + text])])
+    report = conversation_report([_conv(language, ["c: " + text], "p")])
     detail = report["details"][0]
     assert detail["got_intent"] == "human_request"
     assert detail["got_team"] == team

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from streams.evaluation.guide_sets import GuideConversation, conversation_report
+from streams.evaluation.guide_sets import (
+    GuideConversation,
+    conversation_report,
+    plain_conversation,
+)
 
 
 def _conv(cid: str, language: str, turns: list[str], value: float = 100.0
           ) -> GuideConversation:
-    parsed = tuple(("CUSTOMER" if t.startswith("c:") else "BOT", t[2:].strip()) for t in turns)
-    return GuideConversation(cid, language, value, "other", "general", None, None, parsed)
+    return plain_conversation(language, turns, cid, value)
 
 
 def _escalated_at(conversations: list[GuideConversation]) -> dict[str, int | None]:

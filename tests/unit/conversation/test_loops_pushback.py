@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 
 from streams.conversation import loops
-from streams.evaluation.guide_sets import GuideConversation, conversation_report
+from streams.evaluation.guide_sets import conversation_report, plain_conversation
 
 
 def _detail(language: str, turns: list[str]) -> dict[str, Any]:
-    parsed = tuple(("CUSTOMER" if t.startswith("c:") else "BOT", t[2:].strip()) for t in turns)
-    conv = GuideConversation("x", language, 100.0, "other", "general", None, None, parsed)
-    detail: dict[str, Any] = conversation_report([conv])["details"][0]
+    detail: dict[str, Any] = conversation_report([plain_conversation(language, turns)])[
+        "details"][0]
     return detail
 
 

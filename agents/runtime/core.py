@@ -74,13 +74,13 @@ class Runtime:
 
 
 def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
-              also: Callable[[str, list[int]], dict[int, int]] | None = None,
-              publishes: bool = False) -> PositionGuard:
+              also: Callable[[str, list[int]], dict[int, int]] | None = None) -> PositionGuard:
     """A position guard, reset on every partition assignment and seeded where each
     partition resumes (``agents.runtime.positions.resume_at``): from ClickHouse, the log
     start, the group's committed offset and, for a stage with positioned tables, what
-    ``also`` says its state has absorbed; ``publishes``: a stateless stage whose writes
-    publish records, which resumes at the commit rather than at its store."""
+    ``also`` says its state has absorbed. Every stage may publish (outputs, dead letters)
+    and its store is written first, so a stateless one resumes at the commit rather than at
+    its store (``publishes``)."""
 
     def seed(topic: str, partitions: Iterable[int]) -> dict[int, int]:
         wanted = list(partitions)
@@ -91,7 +91,7 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
         positions = {
             p: resume_at(log_start=start[p], sunk=sunk[p], committed=committed.get(p),
                          state=None if state is None else state.get(p, 0),
-                         publishes=publishes)
+                         publishes=True)
             for p in wanted
         }
         note_resumed(app.consumer, topic, positions)

@@ -234,10 +234,7 @@ def run_stage(app: faust.App, runtime: Runtime, stage: Stage, *,
         guard = new_guard(app, runtime, stage.sunk,
                           also=(lambda physical, ps: state.positions(
                               ps, inputs[physical].topic if physical in inputs else None))
-                          if positioned else None,
-                          # any stage may publish (outputs, dead letters): its store is
-                          # written first, so it cannot say the records went out
-                          publishes=True)
+                          if positioned else None)
     quarantined: dict[str, set[str]] = {}
 
     def guarded(table: str, entries: Entries, run: Callable[[Entries], R]) -> R:

@@ -12,8 +12,9 @@ ids it absorbed).
 
 Attribution: when a conversion is absorbed, its journey is the person's touchpoints (across
 all their identifiers, since identity resolution keyed them all by this person) within the
-lookback window before it; each rule model's credits go to ``attribution_credits`` and
-``attribution.credits`` per conversion, model and touchpoint, with the revenue credit.
+lookback window before it; each rule model's credits go to ``attribution_credits`` per
+conversion, model and touchpoint, with the revenue credit, and to ``attribution.credits`` as
+one record per conversion and step carrying those lines (``credit_records``).
 Re-attribution: a touchpoint that arrives after conversions it precedes (within the window),
 and a merge that joins two journeys, attribute those conversions again; the new rows carry a
 later ``_version`` (the time of computing) and supersede the old ones key by key (a journey
@@ -65,6 +66,7 @@ from streams.customer.attribution_rules import (
     Model,
     attribute,
 )
+from streams.customer.credit_records import credit_records
 from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import BatchResult, Columns, OutputRecord, Raw, empty_columns
 from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
@@ -144,15 +146,15 @@ def credits_of(policy: ProfileStagePolicy, profile: Mapping[str, Any],
 
 
 def _credit(policy: ProfileStagePolicy, profile: Mapping[str, Any],
-            conversion: Mapping[str, Any], raw: Raw, now_ms: int, credits: Columns,
-            outputs: list[OutputRecord]) -> None:
+            conversion: Mapping[str, Any], raw: Raw, now_ms: int, credits: Columns) -> None:
     """Attribute ``conversion``; the rows' ``_version`` is the time of computing, so a later
     attribution of the same conversion, model and touchpoint supersedes an earlier one."""
-    _rows(credits_of(policy, profile, conversion), raw, now_ms, credits, outputs)
+    _rows(credits_of(policy, profile, conversion), raw, now_ms, credits)
 
 
-def _rows(values: list[dict[str, Any]], raw: Raw, now_ms: int, credits: Columns,
-          outputs: list[OutputRecord]) -> None:
+def _rows(values: list[dict[str, Any]], raw: Raw, now_ms: int, credits: Columns) -> None:
+    """``attribution_credits`` rows; the step's records are made from them at its end
+    (``credit_records``)."""
     for credit in values:
         for name in CREDIT_COLUMNS[:12]:
             credits[name].append(credit[name])
@@ -160,7 +162,6 @@ def _rows(values: list[dict[str, Any]], raw: Raw, now_ms: int, credits: Columns,
         credits["_partition"].append(raw.partition)
         credits["_offset"].append(raw.offset)
         credits["_version"].append(now_ms)
-        outputs.append(OutputRecord(names.ATTRIBUTION_CREDITS, credit["conversion_id"], credit))
 
 
 def _absorbed_event(event: Mapping[str, Any], profile: Mapping[str, Any], into: str
@@ -191,9 +192,9 @@ def _split(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str
         for conversion in part["converted"]:
             values = credits_of(policy, part, conversion)
             new.update((c["conversion_id"], c["model"], c["touchpoint_id"]) for c in values)
-            _rows(values, raw, now_ms, credits, outputs)
+            _rows(values, raw, now_ms, credits)
     stale = [{**c, "credit": 0.0, "revenue_credit": 0.0} for k, c in old.items() if k not in new]
-    _rows(stale, raw, now_ms, credits, outputs)
+    _rows(stale, raw, now_ms, credits)
     for other, part in sorted(parts.items()):
         if other != pid:
             outputs.append(OutputRecord(names.CUSTOMER_EVENTS, other, {
@@ -251,7 +252,7 @@ def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mappi
         if merged:  # the conversions whose journeys the join changed are attributed again
             for conversion in (rejoined(profile["converted"], other, policy.profile.lookback_ms)
                                if room else profile["converted"]):
-                _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
+                _credit(policy, profile, conversion, raw, now_ms, credits)
         return merged
     pid, absorbed = profile["person_id"], other["person_id"]
     old = {(c["conversion_id"], c["model"], c["touchpoint_id"]): c
@@ -267,7 +268,7 @@ def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mappi
             for conversion in part["converted"]:
                 values = credits_of(policy, part, conversion)
                 new.update(_keys(values))
-                _rows(values, raw, now_ms, credits, outputs)
+                _rows(values, raw, now_ms, credits)
             outputs.append(OutputRecord(names.CUSTOMER_EVENTS, person, {
                 **event, "event_id": f"detach:{split['offset']}:{event['event_id']}:{person}",
                 "kind": "detached", "person_id": person, "merged_into": None,
@@ -281,9 +282,9 @@ def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mappi
         for conversion in profile["converted"]:
             values = credits_of(policy, profile, conversion)
             new.update(_keys(values))
-            _rows(values, raw, now_ms, credits, outputs)
+            _rows(values, raw, now_ms, credits)
     stale = [{**c, "credit": 0.0, "revenue_credit": 0.0} for k, c in old.items() if k not in new]
-    _rows(stale, raw, now_ms, credits, outputs)
+    _rows(stale, raw, now_ms, credits)
     return merged or bool(later)
 
 
@@ -311,7 +312,7 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
             changed.add(pid)
             if event["attributes"].get(REATTRIBUTE):  # divided after a merge's hand-over
                 for conversion in profile["converted"]:
-                    _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
+                    _credit(policy, profile, conversion, raw, now_ms, credits)
             continue
         if into is not None and kind != "merged":
             # a late event of a person merged away: it belongs to the survivor
@@ -341,11 +342,11 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
             continue
         changed.add(pid)
         if kind == "conversion":
-            _credit(policy, profile, event, raw, now_ms, credits, outputs)
+            _credit(policy, profile, event, raw, now_ms, credits)
         elif kind == "touchpoint":  # late: conversions after it get it in their journeys
             for conversion in fold.reattributable(profile, event["occurred_at"],
                                                   policy.profile.lookback_ms):
-                _credit(policy, profile, conversion, raw, now_ms, credits, outputs)
+                _credit(policy, profile, conversion, raw, now_ms, credits)
     rows: Columns = empty_columns(PROFILE_COLUMNS)
     table: dict[str, tuple[int, Value | None]] = {}
     for pid in sorted(changed, key=lambda p: last[p].offset):
@@ -374,7 +375,7 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
     inserts = {names.CUSTOMER_PROFILES_TABLE: rows, names.ATTRIBUTION_CREDITS_TABLE: credits}
     if resolved["event_id"]:
         inserts[names.CUSTOMER_EVENTS_TABLE] = resolved
-    result = BatchResult(inserts=inserts, outputs=outputs)
+    result = BatchResult(inserts=inserts, outputs=[*outputs, *credit_records(credits)])
     return Outcome(result, changes)
 
 

@@ -1,0 +1,56 @@
+"""The ``attribution.credits`` records (v2) of a step: the step's ``attribution_credits`` rows
+folded into one record per conversion and person, carrying its lines.
+
+A step may credit one conversion several times (a late touchpoint, a merge's hand-over, a
+split), and each time writes a row per (model, touchpoint). One record per row (v1) put
+about three records on the topic for each input event; one per conversion and step carries
+the same information in one record of a few dozen lines.
+
+Invariants:
+- the lines of a record are what the step's rows leave in the table: per (model, touchpoint)
+  the last row written (a line of credit 0 withdraws an earlier one), in the order each key
+  was first written;
+- one record per (conversion, person) the rows name, in the order each was first written
+  (a split's withdrawn lines keep the person that held them), keyed by the conversion id
+  like v1, so a conversion's records stay on one partition in the order they were made.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from streams.customer import contract as names
+from streams.kernel.records import Columns, OutputRecord
+
+#: the fields of a line, in the order of the schema
+LINE_FIELDS: Final = ("model", "touchpoint_id", "channel", "campaign_id", "occurred_at",
+                      "credit", "revenue_credit")
+#: the v1 fields a v2 record leaves empty (its lines carry them)
+_V1_ONLY: Final = {name: None for name in LINE_FIELDS}
+
+
+def credit_records(rows: Columns) -> list[OutputRecord]:
+    """One ``attribution.credits`` value per (conversion, person) of ``rows`` (the columns of
+    ``attribution_credits``)."""
+    conversions = rows["conversion_id"]
+    persons = rows["person_id"]
+    lines_of: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
+    last: dict[tuple[str, str], int] = {}
+    columns = [rows[name] for name in LINE_FIELDS]
+    models, touchpoints = rows["model"], rows["touchpoint_id"]
+    for i, conversion in enumerate(conversions):
+        key = (conversion, persons[i])
+        lines = lines_of.get(key)
+        if lines is None:
+            lines = lines_of[key] = {}
+        lines[models[i], touchpoints[i]] = dict(zip(LINE_FIELDS, [c[i] for c in columns],
+                                                    strict=True))
+        last[key] = i
+    out = []
+    for key, lines in lines_of.items():
+        i = last[key]
+        out.append(OutputRecord(names.ATTRIBUTION_CREDITS, key[0], {
+            "person_id": key[1], "conversion_id": key[0],
+            "conversion_at": rows["conversion_at"][i], "model_version": rows["model_version"][i],
+            "currency": rows["currency"][i], "lines": list(lines.values()), **_V1_ONLY}))
+    return out

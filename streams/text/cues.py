@@ -6,7 +6,11 @@ of the folded text (``folded``): "scam" matches "scammers", "harto" matches "har
 both are listed. Phrases keep their spaces. Matching is one compiled regular expression per
 cue, over text folded once per message (about 10 us a message for all cues).
 
-The stems live in ``streams.text.cue_lexicon`` (data). The cues are deliberately narrow:
+A composite cue holds when all of its parts occur in one message (``COMPOSITES``: a login,
+device or address the customer does not recognise is a security incident).
+
+The stems live in ``streams.text.cue_lexicon`` and, for distress, ``cue_lexicon_mood``
+(data). The cues are deliberately narrow:
 each names what the guide names (an insult, a regulator, a hacked account), so that mild
 irritation, sarcasm or a polite complaint matches none.
 """
@@ -17,9 +21,11 @@ import re
 import unicodedata
 from typing import Any, Final
 
-from streams.text import cue_lexicon
+from streams.text import cue_lexicon, cue_lexicon_mood
 
-_CUES: Final = cue_lexicon.STEMS
+_CUES: Final = {**cue_lexicon.STEMS, **cue_lexicon_mood.STEMS}
+#: cue -> the cues that together make it, in one message
+COMPOSITES: Final = {"security": frozenset(("unrecognised", "access_point"))}
 
 _SHOUT_MIN_LETTERS: Final = 12
 _SHOUT_SHARE: Final = 0.6
@@ -92,6 +98,9 @@ def found_in(text_folded: str) -> frozenset[str]:
         if word_end and after < len(text_folded) and text_folded[after].isalnum():
             continue
         out |= names
+    for name, parts in COMPOSITES.items():
+        if parts <= out:
+            out.add(name)
     return frozenset(out)
 
 

@@ -10,7 +10,8 @@ aged without a profile change, or came from older models, are rescored in batche
 adds recommendations and the best contact time to the next best action: the current version
 of ``personalisation/`` in the model directory (``touchstream train personalisation``), else
 an older single ``personalisation.npz``; the same timer serves a newer version, and a broken
-one keeps the last good model."""
+one keeps the last good model. The worker's codec reads ``customer.profiles`` with a compiled
+decoder (``streams.io.avro_fast``: the same records, in about a third of fastavro's time)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import faust
 from agents.runtime.core import Runtime
 from agents.runtime.stage import run_stage
 from agents.runtime.transport import BatchTopic
+from streams.io.avro_fast import specialise
 from streams.predictive import rescoring, rescoring_source, stage
 from streams.predictive.contract import CUSTOMER_PROFILES
 from streams.predictive.models import CHURN_MODEL, LEAD_MODEL, ModelSlot, clv_params
@@ -85,4 +87,5 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
             source_topic=settings.topic(CUSTOMER_PROFILES),
             interval_ms=int(settings.predictive_rescore_interval_seconds * 1000))
         scoring = dataclasses.replace(scoring, timers=(*scoring.timers, rescoring.timer(rescore)))
+    specialise(runtime.codec, CUSTOMER_PROFILES)  # its decoding costs more than the scoring
     return run_stage(app, runtime, scoring)

@@ -11,6 +11,9 @@ timestamps as int epoch milliseconds and enums as symbol strings, and turns ever
 message into ``InvalidMessage``. A registry that cannot answer (network failure, timeout,
 overload, a 5xx) is not a bad message: it raises ``Unavailable``, and the runtime pauses and
 retries; only an id the registry does not know (404) is ``InvalidMessage("unknown_schema")``.
+
+A topic may have a compiled decoder (``compile_decoder``): messages written with the topic's
+latest schema are then read by it instead of fastavro (the same records, the same errors).
 """
 
 from __future__ import annotations
@@ -207,10 +210,16 @@ class _Writer:
     name: str
 
 
+#: a writer schema (parsed JSON, plain logical types) -> a decoder of one framed message
+#: written with it, which raises on bad bytes (trailing bytes included)
+Compiler = Callable[[dict[str, Any]], Callable[[bytes], Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Reader:
     writer: Any  # fastavro-parsed, plain logical types
     reader: Any  # None when writer and reader are the same schema
+    compiled: Callable[[bytes], Any] | None = None  # reads instead of fastavro when set
 
 
 class AvroCodec:
@@ -222,6 +231,7 @@ class AvroCodec:
         self._writers: dict[str, _Writer] = {}
         self._readers: dict[tuple[str, int], _Reader] = {}
         self._plain_latest: dict[str, Any] = {}
+        self._compilers: dict[str, Compiler] = {}
 
     @classmethod
     def from_settings(
@@ -288,6 +298,13 @@ class AvroCodec:
 
     # --- decode ------------------------------------------------------------------------------
 
+    def compile_decoder(self, logical_topic: str, compiler: Compiler) -> None:
+        """Read the topic's messages written with its latest schema with ``compiler``'s decoder
+        (older writer schemas are still resolved by fastavro)."""
+        self._compilers[logical_topic] = compiler
+        for key in [k for k in self._readers if k[0] == logical_topic]:
+            del self._readers[key]
+
     def decode(self, logical_topic: str, data: bytes | None) -> dict[str, Any]:
         """The record in ``data``; raises InvalidMessage with the reason it cannot be read."""
         if data is None or len(data) < HEADER_SIZE or data[0] != MAGIC_BYTE:
@@ -339,6 +356,16 @@ class AvroCodec:
                 except InvalidMessage as invalid:
                     append(invalid)
                     continue
+            if plan.compiled is not None:
+                try:
+                    append(plan.compiled(data))
+                except Exception as exc:  # any failure of the decoder means bad bytes
+                    bad = InvalidMessage(
+                        "undecodable", f"schema id {schema_id}: {type(exc).__name__}: {exc}"
+                    )
+                    bad.__cause__ = exc
+                    append(bad)
+                continue
             buffer = bytes_io(data)
             buffer.seek(HEADER_SIZE)
             try:
@@ -387,7 +414,10 @@ class AvroCodec:
             )
         latest_plain = self._latest_plain(spec)
         if writer_schema == spec.latest.schema:
-            plan = _Reader(writer=latest_plain, reader=None)
+            compiler = self._compilers.get(logical_topic)
+            plan = _Reader(writer=latest_plain, reader=None,
+                           compiled=None if compiler is None
+                           else compiler(plain_logical_types(spec.latest.schema)))
         else:
             plan = _Reader(writer=parse_schema(plain_logical_types(writer_schema)),
                            reader=latest_plain)

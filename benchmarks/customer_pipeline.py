@@ -45,9 +45,10 @@ from typing import Any
 
 from benchmarks.run import drop_topics, isolated
 from streams.contract.codec import AvroCodec
+from streams.customer import contract
 from streams.customer.contract import CUSTOMER_EVENTS
 from streams.io import kafka_local
-from streams.io.kafka_admin import end_offsets
+from streams.io.kafka_admin import admin_client, end_offsets
 from streams.io.producer import produce_records
 from streams.io.query import Querier
 from streams.ops.demo import prepare, start_worker, stop_worker
@@ -100,6 +101,18 @@ def thread_cpu(pid: int) -> dict[str, float]:
         fields = rest.split()
         name = name.rstrip("0123456789")
         out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
+    return out
+
+
+def records_made(settings: Settings) -> dict[str, int]:
+    """Records on the customer domain's internal and output topics, and on the changelogs of
+    its stages' tables (``<app id>-<table>-changelog``), at the end of a run."""
+    out = {t: sum(end_offsets(settings, t).values())
+           for t in (*contract.INTERNAL, *contract.OUTPUTS)}
+    bare = settings.model_copy(update={"topic_prefix": ""})
+    changelogs = sorted(t for t in admin_client(settings).list_topics(timeout=10).topics
+                        if t.startswith(settings.app_id + "-") and t.endswith("-changelog"))
+    out["changelog_records"] = sum(sum(end_offsets(bare, t).values()) for t in changelogs)
     return out
 
 
@@ -210,6 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         _, _, cr_last = _span(q, "attribution_credits", "_ingested_at")
         assert inputs == events == len(records), (inputs, events, len(records))
         profile_events = sum(end_offsets(settings, CUSTOMER_EVENTS).values())
+        made = records_made(settings)  # the drain's (the paced phase adds its own later)
         drained = max(pr_last, cr_last) - in_first
         rate = len(records) / drained
         drain = {
@@ -246,6 +260,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     touch = {"events_per_s": drain["events_per_s"], "p99_ms": paced.get("p99_ms"),
              "worker_cpu_us_per_event": round(cpu / len(records) * 1e6, 1),
              "input_events": len(records), "drain_seconds": drain["drain_seconds"], **paced,
+             "load_avg_1m": drain["load_avg_1m"],
+             "records_per_input_event": {t: round(n / len(records), 2) for t, n in made.items()},
              "note": "touchpoints, conversions and CRM updates of simulated people through the "
                      "inputs, identity (single writer), profile and rule-based attribution "
                      "stages of one worker (embedded ClickHouse, local broker): events/s and "

@@ -1,19 +1,24 @@
-"""Profile changes scored per second by the scoring stage's step, on one core.
+"""Profile changes scored per second by the scoring stage, on one core, decoding included.
 
-``--profiles`` decoded ``customer.profiles`` values of distinct people (10 to 50 recent
-interactions each: touchpoints on six channels, chat sessions, purchases; generated, seed 7),
-every one a change the stage scores (the worst case: none is skipped as unchanged), run through
-``streams.predictive.stage.step`` in steps of ``--step`` events (the runtime's
-step_max_events) with a lead model trained on generated history (path contributions, the
-default setting) and the explained churn rules, CLV and next best action: four rows and four
-records per profile. State is looked up in and written back to a dict, as the runtime's
-tables do, with the worker's garbage-collector tuning (``agents.app.tune_gc``).
-``events_per_s``: best of ``--repeat`` passes (``events_per_cpu_s``: per second of the
-process's CPU time, which a busy shared machine disturbs less); ``p99_ms``: the 99th
-percentile of a step's computation time (how long a profile waits for its step), over all
-passes. Decoding is left out (``events_per_s_with_decode`` and
-``events_per_cpu_s_with_decode``, best of ``--repeat`` passes too, add the Avro decoding of the
-runtime's ``compute``).
+``--profiles`` ``customer.profiles`` values of distinct people (10 to 50 recent interactions
+each: touchpoints on six channels, chat sessions, purchases; generated, seed 7; ~1.6 kB in
+Avro), every one a change the stage scores (the worst case: none is skipped as unchanged, no
+two are of the same person, so nothing coalesces), run through the runtime's ``compute``
+(Avro decoding with the worker's codec, which reads ``customer.profiles`` with the compiled
+decoder of ``streams.io.avro_fast``, validation, then ``streams.predictive.stage.step``) in
+steps of ``--step`` events (the runtime's step_max_events), with a lead model trained on
+generated history (path contributions, the default setting) and the explained churn rules,
+CLV and next best action: four rows and four records per profile. State is looked up in and
+written back to a dict, as the runtime's tables do, with the worker's garbage-collector tuning
+(``agents.app.tune_gc``).
+
+``events_per_s``: best of ``--repeat`` passes, decoding included (``events_per_cpu_s``: per
+second of the process's CPU time, which a busy shared machine disturbs less); ``p99_ms``: the
+99th percentile of a step's time (how long a profile waits for its step), over all passes.
+``*_compute_only``: the step alone on decoded values. ``parts_us``: microseconds of CPU a
+profile spends in each part (best of the passes): decoding with fastavro and with the
+compiled decoder, the lead features and churn signals (``read_profile``), the predictions
+(``scoring.predict``), the rows and records (``rows_and_records``), and the step in all.
 Merged into ``slices.scoring`` of benchmarks/results/latest.json.
 
 ``python -m benchmarks.scoring_stage_bench [--profiles 20000] [--step 200] [--repeat 3]``
@@ -25,8 +30,11 @@ import argparse
 import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +43,17 @@ import numpy as np
 from agents.app import tune_gc
 from benchmarks.scoring_bench import merge_slice
 from streams.contract.codec import AvroCodec
+from streams.io.avro_fast import specialise
 from streams.kernel.records import Raw
 from streams.kernel.stage import Events, Lookup, Value, compute
 from streams.predictive import contract as names
+from streams.predictive.features import read_profile
 from streams.predictive.history import DAY_MS, HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.models import LEAD_MODEL, ModelSlot, publish
-from streams.predictive.scoring import Models
-from streams.predictive.stage import ScoringPolicy, stage, step
+from streams.predictive.rfm import absorb_many, empty_state, summarise
+from streams.predictive.scoring import Models, Scored, predict, rows_and_records
+from streams.predictive.stage import ScoringPolicy, purchases, stage, step
 from streams.settings import Settings
 
 T0 = 1_767_225_600_000
@@ -91,68 +102,160 @@ def lookup_in(table: dict[str, Value]) -> Lookup:
     return lambda _, key: table.get(key)
 
 
+def _part_us(run: Callable[[], object], n: int, repeat: int) -> float:
+    """CPU microseconds per profile of ``run`` (over ``n`` profiles), best of ``repeat``."""
+    best = float("inf")
+    for _ in range(repeat):
+        cpu = time.process_time()
+        run()
+        best = min(best, time.process_time() - cpu)
+    return round(best / n * 1e6, 1)
+
+
+def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw],
+          step_size: int, repeat: int) -> dict[str, float]:
+    """Microseconds a profile spends in each part of the stage (``parts_us``)."""
+    n = len(values)
+    plain = AvroCodec.from_settings(Settings())
+    compiled = specialise(AvroCodec.from_settings(Settings()), names.CUSTOMER_PROFILES)
+    datas = [r.value for r in encoded]
+    chunks = [datas[i:i + step_size] for i in range(0, n, step_size)]
+
+    def decoding(codec: AvroCodec) -> Callable[[], object]:
+        return lambda: [codec.decode_many(names.CUSTOMER_PROFILES, c) for c in chunks]
+
+    def features() -> list[Scored]:
+        out = []
+        for v in values:
+            bought: list[Mapping[str, Any]] = []
+            f, signals = read_profile(v, int(v["updated_at"]), bought)
+            rfm = absorb_many(empty_state(), purchases(bought, empty_state()))
+            out.append(Scored(v, f, signals, summarise(rfm, int(v["updated_at"]), "weeks"),
+                              False, names.CUSTOMER_PROFILES, 0, 0))
+        return out
+
+    scored = features()
+    batches = [scored[i:i + step_size] for i in range(0, n, step_size)]
+    models = policy.models()
+    predicted = [predict(models, b) for b in batches]
+    table: dict[str, Value] = {}
+    return {
+        "decode_fastavro": _part_us(decoding(plain), n, repeat),
+        "decode_compiled": _part_us(decoding(compiled), n, repeat),
+        "features": _part_us(lambda: [read_profile(v, int(v["updated_at"]), [])
+                                      for v in values], n, repeat),
+        "predict": _part_us(lambda: [predict(models, b) for b in batches], n, repeat),
+        "rows_and_records": _part_us(lambda: [rows_and_records(b, p, 0) for b, p in
+                                              zip(batches, predicted, strict=True)], n, repeat),
+        "step": _part_us(lambda: [step(policy, Events(encoded[i:i + step_size],
+                                                      values[i:i + step_size]),
+                                       lookup_in(table), 0) for i in range(0, n, step_size)],
+                         n, repeat),
+    }
+
+
 def measure(n: int, step_size: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         models = lead_models(Path(tmp))
     policy = ScoringPolicy(lambda: models)
     values = profiles(n)
     tune_gc()  # as the worker does: long-lived objects frozen, a larger young generation
-    raws = [Raw(names.CUSTOMER_PROFILES, 0, i, v["updated_at"], v["person_id"].encode(), None)
-            for i, v in enumerate(values)]
-    best, best_cpu, steps_ms = 0.0, 0.0, []
-    for _ in range(repeat):
-        table: dict[str, Value] = {}
-        started, cpu = time.perf_counter(), time.process_time()
-        for i in range(0, n, step_size):
-            t = time.perf_counter()
-            out = step(policy, Events(raws[i:i + step_size], values[i:i + step_size]),
-                       lookup_in(table), 0)
-            for key, (_, value) in out.changes[names.SCORE_STATES].items():
-                if value is not None:
-                    table[key] = value
-            steps_ms.append((time.perf_counter() - t) * 1000.0)
-        best = max(best, n / (time.perf_counter() - started))
-        best_cpu = max(best_cpu, n / (time.process_time() - cpu))
-    # the same through the runtime's compute: Avro decoding and validation included
-    codec = AvroCodec.from_settings(Settings())
-    encoded = [Raw(r.topic, r.partition, r.offset, r.timestamp_ms, r.key,
-                   codec.encode(names.CUSTOMER_PROFILES, v)) for r, v in zip(raws, values, strict=True)]
+    codec = specialise(AvroCodec.from_settings(Settings()), names.CUSTOMER_PROFILES)  # the worker's
+    encoded = [Raw(names.CUSTOMER_PROFILES, 0, i, v["updated_at"], v["person_id"].encode(),
+                   codec.encode(names.CUSTOMER_PROFILES, v)) for i, v in enumerate(values)]
     spec = stage(policy)
     decoders = {names.CUSTOMER_PROFILES: codec.decoder(names.CUSTOMER_PROFILES)}
     inputs = {i.topic: i for i in spec.inputs}
-    with_decode, with_decode_cpu = 0.0, 0.0
-    for _ in range(repeat):
-        table = {}
-        started, cpu = time.perf_counter(), time.process_time()
-        for i in range(0, n, step_size):
-            computed = compute(spec, encoded[i:i + step_size], decoders, inputs,
-                               lookup_in(table), lambda t: t + ".dlq", 0)
-            for key, (_, value) in computed.outcome.changes[names.SCORE_STATES].items():
-                if value is not None:
-                    table[key] = value
-        with_decode = max(with_decode, n / (time.perf_counter() - started))
-        with_decode_cpu = max(with_decode_cpu, n / (time.process_time() - cpu))
+    best = {"decoded": 0.0, "compute_only": 0.0}
+    best_cpu = dict(best)
+    steps_ms: dict[str, list[float]] = {"decoded": [], "compute_only": []}
+    for _ in range(repeat):  # the two interleaved: a busy moment disturbs both
+        for kind in best:
+            table: dict[str, Value] = {}
+            started, cpu = time.perf_counter(), time.process_time()
+            for i in range(0, n, step_size):
+                t = time.perf_counter()
+                if kind == "decoded":
+                    out = compute(spec, encoded[i:i + step_size], decoders, inputs,
+                                  lookup_in(table), lambda t: t + ".dlq", 0).outcome
+                else:
+                    out = step(policy, Events(encoded[i:i + step_size], values[i:i + step_size]),
+                               lookup_in(table), 0)
+                for key, (_, value) in out.changes[names.SCORE_STATES].items():
+                    if value is not None:
+                        table[key] = value
+                steps_ms[kind].append((time.perf_counter() - t) * 1000.0)
+            assert len(table) == n  # every profile scored and its state kept
+            best[kind] = max(best[kind], n / (time.perf_counter() - started))
+            best_cpu[kind] = max(best_cpu[kind], n / (time.process_time() - cpu))
     assert models.lead is not None
-    return {"events_per_s": round(best), "events_per_cpu_s": round(best_cpu),
-            "cpu_us_per_event": round(1e6 / best_cpu, 1),
-            "events_per_cpu_s_with_decode": round(with_decode_cpu),
-            "cpu_us_per_event_with_decode": round(1e6 / with_decode_cpu, 1),
-            "p99_ms": round(float(np.percentile(steps_ms, 99)), 2),
-            "p50_ms": round(float(np.percentile(steps_ms, 50)), 2),
-            "events_per_s_with_decode": round(with_decode), "profiles": n, "step": step_size,
+    p = {kind: [float(np.percentile(ms, q)) for q in (50, 99)] for kind, ms in steps_ms.items()}
+    return {"events_per_s": round(best["decoded"]), "events_per_cpu_s": round(best_cpu["decoded"]),
+            "cpu_us_per_event": round(1e6 / best_cpu["decoded"], 1),
+            "p99_ms": round(p["decoded"][1], 2), "p50_ms": round(p["decoded"][0], 2),
+            "events_per_s_compute_only": round(best["compute_only"]),
+            "events_per_cpu_s_compute_only": round(best_cpu["compute_only"]),
+            "cpu_us_per_event_compute_only": round(1e6 / best_cpu["compute_only"], 1),
+            "p99_ms_compute_only": round(p["compute_only"][1], 2),
+            "parts_us": parts(policy, values, encoded, step_size, repeat),
+            "decoder": "cavro (streams.io.avro_fast)",
+            "profiles": n, "distinct_persons": n, "step": step_size,
+            "avro_bytes_per_profile": round(sum(len(r.value or b"") for r in encoded) / n),
             "rows_per_profile": 4, "lead_model": f"{LEAD_MODEL}-{models.lead.version}",
             "features": len(models.lead.feature_names), "contributions": "path",
             "threads": 1, "load_avg_1m": round(os.getloadavg()[0], 2)}
 
 
-def before_after(runs: dict[str, list[dict[str, Any]]], before: str) -> dict[str, Any]:
-    """The figures of alternating runs of two trees side by side (``--before-after``)."""
-    keys = ("events_per_cpu_s", "cpu_us_per_event", "events_per_cpu_s_with_decode",
-            "cpu_us_per_event_with_decode", "events_per_s", "events_per_s_with_decode", "p50_ms",
-            "p99_ms", "load_avg_1m")
-    return {"before_commit": before, "runs": "alternating before, after, ... under the bench "
-            "lock, the same benchmark module on each tree's code",
-            **{k: {side: [r[k] for r in rs] for side, rs in runs.items()} for k in keys}}
+#: (new key, old key): the figures of this module and of the module before decoding was
+#: included in ``events_per_s`` (45ed579..f1d858c), so that runs of either tree line up
+_SAME: tuple[tuple[str, str], ...] = (
+    ("events_per_s", "events_per_s_with_decode"),
+    ("events_per_cpu_s", "events_per_cpu_s_with_decode"),
+    ("cpu_us_per_event", "cpu_us_per_event_with_decode"),
+    ("events_per_cpu_s_compute_only", "events_per_cpu_s"),
+    ("cpu_us_per_event_compute_only", "cpu_us_per_event"),
+    ("p99_ms_compute_only", "p99_ms"),
+    ("load_avg_1m", "load_avg_1m"))
+
+
+def _aligned(run: dict[str, Any]) -> dict[str, Any]:
+    new = "events_per_s_compute_only" in run
+    return {key: run.get(key if new else old) for key, old in _SAME}
+
+
+def _run_tree(tree: Path, args: list[str]) -> dict[str, Any]:
+    """This benchmark as the module of ``tree`` runs it on its own code (it merges its
+    figures into that tree's copy of latest.json, not this one's)."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.scoring_stage_bench", *args],
+                          cwd=tree, check=True, capture_output=True, text=True)
+    out = done.stdout
+    return dict(json.loads(out[out.index("{\n"):]))
+
+
+def before_after(before: str, after: str, args: list[str], rounds: int
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Alternating runs (before, after, before, ...) of two commits, each in a tree of its
+    own (``git archive``): the best after run's figures and both sides' figures."""
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {}
+        for side, rev in (("before", before), ("after", after)):
+            trees[side] = Path(tmp) / side
+            trees[side].mkdir()
+            archive = subprocess.run(["git", "archive", rev], check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", str(trees[side])], input=archive.stdout,
+                           check=True)
+        for _ in range(rounds):
+            for side in runs:
+                runs[side].append(_run_tree(trees[side], args))
+    best = max(runs["after"], key=lambda r: float(r["events_per_s"]))
+    aligned = {side: [_aligned(r) for r in rs] for side, rs in runs.items()}
+    table = {key: {side: [r[key] for r in rs] for side, rs in aligned.items()}
+             for key, _ in _SAME}
+    return best, {"before_commit": before, "after_commit": after,
+                  "runs": "alternating before, after, ... under the bench lock, each commit's "
+                  "own benchmark module on its own code (git archive), the older module's keys "
+                  "renamed to this one's", **table}
 
 
 def main() -> None:
@@ -160,10 +263,23 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=20_000)
     parser.add_argument("--step", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before-after", metavar="REV", help="alternate runs of REV's tree and "
+                        "HEAD's, and keep both sides' figures (slices.scoring.before_after)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per side (--before-after)")
     args = parser.parse_args()
-    figures = measure(args.profiles, args.step, args.repeat)
-    figures["command"] = (f"python -m benchmarks.scoring_stage_bench --profiles {args.profiles} "
-                          f"--step {args.step} --repeat {args.repeat}")
+    own = ["--profiles", str(args.profiles), "--step", str(args.step), "--repeat",
+           str(args.repeat)]
+    command = "python -m benchmarks.scoring_stage_bench " + " ".join(own)
+    if args.before_after:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        figures, compared = before_after(args.before_after, head, own, args.rounds)
+        figures["before_after"] = {**compared, "command": f"{command} --before-after "
+                                   f"{args.before_after} --rounds {args.rounds}"}
+    else:
+        figures = measure(args.profiles, args.step, args.repeat)
+    figures["command"] = command
+    figures["goal_events_per_s"] = 20_000
     merge_slice("scoring", figures)
     print(json.dumps(figures, indent=2))
 

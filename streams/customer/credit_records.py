@@ -32,19 +32,21 @@ _V1_ONLY: Final = {name: None for name in LINE_FIELDS}
 def credit_records(rows: Columns) -> list[OutputRecord]:
     """One ``attribution.credits`` value per (conversion, person) of ``rows`` (the columns of
     ``attribution_credits``)."""
-    conversions = rows["conversion_id"]
-    persons = rows["person_id"]
     lines_of: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
     last: dict[tuple[str, str], int] = {}
-    columns = [rows[name] for name in LINE_FIELDS]
-    models, touchpoints = rows["model"], rows["touchpoint_id"]
-    for i, conversion in enumerate(conversions):
-        key = (conversion, persons[i])
+    for i, (conversion, person, model, touchpoint, channel, campaign, at, credit, revenue) in (
+            enumerate(zip(rows["conversion_id"], rows["person_id"], rows["model"],
+                          rows["touchpoint_id"], rows["channel"], rows["campaign_id"],
+                          rows["occurred_at"], rows["credit"], rows["revenue_credit"],
+                          strict=True))):
+        key = (conversion, person)
         lines = lines_of.get(key)
         if lines is None:
             lines = lines_of[key] = {}
-        lines[models[i], touchpoints[i]] = dict(zip(LINE_FIELDS, [c[i] for c in columns],
-                                                    strict=True))
+        lines[model, touchpoint] = {"model": model, "touchpoint_id": touchpoint,
+                                    "channel": channel, "campaign_id": campaign,
+                                    "occurred_at": at, "credit": credit,
+                                    "revenue_credit": revenue}
         last[key] = i
     out = []
     for key, lines in lines_of.items():

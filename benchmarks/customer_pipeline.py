@@ -112,7 +112,12 @@ def records_made(settings: Settings) -> dict[str, int]:
     bare = settings.model_copy(update={"topic_prefix": ""})
     changelogs = sorted(t for t in admin_client(settings).list_topics(timeout=10).topics
                         if t.startswith(settings.app_id + "-") and t.endswith("-changelog"))
-    out["changelog_records"] = sum(sum(end_offsets(bare, t).values()) for t in changelogs)
+    prefix = len(settings.app_id) + 1
+    for t in changelogs:  # the table's name: between the app id and "-changelog"
+        n = sum(end_offsets(bare, t).values())
+        if n:
+            out[f"changelog:{t[prefix:-len('-changelog')]}"] = n
+    out["changelog_records"] = sum(n for t, n in out.items() if t.startswith("changelog:"))
     return out
 
 

@@ -1,7 +1,8 @@
 """The scoring stage on the real broker and engine: profiles in, four predictions per person
 in ``customer_scores`` and on ``customer.scores`` with the model version on every row; a model
 published as corrupt while the worker runs is refused and the last good one keeps scoring; a
-personalisation model published while it runs is served from the next profiles on. And
+personalisation model published while it runs is served from the next profiles on; a corrupt
+profile (the worker reads them with the compiled decoder) is dead-lettered as undecodable. And
 ``touchstream train lead-score`` on generated history in ClickHouse."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Producer
 
 from streams.cli.train import train
 from streams.io.clickhouse import ClickHouse
@@ -117,6 +118,21 @@ def test_profiles_are_scored_and_a_corrupt_model_keeps_the_last_one(
     assert len(records) >= 4 * PERSONS
     assert all(r["model_version"] for r in records)
     assert {(r["person_id"], r["kind"]) for r in records} == {(r[0], r[1]) for r in got}
+
+    # a profile with a byte too many, and one cut short: dead letters, nothing scored
+    valid = pipeline.codec.encode(names.CUSTOMER_PROFILES, profiles(9, chats=1)[0].value)
+    producer = Producer(pipeline.settings.kafka_client_config())
+    for value in (valid + b"\x00", valid[:-7]):
+        producer.produce(pipeline.settings.topic(names.CUSTOMER_PROFILES), key=b"p_0000",
+                         value=value)
+    assert producer.flush(30) == 0
+    eventually(lambda: pipeline.querier().sql(
+        "SELECT count() FROM dead_letters FINAL").rows[0][0] == 2, timeout=60)
+    letters = pipeline.querier().sql("SELECT error, reason FROM dead_letters FINAL").rows
+    assert {r[0] for r in letters} == {"undecodable"}
+    # the compiled decoder's words (fastavro's reader would count the bytes left)
+    assert any("TrailingBytes: bytes left after the record" in r[1] for r in letters)
+    assert score_rows(pipeline) == got
 
     # a new version is published corrupt (its model truncated after the manifest was written)
     newer = publish(type(lead_artefact())(**{**lead_artefact().__dict__,

@@ -187,6 +187,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=5_000)
     parser.add_argument("--paced-seconds", type=float, default=30.0)
+    parser.add_argument("--paced-rate", type=float, default=None,
+                        help="events/s of the latency phase (default: half the drained rate); "
+                        "a fixed rate compares two trees at the same load")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", type=Path, default=None,
                         help="record the worker with py-spy during the drain (collapsed stacks)")
@@ -252,7 +255,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
         paced: dict[str, Any] = {}
         if args.paced_seconds > 0:
-            paced = latency_phase(settings, q, rate / 2, args.paced_seconds, args.timeout)
+            paced = latency_phase(settings, q, args.paced_rate or rate / 2, args.paced_seconds,
+                                  args.timeout)
     finally:
         if spy is not None and spy.poll() is None:
             spy.kill()
@@ -273,7 +277,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                      "worker CPU per event draining a backlog; latency from the Kafka "
                      "timestamp to the row in ClickHouse at half the drained rate",
              "command": f"python -m benchmarks.customer_pipeline --people {args.people} "
-                        f"--paced-seconds {args.paced_seconds:g}"}
+                        f"--paced-seconds {args.paced_seconds:g}"
+                        + (f" --paced-rate {args.paced_rate:g}" if args.paced_rate else "")}
     figures = {"customer_pipeline": drain, "touchpoints": touch}
     print(json.dumps(figures, indent=2))
     if not args.no_write:

@@ -56,7 +56,8 @@ def customer_message(new: ConversationRecord, event: Mapping[str, Any], text: st
             and rules.jaccard(set(words), new["last_tokens"]) >= policy.repeat_similarity):
         book["repeats"] += 1
     new["last_tokens"] = words
-    found = textcues.found(text)
+    found = (signals.cues if signals is not None and signals.cues is not None
+             else textcues.found(text))
     if "not_helped" in found:
         book["unhelped"] = book.get("unhelped", 0) + 1
     # a data-protection request made in an earlier message (one made now is in ``found``)

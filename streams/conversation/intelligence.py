@@ -18,6 +18,7 @@ from streams.conversation import state as cstate
 from streams.conversation.effects import CancelFollowUp, Effect, Escalate, ScheduleFollowUp
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.kernel.records import Columns, OutputRecord, Raw
+from streams.text import cues as textcues
 from streams.text import emotion, language, mood
 from streams.text.intent import IntentPrediction, default_model
 from streams.text.sentiment import Sentiment
@@ -98,8 +99,9 @@ def signals_for(
 ) -> list[cstate.MessageSignals | None]:
     """Signals of every MESSAGE event (None for lifecycle events): the sentiment of every
     message; emotions, intent and language of the customer's (the fold reads no more of
-    the bot's and the agents' messages). A customer message in es, fr, de or pt carries the
-    mood of ``streams.text.mood`` as its compound, an English one VADER's."""
+    the bot's and the agents' messages), with the cues of the customer's. A customer message
+    in es, fr, de or pt carries the mood of ``streams.text.mood`` as its compound, an English
+    one VADER's."""
     index = [i for i, e in enumerate(events) if e["event_type"] == "MESSAGE"]
     customer = [i for i in index if events[i]["sender_role"] == "CUSTOMER"]
     texts = [events[i]["text"] for i in customer]
@@ -109,14 +111,17 @@ def signals_for(
         texts, [lang for lang, _ in languages],
         [s.compound if (s := sentiments[i]) is not None else 0.0 for i in customer])
     emotions = emotion.detect_many(texts, compounds) if texts else []
-    intents = [_asked_for_person(p) if e.human_request else p
-               for p, e in zip(default_model().predict_many(texts) if texts else [], emotions,
-                               strict=True)]
+    found = [textcues.found(t) for t in texts]
+    # a request for a person, read by the emotion detector or by the cues the escalation
+    # rules read (a salesperson or adviser asked to call), is the message's intent
+    intents = [_asked_for_person(p) if e.human_request or "person" in f else p
+               for p, e, f in zip(default_model().predict_many(texts) if texts else [],
+                                  emotions, found, strict=True)]
     out: list[cstate.MessageSignals | None] = [None] * len(events)
-    for i, compound, emotions_of, prediction, (lang, _) in zip(
-            customer, compounds, emotions, intents, languages, strict=True):
+    for i, compound, emotions_of, prediction, (lang, _), cues_of in zip(
+            customer, compounds, emotions, intents, languages, found, strict=True):
         out[i] = cstate.MessageSignals(compound=compound, emotions=emotions_of,
-                                       intent=prediction, language=lang)
+                                       intent=prediction, language=lang, cues=cues_of)
     for i in index:
         if out[i] is None:  # the bot's and the agents'
             s = sentiments[i]

@@ -64,6 +64,9 @@ class MessageSignals:
     emotions: EmotionSignals | None = None
     intent: IntentSignal | None = None
     language: str | None = None
+    #: the message's cues (``streams.text.cues.found``) when computed with the signals, so
+    #: that the fold does not read the text again
+    cues: frozenset[str] | None = None
 
 
 class EscalationBook(TypedDict):

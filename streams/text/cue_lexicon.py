@@ -228,7 +228,13 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "me rappelle", "parle a un", "parler avec un", "un de vos conseillers",
         "einen menschen", "mit einem menschen", "ruckruf", "mich anruft", "mich anrufen",
         "um humano", "uma pessoa de verdade", "uma pessoa real", "contato telefonico",
-        "me ligar", "ligarem-me", "um gestor"),
+        "me ligar", "ligarem-me", "um gestor",
+        # someone asked to get in touch (a role named alone, "the adviser I spoke to", is
+        # what a message is about; "don't contact me" asks for the opposite, so no bare
+        # "contact me")
+        "get in touch with me", "someone to call", "en contacto conmigo", "contact avec moi",
+        "me joindre", "mich kontaktier", "mich zu kontaktieren", "sich bei mir meld",
+        "contacto comigo", "contato comigo", "me telefone"),
     # policy_topic: a data-protection request ...
     "data_request": (
         "gdpr", "personal data", "my data", "rgpd", "datos personales", "mis datos",

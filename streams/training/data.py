@@ -11,11 +11,10 @@ and all its variants belong to the test split, so the test split measures how th
 copes with wordings it has never seen, not with re-filled copies of its training sentences.
 Each message carries its ``group`` (the phrasing it comes from); no group is in both splits.
 
-Later hand-written sets (``intent_phrasings_more.yaml``, ``_guide.yaml``, ``_varied.yaml``,
-``_wide.yaml`` ->
-``intent_labelled_<name>.jsonl``) are built the same way and kept in their own files, so that
-the first (which the language model also trains on) stays as it was; no text of an earlier
-set is repeated in a later one.
+Later hand-written sets (``EXTRA_SETS``: ``intent_phrasings_<name>.yaml`` ->
+``intent_labelled_<name>.jsonl``) are built the same way and kept in their own files, so
+that the first (which the language model also trains on) stays as it was; no text of an
+earlier set is repeated in a later one.
 
 An English-only set, ``schemas/models/intent_bitext.jsonl``, is a mapped subset of the
 Bitext customer-support dataset (CDLA-Sharing-1.0, kept in its own file for that reason);
@@ -50,6 +49,7 @@ BITEXT_PATH: Final = MODELS_DIR / "intent_bitext.jsonl"
 GUIDE_PATH: Final = MODELS_DIR / "intent_labelled_guide.jsonl"
 VARIED_PATH: Final = MODELS_DIR / "intent_labelled_varied.jsonl"
 WIDE_PATH: Final = MODELS_DIR / "intent_labelled_wide.jsonl"
+STYLES_PATH: Final = MODELS_DIR / "intent_labelled_styles.jsonl"
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
 TEST_OFFSET: Final = 2
@@ -203,44 +203,47 @@ def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
     return out
 
 
-def _build_extra(name: str, prefix: str, earlier: Sequence[Sequence[LabelledMessage]],
-                 models_dir: Path) -> list[LabelledMessage]:
-    """The labelled messages of ``intent_phrasings_<name>.yaml``: same expansion and split by
-    phrasing, groups prefixed ``prefix``, no text of the ``earlier`` sets repeated."""
-    seen = {m.text for rows in earlier for m in rows}
-    data = yaml.safe_load((models_dir / f"intent_phrasings_{name}.yaml").read_text("utf-8"))
-    return [m for lang in LANGUAGES if lang in data
-            for m in _expand(lang, data[lang], prefix, seen)]
+#: The later hand-written sets, in order: ``intent_phrasings_<name>.yaml`` ->
+#: ``intent_labelled_<name>.jsonl``, groups ``<name>/``, no text of an earlier set repeated.
+#: more: the intents the model confused; guide: the guide's thin boundaries; varied: every
+#: intent in many styles and business vocabularies; wide: classes the others cover thinly;
+#: styles: formal letters, rambling, chatty and multi-topic messages of every intent.
+EXTRA_SETS: Final = ("more", "guide", "varied", "wide", "styles")
+
+
+def build_extra(name: str, models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    """The labelled messages of the later set ``name`` (one of ``EXTRA_SETS``): same
+    expansion and split by phrasing as the first set."""
+    earlier = [build(models_dir)]
+    for extra in EXTRA_SETS:
+        seen = {m.text for rows in earlier for m in rows}
+        data = yaml.safe_load((models_dir / f"intent_phrasings_{extra}.yaml").read_text("utf-8"))
+        rows = [m for lang in LANGUAGES if lang in data
+                for m in _expand(lang, data[lang], f"{extra}/", seen)]
+        if extra == name:
+            return rows
+        earlier.append(rows)
+    raise KeyError(name)
 
 
 def build_more(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
-    """``intent_phrasings_more.yaml``: written later for the intents the model confused, and
-    kept in a file of its own so that the first set (which the language model also trains
-    on) stays as it was; groups ``more/``."""
-    return _build_extra("more", "more/", [build(models_dir)], models_dir)
+    return build_extra("more", models_dir)
 
 
 def build_guide(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
-    """``intent_phrasings_guide.yaml``: written from the label guide for the boundaries the
-    first two sets cover thinly; groups ``guide/``."""
-    return _build_extra("guide", "guide/", [build(models_dir), build_more(models_dir)],
-                        models_dir)
+    return build_extra("guide", models_dir)
 
 
 def build_varied(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
-    """``intent_phrasings_varied.yaml``: the intents in many styles and business vocabularies
-    (so that the model learns intents, not the phrasings of the other sets); groups
-    ``varied/``."""
-    return _build_extra("varied", "varied/", [build(models_dir), build_more(models_dir),
-                                              build_guide(models_dir)], models_dir)
+    return build_extra("varied", models_dir)
 
 
 def build_wide(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
-    """``intent_phrasings_wide.yaml``: classes of message the other sets cover thinly, in
-    new businesses and wordings; groups ``wide/``."""
-    return _build_extra("wide", "wide/", [build(models_dir), build_more(models_dir),
-                                          build_guide(models_dir), build_varied(models_dir)],
-                        models_dir)
+    return build_extra("wide", models_dir)
+
+
+def build_styles(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    return build_extra("styles", models_dir)
 
 
 # --- the Bitext subset -----------------------------------------------------------------------
@@ -357,24 +360,9 @@ def write(path: Path = LABELLED_PATH, models_dir: Path = MODELS_DIR) -> str:
     return _write(path, build(models_dir))
 
 
-def write_more(path: Path = MORE_PATH, models_dir: Path = MODELS_DIR) -> str:
-    """Writes the second hand-written set as JSON lines; returns its sha256."""
-    return _write(path, build_more(models_dir))
-
-
-def write_guide(path: Path = GUIDE_PATH, models_dir: Path = MODELS_DIR) -> str:
-    """Writes the third hand-written set as JSON lines; returns its sha256."""
-    return _write(path, build_guide(models_dir))
-
-
-def write_varied(path: Path = VARIED_PATH, models_dir: Path = MODELS_DIR) -> str:
-    """Writes the fourth hand-written set as JSON lines; returns its sha256."""
-    return _write(path, build_varied(models_dir))
-
-
-def write_wide(path: Path = WIDE_PATH, models_dir: Path = MODELS_DIR) -> str:
-    """Writes the fifth hand-written set as JSON lines; returns its sha256."""
-    return _write(path, build_wide(models_dir))
+def write_extra(name: str, models_dir: Path = MODELS_DIR) -> str:
+    """Writes the later set ``name`` to ``intent_labelled_<name>.jsonl``; returns its sha256."""
+    return _write(models_dir / f"intent_labelled_{name}.jsonl", build_extra(name, models_dir))
 
 
 def write_bitext(csv_path: Path, path: Path = BITEXT_PATH) -> str:
@@ -396,7 +384,7 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
 
 #: The labelled files the intent model trains on.
 TRAINING_PATHS: Final = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH,
-                         BITEXT_PATH)
+                         STYLES_PATH, BITEXT_PATH)
 
 
 def read_all(paths: Sequence[Path] = TRAINING_PATHS) -> list[LabelledMessage]:
@@ -405,13 +393,11 @@ def read_all(paths: Sequence[Path] = TRAINING_PATHS) -> list[LabelledMessage]:
 
 
 if __name__ == "__main__":
-    # python -m streams.training.data                 -> the two hand-written sets
+    # python -m streams.training.data                 -> the hand-written sets
     # python -m streams.training.data --bitext X.csv  -> the Bitext subset from its CSV
     if len(sys.argv) == 3 and sys.argv[1] == "--bitext":
         print(write_bitext(Path(sys.argv[2])))
     else:
         print(write())
-        print(write_more())
-        print(write_guide())
-        print(write_varied())
-        print(write_wide())
+        for extra in EXTRA_SETS:
+            print(write_extra(extra))

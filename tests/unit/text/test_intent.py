@@ -26,12 +26,14 @@ from streams.training.data import (
     GUIDE_PATH,
     GUIDE_RELABELS,
     MORE_PATH,
+    STYLES_PATH,
     TRAINING_PATHS,
     VARIED_PATH,
     WIDE_PATH,
     build,
     build_guide,
     build_more,
+    build_styles,
     build_varied,
     build_wide,
     content_words,
@@ -123,6 +125,23 @@ def test_wide_set_is_reproducible_and_apart_from_the_others() -> None:
     assert {r.language for r in rows} == {"en", "es", "fr", "de", "pt"}
     assert {r.split for r in rows} == {"train", "test"}
     assert WIDE_PATH in TRAINING_PATHS
+
+
+def test_styles_set_is_reproducible_and_apart_from_the_others() -> None:
+    rows = read(STYLES_PATH)
+    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_styles()] == [
+        (r.text, r.intent, r.language, r.split, r.group) for r in rows]
+    assert all(r.group.startswith("styles/") for r in rows)
+    others = (read(LABELLED_PATH) + read(MORE_PATH) + read(GUIDE_PATH) + read(VARIED_PATH)
+              + read(WIDE_PATH))
+    assert not {r.text for r in rows} & {r.text for r in others}
+    # every intent in every language, in both splits: the framings carry no intent
+    tax = load_taxonomy()
+    for lang in ("en", "es", "fr", "de", "pt"):
+        for split in ("train", "test"):
+            assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
+                tax.names), (lang, split)
+    assert STYLES_PATH in TRAINING_PATHS
 
 
 def test_relabelled_phrasings_follow_the_label_guide() -> None:

@@ -2,9 +2,9 @@
 
 ``screen`` tells, for columns ``t >= first`` of ``(series, hours)`` arrays whose rows may be
 of different metrics, which windows could possibly alert; ``score_latest`` (the scheduled
-path: the newest hour of many series) and the stream (``anomaly_stage``: the hours a batch
-touches) compute the full score (baselines and pooled scales over the previous
-``scale_hours``) only there. Most hours of most campaigns are ordinary, so the bulk of the
+path: the newest hour of many series) computes the full score (baselines and pooled scales
+over the previous ``scale_hours``) only there. (The stream keeps its per-hour figures instead:
+``anomaly_columns``.) Most hours of most campaigns are ordinary, so the bulk of the
 work is a few sums per series and hour.
 
 Invariant: a cell the screen rejects gets severity 0 from ``score_columns`` on the same arrays.

@@ -1,6 +1,7 @@
-"""Anomaly detection in the ``ad.metrics`` stage, batched: every (campaign, metric) series a
-batch touches is screened in one numpy pass, and only the windows that could alert are scored
-in full (``anomaly_batch.screen``, then ``anomaly_scoring.score_columns``).
+"""Anomaly detection in the ``ad.metrics`` stage, incremental: each campaign's per-hour
+figures (expected numerators, every window's residual and counting variance) are kept with
+its counters and computed once per hour, in one numpy pass over the hours a batch changes;
+only the hours that could alert get their pooled noise scale (``anomaly_columns``).
 
 Campaigns are keyed ``<platform>:<campaign_id>`` (the topic's key, so a campaign's state
 lives on its partition). A campaign that reports CAMPAIGN rows is scored on them; one that
@@ -35,12 +36,14 @@ Invariants:
   episode, or one before it, never raises again;
 - one alert row per (campaign, metric, direction, hour, status); the rows and records carry
   the position of the campaign's last event in the batch;
-- the decoded series of recently seen campaigns are memoised against the identity of the
-  campaign's state object (``Detector``): a hit gives what decoding the days would;
-- a campaign's judged hours are cut into runs shorter than ``RUN_HOURS``, each one row of the
-  screen holding the campaign's history up to the run's last hour: scores only look back, so
-  a restated hour from days before is judged in a narrow row of its own instead of widening
-  the arrays of every campaign of the batch.
+- the decoded series of recently seen campaigns and their per-hour figures are memoised
+  against the identity of the campaign's state object (``Detector``): a hit gives what
+  decoding the days and computing the figures again would (they are a function of the
+  counters alone, kept for ``anomaly_columns.Layout.keep_hours``); a changed hour drops the
+  figures from that hour on, which the next judged batch computes again;
+- the figures are derived state, not written to the changelog: after a restart or a memo
+  miss they are rebuilt from ``anomaly_hours`` (the cost of one judged batch of the old,
+  non-incremental scoring), so the changelog carries what it carried before.
 """
 
 from __future__ import annotations
@@ -57,26 +60,15 @@ from streams.kernel.records import Columns, OutputRecord, Raw, empty_columns
 from streams.kernel.stage import Changes, Events, Lookup, Value
 from streams.marketing import anomaly
 from streams.marketing import contract as names
-from streams.marketing.anomaly_batch import screen, stacked_components
+from streams.marketing.anomaly_columns import Derived, Job, Layout, judge
 from streams.marketing.anomaly_parts import absorb_parts, totals
-from streams.marketing.anomaly_scoring import (
-    DEFAULT_POLICY,
-    METRICS,
-    AnomalyPolicy,
-    Array,
-    components,
-    score_columns,
-)
+from streams.marketing.anomaly_scoring import DEFAULT_POLICY, METRICS, AnomalyPolicy, Array
 
 HOUR_MS: Final = 3_600_000
 DAY_HOURS: Final = 24
 COUNTERS: Final = 5
-#: campaigns whose decoded series are memoised (about 40 kB each)
+#: campaigns whose decoded series and figures are memoised (about 40 + 80 kB each)
 CACHED_CAMPAIGNS: Final = 2048
-#: a campaign's target hours are judged in runs shorter than this (one row of the screen each)
-RUN_HOURS: Final = 12
-#: runs screened in one pass (six rows each), which bounds the arrays of a large batch
-SCREENED_RUNS: Final = 512
 CAMPAIGNS_TABLE: Final = "anomaly_campaigns"
 HOURS_TABLE: Final = "anomaly_hours"
 PARTS_TABLE: Final = "anomaly_parts"
@@ -132,6 +124,7 @@ class _Campaign:
     newest: int | None
     targets: list[int]
     episodes: dict[str, dict[str, dict[str, int]]]
+    derived: Derived | None = None  # the memoised figures still valid (None: not held)
     days: dict[int, Array | None] = field(default_factory=dict)  # changed days (None: dropped)
 
 
@@ -142,7 +135,8 @@ class Detector:
     def __init__(self, policy: AnomalyPolicy = DEFAULT_POLICY) -> None:
         self.policy = policy
         self.retain_hours = policy.lookback_hours + policy.max_lateness_hours + 1
-        self._cache: OrderedDict[str, tuple[Value, Series]] = OrderedDict()
+        self.layout = Layout.of(policy)
+        self._cache: OrderedDict[str, tuple[Value, Series, Derived | None]] = OrderedDict()
 
     def detect(self, events: Events, lookup: Lookup) -> Detected:
         """Fold a batch's report rows into the campaigns' states; their alerts."""
@@ -154,17 +148,29 @@ class Detector:
         for key in sorted(by_campaign):
             records, last = self._records(out, key, by_campaign[key], lookup)
             campaigns.append(self._absorb(key, last, anomaly.hourly_points(records), lookup))
-        judged = [c for c in campaigns if c.targets]
-        alerts: dict[str, list[tuple[int, int, int, Any]]] = defaultdict(list)
-        runs = _runs(judged)
-        for at in range(0, len(runs), SCREENED_RUNS):
-            for key, cell in self._score(runs[at:at + SCREENED_RUNS]).items():
-                alerts[key].extend(cell)
+        jobs = [self._job(c) for c in campaigns if c.targets]
+        judge(self.layout, jobs)
+        found = {job.key: job for job in jobs}
         for c in campaigns:
-            for metric_index, hour, severity, scores in sorted(alerts.get(c.key, ())):
-                self._raise(out, c, metric_index, hour, severity, scores)
+            job = found.get(c.key)
+            if job is not None:
+                c.derived = job.derived
+                for metric_index, hour, severity, scores in sorted(job.found):
+                    self._raise(out, c, metric_index, hour, severity, scores)
             self._write(out, c)
         return out
+
+    def _job(self, c: _Campaign) -> Job:
+        """What ``judge`` computes for a campaign: its figures from the first invalid hour (on
+        a miss, from as far back as its oldest judgeable hour reads) to its newest."""
+        assert c.newest is not None
+        derived = c.derived
+        if derived is None:
+            back = c.series.origin if c.prior_newest is None else max(
+                c.series.origin, c.prior_newest - self.layout.keep_hours)
+            derived = Derived(back, np.empty((self.layout.rows, 0)), 0)
+        return Job(c.key, c.series.origin, c.series.counters, derived, derived.end, c.newest + 1,
+                   c.targets)
 
     def _records(self, out: Detected, key: str, held: list[tuple[Raw, Mapping[str, Any]]],
                  lookup: Lookup) -> tuple[Sequence[Mapping[str, Any]], Raw]:
@@ -187,32 +193,32 @@ class Detector:
             records = totals(parts, key, hours)
         return records, last
 
-    def _load(self, key: str, head: Value | None, lookup: Lookup) -> Series:
+    def _load(self, key: str, head: Value | None, lookup: Lookup) -> tuple[Series, Derived | None]:
         cached = self._cache.get(key)
         if head is not None and cached is not None and cached[0] is head:
             self._cache.move_to_end(key)
-            return cached[1]
+            return cached[1], cached[2]
         days = sorted(int(d) for d in (head or {}).get("days", ()))
         if not days:
-            return Series(0, np.empty((COUNTERS, 0)))
+            return Series(0, np.empty((COUNTERS, 0))), None
         counters = np.full((COUNTERS, (days[-1] - days[0] + 1) * DAY_HOURS), np.nan)
         for day in days:
             held = lookup(HOURS_TABLE, f"{key}|{day}")
             if held is not None:
                 at = (day - days[0]) * DAY_HOURS
                 counters[:, at:at + DAY_HOURS] = decode_day(held["counters"])
-        return Series(days[0] * DAY_HOURS, counters)
+        return Series(days[0] * DAY_HOURS, counters), None
 
     def _absorb(self, key: str, last: Raw, points: list[anomaly.HourPoint],
                 lookup: Lookup) -> _Campaign:
         head = lookup(CAMPAIGNS_TABLE, key)
-        old = self._load(key, head, lookup)
+        old, derived = self._load(key, head, lookup)
         prior = None if head is None else head.get("newest")
         newest = max([p.hour for p in points] + ([prior] if prior is not None else []),
                      default=None)
         episodes = {m: {d: dict(e) for d, e in v.items()}
                     for m, v in ((head or {}).get("episodes") or {}).items()}
-        c = _Campaign(key, last, head, old, prior, newest, [], episodes)
+        c = _Campaign(key, last, head, old, prior, newest, [], episodes, derived)
         if newest is None:
             return c
         if prior is not None:  # older hours can neither be judged nor enter a judged score
@@ -237,6 +243,8 @@ class Detector:
         changed = ~(stored == values).all(axis=0)
         hours = hours[changed]
         counters[:, hours - origin] = values[:, changed]
+        if hours.size and c.derived is not None:  # figures from a changed hour on are stale
+            c.derived = c.derived.upto(int(hours.min()))
         changed_days = set((hours // DAY_HOURS).tolist())
         late = -np.inf if prior is None else prior - self.policy.max_lateness_hours
         c.targets = sorted(hours[hours >= late].tolist())
@@ -250,57 +258,6 @@ class Detector:
             if int(day) < floor:
                 c.days[int(day)] = None
         return c
-
-    def _score(self, runs: list[_Run]) -> dict[str, list[tuple[int, int, int, Any]]]:
-        """Screen every (run, metric) in one pass, score the candidates in full; per campaign,
-        (metric, hour, severity, figures) of every judged window with a severity.
-
-        Each row holds its run's campaign up to the run's last target: scores only look back,
-        so rows need not share their hours, and the arrays are as narrow as the longest run."""
-        policy = self.policy
-        span = max(r.targets[-1] - r.targets[0] + 1 for r in runs)
-        first = policy.lookback_hours
-        width = first + span
-        n = len(runs)
-        tensor = np.full((COUNTERS, n, width), np.nan)
-        wanted = np.zeros((n, span), dtype=bool)
-        for i, r in enumerate(runs):
-            s, end = r.campaign.series, r.targets[-1] + 1
-            origin = end - width
-            a, b = max(s.origin, origin), min(s.end, end)
-            if b > a:
-                tensor[:, i, a - origin:b - origin] = s.counters[:, a - s.origin:b - s.origin]
-            wanted[i, np.array(r.targets) - (end - span)] = True
-        # the screen reads no further back than the weekly baselines of its windows
-        reach = policy.weeks * policy.season + max(max(policy.windows_of(m)) for m in METRICS)
-        cut = max(first - reach, 0)
-        num, den, vol = stacked_components(METRICS, tensor[:, :, cut:])
-        metrics = [m for m in METRICS for _ in runs]
-        candidate = screen(metrics, num, den, vol, first - cut, policy)
-        candidate &= np.tile(wanted, (len(METRICS), 1))
-        out: dict[str, list[tuple[int, int, int, Any]]] = defaultdict(list)
-        for mi, metric in enumerate(METRICS):
-            block = candidate[mi * n:(mi + 1) * n]
-            rows = np.flatnonzero(block.any(axis=1))
-            if not rows.size:
-                continue
-            cols = np.flatnonzero(block[rows].any(axis=0))
-            lo, hi = first + int(cols[0]), first + int(cols[-1]) + 1
-            # the full score of column ``lo`` reads ``lookback_hours`` before it
-            full = components(metric, *tensor[:, rows, lo - first:hi])
-            scores = score_columns(metric, *full, first, policy)
-            for j, i in enumerate(rows.tolist()):
-                run = runs[i]
-                for col in np.flatnonzero(block[i]).tolist():
-                    at = int(col) - (lo - first)
-                    severity = int(scores.severity[j, at])
-                    if severity > 0:
-                        figures = tuple(float(getattr(scores, f)[j, at])
-                                        for f in ("z", "value", "baseline", "change"))
-                        hour = run.targets[-1] + 1 - span + int(col)
-                        out[run.campaign.key].append(
-                            (mi, hour, severity, (*figures, int(scores.window[j, at]))))
-        return out
 
     def _raise(self, out: Detected, c: _Campaign, metric_index: int, hour: int, severity: int,
                scores: tuple[Any, ...]) -> None:
@@ -338,34 +295,10 @@ class Detector:
         s = c.series
         if days and days[0] * DAY_HOURS > s.origin:
             s = Series(days[0] * DAY_HOURS, s.counters[:, days[0] * DAY_HOURS - s.origin:])
-        self._cache[c.key] = (head, s)
+        self._cache[c.key] = (head, s, c.derived)
         self._cache.move_to_end(c.key)
         while len(self._cache) > CACHED_CAMPAIGNS:
             self._cache.popitem(last=False)
-
-
-@dataclass(slots=True)
-class _Run:
-    """Target hours of one campaign spanning less than ``RUN_HOURS``: a row of the screen."""
-
-    campaign: _Campaign
-    targets: list[int] = field(default_factory=list)
-
-
-def _runs(campaigns: list[_Campaign]) -> list[_Run]:
-    """Each campaign's target hours cut into runs of less than ``RUN_HOURS`` hours, so that a
-    late or restated hour does not widen the arrays of every campaign judged with it."""
-    out: list[_Run] = []
-    for c in campaigns:
-        runs: list[_Run] = []
-        end: int | None = None
-        for hour in reversed(c.targets):  # from the newest, which the stream mostly judges
-            if end is None or end - hour >= RUN_HOURS:
-                runs.append(_Run(c))
-                end = hour
-            runs[-1].targets.insert(0, hour)
-        out += reversed(runs)
-    return out
 
 
 def alert_value(alert: anomaly.Alert) -> dict[str, Any]:

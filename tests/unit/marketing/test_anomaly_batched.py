@@ -2,7 +2,7 @@
 of the whole-series run however the rows are cut into batches; a restated hour of an alerted
 episode never alerts again; the memoised series change nothing; the screen never rejects a
 window that the full score would alert on; the arrays are built as ``components`` builds
-them; late hours are judged in runs of their own."""
+them; hours restated days late are judged with the newest as the whole series judges them."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from streams.marketing.anomaly import hourly_points
 from streams.marketing.anomaly_batch import screen, stacked_components
 from streams.marketing.anomaly_evaluation import series_alerts
 from streams.marketing.anomaly_scoring import METRICS, Metric, components, score_columns
-from streams.marketing.anomaly_stage import Series, _Campaign, _runs
 from streams.simulators.anomalies import HOUR_MS, Simulated, rows, simulate
 from tests.unit.marketing.test_anomaly_stage import DEFAULTS
 
@@ -175,15 +174,11 @@ def test_stacked_components_are_each_metrics_components(sim: Simulated) -> None:
             np.testing.assert_array_equal(got, want)
 
 
-def test_late_hours_are_judged_in_runs_of_their_own(
+def test_hours_restated_from_days_before_and_the_newest_in_one_batch(
         sim: Simulated, values: list[dict[str, Any]]) -> None:
-    """A batch holding the newest hours and hours restated from days before: the restated
-    ones are rows of their own, and the newest are judged as the whole-series run of the
-    restated rows judges them."""
-    campaign = _Campaign("k", Raw(names.AD_METRICS, 0, 0, 0, None, None), None,
-                         Series(0, np.empty((5, 0))), None, None,
-                         [5, 30, 55, 64, 65, 66, 67, 68, 69, 70], {})
-    assert [r.targets for r in _runs([campaign])] == [[5], [30], [55], list(range(64, 71))]
+    """A batch holding the newest hours and hours restated from days before: the figures kept
+    from the restated hours on are computed again, and the newest hours are judged as the
+    whole-series run of the restated rows judges them."""
     # the batch starts a few hours before the seeded set's last alert
     recent = max(k[4] for k in whole_series(sim, values)) - 5 * HOUR_MS
     early = [v for v in values if v["interval_start"] < recent]

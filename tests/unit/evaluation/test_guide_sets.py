@@ -86,6 +86,14 @@ def test_the_held_out_set_is_in_the_report() -> None:
     assert 0.0 <= held["conversation_escalation"]["escalation_recall"] <= 1.0
 
 
+def test_every_development_set_is_in_the_report() -> None:
+    full = guide_sets.report()
+    for name in ("fresh3", "fresh4", "fresh5"):
+        assert name in guide_sets.DEV_SETS
+        assert guide_sets.held_out(full, name)["messages"] == len(
+            guide_sets.load_fresh(name=f"{name}.yaml"))
+
+
 def test_a_named_held_out_pair_is_scored_besides_fresh3(tmp_path: Path) -> None:
     # a made-up pair in a directory of its own, in the form of fresh3
     (tmp_path / "heldx.yaml").write_text(

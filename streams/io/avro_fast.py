@@ -11,7 +11,8 @@ Invariants:
   logical types (the codec hands the schema over with them removed), ``None`` for a null
   branch of a union, maps and arrays in their written order;
 - every kind of bad bytes raises (truncated data, an impossible length or union branch, bytes
-  left after the record, invalid UTF-8), which the codec dead-letters as ``undecodable``.
+  left after the record, invalid UTF-8), which the codec dead-letters as ``undecodable``;
+  a negative union branch too, which fastavro reads as the last branch (Python indexing).
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ does, and reports events/s per stage (wall clock, and per second of the process'
 - ``profile_events_per_s``: profile fold and rule-based attribution (six models) per
   conversion; this stage scales with the partitions of ``customer.events``.
 
-Encoding (the producers' work) is outside the timings. What a worker drains end to end is
+Encoding (the producers' work) is outside the timings; ``outputs`` gives, per topic the
+stages write, the records per input event and the CPU of their Avro encoding per input event
+(each record encoded once, timed apart). What a worker drains end to end is
 lower: consuming, ClickHouse inserts and publishing take the rest. Merges slice
 ``customer_stages`` into benchmarks/results/latest.json.
 
@@ -76,6 +78,24 @@ def run(codec: AvroCodec, stage: Stage, raws: list[Raw], step: int,
     return time.perf_counter() - started, time.process_time() - cpu, outputs
 
 
+def encoding(codec: AvroCodec, outputs: list[OutputRecord], n_inputs: int
+             ) -> dict[str, dict[str, float]]:
+    """Per topic: records per input event, Avro encoding in CPU microseconds per input event."""
+    by_topic: dict[str, list[OutputRecord]] = {}
+    for o in outputs:
+        by_topic.setdefault(o.topic, []).append(o)
+    out = {}
+    for topic, records in sorted(by_topic.items()):
+        encode = codec.encode
+        cpu = time.process_time()
+        for r in records:
+            encode(topic, r.value)
+        cpu = time.process_time() - cpu
+        out[topic] = {"records_per_input_event": round(len(records) / n_inputs, 2),
+                      "encode_us_per_input_event": round(cpu / n_inputs * 1e6, 1)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=20_000)
@@ -99,7 +119,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # merge notices first produce absorbed profiles, which go round once more
     t_pr, c_pr, again = run(codec, profiles, _raws(codec, events), args.step, tables)
     loop = [o for o in again if o.topic == topics.CUSTOMER_EVENTS]
-    t_loop, c_loop, _ = run(codec, profiles, _raws(codec, loop), args.step, tables)
+    t_loop, c_loop, last = run(codec, profiles, _raws(codec, loop), args.step, tables)
     live = sum(1 for v in tables[profile_stage.PROFILES].values() if v["merged_into"] is None)
     assert live == args.people, (live, args.people)
     figures = {
@@ -114,6 +134,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "identity_events_per_cpu_s": round(len(observations) / c_id),
         "profile_events_per_cpu_s": round((len(events) + len(loop)) / (c_pr + c_loop)),
         "profile_stage_events": len(events) + len(loop),
+        "outputs": encoding(codec, [*observations, *resolved, *again, *last], len(records)),
         "command": "python -m benchmarks.customer_stages "
                    f"--people {args.people} --step {args.step}",
     }

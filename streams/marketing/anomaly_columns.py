@@ -49,6 +49,11 @@ from streams.marketing.anomaly_scoring import (
 
 #: columns computed in one vectorised pass (about 7 kB of gathered counters each)
 GROUP_CELLS: Final = 4096
+#: the trailing level and unit over ``scale_hours`` are sums of 24-hour sums, each kept with
+#: its last hour: the five counters (NaN as 0), how many of them were known, and the hours
+#: whose cost, clicks and conversions were not all known or all missing
+DAY: Final = 24
+DAY_ROWS: Final = 11
 #: columns allocated beyond those needed when a campaign's figures grow
 SPARE_COLUMNS: Final = 48
 _SPEND, _CPA, _ROAS = (METRICS.index(m) for m in ("spend", "cpa", "roas"))
@@ -69,27 +74,41 @@ class Layout:
     @staticmethod
     def of(policy: AnomalyPolicy) -> Layout:
         pairs = tuple((i, w) for i, m in enumerate(METRICS) for w in policy.windows_of(m))
+        if policy.scale_hours % DAY:
+            raise ValueError("scale_hours must be whole days (the trailing level sums days)")
         return Layout(policy, pairs,
                       tuple(policy.season * k for k in range(1, policy.weeks + 1)),
                       tuple(policy.short_season * k for k in range(1, policy.days + 1)),
                       max(w for _, w in pairs))
 
     @property
+    def hours_rows(self) -> int:
+        """Rows of the hour's own figures: expected numerators, the CPA count, the day sums."""
+        return len(METRICS) + 1 + DAY_ROWS
+
+    @property
     def rows(self) -> int:
-        return len(METRICS) + 1 + 2 * len(self.pairs)
+        return self.hours_rows + 2 * len(self.pairs)
 
     @property
     def resid(self) -> slice:
-        return slice(len(METRICS) + 1, len(METRICS) + 1 + len(self.pairs))
+        return slice(self.hours_rows, self.hours_rows + len(self.pairs))
 
     @property
     def samp(self) -> slice:
-        return slice(len(METRICS) + 1 + len(self.pairs), self.rows)
+        return slice(self.hours_rows + len(self.pairs), self.rows)
+
+    @property
+    def recent(self) -> int:
+        """Columns of counters a cell reads up to itself (its windows and its day sums)."""
+        return max(self.span, DAY)
 
     @property
     def keep_hours(self) -> int:
+        """The oldest judgeable hour's pool reaches ``scale_hours`` back, and each hour of it
+        its trailing level through day sums another ``scale_hours``."""
         p = self.policy
-        return p.scale_hours + p.max_lateness_hours + self.span
+        return p.max_lateness_hours + 2 * p.scale_hours
 
 
 @dataclass(slots=True)
@@ -165,16 +184,15 @@ class Job:
 _NUM_PLANE: Final = np.array([_PLANES[m][0] for m in METRICS])
 
 
-def _hour_figures(layout: Layout, gathered: Array) -> tuple[Array, Array, Array, Array, Array]:
-    """Per metric row (``metric * cells + cell``) of ``gathered`` (``(5, cells, columns)``
-    from ``_offsets``): the expected numerator of the hour, whether the same-hour-of-day
-    fallback served, the trailing level and unit; and the CPA count of the hour (per cell),
+def _hour_figures(layout: Layout, lagged: Array) -> tuple[Array, Array, Array]:
+    """Per metric row (``metric * cells + cell``) of ``lagged`` (``(5, cells, 1 + lags)``:
+    the hour, then its weekly and daily lags): the expected numerator of the hour and
+    whether the same-hour-of-day fallback served; and the CPA count of the hour (per cell),
     as ``score_columns`` computes them."""
     p = layout.policy
-    trail = p.scale_hours
-    cells = gathered.shape[1]
+    cells = lagged.shape[1]
     lags = len(layout.weekly)
-    num, den, vol = stacked_components(METRICS, gathered[:, :, trail:])
+    num, den, vol = stacked_components(METRICS, lagged)
     min_volume = np.repeat([p.rules[m].min_volume for m in METRICS], cells)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where((den[:, 1:] > 0) & (vol[:, 1:] >= min_volume), num[:, 1:] / den[:, 1:],
@@ -187,22 +205,37 @@ def _hour_figures(layout: Layout, gathered: Array) -> tuple[Array, Array, Array,
         base[rows] = np.where(dcount >= p.min_days, daily, np.nan)
     expected = base * den[:, 0]
     cpa = slice(_CPA * cells, (_CPA + 1) * cells)
-    past = gathered[:, :, :trail]
-    known = ~np.isnan(past)
-    sums = np.where(known, past, 0.0).sum(axis=2)
-    seen = np.count_nonzero(known, axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         count_hour = np.where(base[cpa] > 0, num[cpa, 0] / base[cpa], np.nan)
-        # ``trailing_ratio`` over the previous ``scale_hours``: hours where both are known
+    return expected, short.astype(np.float64), count_hour
+
+
+def _day_sums(day: Array) -> Array:
+    """``(DAY_ROWS, cells)`` sums of the 24 hours ``(5, cells, DAY)`` ending at each cell."""
+    known = ~np.isnan(day)
+    mixed = (known[2] != known[1]) | (known[3] != known[2])
+    return np.concatenate([np.where(known, day, 0.0).sum(axis=2), np.count_nonzero(known, axis=2),
+                           np.count_nonzero(mixed, axis=1)[None]])
+
+
+def _trailing(trail: Array, past: list[Array]) -> tuple[Array, Array]:
+    """The level and unit of ``trailing_ratio`` over the previous ``scale_hours``, per metric
+    row, from the day sums ``trail`` (``(DAY_ROWS, cells)``); ``past`` gives the counters of
+    those hours (``(5, cells, scale_hours)``) where cost, clicks and conversions were not
+    known together (rare: as reported, a row has all or none)."""
+    cells = trail.shape[1]
+    sums, seen, mixed = trail[:5], trail[5:10], trail[10]
+    with np.errstate(divide="ignore", invalid="ignore"):
         level = (sums / seen)[_NUM_PLANE].reshape(-1)
         unit = np.ones(len(METRICS) * cells)
         for metric, top, bottom in ((_SPEND, 2, 1), (_ROAS, 3, 2)):
-            block = slice(metric * cells, (metric + 1) * cells)
-            if np.array_equal(known[top], known[bottom]):  # as reported: all or none
-                unit[block] = sums[top] / sums[bottom]
-            else:
-                unit[block] = _both_ratio(past[top], past[bottom])
-    return expected, short.astype(np.float64), level, unit, count_hour
+            unit[metric * cells:(metric + 1) * cells] = sums[top] / sums[bottom]
+        odd = np.flatnonzero(mixed > 0)
+        if odd.size:
+            hours = past[0]
+            for metric, top, bottom in ((_SPEND, 2, 1), (_ROAS, 3, 2)):
+                unit[metric * cells + odd] = _both_ratio(hours[top], hours[bottom])
+    return level, unit
 
 
 def _both_ratio(top: Array, bottom: Array) -> Array:
@@ -308,41 +341,55 @@ def _groups(jobs: list[Job]) -> list[list[tuple[Job, int, int]]]:
 
 
 def _offsets(layout: Layout) -> NDArray[np.int64]:
-    """Columns gathered for a cell: the ``scale_hours`` before it, itself, then its lags."""
-    trail = layout.policy.scale_hours
-    return np.array([*range(-trail, 1), *(-lag for lag in (*layout.weekly, *layout.daily))])
+    """Columns of counters gathered for a cell: the ``recent`` up to itself, then its lags."""
+    return np.array([*range(-layout.recent + 1, 1),
+                     *(-lag for lag in (*layout.weekly, *layout.daily))])
 
 
 def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Candidates) -> None:
     """One group's columns: their figures written into the jobs' ``derived``; the targets'
     windows that could alert added to ``candidates``."""
     p = layout.policy
-    trail = p.scale_hours
-    offsets = _offsets(layout)
+    recent = layout.recent
     gathered = np.concatenate(
-        [take(job.counters, job.origin, np.arange(lo, hi)[:, None] + offsets[None, :])
+        [take(job.counters, job.origin, np.arange(lo, hi)[:, None] + _offsets(layout)[None, :])
          for job, lo, hi in group], axis=1)
     cells = gathered.shape[1]
-    expected, short, level, unit, count_hour = _hour_figures(layout, gathered)
+    expected, short, count_hour = _hour_figures(layout, gathered[:, :, recent - 1:])
     n_metrics = len(METRICS)
-    hours = np.concatenate([expected.reshape(n_metrics, cells), count_hour[None]])
-    span = np.arange(-layout.span + 1, 1)
-    windows = []
+    own = layout.hours_rows
+    hours = np.concatenate([expected.reshape(n_metrics, cells), count_hour[None],
+                            _day_sums(gathered[:, :, recent - DAY:recent])])
+    # per cell: the expected hours of its windows, then the day sums of its trailing level
+    back = np.array([*range(-layout.span + 1, 1),
+                     *(-1 - DAY * k for k in range(p.scale_hours // DAY))])
+    read = []
     at = 0
     for n, (job, lo, hi) in enumerate(group):
         d = job.derived
         if not d.width:
             d = Derived(lo, d.values[:, :0], 0)
         d = d.grown(hi)
-        d.values[:n_metrics + 1, lo - d.origin:hi - d.origin] = hours[:, at:at + hi - lo]
+        d.values[:own, lo - d.origin:hi - d.origin] = hours[:, at:at + hi - lo]
         d.width = hi - d.origin
         job.derived = d
-        windows.append(take(d.values[:n_metrics + 1, :d.width], d.origin,
-                            np.arange(lo, hi)[:, None] + span[None, :]))
+        read.append(take(d.values[:own, :d.width], d.origin,
+                         np.arange(lo, hi)[:, None] + back[None, :]))
         group[n] = (job, lo, hi)
         at += hi - lo
-    window_hours = np.concatenate(windows, axis=1)  # (metrics + 1, cells, span)
-    figures = _windows(layout, gathered[:, :, trail + 1 - layout.span:trail + 1],
+    kept = np.concatenate(read, axis=1)  # (hours_rows, cells, span + days)
+    # no day sum before the columns kept: hours before the campaign's first (a miss rebuilds
+    # enough columns that no judged hour reads such a level)
+    trail = np.nan_to_num(kept[n_metrics + 1:, :, layout.span:], nan=0.0).sum(axis=2)
+    past: list[Array] = []
+    if np.any(trail[10] > 0):
+        past.append(np.concatenate(
+            [take(job.counters, job.origin,
+                  np.arange(lo, hi)[:, None] + np.arange(-p.scale_hours, 0)[None, :])
+             for job, lo, hi in group], axis=1)[:, trail[10] > 0])
+    level, unit = _trailing(trail, past)
+    window_hours = kept[:n_metrics + 1, :, :layout.span]
+    figures = _windows(layout, gathered[:, :, recent - layout.span:recent],
                        window_hours[:n_metrics].reshape(n_metrics * cells, -1),
                        window_hours[n_metrics], level, unit)
     rows = [(i * cells, w) for i, w in layout.pairs]

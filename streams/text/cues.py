@@ -9,8 +9,8 @@ cue, over text folded once per message (about 10 us a message for all cues).
 A composite cue holds when all of its parts occur in one message (``COMPOSITES``: a login,
 device or address the customer does not recognise is a security incident).
 
-The stems live in ``streams.text.cue_lexicon`` and, for distress, ``cue_lexicon_mood``
-(data). The cues are deliberately narrow:
+The stems live in ``streams.text.cue_lexicon`` and, for distress and the topics,
+``cue_lexicon_mood`` and ``cue_lexicon_topics`` (data). The cues are deliberately narrow:
 each names what the guide names (an insult, a regulator, a hacked account), so that mild
 irritation, sarcasm or a polite complaint matches none.
 """
@@ -21,9 +21,9 @@ import re
 import unicodedata
 from typing import Any, Final
 
-from streams.text import cue_lexicon, cue_lexicon_mood
+from streams.text import cue_lexicon, cue_lexicon_mood, cue_lexicon_topics
 
-_CUES: Final = {**cue_lexicon.STEMS, **cue_lexicon_mood.STEMS}
+_CUES: Final = {**cue_lexicon.STEMS, **cue_lexicon_mood.STEMS, **cue_lexicon_topics.STEMS}
 #: cue -> the cues that together make it, in one message
 COMPOSITES: Final = {"security": frozenset(("unrecognised", "access_point"))}
 

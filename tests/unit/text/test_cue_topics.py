@@ -1,0 +1,61 @@
+"""The topic a complaint, a request for a person or an account question names decides its team
+(LABELS.md): the devices of a connection and the technical service by other names, list
+prices, tariffs and licences, ending a contract in other words, staff by their roles, and the
+bank account debits are taken from, in five languages; short stems end a word."""
+
+from __future__ import annotations
+
+import pytest
+
+from streams.text.cues import account_team, found, topic_team
+
+
+@pytest.mark.parametrize(("text", "team"), [
+    ("Can someone call me? My modem keeps dropping.", "technical"),
+    ("¿Me pasáis con alguien? El router no enciende.", "technical"),
+    ("Je veux parler au service technique, le routeur clignote.", "technical"),
+    ("Bitte verbinden Sie mich mit dem technischen Dienst, das Modem ist tot.", "technical"),
+    ("Quero falar com a assistência técnica, o roteador não liga.", "technical"),
+    ("I want a person to talk about ending my contract.", "retention"),
+    ("Quiero hablar con alguien para no renovar el contrato.", "retention"),
+    ("Je voudrais parler à quelqu'un pour ne pas reconduire mon contrat.", "retention"),
+    ("Ich möchte mit jemandem sprechen, um den Vertrag zu beenden, also Vertrag beenden.",
+     "retention"),
+    ("Quero falar com alguém para não renovar o contrato.", "retention"),
+    ("Put me through to someone, it's about buying more licences.", "sales"),
+    ("Pásame con alguien, es para comprar más licencias.", "sales"),
+    ("Passez-moi quelqu'un, c'est pour acheter des licences.", "sales"),
+    ("Verbinden Sie mich, es geht um Lizenzen.", "sales"),
+    ("Passe-me a alguém, é para comprar mais licenças.", "sales"),
+])
+def test_a_request_for_a_person_goes_to_the_topic_it_names(text: str, team: str) -> None:
+    assert topic_team(found(text), asked_for_person=True) == team
+
+
+@pytest.mark.parametrize("text", [
+    "The driver was rude to my mother.", "El conductor fue muy grosero con mi madre.",
+    "Le comportement du contrôleur était inacceptable.",
+    "Das Verhalten des Kassierers war unmöglich.", "O motorista foi mal-educado.",
+])
+def test_a_complaint_about_staff_by_their_role_goes_to_general(text: str) -> None:
+    assert topic_team(found(text)) == "general"
+
+
+@pytest.mark.parametrize(("text", "sales"), [
+    ("C'est beaucoup trop cher.", True), ("Your list prices went up again.", True),
+    ("Signé : Sophie Caron", False), ("Je cherche mon colis.", False),
+    ("Die Listenpreise sind schon wieder gestiegen.", True), ("Es muy caro.", True),
+])
+def test_short_price_stems_end_a_word(text: str, sales: bool) -> None:
+    assert ("sales_topic" in found(text)) is sales
+
+
+@pytest.mark.parametrize("text", [
+    "I need to update the IBAN for the direct debit.",
+    "Tengo que cambiar la cuenta bancaria de la domiciliación.",
+    "Je dois changer le RIB pour les prélèvements.",
+    "Bitte ändern Sie die Bankverbindung für die Lastschrift.",
+    "Preciso de mudar a conta bancária do débito direto.",
+])
+def test_the_bank_account_on_file_is_billing(text: str) -> None:
+    assert account_team(found(text)) == "billing"

@@ -413,10 +413,10 @@ class Settings(BaseSettings):
     )
     ga4_access_token: SecretStr | None = Field(None, description="GA4 OAuth access token.")
     marketing_anomaly_detection: bool = Field(
-        False, description="Score every campaign's hourly spend, CTR, CPC, CPA, conversions and "
-        "ROAS in the ad.metrics stage and raise alerts to the anomalies topic and table (off by "
-        "default: the batched scoring still costs several times the KPI computation's CPU an "
-        "event, see benchmarks.anomaly_stream_bench)."
+        True, description="Score every campaign's hourly spend, CTR, CPC, CPA, conversions and "
+        "ROAS in the ad.metrics stage and raise alerts to the anomalies topic and table (each "
+        "hour's figures are kept and computed once, see benchmarks.anomaly_stream_bench; false: "
+        "KPIs only, a stateless stage)."
     )
 
     @model_validator(mode="after")

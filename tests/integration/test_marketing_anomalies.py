@@ -1,4 +1,4 @@
-"""Anomaly detection in the running worker: simulated campaigns with labelled anomalies
+"""Anomaly detection in the running worker (on by default): simulated campaigns with labelled anomalies
 produced to ``ad.metrics`` land as alerts in the ``anomalies`` table and topic, once each, on
 the labels; the drill-down reads the campaign's rows back from ClickHouse."""
 
@@ -31,7 +31,6 @@ def test_labelled_anomalies_become_alerts_once(pipeline: Pipeline) -> None:
     values = sorted(({**DEFAULTS, **r} for r in rows(sim)), key=lambda v: v["interval_start"])
     records = [OutputRecord(topics.AD_METRICS, metric_key(v["platform"], v["campaign_id"]), v)
                for v in values]
-    pipeline.env["TOUCHSTREAM_MARKETING_ANOMALY_DETECTION"] = "true"  # off by default
     pipeline.start_worker()
     produce_records(pipeline.settings, records, encode=pipeline.codec.encode)
     pipeline.wait_sunk({topics.AD_METRICS: end_offsets(pipeline.settings, topics.AD_METRICS)})

@@ -140,3 +140,25 @@ def test_a_restart_rebuilds_the_figures_and_raises_what_the_running_worker_raise
     restarted = feed(marketing.stage(), later, copied, start=10**6)
     assert raised(kept) and raised(kept) == raised(restarted)
     assert [o.changes for o in kept] == [o.changes for o in restarted]
+
+
+def test_hours_with_some_counters_missing_score_as_the_whole_series(sim: Simulated) -> None:
+    """Hours whose cost, clicks or conversions are missing on their own (not as a platform
+    reports them, but possible in the arrays): the trailing unit counts only hours where both
+    of its sides are known, as score_columns does."""
+    counters = np.stack([sim.impressions, sim.clicks, sim.cost, sim.conversions, sim.value])[:, 1]
+    counters[1:3, 100:104] *= 4.0
+    rng = np.random.default_rng(8)
+    for plane in (1, 2, 3):
+        counters[plane, rng.choice(sim.hours, 40, replace=False)] = np.nan
+    job = Job("k", 0, counters, Derived(0, np.empty((LAYOUT.rows, 0)), 0), 0, sim.hours,
+              list(range(72, sim.hours)))
+    judge(LAYOUT, [job])
+    whole = scores_of(counters[:, None, :], 0)
+    severity = {(i, t): s for i, t, s, _ in job.found}
+    for i, metric in enumerate(METRICS):
+        assert [severity.get((i, t), 0) for t in range(72, sim.hours)] == \
+            whole[metric].severity[0, 72:].tolist(), metric
+    for i, t, _, figures in job.found:
+        assert_same(figures, whole[METRICS[i]], 0, t)
+    assert len(job.found) > 5

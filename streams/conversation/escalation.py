@@ -342,11 +342,14 @@ def upset_message(intent: str | None, found: frozenset[str], shouting: bool,
     """One message strongly negative enough for a person (LABELS.md rules 3 to 5): strong
     anger, a cancellation threat (a churn cue, or a cancellation on a condition: "unless
     this is fixed"), a cancellation from a visibly upset customer, a refund demanded with
-    anger or an ultimatum."""
+    anger or an ultimatum. A churn cue in a calm cancellation ("cancel the Pro licence, we
+    are moving to another tool") is the reason for leaving, not a threat: the guide keeps
+    calm cancellations with the bot."""
     angry = strong_anger(found, shouting, compound, policy, anger)
     upset = angry or (compound is not None and compound <= policy.upset_compound)
-    if (angry or "churn" in found
-            or (intent == "cancellation" and (upset or "condition" in found))
+    pressed = "condition" in found or "ultimatum" in found
+    if (angry or ("churn" in found and (intent != "cancellation" or pressed))
+            or (intent == "cancellation" and (upset or pressed))
             or (intent == "refund" and (upset or "ultimatum" in found))):
         return "sentiment_worsening"
     return None

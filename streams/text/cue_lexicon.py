@@ -177,7 +177,10 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "mit meinem latein am ende", "am ende meiner geduld", "geduld ist am ende",
         "no puedo mas", "se me acaba la paciencia",
         "he perdido la paciencia", "estoy hasta las narices", "perdi a paciencia",
-        "minha paciencia", "farto", "farta", "nao aguento mais"),
+        "minha paciencia", "farto", "farta", "nao aguento mais",
+        # a warning given in anger
+        "don't you dare", "ni se os ocurra", "ni se le ocurra", "ne vous avisez pas",
+        "wagen sie es nicht", "wagt es nicht", "nem se atrevam", "nem pensem em"),
     # rule 3: repeated failed attempts (with a negative tone or another cue)
     "repeated": (
         "third time", "fourth time", "fifth time", "again and again", "times already",
@@ -206,11 +209,11 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "empresa inteira", "empresa parada", "perdendo milhares", "todas as lojas"),
     # rule 1 (besides the emotion detector): asking for a person, a call back
     "person": (
-        "put me through", "technician", "call me back", "someone call me", "real person",
+        "put me through", "a technician", "call me back", "someone call me", "real person",
         "human agent", "speak to someone", "talk to someone", "que me llame", "me llamen",
-        "tecnico", "hablar con una persona", "hablar con un agente", "pasame con",
-        "rappelez-moi", "me rappeler", "technicien", "conseiller humain", "parler a un",
-        "zuruckrufen", "techniker", "verbinden sie mich", "mit einem mitarbeiter",
+        "un tecnico", "hablar con una persona", "hablar con un agente", "pasame con",
+        "rappelez-moi", "me rappeler", "un technicien", "conseiller humain", "parler a un",
+        "zuruckrufen", "einen techniker", "verbinden sie mich", "mit einem mitarbeiter",
         "speak to someone from", "talk to someone from", "speak with someone from",
         "speak to your sales", "talk to your sales", "hablar con alguien de",
         "hablar con un asesor", "hablar con el departamento", "parler a quelqu'un",
@@ -219,7 +222,8 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "falar com o departamento", "falar com o setor",
         "me ligue", "me liga", "falar com um atendente", "falar com atendente",
         "quero um atendente", "chamar um atendente", "falar com uma pessoa", "me passa pro",
-        "tecnico",
+        # a technician asked for, not one the message is about ("the technician was kind")
+        "um tecnico", "send an engineer", "real technician", "vrai technicien",
         # a human by that word, a call or a call back asked in other forms
         "a human", "an actual human", "a real human", "contact me by phone",
         "contact me by telephone", "phone me", "ring me", "algun humano", "un humano",
@@ -234,7 +238,12 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         # "contact me")
         "get in touch with me", "someone to call", "en contacto conmigo", "contact avec moi",
         "me joindre", "mich kontaktier", "mich zu kontaktieren", "sich bei mir meld",
-        "contacto comigo", "contato comigo", "me telefone"),
+        "contacto comigo", "contato comigo", "me telefone",
+        # a call or contact asked for in the formal forms of each language
+        "appreciate a call", "like a call", "arrange a call", "request a call",
+        "que me contacte", "que me contacten", "solicito una llamada", "etre contacte",
+        "etre recontacte", "etre appele", "um einen anruf", "um kontaktaufnahme",
+        "que me contactem", "solicito contacto", "solicito uma chamada"),
     # policy_topic: a data-protection request ...
     "data_request": (
         "gdpr", "personal data", "my data", "rgpd", "datos personales", "mis datos",
@@ -278,7 +287,11 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "or i'm", "or i'll", "or i will", "by tomorrow", "by friday", "by monday", "right now",
         "immediately", "or else", "ya o", "inmediatamente", "o pondre", "o ire",
         "immediatement", "sinon", "ou je", "sofort", "sonst", "bis morgen", "agora ou",
-        "imediatamente", "senao", "ou vou"),
+        "imediatamente", "senao", "ou vou",
+        # the churn threats that start with their condition (a stem names every cue it is
+        # in, and the longest stem at a position is the one read)
+        "or i'm cancelling", "or i'll cancel", "sinon je resilie", "alors je resilie",
+        "sonst kundige ich", "dann kundige ich"),
     # rule 4: a condition put on staying ("unless this is fixed, I cancel"): with a
     # cancellation it is a threat, not a calm cancellation
     "condition": (

@@ -60,3 +60,21 @@ def test_a_person_the_message_is_about_is_no_request(text: str) -> None:
 ])
 def test_asking_not_to_be_contacted_is_no_request_for_a_person(text: str) -> None:
     assert "person" not in found(text)
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("I would appreciate a call from your sales team about the renewal.", True),
+    ("Solicito que me contacten para ampliar el contrato.", True),
+    ("Je souhaiterais être contacté par votre service commercial.", True),
+    ("Ich bitte um einen Anruf Ihrer Vertriebsabteilung.", True),
+    ("Solicito que me contactem para alargar o contrato.", True),
+    ("Can you send an engineer? The boiler is dead.", True),
+    ("The technician was very kind, thanks.", False),
+    ("El técnico fue muy amable.", False),
+    ("Le technicien a été très gentil.", False),
+    ("Der Techniker war sehr freundlich.", False),
+    ("O técnico foi muito atencioso.", False),
+])
+def test_a_call_or_a_technician_asked_for_is_a_request_for_a_person(text: str,
+                                                                    asked: bool) -> None:
+    assert ("person" in found(text)) is asked

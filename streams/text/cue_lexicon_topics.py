@@ -67,7 +67,8 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "suporte tecnico",
         # the devices of a connection ("fibre" alone is as often bought), and the technical
         # service by its other names
-        "router", "routeur", "roteador", "modem", "tech support",
+        "router", "routeur", "roteador", "modem", "tech support", "decoder", "decodeur",
+        "decodificador", "descodificador", "set-top",
         "service technique", "servicio tecnico", "technischer dienst", "assistencia tecnica"),
     # "caro " and "cher " end a word: "Caron", "chercher"
     "sales_topic": ("price", "expensive", "quote", "precio", "caro ", "prix", "cher ", "chere",
@@ -81,6 +82,7 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
     "retention_topic": ("cancel", "baja", "resili", "kundig", "cancelar", "cancelamento",
                         # ending or not renewing a contract in other words
                         "end my contract", "ending my contract", "terminat", "not renew",
+                        "ending my", "stop my", "close my account",
                         "rescindir", "no renovar", "fin de mon contrat", "ne pas renouveler",
                         "ne pas reconduire", "vertrag beenden", "nicht verlangern", "rescisao",
                         "rescindir", "nao renovar", "encerrar o contrato"),

@@ -127,8 +127,11 @@ def topic_team(cues: frozenset[str], *, asked_for_person: bool = False) -> str |
     cues make it clear: general (staff, waiting, delivery, emails, the bot) first, then
     billing, technical, retention, sales; None when no topic shows. For a request for a
     person (``asked_for_person``) general comes last: the words of the request itself (an
-    agent, a call, the phone) are no topic, the charge or the fault it is about is."""
-    order = (*_TOPICS[1:], _TOPICS[0]) if asked_for_person else _TOPICS
+    agent, a call, the phone) are no topic, the charge or the fault it is about is; and
+    retention first: a person asked for about ending a service is for the retention team
+    whatever the service (the broadband, the card)."""
+    order = ((_TOPICS[3], _TOPICS[1], _TOPICS[2], _TOPICS[4], _TOPICS[0]) if asked_for_person
+             else _TOPICS)
     for cue, team in order:
         if cue in cues:
             return team

@@ -59,3 +59,21 @@ def test_short_price_stems_end_a_word(text: str, sales: bool) -> None:
 ])
 def test_the_bank_account_on_file_is_billing(text: str) -> None:
     assert account_team(found(text)) == "billing"
+
+
+@pytest.mark.parametrize(("text", "team"), [
+    ("Can I speak to someone about ending my broadband?", "retention"),
+    ("Quiero hablar con alguien para cancelar la fibra.", "retention"),
+    ("Je veux parler à quelqu'un pour résilier ma box internet.", "retention"),
+    ("Ich möchte mit jemandem über die Kündigung meines Internetvertrags sprechen.",
+     "retention"),
+    ("Quero falar com alguém para cancelar a internet.", "retention"),
+    ("Can a person help? The decoder won't turn on.", "technical"),
+    ("¿Me atiende una persona? El decodificador no enciende.", "technical"),
+    ("Je veux parler à quelqu'un, le décodeur ne s'allume plus.", "technical"),
+    ("Kann mir ein Mensch helfen? Der Decoder geht nicht an.", "technical"),
+    ("Posso falar com alguém? O descodificador não liga.", "technical"),
+])
+def test_a_person_asked_for_about_ending_a_service_is_for_retention(text: str,
+                                                                     team: str) -> None:
+    assert topic_team(found(text), asked_for_person=True) == team

@@ -10,8 +10,10 @@ Invariants:
 - the lines of a record are what the step's rows leave in the table: per (model, touchpoint)
   the last row written (a line of credit 0 withdraws an earlier one), in the order each key
   was first written;
-- one record per (conversion, person) the rows name, in the order each was first written
-  (a split's withdrawn lines keep the person that held them), keyed by the conversion id
+- per conversion, one record for each run of its rows (in the order written) that name the
+  same person, in that order: a split's withdrawn lines keep the person that held them, and
+  applying a conversion's records in order, the last line per key winning, leaves what its
+  rows leave (in practice one record per conversion and person); keyed by the conversion id
   like v1, so a conversion's records stay on one partition in the order they were made.
 """
 
@@ -30,29 +32,27 @@ _V1_ONLY: Final = {name: None for name in LINE_FIELDS}
 
 
 def credit_records(rows: Columns) -> list[OutputRecord]:
-    """One ``attribution.credits`` value per (conversion, person) of ``rows`` (the columns of
-    ``attribution_credits``)."""
-    lines_of: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {}
-    last: dict[tuple[str, str], int] = {}
+    """The ``attribution.credits`` values of ``rows`` (the columns of ``attribution_credits``):
+    per conversion, one for each run of its rows that name the same person."""
+    runs: list[tuple[str, str, dict[tuple[str, str], dict[str, Any]], list[int]]] = []
+    open_run: dict[str, int] = {}  # conversion -> its current run
     for i, (conversion, person, model, touchpoint, channel, campaign, at, credit, revenue) in (
             enumerate(zip(rows["conversion_id"], rows["person_id"], rows["model"],
                           rows["touchpoint_id"], rows["channel"], rows["campaign_id"],
                           rows["occurred_at"], rows["credit"], rows["revenue_credit"],
                           strict=True))):
-        key = (conversion, person)
-        lines = lines_of.get(key)
-        if lines is None:
-            lines = lines_of[key] = {}
-        lines[model, touchpoint] = {"model": model, "touchpoint_id": touchpoint,
-                                    "channel": channel, "campaign_id": campaign,
-                                    "occurred_at": at, "credit": credit,
-                                    "revenue_credit": revenue}
-        last[key] = i
-    out = []
-    for key, lines in lines_of.items():
-        i = last[key]
-        out.append(OutputRecord(names.ATTRIBUTION_CREDITS, key[0], {
-            "person_id": key[1], "conversion_id": key[0],
-            "conversion_at": rows["conversion_at"][i], "model_version": rows["model_version"][i],
-            "currency": rows["currency"][i], "lines": list(lines.values()), **_V1_ONLY}))
-    return out
+        r = open_run.get(conversion)
+        if r is None or runs[r][1] != person:
+            r = open_run[conversion] = len(runs)
+            runs.append((conversion, person, {}, [i]))
+        run = runs[r]
+        run[2][model, touchpoint] = {"model": model, "touchpoint_id": touchpoint,
+                                     "channel": channel, "campaign_id": campaign,
+                                     "occurred_at": at, "credit": credit,
+                                     "revenue_credit": revenue}
+        run[3][0] = i
+    return [OutputRecord(names.ATTRIBUTION_CREDITS, conversion, {
+        "person_id": person, "conversion_id": conversion,
+        "conversion_at": rows["conversion_at"][i], "model_version": rows["model_version"][i],
+        "currency": rows["currency"][i], "lines": list(lines.values()), **_V1_ONLY})
+        for conversion, person, lines, (i,) in runs]

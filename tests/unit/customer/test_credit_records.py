@@ -62,6 +62,21 @@ def test_one_record_per_conversion_and_person_with_the_last_line_per_key() -> No
     assert credit_records(empty_columns(CREDIT_COLUMNS)) == []
 
 
+def test_applied_in_order_the_records_leave_what_the_rows_leave() -> None:
+    cols = empty_columns(CREDIT_COLUMNS)
+    _row(cols, "p1", "cv1", "linear", "t1", 1.0)
+    _row(cols, "p2", "cv1", "linear", "t1", 0.0)  # the key passes to another person...
+    _row(cols, "p1", "cv1", "linear", "t1", 0.25)  # ...and back, in one step
+    _row(cols, "p1", "cv1", "linear", "t2", 0.75)
+    records = credit_records(cols)
+    assert [r.value["person_id"] for r in records] == ["p1", "p2", "p1"]
+    held = {}
+    for record in records:
+        for line in record.value["lines"]:
+            held[line["touchpoint_id"]] = (line["credit"], record.value["person_id"])
+    assert held == {"t1": (0.25, "p1"), "t2": (0.75, "p1")}
+
+
 def test_the_records_of_a_split_say_what_the_rows_say(codec: AvroCodec) -> None:
     chain: Chain = joined(codec)
     chain.produce([change("unlink", [("email", EMAIL), ("anonymous_id", ANON)],

@@ -165,6 +165,15 @@ def take(values: Array, origin: int, cols: NDArray[np.int64]) -> Array:
     return out
 
 
+def take_run(values: Array, origin: int, lo: int, hi: int, offsets: NDArray[np.int64]) -> Array:
+    """``take`` of the columns ``t + offsets`` for ``t`` in ``[lo, hi)``, ``(rows, hi - lo,
+    offsets)``; without the masks when they all fall inside ``values`` (the common case)."""
+    cols = np.arange(lo - origin, hi - origin)[:, None] + offsets[None, :]
+    if lo - origin + int(offsets.min()) >= 0 and hi - 1 - origin + int(offsets.max()) < values.shape[1]:
+        return values[:, cols]
+    return take(values, 0, cols)
+
+
 @dataclass(slots=True)
 class Job:
     """One campaign's part of a batch: counters ``(5, hours)`` from ``origin``, its valid
@@ -351,9 +360,9 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
     windows that could alert added to ``candidates``."""
     p = layout.policy
     recent = layout.recent
+    offsets = _offsets(layout)
     gathered = np.concatenate(
-        [take(job.counters, job.origin, np.arange(lo, hi)[:, None] + _offsets(layout)[None, :])
-         for job, lo, hi in group], axis=1)
+        [take_run(job.counters, job.origin, lo, hi, offsets) for job, lo, hi in group], axis=1)
     cells = gathered.shape[1]
     expected, short, count_hour = _hour_figures(layout, gathered[:, :, recent - 1:])
     n_metrics = len(METRICS)
@@ -373,8 +382,7 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
         d.values[:own, lo - d.origin:hi - d.origin] = hours[:, at:at + hi - lo]
         d.width = hi - d.origin
         job.derived = d
-        read.append(take(d.values[:own, :d.width], d.origin,
-                         np.arange(lo, hi)[:, None] + back[None, :]))
+        read.append(take_run(d.values[:own, :d.width], d.origin, lo, hi, back))
         group[n] = (job, lo, hi)
         at += hi - lo
     kept = np.concatenate(read, axis=1)  # (hours_rows, cells, span + days)
@@ -439,8 +447,8 @@ def _score(layout: Layout, candidates: _Candidates) -> None:
     p = layout.policy
     trail = np.arange(-p.scale_hours, 0)
     pools = np.stack([
-        take(job.derived.values[[layout.resid.start + k, layout.samp.start + k], :job.derived.width],
-             job.derived.origin, t + trail)
+        take_run(job.derived.values[[layout.resid.start + k, layout.samp.start + k], :job.derived.width],
+                 job.derived.origin, t, t + 1, trail)[:, 0]
         for job, t, k in zip(candidates.jobs, candidates.hours, candidates.pairs, strict=True)],
         axis=1)  # (2, candidates, scale_hours)
     med, _ = _sorted_median(pools[0])

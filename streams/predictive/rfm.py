@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Mapping
-from typing import Literal, NamedTuple, NotRequired, TypedDict
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -146,6 +146,40 @@ def absorb_many(state: RfmState, conversions: Iterable[Conversion],
     return state if new is None else new
 
 
+def absorb_interactions(state: RfmState, items: Iterable[Mapping[str, Any]]) -> RfmState:
+    """``absorb_many`` of the purchase interactions of a profile (``event_id``, ``occurred_at``,
+    ``value``, ``currency``; those without a value or a currency are not purchases the fold
+    can count): the same state as making each a ``Conversion`` of type purchase first, without
+    the intermediate dicts (the scoring stage's hot path). A non-finite value of one not yet
+    absorbed raises, as ``absorb_many`` does."""
+    ids = state["ids"]
+    n = len(ids)
+    new: RfmState | None = None
+    for i in items:
+        value, currency = i.get("value"), i.get("currency")
+        if value is None or not currency:
+            continue
+        cid = str(i["event_id"])
+        k = bisect.bisect_left(ids, cid)
+        if k < n and ids[k] == cid:
+            continue  # absorbed before this profile
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"conversion {cid!r} has a non-finite value")
+        if new is None:
+            new = _copy(state)
+        else:
+            seen = new["ids"]
+            k = bisect.bisect_left(seen, cid)
+            if k < len(seen) and seen[k] == cid:
+                continue  # twice in this profile
+        bisect.insort(new["ids"], cid)
+        values = new["occasions"].setdefault(str(int(i["occurred_at"]) // DAY_MS), {})
+        currency = str(currency)
+        values[currency] = values.get(currency, 0.0) + value
+    return state if new is None else new
+
+
 def fold_by_person(states: Mapping[str, RfmState], conversions: Iterable[Conversion],
                    purchase_types: frozenset[str] = PURCHASE_TYPES) -> dict[str, RfmState]:
     """Batch form over many people: the states that changed, by person key.
@@ -180,6 +214,10 @@ def _main_currency(occasions: list[dict[str, float]]) -> str | None:
     return min(counts, key=lambda c: (-counts[c], c))
 
 
+def _day(occasion: tuple[int, dict[str, float]]) -> int:
+    return occasion[0]
+
+
 def summarise(state: RfmState, as_of_ms: int, unit: TimeUnit = "days",
               currency: str | None = None) -> RfmSummary | None:
     """The customer's summary counting occasions up to and including the UTC day of ``as_of_ms``.
@@ -187,8 +225,12 @@ def summarise(state: RfmState, as_of_ms: int, unit: TimeUnit = "days",
     None when the customer had no purchase by then (they are not yet a customer).
     """
     as_of_day = as_of_ms // DAY_MS
-    dated = sorted((d, values) for d, values in
-                   ((int(k), v) for k, v in state["occasions"].items()) if d <= as_of_day)
+    occasions_by_day = state["occasions"]
+    if not occasions_by_day:
+        return None
+    dated = [(d, v) for d, v in zip(map(int, occasions_by_day), occasions_by_day.values(),
+                                    strict=True) if d <= as_of_day]
+    dated.sort(key=_day)  # days are distinct: the order ``sorted`` of the pairs gives
     if not dated:
         return None
     per_unit = UNIT_DAYS[unit]

@@ -40,7 +40,7 @@ from streams.predictive.rfm import (
     Conversion,
     RfmState,
     RfmSummary,
-    absorb_many,
+    absorb_interactions,
     absorbed,
     empty_state,
     summarise,
@@ -136,7 +136,7 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
         bought: list[Mapping[str, Any]] = []
         features, signals = read_profile(profile, as_of, bought)
         if bought:
-            rfm = absorb_many(rfm, purchases(bought, rfm))
+            rfm = absorb_interactions(rfm, bought)
         summary = summarise(rfm, as_of, "weeks")
         key = scoring_key(profile, features, signals, summary)
         was_at_risk = bool(current and current["at_risk"])

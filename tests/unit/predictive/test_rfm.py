@@ -148,3 +148,40 @@ def test_cdnow_transactions_fold_into_the_published_summary() -> None:
     np.testing.assert_array_equal(x, published[0])
     for ours, theirs in zip((t_x, T, m), published[1:], strict=True):
         np.testing.assert_allclose(ours, theirs, atol=0.0051)  # published to two decimals
+
+
+def _as_conversions(items: list[dict[str, object]], state: rfm.RfmState) -> list[Conversion]:
+    """What the scoring stage made of a profile's purchase interactions before
+    ``absorb_interactions`` (one ``Conversion`` each, those absorbed left out)."""
+    return [{"conversion_id": str(i["event_id"]), "occurred_at": int(str(i["occurred_at"])),
+             "type": "purchase", "value": float(str(i["value"])), "currency": str(i["currency"])}
+            for i in items if i.get("value") is not None and i.get("currency")
+            and not rfm.absorbed(state, str(i["event_id"]))]
+
+
+def test_absorb_interactions_is_absorb_many_of_the_purchases() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        state = rfm.empty_state()
+        for _ in range(rng.randint(1, 3)):  # a person's successive profiles
+            items: list[dict[str, object]] = [
+                {"event_id": f"e{rng.randrange(12)}", "occurred_at": rng.randrange(40) * DAY // 3,
+                 "value": rng.choice((None, 0.0, round(rng.uniform(1, 90), 2))),
+                 "currency": rng.choice((None, "", "USD", "EUR"))}
+                for _ in range(rng.randint(0, 8))]
+            expected = rfm.absorb_many(state, _as_conversions(items, state))
+            got = rfm.absorb_interactions(state, items)
+            assert got == expected
+            assert (got is state) == (expected is state)  # unchanged: the same object
+            state = got
+    assert state["ids"]  # the cases did absorb purchases
+
+
+def test_absorb_interactions_refuses_a_non_finite_value_not_absorbed_yet() -> None:
+    state = rfm.absorb_interactions(rfm.empty_state(), [
+        {"event_id": "a", "occurred_at": DAY, "value": 5.0, "currency": "USD"}])
+    assert rfm.absorb_interactions(state, [  # absorbed already: not read again
+        {"event_id": "a", "occurred_at": DAY, "value": float("nan"), "currency": "USD"}]) is state
+    with pytest.raises(ValueError, match="non-finite"):
+        rfm.absorb_interactions(state, [
+            {"event_id": "b", "occurred_at": DAY, "value": float("inf"), "currency": "USD"}])

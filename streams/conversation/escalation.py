@@ -344,12 +344,14 @@ def upset_message(intent: str | None, found: frozenset[str], shouting: bool,
     this is fixed"), a cancellation from a visibly upset customer, a refund demanded with
     anger or an ultimatum. A churn cue in a calm cancellation ("cancel the Pro licence, we
     are moving to another tool") is the reason for leaving, not a threat: the guide keeps
-    calm cancellations with the bot."""
+    calm cancellations with the bot. Ending a service on a condition ("unless this is fixed
+    today I'm ending my contract") is a threat whatever intent the model read."""
     angry = strong_anger(found, shouting, compound, policy, anger)
     upset = angry or (compound is not None and compound <= policy.upset_compound)
     pressed = "condition" in found or "ultimatum" in found
     if (angry or ("churn" in found and (intent != "cancellation" or pressed))
             or (intent == "cancellation" and (upset or pressed))
+            or ("condition" in found and "retention_topic" in found)
             or (intent == "refund" and (upset or "ultimatum" in found))):
         return "sentiment_worsening"
     return None

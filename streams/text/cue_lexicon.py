@@ -116,7 +116,11 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "n'a invite", "n'a ajoute", "jamais invite", "jamais ajoute", "ich nicht kenne",
         "ich nicht erkenne", "erkenne ich nicht", "kenne ich nicht", "niemand eingeladen",
         "niemand hinzugefugt", "nie eingeladen", "que nao conheco", "que nao reconheco",
-        "nao reconheco", "ninguem convidou", "ninguem adicionou", "nunca convidei"),
+        "nao reconheco", "ninguem convidou", "ninguem adicionou", "nunca convidei",
+        # ... or says is not theirs
+        "never owned", "isn't mine", "is not mine", "no es mio", "no es mia", "nunca he tenido",
+        "n'est pas a moi", "ne m'appartient pas", "jamais eu", "gehort mir nicht",
+        "nie besessen", "nao e meu", "nao e minha", "nunca tive"),
     "access_point": (
         "login", "log-in", "logged in", "sign-in", "signed in", "device", "session",
         "password", "recovery", "email address", "e-mail address", "admin", "user",
@@ -160,7 +164,8 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "skandal", "katastroph", "sacanagem", "descaso", "desrespeito", "roubalheira",
         "picareta", "enganacao",
         # robbery, usury and incompetence by their other words
-        "assalto", "atraco", "wucher", "unfahig", "inkompetent"),
+        "assalto", "atraco", "wucher", "unfahig", "inkompetent",
+        "swindl", "charlatan", "vigaris", "trapaceir"),
     # rule 3: exasperation (enough on its own)
     "exasperation": (
         "sick of", "fed up", "had enough", "done with you", "wasted my", "i give up",

@@ -53,3 +53,14 @@ def test_a_warning_given_in_anger_is_exasperation(text: str) -> None:
     cues = found(text)
     assert "exasperation" in cues
     assert upset_message("cancellation", cues, False, 0.0) == "sentiment_worsening"
+
+
+@pytest.mark.parametrize("text", [
+    "If you can't fix the line this week I'm ending my contract.",
+    "Si no lo arregláis esta semana, me doy de baja del contrato.",
+    "Si vous ne réparez pas la ligne cette semaine, je résilie mon contrat.",
+    "Wenn das nicht diese Woche behoben ist, kündige ich den Vertrag.",
+    "Se não resolverem a linha esta semana, vou cancelar o contrato.",
+])
+def test_ending_a_service_on_a_condition_is_a_threat_whatever_the_intent(text: str) -> None:
+    assert upset_message("complaint", found(text), False, 0.0) == "sentiment_worsening"

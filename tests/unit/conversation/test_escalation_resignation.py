@@ -128,3 +128,14 @@ def test_a_data_request_told_as_overdue_in_one_message_is_a_policy_topic(
         language: str, text: str) -> None:
     at, reasons = _escalated_at(language, [f"c: {text}"])
     assert at == 0 and reasons is not None and "policy_topic" in reasons
+
+
+@pytest.mark.parametrize("text", [
+    "My login history shows a phone I have never owned.",
+    "En el historial aparece un dispositivo que no es mío.",
+    "L'historique montre un appareil qui n'est pas à moi.",
+    "Im Verlauf ist ein Gerät angemeldet, das mir nicht gehört, es gehört mir nicht.",
+    "No histórico aparece um dispositivo que não é meu.",
+])
+def test_a_device_that_is_not_the_customers_is_a_security_incident(text: str) -> None:
+    assert "security" in found(text)

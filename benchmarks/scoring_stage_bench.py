@@ -17,8 +17,10 @@ second of the process's CPU time, which a busy shared machine disturbs less); ``
 99th percentile of a step's time (how long a profile waits for its step), over all passes.
 ``*_compute_only``: the step alone on decoded values. ``parts_us``: microseconds of CPU a
 profile spends in each part (best of the passes): decoding with fastavro and with the
-compiled decoder, the lead features and churn signals (``read_profile``), the predictions
-(``scoring.predict``), the rows and records (``rows_and_records``), and the step in all.
+compiled decoder, validation, the lead features and churn signals (``read_profile``), the
+purchases folded into the state and summarised (``purchases_fold``), the scoring key, the
+predictions (``scoring.predict``), the rows and records (``rows_and_records``), and the step
+in all.
 Merged into ``slices.scoring`` of benchmarks/results/latest.json.
 
 ``python -m benchmarks.scoring_stage_bench [--profiles 20000] [--step 200] [--repeat 3]``
@@ -47,13 +49,14 @@ from streams.io.avro_fast import specialise
 from streams.kernel.records import Raw
 from streams.kernel.stage import Events, Lookup, Value, compute
 from streams.predictive import contract as names
+from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import read_profile
 from streams.predictive.history import DAY_MS, HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.models import LEAD_MODEL, ModelSlot, publish
-from streams.predictive.rfm import absorb_many, empty_state, summarise
+from streams.predictive.rfm import RfmSummary, absorb_interactions, empty_state, summarise
 from streams.predictive.scoring import Models, Scored, predict, rows_and_records
-from streams.predictive.stage import ScoringPolicy, purchases, stage, step
+from streams.predictive.stage import ScoringPolicy, scoring_key, stage, step, validate
 from streams.settings import Settings
 
 T0 = 1_767_225_600_000
@@ -112,6 +115,11 @@ def _part_us(run: Callable[[], object], n: int, repeat: int) -> float:
     return round(best / n * 1e6, 1)
 
 
+def _validate_all(raws: list[Raw], values: list[dict[str, Any]]) -> None:
+    for raw, value in zip(raws, values, strict=True):
+        validate(raw, value)
+
+
 def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw],
           step_size: int, repeat: int) -> dict[str, float]:
     """Microseconds a profile spends in each part of the stage (``parts_us``)."""
@@ -124,17 +132,19 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
     def decoding(codec: AvroCodec) -> Callable[[], object]:
         return lambda: [codec.decode_many(names.CUSTOMER_PROFILES, c) for c in chunks]
 
-    def features() -> list[Scored]:
-        out = []
-        for v in values:
-            bought: list[Mapping[str, Any]] = []
-            f, signals = read_profile(v, int(v["updated_at"]), bought)
-            rfm = absorb_many(empty_state(), purchases(bought, empty_state()))
-            out.append(Scored(v, f, signals, summarise(rfm, int(v["updated_at"]), "weeks"),
-                              False, names.CUSTOMER_PROFILES, 0, 0))
-        return out
+    read: list[tuple[dict[str, Any], dict[str, float], ChurnSignals, list[Mapping[str, Any]]]] = []
+    for v in values:
+        bought: list[Mapping[str, Any]] = []
+        f, signals = read_profile(v, int(v["updated_at"]), bought)
+        read.append((v, f, signals, bought))
 
-    scored = features()
+    def fold() -> list[RfmSummary | None]:
+        return [summarise(absorb_interactions(empty_state(), bought), int(v["updated_at"]),
+                          "weeks") for v, _, _, bought in read]
+
+    summaries = fold()
+    scored = [Scored(v, f, signals, summary, False, names.CUSTOMER_PROFILES, 0, 0)
+              for (v, f, signals, _), summary in zip(read, summaries, strict=True)]
     batches = [scored[i:i + step_size] for i in range(0, n, step_size)]
     models = policy.models()
     predicted = [predict(models, b) for b in batches]
@@ -144,6 +154,10 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
         "decode_compiled": _part_us(decoding(compiled), n, repeat),
         "features": _part_us(lambda: [read_profile(v, int(v["updated_at"]), [])
                                       for v in values], n, repeat),
+        "purchases_fold": _part_us(fold, n, repeat),
+        "scoring_key": _part_us(lambda: [scoring_key(s.profile, s.features, s.signals, s.summary)
+                                         for s in scored], n, repeat),
+        "validate": _part_us(lambda: _validate_all(encoded, values), n, repeat),
         "predict": _part_us(lambda: [predict(models, b) for b in batches], n, repeat),
         "rows_and_records": _part_us(lambda: [rows_and_records(b, p, 0) for b, p in
                                               zip(batches, predicted, strict=True)], n, repeat),

@@ -67,8 +67,9 @@ from streams.marketing.anomaly_scoring import DEFAULT_POLICY, METRICS, AnomalyPo
 HOUR_MS: Final = 3_600_000
 DAY_HOURS: Final = 24
 COUNTERS: Final = 5
-#: campaigns whose decoded series and figures are memoised (about 40 + 80 kB each)
-CACHED_CAMPAIGNS: Final = 2048
+#: campaigns whose decoded series and figures are memoised (about 40 + 150 kB each: at most
+#: about 190 MB); a campaign beyond it has its figures rebuilt when its next batch comes
+CACHED_CAMPAIGNS: Final = 1024
 CAMPAIGNS_TABLE: Final = "anomaly_campaigns"
 HOURS_TABLE: Final = "anomaly_hours"
 PARTS_TABLE: Final = "anomaly_parts"

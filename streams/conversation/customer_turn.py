@@ -20,6 +20,7 @@ from typing import Any
 from streams.conversation import escalation as rules
 from streams.conversation import journey as journeys
 from streams.conversation import loops
+from streams.conversation import outburst as outbursts
 from streams.conversation.effects import CancelFollowUp, Effect, Escalate, LeadSignal
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.conversation.state_record import (
@@ -125,7 +126,8 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
         (rules.sentiment_worsening(new["journey"], window, policy)
          or rules.mood_decline(new["journey"], window, compound, "distress" in cues, policy)
          if trusted else None)
-        or upset,
+        or upset
+        or outbursts.outburst(new["recent"], window, intent, compound, policy),
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
                                bot_repeats=book.get("bot_repeats", 0),
                                unhelped=book.get("unhelped", 0),

@@ -87,6 +87,11 @@ class EscalationPolicy:
     decline_drop: float = 0.4
     ewma_threshold: float = -0.5
     ewma_min_messages: int = 2
+    # ... or an outburst (``outburst``): from the third customer message of the window, a
+    # complaint (or a clearly negative message) at least ``outburst_ratio`` times as long as
+    # the customer's previous message and at least ``outburst_chars`` long
+    outburst_ratio: float = 2.0
+    outburst_chars: int = 100
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3

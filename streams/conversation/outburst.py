@@ -1,0 +1,56 @@
+"""A worsening mood read from how the customer writes, not from which words they use.
+
+A customer who has replied tersely to the bot's suggestions ("Done.", "Still nothing.") and
+then writes at length about the same problem has stopped asking and started telling: the
+long message is irony, resignation or a story of what the failure costs them, in wordings
+no lexicon lists (LABELS.md, ``negative_trend``). The rule reads the shape of the turn: its
+length against the customer's previous message, and what it is (a complaint, or clearly
+negative where the sentiment is trusted), from the third customer message of the window on.
+
+Invariants: pure and deterministic over the recent messages the record keeps (texts cut at
+``state_record.TEXT_LIMIT``, so both lengths are read the same way); a first or second
+customer message never fires; a long message that is neither a complaint nor clearly
+negative never fires (a customer telling more about a question is not upset); no word
+lists. Sarcasm reads as satisfaction to the emotion detector, so satisfaction is no guard
+here: the complaint the message is read as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streams.conversation.effects import Message
+from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy, Reason
+
+
+def previous_customer_text(recent: Sequence[Message]) -> str | None:
+    """The text of the customer message before the latest one (the latest is ``recent[-1]``),
+    or None when the record keeps none."""
+    for message in reversed(recent[:-1]):
+        if message["role"] == "customer":
+            return message["text"]
+    return None
+
+
+def outburst(recent: Sequence[Message], window: int, intent: str | None,
+             compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY
+             ) -> Reason | None:
+    """``sentiment_worsening`` when the latest customer message (``recent[-1]``) of a window
+    of at least ``decline_min_messages`` customer messages is a complaint (``intent``) or at
+    most ``repeated_compound`` negative (``compound``: None where the sentiment is not
+    trusted), at least ``outburst_chars`` long and at least ``outburst_ratio`` times as long
+    as the customer's previous message."""
+    if (window < policy.decline_min_messages or not recent
+            or recent[-1]["role"] != "customer"):
+        return None
+    if intent != "complaint" and (compound is None or compound > policy.repeated_compound):
+        return None
+    before = previous_customer_text(recent)
+    now = len(recent[-1]["text"])
+    if (before is None or now < policy.outburst_chars
+            or now < policy.outburst_ratio * len(before)):
+        return None
+    return "sentiment_worsening"
+
+
+__all__ = ["outburst", "previous_customer_text"]

@@ -102,7 +102,23 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "con vuestro logo", "con vuestro logotipo", "con su logo", "con el logo de",
         "avec votre logo", "avec le logo de", "a votre nom", "mit ihrem logo",
         "mit dem logo von", "unter ihrem namen", "com o vosso logo", "com o seu logo",
-        "com o logo de", "com o logotipo de", "com o vosso nome"),
+        "com o logo de", "com o logotipo de", "com o vosso nome",
+        # ... or said to be from it ("who said he was from the bank")
+        "said he was from", "said she was from", "said they were from", "claimed to be",
+        "posing as", "decia ser", "dijo ser", "diciendo ser", "se hizo pasar",
+        "qui disait etre", "disant etre", "pretendant etre", "se disait de",
+        "gab sich als", "sich als mitarbeiter", "angeblich von der", "angeblich vom",
+        "dizendo ser", "que dizia ser", "disse ser", "fingindo ser", "se fez passar",
+        # an access told in the passive, from somewhere or something the customer names
+        "was accessed from", "been accessed from", "accessed from a new",
+        # (someone else's access only: "I can't get into my account" is a login problem,
+        # and money "came into my account" is none)
+        "accedieron a mi cuenta", "han accedido a mi cuenta", "quelqu'un est entre",
+        "quelqu'un a pu entrer", "quelqu'un a du entrer", "accede a mon compte",
+        "in mein konto eingeloggt", "auf mein konto zugegriffen", "acessaram minha conta",
+        "acessaram a minha conta",
+        # a phone line or SIM taken over
+        "clonaram", "clonaron", "cloned my", "sim swap", "ont clone", "geklont"),
     # someone else in the account told as something the customer does not recognise or
     # never invited ("unrecognised") next to a way into the account ("access_point"): both in
     # one message (a charge one does not recognise is billing; an unknown error is a fault)
@@ -120,7 +136,9 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         # ... or says is not theirs
         "never owned", "isn't mine", "is not mine", "no es mio", "no es mia", "nunca he tenido",
         "n'est pas a moi", "ne m'appartient pas", "jamais eu", "gehort mir nicht",
-        "nie besessen", "nao e meu", "nao e minha", "nunca tive"),
+        "nie besessen", "nao e meu", "nao e minha", "nunca tive",
+        "not my own", "no es el mio", "no es la mia", "pas le mien", "pas la mienne",
+        "nicht meins", "nicht meine", "nao e o meu", "nao e a minha"),
     "access_point": (
         "login", "log-in", "logged in", "sign-in", "signed in", "device", "session",
         "password", "recovery", "email address", "e-mail address", "admin", "user",
@@ -130,7 +148,10 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "anmeldung", "angemeldet", "gerat", "sitzung", "passwort", "e-mail-adresse",
         "mailadresse", "administrator", "benutzer", "nutzer", "acesso", "sessao", "senha",
         "email da conta", "e-mail da conta", "endereco de email", "endereco de e-mail",
-        "utilizador", "usuario"),
+        "utilizador", "usuario",
+        # ... or where its money goes (a payout to a bank account that is not the customer's)
+        "aparelho", "telemovel", "iban", "bank account", "cuenta bancaria", "compte bancaire",
+        "bankkonto", "conta bancaria"),
     # phishing: card or bank details handed over through a link (with ``link_followed`` in
     # the same message; a password alone is the ordinary reset flow)
     "card_details": (

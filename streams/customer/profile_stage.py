@@ -31,19 +31,27 @@ superseded, not left standing), keeps its own part and sends each other part (ki
 (``profile.adopt``). It also rewrites the person's past ``customer_events`` rows whose part
 changed (``split_events``: read through ``history``, written as newer versions), so the
 timeline and the scheduled Markov and Shapley runs follow the split too. The holder's part
-remembers the split (``splits``, the last ``SPLITS_KEPT``, by offset on
-``identity.observations``): a merge's hand-over (below) decided before the split but arriving
-after it (the notice and the hand-over travel separately; within about a second of each
-other, the hand-over used to be folded wholly into the holder's part) is divided as the split
-would have divided it, each share going to its part.
+(or, its identifiers all forgotten, its emptied profile) remembers the split (``splits``, the
+last ``SPLITS_KEPT``, by offset on ``identity.observations``).
+
+Late records (``handover``): a hand-over or a forwarded event decided before a split or a
+merge of the person it reaches, but arriving after it (it travels from another partition,
+so Kafka does not order it with the identity stage's notices), is treated as if it had
+arrived first. A merge's hand-over (``absorbed``) or a split's part (``detached``) that this
+person split after is divided by those splits (``_divided``), each share to its part, with
+the sender's credits that no new journey holds superseded by zero rows; a part for a person
+merged away after the split goes on to the survivor as a hand-over; an event forwarded from
+a person merged away goes to the part of this person that holds its strongest identifier
+after the splits later than its forwarding (nowhere when they were all forgotten), and an
+event this person already absorbed is dropped, never counted twice.
 
 Merges: identity resolution sends a notice (kind ``merged``) keyed by the absorbed person; this
-stage, on that person's partition, retires the profile (``merged_into`` set, published) and
-sends its content (kind ``absorbed``, the profile as JSON in ``state``) keyed by the survivor
-to its own input topic, where the survivor's partition folds it in (``profile.merge``, once)
-and attributes again the conversions whose journeys the join changed (``rejoined``: the
-absorbed person's, and those with one of its touchpoints in their window; the others' credits
-stand as they are).
+stage, on that person's partition, retires the profile (``merged_into`` set, published; the
+merge's offset kept as ``merged_at``) and sends its content (kind ``absorbed``, the profile
+as JSON in ``state``) keyed by the survivor to its own input topic, where the survivor's
+partition folds it in (``profile.merge``, once) and attributes again the conversions whose
+journeys the join changed (``rejoined``: the absorbed person's, and those with one of its
+touchpoints in their window; the others' credits stand as they are).
 """
 
 from __future__ import annotations
@@ -57,8 +65,8 @@ from typing import Any, Final
 import orjson
 
 from streams.customer import contract as names
+from streams.customer import handover, split_events
 from streams.customer import profile as fold
-from streams.customer import split_events
 from streams.customer.attribution import DAY_MS, Conversion, Touchpoint
 from streams.customer.attribution_rules import (
     DEFAULT_HALF_LIFE_MS,
@@ -75,8 +83,6 @@ NAME: Final = "customer_profiles"
 PROFILES: Final = "customer_profile_states"  # the worker's table
 #: the splits a profile remembers (a merge's hand-over may arrive after them)
 SPLITS_KEPT: Final = 8
-#: an attribute of a ``detached`` part that the receiver attributes again
-REATTRIBUTE: Final = "reattribute"
 KINDS: Final = frozenset({"touchpoint", "conversion", "profile", "merged", "absorbed", "split",
                           "detached"})
 PROFILE_COLUMNS: Final = (
@@ -200,15 +206,42 @@ def _split(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str
             outputs.append(OutputRecord(names.CUSTOMER_EVENTS, other, {
                 **event, "event_id": f"detach:{event['event_id']}:{other}", "kind": "detached",
                 "person_id": other, "state": orjson.dumps(part).decode()}))
-    if pid in parts:
-        kept = parts[pid]
-        kept["splits"] = [*profile.get("splits", ()), {
-            "topic": event["source_topic"], "offset": event["source_offset"],
-            "parts": state["parts"]}][-SPLITS_KEPT:]
-        return kept
-    emptied = fold.new_profile(pid)  # its identifiers were all forgotten
-    emptied.update(version=profile["version"] + 1, seen=list(profile["seen"]))
-    return emptied
+    kept = parts.get(pid)
+    if kept is None:  # its identifiers were all forgotten
+        kept = fold.new_profile(pid)
+        kept.update(version=profile["version"] + 1, seen=list(profile["seen"]))
+    # remembered even when emptied: a part handed over before the split is divided by it
+    kept["splits"] = [*profile.get("splits", ()), {
+        "topic": event["source_topic"], "offset": event["source_offset"],
+        "parts": state["parts"]}][-SPLITS_KEPT:]
+    return kept
+
+
+def _detached(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str, Any],
+              raw: Raw, now_ms: int, credits: Columns, outputs: list[OutputRecord]
+              ) -> fold.Profile:
+    """A part of a split person (``detached``). Decided before this person was merged away,
+    it goes on to the survivor as a hand-over; decided before this person split again, it is
+    divided by those splits; else it is installed (``adopt``: over a person merged away
+    before the split, its id comes back) and, when a hand-over was divided to make it,
+    its conversions are attributed again."""
+    part = orjson.loads(event["state"])
+    at = (event["source_topic"], event["source_offset"])
+    if handover.merged_later(profile, at):
+        marker = f"absorb:{event['event_id']}"
+        outputs.append(handover.forward({
+            **event, "event_id": marker, "kind": "absorbed", "merged_into": None,
+            "state": orjson.dumps({**part, "person_id": marker}).decode()},
+            profile["merged_into"], profile["merged_at"]))
+        return profile
+    later = handover.later_splits(profile, at)
+    if later:
+        return _divided(policy, profile, part, later, event, raw, now_ms, credits, outputs)
+    profile = fold.adopt(profile, part, event["event_id"], policy.profile)
+    if event["attributes"].get(handover.REATTRIBUTE):
+        for conversion in profile["converted"]:
+            _credit(policy, profile, conversion, raw, now_ms, credits)
+    return profile
 
 
 def rejoined(converted: list[dict[str, Any]], other: Mapping[str, Any], lookback_ms: int
@@ -239,13 +272,9 @@ def _keys(values: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
 def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mapping[str, Any],
                  raw: Raw, now_ms: int, credits: Columns, outputs: list[OutputRecord]) -> bool:
     """Fold in the profile a merge hands over (``absorbed``). A split of this person that
-    came after the merge but before the hand-over divides it first, as the split would have:
-    each share goes to the part holding its strongest identifier (the others' as
-    ``detached`` parts, attributed over their part here and again by the receiver), and the
-    credits of its conversions that no new journey holds are superseded by zero rows."""
+    came after the merge but before the hand-over divides it first (``handover.divide``)."""
     other = orjson.loads(event["state"])
-    later = [s for s in profile.get("splits", ()) if s["topic"] == event["source_topic"]
-             and s["offset"] > event["source_offset"]]
+    later = handover.later_splits(profile, (event["source_topic"], event["source_offset"]))
     if not later:
         room = len(profile["journey"]) + len(other["journey"]) <= policy.profile.journey_limit
         merged = fold.merge(profile, other, policy.profile)
@@ -254,38 +283,40 @@ def _handed_over(policy: ProfileStagePolicy, profile: fold.Profile, event: Mappi
                                if room else profile["converted"]):
                 _credit(policy, profile, conversion, raw, now_ms, credits)
         return merged
-    pid, absorbed = profile["person_id"], other["person_id"]
+    _divided(policy, profile, other, later, event, raw, now_ms, credits, outputs)
+    return True
+
+
+def _divided(policy: ProfileStagePolicy, profile: fold.Profile, share: fold.Profile,
+             later: list[dict[str, Any]], event: Mapping[str, Any], raw: Raw, now_ms: int,
+             credits: Columns, outputs: list[OutputRecord]) -> fold.Profile:
+    """A hand-over (``share``) that this person split after: divided by those splits, the
+    other parts' shares sent on (attributed over their share here and again by the
+    receiver), this person's share folded in (once: ``adopt`` by the record's id) and its
+    conversions attributed again; the credits the sender wrote for the share that no new
+    journey holds are superseded by zero rows."""
+    pid = profile["person_id"]
     old = {(c["conversion_id"], c["model"], c["touchpoint_id"]): c
-           for conversion in other["converted"] for c in credits_of(policy, other, conversion)}
+           for conversion in share["converted"] for c in credits_of(policy, share, conversion)}
     new: set[tuple[str, str, str]] = set()
-    share: fold.Profile | None = other
-    for split in later:
-        assert share is not None
-        parts = fold.rebuild(share, split["parts"], pid, policy.profile)
-        for person, part in sorted(parts.items()):
-            if person == pid:
-                continue
-            for conversion in part["converted"]:
-                values = credits_of(policy, part, conversion)
-                new.update(_keys(values))
-                _rows(values, raw, now_ms, credits)
-            outputs.append(OutputRecord(names.CUSTOMER_EVENTS, person, {
-                **event, "event_id": f"detach:{split['offset']}:{event['event_id']}:{person}",
-                "kind": "detached", "person_id": person, "merged_into": None,
-                "attributes": {REATTRIBUTE: "true"}, "state": orjson.dumps(part).decode()}))
-        share = parts.get(pid)
-        if share is None:
-            break
-        share["person_id"] = absorbed  # merged once, under the id it was handed over as
-    merged = share is not None and fold.merge(profile, share, policy.profile)
-    if merged:
+    kept, sent = handover.divide(share, later, pid, event, policy.profile)
+    for _, part, record in sent:
+        for conversion in part["converted"]:
+            values = credits_of(policy, part, conversion)
+            new.update(_keys(values))
+            _rows(values, raw, now_ms, credits)
+        outputs.append(record)
+    if kept is not None:
+        if event["kind"] == "detached":  # a marker unique to the record: folded once
+            kept["person_id"] = event["event_id"]
+        fold.merge(profile, kept, policy.profile)
         for conversion in profile["converted"]:
             values = credits_of(policy, profile, conversion)
             new.update(_keys(values))
             _rows(values, raw, now_ms, credits)
     stale = [{**c, "credit": 0.0, "revenue_credit": 0.0} for k, c in old.items() if k not in new]
     _rows(stale, raw, now_ms, credits)
-    return merged or bool(later)
+    return profile
 
 
 def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
@@ -307,18 +338,13 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
         kind = event["kind"]
         into = profile["merged_into"]
         if kind == "detached":  # a part of a split person: its id may come back from a merge
-            working[pid] = profile = fold.adopt(profile, orjson.loads(event["state"]),
-                                                event["event_id"], policy.profile)
+            working[pid] = _detached(policy, profile, event, raw, now_ms, credits, outputs)
             changed.add(pid)
-            if event["attributes"].get(REATTRIBUTE):  # divided after a merge's hand-over
-                for conversion in profile["converted"]:
-                    _credit(policy, profile, conversion, raw, now_ms, credits)
             continue
         if into is not None and kind != "merged":
-            # a late event of a person merged away: it belongs to the survivor
+            # a late record of a person merged away: it belongs to the survivor
             if event["event_id"] not in profile["seen"]:
-                outputs.append(OutputRecord(names.CUSTOMER_EVENTS, into,
-                                            {**event, "person_id": into}))
+                outputs.append(handover.forward(event, into, profile.get("merged_at")))
             continue
         if kind == "merged":
             into = event["merged_into"]
@@ -327,6 +353,7 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
                     outputs.append(OutputRecord(names.CUSTOMER_EVENTS, into,
                                                 _absorbed_event(event, profile, into)))
                 working[pid] = fold.retire(profile, into)
+                working[pid]["merged_at"] = handover.merged_at(event)
                 changed.add(pid)
             continue
         if kind == "split":
@@ -338,6 +365,13 @@ def step(policy: ProfileStagePolicy, events: Events, lookup: Lookup, now_ms: int
             if _handed_over(policy, profile, event, raw, now_ms, credits, outputs):
                 changed.add(pid)
             continue
+        at = handover.position(event)
+        if at is not None:  # forwarded from a person merged away: this person's later splits
+            target = handover.route(event, handover.later_splits(profile, at), pid)
+            if target is not None:
+                if target[0] and event["event_id"] not in profile["seen"]:
+                    outputs.append(handover.forward(event, *target))
+                continue
         if not fold.absorb(profile, event, policy.profile):
             continue
         changed.add(pid)

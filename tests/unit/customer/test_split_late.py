@@ -32,6 +32,7 @@ from tests.unit.customer.test_identity_changes import (
 )
 
 DEVICE = "dev-7"
+PHONE = "+14155552671"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,13 @@ def identity_batch(chain: Chain, records: Iterable[OutputRecord]) -> list[Output
     raws, chain.pending = chain.pending, []
     computed = chain.run_batch(chain.stages[topics.IDENTITY_OBSERVATIONS], raws)
     return [o for o in computed.outcome.result.outputs if o.topic == topics.CUSTOMER_EVENTS]
+
+
+def observed(chain: Chain, records: Iterable[OutputRecord]) -> list[OutputRecord]:
+    """The ``identity.observations`` the inputs stage makes of ``records`` (touchpoints)."""
+    chain.produce(records)
+    raws, chain.pending = chain.pending, []
+    return chain.run_batch(chain.stages[topics.TOUCHPOINTS], raws).outcome.result.outputs
 
 
 def profile_batch(chain: Chain, records: Iterable[OutputRecord]) -> list[OutputRecord]:
@@ -129,3 +137,138 @@ def test_a_part_split_again_after_its_hand_over_arrived(codec: AvroCodec) -> Non
     chain.drain()
     assert not chain.dead
     check_three_parts(chain)
+
+
+def late_event_of_a_merged_person(chain: Chain) -> tuple[OutputRecord, list[OutputRecord]]:
+    """jane (tp0) and anon-1 (tp1, a 40 USD purchase) are two persons; tpl, an event of
+    anon-1's, is held back while a touchpoint of both merges anon-1 into jane (the hand-over
+    is folded in); the held event, then the rest."""
+    chain.produce([touch("tp0", T0, "direct", email=EMAIL)])
+    chain.drain()
+    chain.produce([convert("cv0", T0 + 2 * HOUR, 40.0, anonymous_id=ANON)])
+    raws, chain.pending = chain.pending, []
+    (cv0,) = chain.run_batch(chain.stages[topics.CONVERSIONS], raws).outcome.result.outputs
+    first = identity_batch(chain, [*observed(chain, [
+        touch("tp1", T0 + HOUR, "paid_search", anonymous_id=ANON),
+        touch("tpl", T0 + HOUR + 60_000, "social", anonymous_id=ANON)]), cv0])
+    held = [o for o in first if o.value["event_id"] == "tpl"]
+    chain.produce([o for o in first if o.value["event_id"] != "tpl"])
+    chain.drain()
+    joined = identity_batch(chain, observed(chain, [
+        touch("tp2", T0 + 3 * HOUR, "email", email=EMAIL, anonymous_id=ANON)]))
+    return held[0], joined
+
+
+def test_an_event_forwarded_late_from_a_merged_person_lands_once_on_the_survivor(
+        codec: AvroCodec) -> None:
+    chain = Chain(codec)
+    held, joined = late_event_of_a_merged_person(chain)
+    chain.produce(joined)
+    chain.drain()  # anon-1 retired, its profile folded into jane's
+    merged_away = held.key
+    chain.produce([held])
+    chain.drain()
+    assert not chain.dead
+    (jane,) = chain.profiles().values()  # anon-1 is no live profile again (no ghost)
+    assert merged_away != jane["person_id"]
+    assert [t["touchpoint_id"] for t in jane["journey"]] == ["tp0", "tp1", "tpl", "tp2"]
+    assert (jane["touchpoints"], jane["conversions"], jane["revenue"]) == (4, 1, {"USD": 40.0})
+    chain.produce([held])  # delivered again: recognised
+    chain.drain()
+    (again,) = chain.profiles().values()
+    assert again["touchpoints"] == 4
+    credits = latest_credits(chain)
+    assert credits["cv0", "linear", "tpl"] == pytest.approx(1 / 3)  # tp0, tp1, tpl before cv0
+
+
+def test_an_event_forwarded_before_a_split_reaches_the_part_holding_its_identifier(
+        codec: AvroCodec) -> None:
+    """The held event reaches anon-1 (merged away) and is forwarded to jane; before the
+    forwarded copy arrives, anon-1 is unlinked from jane again (anon-1's part takes its id
+    back): the copy must land on anon-1's part, not on jane's."""
+    chain = Chain(codec)
+    held, joined = late_event_of_a_merged_person(chain)
+    chain.produce(joined)
+    chain.drain()
+    (forwarded,) = profile_batch(chain, [held])
+    split = identity_batch(chain, [change("unlink", [("email", EMAIL), ("anonymous_id", ANON)],
+                                          T0 + 4 * HOUR)])
+    chain.produce(split)
+    chain.drain()
+    chain.produce([forwarded])
+    chain.drain()
+    assert not chain.dead
+    parts = by_ids(chain)
+    assert set(parts) == {(f"anonymous_id:{ANON}",), (f"email:{EMAIL}",)}
+    anon, jane = parts[f"anonymous_id:{ANON}",], parts[f"email:{EMAIL}",]
+    assert [t["touchpoint_id"] for t in anon["journey"]] == ["tp1", "tpl"]
+    assert [t["touchpoint_id"] for t in jane["journey"]] == ["tp0", "tp2"]
+    assert (anon["touchpoints"], anon["conversions"]) == (2, 1)
+    assert jane["touchpoints"] == 2
+    credits = latest_credits(chain)
+    assert credits["cv0", "linear", "tpl"] == pytest.approx(1 / 2)  # tp1, tpl
+    assert credits.get(("cv0", "linear", "tp0"), 0.0) == 0.0
+
+
+def test_a_hand_over_forwarded_by_a_merged_person_is_not_divided_by_an_older_split(
+        codec: AvroCodec) -> None:
+    """A phone's person is merged into anon-1, jane splits (jane | a device), then anon-1 is
+    merged into jane; the phone person's hand-over reaches anon-1 after anon-1 was merged away
+    and goes on to jane. jane's split came before anon-1 joined her: it must not divide the
+    phone person's profile (no part of that split holds its identifiers)."""
+    chain = Chain(codec)
+    chain.produce([touch("tp0", T0, "direct", email=EMAIL),
+                   touch("tpd", T0 + 1, "display", email=EMAIL, device_id=DEVICE),
+                   touch("tpd2", T0 + 2, "display", device_id=DEVICE),
+                   touch("tp1", T0 + HOUR, "paid_search", anonymous_id=ANON),
+                   touch("tpx", T0 + 2 * HOUR, "social", phone=PHONE),
+                   convert("cvx", T0 + 3 * HOUR, 25.0, phone=PHONE)])
+    chain.drain()
+    assert len(chain.profiles()) == 3
+    j1, j2 = observed(chain, [
+        touch("tpj1", T0 + 4 * HOUR, "email", anonymous_id=ANON, phone=PHONE),
+        touch("tpj2", T0 + 6 * HOUR, "email", email=EMAIL, anonymous_id=ANON)])
+    notices = identity_batch(chain, [  # merge (phone into anon-1), split of jane, merge
+        j1, change("unlink", [("email", EMAIL), ("device_id", DEVICE)], T0 + 5 * HOUR), j2])
+    chain.produce(notices)
+    chain.drain()
+    assert not chain.dead
+    parts = by_ids(chain)
+    whole = (f"anonymous_id:{ANON}", f"email:{EMAIL}", f"phone:{PHONE}")
+    assert set(parts) == {whole, (f"device_id:{DEVICE}",)}
+    jane = parts[whole]
+    assert (jane["conversions"], jane["revenue"]) == (1, {"USD": 25.0})
+    assert sorted(t["touchpoint_id"] for t in jane["journey"]) == [
+        "tp0", "tp1", "tpd", "tpj1", "tpj2", "tpx"]
+    assert [t["touchpoint_id"] for t in parts[f"device_id:{DEVICE}",]["journey"]] == ["tpd2"]
+
+
+def test_a_part_merged_away_before_its_hand_over_arrives_goes_on_to_the_survivor(
+        codec: AvroCodec) -> None:
+    """anon-1 | jane is unlinked (jane's part goes out as ``detached``), then jane joins an
+    older person (a phone's) and is merged into it before her part arrives: the part must
+    reach the phone's person, and jane's id must not come back as a profile of its own."""
+    chain = Chain(codec)
+    chain.produce([touch("tps", T0, "direct", phone=PHONE),
+                   touch("tp1", T0 + HOUR, "paid_search", anonymous_id=ANON),
+                   touch("tp2", T0 + 2 * HOUR, "email", email=EMAIL, anonymous_id=ANON),
+                   convert("cv1", T0 + 3 * HOUR, 60.0, email=EMAIL)])
+    chain.drain()
+    assert len(chain.profiles()) == 2
+    (tpj,) = observed(chain, [touch("tpj", T0 + 5 * HOUR, "social", email=EMAIL,
+                                    phone=PHONE)])
+    notices = identity_batch(chain, [
+        change("unlink", [("email", EMAIL), ("anonymous_id", ANON)], T0 + 4 * HOUR), tpj])
+    chain.produce(notices)  # the split's part is sent after the merge notice is read
+    chain.drain()
+    assert not chain.dead
+    parts = by_ids(chain)
+    assert set(parts) == {(f"anonymous_id:{ANON}",), (f"email:{EMAIL}", f"phone:{PHONE}")}
+    anon, both = parts[f"anonymous_id:{ANON}",], parts[f"email:{EMAIL}", f"phone:{PHONE}"]
+    assert [t["touchpoint_id"] for t in anon["journey"]] == ["tp1"]
+    assert [t["touchpoint_id"] for t in both["journey"]] == ["tps", "tp2", "tpj"]
+    assert (both["conversions"], both["revenue"]) == (1, {"USD": 60.0})
+    assert (anon["conversions"], anon["revenue"]) == (0, {})
+    credits = latest_credits(chain)
+    assert credits["cv1", "linear", "tp2"] == pytest.approx(1 / 2)  # tps, tp2
+    assert credits.get(("cv1", "linear", "tp1"), 0.0) == 0.0

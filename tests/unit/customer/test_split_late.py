@@ -272,3 +272,24 @@ def test_a_part_merged_away_before_its_hand_over_arrives_goes_on_to_the_survivor
     credits = latest_credits(chain)
     assert credits["cv1", "linear", "tp2"] == pytest.approx(1 / 2)  # tps, tp2
     assert credits.get(("cv1", "linear", "tp1"), 0.0) == 0.0
+
+
+def test_an_event_forwarded_before_its_identifier_was_forgotten_lands_nowhere(
+        codec: AvroCodec) -> None:
+    """As above, but anon-1 is forgotten (an erasure) before the forwarded copy arrives: the
+    event of anon-1 alone belongs to no one any more, and jane does not take it."""
+    chain = Chain(codec)
+    held, joined = late_event_of_a_merged_person(chain)
+    chain.produce(joined)
+    chain.drain()
+    (forwarded,) = profile_batch(chain, [held])
+    chain.produce(identity_batch(chain, [change("forget", [("anonymous_id", ANON)],
+                                                T0 + 4 * HOUR)]))
+    chain.drain()
+    chain.produce([forwarded])
+    chain.drain()
+    assert not chain.dead
+    (jane,) = chain.profiles().values()
+    assert jane["identifiers"] == [f"email:{EMAIL}"]
+    assert [t["touchpoint_id"] for t in jane["journey"]] == ["tp0", "tp2"]
+    assert (jane["touchpoints"], jane["conversions"]) == (2, 0)

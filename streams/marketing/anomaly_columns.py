@@ -8,8 +8,10 @@ a judged hour computes its own column and reads the rest, instead of rebuilding 
 and residuals over weeks of columns for every judged hour.
 
 Columns of a ``Derived`` (``Layout``): the expected numerator of each metric's hour, the
-expected conversion count behind CPA (``count_hour``), then the residual and the counting
-variance of every (metric, window) pair.
+expected conversion count behind CPA (``count_hour``), the sums of the 24 hours ending at the
+hour (the trailing level and unit of a later hour add seven of them), then the residual and
+the counting variance of every (metric, window) pair. The figures themselves are computed
+in ``anomaly_figures``.
 
 Invariants:
 - a column's figures are a function of the counters of its hour and earlier hours only, each
@@ -35,7 +37,13 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from streams.marketing.anomaly_batch import _PLANES, stacked_components
+from streams.marketing.anomaly_figures import (
+    DAY_ROWS,
+    day_sums,
+    hour_figures,
+    trailing,
+    windows,
+)
 from streams.marketing.anomaly_scoring import (
     COUNT_TESTED,
     MAD_TO_SIGMA,
@@ -44,7 +52,6 @@ from streams.marketing.anomaly_scoring import (
     Array,
     _count_checked,
     _sorted_median,
-    views_median,
 )
 
 #: columns computed in one vectorised pass (about 7 kB of gathered counters each)
@@ -53,11 +60,8 @@ GROUP_CELLS: Final = 4096
 #: its last hour: the five counters (NaN as 0), how many of them were known, and the hours
 #: whose cost, clicks and conversions were not all known or all missing
 DAY: Final = 24
-DAY_ROWS: Final = 11
 #: columns allocated beyond those needed when a campaign's figures grow
 SPARE_COLUMNS: Final = 48
-_SPEND, _CPA, _ROAS = (METRICS.index(m) for m in ("spend", "cpa", "roas"))
-_CPC, _CONVERSIONS, _CTR = (METRICS.index(m) for m in ("cpc", "conversions", "ctr"))
 Found = tuple[int, int, int, tuple[float, float, float, float, int]]
 
 
@@ -189,124 +193,6 @@ class Job:
     found: list[Found] = field(default_factory=list)
 
 
-#: counter plane behind each metric's numerator (impressions, clicks, cost, conversions, value)
-_NUM_PLANE: Final = np.array([_PLANES[m][0] for m in METRICS])
-
-
-def _hour_figures(layout: Layout, lagged: Array) -> tuple[Array, Array, Array]:
-    """Per metric row (``metric * cells + cell``) of ``lagged`` (``(5, cells, 1 + lags)``:
-    the hour, then its weekly and daily lags): the expected numerator of the hour and
-    whether the same-hour-of-day fallback served; and the CPA count of the hour (per cell),
-    as ``score_columns`` computes them."""
-    p = layout.policy
-    cells = lagged.shape[1]
-    lags = len(layout.weekly)
-    num, den, vol = stacked_components(METRICS, lagged)
-    min_volume = np.repeat([p.rules[m].min_volume for m in METRICS], cells)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where((den[:, 1:] > 0) & (vol[:, 1:] >= min_volume), num[:, 1:] / den[:, 1:],
-                        np.nan)
-    base, count = views_median([rate[:, k] for k in range(lags)])
-    short = count < p.min_weeks
-    rows = np.flatnonzero(short)
-    if rows.size:
-        daily, dcount = views_median([rate[rows, lags + k] for k in range(len(layout.daily))])
-        base[rows] = np.where(dcount >= p.min_days, daily, np.nan)
-    expected = base * den[:, 0]
-    cpa = slice(_CPA * cells, (_CPA + 1) * cells)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        count_hour = np.where(base[cpa] > 0, num[cpa, 0] / base[cpa], np.nan)
-    return expected, short.astype(np.float64), count_hour
-
-
-def _day_sums(day: Array) -> Array:
-    """``(DAY_ROWS, cells)`` sums of the 24 hours ``(5, cells, DAY)`` ending at each cell."""
-    known = ~np.isnan(day)
-    mixed = (known[2] != known[1]) | (known[3] != known[2])
-    return np.concatenate([np.where(known, day, 0.0).sum(axis=2), np.count_nonzero(known, axis=2),
-                           np.count_nonzero(mixed, axis=1)[None]])
-
-
-def _trailing(trail: Array, past: list[Array]) -> tuple[Array, Array]:
-    """The level and unit of ``trailing_ratio`` over the previous ``scale_hours``, per metric
-    row, from the day sums ``trail`` (``(DAY_ROWS, cells)``); ``past`` gives the counters of
-    those hours (``(5, cells, scale_hours)``) where cost, clicks and conversions were not
-    known together (rare: as reported, a row has all or none)."""
-    cells = trail.shape[1]
-    sums, seen, mixed = trail[:5], trail[5:10], trail[10]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        level = (sums / seen)[_NUM_PLANE].reshape(-1)
-        unit = np.ones(len(METRICS) * cells)
-        for metric, top, bottom in ((_SPEND, 2, 1), (_ROAS, 3, 2)):
-            unit[metric * cells:(metric + 1) * cells] = sums[top] / sums[bottom]
-        odd = np.flatnonzero(mixed > 0)
-        if odd.size:
-            hours = past[0]
-            for metric, top, bottom in ((_SPEND, 2, 1), (_ROAS, 3, 2)):
-                unit[metric * cells + odd] = _both_ratio(hours[top], hours[bottom])
-    return level, unit
-
-
-def _both_ratio(top: Array, bottom: Array) -> Array:
-    both = ~(np.isnan(top) | np.isnan(bottom))
-    ratio: Array = np.where(both, top, 0.0).sum(axis=1) / np.where(both, bottom, 0.0).sum(axis=1)
-    return ratio
-
-
-@dataclass(slots=True)
-class _Window:
-    """A window's figures at every cell of a group, per metric row."""
-
-    obs: Array
-    exp: Array
-    den: Array
-    count: Array
-    resid: Array
-    samp: Array
-    change: Array
-
-
-def _windows(layout: Layout, recent: Array, expected: Array, count_hour: Array,
-             level: Array, unit: Array) -> dict[int, _Window]:
-    """Every window's figures at each cell: ``recent`` the counters of the last ``span``
-    hours (``(5, cells, span)``), ``expected`` the expected numerators of those hours per
-    metric row, ``count_hour`` the CPA counts per cell; as ``score_columns`` computes them."""
-    p = layout.policy
-    cells = recent.shape[1]
-    num, den, vol = stacked_components(METRICS, recent)
-    rules = [p.rules[m] for m in METRICS]
-
-    def per_row(values: list[float]) -> Array:
-        return np.repeat(np.asarray(values, dtype=np.float64), cells)
-
-    min_volume = per_row([r.min_volume for r in rules])
-    min_expected = per_row([r.min_expected for r in rules])
-    min_level = per_row([r.min_level for r in rules])
-    factor = per_row([1.5 if m in ("spend", "roas") else 1.0 for m in METRICS])
-    metric = np.repeat(np.arange(len(METRICS)), cells)
-    lifted = np.nan_to_num(level, nan=np.inf)
-    out: dict[int, _Window] = {}
-    for w in sorted({w for _, w in layout.pairs}):
-        uses = np.isin(metric, [i for i, v in layout.pairs if v == w])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            obs, den_w, vol_w = (x[:, -w:].sum(axis=1) for x in (num, den, vol))
-            exp = expected[:, -w:].sum(axis=1)
-            count_w = count_hour[:, -w:].sum(axis=1)
-            ok = uses & (exp > 0) & (vol_w >= min_volume) & (exp >= min_expected)
-            ok &= (min_level <= 0) | (exp >= min_level * w * lifted)
-            count = np.select(
-                [metric == _SPEND, (metric == _CONVERSIONS) | (metric == _CTR), metric == _CPC,
-                 metric == _CPA],
-                [exp / unit, exp, den_w, np.tile(count_w, len(METRICS))], den_w * unit)
-            count = np.maximum(np.nan_to_num(count, nan=0.0), 0.5)
-            half = 0.5 * exp / count
-            resid = np.where(ok, np.log((obs + half) / (exp + half)), np.nan)
-            samp = np.where(ok, factor / count, np.nan)
-            change = np.where(ok, obs / exp - 1.0, np.nan)
-        out[w] = _Window(obs, exp, den_w, count, resid, samp, change)
-    return out
-
-
 @dataclass(slots=True)
 class _Candidates:
     """Target windows that could alert (one entry each) and what their scores need."""
@@ -364,11 +250,11 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
     gathered = np.concatenate(
         [take_run(job.counters, job.origin, lo, hi, offsets) for job, lo, hi in group], axis=1)
     cells = gathered.shape[1]
-    expected, short, count_hour = _hour_figures(layout, gathered[:, :, recent - 1:])
+    expected, short, count_hour = hour_figures(p, gathered[:, :, recent - 1:])
     n_metrics = len(METRICS)
     own = layout.hours_rows
     hours = np.concatenate([expected.reshape(n_metrics, cells), count_hour[None],
-                            _day_sums(gathered[:, :, recent - DAY:recent])])
+                            day_sums(gathered[:, :, recent - DAY:recent])])
     # per cell: the expected hours of its windows, then the day sums of its trailing level
     back = np.array([*range(-layout.span + 1, 1),
                      *(-1 - DAY * k for k in range(p.scale_hours // DAY))])
@@ -395,9 +281,9 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
             [take(job.counters, job.origin,
                   np.arange(lo, hi)[:, None] + np.arange(-p.scale_hours, 0)[None, :])
              for job, lo, hi in group], axis=1)[:, trail[10] > 0])
-    level, unit = _trailing(trail, past)
+    level, unit = trailing(trail, past)
     window_hours = kept[:n_metrics + 1, :, :layout.span]
-    figures = _windows(layout, gathered[:, :, recent - layout.span:recent],
+    figures = windows(p, layout.pairs, gathered[:, :, recent - layout.span:recent],
                        window_hours[:n_metrics].reshape(n_metrics * cells, -1),
                        window_hours[n_metrics], level, unit)
     rows = [(i * cells, w) for i, w in layout.pairs]

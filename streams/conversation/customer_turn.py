@@ -127,7 +127,8 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
          or rules.mood_decline(new["journey"], window, compound, "distress" in cues, policy)
          if trusted else None)
         or upset
-        or outbursts.outburst(new["recent"], window, intent, compound, policy),
+        or outbursts.outburst(new["recent"], window, intent, compound, policy,
+                              prediction.scores if prediction is not None else None),
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
                                bot_repeats=book.get("bot_repeats", 0),
                                unhelped=book.get("unhelped", 0),

@@ -92,6 +92,9 @@ class EscalationPolicy:
     # the customer's previous message and at least ``outburst_chars`` long
     outburst_ratio: float = 2.0
     outburst_chars: int = 100
+    # a message the model reads as a complaint at least this much (among its top three) is
+    # one: irony and resignation about a fault read half as the fault, half as a complaint
+    outburst_complaint_score: float = 0.2
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3

@@ -17,7 +17,7 @@ here: the complaint the message is read as is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from streams.conversation.effects import Message
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy, Reason
@@ -33,17 +33,21 @@ def previous_customer_text(recent: Sequence[Message]) -> str | None:
 
 
 def outburst(recent: Sequence[Message], window: int, intent: str | None,
-             compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY
-             ) -> Reason | None:
+             compound: float | None, policy: EscalationPolicy = DEFAULT_POLICY,
+             scores: Mapping[str, float] | None = None) -> Reason | None:
     """``sentiment_worsening`` when the latest customer message (``recent[-1]``) of a window
-    of at least ``decline_min_messages`` customer messages is a complaint (``intent``) or at
+    of at least ``decline_min_messages`` customer messages is a complaint (``intent``, or the
+    complaint among the model's top ``scores`` at least ``outburst_complaint_score``) or at
     most ``repeated_compound`` negative (``compound``: None where the sentiment is not
     trusted), at least ``outburst_chars`` long and at least ``outburst_ratio`` times as long
     as the customer's previous message."""
     if (window < policy.decline_min_messages or not recent
             or recent[-1]["role"] != "customer"):
         return None
-    if intent != "complaint" and (compound is None or compound > policy.repeated_compound):
+    complaint = intent == "complaint" or (
+        scores is not None
+        and scores.get("complaint", 0.0) >= policy.outburst_complaint_score)
+    if not complaint and (compound is None or compound > policy.repeated_compound):
         return None
     before = previous_customer_text(recent)
     now = len(recent[-1]["text"])

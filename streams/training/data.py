@@ -50,6 +50,7 @@ GUIDE_PATH: Final = MODELS_DIR / "intent_labelled_guide.jsonl"
 VARIED_PATH: Final = MODELS_DIR / "intent_labelled_varied.jsonl"
 WIDE_PATH: Final = MODELS_DIR / "intent_labelled_wide.jsonl"
 STYLES_PATH: Final = MODELS_DIR / "intent_labelled_styles.jsonl"
+VOICES_PATH: Final = MODELS_DIR / "intent_labelled_voices.jsonl"
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
 TEST_OFFSET: Final = 2
@@ -207,8 +208,9 @@ def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
 #: ``intent_labelled_<name>.jsonl``, groups ``<name>/``, no text of an earlier set repeated.
 #: more: the intents the model confused; guide: the guide's thin boundaries; varied: every
 #: intent in many styles and business vocabularies; wide: classes the others cover thinly;
-#: styles: formal letters, rambling, chatty and multi-topic messages of every intent.
-EXTRA_SETS: Final = ("more", "guide", "varied", "wide", "styles")
+#: styles: formal letters, rambling, chatty and multi-topic messages of every intent;
+#: voices: every intent in each language's own wording, in businesses the others name less.
+EXTRA_SETS: Final = ("more", "guide", "varied", "wide", "styles", "voices")
 
 
 def build_extra(name: str, models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
@@ -244,6 +246,10 @@ def build_wide(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
 
 def build_styles(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
     return build_extra("styles", models_dir)
+
+
+def build_voices(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    return build_extra("voices", models_dir)
 
 
 # --- the Bitext subset -----------------------------------------------------------------------
@@ -384,7 +390,7 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
 
 #: The labelled files the intent model trains on.
 TRAINING_PATHS: Final = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH,
-                         STYLES_PATH, BITEXT_PATH)
+                         STYLES_PATH, VOICES_PATH, BITEXT_PATH)
 
 
 def read_all(paths: Sequence[Path] = TRAINING_PATHS) -> list[LabelledMessage]:

@@ -40,6 +40,19 @@ def test_no_outburst_without_its_shape(recent: list[Message], window: int, inten
     assert outburst(recent, window, intent, compound) is None
 
 
+def test_a_message_read_partly_as_a_complaint_is_one() -> None:
+    # irony or resignation about a fault: the model's top intent is the fault, a complaint
+    # close behind; the shape of the turn then decides, as for a complaint
+    half = {"technical_issue": 0.51, "complaint": 0.46, "account": 0.01}
+    assert outburst(RECENT, 3, "technical_issue", None, scores=half) == "sentiment_worsening"
+    assert outburst(RECENT, 3, "technical_issue", None) is None
+    faint = {"technical_issue": 0.8, "complaint": 0.1, "account": 0.05}
+    assert outburst(RECENT, 3, "technical_issue", None, scores=faint) is None
+    # the shape still has to be there
+    assert outburst(RECENT, 2, "technical_issue", None, scores=half) is None
+    assert outburst(RECENT[-1:], 3, "technical_issue", None, scores=half) is None
+
+
 def test_the_previous_customer_text_skips_the_bot() -> None:
     assert previous_customer_text(RECENT) == "Did that."
     assert previous_customer_text(RECENT[-1:]) is None

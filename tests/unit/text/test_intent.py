@@ -29,12 +29,14 @@ from streams.training.data import (
     STYLES_PATH,
     TRAINING_PATHS,
     VARIED_PATH,
+    VOICES_PATH,
     WIDE_PATH,
     build,
     build_guide,
     build_more,
     build_styles,
     build_varied,
+    build_voices,
     build_wide,
     content_words,
     import_bitext,
@@ -142,6 +144,22 @@ def test_styles_set_is_reproducible_and_apart_from_the_others() -> None:
             assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
                 tax.names), (lang, split)
     assert STYLES_PATH in TRAINING_PATHS
+
+
+def test_voices_set_is_reproducible_and_apart_from_the_others() -> None:
+    rows = read(VOICES_PATH)
+    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_voices()] == [
+        (r.text, r.intent, r.language, r.split, r.group) for r in rows]
+    assert all(r.group.startswith("voices/") for r in rows)
+    others = (read(LABELLED_PATH) + read(MORE_PATH) + read(GUIDE_PATH) + read(VARIED_PATH)
+              + read(WIDE_PATH) + read(STYLES_PATH))
+    assert not {r.text for r in rows} & {r.text for r in others}
+    tax = load_taxonomy()
+    for lang in ("en", "es", "fr", "de", "pt"):
+        for split in ("train", "test"):
+            assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
+                tax.names), (lang, split)
+    assert VOICES_PATH in TRAINING_PATHS
 
 
 def test_relabelled_phrasings_follow_the_label_guide() -> None:

@@ -70,6 +70,8 @@ COUNTERS: Final = 5
 #: campaigns whose decoded series and figures are memoised (about 40 + 150 kB each: at most
 #: about 190 MB); a campaign beyond it has its figures rebuilt when its next batch comes
 CACHED_CAMPAIGNS: Final = 1024
+#: columns of spare room a campaign's counters are copied with, so later hours append in place
+SPARE_HOURS: Final = 7 * DAY_HOURS
 CAMPAIGNS_TABLE: Final = "anomaly_campaigns"
 HOURS_TABLE: Final = "anomaly_hours"
 PARTS_TABLE: Final = "anomaly_parts"
@@ -95,10 +97,13 @@ class Detected:
 
 @dataclass(slots=True)
 class Series:
-    """A campaign's counters, ``(5, hours)`` from hour ``origin`` (a day's first hour)."""
+    """A campaign's counters, ``(5, hours)`` from hour ``origin`` (a day's first hour): the
+    first columns of ``room``, whose spare columns later hours are appended into in place
+    (the series they grow from is the memo's, taken out while its campaign is folded)."""
 
     origin: int
     counters: Array
+    room: Array | None = None
 
     @property
     def end(self) -> int:
@@ -195,9 +200,10 @@ class Detector:
         return records, last
 
     def _load(self, key: str, head: Value | None, lookup: Lookup) -> tuple[Series, Derived | None]:
-        cached = self._cache.get(key)
+        # taken out while the campaign is folded (``_write`` puts it back): a batch that fails
+        # half-way leaves no entry whose counters it may have appended to
+        cached = self._cache.pop(key, None)
         if head is not None and cached is not None and cached[0] is head:
-            self._cache.move_to_end(key)
             return cached[1], cached[2]
         days = sorted(int(d) for d in (head or {}).get("days", ()))
         if not days:
@@ -231,11 +237,7 @@ class Detector:
         lo_day = min(([old.origin // DAY_HOURS] if old.counters.shape[1] else [])
                      + [p.hour // DAY_HOURS for p in points])
         hi_day = newest // DAY_HOURS
-        counters = np.full((COUNTERS, (hi_day - lo_day + 1) * DAY_HOURS), np.nan)
-        origin = lo_day * DAY_HOURS
-        a, b = max(old.origin, origin), min(old.end, origin + counters.shape[1])
-        if b > a:
-            counters[:, a - origin:b - origin] = old.counters[:, a - old.origin:b - old.origin]
+        (counters, room), origin = _grown(old, lo_day * DAY_HOURS, (hi_day + 1) * DAY_HOURS)
         hours = np.array([p.hour for p in points])  # one point an hour (hourly_points)
         values = np.array([[p.impressions, p.clicks, p.cost, p.conversions, p.value]
                            for p in points]).T
@@ -249,7 +251,7 @@ class Detector:
         changed_days = set((hours // DAY_HOURS).tolist())
         late = -np.inf if prior is None else prior - self.policy.max_lateness_hours
         c.targets = sorted(hours[hours >= late].tolist())
-        c.series = Series(origin, counters)
+        c.series = Series(origin, counters, room)
         floor = (newest - self.retain_hours + 1) // DAY_HOURS  # older days are not held
         for day in changed_days:
             if day >= floor:
@@ -295,11 +297,29 @@ class Detector:
         out.changes.setdefault(CAMPAIGNS_TABLE, {})[c.key] = (partition, head)
         s = c.series
         if days and days[0] * DAY_HOURS > s.origin:
-            s = Series(days[0] * DAY_HOURS, s.counters[:, days[0] * DAY_HOURS - s.origin:])
+            cut = days[0] * DAY_HOURS - s.origin
+            s = Series(s.origin + cut, s.counters[:, cut:], None if s.room is None else s.room[:, cut:])
         self._cache[c.key] = (head, s, c.derived)
         self._cache.move_to_end(c.key)
         while len(self._cache) > CACHED_CAMPAIGNS:
             self._cache.popitem(last=False)
+
+
+def _grown(old: Series, start: int, end: int) -> tuple[tuple[Array, Array], int]:
+    """The counters of hours ``[start, end)`` (NaN where ``old`` holds none), their buffer and
+    origin: ``old``'s own buffer, grown in place, when it starts no later and has the room;
+    else a copy with a week of spare columns."""
+    room = old.room
+    if room is not None and old.origin <= start and end - old.origin <= room.shape[1]:
+        # columns past ``old.end`` may hold what a later, abandoned state wrote: reset them
+        room[:, old.end - old.origin:end - old.origin] = np.nan
+        return (room[:, :end - old.origin], room), old.origin
+    origin = min(start, old.origin) if old.counters.shape[1] else start
+    room = np.full((COUNTERS, end - origin + SPARE_HOURS), np.nan)
+    a, b = max(old.origin, origin), min(old.end, end)
+    if b > a:
+        room[:, a - origin:b - origin] = old.counters[:, a - old.origin:b - old.origin]
+    return (room[:, :end - origin], room), origin
 
 
 def alert_value(alert: anomaly.Alert) -> dict[str, Any]:

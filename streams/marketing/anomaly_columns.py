@@ -31,7 +31,7 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
@@ -74,16 +74,18 @@ class Layout:
     weekly: tuple[int, ...]
     daily: tuple[int, ...]
     span: int  # the longest window
+    reaches: tuple[Reach, ...] = ()  # what a cell gathers: counters (``_offsets``), figures (``_back``)
 
     @staticmethod
     def of(policy: AnomalyPolicy) -> Layout:
         pairs = tuple((i, w) for i, m in enumerate(METRICS) for w in policy.windows_of(m))
         if policy.scale_hours % DAY:
             raise ValueError("scale_hours must be whole days (the trailing level sums days)")
-        return Layout(policy, pairs,
-                      tuple(policy.season * k for k in range(1, policy.weeks + 1)),
-                      tuple(policy.short_season * k for k in range(1, policy.days + 1)),
-                      max(w for _, w in pairs))
+        layout = Layout(policy, pairs,
+                        tuple(policy.season * k for k in range(1, policy.weeks + 1)),
+                        tuple(policy.short_season * k for k in range(1, policy.days + 1)),
+                        max(w for _, w in pairs))
+        return replace(layout, reaches=(_offsets(layout), _back(layout)))
 
     @property
     def hours_rows(self) -> int:
@@ -169,11 +171,25 @@ def take(values: Array, origin: int, cols: NDArray[np.int64]) -> Array:
     return out
 
 
-def take_run(values: Array, origin: int, lo: int, hi: int, offsets: NDArray[np.int64]) -> Array:
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Column offsets a cell reads, with their bounds (computed once, not per gather)."""
+
+    offsets: NDArray[np.int64]
+    low: int
+    high: int
+
+    @staticmethod
+    def of(offsets: list[int]) -> Reach:
+        return Reach(np.array(offsets, dtype=np.int64), min(offsets), max(offsets))
+
+
+def take_run(values: Array, origin: int, lo: int, hi: int, reach: Reach) -> Array:
     """``take`` of the columns ``t + offsets`` for ``t`` in ``[lo, hi)``, ``(rows, hi - lo,
     offsets)``; without the masks when they all fall inside ``values`` (the common case)."""
-    cols = np.arange(lo - origin, hi - origin)[:, None] + offsets[None, :]
-    if lo - origin + int(offsets.min()) >= 0 and hi - 1 - origin + int(offsets.max()) < values.shape[1]:
+    cols = ((reach.offsets + (lo - origin))[None, :] if hi - lo == 1  # a live hour
+            else np.arange(lo - origin, hi - origin)[:, None] + reach.offsets[None, :])
+    if lo - origin + reach.low >= 0 and hi - 1 - origin + reach.high < values.shape[1]:
         return values[:, cols]
     return take(values, 0, cols)
 
@@ -235,10 +251,16 @@ def _groups(jobs: list[Job]) -> list[list[tuple[Job, int, int]]]:
     return [g for g in groups if g]
 
 
-def _offsets(layout: Layout) -> NDArray[np.int64]:
+def _offsets(layout: Layout) -> Reach:
     """Columns of counters gathered for a cell: the ``recent`` up to itself, then its lags."""
-    return np.array([*range(-layout.recent + 1, 1),
+    return Reach.of([*range(-layout.recent + 1, 1),
                      *(-lag for lag in (*layout.weekly, *layout.daily))])
+
+
+def _back(layout: Layout) -> Reach:
+    """Figures read for a cell: the expected hours of its windows, its trailing day sums."""
+    return Reach.of([*range(-layout.span + 1, 1),
+                     *(-1 - DAY * k for k in range(layout.policy.scale_hours // DAY))])
 
 
 def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Candidates) -> None:
@@ -246,7 +268,7 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
     windows that could alert added to ``candidates``."""
     p = layout.policy
     recent = layout.recent
-    offsets = _offsets(layout)
+    offsets = layout.reaches[0]
     gathered = np.concatenate(
         [take_run(job.counters, job.origin, lo, hi, offsets) for job, lo, hi in group], axis=1)
     cells = gathered.shape[1]
@@ -255,9 +277,7 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
     own = layout.hours_rows
     hours = np.concatenate([expected.reshape(n_metrics, cells), count_hour[None],
                             day_sums(gathered[:, :, recent - DAY:recent])])
-    # per cell: the expected hours of its windows, then the day sums of its trailing level
-    back = np.array([*range(-layout.span + 1, 1),
-                     *(-1 - DAY * k for k in range(p.scale_hours // DAY))])
+    back = layout.reaches[1]
     read = []
     at = 0
     for n, (job, lo, hi) in enumerate(group):
@@ -325,16 +345,24 @@ def _compute(layout: Layout, group: list[tuple[Job, int, int]], candidates: _Can
         candidates.pairs.append(k)
 
 
+def _pool(d: Derived, rows: tuple[int, int], t: int, trail: Reach) -> Array:
+    """Residuals and counting variances of one (metric, window) over the hours before ``t``:
+    a plain slice when every one is kept (the common case)."""
+    a, b = t + trail.low - d.origin, t - d.origin
+    if a >= 0 and b <= d.width:
+        return d.values[rows, a:b]
+    return take_run(d.values[rows, :d.width], d.origin, t, t + 1, trail)[:, 0]
+
+
 def _score(layout: Layout, candidates: _Candidates) -> None:
     """The full score of the target windows that could alert: their pooled noise scale from
     the residuals kept, then ``z``, the count test and the severity (``score_columns``)."""
     if not candidates.jobs:
         return
     p = layout.policy
-    trail = np.arange(-p.scale_hours, 0)
+    trail = Reach.of(list(range(-p.scale_hours, 0)))
     pools = np.stack([
-        take_run(job.derived.values[[layout.resid.start + k, layout.samp.start + k], :job.derived.width],
-                 job.derived.origin, t, t + 1, trail)[:, 0]
+        _pool(job.derived, (layout.resid.start + k, layout.samp.start + k), t, trail)
         for job, t, k in zip(candidates.jobs, candidates.hours, candidates.pairs, strict=True)],
         axis=1)  # (2, candidates, scale_hours)
     med, _ = _sorted_median(pools[0])

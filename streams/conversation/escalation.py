@@ -125,6 +125,9 @@ class EscalationPolicy:
     # the task read in a request for a person that names no topic sets its team from this
     # score of the intent model (``message_topic``)
     person_topic_score: float = 0.3
+    # a complaint's own topic read the same way (LABELS.md: the team of the underlying topic),
+    # but not as an order question: a complaint about a delivery goes to general
+    complaint_read_skips: tuple[str, ...] = ("purchase_inquiry",)
     # low_intent_confidence
     low_confidence: float = 0.4
     low_confidence_min_messages: int = 2
@@ -388,19 +391,21 @@ def message_topic(intent: str | None, found: frozenset[str],
     """The team the topic of a message names, for the intents whose team is their topic:
     for ``account`` technical (login, security), billing (payment method or billing contact
     on file) or general; for a complaint or a request for a person the topic's team when the
-    cues make it clear (``streams.text.cues.topic_team``); for a request for a person
-    without such a cue, the team of the task the intent model ``read`` in it besides the
-    request (its scores: "a person to help me upgrade to fibre" reads as a purchase), when
-    that task scores at least ``policy.person_topic_score``; else None."""
+    cues make it clear (``streams.text.cues.topic_team``); without such a cue, the team of
+    the task the intent model ``read`` in it besides the complaint or request (its scores:
+    "a person to help me upgrade to fibre" reads as a purchase; never an order question for
+    a complaint: ``complaint_read_skips``), when that task scores at least
+    ``policy.person_topic_score``; else None."""
     if intent == "account":
         return textcues.account_team(found)
-    if intent == "complaint":
-        return textcues.topic_team(found)
-    if intent == "human_request":
-        topic = textcues.topic_team(found, asked_for_person=True)
+    if intent in ("complaint", "human_request"):
+        topic = textcues.topic_team(found, asked_for_person=intent == "human_request")
+        # a complaint read partly as an order question is about a delivery: general
+        skip = policy.complaint_read_skips if intent == "complaint" else ()
         if topic is None and read:
             tasks = [(score, name) for name, score in read.items()
-                     if name in policy.team_overrides and score >= policy.person_topic_score]
+                     if name in policy.team_overrides and name not in skip
+                     and score >= policy.person_topic_score]
             topic = policy.team_overrides[max(tasks)[1]] if tasks else None
         return topic
     return None

@@ -190,6 +190,22 @@ def test_the_topic_decides_account_complaint_and_human_request(intent: str, text
         assert rules.route(intent, tier, topic=topic) == team, text
 
 
+def test_a_complaint_without_a_topic_cue_takes_the_task_the_model_read_in_it() -> None:
+    # LABELS.md: a complaint goes to the team of its underlying topic when it is clear; an
+    # angry fault report read half as the fault is the fault's
+    bug = {"complaint": 0.55, "technical_issue": 0.4, "account": 0.02}
+    assert rules.message_topic("complaint", frozenset(), bug) == "technical"
+    money = {"complaint": 0.5, "refund": 0.35, "billing": 0.1}
+    assert rules.message_topic("complaint", frozenset(), money) == "billing"
+    # a faint second reading is no topic, and an order question is a delivery: general
+    faint = {"complaint": 0.8, "technical_issue": 0.15, "billing": 0.05}
+    assert rules.message_topic("complaint", frozenset(), faint) is None
+    order = {"complaint": 0.5, "purchase_inquiry": 0.45, "other": 0.02}
+    assert rules.message_topic("complaint", frozenset(), order) is None
+    assert rules.route("complaint", "low", topic=rules.message_topic(
+        "complaint", frozenset(), order)) == "general"
+
+
 def test_routing_policy_is_configurable() -> None:
     by_value = replace(DEFAULT_POLICY, value_routes={("cancellation", "low"): "billing"})
     assert rules.route("cancellation", "low", by_value) == "billing"

@@ -118,23 +118,40 @@ def windows(policy: AnomalyPolicy, pairs: tuple[tuple[int, int], ...], recent: A
     factor = per_row([1.5 if m in ("spend", "roas") else 1.0 for m in METRICS])
     metric = np.repeat(np.arange(len(METRICS)), cells)
     lifted = np.nan_to_num(level, nan=np.inf)
+    tiled = np.tile(count_hour[:, -policy_span(pairs):], (len(METRICS), 1))
     out: dict[int, Window] = {}
     for w in sorted({w for _, w in pairs}):
-        uses = np.isin(metric, [i for i, v in pairs if v == w])
+        used = [i for i, v in pairs if v == w]
+        # only the rows of the metrics judged over ``w`` (the day window: conversions alone);
+        # the others are NaN, which nothing reads
+        rows: slice | Array = slice(None) if len(used) == len(METRICS) else np.concatenate(
+            [np.arange(i * cells, (i + 1) * cells) for i in used])
+        m = metric[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
-            obs, den_w, vol_w = (x[:, -w:].sum(axis=1) for x in (num, den, vol))
-            exp = expected[:, -w:].sum(axis=1)
-            count_w = count_hour[:, -w:].sum(axis=1)
-            ok = uses & (exp > 0) & (vol_w >= min_volume) & (exp >= min_expected)
-            ok &= (min_level <= 0) | (exp >= min_level * w * lifted)
+            obs, den_w, vol_w, exp, count_w = (
+                x[rows, -w:].sum(axis=1) for x in (num, den, vol, expected, tiled))
+            ok = (exp > 0) & (vol_w >= min_volume[rows]) & (exp >= min_expected[rows])
+            ok &= (min_level[rows] <= 0) | (exp >= min_level[rows] * w * lifted[rows])
             count = np.select(
-                [metric == _SPEND, (metric == _CONVERSIONS) | (metric == _CTR), metric == _CPC,
-                 metric == _CPA],
-                [exp / unit, exp, den_w, np.tile(count_w, len(METRICS))], den_w * unit)
+                [m == _SPEND, (m == _CONVERSIONS) | (m == _CTR), m == _CPC, m == _CPA],
+                [exp / unit[rows], exp, den_w, count_w], den_w * unit[rows])
             count = np.maximum(np.nan_to_num(count, nan=0.0), 0.5)
             half = 0.5 * exp / count
             resid = np.where(ok, np.log((obs + half) / (exp + half)), np.nan)
-            samp = np.where(ok, factor / count, np.nan)
+            samp = np.where(ok, factor[rows] / count, np.nan)
             change = np.where(ok, obs / exp - 1.0, np.nan)
-        out[w] = Window(obs, exp, den_w, count, resid, samp, change)
+        figures: tuple[Array, ...] = (obs, exp, den_w, count, resid, samp, change)
+        if not isinstance(rows, slice):
+            figures = tuple(_spread(f, rows, len(metric)) for f in figures)
+        out[w] = Window(*figures)
     return out
+
+
+def policy_span(pairs: tuple[tuple[int, int], ...]) -> int:
+    return max(w for _, w in pairs)
+
+
+def _spread(values: Array, rows: Array, size: int) -> Array:
+    full = np.full(size, np.nan)
+    full[rows] = values
+    return full

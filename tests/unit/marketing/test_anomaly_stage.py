@@ -145,3 +145,44 @@ def test_a_backlog_in_large_batches_raises_the_alerts_of_daily_batches(
         return a["campaign_id"], a["metric"], a["direction"], a["hour"], a["status"]
 
     assert sorted(map(key, alerts(outcomes))) == sorted(map(key, alerts(campaign_run[0])))
+
+
+class KeptMemory(Memory):
+    """Tables that hand back the very objects stored, as the worker's do: the detector's memo
+    hits, and counters grow in place."""
+
+    def apply(self, changes: Changes) -> None:
+        for table, changed in changes.items():
+            for key, (_, value) in changed.items():
+                if value is not None:
+                    self.tables.setdefault(table, {})[key] = value
+
+
+def test_a_batch_that_fails_half_way_is_folded_again_as_if_it_never_ran(sim: Simulated) -> None:
+    # hourly, as live: a new hour falls in a day the campaign's counters already hold
+    days = [[v for v in day if v["interval_start"] == hour]
+            for day in batches(sim) for hour in sorted({v["interval_start"] for v in day})]
+    clean, failed = marketing.stage(), marketing.stage()
+    clean_memory, failed_memory = KeptMemory(), KeptMemory()
+    last = sorted({f"{v['platform']}:{v['campaign_id']}" for v in days[0]})[-1]
+
+    def failing(table: str, key: str) -> Value | None:
+        if table == CAMPAIGNS_TABLE and key == last:
+            raise RuntimeError("lookup failed")  # after the other campaigns were absorbed
+        return failed_memory.lookup(table, key)
+
+    offset = 0
+    for n, values in enumerate(days):
+        raws = [Raw(names.AD_METRICS, 0, offset + i, 0, None, None) for i in range(len(values))]
+        offset += len(values)
+        events = Events(raws, values)
+        if n in (20 * 24 + 5, len(days) - 30):
+            with pytest.raises(RuntimeError):
+                failed.step(events, failing, 0)
+        expected, again = clean.step(events, clean_memory.lookup, 0), failed.step(
+            events, failed_memory.lookup, 0)
+        clean_memory.apply(expected.changes)
+        failed_memory.apply(again.changes)
+        assert set(again.changes[HOURS_TABLE]) == set(expected.changes[HOURS_TABLE])
+        assert alerts([again]) == alerts([expected])
+    assert alerts([clean.step(events, clean_memory.lookup, 0)]) == []

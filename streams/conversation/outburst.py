@@ -5,14 +5,17 @@ then writes at length about the same problem has stopped asking and started tell
 long message is irony, resignation or a story of what the failure costs them, in wordings
 no lexicon lists (LABELS.md, ``negative_trend``). The rule reads the shape of the turn: its
 length against the customer's previous message, and what it is (a complaint, or clearly
-negative where the sentiment is trusted), from the third customer message of the window on.
+negative where the sentiment is trusted), from the third customer message of the window on;
+from the fourth on, any long message that asks nothing (no question mark): after three turns
+with the bot, a customer who writes at length without asking has stopped asking.
 
 Invariants: pure and deterministic over the recent messages the record keeps (texts cut at
 ``state_record.TEXT_LIMIT``, so both lengths are read the same way); a first or second
 customer message never fires; a long message that is neither a complaint nor clearly
-negative never fires (a customer telling more about a question is not upset); no word
-lists. Sarcasm reads as satisfaction to the emotion detector, so satisfaction is no guard
-here: the complaint the message is read as is.
+negative fires only from the fourth customer message on and only when it asks nothing (a
+customer telling more about a question is not upset); no word lists. Sarcasm reads as
+satisfaction to the emotion detector, so satisfaction is no guard here: the complaint the
+message is read as is.
 """
 
 from __future__ import annotations
@@ -37,17 +40,20 @@ def outburst(recent: Sequence[Message], window: int, intent: str | None,
              scores: Mapping[str, float] | None = None) -> Reason | None:
     """``sentiment_worsening`` when the latest customer message (``recent[-1]``) of a window
     of at least ``decline_min_messages`` customer messages is a complaint (``intent``, or the
-    complaint among the model's top ``scores`` at least ``outburst_complaint_score``) or at
-    most ``repeated_compound`` negative (``compound``: None where the sentiment is not
-    trusted), at least ``outburst_chars`` long and at least ``outburst_ratio`` times as long
-    as the customer's previous message."""
+    complaint among the model's top ``scores`` at least ``outburst_complaint_score``), asks
+    nothing from the customer's fourth message on, or is at most ``repeated_compound``
+    negative (``compound``: None where the sentiment is not trusted), at least
+    ``outburst_chars`` long and at least ``outburst_ratio`` times as long as the customer's
+    previous message."""
     if (window < policy.decline_min_messages or not recent
             or recent[-1]["role"] != "customer"):
         return None
     complaint = intent == "complaint" or (
         scores is not None
         and scores.get("complaint", 0.0) >= policy.outburst_complaint_score)
-    if not complaint and (compound is None or compound > policy.repeated_compound):
+    # after three turns with the bot, a long message that asks nothing is told, not asked
+    telling = window > policy.decline_min_messages and "?" not in recent[-1]["text"]
+    if not (complaint or telling) and (compound is None or compound > policy.repeated_compound):
         return None
     before = previous_customer_text(recent)
     now = len(recent[-1]["text"])

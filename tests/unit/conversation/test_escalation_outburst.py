@@ -53,6 +53,32 @@ def test_a_message_read_partly_as_a_complaint_is_one() -> None:
     assert outburst(RECENT[-1:], 3, "technical_issue", None, scores=half) is None
 
 
+#: long closing turns that ask nothing, in the words of no lexicon (a story of resignation)
+TOLD = {
+    "en": "Fine, I'll keep paying for it the way I pay for everything else on that bill, I "
+          "stopped trying to understand the lines on it a long time ago, nobody ever explains.",
+    "es": "Vale, lo seguiré pagando como pago todo lo demás de esa factura, hace tiempo que "
+          "dejé de intentar entender cada línea, total, nadie me lo explica nunca.",
+    "fr": "Bon, je continuerai à payer comme je paie tout le reste sur cette facture, j'ai "
+          "arrêté depuis longtemps d'essayer de comprendre chaque ligne, personne n'explique.",
+    "de": "Gut, dann zahle ich das eben weiter wie alles andere auf dieser Rechnung, ich habe "
+          "längst aufgehört, jede Zeile verstehen zu wollen, erklärt wird sowieso nie etwas.",
+    "pt": "Tudo bem, vou continuar a pagar como pago tudo o resto nessa fatura, há muito que "
+          "deixei de tentar perceber cada linha, ninguém explica nada mesmo.",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TOLD))
+def test_a_long_turn_that_asks_nothing_after_three_is_an_outburst(language: str) -> None:
+    recent = [_m("customer", "Ok."), _m("bot", "Anything else?"),
+              _m("customer", TOLD[language])]
+    assert outburst(recent, 4, "billing", None) == "sentiment_worsening"
+    # not before the fourth customer message, nor when it asks something
+    assert outburst(recent, 3, "billing", None) is None
+    asking = [*recent[:-1], _m("customer", TOLD[language][:-1] + ", ¿o no?")]
+    assert outburst(asking, 4, "billing", None) is None
+
+
 def test_the_previous_customer_text_skips_the_bot() -> None:
     assert previous_customer_text(RECENT) == "Did that."
     assert previous_customer_text(RECENT[-1:]) is None

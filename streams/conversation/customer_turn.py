@@ -82,6 +82,13 @@ def customer_message(new: ConversationRecord, event: Mapping[str, Any], text: st
         if emotions.confusion >= policy.confusion_threshold:
             book["confused"] += 1
     prediction = signals.intent
+    # a content customer ("great, a replacement works for me") holds no grievance any more
+    if emotions is not None and emotions.satisfaction >= policy.resolved_satisfaction:
+        book["grievances"] = 0
+    if outbursts.grieved(prediction.scores if prediction is not None else None,
+                         emotions.frustration if emotions is not None else 0.0, policy):
+        book["grievances"] = book.get("grievances", 0) + 1
+        book["grieved_at"] = book["window_messages"]
     if prediction is not None:
         _update_intent(new, prediction, rules.message_topic(
             prediction.intent, found, prediction.scores, policy), policy)
@@ -128,7 +135,11 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
          if trusted else None)
         or upset
         or outbursts.outburst(new["recent"], window, intent, compound, policy,
-                              prediction.scores if prediction is not None else None),
+                              prediction.scores if prediction is not None else None)
+        or outbursts.persisting(new["recent"], window, book.get("grievances", 0),
+                                window - book.get("grieved_at", 0),
+                                emotions.satisfaction if emotions is not None else 0.0,
+                                policy),
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
                                bot_repeats=book.get("bot_repeats", 0),
                                unhelped=book.get("unhelped", 0),

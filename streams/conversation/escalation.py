@@ -95,6 +95,14 @@ class EscalationPolicy:
     # a message the model reads as a complaint at least this much (among its top three) is
     # one: irony and resignation about a fault read half as the fault, half as a complaint
     outburst_complaint_score: float = 0.2
+    # ... or a grievance that persists (``outburst.persisting``): from the fourth customer
+    # message of the window, a reply to the bot that asks nothing from a customer who has
+    # complained (complaint score or frustration at least ``grievance_score``) in at least
+    # ``grievance_messages`` of their messages since they were last content, the last of them
+    # this message or the one before (thresholds chosen leaving one set out)
+    grievance_messages: int = 2
+    grievance_score: float = 0.4
+    grievance_min_messages: int = 4
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3

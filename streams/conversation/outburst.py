@@ -7,7 +7,10 @@ no lexicon lists (LABELS.md, ``negative_trend``). The rule reads the shape of th
 length against the customer's previous message, and what it is (a complaint, or clearly
 negative where the sentiment is trusted), from the third customer message of the window on;
 from the fourth on, any long message that asks nothing (no question mark): after three turns
-with the bot, a customer who writes at length without asking has stopped asking.
+with the bot, a customer who writes at length without asking has stopped asking. A
+grievance that persists (``persisting``) is read from the model's scores of the customer's
+own messages, not their words: from the fourth customer message on, a reply to the bot that
+asks nothing from a customer who has complained or been frustrated in two of their messages.
 
 Invariants: pure and deterministic over the recent messages the record keeps (texts cut at
 ``state_record.TEXT_LIMIT``, so both lengths are read the same way); a first or second
@@ -63,4 +66,34 @@ def outburst(recent: Sequence[Message], window: int, intent: str | None,
     return "sentiment_worsening"
 
 
-__all__ = ["outburst", "previous_customer_text"]
+def grieved(scores: Mapping[str, float] | None, frustration: float,
+            policy: EscalationPolicy = DEFAULT_POLICY) -> bool:
+    """Whether a customer message holds a grievance: the model reads a complaint in it at
+    least ``grievance_score`` (among its top ``scores``), or the emotion detector
+    frustration at least as much. A complaint read faintly (the top intent at 0.33) is not
+    one: a customer explaining a problem calmly reads so."""
+    return (frustration >= policy.grievance_score
+            or (scores is not None and scores.get("complaint", 0.0) >= policy.grievance_score))
+
+
+def persisting(recent: Sequence[Message], window: int, grievances: int, since: int,
+               satisfaction: float, policy: EscalationPolicy = DEFAULT_POLICY
+               ) -> Reason | None:
+    """``sentiment_worsening`` when the latest customer message (``recent[-1]``), from the
+    ``grievance_min_messages``-th of the window on, replies to the bot, asks nothing, is not
+    content (``satisfaction`` below ``resolved_satisfaction``), and the customer has held a
+    grievance in at least ``grievance_messages`` of the window's messages (``grievances``),
+    the last of them this message or the one before (``since``: messages since it, 0 or 1):
+    the bot answered twice and more, the complaint is still there, and the customer has
+    stopped asking: what they write now is irony or resignation ("Right. In progress. Of
+    course it is."), whatever its words. A complaint the bot settled ("Great, a replacement
+    works for me") is no longer held."""
+    if (window < policy.grievance_min_messages or grievances < policy.grievance_messages
+            or since > 1 or satisfaction >= policy.resolved_satisfaction
+            or len(recent) < 2 or recent[-1]["role"] != "customer"
+            or recent[-2]["role"] != "bot" or "?" in recent[-1]["text"]):
+        return None
+    return "sentiment_worsening"
+
+
+__all__ = ["grieved", "outburst", "persisting", "previous_customer_text"]

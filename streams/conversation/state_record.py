@@ -92,6 +92,10 @@ class EscalationBook(TypedDict):
     pushbacks: NotRequired[int]  # replies that pushed back, in words or not
     # bot answers that shared no subject with the recent messages (``loops``)
     off_topic: NotRequired[int]
+    # customer messages of the window that held a grievance since the customer was last
+    # content (``outburst.grieved``), and the last of them
+    grievances: NotRequired[int]
+    grieved_at: NotRequired[int]  # its number in the window (1: the first)
     # the customer asked for their personal data (a request that may become overdue)
     data_request: NotRequired[bool]
 
@@ -149,7 +153,7 @@ def empty_book() -> EscalationBook:
     return EscalationBook(episode=0, phase="idle", opened_at=None, reasons=[], suppressed=0,
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
                           best_confidence=None, unhelped=0, bot_repeats=0, off_topic=0,
-                          pushed=False, pushbacks=0)
+                          pushed=False, pushbacks=0, grievances=0, grieved_at=0)
 
 
 def fresh_window(book: EscalationBook, phase: str) -> EscalationBook:
@@ -157,7 +161,7 @@ def fresh_window(book: EscalationBook, phase: str) -> EscalationBook:
                           reasons=book["reasons"], suppressed=book["suppressed"],
                           window_messages=0, repeats=0, fallbacks=0, confused=0,
                           best_confidence=None, unhelped=0, bot_repeats=0, off_topic=0,
-                          pushed=False, pushbacks=0)
+                          pushed=False, pushbacks=0, grievances=0, grieved_at=0)
 
 
 def new_record(event: Mapping[str, Any], partition: int) -> ConversationRecord:

@@ -8,6 +8,7 @@ from typing import Any
 from streams.conversation.effects import Effect
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.conversation.state import ConversationRecord, MessageSignals, fold
+from streams.evaluation.guide_sets import conversation_report, plain_conversation
 from streams.text.emotion import Emotions
 from streams.text.intent import IntentPrediction
 
@@ -72,3 +73,16 @@ class Run:
 
     def of(self, kind: type) -> list[Any]:
         return [e for e in self.effects if isinstance(e, kind)]
+
+
+def escalated_at(language: str, customer: tuple[str, ...], bot: tuple[str, ...],
+                 cid: str) -> tuple[int | None, object]:
+    """Replays ``customer`` messages with the ``bot`` answers between them (as ``b: ...``
+    turns) through the evaluation's replay: the turn it escalated at and its reasons."""
+    turns: list[str] = []
+    for i, text in enumerate(customer):
+        turns.append(f"c: {text}")
+        if i < len(customer) - 1:
+            turns.append(bot[i])
+    detail = conversation_report([plain_conversation(language, turns, cid)])["details"][0]
+    return detail["escalated_at_turn"], detail["reasons"]

@@ -9,7 +9,7 @@ import pytest
 
 from streams.conversation.effects import Message
 from streams.conversation.outburst import outburst, previous_customer_text
-from streams.evaluation.guide_sets import conversation_report, plain_conversation
+from tests.unit.conversation.helpers import escalated_at
 
 
 def _m(role: str, text: str) -> Message:
@@ -123,14 +123,7 @@ BOT = ("b: Sorry to hear that. Please restart the device from its settings menu.
 
 
 def _escalated_at(language: str, customer: tuple[str, ...]) -> tuple[int | None, object]:
-    turns: list[str] = []
-    for i, text in enumerate(customer):
-        turns.append(f"c: {text}")
-        if i < len(customer) - 1:
-            turns.append(BOT[i])
-    detail = conversation_report([plain_conversation(language, turns, f"o-{language}")]
-                                 )["details"][0]
-    return detail["escalated_at_turn"], detail["reasons"]
+    return escalated_at(language, customer, BOT, f"o-{language}")
 
 
 @pytest.mark.parametrize("language", sorted(WORN))

@@ -11,7 +11,7 @@ import pytest
 from streams.conversation.effects import Message
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.outburst import grieved, persisting
-from streams.evaluation.guide_sets import conversation_report, plain_conversation
+from tests.unit.conversation.helpers import escalated_at
 
 
 def _m(role: str, text: str) -> Message:
@@ -82,14 +82,7 @@ BOT = ("b: Sorry about that. Please unplug the router for a minute and plug it b
 
 
 def _escalated_at(language: str, customer: tuple[str, ...]) -> tuple[int | None, object]:
-    turns: list[str] = []
-    for i, text in enumerate(customer):
-        turns.append(f"c: {text}")
-        if i < len(customer) - 1:
-            turns.append(BOT[i])
-    detail = conversation_report([plain_conversation(language, turns, f"g-{language}")]
-                                 )["details"][0]
-    return detail["escalated_at_turn"], detail["reasons"]
+    return escalated_at(language, customer, BOT, f"g-{language}")
 
 
 @pytest.mark.parametrize("language", sorted(WORN))

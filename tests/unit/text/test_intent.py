@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from streams.training.data import (
     VARIED_PATH,
     VOICES_PATH,
     WIDE_PATH,
+    LabelledMessage,
     build,
     build_guide,
     build_more,
@@ -129,13 +131,20 @@ def test_wide_set_is_reproducible_and_apart_from_the_others() -> None:
     assert WIDE_PATH in TRAINING_PATHS
 
 
-def test_styles_set_is_reproducible_and_apart_from_the_others() -> None:
-    rows = read(STYLES_PATH)
-    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_styles()] == [
+@pytest.mark.parametrize(("path", "build", "earlier"), [
+    (STYLES_PATH, build_styles, (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH)),
+    (VOICES_PATH, build_voices,
+     (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH, STYLES_PATH)),
+], ids=["styles", "voices"])
+def test_a_later_set_is_reproducible_and_apart_from_the_others(
+        path: Path, build: Callable[[], list[LabelledMessage]],
+        earlier: tuple[Path, ...]) -> None:
+    rows = read(path)
+    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build()] == [
         (r.text, r.intent, r.language, r.split, r.group) for r in rows]
-    assert all(r.group.startswith("styles/") for r in rows)
-    others = (read(LABELLED_PATH) + read(MORE_PATH) + read(GUIDE_PATH) + read(VARIED_PATH)
-              + read(WIDE_PATH))
+    assert all(r.group.startswith(f"{path.stem.removeprefix('intent_labelled_')}/")
+               for r in rows)
+    others = [r for p in earlier for r in read(p)]
     assert not {r.text for r in rows} & {r.text for r in others}
     # every intent in every language, in both splits: the framings carry no intent
     tax = load_taxonomy()
@@ -143,23 +152,7 @@ def test_styles_set_is_reproducible_and_apart_from_the_others() -> None:
         for split in ("train", "test"):
             assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
                 tax.names), (lang, split)
-    assert STYLES_PATH in TRAINING_PATHS
-
-
-def test_voices_set_is_reproducible_and_apart_from_the_others() -> None:
-    rows = read(VOICES_PATH)
-    assert [(r.text, r.intent, r.language, r.split, r.group) for r in build_voices()] == [
-        (r.text, r.intent, r.language, r.split, r.group) for r in rows]
-    assert all(r.group.startswith("voices/") for r in rows)
-    others = (read(LABELLED_PATH) + read(MORE_PATH) + read(GUIDE_PATH) + read(VARIED_PATH)
-              + read(WIDE_PATH) + read(STYLES_PATH))
-    assert not {r.text for r in rows} & {r.text for r in others}
-    tax = load_taxonomy()
-    for lang in ("en", "es", "fr", "de", "pt"):
-        for split in ("train", "test"):
-            assert {r.intent for r in rows if r.language == lang and r.split == split} == set(
-                tax.names), (lang, split)
-    assert VOICES_PATH in TRAINING_PATHS
+    assert path in TRAINING_PATHS
 
 
 def test_relabelled_phrasings_follow_the_label_guide() -> None:

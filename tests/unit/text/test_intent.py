@@ -27,6 +27,7 @@ from streams.training.data import (
     GUIDE_PATH,
     GUIDE_RELABELS,
     MORE_PATH,
+    SEAMS_PATH,
     STYLES_PATH,
     TRAINING_PATHS,
     VARIED_PATH,
@@ -36,6 +37,7 @@ from streams.training.data import (
     build,
     build_guide,
     build_more,
+    build_seams,
     build_styles,
     build_varied,
     build_voices,
@@ -135,7 +137,9 @@ def test_wide_set_is_reproducible_and_apart_from_the_others() -> None:
     (STYLES_PATH, build_styles, (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH)),
     (VOICES_PATH, build_voices,
      (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH, STYLES_PATH)),
-], ids=["styles", "voices"])
+    (SEAMS_PATH, build_seams,
+     (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH, STYLES_PATH, VOICES_PATH)),
+], ids=["styles", "voices", "seams"])
 def test_a_later_set_is_reproducible_and_apart_from_the_others(
         path: Path, build: Callable[[], list[LabelledMessage]],
         earlier: tuple[Path, ...]) -> None:

@@ -111,11 +111,15 @@ def _counts(conversion: Conversion, state: RfmState, purchase_types: frozenset[s
 
 def _add(state: RfmState, conversion: Conversion) -> None:
     """Absorb into ``state`` in place (callers own a fresh copy)."""
-    bisect.insort(state["ids"], conversion["conversion_id"])
-    day = str(conversion["occurred_at"] // DAY_MS)
-    values = state["occasions"].setdefault(day, {})
-    currency = conversion["currency"]
-    values[currency] = values.get(currency, 0.0) + float(conversion["value"])
+    _add_purchase(state, conversion["conversion_id"], conversion["occurred_at"],
+                  conversion["currency"], float(conversion["value"]))
+
+
+def _add_purchase(state: RfmState, conversion_id: str, occurred_at: int, currency: str,
+                  value: float) -> None:
+    bisect.insort(state["ids"], conversion_id)
+    values = state["occasions"].setdefault(str(occurred_at // DAY_MS), {})
+    values[currency] = values.get(currency, 0.0) + value
 
 
 def _copy(state: RfmState) -> RfmState:
@@ -152,31 +156,22 @@ def absorb_interactions(state: RfmState, items: Iterable[Mapping[str, Any]]) -> 
     can count): the same state as making each a ``Conversion`` of type purchase first, without
     the intermediate dicts (the scoring stage's hot path). A non-finite value of one not yet
     absorbed raises, as ``absorb_many`` does."""
-    ids = state["ids"]
-    n = len(ids)
     new: RfmState | None = None
     for i in items:
         value, currency = i.get("value"), i.get("currency")
         if value is None or not currency:
             continue
         cid = str(i["event_id"])
-        k = bisect.bisect_left(ids, cid)
-        if k < n and ids[k] == cid:
+        if absorbed(state, cid):
             continue  # absorbed before this profile
         value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"conversion {cid!r} has a non-finite value")
         if new is None:
             new = _copy(state)
-        else:
-            seen = new["ids"]
-            k = bisect.bisect_left(seen, cid)
-            if k < len(seen) and seen[k] == cid:
-                continue  # twice in this profile
-        bisect.insort(new["ids"], cid)
-        values = new["occasions"].setdefault(str(int(i["occurred_at"]) // DAY_MS), {})
-        currency = str(currency)
-        values[currency] = values.get(currency, 0.0) + value
+        elif absorbed(new, cid):
+            continue  # twice in this profile
+        _add_purchase(new, cid, int(i["occurred_at"]), str(currency), value)
     return state if new is None else new
 
 

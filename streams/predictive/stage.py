@@ -26,7 +26,7 @@ import functools
 import hashlib
 import math
 import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -37,11 +37,9 @@ from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import FEATURES, read_profile
 from streams.predictive.rfm import (
-    Conversion,
     RfmState,
     RfmSummary,
     absorb_interactions,
-    absorbed,
     empty_state,
     summarise,
 )
@@ -78,17 +76,6 @@ def stage(policy: ScoringPolicy) -> Stage:
                  step=functools.partial(step, policy),
                  tables=(Table(STATES, positioned=True),),
                  sunk=(names.CUSTOMER_SCORES_TABLE,))
-
-
-def purchases(items: Iterable[Mapping[str, Any]], rfm: RfmState) -> list[Conversion]:
-    """The purchase interactions (``read_profile`` gathers them) that ``rfm`` has not absorbed
-    yet, as conversions the RFM fold takes (the profile's recent list is bounded; the fold keeps
-    every purchase it has seen)."""
-    return [Conversion(conversion_id=str(i["event_id"]), occurred_at=int(i["occurred_at"]),
-                       type="purchase", value=float(i["value"]), currency=str(i["currency"]))
-            for i in items
-            if i.get("value") is not None and i.get("currency")
-            and not absorbed(rfm, str(i["event_id"]))]
 
 
 #: the churn signals in a fixed order, for the scoring key (absent: NaN)

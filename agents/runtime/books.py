@@ -10,21 +10,29 @@ what it can when the consumer has not started or is between assignments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from faust.types import TP
 
 
-def committed_offsets(consumer: Any, topic: str, partitions: Iterable[int]) -> dict[int, int]:
-    """The group's committed offsets of ``partitions`` as the consumer last read or wrote
-    them (read at every assignment, before records flow); absent: none known."""
+def committed_offsets(consumer: Any, topic: str, partitions: Iterable[int],
+                      on_broker: Mapping[int, int] | None = None) -> dict[int, int]:
+    """The group's committed offsets of ``partitions``: the higher of what the consumer last
+    read or wrote in its books and what the broker holds (``on_broker``); absent: none known.
+    Right after an assignment the books can lack a partition the group has committed (Faust
+    drops a revoked partition's entry and reads it back only when it seeks, and records of a
+    partition kept through the rebalance may arrive before that), so the books alone would
+    send it back to its log start. Both are lower bounds of what is done: an offset is
+    committed only after its batch was made durable."""
     books = getattr(consumer, "_committed_offset", {})
+    broker = on_broker or {}
     out: dict[int, int] = {}
     for p in partitions:
         offset = books.get(TP(topic, p))
-        if isinstance(offset, int) and offset > 0:
-            out[p] = offset
+        best = max(offset if isinstance(offset, int) else 0, broker.get(p, 0))
+        if best > 0:
+            out[p] = best
     return out
 
 

@@ -21,7 +21,7 @@ from agents.runtime.positions import PositionGuard, resume_at
 from agents.runtime.transport import BatchTopic, note_resumed, orphaned, reread_arrived, unstick
 from streams.contract.codec import AvroCodec
 from streams.io.clickhouse import ClickHouse
-from streams.io.kafka_admin import first_offset_from, log_start
+from streams.io.kafka_admin import committed, first_offset_from, log_start
 from streams.io.positions import sunk_next
 from streams.io.publisher import Outgoing, Publisher
 from streams.io.sink import Sink
@@ -86,17 +86,19 @@ def new_guard(app: faust.App, runtime: Runtime, tables: tuple[str, ...],
         wanted = list(partitions)
         sunk = sunk_next(runtime.clickhouse.query, topic, tables, wanted)
         start = log_start(runtime.settings, topic, wanted)
-        committed = committed_offsets(app.consumer, topic, wanted)
+        committed_at = committed_offsets(
+            app.consumer, topic, wanted,
+            on_broker=committed(runtime.settings, app.conf.id, topic, wanted))
         state = also(topic, wanted) if also else None
         positions = {
-            p: resume_at(log_start=start[p], sunk=sunk[p], committed=committed.get(p),
+            p: resume_at(log_start=start[p], sunk=sunk[p], committed=committed_at.get(p),
                          state=None if state is None else state.get(p, 0),
                          publishes=True)
             for p in wanted
         }
         note_resumed(app.consumer, topic, positions)
         log.info("positions of %s: %s (sunk %s, log start %s, committed %s, state %s)", topic,
-                 positions, sunk, start, committed, state)
+                 positions, sunk, start, committed_at, state)
         return positions
 
     guard = PositionGuard(

@@ -146,6 +146,19 @@ def log_start(settings: Settings, physical_topic: str, partitions: Iterable[int]
     return {p: low for p, (low, _) in marks.items()}
 
 
+def committed(settings: Settings, group: str, physical_topic: str, partitions: Iterable[int],
+              *, timeout: float = 10.0) -> dict[int, int]:
+    """The offsets ``group`` has committed on ``partitions`` as the broker holds them (absent:
+    none). Reads only: the look-up neither joins the group nor commits."""
+    consumer = _offsets_consumer(settings, **{"group.id": group})
+    try:
+        found = consumer.committed([TopicPartition(physical_topic, p) for p in partitions],
+                                   timeout=timeout)
+    finally:
+        consumer.close()
+    return {tp.partition: tp.offset for tp in found if tp.error is None and tp.offset >= 0}
+
+
 def first_offset_from(settings: Settings, physical_topic: str, partition: int, offset: int
                       ) -> int | None:
     """Offset of the first message the broker holds at or after ``offset`` (None: none)."""

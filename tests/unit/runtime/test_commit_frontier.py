@@ -157,3 +157,14 @@ def test_committed_offsets_are_read_from_the_consumer_books() -> None:
     one._committed_offset.update({P0: 42, TP(TOPIC, 1): None, TP(TOPIC, 2): 0})
     assert transport.committed_offsets(one, TOPIC, [0, 1, 2, 3]) == {0: 42}
     assert transport.committed_offsets(object(), TOPIC, [0]) == {}
+
+
+def test_a_commit_the_books_lack_after_an_assignment_is_taken_from_the_broker() -> None:
+    # Faust drops a revoked partition's books and reads them back only when it seeks; records
+    # of a partition kept through the rebalance can come first, and without the broker's word
+    # the partition was sent back to its log start (re-read from 0 again and again)
+    one = consumer()
+    one._committed_offset.update({P0: 42})
+    got = transport.committed_offsets(one, TOPIC, [0, 1, 2], on_broker={0: 40, 1: 396, 2: 0})
+    assert got == {0: 42, 1: 396}
+    assert transport.committed_offsets(one, TOPIC, [0], on_broker={0: 50}) == {0: 50}

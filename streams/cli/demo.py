@@ -62,9 +62,7 @@ def demo(chat_events: int, ad_metrics: int, bad: int) -> None:
             log_dir.mkdir(parents=True, exist_ok=True)
             log_path = log_dir / "demo-worker.log"
             console.print(f"starting a worker (log: {log_path})")
-            # the demo shows anomaly alerts: a few thousand rows are scored in seconds
-            worker_proc = start_worker(settings, str(log_path),
-                                       env={"TOUCHSTREAM_MARKETING_ANOMALY_DETECTION": "true"})
+            worker_proc = start_worker(settings, str(log_path))
         seed = int(time.time()) % 10_000
         report = run_simulation(settings, chat_events, ad_metrics, seed=seed, bad=bad,
                                 progress=True)

@@ -10,10 +10,8 @@ aged without a profile change, or came from older models, are rescored in batche
 adds recommendations and the best contact time to the next best action: the current version
 of ``personalisation/`` in the model directory (``touchstream train personalisation``), else
 an older single ``personalisation.npz``; the same timer serves a newer version, and a broken
-one keeps the last good model. The worker reads a batch of ``customer.profiles`` into columns
-in one call (``streams.io.avro_batch``) and scores it from them; a batch it cannot read so
-goes message by message, through the codec's compiled decoder (``streams.io.avro_fast``: the
-same records, in about a third of fastavro's time)."""
+one keeps the last good model. The worker's codec reads ``customer.profiles`` with a compiled
+decoder (``streams.io.avro_fast``: the same records, in about a third of fastavro's time)."""
 
 from __future__ import annotations
 
@@ -28,7 +26,6 @@ import faust
 from agents.runtime.core import Runtime
 from agents.runtime.stage import run_stage
 from agents.runtime.transport import BatchTopic
-from streams.io.avro_batch import BatchReader
 from streams.io.avro_fast import specialise
 from streams.predictive import rescoring, rescoring_source, stage
 from streams.predictive.contract import CUSTOMER_PROFILES
@@ -80,8 +77,7 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
 
     app.timer(interval=settings.predictive_model_reload_seconds,
               name="predictive_models")(reload_models)
-    frames = BatchReader(runtime.codec, CUSTOMER_PROFILES).read
-    scoring = stage.stage(stage.ScoringPolicy(models, frames=frames))
+    scoring = stage.stage(stage.ScoringPolicy(models))
     if settings.predictive_rescore_interval_seconds > 0:
         def query(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
             return runtime.clickhouse.query(sql, params).dicts()

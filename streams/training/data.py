@@ -52,6 +52,7 @@ WIDE_PATH: Final = MODELS_DIR / "intent_labelled_wide.jsonl"
 STYLES_PATH: Final = MODELS_DIR / "intent_labelled_styles.jsonl"
 VOICES_PATH: Final = MODELS_DIR / "intent_labelled_voices.jsonl"
 SEAMS_PATH: Final = MODELS_DIR / "intent_labelled_seams.jsonl"
+PAIRS_PATH: Final = MODELS_DIR / "intent_labelled_pairs.jsonl"
 #: Phrasing ``i`` of a (language, intent) pair is held out for testing when i % 5 == 2.
 TEST_EVERY: Final = 5
 TEST_OFFSET: Final = 2
@@ -212,8 +213,9 @@ def build(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
 #: styles: formal letters, rambling, chatty and multi-topic messages of every intent;
 #: voices: every intent in each language's own wording, in businesses the others name less;
 #: seams: every intent, weighted to the seams the development sets show weakest (an angry
-#: fault, an access problem told as a grievance, a grievance with no task in it).
-EXTRA_SETS: Final = ("more", "guide", "varied", "wide", "styles", "voices", "seams")
+#: fault, an access problem told as a grievance, a grievance with no task in it); pairs: every
+#: intent, weighted by language to the intent pairs the development sets confuse most.
+EXTRA_SETS: Final = ("more", "guide", "varied", "wide", "styles", "voices", "seams", "pairs")
 
 
 def build_extra(name: str, models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
@@ -257,6 +259,10 @@ def build_voices(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
 
 def build_seams(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
     return build_extra("seams", models_dir)
+
+
+def build_pairs(models_dir: Path = MODELS_DIR) -> list[LabelledMessage]:
+    return build_extra("pairs", models_dir)
 
 
 # --- the Bitext subset -----------------------------------------------------------------------
@@ -397,7 +403,7 @@ def read(path: Path = LABELLED_PATH) -> list[LabelledMessage]:
 
 #: The labelled files the intent model trains on.
 TRAINING_PATHS: Final = (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH,
-                         STYLES_PATH, VOICES_PATH, SEAMS_PATH, BITEXT_PATH)
+                         STYLES_PATH, VOICES_PATH, SEAMS_PATH, PAIRS_PATH, BITEXT_PATH)
 
 
 def read_all(paths: Sequence[Path] = TRAINING_PATHS) -> list[LabelledMessage]:

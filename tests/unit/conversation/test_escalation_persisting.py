@@ -56,7 +56,9 @@ def test_a_grievance_is_a_complaint_or_frustration_the_model_reads_clearly() -> 
 #: short resigned reply that asks nothing (no insult, no capitals, no lexicon word)
 WORN = {
     "en": ("My broadband drops every evening around eight and has done for a fortnight.",
-           "Done that, several times. It still cuts out every evening, same as before.",
+           # weary, as in the other languages: a calm fault report alone is technical_issue
+           "Done that, several times. It still cuts out every evening, same as before, and "
+           "I'm getting tired of it.",
            "It cut out twice yesterday as well, right in the middle of a work call.",
            "Right. I'll sort something out myself then."),
     "es": ("La fibra se me corta todas las tardes hacia las ocho desde hace dos semanas.",

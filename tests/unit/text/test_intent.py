@@ -27,6 +27,7 @@ from streams.training.data import (
     GUIDE_PATH,
     GUIDE_RELABELS,
     MORE_PATH,
+    PAIRS_PATH,
     SEAMS_PATH,
     STYLES_PATH,
     TRAINING_PATHS,
@@ -37,6 +38,7 @@ from streams.training.data import (
     build,
     build_guide,
     build_more,
+    build_pairs,
     build_seams,
     build_styles,
     build_varied,
@@ -139,7 +141,10 @@ def test_wide_set_is_reproducible_and_apart_from_the_others() -> None:
      (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH, STYLES_PATH)),
     (SEAMS_PATH, build_seams,
      (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH, STYLES_PATH, VOICES_PATH)),
-], ids=["styles", "voices", "seams"])
+    (PAIRS_PATH, build_pairs,
+     (LABELLED_PATH, MORE_PATH, GUIDE_PATH, VARIED_PATH, WIDE_PATH, STYLES_PATH, VOICES_PATH,
+      SEAMS_PATH)),
+], ids=["styles", "voices", "seams", "pairs"])
 def test_a_later_set_is_reproducible_and_apart_from_the_others(
         path: Path, build: Callable[[], list[LabelledMessage]],
         earlier: tuple[Path, ...]) -> None:

@@ -80,6 +80,9 @@ def stage(policy: ScoringPolicy) -> Stage:
 
 #: the churn signals in a fixed order, for the scoring key (absent: NaN)
 SIGNAL_KEYS: Final = tuple(ChurnSignals.__annotations__)
+_NAN_SIGNALS: Final = (math.nan,) * len(SIGNAL_KEYS)
+#: the scoring key's packers by count of numbers (with and without a purchase summary)
+_PACKERS: dict[int, struct.Struct] = {}
 
 
 def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
@@ -87,16 +90,18 @@ def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
     """What the scores read of a profile, as a short digest: equal inputs, equal key (the
     numbers packed as doubles, the few strings as text; both deterministic across processes)."""
     attributes = profile.get("attributes") or {}
-    get = signals.get
-    numbers = [*features.values(), *[get(k, math.nan) for k in SIGNAL_KEYS]]
+    numbers = [*features.values(), *map(signals.get, SIGNAL_KEYS, _NAN_SIGNALS)]
     currency = None
     if summary is not None:
         numbers += (summary.frequency, summary.recency, summary.T, summary.monetary_value)
         currency = summary.currency
+    tags = profile.get("tags")
     rest = (f"{currency}|{attributes.get('opt_out', '')}|{attributes.get('unsubscribed', '')}|"
-            f"{[t for t in profile.get('tags') or () if t.startswith('opt_out:')]}")
-    packed = struct.pack(f"{len(numbers)}d", *numbers)
-    return hashlib.blake2b(packed + rest.encode(), digest_size=12).hexdigest()
+            f"{[t for t in tags if t.startswith('opt_out:')] if tags else []}")
+    packer = _PACKERS.get(len(numbers))
+    if packer is None:
+        packer = _PACKERS[len(numbers)] = struct.Struct(f"{len(numbers)}d")
+    return hashlib.blake2b(packer.pack(*numbers) + rest.encode(), digest_size=12).hexdigest()
 
 
 def served(models: Models) -> str:

@@ -19,7 +19,11 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "entrar", "bloquead", "acceder", "mot de passe", "connecter", "connexion", "bloque",
         "code de verification", "anmelden", "einloggen", "passwort", "gesperrt", "zugang",
         "komme nicht", "senha", "login", "acessar", "codigo", "invadid", "piratee",
-        "pirate", "gehackt", "hackead"),
+        "pirate", "gehackt", "hackead",
+        # two-step sign-in by its names in each language (LABELS.md: 2FA is technical)
+        "two factor", "authenticat", "otp", "doble factor", "dos factores", "autentica",
+        "authentifi", "zwei-faktor", "zwei faktor", "2-faktor", "bestatigungscode",
+        "anmeldung", "dois fatores", "dois factores"),
     # account → billing: payment method or billing contact on file
     "account_payment": (
         "credit card", "card on file", "payment method", "billing contact", "billing email",

@@ -61,6 +61,18 @@ def test_the_bank_account_on_file_is_billing(text: str) -> None:
     assert account_team(found(text)) == "billing"
 
 
+@pytest.mark.parametrize("text", [
+    "My authenticator app was on the old phone, how do I get the sign-in codes now?",
+    "No me llegan los códigos de la autenticación en dos pasos.",
+    "Je n'ai plus accès à l'appli d'authentification depuis que j'ai changé de téléphone.",
+    "Die Zwei-Faktor-Anmeldung schickt mir keine Codes mehr.",
+    "Troquei de telemóvel e perdi a autenticação de dois fatores.",
+])
+def test_two_step_sign_in_is_technical(text: str) -> None:
+    # LABELS.md: an account question about login, password or 2FA goes to technical
+    assert account_team(found(text)) == "technical"
+
+
 @pytest.mark.parametrize(("text", "team"), [
     ("Can I speak to someone about ending my broadband?", "retention"),
     ("Quiero hablar con alguien para cancelar la fibra.", "retention"),

@@ -171,7 +171,7 @@ def _number(text: Any) -> float:
         return math.nan
 
 
-def _chat_details(chats: list[tuple[int, Mapping[str, Any]]], as_of_ms: int, recent_start: int,
+def chat_details(chats: list[tuple[int, Mapping[str, Any]]], as_of_ms: int, recent_start: int,
                   features: dict[str, float], signals: ChurnSignals) -> None:
     """The conversation-detail features and churn signals of the chat sessions held (``chats``:
     (time, attributes) of those whose touchpoint carries its conversation's attributes)."""
@@ -320,5 +320,5 @@ def read_profile(profile: Mapping[str, Any], as_of_ms: int,
         signals["baseline_activity_per_week"] = base / max(weeks, 1.0)
         signals["recent_activity_per_week"] = (active - base) / RECENT_WEEKS
     if details:
-        _chat_details(details, as_of_ms, recent_start, features, signals)
+        chat_details(details, as_of_ms, recent_start, features, signals)
     return features, signals

@@ -26,16 +26,27 @@ import functools
 import hashlib
 import math
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import BatchResult, Raw
-from streams.kernel.stage import Changes, Events, Input, Lookup, Outcome, Stage, Table, Value
+from streams.kernel.stage import (
+    Changes,
+    Events,
+    Input,
+    Lookup,
+    Outcome,
+    ReadBatch,
+    Stage,
+    Table,
+    Value,
+)
 from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import FEATURES, read_profile
+from streams.predictive.features_columns import ProfileColumns, read_columns
 from streams.predictive.rfm import (
     RfmState,
     RfmSummary,
@@ -59,6 +70,9 @@ STATES: Final = names.SCORE_STATES
 @dataclass(frozen=True, slots=True)
 class ScoringPolicy:
     models: Callable[[], Models]  # the models to score the next batch with
+    #: reads a whole batch into ``ProfileColumns`` (``streams.io.avro_profiles``), raising
+    #: for a message it cannot read; None: every batch is decoded message by message
+    read_batch: ReadBatch | None = None
 
 
 def validate(raw: Raw, value: Mapping[str, Any]) -> None:
@@ -72,7 +86,8 @@ def validate(raw: Raw, value: Mapping[str, Any]) -> None:
 
 
 def stage(policy: ScoringPolicy) -> Stage:
-    return Stage(name=NAME, inputs=(Input(names.CUSTOMER_PROFILES, validate),),
+    return Stage(name=NAME, inputs=(Input(names.CUSTOMER_PROFILES, validate,
+                                          read_batch=policy.read_batch),),
                  step=functools.partial(step, policy),
                  tables=(Table(STATES, positioned=True),),
                  sunk=(names.CUSTOMER_SCORES_TABLE,))
@@ -114,9 +129,22 @@ def served(models: Models) -> str:
 
 
 def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> Outcome:
+    """The batch's changed profiles scored. ``events.batch``, when the input read the batch
+    as columns (``read_batch``), is a ``ProfileColumns``: the same outcome as its values."""
+    models = policy.models()
+    columns: ProfileColumns | None = events.batch
+    if columns is not None:
+        reads = read_columns(columns)
+        profiles: Sequence[Mapping[str, Any]] = [
+            {"person_id": p, "version": v, "attributes": a, "tags": t, "merged_into": m}
+            for p, v, a, t, m in zip(columns.person_id, columns.version, columns.attributes,
+                                     columns.tags, columns.merged, strict=True)]
+        updated = columns.updated_at.tolist()
+    else:
+        profiles = events.values
     states: dict[str, Value] = {}
     batch: dict[str, Scored] = {}  # the latest changed version per person
-    for raw, profile in zip(events.raws, events.values, strict=True):
+    for n, (raw, profile) in enumerate(zip(events.raws, profiles, strict=True)):
         if profile.get("merged_into"):
             continue
         person = str(profile["person_id"])
@@ -124,32 +152,37 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
         if current is not None and int(profile["version"]) <= current["version"]:
             continue  # already absorbed
         rfm: RfmState = current["rfm"] if current is not None else empty_state()
-        as_of = int(profile["updated_at"])
-        bought: list[Mapping[str, Any]] = []
-        features, signals = read_profile(profile, as_of, bought)
+        if columns is None:
+            as_of = int(profile["updated_at"])
+            bought: list[Mapping[str, Any]] = []
+            features, signals = read_profile(profile, as_of, bought)
+        else:
+            as_of = updated[n]
+            features, signals, bought = reads[n]
         if bought:
             rfm = absorb_interactions(rfm, bought)
         summary = summarise(rfm, as_of, "weeks")
         key = scoring_key(profile, features, signals, summary)
         was_at_risk = bool(current and current["at_risk"])
         if current is None or key != current["key"]:
-            batch[person] = Scored(profile, features, signals, summary, was_at_risk, raw.topic,
+            whole = profile if columns is None or models.personalisation is None \
+                else columns.whole(n)  # personalisation reads the whole profile
+            batch[person] = Scored(whole, features, signals, summary, was_at_risk, raw.topic,
                                    raw.partition, raw.offset)
         states[person] = {"partition": raw.partition, "offset": raw.offset,
-                          "last_event_at": int(profile["updated_at"]),
+                          "last_event_at": as_of,
                           "version": int(profile["version"]), "key": key, "rfm": rfm,
                           "at_risk": was_at_risk,
                           "models": current.get("models") if current is not None else None}
     scored = list(batch.values())
-    models = policy.models()
     predictions = predict(models, scored) if scored else []
     version = served(models)
     for s, predicted in zip(scored, predictions, strict=True):
         churn = predicted[1]  # KINDS order: lead, churn, clv, next_best_action
         state = states[str(s.profile["person_id"])]
         state["at_risk"], state["models"] = churn.label == "at_risk", version
-    columns, records = rows_and_records(scored, predictions, now_ms)
-    result = BatchResult(inserts={names.CUSTOMER_SCORES_TABLE: columns}, outputs=records)
+    rows, records = rows_and_records(scored, predictions, now_ms)
+    result = BatchResult(inserts={names.CUSTOMER_SCORES_TABLE: rows}, outputs=records)
     changes: Changes = {STATES: {k: (v["partition"], v) for k, v in states.items()}}
     return Outcome(result, changes)
 

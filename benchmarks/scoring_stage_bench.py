@@ -4,8 +4,10 @@
 each: touchpoints on six channels, chat sessions, purchases; generated, seed 7; ~1.6 kB in
 Avro), every one a change the stage scores (the worst case: none is skipped as unchanged, no
 two are of the same person, so nothing coalesces), run through the runtime's ``compute``
-(Avro decoding with the worker's codec, which reads ``customer.profiles`` with the compiled
-decoder of ``streams.io.avro_fast``, validation, then ``streams.predictive.stage.step``) in
+(as the worker reads: with the ``fast`` extra each batch into columns by the compiled reader
+of ``streams.io.avro_profiles``, checked, then ``streams.predictive.stage.step`` over the
+columns; without it, or for a batch that reader refuses, message by message: the codec's
+compiled decoder of ``streams.io.avro_fast``, validation, then the step over dicts) in
 steps of ``--step`` events (the runtime's step_max_events), with a lead model trained on
 generated history (path contributions, the default setting) and the explained churn rules,
 CLV and next best action: four rows and four records per profile. State is looked up in and
@@ -17,7 +19,10 @@ second of the process's CPU time, which a busy shared machine disturbs less); ``
 99th percentile of a step's time (how long a profile waits for its step), over all passes.
 ``*_compute_only``: the step alone on decoded values. ``parts_us``: microseconds of CPU a
 profile spends in each part (best of the passes): decoding with fastavro and with the
-compiled decoder, validation, the lead features and churn signals (``read_profile``), the
+compiled decoder; with the ``fast`` extra, the batch read into columns and checked
+(``decode_columns``), the lead features and churn signals over them (``features_columns``)
+and the step over them (``step_columns``); message by message: validation, the lead
+features and churn signals (``read_profile``), the
 purchases folded into the state and summarised (``purchases_fold``), the scoring key, the
 predictions (``scoring.predict``), the rows and records (``rows_and_records``), and the step
 in all.
@@ -46,11 +51,13 @@ from agents.app import tune_gc
 from benchmarks.scoring_bench import merge_slice
 from streams.contract.codec import AvroCodec
 from streams.io.avro_fast import specialise
+from streams.io.avro_profiles import ProfileReader, available
 from streams.kernel.records import Raw
 from streams.kernel.stage import Events, Lookup, Value, compute
 from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import read_profile
+from streams.predictive.features_columns import read_columns
 from streams.predictive.history import DAY_MS, HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.models import LEAD_MODEL, ModelSlot, publish
@@ -149,7 +156,22 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
     models = policy.models()
     predicted = [predict(models, b) for b in batches]
     table: dict[str, Value] = {}
-    return {
+    columnar: dict[str, float] = {}
+    if available(compiled):
+        reader = ProfileReader(compiled).read
+        raw_chunks = [encoded[i:i + step_size] for i in range(0, n, step_size)]
+        decode = compiled.decoder(names.CUSTOMER_PROFILES)
+        columns = [reader(c, decode) for c in raw_chunks]
+        columnar = {
+            "decode_columns": _part_us(lambda: [reader(c, decode) for c in raw_chunks], n,
+                                       repeat),
+            "features_columns": _part_us(lambda: [read_columns(c) for c in columns], n, repeat),
+            "step_columns": _part_us(lambda: [step(policy, Events(c_raws, [], c),
+                                                   lookup_in(table), 0)
+                                              for c_raws, c in zip(raw_chunks, columns,
+                                                                   strict=True)], n, repeat),
+        }
+    return {**columnar,
         "decode_fastavro": _part_us(decoding(plain), n, repeat),
         "decode_compiled": _part_us(decoding(compiled), n, repeat),
         "features": _part_us(lambda: [read_profile(v, int(v["updated_at"]), [])
@@ -171,10 +193,12 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
 def measure(n: int, step_size: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         models = lead_models(Path(tmp))
-    policy = ScoringPolicy(lambda: models)
     values = profiles(n)
-    tune_gc()  # as the worker does: long-lived objects frozen, a larger young generation
     codec = specialise(AvroCodec.from_settings(Settings()), names.CUSTOMER_PROFILES)  # the worker's
+    # as the worker reads: a batch at a time into columns when the compiled reader is there
+    policy = ScoringPolicy(lambda: models, read_batch=ProfileReader(codec).read
+                           if available(codec) else None)
+    tune_gc()  # as the worker does: long-lived objects frozen, a larger young generation
     encoded = [Raw(names.CUSTOMER_PROFILES, 0, i, v["updated_at"], v["person_id"].encode(),
                    codec.encode(names.CUSTOMER_PROFILES, v)) for i, v in enumerate(values)]
     spec = stage(policy)
@@ -212,7 +236,8 @@ def measure(n: int, step_size: int, repeat: int) -> dict[str, Any]:
             "cpu_us_per_event_compute_only": round(1e6 / best_cpu["compute_only"], 1),
             "p99_ms_compute_only": round(p["compute_only"][1], 2),
             "parts_us": parts(policy, values, encoded, step_size, repeat),
-            "decoder": "cavro (streams.io.avro_fast)",
+            "decoder": "batches into columns (streams.io.avro_profiles, numba)"
+                       if available(codec) else "cavro (streams.io.avro_fast)",
             "profiles": n, "distinct_persons": n, "step": step_size,
             "avro_bytes_per_profile": round(sum(len(r.value or b"") for r in encoded) / n),
             "rows_per_profile": 4, "lead_model": f"{LEAD_MODEL}-{models.lead.version}",

@@ -143,19 +143,25 @@ def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  
              decode: Decode) -> ProfileColumns:
     k = kernel
     rows = P.tolist()
-    attributes = [_map(blob, M[p[k.P_ATTR]:p[k.P_ATTR_END]].tolist())
+    entries = M[:int(P[:, k.P_ATTR_END].max(initial=0))].tolist()  # one conversion, then slices
+    strings = T[:int(P[:, k.P_TAGS_END].max(initial=0))].tolist()
+    attributes = [_map(blob, entries[p[k.P_ATTR]:p[k.P_ATTR_END]])
                   if p[k.P_ATTR_END] > p[k.P_ATTR] else {} for p in rows]
-    tags = [[_text(blob, s, n) for s, n in T[p[k.P_TAGS]:p[k.P_TAGS_END]].tolist()]
+    tags = [[_text(blob, s, n) for s, n in strings[p[k.P_TAGS]:p[k.P_TAGS_END]]]
             if p[k.P_TAGS_END] > p[k.P_TAGS] else [] for p in rows]
 
-    def item(j: int) -> dict[str, Any]:
-        row = I[j].tolist()
-        value, currency = row[k.I_VALUE], row[k.I_CURRENCY_LEN]
-        return {"event_id": _text(blob, row[k.I_EVENT], row[k.I_EVENT_LEN]),
-                "occurred_at": row[k.I_AT],
-                "value": None if value < 0 else _DOUBLE.unpack_from(blob, value)[0],
-                "currency": None if currency < 0 else _text(blob, row[k.I_CURRENCY], currency),
-                "attributes": _map(blob, M[row[k.I_ATTR]:row[k.I_ATTR_END]].tolist())}
+    def items(index: Any, with_attributes: bool) -> list[dict[str, Any]]:
+        out = []
+        for (event, event_n, _, at, _, _, _, value, currency, currency_n, attr, attr_end, _, _,
+             _) in I[index].tolist():
+            one = {"event_id": blob[event:event + event_n].decode(), "occurred_at": at,
+                   "value": None if value < 0 else _DOUBLE.unpack_from(blob, value)[0],
+                   "currency": None if currency_n < 0
+                   else blob[currency:currency + currency_n].decode()}
+            if with_attributes:
+                one["attributes"] = _map(blob, M[attr:attr_end].tolist())
+            out.append(one)
+        return out
 
     def whole(i: int) -> dict[str, Any]:
         value = decode([raws[i].value])[0]
@@ -172,4 +178,4 @@ def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  
         profile=I[:, k.I_PROFILE].copy(), occurred_at=I[:, k.I_AT].copy(),
         kind=I[:, k.I_KIND].copy(), type=I[:, k.I_TYPE].copy(), channel=I[:, k.I_CHANNEL].copy(),
         channel_first=I[:, k.I_CHANNEL_FIRST].copy(),
-        attribute_count=I[:, k.I_ATTR_END] - I[:, k.I_ATTR], item=item, whole=whole)
+        attribute_count=I[:, k.I_ATTR_END] - I[:, k.I_ATTR], items=items, whole=whole)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,9 +34,11 @@ from streams.kernel.records import Raw
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import (
     CHAT_CHANNEL,
+    CHAT_DETAIL_FEATURES,
     DAY_MS,
     DEMO_TYPES,
     FAILED_PAYMENT_TYPES,
+    FEATURES,
     LEAD_TYPES,
     PAID,
     PURCHASE_TYPES,
@@ -50,6 +53,8 @@ Bools = NDArray[np.bool_]
 #: what ``read_profile`` gives one profile, and the purchase interactions it saw
 Read = tuple[dict[str, float], ChurnSignals, list[Mapping[str, Any]]]
 _RECENT: Final = int(RECENT_WEEKS * WEEK_MS)
+#: the conversation-detail features, unknown until a chat carries its figures
+_UNKNOWN_DETAILS: Final = (math.nan,) * len(CHAT_DETAIL_FEATURES)
 
 
 #: the words ``kind``, ``type`` and ``channel`` are coded against (their index; -1: another)
@@ -60,8 +65,19 @@ VOCABULARY: Final = ("touchpoint", "conversion", CHAT_CHANNEL, "email", "visit",
 IDENTIFIER_KINDS: Final = ("email", "phone", "customer_id")
 
 
-def _codes(words: frozenset[str] | set[str]) -> list[int]:
-    return [VOCABULARY.index(w) for w in sorted(words)]
+def _table(words: AbstractSet[str]) -> Bools:
+    """Whether a code (shifted by 2: -2 null, -1 another word) is one of ``words``."""
+    table = np.zeros(len(VOCABULARY) + 2, dtype=np.bool_)
+    table[[VOCABULARY.index(w) + 2 for w in words]] = True
+    return table
+
+
+#: the tests ``read_profile`` makes of an interaction's kind, type or channel
+_TESTS: Final = {name: _table(words) for name, words in {
+    "touchpoint": {"touchpoint"}, "conversion": {"conversion"}, "chat": {CHAT_CHANNEL},
+    "email": {"email"}, "paid": PAID, "web": WEB, "visit": {"visit"},
+    "purchase": PURCHASE_TYPES, "lead": LEAD_TYPES, "demo": DEMO_TYPES,
+    "failed": FAILED_PAYMENT_TYPES}.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +102,9 @@ class ProfileColumns:
     #: the first interaction of the profile with the same channel (-1: none, or empty)
     channel_first: Ints
     attribute_count: Ints  # entries in the interaction's attributes
-    #: an interaction's ``event_id``, ``occurred_at``, ``value``, ``currency``, ``attributes``
-    item: Callable[[int], dict[str, Any]]
+    #: (interactions, with their attributes) -> each one's ``event_id``, ``occurred_at``,
+    #: ``value``, ``currency`` (and ``attributes``), as the message-wise decoder gives them
+    items: Callable[[Ints, bool], list[dict[str, Any]]]
     #: the whole profile as the message-wise decoder gives it (for what reads all of it)
     whole: Callable[[int], dict[str, Any]]
 
@@ -108,16 +125,12 @@ def read_columns(c: ProfileColumns) -> list[Read]:
     """Per profile, ``read_profile(profile, profile's updated_at, purchases)``."""
     n = len(c.person_id)
     seg, at = c.profile, c.occurred_at
-    m = {"touchpoint": c.kind == VOCABULARY.index("touchpoint"),
-         "conversion": c.kind == VOCABULARY.index("conversion"),
-         "chat": c.channel == VOCABULARY.index(CHAT_CHANNEL),
-         "email": c.channel == VOCABULARY.index("email"),
-         "paid": np.isin(c.channel, _codes(PAID)),
-         "web": np.isin(c.channel, _codes(WEB)) | (c.type == VOCABULARY.index("visit")),
-         "purchase": np.isin(c.type, _codes(PURCHASE_TYPES)),
-         "lead": np.isin(c.type, _codes(LEAD_TYPES)),
-         "demo": np.isin(c.type, _codes(DEMO_TYPES)),
-         "failed": np.isin(c.type, _codes(FAILED_PAYMENT_TYPES))}
+    kind, type_, channel = c.kind + 2, c.type + 2, c.channel + 2
+    t = _TESTS
+    m = {"touchpoint": t["touchpoint"][kind], "conversion": t["conversion"][kind],
+         "chat": t["chat"][channel], "email": t["email"][channel], "paid": t["paid"][channel],
+         "web": t["web"][channel] | t["visit"][type_], "purchase": t["purchase"][type_],
+         "lead": t["lead"][type_], "demo": t["demo"][type_], "failed": t["failed"][type_]}
     as_of = c.updated_at[seg]
     valid = at <= as_of
     touch, conv = valid & m["touchpoint"], valid & m["conversion"]
@@ -133,7 +146,9 @@ def read_columns(c: ProfileColumns) -> list[Read]:
     chat = touch & m["chat"]
     month = touch & (at > as_of - 30 * DAY_MS)
     channelled = month & (c.channel_first >= 0)
-    distinct = np.bincount(seg[np.unique(c.channel_first[channelled])], minlength=n).tolist()
+    first = np.zeros(len(seg), dtype=np.bool_)  # the first interaction of each channel counted
+    first[c.channel_first[channelled]] = True
+    distinct = np.bincount(seg[first], minlength=n).tolist()
     purchase = conv & m["purchase"]
     lead = conv & ~m["purchase"] & m["lead"]
     recent_start = as_of - _RECENT
@@ -151,53 +166,50 @@ def read_columns(c: ProfileColumns) -> list[Read]:
         "failed": count(failed), "active": count(active), "base": count(base),
         "first_active": first_active.tolist(),
     }
-    kinds = {k: ((c.identifier_kinds >> i) & 1).tolist() for i, k in enumerate(IDENTIFIER_KINDS)}
     bought: list[list[Mapping[str, Any]]] = [[] for _ in range(n)]
     index = np.flatnonzero(purchase)
-    for i, j in zip(seg[index].tolist(), index.tolist(), strict=True):
-        bought[i].append(c.item(j))
+    for i, item in zip(seg[index].tolist(), c.items(index, False), strict=True):
+        bought[i].append(item)
     details: list[list[tuple[int, Mapping[str, Any]]]] = [[] for _ in range(n)]
     index = np.flatnonzero(chat & (c.attribute_count > 0))
-    for i, j in zip(seg[index].tolist(), index.tolist(), strict=True):
-        item = c.item(j)
+    for i, item in zip(seg[index].tolist(), c.items(index, True), strict=True):
         details[i].append((item["occurred_at"], item["attributes"]))
+    as_of_ms = c.updated_at.tolist()
+    first_seen = c.first_seen
+
+    def days(since: list[int]) -> list[float]:
+        """Days from each profile's ``since`` (-1: none) to its instant, as ``read_profile``."""
+        return [math.nan if t < 0 else _days(now - t) for now, t in zip(as_of_ms, since,
+                                                                        strict=True)]
+
+    def floats(counts: list[int] | NDArray[Any]) -> list[float]:
+        return np.asarray(counts, dtype=np.float64).tolist()  # type: ignore[no-any-return]
+
+    kinds = [floats((c.identifier_kinds >> i) & 1) for i in range(len(IDENTIFIER_KINDS))]
+    # the columns in ``FEATURES`` order; the chat details unknown until ``chat_details``
+    values = zip(
+        [_days(max(0, now - f)) if f > 0 else math.nan
+         for now, f in zip(as_of_ms, first_seen, strict=True)],
+        days(columns["last_touch"]),
+        floats(np.maximum(np.asarray(c.touchpoints, dtype=np.int64), 0)),
+        *map(floats, (columns["touches_7d"], columns["touches_30d"], columns["paid"],
+                      columns["email"], columns["web"], distinct, columns["leads"])),
+        floats(np.asarray(columns["demo"]) > 0), floats(columns["bought"]), *kinds,
+        floats(columns["chats_30d"]), floats(columns["chats"]), days(columns["last_chat"]),
+        strict=True)
     out: list[Read] = []
-    for i, (as_of_ms, first_seen, touchpoints) in enumerate(zip(
-            c.updated_at.tolist(), c.first_seen, c.touchpoints, strict=True)):
-        last_touch, last_chat = columns["last_touch"][i], columns["last_chat"][i]
-        features = {
-            "tenure_days": _days(max(0, as_of_ms - first_seen)) if first_seen > 0 else math.nan,
-            "days_since_last_touch": math.nan if last_touch < 0 else _days(as_of_ms - last_touch),
-            "touchpoints_total": float(max(0, touchpoints)),
-            "touchpoints_7d": float(columns["touches_7d"][i]),
-            "touchpoints_30d": float(columns["touches_30d"][i]),
-            "paid_touches_30d": float(columns["paid"][i]),
-            "email_touches_30d": float(columns["email"][i]),
-            "web_visits_30d": float(columns["web"][i]),
-            "distinct_channels_30d": float(distinct[i]),
-            "lead_conversions": float(columns["leads"][i]),
-            "demo_requested": float(columns["demo"][i] > 0),
-            "prior_purchases": float(columns["bought"][i]),
-            "has_email": float(kinds["email"][i]),
-            "has_phone": float(kinds["phone"][i]),
-            "has_customer_id": float(kinds["customer_id"][i]),
-            "chat_sessions_30d": float(columns["chats_30d"][i]),
-            "chat_sessions_total": float(columns["chats"][i]),
-            "days_since_chat": math.nan if last_chat < 0 else _days(as_of_ms - last_chat),
-            "chat_escalations_90d": math.nan, "chat_last_sentiment": math.nan,
-            "chat_sentiment_trend": math.nan, "chat_purchase_intent_90d": math.nan,
-            "days_since_buying_chat": math.nan, "chat_cancel_intent_90d": math.nan,
-            "chat_lead_signals": math.nan,
-        }
+    names = FEATURES
+    for i, row in enumerate(values):
+        features = dict(zip(names, row + _UNKNOWN_DETAILS))  # noqa: B905 - 18 + 7 = 25 names
         signals = ChurnSignals(failed_payments=columns["failed"][i])
-        start = as_of_ms - _RECENT
-        if columns["base"][i]:
-            base_n = columns["base"][i]
+        start = as_of_ms[i] - _RECENT
+        base_n = columns["base"][i]
+        if base_n:
             weeks = (start - columns["first_active"][i]) / WEEK_MS
             signals["baseline_weeks"] = weeks
             signals["baseline_activity_per_week"] = base_n / max(weeks, 1.0)
             signals["recent_activity_per_week"] = (columns["active"][i] - base_n) / RECENT_WEEKS
         if details[i]:
-            chat_details(details[i], as_of_ms, start, features, signals)
+            chat_details(details[i], as_of_ms[i], start, features, signals)
         out.append((features, signals, bought[i]))
     return out

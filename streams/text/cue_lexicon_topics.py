@@ -34,7 +34,11 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         # the bank account debits are taken from
         "iban", "direct debit", "bank account", "domiciliacion", "cuenta bancaria",
         "compte bancaire", "rib ", "bankverbindung", "lastschrift", "bankkonto", "sepa",
-        "debito direto", "conta bancaria", "nib "),
+        "debito direto", "conta bancaria", "nib ",
+        # the payment card on the account by its other names
+        "debit card", "bank card", "payment card", "card ending", "card registered",
+        "card details", "cb ", "carte enregistree", "carte de paiement", "girokarte",
+        "ec-karte", "bankkarte", "debitkarte"),
     # complaint → general: support staff, wait times, delivery, marketing emails, the bot
     "general_topic": (
         "agent", "staff", "rude", "support", "on hold", "wait", "phone", "courier",
@@ -67,7 +71,9 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "network", "signal", "coverage", "reception", "outage", "broadband", "wifi", "internet",
         "technical team", "tech support", "technical support", "cobertura", "red movil",
         "senal", "soporte tecnico", "reseau", "couverture", "support technique", "mobilfunk",
-        "netz", "empfang", "wlan", "technischen support", "sinal", "rede movel", "rede",
+        "netz", "empfang", "wlan", "technischen support", "sinal", "rede movel",
+        # Portuguese "rede" (the network) with its article: alone it is German "ich rede"
+        "a rede ", "da rede", "na rede", "sem rede",
         "suporte tecnico",
         # the devices of a connection ("fibre" alone is as often bought), and the technical
         # service by its other names

@@ -89,3 +89,21 @@ def test_two_step_sign_in_is_technical(text: str) -> None:
 def test_a_person_asked_for_about_ending_a_service_is_for_retention(text: str,
                                                                      team: str) -> None:
     assert topic_team(found(text), asked_for_person=True) == team
+
+
+@pytest.mark.parametrize("text", [
+    "Please swap the debit card on my membership, the old one has expired.",
+    "I need to replace the card ending 1234 that pays for my plan.",
+    "Je voudrais changer la CB qui paie mon abonnement.",
+    "Wie tausche ich die Girokarte für die Abbuchung aus?",
+])
+def test_the_payment_card_on_the_account_is_billing(text: str) -> None:
+    assert account_team(found(text)) == "billing"
+
+
+def test_a_german_verb_is_not_the_portuguese_network() -> None:
+    # "rede" is the network in Portuguese and "I talk" in German: only its Portuguese
+    # phrases are the network
+    assert "technical_topic" not in found("Ich rede nicht mehr mit Ihnen, holen Sie jemanden.")
+    assert "technical_topic" in found("Estou sem rede no telemóvel desde ontem.")
+    assert "technical_topic" in found("A rede caiu outra vez.")

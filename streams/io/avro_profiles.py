@@ -98,9 +98,16 @@ class ProfileReader:
                                                        for c in (14, 15, 4, 2)))
 
     def _latest(self) -> bytes:
+        """The framing of the schema the kernel reads: the topic's writer id, provided the
+        schema registered under it is the contract's latest (a registry may hold a newer one,
+        which the message-wise decoder resolves)."""
         if self._header is None:
-            schema_id = self._codec.source.writer_id(CUSTOMER_PROFILES)
-            self._header = bytes([MAGIC_BYTE]) + schema_id.to_bytes(4, "big")
+            source = self._codec.source
+            schema_id = source.writer_id(CUSTOMER_PROFILES)
+            if source.schema(schema_id) == self._codec.topics[CUSTOMER_PROFILES].latest.schema:
+                self._header = bytes([MAGIC_BYTE]) + schema_id.to_bytes(4, "big")
+            else:
+                self._header = b""  # no message is framed so: every batch message by message
         return self._header
 
     def read(self, raws: Sequence[Raw], decode: Decode) -> ProfileColumns:
@@ -108,7 +115,7 @@ class ProfileReader:
         datas: list[bytes] = []
         for raw in raws:
             data = raw.value
-            if data is None or data[:HEADER_SIZE] != header:
+            if data is None or not header or data[:HEADER_SIZE] != header:
                 raise InvalidMessage("undecodable", "not framed with the latest schema's id")
             datas.append(data)
         blob = b"".join(datas)

@@ -17,6 +17,7 @@ from streams.contract.codec import AvroCodec
 from streams.io import avro_profiles_kernel as kernel
 from streams.io.avro_fast import specialise
 from streams.io.avro_profiles import ProfileReader, available
+from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import Raw
 from streams.kernel.stage import Computed, Value, compute
 from streams.kernel.step import Decode
@@ -184,3 +185,28 @@ def test_randomly_damaged_bytes_read_as_message_by_message(codec: AvroCodec,
 
 def test_the_compiled_reader_serves_the_latest_schema(codec: AvroCodec) -> None:
     assert available(codec) == kernel.COMPILED
+
+
+def test_another_schema_under_the_writer_id_is_not_read(codec: AvroCodec,
+                                                        models: dict[str, Models]) -> None:
+    """A registry whose schema under the topic's writer id is not the contract's latest: the
+    reader reads no batch, the message-wise decoder reads them all."""
+    source = codec.source
+    raws = encoded(codec, golden_profiles()[:20])
+    other = AvroCodec(source, codec.topics)
+    original = source.schema
+
+    def schema(schema_id: int) -> dict[str, Any] | None:
+        found = original(schema_id)
+        return None if found is None else {**found, "doc": "a newer version"}
+
+    setattr(source, "schema", schema)  # noqa: B010 - this source's lookups only, undone below
+    try:
+        with pytest.raises(InvalidMessage):
+            ProfileReader(other).read(raws, other.decoder(names.CUSTOMER_PROFILES))
+        by_message, by_batch, frames = both(other, models["rules"], [raws])
+    finally:
+        delattr(source, "schema")
+    assert frames.read == 0
+    same(by_message[0], by_batch[0])
+    assert len(by_batch[0].outcome.result.outputs) == 4 * len(raws)

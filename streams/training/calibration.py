@@ -44,7 +44,8 @@ def out_of_fold(rows: Sequence[LabelledMessage], candidate: Candidate, folds: in
                 and not r.group.startswith("bitext/")]
         model = IntentModel.train(
             [r.text for r in train], [r.intent for r in train], taxonomy=taxonomy,
-            sample_weight=sample_weights(train), epochs=candidate.epochs, seed=seed,
+            sample_weight=sample_weights(train, candidate.bitext_share),
+            epochs=candidate.epochs, seed=seed,
             learning_rate=candidate.learning_rate, weight_decay=candidate.weight_decay,
             hashing=candidate.hashing)
         probs.append(model.probabilities([r.text for r in held]).astype(np.float64))

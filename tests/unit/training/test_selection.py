@@ -29,6 +29,9 @@ def test_sample_weights_balance_intents_within_each_source() -> None:
     w = sample_weights(rows)
     assert sum(w[:3]) == sum(w[3:4]) == 1.0  # each hand-written intent weighs the same
     assert sum(w[4:]) == BITEXT_SHARE
+    # the share is a setting that cross-validation compares
+    assert sum(sample_weights(rows, 0.25)[4:]) == 0.25
+    assert sum(sample_weights(rows, 0.0)[4:]) == 0.0
 
 
 def test_temperature_keeps_the_winner_and_fits_overconfidence() -> None:

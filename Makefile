@@ -53,6 +53,7 @@ integration: install
 
 bench: install
 	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q --no-deps aeon==1.6.0
 	$(BIN)/python -m benchmarks.run
 
 # fault scenarios under steady load (minutes each; a 30-minute soak: TOUCHSTREAM_SOAK_SECONDS),

@@ -10,9 +10,9 @@ aged without a profile change, or came from older models, are rescored in batche
 adds recommendations and the best contact time to the next best action: the current version
 of ``personalisation/`` in the model directory (``touchstream train personalisation``), else
 an older single ``personalisation.npz``; the same timer serves a newer version, and a broken
-one keeps the last good model. With the ``fast`` extra (numba) the worker reads a batch of
+one keeps the last good model. The worker reads a batch of
 ``customer.profiles`` into columns in one call (``streams.io.avro_profiles``, about 3 us a
-profile) and scores it from them; a batch it cannot read so, or any batch without the extra,
+profile) and scores it from them; a batch it cannot read so (or any, without numba)
 goes message by message through the codec's compiled decoder (``streams.io.avro_fast``: the
 same records, in about a third of fastavro's time)."""
 
@@ -85,8 +85,8 @@ def register(app: faust.App, runtime: Runtime) -> BatchTopic:
     if avro_profiles.available(runtime.codec):
         read_batch = avro_profiles.ProfileReader(runtime.codec).read
     else:
-        log.info("customer.profiles read message by message: no compiled batch reader (the "
-                 "'fast' extra) or a schema it does not read")
+        log.info("customer.profiles read message by message: no compiled batch reader "
+                 "(numba missing) or a schema it does not read")
     scoring = stage.stage(stage.ScoringPolicy(models, read_batch=read_batch))
     if settings.predictive_rescore_interval_seconds > 0:
         def query(sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -66,7 +66,8 @@ def simulated(seeds: list[int], campaigns: int = 40, weeks: int = 9, first: int 
 def ucr_path() -> Path:
     spec = importlib.util.find_spec("aeon")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("the UCR series ships in the aeon wheel: pip install -e '.[dev]'")
+        raise SystemExit("the UCR series ships in the aeon wheel: make bench (it installs "
+                         "aeon==1.6.0 without its dependencies)")
     return Path(next(iter(spec.submodule_search_locations))) / UCR_FILE
 
 

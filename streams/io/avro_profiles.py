@@ -17,7 +17,7 @@ Invariants:
   record is dead-lettered alone and an older schema is still resolved;
 - the values are those of the message-wise decoder: strings decoded from the same bytes,
   doubles from the same 8 bytes, longs and maps in their written order;
-- ``available(codec)``: the reader is compiled (numba, the ``fast`` extra) and the topic's
+- ``available(codec)``: the reader is compiled (numba, a dependency) and the topic's
   latest schema is the one the kernel reads (``customer_profile.v2``).
 """
 

@@ -1,6 +1,6 @@
 """The compiled part of ``streams.io.avro_profiles``: ``customer_profile.v2`` Avro bodies read
-straight into integer arrays, compiled by numba when it is installed (the ``fast`` extra),
-plain Python otherwise (the same results, about a hundred times slower: tests only).
+straight into integer arrays, compiled by numba (a dependency),
+plain Python when it is missing (the same results, about a hundred times slower: tests only).
 
 A batch is one ``uint8`` buffer (the messages one after the other) with each body's start and
 end. Nothing is built per value: a string is its (start, length) in the buffer, checked as

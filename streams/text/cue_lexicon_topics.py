@@ -31,6 +31,7 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "carte bancaire", "moyen de paiement", "contact de facturation", "kreditkarte",
         "zahlungsmethode", "zahlungsart", "hinterlegte karte", "rechnungskontakt",
         "cartao", "forma de pagamento", "contato de cobranca", "meio de pagamento",
+        "contacto de faturacao", "contato de faturamento", "rechnungsempf",
         # the bank account debits are taken from
         "iban", "direct debit", "bank account", "domiciliacion", "cuenta bancaria",
         "compte bancaire", "rib ", "bankverbindung", "lastschrift", "bankkonto", "sepa",
@@ -56,11 +57,17 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "empleado", "cajer", "conductor", "revisor", "comportamiento", "employe", "caissier",
         "caissiere", "chauffeur", "controleur", "comportement", "angestellt", "kassierer",
         "fahrer", "kontrolleur", "verhalten", "funcionari", "caixa", "motorista", "revisor",
-        "comportamento"),
+        "comportamento",
+        # the front desk ("reception" alone is the signal: "receptionist" was read as it)
+        "receptionist", "recepcionista", "receptionniste", "rezeptionist"),
     "billing_topic": (
         "invoice", "bill", "charge", "payment", "refund", "factura", "cobr", "cargo",
         "reembolso", "facture", "prelev", "paiement", "rembours", "rechnung", "abbuch",
-        "zahlung", "erstatt", "fatura", "cobranca", "pagamento", "reembolso", "estorno"),
+        "zahlung", "erstatt", "fatura", "cobranca", "pagamento", "reembolso", "estorno",
+        # the bill and the accounts team by their other names
+        "accounts team", "accounts department", "outstanding balance", "recibo",
+        "comision", "contabilidad", "comptabilit", "abrechnung", "buchhaltung",
+        "contabilidade", "mensalidade"),
     "technical_topic": (
         "app", "update", "bug", "crash", "error", "website", "version", "software", "login",
         "aplicacion", "actualizacion", "error", "fallo", "version", "appli", "mise a jour",
@@ -68,7 +75,7 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "atualizacao", "erro", "sistema", "versao", "technician", "tecnico", "technicien",
         "techniker", "sync", "synchro",
         # the network and the connection, and the technical team by name
-        "network", "signal", "coverage", "reception", "outage", "broadband", "wifi", "internet",
+        "network", "signal", "coverage", "reception ", "outage", "broadband", "wifi", "internet",
         "technical team", "tech support", "technical support", "cobertura", "red movil",
         "senal", "soporte tecnico", "reseau", "couverture", "support technique", "mobilfunk",
         "netz", "empfang", "wlan", "technischen support", "sinal", "rede movel",

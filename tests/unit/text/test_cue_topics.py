@@ -107,3 +107,21 @@ def test_a_german_verb_is_not_the_portuguese_network() -> None:
     assert "technical_topic" not in found("Ich rede nicht mehr mit Ihnen, holen Sie jemanden.")
     assert "technical_topic" in found("Estou sem rede no telemóvel desde ontem.")
     assert "technical_topic" in found("A rede caiu outra vez.")
+
+
+@pytest.mark.parametrize("text", [
+    "Could someone in your accounts team call me about the outstanding balance?",
+    "Que me llame alguien, no entiendo el recibo de la comunidad.",
+    "J'aimerais parler à quelqu'un de la comptabilité au sujet de mon échéancier.",
+    "Bitte ruft mich jemand aus der Buchhaltung wegen der Jahresabrechnung an.",
+    "Quero falar com alguém da contabilidade sobre a mensalidade de março.",
+])
+def test_a_person_asked_for_about_the_bill_is_for_billing(text: str) -> None:
+    assert topic_team(found(text), asked_for_person=True) == "billing"
+
+
+def test_the_front_desk_is_staff_and_the_reception_of_a_phone_is_the_network() -> None:
+    # "receptionist" begins like "reception" (the signal): the person is general
+    assert topic_team(found("The receptionist was rude to my father.")) == "general"
+    assert topic_team(found("La recepcionista nos habló fatal.")) == "general"
+    assert topic_team(found("Mobile reception in the village is awful.")) == "technical"

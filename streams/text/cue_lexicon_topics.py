@@ -74,6 +74,10 @@ STEMS: Final[dict[str, tuple[str, ...]]] = {
         "erreur", "logiciel", "absturz", "fehler", "aktualisierung", "aplicativo",
         "atualizacao", "erro", "sistema", "versao", "technician", "tecnico", "technicien",
         "techniker", "sync", "synchro",
+        # how a service fails: unreliable, down, freezing, buffering
+        "reliab", "unreliab", "buffer", "freez", "gone down", "congela", "se cuelga",
+        "se cae", "fiabilit", "se fige", "plante", "friert", "zuverlassig", "trava ", "travando",
+        "instab",
         # the network and the connection, and the technical team by name
         "network", "signal", "coverage", "reception ", "outage", "broadband", "wifi", "internet",
         "technical team", "tech support", "technical support", "cobertura", "red movil",

@@ -125,3 +125,19 @@ def test_the_front_desk_is_staff_and_the_reception_of_a_phone_is_the_network() -
     assert topic_team(found("The receptionist was rude to my father.")) == "general"
     assert topic_team(found("La recepcionista nos habló fatal.")) == "general"
     assert topic_team(found("Mobile reception in the village is awful.")) == "technical"
+
+
+@pytest.mark.parametrize("text", [
+    "Your streaming service has become so unreliable, it keeps buffering every evening.",
+    "La plataforma se cuelga cada dos por tres, qué desastre de servicio.",
+    "Franchement déçue, l'image se fige à chaque match depuis des semaines.",
+    "Ihr Dienst ist einfach nicht mehr zuverlässig, das Bild friert ständig ein.",
+    "O serviço anda péssimo, o vídeo trava a meio de todos os episódios.",
+])
+def test_a_complaint_about_a_service_that_fails_goes_to_technical(text: str) -> None:
+    assert topic_team(found(text)) == "technical"
+
+
+def test_work_is_not_a_freeze() -> None:
+    # Portuguese "trava" (it freezes) ends a word: French "travail" is no fault
+    assert "technical_topic" not in found("Je loue chez vous pour le travail depuis des années.")

@@ -24,9 +24,9 @@ carries the position of the profile version it scored and ``_version`` = that ve
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -219,37 +219,40 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
     return out
 
 
-def _finite(x: float) -> float:
-    x = float(x)
-    return x if math.isfinite(x) else 0.0
-
-
 def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Prediction]],
                      scored_at: int) -> tuple[Columns, list[OutputRecord]]:
     """The rows, built column by column, and one record per row whose value holds the same
     objects as the row (nothing downstream changes either; every prediction's ``details`` is
-    a dict of its own, so none is copied)."""
-    values: list[dict[str, Any]] = []
-    topics: list[str] = []
-    partitions: list[int] = []
-    offsets: list[int] = []
-    versions: list[int] = []
-    for s, predicted in zip(batch, predictions, strict=True):
-        person = str(s.profile["person_id"])
-        version = int(s.profile["version"])
-        n = len(predicted)
-        topics += [s.topic] * n
-        partitions += [s.partition] * n
-        offsets += [s.offset] * n
-        versions += [version] * n
-        for p in predicted:
-            probability = p.probability
-            values.append({"person_id": person, "kind": p.kind, "score": _finite(p.score),
-                           "probability": None if probability is None
-                           else min(1.0, max(0.0, probability)),
-                           "label": p.label, "reasons": list(p.reasons), "details": p.details,
-                           "model_version": p.model_version, "profile_version": version,
-                           "scored_at": scored_at})
-    columns: Columns = {name: [v[name] for v in values] for name in RECORD_FIELDS}
-    columns.update(_topic=topics, _partition=partitions, _offset=offsets, _version=versions)
-    return columns, [OutputRecord(CUSTOMER_SCORES, v["person_id"], v) for v in values]
+    a dict of its own, so none is copied). The columns are the predictions transposed in one
+    pass (``zip``); a score not finite is 0, a probability clipped to [0, 1]."""
+    counts = [len(predicted) for predicted in predictions]
+    flat = [p for predicted in predictions for p in predicted]
+    if not flat:
+        return {name: [] for name in SCORE_COLUMNS}, []
+
+    def spread(values: Iterable[Any]) -> list[Any]:
+        """One value per profile -> one per row."""
+        return list(chain.from_iterable(map(repeat, values, counts)))
+
+    persons = spread(str(s.profile["person_id"]) for s in batch)
+    versions = spread(int(s.profile["version"]) for s in batch)
+    kinds, scores, probabilities, labels, reasons, details, models = (
+        list(c) for c in zip(*flat, strict=True))
+    raw = np.asarray(scores, dtype=np.float64)  # float() of each, as one array
+    finite = np.where(np.isfinite(raw), raw, 0.0).tolist()
+    clipped = [None if p is None else min(1.0, max(0.0, p)) for p in probabilities]
+    reason_lists = list(map(list, reasons))
+    at = [scored_at] * len(flat)
+    columns: Columns = {
+        "person_id": persons, "kind": kinds, "score": finite, "probability": clipped,
+        "label": labels, "reasons": reason_lists, "details": details, "model_version": models,
+        "profile_version": versions, "scored_at": at,
+        "_topic": spread(s.topic for s in batch), "_partition": spread(s.partition for s in batch),
+        "_offset": spread(s.offset for s in batch), "_version": list(versions)}
+    values = [{"person_id": a, "kind": b, "score": c, "probability": d, "label": e, "reasons": f,
+               "details": g, "model_version": h, "profile_version": i, "scored_at": j}
+              for a, b, c, d, e, f, g, h, i, j in zip(persons, kinds, finite, clipped, labels,
+                                                      reason_lists, details, models, versions,
+                                                      at, strict=True)]
+    return columns, list(map(OutputRecord, repeat(CUSTOMER_SCORES, len(values)), persons,
+                             values))

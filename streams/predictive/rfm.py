@@ -157,18 +157,19 @@ def absorb_interactions(state: RfmState, items: Iterable[Mapping[str, Any]]) -> 
     the intermediate dicts (the scoring stage's hot path). A non-finite value of one not yet
     absorbed raises, as ``absorb_many`` does."""
     new: RfmState | None = None
+    before = bool(state["ids"])  # a new person's state has absorbed nothing: no lookup
     for i in items:
         value, currency = i.get("value"), i.get("currency")
         if value is None or not currency:
             continue
         cid = str(i["event_id"])
-        if absorbed(state, cid):
+        if before and absorbed(state, cid):
             continue  # absorbed before this profile
         value = float(value)
         if not math.isfinite(value):
             raise ValueError(f"conversion {cid!r} has a non-finite value")
         if new is None:
-            new = _copy(state)
+            new = _copy(state) if before or state["occasions"] else empty_state()
         elif absorbed(new, cid):
             continue  # twice in this profile
         _add_purchase(new, cid, int(i["occurred_at"]), str(currency), value)

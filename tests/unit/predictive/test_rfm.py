@@ -185,3 +185,15 @@ def test_absorb_interactions_refuses_a_non_finite_value_not_absorbed_yet() -> No
     with pytest.raises(ValueError, match="non-finite"):
         rfm.absorb_interactions(state, [
             {"event_id": "b", "occurred_at": DAY, "value": float("inf"), "currency": "USD"}])
+
+
+def test_absorb_interactions_leaves_a_new_persons_state_alone() -> None:
+    empty = rfm.empty_state()
+    items: list[dict[str, object]] = [
+        {"event_id": "b", "occurred_at": 2 * DAY, "value": 5.0, "currency": "USD"},
+        {"event_id": "a", "occurred_at": DAY, "value": 7.0, "currency": "USD"},
+        {"event_id": "b", "occurred_at": 2 * DAY, "value": 5.0, "currency": "USD"}]  # twice
+    got = rfm.absorb_interactions(empty, items)
+    assert empty == rfm.empty_state()  # the state given is not changed (pure)
+    assert got["ids"] == ["a", "b"] and got["occasions"] == {"1": {"USD": 7.0},
+                                                             "2": {"USD": 5.0}}

@@ -23,14 +23,20 @@ Invariants:
   ``leave_below`` (< ``enter_at``), so a score wandering around one threshold does not flap.
 - Pure functions over plain dicts; invalid signals (negative counts, rates or non-finite numbers,
   sentiment outside -1..1) raise ValueError.
+- ``quiet`` screens a batch with numpy: True only for customers whose ``reasons`` are none
+  (and raise nothing), whose assessment is therefore that of no signals; it may say False
+  of a quiet one (then ``assess`` decides), never True of another.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple, TypedDict
+
+import numpy as np
+from numpy.typing import NDArray
 
 ReasonCode = Literal["activity_drop", "sentiment_decline", "cancellation_intent", "escalations",
                      "failed_payments"]
@@ -200,3 +206,39 @@ def assess_many(signals: Mapping[str, ChurnSignals], previously_at_risk: Mapping
     return {customer: assess(values, previously_at_risk.get(customer, False), policy)
             for customer, values in signals.items()}
 
+
+
+#: the signals ``reasons`` reads, in ``quiet``'s column order, with their valid ranges
+_READ: Final = ("baseline_activity_per_week", "recent_activity_per_week", "baseline_weeks",
+                "baseline_sentiment", "recent_sentiment", "recent_messages",
+                "cancellation_intents", "escalations", "failed_payments")
+_LOW: Final = np.array([0.0, 0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0])
+_HIGH: Final = np.array([math.inf, math.inf, math.inf, 1.0, 1.0, *(math.inf,) * 4])
+
+
+def quiet(signals: Sequence[ChurnSignals], policy: ChurnPolicy = DEFAULT_POLICY
+          ) -> NDArray[np.bool_]:
+    """Per customer, True when ``reasons(signals, policy)`` is empty and raises nothing, by
+    the same tests on the whole batch at once (most customers are quiet): no signal invalid,
+    no activity drop past ``activity_min_drop`` (or a zero baseline) where the baseline
+    counts, no sentiment decline past ``sentiment_min_decline`` where the messages do, no
+    count above zero. A value numpy cannot read as a number leaves the customer to
+    ``assess``."""
+    rows = [list(map(s.get, _READ)) for s in signals]
+    table = np.array(rows, dtype=object).reshape(len(rows), len(_READ))
+    present = np.asarray(table != None, dtype=np.bool_)  # noqa: E711 - elementwise
+    try:
+        x = np.where(present, table, math.nan).astype(np.float64)
+    except (TypeError, ValueError):
+        return np.zeros(len(rows), dtype=np.bool_)
+    with np.errstate(all="ignore"):
+        bad = (present & ~(np.isfinite(x) & (x >= _LOW) & (x <= _HIGH))).any(axis=1)
+        baseline, recent, weeks = x[:, 0], x[:, 1], x[:, 2]
+        activity = (present[:, :3].all(axis=1) & (weeks >= policy.min_baseline_weeks)
+                    & (baseline >= policy.min_baseline_rate)
+                    & ((baseline == 0.0) | ~(1.0 - recent / baseline <= policy.activity_min_drop)))
+        messages = x[:, 5]
+        sentiment = (present[:, 3:6].all(axis=1) & (messages >= policy.sentiment_min_messages)
+                     & ~(x[:, 3] - x[:, 4] <= policy.sentiment_min_decline))
+        counts = (x[:, 6:] > 0.0).any(axis=1)
+    return ~(bad | activity | sentiment | counts)  # type: ignore[no-any-return]

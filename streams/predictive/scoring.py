@@ -34,7 +34,14 @@ from numpy.typing import NDArray
 
 from streams.kernel.records import Columns, OutputRecord
 from streams.predictive import rules
-from streams.predictive.churn import DEFAULT_POLICY, ChurnPolicy, ChurnSignals, assess, at_risk
+from streams.predictive.churn import (
+    DEFAULT_POLICY,
+    ChurnPolicy,
+    ChurnSignals,
+    assess,
+    at_risk,
+    quiet,
+)
 from streams.predictive.clv import BgNbdParams, month_ends, purchases_if_alive, value_columns
 from streams.predictive.contract import CUSTOMER_SCORES
 from streams.predictive.model import Scorer
@@ -197,8 +204,11 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
                 for p, s in zip(risk, batch, strict=True)]
     else:
         risk = []
-        for sig, s in zip(signals, batch, strict=True):
-            a = assess(sig, s.was_at_risk, models.churn_policy)
+        # a quiet customer's assessment is that of no signals: one each way of ``was_at_risk``
+        calm = {was: assess(ChurnSignals(), was, models.churn_policy) for was in (False, True)}
+        for sig, s, still in zip(signals, batch, quiet(signals, models.churn_policy).tolist(),
+                                 strict=True):
+            a = calm[s.was_at_risk] if still else assess(sig, s.was_at_risk, models.churn_policy)
             risk.append(Prediction("churn", round(a.score, 2), None,
                                    "at_risk" if a.at_risk else "ok",
                                    tuple(f"{r.code.upper()}: {r.text}" for r in a.reasons), {},

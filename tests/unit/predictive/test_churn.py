@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
+import random
+from typing import cast
 
 import pytest
 
 from streams.predictive import churn
-from streams.predictive.churn import ChurnPolicy, ChurnSignals
+from streams.predictive.churn import (
+    DEFAULT_POLICY,
+    ChurnPolicy,
+    ChurnSignals,
+    assess,
+    quiet,
+    reasons,
+)
 
 POLICY = churn.DEFAULT_POLICY
 STEADY: ChurnSignals = {"baseline_activity_per_week": 2.0, "recent_activity_per_week": 2.1,
@@ -138,3 +148,35 @@ def test_policies_are_frozen_and_checked() -> None:
     strict = ChurnPolicy(enter_at=20.0, leave_below=10.0)
     assert churn.assess({"failed_payments": 2}, policy=strict).at_risk
     assert not churn.assess({"failed_payments": 2}).at_risk
+
+
+def _random_signals(rng: random.Random) -> ChurnSignals:
+    """Signals around every threshold, with absent, invalid and odd values among them."""
+    pool: dict[str, tuple[object, ...]] = {
+        "baseline_activity_per_week": (0.0, 0.2, 0.25, 1.0, 4.0, -1.0, math.nan, math.inf),
+        "recent_activity_per_week": (0.0, 0.75, 3.0, 1.0, 4.0, -0.5, math.nan),
+        "baseline_weeks": (0.0, 3.9, 4.0, 12.5, -2.0),
+        "baseline_sentiment": (-1.0, 0.0, 0.3, 0.5, 1.0, 1.5),
+        "recent_sentiment": (-1.0, 0.2, 0.4, 0.5, -1.2),
+        "recent_messages": (0, 2, 3, 9),
+        "cancellation_intents": (0, 1, 3, -1),
+        "escalations": (0, 2, True),
+        "failed_payments": (0, 1, 5, math.nan),
+    }
+    chosen: dict[str, object] = {k: rng.choice(v) for k, v in pool.items() if rng.random() < 0.6}
+    return cast(ChurnSignals, chosen)
+
+
+def test_quiet_customers_are_those_without_reasons() -> None:
+    rng = random.Random(11)
+    batch = [_random_signals(rng) for _ in range(3000)]
+    for policy in (DEFAULT_POLICY, ChurnPolicy(min_baseline_rate=0.0)):
+        screened = quiet(batch, policy).tolist()
+        for signals, still in zip(batch, screened, strict=True):
+            if still:  # then reasons finds nothing and raises nothing
+                assert reasons(signals, policy) == []
+                assert assess(signals, True, policy) == assess(ChurnSignals(), True, policy)
+        assert 100 < sum(screened) < 2900  # both kinds of customer are in the batch
+    assert quiet([], DEFAULT_POLICY).tolist() == []
+    odd = ChurnSignals(escalations="two")  # type: ignore[typeddict-item]
+    assert quiet([odd], DEFAULT_POLICY).tolist() == [False]

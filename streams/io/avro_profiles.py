@@ -149,13 +149,14 @@ def _map(blob: bytes, entries: list[list[int]]) -> dict[str, str]:
 def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  # noqa: E741
              decode: Decode) -> ProfileColumns:
     k = kernel
-    rows = P.tolist()
     entries = M[:int(P[:, k.P_ATTR_END].max(initial=0))].tolist()  # one conversion, then slices
     strings = T[:int(P[:, k.P_TAGS_END].max(initial=0))].tolist()
-    attributes = [_map(blob, entries[p[k.P_ATTR]:p[k.P_ATTR_END]])
-                  if p[k.P_ATTR_END] > p[k.P_ATTR] else {} for p in rows]
-    tags = [[_text(blob, s, n) for s, n in strings[p[k.P_TAGS]:p[k.P_TAGS_END]]]
-            if p[k.P_TAGS_END] > p[k.P_TAGS] else [] for p in rows]
+    # each a column of P as a list: no lookup of the kernel's column names per profile
+    attributes = [_map(blob, entries[a:b]) if b > a else {}
+                  for a, b in zip(P[:, k.P_ATTR].tolist(), P[:, k.P_ATTR_END].tolist(),
+                                  strict=True)]
+    tags = [[_text(blob, s, n) for s, n in strings[a:b]] if b > a else []
+            for a, b in zip(P[:, k.P_TAGS].tolist(), P[:, k.P_TAGS_END].tolist(), strict=True)]
 
     def items(index: Any, with_attributes: bool) -> list[dict[str, Any]]:
         out = []
@@ -177,9 +178,10 @@ def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  
         return value
 
     return ProfileColumns(
-        person_id=[_text(blob, p[k.P_PERSON], p[k.P_PERSON_LEN]) for p in rows],
+        person_id=[blob[a:a + n].decode() for a, n in zip(
+            P[:, k.P_PERSON].tolist(), P[:, k.P_PERSON_LEN].tolist(), strict=True)],
         version=P[:, k.P_VERSION].tolist(), updated_at=P[:, k.P_UPDATED].copy(),
-        merged=[p[k.P_MERGED_LEN] > 0 for p in rows],
+        merged=(P[:, k.P_MERGED_LEN] > 0).tolist(),
         first_seen=P[:, k.P_FIRST_SEEN].tolist(), touchpoints=P[:, k.P_TOUCHPOINTS].tolist(),
         attributes=attributes, tags=tags, identifier_kinds=P[:, k.P_ID_KINDS].copy(),
         profile=I[:, k.I_PROFILE].copy(), occurred_at=I[:, k.I_AT].copy(),

@@ -40,6 +40,28 @@ class OutputRecord:
     value: dict[str, Any]
 
 
+#: the slots' descriptors (``__set__``) of ``OutputRecord``, for ``output_records``
+_SET_TOPIC, _SET_KEY, _SET_VALUE = (OutputRecord.__dict__[name].__set__
+                                    for name in ("topic", "key", "value"))
+
+
+def output_records(topic: str, keys: Sequence[str], values: Sequence[dict[str, Any]]
+                   ) -> list[OutputRecord]:
+    """``[OutputRecord(topic, k, v) for k, v in zip(keys, values)]``, the same records made
+    at about half the cost: each slot set once through its descriptor instead of the frozen
+    ``__init__``'s ``object.__setattr__`` per field (a stage that writes several records a
+    message spends more on their ``__init__`` than on their values)."""
+    out = []
+    new = object.__new__
+    for key, value in zip(keys, values, strict=True):
+        record = new(OutputRecord)
+        _SET_TOPIC(record, topic)
+        _SET_KEY(record, key)
+        _SET_VALUE(record, value)
+        out.append(record)
+    return out
+
+
 @dataclass(slots=True)
 class BatchResult:
     """Everything one batch produces: table inserts, output records, dead letters."""

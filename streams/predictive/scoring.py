@@ -32,7 +32,7 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from streams.kernel.records import Columns, OutputRecord
+from streams.kernel.records import Columns, OutputRecord, output_records
 from streams.predictive import rules
 from streams.predictive.churn import (
     DEFAULT_POLICY,
@@ -264,5 +264,4 @@ def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Pre
               for a, b, c, d, e, f, g, h, i, j in zip(persons, kinds, finite, clipped, labels,
                                                       reason_lists, details, models, versions,
                                                       at, strict=True)]
-    return columns, list(map(OutputRecord, repeat(CUSTOMER_SCORES, len(values)), persons,
-                             values))
+    return columns, output_records(CUSTOMER_SCORES, persons, values)

@@ -112,3 +112,21 @@ def test_a_named_held_out_pair_is_scored_besides_fresh3(tmp_path: Path) -> None:
     assert block["conversation_escalation"]["escalation_recall"] == 1.0
     assert guide_sets.held_out(full)["messages"] == len(guide_sets.load_fresh(
         name="fresh3.yaml"))
+
+
+def test_no_evaluation_text_is_in_or_near_the_discontent_turns() -> None:
+    from streams.training.discontent import read_turns
+
+    turns = read_turns()
+    exact = {t.text.casefold() for t in turns}
+    words = {content_words(t.text) for t in turns}
+    texts = [m.text for name in ("fresh.yaml", "fresh2.yaml", *(
+        f"{held}.yaml" for held in guide_sets.DEV_SETS)) for m in guide_sets.load_fresh(name=name)]
+    texts += [t for name in ("conversations.yaml", *(
+        f"{held}_conversations.yaml" for held in guide_sets.DEV_SETS))
+        for c in guide_sets.load_conversations(name=name) for _, t in c.turns]
+    texts += [m.text for m in guide_sets.load_messages()]
+    for text in texts:
+        assert len(text.split()) <= 2 or text.casefold() not in exact, text
+        cw = content_words(text)
+        assert len(cw) < 3 or cw not in words, text

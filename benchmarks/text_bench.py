@@ -1,6 +1,7 @@
 """Speed of conversation understanding per customer message, on one core: intent and
-language (the budget of issue 14: 50 us a message for both), the escalation cues, and the
-chat slice's whole computation (``benchmarks.compute_bench``) for context.
+language (the budget of issue 14: 50 us a message for both), intent with the learnt
+discontent read from the same features, the escalation cues, and the chat slice's whole
+computation (``benchmarks.compute_bench``) for context.
 
 Texts are the labelled sets' test messages and the guide's evaluation messages, repeated to
 ``--messages``, scored in batches of ``--batch`` (the worker scores a batch at once). Each
@@ -31,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from streams.evaluation.guide_sets import load_messages
-from streams.text import cues, mood
-from streams.text.intent import IntentModel, default_model
+from streams.text import cues, discontent, mood
+from streams.text.intent import INTENT_HASHING, IntentModel, default_model
 from streams.text.language import detect_many
 from streams.training.data import read_all
 
@@ -97,11 +98,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     language = best_us(detect_many, texts, args.batch, args.repeat)
     both = best_us(lambda t: (model.predict_many(t), detect_many(t)), texts, args.batch,
                    args.repeat)
+
+    def with_discontent(t: Sequence[str]) -> None:
+        # as the worker does: the intent features hashed once for both models
+        groups = INTENT_HASHING.feature_groups(t)
+        model.predict_many(t, groups)
+        discontent.scores(t, groups)
+
+    sunk = best_us(with_discontent, texts, args.batch, args.repeat)
     out: dict[str, Any] = {
         "messages": len(texts), "batch": args.batch,
         "intent_us_per_message": round(intent, 2),
         "language_us_per_message": round(language, 2),
         "intent_plus_language_us_per_message": round(both, 2),
+        # the learnt discontent on the intent model's features (``streams.text.discontent``)
+        "intent_plus_discontent_us_per_message": round(sunk, 2),
         "escalation_cues_us_per_message": round(best_us(_cues, texts, args.batch,
                                                         args.repeat), 2),
         "language_plus_mood_us_per_message": round(best_us(_moods, texts, args.batch,

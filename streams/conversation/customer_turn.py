@@ -102,11 +102,18 @@ def customer_message(new: ConversationRecord, event: Mapping[str, Any], text: st
                 and prediction.confidence >= policy.lead_confidence):
             new["lead_signaled"] = True
             effects.append(_lead(new, prediction, text, at, signals.compound))
+    # the discontent of the customer's previous message and the lowest before it; this
+    # message becomes the previous one for the next
+    previous, floor = book.get("discontent_last"), book.get("discontent_floor")
+    if signals.discontent is not None:
+        if previous is not None:
+            book["discontent_floor"] = previous if floor is None else min(floor, previous)
+        book["discontent_last"] = signals.discontent
     if book["phase"] != "idle" and new["status"] != "open":
         return
     legal = rules.legal_threat(text, words)
     reasons = _reasons(new, book, signals, legal, found, textcues.shouting(text), policy,
-                       asked_before)
+                       asked_before, (previous, floor))
     if not reasons:
         return
     if book["phase"] != "idle":
@@ -117,7 +124,9 @@ def customer_message(new: ConversationRecord, event: Mapping[str, Any], text: st
 
 def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSignals,
              legal: bool, cues: frozenset[str], shouting: bool, policy: EscalationPolicy,
-             asked_for_data: bool) -> tuple[str, ...]:
+             asked_for_data: bool,
+             discontent: tuple[float | None, float | None] = (None, None)
+             ) -> tuple[str, ...]:
     emotions, prediction = signals.emotions, signals.intent
     intent = prediction.intent if prediction is not None else None
     confidence = prediction.confidence if prediction is not None else None
@@ -139,7 +148,8 @@ def _reasons(new: ConversationRecord, book: EscalationBook, signals: MessageSign
         or outbursts.persisting(new["recent"], window, book.get("grievances", 0),
                                 window - book.get("grieved_at", 0),
                                 emotions.satisfaction if emotions is not None else 0.0,
-                                policy),
+                                policy)
+        or outbursts.sinking(window, signals.discontent, *discontent, policy),
         rules.bot_failure_loop(book["repeats"], book["fallbacks"], book["confused"], policy,
                                bot_repeats=book.get("bot_repeats", 0),
                                unhelped=book.get("unhelped", 0),

@@ -103,6 +103,16 @@ class EscalationPolicy:
     grievance_messages: int = 2
     grievance_score: float = 0.4
     grievance_min_messages: int = 4
+    # ... or a mood that sinks as the learnt discontent reads it (``outburst.sinking``): from
+    # the ``discontent_min_messages``-th customer message of the window, the last
+    # ``discontent_sustain`` customer messages read at least ``discontent_level`` by the
+    # discontent model (``streams.text.discontent``), the latest at least ``discontent_rise``
+    # above the lowest before them (thresholds chosen leaving one development set out:
+    # ``evaluation.discontent_fit``)
+    discontent_min_messages: int = 3
+    discontent_level: float = 0.45
+    discontent_rise: float = 0.3
+    discontent_sustain: int = 2
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3

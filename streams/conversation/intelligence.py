@@ -19,8 +19,8 @@ from streams.conversation.effects import CancelFollowUp, Effect, Escalate, Sched
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.kernel.records import Columns, OutputRecord, Raw
 from streams.text import cues as textcues
-from streams.text import emotion, language, mood
-from streams.text.intent import IntentPrediction, default_model
+from streams.text import discontent, emotion, language, mood
+from streams.text.intent import INTENT_HASHING, IntentPrediction, default_model
 from streams.text.sentiment import Sentiment
 
 Record = cstate.ConversationRecord
@@ -114,14 +114,21 @@ def signals_for(
     found = [textcues.found(t) for t in texts]
     # a request for a person, read by the emotion detector or by the cues the escalation
     # rules read (a salesperson or adviser asked to call), is the message's intent
+    model = default_model()
+    # the discontent model reads the intent model's features: hashed once for both
+    groups = (INTENT_HASHING.feature_groups(texts)
+              if texts and model.hashing == INTENT_HASHING else None)
     intents = [_asked_for_person(p) if e.human_request or "person" in f else p
-               for p, e, f in zip(default_model().predict_many(texts) if texts else [],
+               for p, e, f in zip(model.predict_many(texts, groups) if texts else [],
                                   emotions, found, strict=True)]
+    discontents = discontent.scores(texts, groups)
     out: list[cstate.MessageSignals | None] = [None] * len(events)
-    for i, compound, emotions_of, prediction, (lang, _), cues_of in zip(
-            customer, compounds, emotions, intents, languages, found, strict=True):
+    for i, compound, emotions_of, prediction, (lang, _), cues_of, sunk in zip(
+            customer, compounds, emotions, intents, languages, found, discontents,
+            strict=True):
         out[i] = cstate.MessageSignals(compound=compound, emotions=emotions_of,
-                                       intent=prediction, language=lang, cues=cues_of)
+                                       intent=prediction, language=lang, cues=cues_of,
+                                       discontent=sunk)
     for i in index:
         if out[i] is None:  # the bot's and the agents'
             s = sentiments[i]

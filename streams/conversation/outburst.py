@@ -11,6 +11,9 @@ with the bot, a customer who writes at length without asking has stopped asking.
 grievance that persists (``persisting``) is read from the model's scores of the customer's
 own messages, not their words: from the fourth customer message on, a reply to the bot that
 asks nothing from a customer who has complained or been frustrated in two of their messages.
+A mood that sinks (``sinking``) is read from the learnt discontent of the customer's messages
+(``streams.text.discontent``, a model trained on hand-written turns, not a word list): two
+in a row read as sunk, the latest well above the customer's own start.
 
 Invariants: pure and deterministic over the recent messages the record keeps (texts cut at
 ``state_record.TEXT_LIMIT``, so both lengths are read the same way); a first or second
@@ -96,4 +99,26 @@ def persisting(recent: Sequence[Message], window: int, grievances: int, since: i
     return "sentiment_worsening"
 
 
-__all__ = ["grieved", "outburst", "persisting", "previous_customer_text"]
+def sinking(window: int, discontent: float | None, previous: float | None,
+            floor: float | None, policy: EscalationPolicy = DEFAULT_POLICY) -> Reason | None:
+    """``sentiment_worsening`` when the mood has sunk as the learnt discontent
+    (``streams.text.discontent``) reads it, in whatever words (resignation, irony, curt
+    replies, weariness): from the ``discontent_min_messages``-th customer message of the
+    window on, the latest message's ``discontent`` and, when ``discontent_sustain`` is 2, the
+    customer's ``previous`` message's too are at least ``discontent_level``, and the latest
+    is at least ``discontent_rise`` above the customer's own start: ``floor``, the lowest of
+    their messages of the window before the previous one (with 1, before the latest). A
+    single low reading (a curt thank-you) is not a trajectory."""
+    if window < policy.discontent_min_messages or discontent is None or previous is None:
+        return None
+    if policy.discontent_sustain >= 2:
+        level, start = min(discontent, previous), floor
+    else:
+        level, start = discontent, previous if floor is None else min(floor, previous)
+    if (start is None or level < policy.discontent_level
+            or discontent - start < policy.discontent_rise):
+        return None
+    return "sentiment_worsening"
+
+
+__all__ = ["grieved", "outburst", "persisting", "previous_customer_text", "sinking"]

@@ -67,6 +67,9 @@ class MessageSignals:
     #: the message's cues (``streams.text.cues.found``) when computed with the signals, so
     #: that the fold does not read the text again
     cues: frozenset[str] | None = None
+    #: the learnt discontent of a customer message (``streams.text.discontent``): how likely
+    #: it is one of a mood that has sunk; None where it was not computed
+    discontent: float | None = None
 
 
 class EscalationBook(TypedDict):
@@ -96,6 +99,10 @@ class EscalationBook(TypedDict):
     # content (``outburst.grieved``), and the last of them
     grievances: NotRequired[int]
     grieved_at: NotRequired[int]  # its number in the window (1: the first)
+    # the learnt discontent of the window's last customer message, and the lowest of the
+    # customer messages before it (``outburst.sinking``)
+    discontent_last: NotRequired[float]
+    discontent_floor: NotRequired[float]
     # the customer asked for their personal data (a request that may become overdue)
     data_request: NotRequired[bool]
 

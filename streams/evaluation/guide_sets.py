@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import yaml
 
+from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.kernel.paths import MODEL_DATA_DIR
 from streams.ops.replay_conversations import replay
 from streams.training.metrics import classification_metrics
@@ -124,8 +125,9 @@ def _events(cid: str, language: str, value: float,
     return events
 
 
-def _run(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    result = replay(json.dumps(e, ensure_ascii=False) for e in events)
+def _run(events: list[dict[str, Any]], policy: EscalationPolicy = DEFAULT_POLICY
+         ) -> dict[str, dict[str, Any]]:
+    result = replay((json.dumps(e, ensure_ascii=False) for e in events), policy)
     if result.rejected:
         raise ValueError(f"evaluation events rejected: {result.rejected[:3]}")
     return {c["conversation_id"]: c for c in result.conversations}
@@ -223,14 +225,14 @@ def message_report(messages: Sequence[GuideMessage] | None = None) -> dict[str, 
     }
 
 
-def conversation_report(conversations: Sequence[GuideConversation] | None = None
-                        ) -> dict[str, Any]:
+def conversation_report(conversations: Sequence[GuideConversation] | None = None,
+                        policy: EscalationPolicy = DEFAULT_POLICY) -> dict[str, Any]:
     """Intent, team and escalation (caught, on time, false alarms) of conversations."""
     conversations = load_conversations() if conversations is None else conversations
     events: list[dict[str, Any]] = []
     for c in conversations:
         events.extend(_events(c.id, c.language, c.value, c.turns))
-    got = _run(events)
+    got = _run(events, policy)
     caught = on_time = exact = false_alarm = 0
     missed: Counter[str] = Counter()
     positives: Counter[str] = Counter()

@@ -76,13 +76,16 @@ class Run:
 
 
 def escalated_at(language: str, customer: tuple[str, ...], bot: tuple[str, ...],
-                 cid: str) -> tuple[int | None, object]:
+                 cid: str, policy: EscalationPolicy = DEFAULT_POLICY
+                 ) -> tuple[int | None, object]:
     """Replays ``customer`` messages with the ``bot`` answers between them (as ``b: ...``
-    turns) through the evaluation's replay: the turn it escalated at and its reasons."""
+    turns) through the evaluation's replay (with ``policy``): the turn it escalated at and
+    its reasons."""
     turns: list[str] = []
     for i, text in enumerate(customer):
         turns.append(f"c: {text}")
         if i < len(customer) - 1:
             turns.append(bot[i])
-    detail = conversation_report([plain_conversation(language, turns, cid)])["details"][0]
+    detail = conversation_report([plain_conversation(language, turns, cid)],
+                                 policy)["details"][0]
     return detail["escalated_at_turn"], detail["reasons"]

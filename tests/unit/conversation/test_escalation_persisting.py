@@ -6,6 +6,8 @@ settled, a question, a message before the fourth, or a reply that is not to the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from streams.conversation.effects import Message
@@ -83,8 +85,13 @@ BOT = ("b: Sorry about that. Please unplug the router for a minute and plug it b
        "b: I have passed your comments on. Is there anything else?")
 
 
+#: the rule alone: the learnt discontent (``outburst.sinking``) reads these weary turns too
+#: and escalates some a message earlier (``test_escalation_sinking``)
+ALONE = replace(DEFAULT_POLICY, discontent_level=2.0)
+
+
 def _escalated_at(language: str, customer: tuple[str, ...]) -> tuple[int | None, object]:
-    return escalated_at(language, customer, BOT, f"g-{language}")
+    return escalated_at(language, customer, BOT, f"g-{language}", ALONE)
 
 
 @pytest.mark.parametrize("language", sorted(WORN))

@@ -1,0 +1,163 @@
+"""Thresholds of the learnt worsening-mood rule (``outburst.sinking``) fitted by leaving one
+development set out.
+
+Invariants: the conversations are replayed once through the code the worker runs with the
+rule off (``discontent_level`` above 1), which gives every conversation's first escalation
+without it; the rule only adds escalations, and a conversation escalates once per episode,
+so with the rule on its first escalation is the earlier of that one and the first customer
+message the rule fires on (``first_firing``, the same arithmetic as ``outburst.sinking``
+over the window's customer messages; these sets hand no conversation back from a person, so
+the window is the whole conversation). Each development set is scored with the thresholds
+chosen on the others: the most new escalations at the labelled message or earlier, a new
+false alarm counting ``FALSE_ALARM_COST`` of them, and no set whose precision is at least
+``PRECISION_FLOOR`` falling below it. Ties go to the strictest thresholds.
+
+``python -m streams.evaluation.discontent_fit`` prints the rotations and the thresholds
+chosen on every set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from streams.conversation import escalation
+from streams.evaluation import guide_sets
+from streams.text import discontent
+
+FALSE_ALARM_COST: Final = 3
+PRECISION_FLOOR: Final = 0.85
+MIN_MESSAGES: Final = (2, 3, 4)
+LEVELS: Final = tuple(round(0.4 + 0.05 * i, 2) for i in range(12))  # 0.4 .. 0.95
+RISES: Final = tuple(round(0.1 + 0.1 * i, 1) for i in range(7))  # 0.1 .. 0.7
+SUSTAIN: Final = (1, 2)
+Params = tuple[int, float, float, int]
+OFF: Final = replace(escalation.DEFAULT_POLICY, discontent_level=2.0)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conversation: where it should escalate (turn index, None: never), where it did
+    without the rule, and the discontent of each customer turn (turn index, score)."""
+
+    set_name: str
+    id: str
+    label_turn: int | None
+    reason: str | None
+    without_rule: int | None
+    discontent: tuple[tuple[int, float], ...]
+
+
+def cases(names: Sequence[str]) -> list[Case]:
+    """The conversations of ``names`` (``<name>_conversations.yaml``) replayed without the
+    rule, with the discontent of their customer turns."""
+    out: list[Case] = []
+    for name in names:
+        file = "conversations.yaml" if name == "guide" else f"{name}_conversations.yaml"
+        conversations = guide_sets.load_conversations(name=file)
+        report = guide_sets.conversation_report(conversations, policy=OFF)
+        for c, d in zip(conversations, report["details"], strict=True):
+            turns = [i for i, (role, _) in enumerate(c.turns) if role == "CUSTOMER"]
+            scores = discontent.scores([c.turns[i][1] for i in turns])
+            out.append(Case(name, c.id, d["escalate_at_turn"], c.reason,
+                            d["escalated_at_turn"], tuple(zip(turns, scores, strict=True))))
+    return out
+
+
+def first_firing(case: Case, params: Params) -> int | None:
+    """The turn of the first customer message the rule fires on, as ``outburst.sinking``
+    with ``params`` (minimum messages, level, rise, sustain)."""
+    min_messages, level, rise, sustain = params
+    previous: float | None = None
+    floor: float | None = None
+    for count, (turn, now) in enumerate(case.discontent, start=1):
+        if count >= min_messages and previous is not None:
+            if sustain >= 2:
+                low, start = min(now, previous), floor
+            else:
+                low, start = now, previous if floor is None else min(floor, previous)
+            if start is not None and low >= level and now - start >= rise:
+                return turn
+        if previous is not None:
+            floor = previous if floor is None else min(floor, previous)
+        previous = now
+    return None
+
+
+def score(group: Sequence[Case], params: Params | None) -> dict[str, Any]:
+    """Caught, on time, false alarms, precision and recall of ``group`` with the rule at
+    ``params`` (None: without it), and the misses by reason."""
+    caught = on_time = false_alarm = positives = 0
+    missed: dict[str, int] = {}
+    for case in group:
+        at = case.without_rule
+        if params is not None:
+            fired = first_firing(case, params)
+            if fired is not None and (at is None or fired < at):
+                at = fired
+        if case.label_turn is None:
+            false_alarm += at is not None
+            continue
+        positives += 1
+        if at is None:
+            missed[case.reason or "?"] = missed.get(case.reason or "?", 0) + 1
+        else:
+            caught += 1
+            on_time += at <= case.label_turn
+    flagged = caught + false_alarm
+    return {"caught": caught, "on_time": on_time, "false_alarms": false_alarm,
+            "positives": positives,
+            "precision": round(caught / flagged, 4) if flagged else 0.0,
+            "recall": round(caught / positives, 4) if positives else 0.0, "missed": missed}
+
+
+def choose(train: Sequence[Case]) -> Params | None:
+    """The thresholds that gain most on ``train`` (see the module's invariants), or None when
+    none gains."""
+    sets = sorted({c.set_name for c in train})
+    base = {s: score([c for c in train if c.set_name == s], None) for s in sets}
+    best: tuple[float, Params | None] = (0.0, None)
+    # strictest first: ties keep the strictest thresholds
+    for params in itertools.product(sorted(MIN_MESSAGES, reverse=True),
+                                    sorted(LEVELS, reverse=True),
+                                    sorted(RISES, reverse=True),
+                                    sorted(SUSTAIN, reverse=True)):
+        gain = 0.0
+        for s in sets:
+            now = score([c for c in train if c.set_name == s], params)
+            if base[s]["precision"] >= PRECISION_FLOOR and now["precision"] < PRECISION_FLOOR:
+                gain = float("-inf")
+                break
+            gain += (now["on_time"] - base[s]["on_time"]) - FALSE_ALARM_COST * (
+                now["false_alarms"] - base[s]["false_alarms"])
+        if gain > best[0]:
+            best = (gain, params)
+    return best[1]
+
+
+def rotations(all_cases: Sequence[Case], names: Sequence[str]) -> dict[str, Any]:
+    """Each set scored with the thresholds chosen on the others, and the choice on all."""
+    out: dict[str, Any] = {}
+    for held in names:
+        params = choose([c for c in all_cases if c.set_name != held])
+        group = [c for c in all_cases if c.set_name == held]
+        out[held] = {"chosen_without_it": params, "before": score(group, None),
+                     "after": score(group, params)}
+    out["chosen_on_all"] = choose(all_cases)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Fit the learnt worsening-mood rule.")
+    parser.parse_args(argv)
+    names = guide_sets.DEV_SETS
+    all_cases = cases(names)
+    print(json.dumps(rotations(all_cases, names), indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Fitting the learnt worsening-mood rule by leaving one development set out: the offline
+firing is the rule's own arithmetic, a set's score counts catches on time and false alarms,
+and the choice never lets a set above the precision floor fall below it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from streams.conversation.escalation import DEFAULT_POLICY
+from streams.conversation.outburst import sinking
+from streams.evaluation import discontent_fit as fit
+
+
+def _case(scores: list[float], label: int | None, without: int | None = None,
+          name: str = "a") -> fit.Case:
+    return fit.Case(name, f"{name}-{len(scores)}-{label}", label,
+                    "negative_trend" if label is not None else None, without,
+                    tuple((2 * i, s) for i, s in enumerate(scores)))
+
+
+def test_offline_firing_is_the_rule_of_the_fold() -> None:
+    rng = random.Random(3)
+    for _ in range(300):
+        scores = [round(rng.random(), 2) for _ in range(rng.randint(1, 6))]
+        params = (rng.choice(fit.MIN_MESSAGES), rng.choice(fit.LEVELS),
+                  rng.choice(fit.RISES), rng.choice(fit.SUSTAIN))
+        policy = replace(DEFAULT_POLICY, discontent_min_messages=params[0],
+                         discontent_level=params[1], discontent_rise=params[2],
+                         discontent_sustain=params[3])
+        expected = None
+        previous: float | None = None
+        floor: float | None = None
+        for i, now in enumerate(scores):
+            if sinking(i + 1, now, previous, floor, policy):
+                expected = 2 * i
+                break
+            if previous is not None:
+                floor = previous if floor is None else min(floor, previous)
+            previous = now
+        assert fit.first_firing(_case(scores, None), params) == expected
+
+
+def test_a_score_counts_catches_on_time_late_and_false_alarms() -> None:
+    group = [_case([0.1, 0.9, 0.9], 4), _case([0.1, 0.2, 0.9, 0.9], 4),
+             _case([0.1, 0.9, 0.9], None), _case([0.1], 0, without=0)]
+    params = (3, 0.5, 0.3, 2)
+    before, after = fit.score(group, None), fit.score(group, params)
+    assert (before["caught"], before["on_time"], before["false_alarms"]) == (1, 1, 0)
+    # the second conversation fires at turn 6, after its label: caught, late
+    assert (after["caught"], after["on_time"], after["false_alarms"]) == (3, 2, 1)
+    assert after["precision"] == 0.75 and after["missed"] == {}
+
+
+def test_the_choice_keeps_every_set_above_the_floor_and_prefers_no_rule_to_a_bad_one() -> None:
+    # the only trajectory is in a conversation that must not escalate: no thresholds gain
+    quiet = [_case([0.1, 0.9, 0.9], None, name="a"), _case([0.1], 0, without=0, name="a")]
+    assert fit.choose(quiet) is None
+    # a catch on one set paid by a false alarm that takes another below the floor is refused
+    costly = [_case([0.1, 0.9, 0.9], 4, name="a"),
+              *[_case([0.2], 0, without=0, name="b") for _ in range(5)],
+              _case([0.1, 0.6, 0.6], None, name="b")]
+    chosen = fit.choose(costly)
+    assert chosen is not None
+    assert fit.score([c for c in costly if c.set_name == "b"], chosen)["false_alarms"] == 0
+    assert fit.score([c for c in costly if c.set_name == "a"], chosen)["caught"] == 1
+    # the thresholds that would also flag b's conversation (5 of 6: below the floor) lose
+    assert fit.first_firing(costly[-1], (3, 0.5, 0.3, 2)) == 4

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -98,9 +99,27 @@ def top_reasons(names: Sequence[str], codes: Sequence[ReasonCode], values: NDArr
     return [(tuple(u), tuple(d)) for u, d in zip(up, down, strict=True)]
 
 
-@lru_cache(maxsize=65_536)
-def _cached_line(code: str, template: str, value: float) -> str:
+#: per reason codes, per feature, the line of each value seen, one table for raising and one
+#: for lowering: text is made once per distinct (code, value) and found by two dict lookups
+#: (a value repeats across people: counts, flags, recencies in whole days). NaN is the one
+#: ``math.nan`` object, found by identity. A table is emptied at ``_LINES_LIMIT`` entries.
+_LINES: dict[tuple[ReasonCode, ...], tuple[list[dict[float, str]], list[dict[float, str]]]] = {}
+_LINES_LIMIT: Final = 65_536
+
+
+def _line(code: str, template: str, value: float) -> str:
     return f"{code}: {template.format(value=format_value(value))}"
+
+
+def _tables(codes: Sequence[ReasonCode]
+            ) -> tuple[list[dict[float, str]], list[dict[float, str]]]:
+    key = tuple(codes)
+    tables = _LINES.get(key)
+    if tables is None:
+        if len(_LINES) >= 64:  # model versions come and go: keep the few in use
+            _LINES.clear()
+        tables = _LINES[key] = ([{} for _ in key], [{} for _ in key])
+    return tables
 
 
 def reason_lines(codes: Sequence[ReasonCode], values: NDArray[np.float64],
@@ -112,11 +131,29 @@ def reason_lines(codes: Sequence[ReasonCode], values: NDArray[np.float64],
     rows = contributions.shape[0]
     up: list[list[str]] = [[] for _ in range(rows)]
     down: list[list[str]] = [[] for _ in range(rows)]
+    raising, lowering = _tables(codes)
+    nan = math.nan
     for i, s, j, v in zip(row, slot, feature, values[row, feature].tolist(), strict=True):
-        c = codes[j]
+        if v != v:
+            v = nan
         if s < k:
-            up[i].append(_cached_line(c.code, c.positive, v if v == v else math.nan))
+            table = raising[j]
+            line = table.get(v)
+            if line is None:
+                c = codes[j]
+                line = _line(c.code, c.positive, v)
+                if len(table) >= _LINES_LIMIT:
+                    table.clear()
+                table[v] = line
+            up[i].append(line)
         else:
-            down[i].append(_cached_line(c.code, c.negative or c.positive,
-                                        v if v == v else math.nan))
+            table = lowering[j]
+            line = table.get(v)
+            if line is None:
+                c = codes[j]
+                line = _line(c.code, c.negative or c.positive, v)
+                if len(table) >= _LINES_LIMIT:
+                    table.clear()
+                table[v] = line
+            down[i].append(line)
     return [tuple(u) for u in up], [tuple(d) for d in down]

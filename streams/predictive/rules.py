@@ -93,13 +93,31 @@ def _opted_out_of_email(attributes: Mapping[str, str], tags: tuple[str, ...]) ->
         attributes.get("unsubscribed", "").strip().lower() in ("true", "yes", "1")
 
 
+#: ``f"{score:.1f}"`` per score seen: scores are rounded to hundredths in [0, 100], so few
+#: distinct ones recur across people; emptied at ``_TENTHS_LIMIT`` entries. Zero is never
+#: kept: 0.0 and -0.0 are one key but format differently.
+_TENTHS: dict[float, str] = {}
+_TENTHS_LIMIT: Final = 65_536
+
+
+def _tenths(score: float) -> str:
+    text = _TENTHS.get(score)
+    if text is None:
+        text = f"{score:.1f}"
+        if score:
+            if len(_TENTHS) >= _TENTHS_LIMIT:
+                _TENTHS.clear()
+            _TENTHS[score] = text
+    return text
+
+
 def next_best_action(features: Mapping[str, float], lead: float, churn: float, value_12m: float,
                      attributes: Mapping[str, str], tags: tuple[str, ...],
                      policy: ActionPolicy = DEFAULT_ACTIONS) -> Action:
     purchased = features.get("prior_purchases", 0.0) > 0
     has_email = features.get("has_email", 0.0) > 0
     chats = features.get("chat_sessions_30d", 0.0)
-    figures = {"lead_score": f"{lead:.1f}", "churn_risk": f"{churn:.1f}",
+    figures = {"lead_score": _tenths(lead), "churn_risk": _tenths(churn),
                "expected_value_12m": f"{value_12m:.2f}"}
     if churn >= policy.churn_at and purchased:
         return Action("retention_offer", (f"RULE_CHURN: churn risk {churn:.0f} >= "

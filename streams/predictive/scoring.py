@@ -36,6 +36,7 @@ from streams.kernel.records import Columns, OutputRecord, output_records
 from streams.predictive import rules
 from streams.predictive.churn import (
     DEFAULT_POLICY,
+    ChurnAssessment,
     ChurnPolicy,
     ChurnSignals,
     assess,
@@ -148,6 +149,11 @@ def _if_alive(params: BgNbdParams, x: NDArray[np.float64], T: NDArray[np.float64
     return np.stack([_IF_ALIVE[k] for k in keys], axis=1)
 
 
+#: per count of repeat purchases, its text and reason line (counts are small integers)
+_REPEATS: dict[int, tuple[str, str]] = {}
+_REPEATS_LIMIT: Final = 4_096
+
+
 def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> list[Prediction]:
     customers = [s for s in summaries if s is not None]
     if {s.unit for s in customers} - {"weeks"}:
@@ -167,17 +173,28 @@ def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> list[Predict
                                   ("NO_PURCHASE: no purchase yet",), {}, version))
             continue
         p_alive = alive[i]
+        frequency = summary.frequency
+        repeats = _REPEATS.get(frequency)
+        if repeats is None:
+            repeats = (str(frequency), f"REPEAT_PURCHASES: {frequency} repeat purchases")
+            if len(_REPEATS) < _REPEATS_LIMIT:
+                _REPEATS[frequency] = repeats
         details = {"expected_purchases_12m": f"{purchases[i]:.4f}",
                    "expected_order_value": f"{order_value[i]:.2f}",
                    "probability_alive": f"{p_alive:.4f}",
-                   "frequency": str(summary.frequency), "recency_weeks": f"{summary.recency:.2f}",
+                   "frequency": repeats[0], "recency_weeks": f"{summary.recency:.2f}",
                    "age_weeks": f"{summary.T:.2f}", "currency": summary.currency or ""}
-        reasons = (f"REPEAT_PURCHASES: {summary.frequency} repeat purchases",
-                   f"ALIVE: {p_alive:.0%} likely still active")
+        reasons = (repeats[1], f"ALIVE: {p_alive:.0%} likely still active")
         out.append(Prediction("clv", round(lifetime[i], 2), p_alive, summary.currency or "",
                               reasons, details, version))
         i += 1
     return out
+
+
+def _churn_prediction(a: ChurnAssessment) -> Prediction:
+    return Prediction("churn", round(a.score, 2), None, "at_risk" if a.at_risk else "ok",
+                      tuple(f"{r.code.upper()}: {r.text}" for r in a.reasons), {},
+                      CHURN_RULES_VERSION)
 
 
 def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
@@ -204,15 +221,18 @@ def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
                 for p, s in zip(risk, batch, strict=True)]
     else:
         risk = []
-        # a quiet customer's assessment is that of no signals: one each way of ``was_at_risk``
-        calm = {was: assess(ChurnSignals(), was, models.churn_policy) for was in (False, True)}
+        # a quiet customer's assessment is that of no signals: one each way of ``was_at_risk``,
+        # and so is its prediction (made afresh per person: each has a ``details`` of its own)
+        calm = {was: _churn_prediction(assess(ChurnSignals(), was, models.churn_policy))
+                for was in (False, True)}
         for sig, s, still in zip(signals, batch, quiet(signals, models.churn_policy).tolist(),
                                  strict=True):
-            a = calm[s.was_at_risk] if still else assess(sig, s.was_at_risk, models.churn_policy)
-            risk.append(Prediction("churn", round(a.score, 2), None,
-                                   "at_risk" if a.at_risk else "ok",
-                                   tuple(f"{r.code.upper()}: {r.text}" for r in a.reasons), {},
-                                   CHURN_RULES_VERSION))
+            if still:
+                c = calm[s.was_at_risk]
+                risk.append(Prediction(c.kind, c.score, None, c.label, c.reasons, {},
+                                       CHURN_RULES_VERSION))
+            else:
+                risk.append(_churn_prediction(assess(sig, s.was_at_risk, models.churn_policy)))
     value = _clv(models, [s.summary for s in batch])
     out = []
     personal = models.personalisation

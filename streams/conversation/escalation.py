@@ -110,9 +110,9 @@ class EscalationPolicy:
     # above the lowest before them (thresholds chosen leaving one development set out:
     # ``evaluation.discontent_fit``)
     discontent_min_messages: int = 3
-    discontent_level: float = 0.45
-    discontent_rise: float = 0.3
-    discontent_sustain: int = 2
+    discontent_level: float = 0.75
+    discontent_rise: float = 0.2
+    discontent_sustain: int = 1
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3

@@ -17,15 +17,16 @@ from streams.conversation.outburst import sinking
 from streams.conversation.state import MessageSignals
 from tests.unit.conversation.helpers import T0, Run, bot, customer, says
 
-P = DEFAULT_POLICY
+# the two-message trajectory, whatever sustain the committed policy chose
+P = replace(DEFAULT_POLICY, discontent_sustain=2)
 HIGH = P.discontent_level + 0.2
 LOW = HIGH - P.discontent_rise - 0.1
 
 
 def test_two_sunk_messages_above_the_start_escalate() -> None:
-    assert sinking(3, HIGH, HIGH, LOW) == "sentiment_worsening"
+    assert sinking(3, HIGH, HIGH, LOW, P) == "sentiment_worsening"
     # the previous one need only reach the level
-    assert sinking(3, HIGH, P.discontent_level, LOW) == "sentiment_worsening"
+    assert sinking(3, HIGH, P.discontent_level, LOW, P) == "sentiment_worsening"
 
 
 @pytest.mark.parametrize(("window", "now", "previous", "floor"), [
@@ -40,7 +41,7 @@ def test_two_sunk_messages_above_the_start_escalate() -> None:
 def test_no_sinking_without_its_trajectory(window: int, now: float | None,
                                            previous: float | None,
                                            floor: float | None) -> None:
-    assert sinking(window, now, previous, floor) is None
+    assert sinking(window, now, previous, floor, P) is None
 
 
 def test_with_a_sustain_of_one_the_previous_message_counts_as_the_start() -> None:
@@ -56,7 +57,7 @@ def _says(discontent: float) -> MessageSignals:
 
 
 def _run(levels: list[float]) -> Run:
-    run = Run()
+    run = Run(P)
     for i, level in enumerate(levels):
         run(customer(f"message {i}", T0 + 2 * i * 1000), _says(level))
         run(bot("Let me check that for you.", T0 + (2 * i + 1) * 1000))

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, Literal, NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -174,6 +175,63 @@ def absorb_interactions(state: RfmState, items: Iterable[Mapping[str, Any]]) -> 
             continue  # twice in this profile
         _add_purchase(new, cid, int(i["occurred_at"]), str(currency), value)
     return state if new is None else new
+
+
+#: a purchase interaction's four fields at once (the decoders give every one of them)
+_PURCHASE_FIELDS: Final = operator.itemgetter("event_id", "occurred_at", "value", "currency")
+
+
+def absorb_new(items: Sequence[Mapping[str, Any]], as_of_ms: int, unit: TimeUnit
+               ) -> tuple[RfmState, RfmSummary | None] | None:
+    """``absorb_interactions`` from a state that holds no purchase, and ``summarise`` of the
+    result, in one pass (the scoring stage's common case: a new person, or one who never
+    bought): the same state (ids sorted, occasions in the order their first purchase came,
+    each day's values summed in item order) and the same summary. None when no item counts
+    (the state stays the empty one); a non-finite value raises, as there."""
+    try:
+        fields = list(map(_PURCHASE_FIELDS, items))
+    except KeyError:  # an item without one of them: read each with get
+        fields = [(i.get("event_id"), i.get("occurred_at"), i.get("value"), i.get("currency"))
+                  for i in items]
+    ids: dict[str, None] = {}  # in the order first seen, each once
+    by_day: dict[int, dict[str, float]] = {}
+    isfinite = math.isfinite
+    for event_id, occurred_at, value, currency in fields:
+        if value is None or not currency:
+            continue
+        cid = str(event_id)
+        value = float(value)
+        if not isfinite(value):
+            raise ValueError(f"conversion {cid!r} has a non-finite value")
+        if cid in ids:
+            continue  # twice in this profile
+        ids[cid] = None
+        day = int(occurred_at) // DAY_MS
+        values = by_day.get(day)
+        if values is None:
+            by_day[day] = {str(currency): value}
+        else:
+            code = str(currency)
+            values[code] = values.get(code, 0.0) + value
+    if not ids:
+        return None
+    # ids sorted: what inserting each in order gives (they are distinct)
+    state: RfmState = {"ids": sorted(ids), "occasions": {str(d): v for d, v in by_day.items()}}
+    as_of_day = as_of_ms // DAY_MS
+    days = sorted(by_day)
+    if days[-1] > as_of_day:  # purchases after the instant are kept but not summarised
+        days = [d for d in days if d <= as_of_day]
+        if not days:
+            return state, None
+    per_unit = UNIT_DAYS[unit]
+    occasions = [by_day[d] for d in days]
+    money = _main_currency(occasions)
+    repeat_values = [values[money] for values in occasions[1:] if money in values]
+    first, last = days[0], days[-1]
+    return state, RfmSummary(len(days) - 1, (last - first) / per_unit,
+                             (as_of_day - first) / per_unit,
+                             sum(repeat_values) / len(repeat_values) if repeat_values else 0.0,
+                             money, unit)
 
 
 def fold_by_person(states: Mapping[str, RfmState], conversions: Iterable[Conversion],

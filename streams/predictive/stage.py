@@ -51,6 +51,7 @@ from streams.predictive.rfm import (
     RfmState,
     RfmSummary,
     absorb_interactions,
+    absorb_new,
     empty_state,
     summarise,
 )
@@ -159,9 +160,15 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
         else:
             as_of = updated[n]
             features, signals, bought = reads[n]
-        if bought:
+        fresh = None
+        if bought and not rfm["ids"] and not rfm["occasions"]:
+            fresh = absorb_new(bought, as_of, "weeks")  # nothing bought before: one pass
+        elif bought:
             rfm = absorb_interactions(rfm, bought)
-        summary = summarise(rfm, as_of, "weeks")
+        if fresh is None:
+            summary = summarise(rfm, as_of, "weeks")
+        else:
+            rfm, summary = fresh
         key = scoring_key(profile, features, signals, summary)
         was_at_risk = bool(current and current["at_risk"])
         if current is None or key != current["key"]:

@@ -107,12 +107,13 @@ class EscalationPolicy:
     # the ``discontent_min_messages``-th customer message of the window, the last
     # ``discontent_sustain`` customer messages read at least ``discontent_level`` by the
     # discontent model (``streams.text.discontent``), the latest at least ``discontent_rise``
-    # above the lowest before them (thresholds chosen leaving one development set out:
+    # above the lowest before them (thresholds chosen leaving one development set out,
+    # an escalation before the labelled message counted as a false alarm:
     # ``evaluation.discontent_fit``)
     discontent_min_messages: int = 3
-    discontent_level: float = 0.75
-    discontent_rise: float = 0.2
-    discontent_sustain: int = 1
+    discontent_level: float = 0.7
+    discontent_rise: float = 0.6
+    discontent_sustain: int = 2
     # bot_failure_loop
     repeat_similarity: float = 0.8  # token Jaccard of consecutive customer messages
     repeat_min_tokens: int = 3

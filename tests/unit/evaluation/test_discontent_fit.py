@@ -66,3 +66,34 @@ def test_the_choice_keeps_every_set_above_the_floor_and_prefers_no_rule_to_a_bad
     assert fit.score([c for c in costly if c.set_name == "a"], chosen)["caught"] == 1
     # the thresholds that would also flag b's conversation (5 of 6: below the floor) lose
     assert fit.first_firing(costly[-1], (3, 0.5, 0.3, 2)) == 4
+
+
+def test_an_escalation_before_the_labelled_message_counts_as_a_false_alarm() -> None:
+    # labelled at the fourth customer message (turn 6); the one before it is turn 4
+    sinks = replace(_case([0.1, 0.2, 0.9, 0.9], 6), exact_from=5)
+    eager = (3, 0.5, 0.3, 1)
+    assert fit.first_firing(sinks, eager) == 4
+    scored = fit.score([sinks], eager)
+    assert (scored["caught"], scored["on_time"], scored["early"]) == (1, 1, 1)
+    # the fit prefers thresholds that wait for the labelled message
+    chosen = fit.choose([sinks])
+    assert chosen is not None and fit.first_firing(sinks, chosen) == 6
+    # a trajectory the rule can only catch early: a gain when early counted as on time (the
+    # fit before), none when it counts as a false alarm
+    early_only = replace(_case([0.1, 0.2, 0.9, 0.1], 6), exact_from=5)
+    assert fit.choose([early_only], early_weight=0.0) is not None
+    assert fit.choose([early_only]) is None
+
+
+def test_cases_know_where_the_labelled_message_begins() -> None:
+    # exact_from follows the customer message before the labelled one: only bot turns lie
+    # between it and the label, as guide_sets counts an escalation at the labelled message
+    seen = 0
+    for case in fit.cases(["fresh3"]):
+        if case.label_turn is None or case.exact_from is None:
+            continue
+        customer = {turn for turn, _ in case.discontent}
+        assert case.exact_from - 1 in customer and case.label_turn in customer
+        assert not any(case.exact_from <= t < case.label_turn for t in customer)
+        seen += 1
+    assert seen

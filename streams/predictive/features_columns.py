@@ -7,10 +7,12 @@ interactions of all of them one after the other with the index of their profile,
 profile, what ``features.read_profile`` gives for its dict: the counts, windows and recencies
 computed over the interaction columns with numpy, the few parts that are Python arithmetic on
 single numbers (day roundings, the baseline rate, the chat details) computed by the same
-expressions as there.
+expressions as there. The features are one (profiles, ``FEATURES``) float matrix, filled
+column by column; each profile gets a ``FeatureRow`` over its row (no dict), the model takes
+its rows at once (``feature_matrix``) and the scoring key its values (``feature_values``).
 
 Invariants:
-- the same features (bit for bit, in the same key order), churn signals (the same keys, ints
+- the same features (bit for bit, in the same key order, read through ``FeatureRow``), churn signals (the same keys, ints
   where ints) and purchase interactions as ``read_profile`` on each profile's dict: the
   scoring stage's tests compare both paths' outcomes;
 - pure: reads the columns, changes nothing; ``check`` raises ``InvalidMessage`` when any
@@ -21,7 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final
@@ -50,11 +52,14 @@ from streams.predictive.features import (
 
 Ints = NDArray[np.int64]
 Bools = NDArray[np.bool_]
-#: what ``read_profile`` gives one profile, and the purchase interactions it saw
-Read = tuple[dict[str, float], ChurnSignals, list[Mapping[str, Any]]]
+#: what ``read_profile`` gives one profile (its features as a row of the batch's matrix), and
+#: the purchase interactions it saw
+Read = tuple["FeatureRow", ChurnSignals, list[Mapping[str, Any]]]
 _RECENT: Final = int(RECENT_WEEKS * WEEK_MS)
-#: the conversation-detail features, unknown until a chat carries its figures
-_UNKNOWN_DETAILS: Final = (math.nan,) * len(CHAT_DETAIL_FEATURES)
+#: where the conversation-detail features start (the last ones; NaN until a chat carries
+#: its figures)
+_DETAILS_AT: Final = len(FEATURES) - len(CHAT_DETAIL_FEATURES)
+_INDEX: Final = {name: j for j, name in enumerate(FEATURES)}
 
 
 #: the words ``kind``, ``type`` and ``channel`` are coded against (their index; -1: another)
@@ -107,6 +112,49 @@ class ProfileColumns:
     items: Callable[[Ints, bool], list[dict[str, Any]]]
     #: the whole profile as the message-wise decoder gives it (for what reads all of it)
     whole: Callable[[int], dict[str, Any]]
+
+
+class FeatureRow(Mapping[str, float]):
+    """One profile's features, a row of its batch's (profiles, ``FEATURES``) matrix, read as
+    the dict ``read_profile`` gives (the same keys in the same order, the same floats). No dict
+    is made: what takes the whole batch (the model's input, ``feature_values``) reads the
+    matrix; a key read is one float from the row."""
+
+    __slots__ = ("index", "matrix")
+
+    def __init__(self, matrix: NDArray[np.float64], index: int) -> None:
+        self.matrix = matrix
+        self.index = index
+
+    def __getitem__(self, name: str) -> float:
+        return float(self.matrix[self.index, _INDEX[name]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FEATURES)
+
+    def __len__(self) -> int:
+        return len(FEATURES)
+
+
+def feature_values(features: Mapping[str, float]) -> list[float]:
+    """The values of a profile's features in their order (a matrix row's, read at once)."""
+    if isinstance(features, FeatureRow):
+        return features.matrix[features.index].tolist()  # type: ignore[no-any-return]
+    return list(features.values())
+
+
+def feature_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str]
+                   ) -> NDArray[np.float64] | None:
+    """The (rows, ``names``) matrix of rows that are all ``FeatureRow``s of one batch, taken
+    from it at once (None: rows of another kind; the caller reads them key by key)."""
+    views = [r for r in rows if isinstance(r, FeatureRow)]
+    if not views or len(views) != len(rows) or not set(names) <= _INDEX.keys():
+        return None
+    matrix = views[0].matrix
+    if any(r.matrix is not matrix for r in views):
+        return None
+    at = np.fromiter((r.index for r in views), dtype=np.intp, count=len(views))
+    return matrix[np.ix_(at, np.asarray([_INDEX[name] for name in names], dtype=np.intp))]
 
 
 def check(c: ProfileColumns, raws: Sequence[Raw]) -> None:
@@ -185,22 +233,24 @@ def read_columns(c: ProfileColumns) -> list[Read]:
     def floats(counts: list[int] | NDArray[Any]) -> list[float]:
         return np.asarray(counts, dtype=np.float64).tolist()  # type: ignore[no-any-return]
 
-    kinds = [floats((c.identifier_kinds >> i) & 1) for i in range(len(IDENTIFIER_KINDS))]
-    # the columns in ``FEATURES`` order; the chat details unknown until ``chat_details``
-    values = zip(
-        [_days(max(0, now - f)) if f > 0 else math.nan
-         for now, f in zip(as_of_ms, first_seen, strict=True)],
-        days(columns["last_touch"]),
-        floats(np.maximum(np.asarray(c.touchpoints, dtype=np.int64), 0)),
-        *map(floats, (columns["touches_7d"], columns["touches_30d"], columns["paid"],
-                      columns["email"], columns["web"], distinct, columns["leads"])),
-        floats(np.asarray(columns["demo"]) > 0), floats(columns["bought"]), *kinds,
-        floats(columns["chats_30d"]), floats(columns["chats"]), days(columns["last_chat"]),
-        strict=True)
+    kinds = [(c.identifier_kinds >> i) & 1 for i in range(len(IDENTIFIER_KINDS))]
+    # the matrix in ``FEATURES`` order, column by column; the chat details unknown until
+    # ``chat_details`` (the same floats as the dict path: each column is ints or the same
+    # Python expressions as ``read_profile``, converted once)
+    matrix = np.empty((n, len(FEATURES)), dtype=np.float64)
+    for j, column in enumerate((
+            [_days(max(0, now - f)) if f > 0 else math.nan
+             for now, f in zip(as_of_ms, first_seen, strict=True)],
+            days(columns["last_touch"]),
+            np.maximum(np.asarray(c.touchpoints, dtype=np.int64), 0),
+            columns["touches_7d"], columns["touches_30d"], columns["paid"], columns["email"],
+            columns["web"], distinct, columns["leads"], np.asarray(columns["demo"]) > 0,
+            columns["bought"], *kinds, columns["chats_30d"], columns["chats"],
+            days(columns["last_chat"]))):
+        matrix[:, j] = column
+    matrix[:, _DETAILS_AT:] = math.nan
     out: list[Read] = []
-    names = FEATURES
-    for i, row in enumerate(values):
-        features = dict(zip(names, row + _UNKNOWN_DETAILS))  # noqa: B905 - 18 + 7 = 25 names
+    for i in range(n):
         signals = ChurnSignals(failed_payments=columns["failed"][i])
         start = as_of_ms[i] - _RECENT
         base_n = columns["base"][i]
@@ -210,6 +260,9 @@ def read_columns(c: ProfileColumns) -> list[Read]:
             signals["baseline_activity_per_week"] = base_n / max(weeks, 1.0)
             signals["recent_activity_per_week"] = (columns["active"][i] - base_n) / RECENT_WEEKS
         if details[i]:
+            # the few chats with figures: the dict path's own code, its values written back
+            features = dict(zip(FEATURES, matrix[i].tolist(), strict=True))
             chat_details(details[i], as_of_ms[i], start, features, signals)
-        out.append((features, signals, bought[i]))
+            matrix[i] = list(features.values())
+        out.append((FeatureRow(matrix, i), signals, bought[i]))
     return out

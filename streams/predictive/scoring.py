@@ -45,6 +45,7 @@ from streams.predictive.churn import (
 )
 from streams.predictive.clv import BgNbdParams, month_ends, purchases_if_alive, value_columns
 from streams.predictive.contract import CUSTOMER_SCORES
+from streams.predictive.features_columns import feature_matrix
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV, ClvModel
 from streams.predictive.recommend_profile import Personalisation
@@ -109,7 +110,9 @@ def _lead_label(score: float, policy: rules.ActionPolicy) -> str:
 
 def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind: str,
                        label: Any) -> list[Prediction]:
-    lines = scorer.score_lines(scorer.matrix(rows))
+    # rows that are a batch's feature matrix (``features_columns``) go in at once
+    matrix = feature_matrix(rows, scorer.feature_names)
+    lines = scorer.score_lines(scorer.matrix(rows) if matrix is None else matrix)
     version = _version(scorer)
     out = []
     for score, p, positive, negative, clipped in zip(lines.scores, lines.probabilities,

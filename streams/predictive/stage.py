@@ -46,7 +46,7 @@ from streams.kernel.stage import (
 from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import FEATURES, read_profile
-from streams.predictive.features_columns import ProfileColumns, read_columns
+from streams.predictive.features_columns import ProfileColumns, feature_values, read_columns
 from streams.predictive.rfm import (
     RfmState,
     RfmSummary,
@@ -106,7 +106,7 @@ def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
     """What the scores read of a profile, as a short digest: equal inputs, equal key (the
     numbers packed as doubles, the few strings as text; both deterministic across processes)."""
     attributes = profile.get("attributes") or {}
-    numbers = [*features.values(), *map(signals.get, SIGNAL_KEYS, _NAN_SIGNALS)]
+    numbers = [*feature_values(features), *map(signals.get, SIGNAL_KEYS, _NAN_SIGNALS)]
     currency = None
     if summary is not None:
         numbers += (summary.frequency, summary.recency, summary.T, summary.monetary_value)
@@ -153,6 +153,7 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
         if current is not None and int(profile["version"]) <= current["version"]:
             continue  # already absorbed
         rfm: RfmState = current["rfm"] if current is not None else empty_state()
+        features: Mapping[str, float]
         if columns is None:
             as_of = int(profile["updated_at"])
             bought: list[Mapping[str, Any]] = []

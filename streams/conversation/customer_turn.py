@@ -77,6 +77,14 @@ def customer_message(new: ConversationRecord, event: Mapping[str, Any], text: st
             and loops.pushback(text, new["language"], found)):
         book["pushed"] = True
         book["pushbacks"] = book.get("pushbacks", 0) + 1
+        # a pushback the learnt signal reads as "it did not help" (a "no" that is one, not
+        # "no thanks, that's all"), in a reply that says what it is about (a curt "done,
+        # nothing" after a suggested step leaves no subject to tell a follow-up from another
+        # one): the bot's next answer about another subject is a loop, as after the words,
+        # though the reading never counts as saying it
+        if (signals.unhelped is not None and signals.unhelped >= policy.unhelped_level
+                and len(loops.words(text)) >= loops.MIN_ANSWER_WORDS):
+            book["unhelped_read"] = True
     if emotions is not None:
         new["last_satisfaction"] = emotions.satisfaction
         if emotions.confusion >= policy.confusion_threshold:

@@ -138,6 +138,11 @@ class EscalationPolicy:
     # (the share of the shorter answer's content words met in the other: ``loops.echoes``)
     bot_repeat_similarity: float = 0.6
     unhelped_limit: int = 2  # or the customer says so twice
+    # a reply to a bot answer says it did not help when the ``not_helped`` cue is in it, or
+    # when the learnt "not helped" signal (``streams.text.unhelped``) reads at least this
+    # (above 1: the signal off; fitted leaving one development set out,
+    # ``evaluation.unhelped_fit``: 0.85 and 0.9 gain alike, the strictest is kept)
+    unhelped_level: float = 0.9
     off_topic_limit: int = 1  # or answered off-topic after that (``loops.off_topic``)
     # human_request (intent route)
     human_intent_confidence: float = 0.65

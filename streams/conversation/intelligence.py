@@ -19,7 +19,7 @@ from streams.conversation.effects import CancelFollowUp, Effect, Escalate, Sched
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.kernel.records import Columns, OutputRecord, Raw
 from streams.text import cues as textcues
-from streams.text import discontent, emotion, language, mood
+from streams.text import discontent, emotion, language, mood, unhelped
 from streams.text.intent import INTENT_HASHING, IntentPrediction, default_model
 from streams.text.sentiment import Sentiment
 
@@ -122,13 +122,14 @@ def signals_for(
                for p, e, f in zip(model.predict_many(texts, groups) if texts else [],
                                   emotions, found, strict=True)]
     discontents = discontent.scores(texts, groups)
+    unhelpeds = unhelped.scores(texts, groups)
     out: list[cstate.MessageSignals | None] = [None] * len(events)
-    for i, compound, emotions_of, prediction, (lang, _), cues_of, sunk in zip(
+    for i, compound, emotions_of, prediction, (lang, _), cues_of, sunk, missed in zip(
             customer, compounds, emotions, intents, languages, found, discontents,
-            strict=True):
+            unhelpeds, strict=True):
         out[i] = cstate.MessageSignals(compound=compound, emotions=emotions_of,
                                        intent=prediction, language=lang, cues=cues_of,
-                                       discontent=sunk)
+                                       discontent=sunk, unhelped=missed)
     for i in index:
         if out[i] is None:  # the bot's and the agents'
             s = sentiments[i]

@@ -25,7 +25,10 @@ already done"). Pushback alone escalates nothing: it makes the bot's next answer
 that answer repeats the previous one, and it counts towards "said twice that it did not
 help" once the customer also says so in words. An answer about another subject counts only
 after the words (``strays``): a follow-up action that shares no word with the subject
-("I have sent it again from another address" after "it is not in spam") is no loop.
+("I have sent it again from another address" after "it is not in spam") is no loop. A
+pushback the learnt "not helped" signal reads so (``streams.text.unhelped``, at least
+``unhelped_level``), in a reply of at least ``MIN_ANSWER_WORDS`` content words, stands for the
+words here (``unhelped_read``) but never counts as saying it.
 
 The customer's topic and the previous answer are read from the conversation's recent
 messages (``state.RECENT_MESSAGES``, already kept for the human who takes over), and only when

@@ -215,12 +215,13 @@ def _message(new: ConversationRecord, event: Mapping[str, Any], at: int,
     # the same answer again (rephrased or extended too), or an answer about something else,
     # after the customer said or showed that it did not help: read from the recent messages
     # only then, so that other answers cost nothing
-    if book.get("unhelped", 0) or book.get("pushed", False):
+    said = book.get("unhelped", 0) or book.get("unhelped_read", False)
+    if said or book.get("pushed", False):
         before = new["recent"][:-1]
         if loops.echoes(text, loops.previous_answer(before), policy.bot_repeat_similarity):
             book["bot_repeats"] = book.get("bot_repeats", 0) + 1
             failed = True
-        elif book.get("unhelped", 0) and loops.strays(text, before):
+        elif said and loops.strays(text, before):
             book["off_topic"] = book.get("off_topic", 0) + 1
             failed = True
     book["pushed"] = False

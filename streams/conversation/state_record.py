@@ -70,6 +70,9 @@ class MessageSignals:
     #: the learnt discontent of a customer message (``streams.text.discontent``): how likely
     #: it is one of a mood that has sunk; None where it was not computed
     discontent: float | None = None
+    #: the learnt "not helped" signal of a customer message (``streams.text.unhelped``): how
+    #: likely it says the bot's answer did not help; None where it was not computed
+    unhelped: float | None = None
 
 
 class EscalationBook(TypedDict):
@@ -93,6 +96,9 @@ class EscalationBook(TypedDict):
     bot_tokens: NotRequired[list[str]]
     pushed: NotRequired[bool]
     pushbacks: NotRequired[int]  # replies that pushed back, in words or not
+    # a reply the learnt "not helped" signal read so (``streams.text.unhelped``): the bot's
+    # next answers are checked for a repeat or another subject (absent: none)
+    unhelped_read: NotRequired[bool]
     # bot answers that shared no subject with the recent messages (``loops``)
     off_topic: NotRequired[int]
     # customer messages of the window that held a grievance since the customer was last

@@ -58,14 +58,15 @@ class Case:
     exact_from: int | None = None
 
 
-def cases(names: Sequence[str]) -> list[Case]:
-    """The conversations of ``names`` (``<name>_conversations.yaml``) replayed without the
-    rule, with the discontent of their customer turns."""
+def cases(names: Sequence[str], policy: escalation.EscalationPolicy = OFF) -> list[Case]:
+    """The conversations of ``names`` (``<name>_conversations.yaml``) replayed with
+    ``policy`` (by default without the rule), with the discontent of their customer
+    turns."""
     out: list[Case] = []
     for name in names:
         file = "conversations.yaml" if name == "guide" else f"{name}_conversations.yaml"
         conversations = guide_sets.load_conversations(name=file)
-        report = guide_sets.conversation_report(conversations, policy=OFF)
+        report = guide_sets.conversation_report(conversations, policy=policy)
         for c, d in zip(conversations, report["details"], strict=True):
             turns = [i for i, (role, _) in enumerate(c.turns) if role == "CUSTOMER"]
             scores = discontent.scores([c.turns[i][1] for i in turns])

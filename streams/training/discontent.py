@@ -67,12 +67,13 @@ class Settings:
     courtesy_share: float = 0.0
 
 
-def read_turns(path: Path = TURNS_PATH) -> list[Turn]:
+def read_turns(path: Path = TURNS_PATH, known: Sequence[str] = LABELS) -> list[Turn]:
+    """The turns of ``path`` (language, then label of ``known``, then register)."""
     raw = yaml.safe_load(path.read_text("utf-8"))
     out: list[Turn] = []
     for lang, labels in raw.items():
         for label, registers in labels.items():
-            if label not in LABELS:
+            if label not in known:
                 raise ValueError(f"{path}: unknown label {label!r}")
             for register, texts in registers.items():
                 for i, text in enumerate(texts):
@@ -100,11 +101,13 @@ def weights(turns: Sequence[Turn], courtesy_share: float = 0.0) -> list[float]:
             else 1.0 / count[t.language, t.label] for t in turns]
 
 
-def train(turns: Sequence[Turn], settings: Settings, seed: int = 0) -> IntentModel:
+def train(turns: Sequence[Turn], settings: Settings, seed: int = 0,
+          taxonomy: Taxonomy = TAXONOMY) -> IntentModel:
+    """A two-class model of ``taxonomy`` (its second label the positive one)."""
     if settings.courtesy_share > 0:
         turns = [*turns, *courtesies()]
     return IntentModel.train([t.text for t in turns], [t.label for t in turns],
-                             taxonomy=TAXONOMY,
+                             taxonomy=taxonomy,
                              sample_weight=weights(turns, settings.courtesy_share),
                              epochs=settings.epochs, seed=seed,
                              learning_rate=settings.learning_rate,
@@ -112,13 +115,14 @@ def train(turns: Sequence[Turn], settings: Settings, seed: int = 0) -> IntentMod
 
 
 def out_of_fold(turns: Sequence[Turn], settings: Settings, folds: int = FOLDS,
-                seed: int = 0) -> F64:
+                seed: int = 0, taxonomy: Taxonomy = TAXONOMY) -> F64:
     """Probabilities (temperature 1) of both labels for every turn, from the model trained
     without its fold."""
     out = np.zeros((len(turns), len(LABELS)), dtype=np.float64)
     for k in range(folds):
         held = [i for i, t in enumerate(turns) if fold_of(t.group, folds) == k]
-        model = train([t for t in turns if fold_of(t.group, folds) != k], settings, seed)
+        model = train([t for t in turns if fold_of(t.group, folds) != k], settings, seed,
+                      taxonomy)
         out[held] = model.probabilities([turns[i].text for i in held])
     return out
 
@@ -150,11 +154,12 @@ def reliability(p: F64, y: npt.NDArray[np.bool_], bins: int = 5) -> dict[str, An
     return {"ece": round(ece, 4), "bins": rows}
 
 
-def evaluate(turns: Sequence[Turn], probs: F64, temperature: float = 1.0) -> dict[str, Any]:
+def evaluate(turns: Sequence[Turn], probs: F64, temperature: float = 1.0,
+             positive: str = "worsening") -> dict[str, Any]:
     """AUC, accuracy at 0.5, per language and per register, and the reliability table of
-    out-of-fold ``probs``."""
+    out-of-fold ``probs`` (column 1: the ``positive`` label's)."""
     p = tempered(probs, temperature)[:, WORSENING]
-    y = np.array([t.label == "worsening" for t in turns])
+    y = np.array([t.label == positive for t in turns])
     right = (p >= 0.5) == y
 
     def part(idx: list[int]) -> dict[str, float]:

@@ -1,0 +1,96 @@
+"""Training the "not helped" model (``streams.text.unhelped``) from the hand-written replies
+of ``schemas/models/unhelped_turns.yaml``, choosing its settings by grouped cross-validation.
+
+Invariants: the training, folds, weights, calibration and figures are the discontent
+model's (``streams.training.discontent``: a turn's group is its language, label, register and
+block of four consecutive lines, folds are made of whole groups, labels weigh the same within
+each language, the temperature is fitted out of fold and never changes which label wins);
+only the turns, the two labels and the saved file differ. No evaluation set is read here.
+
+``python -m streams.training.unhelped`` prints the cross-validation of every candidate;
+``--train`` saves the chosen one to ``models/unhelped-v1.npz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from streams.kernel.paths import MODEL_DATA_DIR
+from streams.text.intent import IntentDef, Taxonomy
+from streams.text.unhelped import LABELS, MODEL_PATH
+from streams.training.calibration import fit_temperature
+from streams.training.discontent import Settings, evaluate, out_of_fold, read_turns, train
+
+TURNS_PATH: Final = MODEL_DATA_DIR / "unhelped_turns.yaml"
+POSITIVE: Final = LABELS[1]
+TAXONOMY: Final = Taxonomy(1, "accepted", (
+    IntentDef("accepted", "general", "accepts, thanks, asks a new question, gives details"),
+    IntentDef("not_helped", "general", "the answer did not help or was not what was asked: "
+                                       "said, pushed back, question restated, irony")))
+CANDIDATES: Final = (
+    Settings("words 1-2, chars 3-5 in words, wd 1e-4, 10 epochs"),
+    Settings("wd 1e-2", weight_decay=1e-2),
+    Settings("wd 1e-3", weight_decay=1e-3),
+    Settings("20 epochs", epochs=20),
+    Settings("5 epochs", epochs=5),
+    Settings("lr 0.05", learning_rate=0.05),
+)
+#: chosen by grouped cross-validation (``main``): the best mean AUC over seeds 0-2
+CHOSEN: Final = CANDIDATES[4]
+
+
+def cross_validate(settings: Settings, seed: int = 0,
+                   path: Path = TURNS_PATH) -> dict[str, Any]:
+    """The out-of-fold figures of ``settings`` (temperature 1)."""
+    turns = read_turns(path, LABELS)
+    return evaluate(turns, out_of_fold(turns, settings, seed=seed, taxonomy=TAXONOMY),
+                    positive=POSITIVE)
+
+
+def train_and_save(out: Path = MODEL_PATH, settings: Settings = CHOSEN, seed: int = 0,
+                   path: Path = TURNS_PATH) -> dict[str, Any]:
+    """Fits the temperature out of fold, trains on every turn and saves the model with its
+    cross-validation figures in its metadata."""
+    turns = read_turns(path, LABELS)
+    probs = out_of_fold(turns, settings, seed=seed, taxonomy=TAXONOMY)
+    truth = np.array([LABELS.index(t.label) for t in turns], dtype=np.int64)
+    temperature = fit_temperature(probs, truth)
+    report = evaluate(turns, probs, temperature, positive=POSITIVE)
+    model = train(turns, settings, seed, TAXONOMY)
+    model.metadata = {
+        "model_version": out.stem, "seed": seed, "settings": asdict(settings),
+        "training_file": path.name,
+        "training_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "train_size": len(turns), "temperature": temperature,
+        "cv_auc": report["auc"], "cv_accuracy": report["accuracy"],
+        "cv_ece": report["reliability"]["ece"]}
+    model.save(out)
+    return {"temperature": temperature, **report}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description='Cross-validate or train the "not helped" model.')
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train", action="store_true", help=f"save the chosen model to {MODEL_PATH}")
+    args = parser.parse_args(argv)
+    if args.train:
+        print(json.dumps(train_and_save(seed=args.seed), indent=1))
+        return
+    for settings in CANDIDATES:
+        report = cross_validate(settings, args.seed)
+        print(json.dumps({"candidate": settings.name, "auc": report["auc"],
+                          "accuracy": report["accuracy"],
+                          "by_language": report["by_language"],
+                          "ece": report["reliability"]["ece"]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

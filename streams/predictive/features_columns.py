@@ -12,9 +12,9 @@ column by column; each profile gets a ``FeatureRow`` over its row (no dict), the
 its rows at once (``feature_matrix``) and the scoring key its values (``feature_values``).
 
 Invariants:
-- the same features (bit for bit, in the same key order, read through ``FeatureRow``), churn signals (the same keys, ints
-  where ints) and purchase interactions as ``read_profile`` on each profile's dict: the
-  scoring stage's tests compare both paths' outcomes;
+- the same features (bit for bit, in the same key order, read through ``FeatureRow``), churn
+  signals (the same keys, ints where ints) and purchase interactions as ``read_profile`` on
+  each profile's dict: the scoring stage's tests compare both paths' outcomes;
 - pure: reads the columns, changes nothing; ``check`` raises ``InvalidMessage`` when any
   profile breaks the stage's contract rules (``stage.validate``), so the batch goes message by
   message and only that profile is dead-lettered.

@@ -292,7 +292,8 @@ def conversation_report(conversations: Sequence[GuideConversation] | None = None
 #: once when it was new and a development set since (its failures read for their classes,
 #: never copied): always in the report.
 DEV_SETS: Final = ("fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9",
-                    "fresh10", "fresh11", "fresh12", "fresh13")
+                    "fresh10", "fresh11", "fresh12", "fresh13",
+                    "fresh14")
 
 
 def report(held: str | None = None, directory: Path = EVAL_DIR) -> dict[str, Any]:

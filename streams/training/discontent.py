@@ -200,15 +200,17 @@ CHOSEN: Final = CANDIDATES[0]
 
 
 def train_and_save(out: Path = MODEL_PATH, settings: Settings = CHOSEN, seed: int = 0,
-                   path: Path = TURNS_PATH) -> dict[str, Any]:
+                   path: Path = TURNS_PATH, taxonomy: Taxonomy = TAXONOMY) -> dict[str, Any]:
     """Fits the temperature out of fold, trains on every turn and saves the model with its
-    cross-validation figures in its metadata."""
-    turns = read_turns(path)
-    probs = out_of_fold(turns, settings, seed=seed)
-    truth = np.array([LABELS.index(t.label) for t in turns], dtype=np.int64)
+    cross-validation figures in its metadata (any two-class ``taxonomy`` whose second label is
+    the positive one: this model's, or another signal's turns and labels)."""
+    labels = taxonomy.names
+    turns = read_turns(path, labels)
+    probs = out_of_fold(turns, settings, seed=seed, taxonomy=taxonomy)
+    truth = np.array([labels.index(t.label) for t in turns], dtype=np.int64)
     temperature = fit_temperature(probs, truth)
-    report = evaluate(turns, probs, temperature)
-    model = train(turns, settings, seed)
+    report = evaluate(turns, probs, temperature, positive=labels[1])
+    model = train(turns, settings, seed, taxonomy)
     model.metadata = {
         "model_version": out.stem, "seed": seed, "settings": asdict(settings),
         "training_file": path.name,

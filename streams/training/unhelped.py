@@ -14,20 +14,16 @@ only the turns, the two labels and the saved file differ. No evaluation set is r
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
-
-import numpy as np
 
 from streams.kernel.paths import MODEL_DATA_DIR
 from streams.text.intent import IntentDef, Taxonomy
 from streams.text.unhelped import LABELS, MODEL_PATH
-from streams.training.calibration import fit_temperature
-from streams.training.discontent import Settings, evaluate, out_of_fold, read_turns, train
+from streams.training import discontent
+from streams.training.discontent import Settings, evaluate, out_of_fold, read_turns
 
 TURNS_PATH: Final = MODEL_DATA_DIR / "unhelped_turns.yaml"
 POSITIVE: Final = LABELS[1]
@@ -57,23 +53,9 @@ def cross_validate(settings: Settings, seed: int = 0,
 
 def train_and_save(out: Path = MODEL_PATH, settings: Settings = CHOSEN, seed: int = 0,
                    path: Path = TURNS_PATH) -> dict[str, Any]:
-    """Fits the temperature out of fold, trains on every turn and saves the model with its
-    cross-validation figures in its metadata."""
-    turns = read_turns(path, LABELS)
-    probs = out_of_fold(turns, settings, seed=seed, taxonomy=TAXONOMY)
-    truth = np.array([LABELS.index(t.label) for t in turns], dtype=np.int64)
-    temperature = fit_temperature(probs, truth)
-    report = evaluate(turns, probs, temperature, positive=POSITIVE)
-    model = train(turns, settings, seed, TAXONOMY)
-    model.metadata = {
-        "model_version": out.stem, "seed": seed, "settings": asdict(settings),
-        "training_file": path.name,
-        "training_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "train_size": len(turns), "temperature": temperature,
-        "cv_auc": report["auc"], "cv_accuracy": report["accuracy"],
-        "cv_ece": report["reliability"]["ece"]}
-    model.save(out)
-    return {"temperature": temperature, **report}
+    """Fits the temperature out of fold, trains on every reply and saves the model with its
+    cross-validation figures in its metadata (the discontent model's procedure)."""
+    return discontent.train_and_save(out, settings, seed, path, TAXONOMY)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -67,6 +67,12 @@ def with_registry(p: Pipeline, url: str) -> Settings:
                                          "schema_registry_timeout_seconds": 2.0})
 
 
+def user_client(url: str) -> SchemaRegistryClient:
+    """A user's registry client. With a timeout, a request the registry never answers is
+    retried (``max.retries``) instead of waiting forever, as the client does without one."""
+    return SchemaRegistryClient({"url": url, "timeout": 10})
+
+
 def v1_schema() -> dict[str, Any]:
     return load_topics()[topics.AD_METRICS].latest.schema
 
@@ -78,11 +84,14 @@ def v2_schema() -> dict[str, Any]:
 
 
 def v2_serializer(client: SchemaRegistryClient) -> AvroSerializer:
-    """A v2 producer's serializer, as a user's own producer would configure it: the schema is
-    registered beforehand, the serializer only looks its id up."""
+    """A v2 producer's serializer, as a user's own producer would configure it for this
+    registry: the schema is registered beforehand, the serializer only looks its id up, and the
+    subject is named from the topic (the Confluent-compatible API has no subject associations
+    to look up)."""
     serializer: AvroSerializer = AvroSerializer(
         client, json.dumps(v2_schema()),
-        conf={"auto.register.schemas": False, "normalize.schemas": False})
+        conf={"auto.register.schemas": False, "normalize.schemas": False,
+              "subject.name.strategy.type": "TOPIC"})
     return serializer
 
 
@@ -181,7 +190,7 @@ def assert_all_landed(p: Pipeline, records: list[OutputRecord]) -> None:
 def test_v2_under_backward_compatibility_while_v1_producers_keep_writing(
         pipeline: Pipeline, apicurio: str) -> None:
     settings = with_registry(pipeline, apicurio)
-    client = SchemaRegistryClient({"url": apicurio})
+    client = user_client(apicurio)
     subject = f"{settings.topic(topics.AD_METRICS)}-value"
     client.set_compatibility(subject_name=subject, level="BACKWARD")
     ads = list(ad_metrics(900, seed=1515))
@@ -211,7 +220,7 @@ def test_v2_under_backward_compatibility_while_v1_producers_keep_writing(
 
 
 def test_an_incompatible_change_is_refused(apicurio: str) -> None:
-    client = SchemaRegistryClient({"url": apicurio})
+    client = user_client(apicurio)
     subject = f"refused-{time.time_ns()}.ad.metrics-value"
     client.set_compatibility(subject_name=subject, level="BACKWARD")
     client.register_schema(subject, Schema(json.dumps(v1_schema()), "AVRO"))
@@ -243,7 +252,7 @@ def test_the_worker_pauses_while_the_registry_is_down_and_nothing_is_dead_letter
             pytest.fail(message)
         pytest.skip(message)
     settings = with_registry(pipeline, apicurio)
-    client = SchemaRegistryClient({"url": apicurio})
+    client = user_client(apicurio)
     subject = f"{settings.topic(topics.AD_METRICS)}-value"
     client.set_compatibility(subject_name=subject, level="BACKWARD")
     ads = list(ad_metrics(600, seed=1616))

@@ -24,7 +24,7 @@ compiled decoder; with the ``fast`` extra, the batch read into columns and check
 and the step over them (``step_columns``); message by message: validation, the lead
 features and churn signals (``read_profile``), the
 purchases folded into the state and summarised (``purchases_fold``), the scoring key, the
-predictions (``scoring.predict``), the rows and records (``rows_and_records``), and the step
+predictions (``scoring.predict_columns``), the rows and records (``rows_and_records``), and the step
 in all.
 Merged into ``slices.scoring`` of benchmarks/results/latest.json.
 
@@ -62,7 +62,7 @@ from streams.predictive.history import DAY_MS, HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.models import LEAD_MODEL, ModelSlot, publish
 from streams.predictive.rfm import RfmSummary, absorb_interactions, empty_state, summarise
-from streams.predictive.scoring import Models, Scored, predict, rows_and_records
+from streams.predictive.scoring import Models, Scored, predict_columns, rows_and_records
 from streams.predictive.stage import ScoringPolicy, scoring_key, stage, step, validate
 from streams.settings import Settings
 
@@ -154,7 +154,7 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
               for (v, f, signals, _), summary in zip(read, summaries, strict=True)]
     batches = [scored[i:i + step_size] for i in range(0, n, step_size)]
     models = policy.models()
-    predicted = [predict(models, b) for b in batches]
+    predicted = [predict_columns(models, b) for b in batches]
     table: dict[str, Value] = {}
     columnar: dict[str, float] = {}
     if available(compiled):
@@ -180,7 +180,7 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
         "scoring_key": _part_us(lambda: [scoring_key(s.profile, s.features, s.signals, s.summary)
                                          for s in scored], n, repeat),
         "validate": _part_us(lambda: _validate_all(encoded, values), n, repeat),
-        "predict": _part_us(lambda: [predict(models, b) for b in batches], n, repeat),
+        "predict": _part_us(lambda: [predict_columns(models, b) for b in batches], n, repeat),
         "rows_and_records": _part_us(lambda: [rows_and_records(b, p, 0) for b, p in
                                               zip(batches, predicted, strict=True)], n, repeat),
         "step": _part_us(lambda: [step(policy, Events(encoded[i:i + step_size],

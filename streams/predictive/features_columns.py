@@ -157,6 +157,16 @@ def feature_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str]
     return matrix[np.ix_(at, np.asarray([_INDEX[name] for name in names], dtype=np.intp))]
 
 
+def feature_columns(rows: Sequence[Mapping[str, float]], names: Sequence[str], default: float
+                    ) -> list[list[float]]:
+    """Per name, its value in each row (absent: ``default``): from the batch's matrix at once
+    when the rows are its ``FeatureRow``s, else key by key."""
+    matrix = feature_matrix(rows, names)
+    if matrix is not None:
+        return matrix.T.tolist()  # type: ignore[no-any-return]
+    return [[row.get(name, default) for row in rows] for name in names]
+
+
 def check(c: ProfileColumns, raws: Sequence[Raw]) -> None:
     """The stage's contract rules (``stage.validate``) over the batch."""
     for raw, person, version, at in zip(raws, c.person_id, c.version, c.updated_at.tolist(),

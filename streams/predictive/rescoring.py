@@ -41,7 +41,7 @@ from streams.kernel.stage import Outcome, Timer, Value
 from streams.predictive import contract as names
 from streams.predictive.features import read_profile
 from streams.predictive.rfm import summarise
-from streams.predictive.scoring import Models, Scored, predict, rows_and_records
+from streams.predictive.scoring import Models, Scored, predict_columns, rows_and_records
 from streams.predictive.stage import STATES, served
 
 log = logging.getLogger(__name__)
@@ -111,13 +111,13 @@ def tick(policy: RescorePolicy, entries: Sequence[tuple[str, Value]], now_ms: in
                             int(value["offset"])))
     if not batch:
         return Outcome()
-    predictions = predict(models, batch)
+    predictions = predict_columns(models, batch)
+    churn = next(c for c in predictions if c.kind == "churn")
     changed: dict[str, tuple[int, Value | None]] = {}
-    for s, predicted in zip(batch, predictions, strict=True):
+    for s, label in zip(batch, churn.labels, strict=True):
         person = str(s.profile["person_id"])
         value = dict(next(v for k, v in chosen if k == person))
-        churn = next(p for p in predicted if p.kind == "churn")
-        value.update(at_risk=churn.label == "at_risk", models=version, rescored_at=now_ms)
+        value.update(at_risk=label == "at_risk", models=version, rescored_at=now_ms)
         changed[person] = (int(value["partition"]), value)
     columns, records = rows_and_records(batch, predictions, now_ms)
     return Outcome(BatchResult(inserts={names.CUSTOMER_SCORES_TABLE: columns}, outputs=records),

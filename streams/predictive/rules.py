@@ -22,7 +22,7 @@ Invariants: pure functions of the features and scores they are given; scores lie
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -87,7 +87,7 @@ class Action:
     details: dict[str, str]
 
 
-def _opted_out_of_email(attributes: Mapping[str, str], tags: tuple[str, ...]) -> bool:
+def _opted_out_of_email(attributes: Mapping[str, str], tags: Sequence[str]) -> bool:
     opted = {p.strip().lower() for p in attributes.get("opt_out", "").split(",")}
     return bool({"email", "all"} & opted) or "opt_out:email" in tags or \
         attributes.get("unsubscribed", "").strip().lower() in ("true", "yes", "1")
@@ -111,6 +111,35 @@ def _tenths(score: float) -> str:
     return text
 
 
+#: the features the next best action reads (absent: 0)
+NBA_FEATURES: Final = ("prior_purchases", "has_email", "chat_sessions_30d")
+
+
+def _action(purchased: bool, has_email: bool, chats: float, lead: float, churn: float,
+            value_12m: float, attributes: Mapping[str, str], tags: Sequence[str],
+            policy: ActionPolicy) -> tuple[str, tuple[str, ...]]:
+    """The first rule that holds: its label and reasons."""
+    if churn >= policy.churn_at and purchased:
+        return "retention_offer", (f"RULE_CHURN: churn risk {churn:.0f} >= "
+                                   f"{policy.churn_at:.0f} for a customer",)
+    if lead >= policy.hot_lead_at and not purchased:
+        return "sales_call", (f"RULE_HOT_LEAD: lead score {lead:.0f} >= "
+                              f"{policy.hot_lead_at:.0f}, no purchase yet",)
+    if lead >= policy.warm_lead_at and chats > 0:
+        return "proactive_chat", (f"RULE_WARM_CHATTER: lead score {lead:.0f} >= "
+                                  f"{policy.warm_lead_at:.0f}, chatted {chats:.0f} times "
+                                  "in 30 days",)
+    if lead >= policy.warm_lead_at and has_email and not _opted_out_of_email(attributes, tags):
+        return "nurture_email", (f"RULE_WARM_LEAD: lead score {lead:.0f} >= "
+                                 f"{policy.warm_lead_at:.0f}, email known",)
+    if purchased and value_12m >= policy.cross_sell_value:
+        return "cross_sell", (f"RULE_VALUABLE: expected 12-month value {value_12m:.0f} "
+                              f">= {policy.cross_sell_value:.0f}",)
+    if not has_email:
+        return "capture_email", ("RULE_ANONYMOUS: no email known yet",)
+    return "no_action", ("RULE_NONE: no rule applies",)
+
+
 def next_best_action(features: Mapping[str, float], lead: float, churn: float, value_12m: float,
                      attributes: Mapping[str, str], tags: tuple[str, ...],
                      policy: ActionPolicy = DEFAULT_ACTIONS) -> Action:
@@ -119,22 +148,23 @@ def next_best_action(features: Mapping[str, float], lead: float, churn: float, v
     chats = features.get("chat_sessions_30d", 0.0)
     figures = {"lead_score": _tenths(lead), "churn_risk": _tenths(churn),
                "expected_value_12m": f"{value_12m:.2f}"}
-    if churn >= policy.churn_at and purchased:
-        return Action("retention_offer", (f"RULE_CHURN: churn risk {churn:.0f} >= "
-                                          f"{policy.churn_at:.0f} for a customer",), figures)
-    if lead >= policy.hot_lead_at and not purchased:
-        return Action("sales_call", (f"RULE_HOT_LEAD: lead score {lead:.0f} >= "
-                                     f"{policy.hot_lead_at:.0f}, no purchase yet",), figures)
-    if lead >= policy.warm_lead_at and chats > 0:
-        return Action("proactive_chat", (f"RULE_WARM_CHATTER: lead score {lead:.0f} >= "
-                                         f"{policy.warm_lead_at:.0f}, chatted {chats:.0f} times "
-                                         "in 30 days",), figures)
-    if lead >= policy.warm_lead_at and has_email and not _opted_out_of_email(attributes, tags):
-        return Action("nurture_email", (f"RULE_WARM_LEAD: lead score {lead:.0f} >= "
-                                        f"{policy.warm_lead_at:.0f}, email known",), figures)
-    if purchased and value_12m >= policy.cross_sell_value:
-        return Action("cross_sell", (f"RULE_VALUABLE: expected 12-month value {value_12m:.0f} "
-                                     f">= {policy.cross_sell_value:.0f}",), figures)
-    if not has_email:
-        return Action("capture_email", ("RULE_ANONYMOUS: no email known yet",), figures)
-    return Action("no_action", ("RULE_NONE: no rule applies",), figures)
+    label, reasons = _action(purchased, has_email, chats, lead, churn, value_12m, attributes,
+                             tags, policy)
+    return Action(label, reasons, figures)
+
+
+def next_best_actions(purchases: Sequence[float], emails: Sequence[float],
+                      chats: Sequence[float], leads: Sequence[float], churns: Sequence[float],
+                      values_12m: Sequence[float], attributes: Sequence[Mapping[str, str]],
+                      tags: Sequence[Sequence[str]], policy: ActionPolicy = DEFAULT_ACTIONS
+                      ) -> tuple[list[str], list[tuple[str, ...]], list[dict[str, str]]]:
+    """``next_best_action`` of a batch, from its columns (``NBA_FEATURES`` as three columns,
+    the scores, attributes and tags per person): (labels, reasons, figures), the figures'
+    texts formatted a column at once."""
+    made = [_action(p > 0, e > 0, c, lead, churn, value, a, t, policy) for
+            p, e, c, lead, churn, value, a, t in zip(purchases, emails, chats, leads, churns,
+                                                     values_12m, attributes, tags, strict=True)]
+    figures = [{"lead_score": a, "churn_risk": b, "expected_value_12m": c} for a, b, c in zip(
+        map(_tenths, leads), map(_tenths, churns), map("{:.2f}".format, values_12m),
+        strict=True)]
+    return [m[0] for m in made], [m[1] for m in made], figures

@@ -17,6 +17,11 @@ model (or rule set) that made it in ``model_version``:
   personalisation model, its details also hold recommendations and the best contact time
   (``recommend_profile.details``).
 
+A batch is predicted a kind at a time (``predict_columns``: one ``KindColumns`` per kind, each
+figure computed and its text formatted for the whole batch at once), and its rows are those
+columns interleaved person by person (``rows_and_records``); ``predict`` gives the same
+predictions person by person.
+
 Invariants: pure over its inputs (the models are read, never changed); out-of-range features
 are clipped to the training range by ``Scorer`` and named in ``details['clipped']``; a row
 carries the position of the profile version it scored and ``_version`` = that version.
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -45,7 +50,7 @@ from streams.predictive.churn import (
 )
 from streams.predictive.clv import BgNbdParams, month_ends, purchases_if_alive, value_columns
 from streams.predictive.contract import CUSTOMER_SCORES
-from streams.predictive.features_columns import feature_matrix
+from streams.predictive.features_columns import feature_columns, feature_matrix
 from streams.predictive.model import Scorer
 from streams.predictive.models import CDNOW_CLV, ClvModel
 from streams.predictive.recommend_profile import Personalisation
@@ -99,30 +104,46 @@ class Prediction(NamedTuple):
     model_version: str
 
 
+class KindColumns(NamedTuple):
+    """One kind's predictions for a whole batch, as columns (entry i: the batch's person i):
+    what ``predict_columns`` makes and ``rows_and_records`` reads, with no object per person."""
+
+    kind: str
+    scores: list[float]
+    probabilities: list[float | None]
+    labels: list[str]
+    reasons: list[tuple[str, ...]]
+    details: list[dict[str, str]]  # a dict of its own per person
+    model_version: str
+
+    def predictions(self) -> list[Prediction]:
+        kind, version = self.kind, self.model_version
+        return [Prediction(kind, s, p, label, r, d, version) for s, p, label, r, d in zip(
+            self.scores, self.probabilities, self.labels, self.reasons, self.details,
+            strict=True)]
+
+
 def _version(scorer: Scorer) -> str:
     return f"{scorer.artefact.name}-{scorer.version}"
 
 
-def _lead_label(score: float, policy: rules.ActionPolicy) -> str:
-    return "hot" if score >= policy.hot_lead_at else "warm" if score >= policy.warm_lead_at \
-        else "cold"
+def _lead_labels(scores: Sequence[float], policy: rules.ActionPolicy) -> list[str]:
+    hot, warm = policy.hot_lead_at, policy.warm_lead_at
+    return ["hot" if s >= hot else "warm" if s >= warm else "cold" for s in scores]
 
 
-def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind: str,
-                       label: Any) -> list[Prediction]:
+def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind: str
+                       ) -> KindColumns:
+    """A LightGBM model's predictions (labels left to the caller: ``""``)."""
     # rows that are a batch's feature matrix (``features_columns``) go in at once
     matrix = feature_matrix(rows, scorer.feature_names)
     lines = scorer.score_lines(scorer.matrix(rows) if matrix is None else matrix)
-    version = _version(scorer)
-    out = []
-    for score, p, positive, negative, clipped in zip(lines.scores, lines.probabilities,
-                                                     lines.positive, lines.negative,
-                                                     lines.clipped, strict=True):
-        details = {"negative": "; ".join(negative)}
+    details = [{"negative": "; ".join(negative)} for negative in lines.negative]
+    for d, clipped in zip(details, lines.clipped, strict=True):
         if clipped:
-            details["clipped"] = ",".join(clipped)
-        out.append(Prediction(kind, score, p, label(score), positive, details, version))
-    return out
+            d["clipped"] = ",".join(clipped)
+    return KindColumns(kind, lines.scores, list(lines.probabilities), [""] * len(details),
+                       lines.positive, details, _version(scorer))
 
 
 #: ``clv.purchases_if_alive`` at the 12 month ends and the horizon, per (parameters, repeat
@@ -157,7 +178,21 @@ _REPEATS: dict[int, tuple[str, str]] = {}
 _REPEATS_LIMIT: Final = 4_096
 
 
-def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> list[Prediction]:
+def _repeats(frequency: int) -> tuple[str, str]:
+    repeats = _REPEATS.get(frequency)
+    if repeats is None:
+        repeats = (str(frequency), f"REPEAT_PURCHASES: {frequency} repeat purchases")
+        if len(_REPEATS) < _REPEATS_LIMIT:
+            _REPEATS[frequency] = repeats
+    return repeats
+
+
+_NO_PURCHASE: Final = ("NO_PURCHASE: no purchase yet",)
+
+
+def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> KindColumns:
+    """Lifetime values, each figure computed and formatted for the batch's customers at once
+    (``format`` mapped over a column gives the text an f-string gives each value)."""
     customers = [s for s in summaries if s is not None]
     if {s.unit for s in customers} - {"weeks"}:
         raise ValueError("the CLV parameters are in weeks; summaries must be too")
@@ -167,31 +202,30 @@ def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> list[Predict
         c.tolist() for c in value_columns(bgnbd, models.clv.gamma_gamma, x, t_x, T, m,
                                           WEEKS_12_MONTHS, "weeks",
                                           if_alive=_if_alive(bgnbd, x, T)))
-    version = models.clv.version
-    out = []
-    i = 0
-    for summary in summaries:
-        if summary is None:
-            out.append(Prediction("clv", 0.0, None, "not_a_customer",
-                                  ("NO_PURCHASE: no purchase yet",), {}, version))
-            continue
-        p_alive = alive[i]
-        frequency = summary.frequency
-        repeats = _REPEATS.get(frequency)
-        if repeats is None:
-            repeats = (str(frequency), f"REPEAT_PURCHASES: {frequency} repeat purchases")
-            if len(_REPEATS) < _REPEATS_LIMIT:
-                _REPEATS[frequency] = repeats
-        details = {"expected_purchases_12m": f"{purchases[i]:.4f}",
-                   "expected_order_value": f"{order_value[i]:.2f}",
-                   "probability_alive": f"{p_alive:.4f}",
-                   "frequency": repeats[0], "recency_weeks": f"{summary.recency:.2f}",
-                   "age_weeks": f"{summary.T:.2f}", "currency": summary.currency or ""}
-        reasons = (repeats[1], f"ALIVE: {p_alive:.0%} likely still active")
-        out.append(Prediction("clv", round(lifetime[i], 2), p_alive, summary.currency or "",
-                              reasons, details, version))
-        i += 1
-    return out
+    repeats = [_repeats(s.frequency) for s in customers]
+    currencies = [s.currency or "" for s in customers]
+    details = [{"expected_purchases_12m": a, "expected_order_value": b, "probability_alive": c,
+                "frequency": d[0], "recency_weeks": e, "age_weeks": f, "currency": g}
+               for a, b, c, d, e, f, g in zip(
+                   map("{:.4f}".format, purchases), map("{:.2f}".format, order_value),
+                   map("{:.4f}".format, alive), repeats,
+                   map("{:.2f}".format, [s.recency for s in customers]),
+                   map("{:.2f}".format, [s.T for s in customers]), currencies, strict=True)]
+    reasons: list[tuple[str, ...]] = [(r[1], line) for r, line in zip(
+        repeats, map("ALIVE: {:.0%} likely still active".format, alive), strict=True)]
+    scores = list(map(round, lifetime, repeat(2)))
+    probabilities: list[float | None] = list(alive)
+    if len(customers) < len(summaries):  # people without a purchase in their places
+        def placed(column: list[Any], missing: Any) -> list[Any]:
+            made = iter(column)
+            return [missing if s is None else next(made) for s in summaries]
+
+        scores, probabilities = placed(scores, 0.0), placed(probabilities, None)
+        currencies, reasons = placed(currencies, "not_a_customer"), placed(reasons, _NO_PURCHASE)
+        made = iter(details)
+        details = [{} if s is None else next(made) for s in summaries]
+    return KindColumns("clv", scores, probabilities, currencies, reasons, details,
+                       models.clv.version)
 
 
 def _churn_prediction(a: ChurnAssessment) -> Prediction:
@@ -200,91 +234,106 @@ def _churn_prediction(a: ChurnAssessment) -> Prediction:
                       CHURN_RULES_VERSION)
 
 
-def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
-    """Per person of ``batch``, the four predictions in ``KINDS`` order."""
+def _churn(models: Models, batch: Sequence[Scored]) -> KindColumns:
     features = [s.features for s in batch]
-    policy = models.actions
-    if models.lead is not None:
-        lead = _model_predictions(models.lead, features, "lead",
-                                  lambda score: _lead_label(score, policy))
-    else:
-        lead = []
-        for f in features:
-            r = rules.lead_rules(f)
-            lead.append(Prediction("lead", r.score, None, _lead_label(r.score, policy), r.reasons,
-                                   {}, rules.LEAD_RULES_VERSION))
     signals = [s.signals for s in batch]
+    policy = models.churn_policy
     if models.churn is not None:
         churn_rows = [{**f, **{k: float(v) for k, v in sig.items()}}  # type: ignore[arg-type]
                       for f, sig in zip(features, signals, strict=True)]
-        risk = _model_predictions(models.churn, churn_rows, "churn", lambda score: "")
-        risk = [Prediction(p.kind, p.score, p.probability,
-                           "at_risk" if at_risk(p.score, s.was_at_risk, models.churn_policy)
-                           else "ok", p.reasons, p.details, p.model_version)
-                for p, s in zip(risk, batch, strict=True)]
+        risk = _model_predictions(models.churn, churn_rows, "churn")
+        return risk._replace(labels=[
+            "at_risk" if at_risk(score, s.was_at_risk, policy) else "ok"
+            for score, s in zip(risk.scores, batch, strict=True)])
+    # a quiet customer's assessment is that of no signals: one each way of ``was_at_risk``
+    calm = {was: _churn_prediction(assess(ChurnSignals(), was, policy)) for was in (False, True)}
+    made = [calm[s.was_at_risk] if still else _churn_prediction(assess(sig, s.was_at_risk, policy))
+            for sig, s, still in zip(signals, batch, quiet(signals, policy).tolist(), strict=True)]
+    return KindColumns("churn", [p.score for p in made], [None] * len(made),
+                       [p.label for p in made], [p.reasons for p in made],
+                       [{} for _ in made], CHURN_RULES_VERSION)
+
+
+def predict_columns(models: Models, batch: Sequence[Scored]) -> tuple[KindColumns, ...]:
+    """The batch's predictions, one ``KindColumns`` per kind in ``KINDS`` order."""
+    features = [s.features for s in batch]
+    policy = models.actions
+    if models.lead is not None:
+        lead = _model_predictions(models.lead, features, "lead")
+        lead = lead._replace(labels=_lead_labels(lead.scores, policy))
     else:
-        risk = []
-        # a quiet customer's assessment is that of no signals: one each way of ``was_at_risk``,
-        # and so is its prediction (made afresh per person: each has a ``details`` of its own)
-        calm = {was: _churn_prediction(assess(ChurnSignals(), was, models.churn_policy))
-                for was in (False, True)}
-        for sig, s, still in zip(signals, batch, quiet(signals, models.churn_policy).tolist(),
-                                 strict=True):
-            if still:
-                c = calm[s.was_at_risk]
-                risk.append(Prediction(c.kind, c.score, None, c.label, c.reasons, {},
-                                       CHURN_RULES_VERSION))
-            else:
-                risk.append(_churn_prediction(assess(sig, s.was_at_risk, models.churn_policy)))
+        made = [rules.lead_rules(f) for f in features]
+        scores = [r.score for r in made]
+        lead = KindColumns("lead", scores, [None] * len(made), _lead_labels(scores, policy),
+                           [r.reasons for r in made], [{} for _ in made],
+                           rules.LEAD_RULES_VERSION)
+    risk = _churn(models, batch)
     value = _clv(models, [s.summary for s in batch])
-    out = []
+    purchases, emails, chats = feature_columns(features, rules.NBA_FEATURES, 0.0)
+    labels, reasons, details = rules.next_best_actions(
+        purchases, emails, chats, lead.scores, risk.scores,
+        value.scores, [s.profile.get("attributes") or {} for s in batch],
+        [s.profile.get("tags") or () for s in batch], policy)
     personal = models.personalisation
-    for i, s in enumerate(batch):
-        action = rules.next_best_action(
-            features[i], lead[i].score, risk[i].score, value[i].score,
-            s.profile.get("attributes") or {}, tuple(s.profile.get("tags") or ()), policy)
-        if personal is not None:
-            action.details.update(personal_details(personal, s.profile,
-                                                   int(s.profile["updated_at"])))
-        out.append([lead[i], risk[i], value[i], Prediction(
-            "next_best_action", max(lead[i].score, risk[i].score), None, action.label,
-            action.reasons, action.details, rules.NBA_VERSION)])
-    return out
+    if personal is not None:
+        for d, s in zip(details, batch, strict=True):
+            d.update(personal_details(personal, s.profile, int(s.profile["updated_at"])))
+    action = KindColumns("next_best_action", list(map(max, lead.scores, risk.scores)),
+                         [None] * len(batch), labels, reasons, details, rules.NBA_VERSION)
+    return lead, risk, value, action
 
 
-def rows_and_records(batch: Sequence[Scored], predictions: Sequence[Sequence[Prediction]],
+def predict(models: Models, batch: Sequence[Scored]) -> list[list[Prediction]]:
+    """Per person of ``batch``, the four predictions in ``KINDS`` order."""
+    kinds = [c.predictions() for c in predict_columns(models, batch)]
+    return [list(person) for person in zip(*kinds, strict=True)]
+
+
+def rows_and_records(batch: Sequence[Scored], predictions: Sequence[KindColumns],
                      scored_at: int) -> tuple[Columns, list[OutputRecord]]:
-    """The rows, built column by column, and one record per row whose value holds the same
-    objects as the row (nothing downstream changes either; every prediction's ``details`` is
-    a dict of its own, so none is copied). The columns are the predictions transposed in one
-    pass (``zip``); a score not finite is 0, a probability clipped to [0, 1]."""
-    counts = [len(predicted) for predicted in predictions]
-    flat = [p for predicted in predictions for p in predicted]
-    if not flat:
+    """The rows, built column by column from ``predict_columns``' (each row column the kinds'
+    columns interleaved, person by person in ``KINDS`` order, by slice assignment), and one
+    record per row whose value holds the same objects as the row (nothing downstream changes
+    either; every prediction's ``details`` is a dict of its own, so none is copied); a score
+    not finite is 0, a probability clipped to [0, 1]."""
+    n, k = len(batch), len(predictions)
+    if not n or not k:
         return {name: [] for name in SCORE_COLUMNS}, []
 
-    def spread(values: Iterable[Any]) -> list[Any]:
-        """One value per profile -> one per row."""
-        return list(chain.from_iterable(map(repeat, values, counts)))
+    def rows(columns: Iterable[Sequence[Any]]) -> list[Any]:
+        """One column per kind -> one value per row."""
+        out: list[Any] = [None] * (n * k)
+        for j, column in enumerate(columns):
+            out[j::k] = column
+        return out
 
-    persons = spread(str(s.profile["person_id"]) for s in batch)
-    versions = spread(int(s.profile["version"]) for s in batch)
-    kinds, scores, probabilities, labels, reasons, details, models = (
-        list(c) for c in zip(*flat, strict=True))
-    raw = np.asarray(scores, dtype=np.float64)  # float() of each, as one array
-    finite = np.where(np.isfinite(raw), raw, 0.0).tolist()
-    clipped = [None if p is None else min(1.0, max(0.0, p)) for p in probabilities]
-    reason_lists = list(map(list, reasons))
-    at = [scored_at] * len(flat)
+    def spread(values: Sequence[Any]) -> list[Any]:
+        """One value per profile -> one per row."""
+        return rows(repeat(values, k))
+
+    persons = spread([str(s.profile["person_id"]) for s in batch])
+    versions = spread([int(s.profile["version"]) for s in batch])
+    kinds = rows([c.kind] * n for c in predictions)
+    raw = np.asarray(rows(c.scores for c in predictions), dtype=np.float64)
+    finite = np.where(np.isfinite(raw), raw, 0.0).tolist()  # float() of each, as one array
+    clipped = rows(c.probabilities if all(p is None for p in c.probabilities)
+                   else [None if p is None else min(1.0, max(0.0, p)) for p in c.probabilities]
+                   for c in predictions)
+    labels = rows(c.labels for c in predictions)
+    reasons = list(map(list, rows(c.reasons for c in predictions)))
+    details = rows(c.details for c in predictions)
+    models = rows([c.model_version] * n for c in predictions)
+    at = [scored_at] * (n * k)
     columns: Columns = {
         "person_id": persons, "kind": kinds, "score": finite, "probability": clipped,
-        "label": labels, "reasons": reason_lists, "details": details, "model_version": models,
+        "label": labels, "reasons": reasons, "details": details, "model_version": models,
         "profile_version": versions, "scored_at": at,
-        "_topic": spread(s.topic for s in batch), "_partition": spread(s.partition for s in batch),
-        "_offset": spread(s.offset for s in batch), "_version": list(versions)}
+        "_topic": spread([s.topic for s in batch]),
+        "_partition": spread([s.partition for s in batch]),
+        "_offset": spread([s.offset for s in batch]), "_version": list(versions)}
     values = [{"person_id": a, "kind": b, "score": c, "probability": d, "label": e, "reasons": f,
                "details": g, "model_version": h, "profile_version": i, "scored_at": j}
               for a, b, c, d, e, f, g, h, i, j in zip(persons, kinds, finite, clipped, labels,
-                                                      reason_lists, details, models, versions,
+                                                      reasons, details, models, versions,
                                                       at, strict=True)]
     return columns, output_records(CUSTOMER_SCORES, persons, values)

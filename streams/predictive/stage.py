@@ -60,7 +60,7 @@ from streams.predictive.scoring import (
     CHURN_RULES_VERSION,
     Models,
     Scored,
-    predict,
+    predict_columns,
     rows_and_records,
 )
 
@@ -183,12 +183,12 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
                           "at_risk": was_at_risk,
                           "models": current.get("models") if current is not None else None}
     scored = list(batch.values())
-    predictions = predict(models, scored) if scored else []
+    predictions = predict_columns(models, scored) if scored else ()
     version = served(models)
-    for s, predicted in zip(scored, predictions, strict=True):
-        churn = predicted[1]  # KINDS order: lead, churn, clv, next_best_action
-        state = states[str(s.profile["person_id"])]
-        state["at_risk"], state["models"] = churn.label == "at_risk", version
+    if scored:  # KINDS order: lead, churn, clv, next_best_action
+        for person, label in zip(batch, predictions[1].labels, strict=True):
+            state = states[person]
+            state["at_risk"], state["models"] = label == "at_risk", version
     rows, records = rows_and_records(scored, predictions, now_ms)
     result = BatchResult(inserts={names.CUSTOMER_SCORES_TABLE: rows}, outputs=records)
     changes: Changes = {STATES: {k: (v["partition"], v) for k, v in states.items()}}

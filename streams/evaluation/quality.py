@@ -297,34 +297,14 @@ def conversation_quality(records: int = 20_000, *, seed: int = 7) -> dict[str, A
     """
     from streams.conversation.effects import Escalate
     from streams.conversation.escalation import route, value_tier
-    from streams.conversation.intelligence import understand
-    from streams.kernel.records import Raw
-    from streams.simulators.chat import labelled_conversations
+    from streams.evaluation.simulated import simulate
     from streams.text.sentiment import reference_scores, score_texts
 
-    recs, truths = labelled_conversations(records, seed=seed, start_ms=1_767_225_600_000)
-    values = [r.value for r in recs]
+    sim = simulate(records, seed=seed)
+    values, truths, complete, handoff_at = sim.values, sim.truths, sim.complete, sim.handoff_at
     texts = [v["text"] or "" for v in values]
-    scores = score_texts(texts)
-    held: Counter[str] = Counter(v["conversation_id"] for v in values)
-    complete = {cid for cid, t in truths.items() if held[cid] == t.events}
-    handoff_at: dict[str, int] = {}
-    for i, v in enumerate(values):
-        if v["event_type"] == "HANDOFF":
-            handoff_at.setdefault(v["conversation_id"], i)
-
-    def run(keep: Sequence[int]) -> tuple[dict[str, Any], list[Escalate]]:
-        events = [values[i] for i in keep]
-        sentiments = [scores[i] if values[i]["event_type"] == "MESSAGE" else None
-                      for i in keep]
-        raws = [Raw("chat.events", 0, i, 0, None, None) for i in keep]
-        smart = understand(raws, events, sentiments, lambda _: None)
-        return smart.records, [e for e in smart.effects if isinstance(e, Escalate)]
-
-    before = [i for i, v in enumerate(values)
-              if i < handoff_at.get(v["conversation_id"], len(values))]
-    states, escalations = run(before)
-    _, everything = run(range(len(values)))
+    states, escalations = sim.run(sim.before_handoff())
+    _, everything = sim.run(range(len(values)))
     late = sum(1 for e in everything if e.conversation_id in complete
                and e.source_offset >= handoff_at.get(e.conversation_id, len(values)))
     first: dict[str, Escalate] = {}

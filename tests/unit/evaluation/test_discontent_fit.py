@@ -10,6 +10,7 @@ from dataclasses import replace
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.conversation.outburst import sinking
 from streams.evaluation import discontent_fit as fit
+from streams.evaluation.simulated import simulate
 
 
 def _case(scores: list[float], label: int | None, without: int | None = None,
@@ -97,3 +98,41 @@ def test_cases_know_where_the_labelled_message_begins() -> None:
         assert not any(case.exact_from <= t < case.label_turn for t in customer)
         seen += 1
     assert seen
+
+
+def _sim(scores: list[float], cause: str | None, without: int | None = None) -> fit.Case:
+    return fit.Case("simulator", f"s-{len(scores)}-{cause}-{scores}", None, cause, without,
+                    tuple((2 * i, s) for i, s in enumerate(scores)))
+
+
+def test_the_simulator_refuses_thresholds_that_lower_its_precision() -> None:
+    # one escalation with a cause before the rule; a plain turn read high in a conversation
+    # that needs no person, and a sunk one in a conversation that does
+    simulator = [_sim([0.1], "angry", without=0), _sim([0.1, 0.2, 0.1, 0.95], None),
+                 _sim([0.1, 0.8, 0.9], "negative")]
+    assert fit.simulator_precision(simulator, None) == 1.0
+    lax, sustained = (4, 0.5, 0.3, 1), (3, 0.7, 0.6, 2)
+    assert fit.simulator_precision(simulator, lax) == 0.5  # fires on the plain turn only
+    assert fit.simulator_precision(simulator, sustained) == 1.0
+    allowed = fit.admissible(simulator)
+    assert sustained in allowed and lax not in allowed
+    assert len(fit.grid()) == len(set(fit.grid()))
+    # on a development set both would catch the labelled message: only an allowed one wins
+    dev = [_case([0.1, 0.2, 0.1, 0.95], 6), _case([0.1, 0.8, 0.9], 4)]
+    free, checked = fit.choose(dev), fit.choose(dev, allowed=allowed)
+    assert free is not None and checked is not None
+    assert checked in allowed and fit.simulator_precision(simulator, checked) == 1.0
+    assert fit.score(dev, checked)["on_time"] == 1 < fit.score(dev, free)["on_time"] == 2
+
+
+def test_simulator_cases_hold_the_complete_conversations_without_the_rule() -> None:
+    sim = simulate(600, seed=3)
+    got = fit.simulator_cases(sim)
+    assert sorted(c.id for c in got) == sorted(sim.complete)
+    for case in got:
+        assert case.label_turn is None and case.reason == sim.truths[case.id].cause
+        cut = sim.handoff_at.get(case.id, len(sim.values))
+        assert all(turn < cut for turn, _ in case.discontent)
+        assert all(sim.values[turn]["sender_role"] == "CUSTOMER" for turn, _ in case.discontent)
+        assert case.without_rule is None or case.without_rule < cut
+    assert any(c.reason is not None for c in got) and any(c.reason is None for c in got)

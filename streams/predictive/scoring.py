@@ -151,26 +151,34 @@ def _model_predictions(scorer: Scorer, rows: Sequence[Mapping[str, float]], kind
 #: depends on nothing else, and few pairs recur (ages are whole days), so a person rescored
 #: the same day, or a customer like another, reuses it. A memo of a pure function: the same
 #: numbers as computing them again; cleared when it holds ``_IF_ALIVE_LIMIT`` entries.
-_IF_ALIVE: dict[tuple[BgNbdParams, float, float], NDArray[np.float64]] = {}
+_IF_ALIVE: dict[BgNbdParams, dict[tuple[float, float], NDArray[np.float64]]] = {}
 _IF_ALIVE_LIMIT: Final = 200_000
 _IF_ALIVE_AT: Final = (*month_ends("weeks"), WEEKS_12_MONTHS)
 
 
 def _if_alive(params: BgNbdParams, x: NDArray[np.float64], T: NDArray[np.float64]
               ) -> NDArray[np.float64]:
-    """(13, customers): purchases if alive at each of ``_IF_ALIVE_AT``, from the memo."""
-    keys = [(params, a, b) for a, b in zip(x.tolist(), T.tolist(), strict=True)]
-    missing = sorted({k[1:] for k in keys if k not in _IF_ALIVE})
-    if missing:
-        if len(_IF_ALIVE) + len(missing) > _IF_ALIVE_LIMIT:
+    """(13, customers): purchases if alive at each of ``_IF_ALIVE_AT``, from the memo (one
+    per parameters: a key is two floats, hashed in C, not the parameters' dataclass)."""
+    memo = _IF_ALIVE.get(params)
+    if memo is None:
+        if len(_IF_ALIVE) >= 8:  # parameters come and go with models: keep the few in use
             _IF_ALIVE.clear()
-        mx, mT = (np.asarray(c, dtype=np.float64) for c in zip(*missing, strict=True))
+        memo = _IF_ALIVE[params] = {}
+    keys = list(zip(x.tolist(), T.tolist(), strict=True))
+    missing = set(keys).difference(memo)
+    if missing and len(memo) + len(missing) > _IF_ALIVE_LIMIT:
+        memo.clear()
+        missing = set(keys)
+    if missing:
+        ordered = sorted(missing)
+        mx, mT = (np.asarray(c, dtype=np.float64) for c in zip(*ordered, strict=True))
         computed = purchases_if_alive(params, _IF_ALIVE_AT, mx, mT)
-        for j, (a, b) in enumerate(missing):
-            _IF_ALIVE[(params, a, b)] = computed[:, j]
+        for j, key in enumerate(ordered):
+            memo[key] = computed[:, j]
     if not keys:
         return np.zeros((len(_IF_ALIVE_AT), 0))
-    return np.stack([_IF_ALIVE[k] for k in keys], axis=1)
+    return np.stack(list(map(memo.__getitem__, keys)), axis=1)
 
 
 #: per count of repeat purchases, its text and reason line (counts are small integers)
@@ -192,7 +200,7 @@ _NO_PURCHASE: Final = ("NO_PURCHASE: no purchase yet",)
 
 def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> KindColumns:
     """Lifetime values, each figure computed and formatted for the batch's customers at once
-    (``format`` mapped over a column gives the text an f-string gives each value)."""
+    (``format`` mapped over a column: the text an f-string gives each value)."""
     customers = [s for s in summaries if s is not None]
     if {s.unit for s in customers} - {"weeks"}:
         raise ValueError("the CLV parameters are in weeks; summaries must be too")
@@ -207,12 +215,13 @@ def _clv(models: Models, summaries: Sequence[RfmSummary | None]) -> KindColumns:
     details = [{"expected_purchases_12m": a, "expected_order_value": b, "probability_alive": c,
                 "frequency": d[0], "recency_weeks": e, "age_weeks": f, "currency": g}
                for a, b, c, d, e, f, g in zip(
-                   map("{:.4f}".format, purchases), map("{:.2f}".format, order_value),
-                   map("{:.4f}".format, alive), repeats,
-                   map("{:.2f}".format, [s.recency for s in customers]),
-                   map("{:.2f}".format, [s.T for s in customers]), currencies, strict=True)]
-    reasons: list[tuple[str, ...]] = [(r[1], line) for r, line in zip(
-        repeats, map("ALIVE: {:.0%} likely still active".format, alive), strict=True)]
+                   map(format, purchases, repeat(".4f")), map(format, order_value, repeat(".2f")),
+                   map(format, alive, repeat(".4f")), repeats,
+                   map(format, [s.recency for s in customers], repeat(".2f")),
+                   map(format, [s.T for s in customers], repeat(".2f")), currencies, strict=True)]
+    reasons: list[tuple[str, ...]] = [
+        (r[1], "ALIVE: " + share + " likely still active")
+        for r, share in zip(repeats, map(format, alive, repeat(".0%")), strict=True)]
     scores = list(map(round, lifetime, repeat(2)))
     probabilities: list[float | None] = list(alive)
     if len(customers) < len(summaries):  # people without a purchase in their places

@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streams.predictive import rules
+from streams.predictive import rules, scoring
 from streams.predictive.churn import ChurnSignals
+from streams.predictive.clv import purchases_if_alive
 from streams.predictive.features import FEATURES
 from streams.predictive.features_columns import FeatureRow, feature_columns
+from streams.predictive.models import CDNOW_CLV
 from streams.predictive.rfm import RfmSummary
 from streams.predictive.scoring import (
     KINDS,
@@ -192,3 +194,18 @@ def test_kind_columns_give_predictions() -> None:
     assert kinds.predictions() == [Prediction("churn", 1.0, None, "ok", (), {}, "v1"),
                                    Prediction("churn", 2.0, 0.5, "at_risk", ("A",),
                                               {"x": "y"}, "v1")]
+
+
+def test_purchases_if_alive_from_the_memo_also_when_it_is_emptied(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scoring, "_IF_ALIVE", {})
+    monkeypatch.setattr(scoring, "_IF_ALIVE_LIMIT", 3)
+    params = CDNOW_CLV.bgnbd
+    for x, T in (([1.0, 2.0, 1.0], [10.0, 20.0, 10.0]),
+                 ([1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]),  # past the limit: emptied
+                 ([4.0, 0.0], [40.0, 5.0])):
+        xs, Ts = np.asarray(x), np.asarray(T)
+        expected = purchases_if_alive(params, scoring._IF_ALIVE_AT, xs, Ts)
+        assert scoring._if_alive(params, xs, Ts).tobytes() == expected.tobytes()
+        assert all(len(memo) <= 4 for memo in scoring._IF_ALIVE.values())
+    assert scoring._if_alive(params, np.zeros(0), np.zeros(0)).shape == (13, 0)

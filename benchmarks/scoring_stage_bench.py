@@ -26,7 +26,8 @@ features and churn signals (``read_profile``), the
 purchases folded into the state and summarised (``purchases_fold``), the scoring key, the
 predictions (``scoring.predict_columns``), the rows and records (``rows_and_records``), and the step
 in all.
-Merged into ``slices.scoring`` of benchmarks/results/latest.json.
+Merged into ``slices.scoring`` of benchmarks/results/latest.json; with ``--before-after``, only
+when the after runs beat the before runs of the series (``better``).
 
 ``python -m benchmarks.scoring_stage_bench [--profiles 20000] [--step 200] [--repeat 3]``
 """
@@ -309,18 +310,32 @@ def main() -> None:
     own = ["--profiles", str(args.profiles), "--step", str(args.step), "--repeat",
            str(args.repeat)]
     command = "python -m benchmarks.scoring_stage_bench " + " ".join(own)
+    keep = True
     if args.before_after:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=True,
                               capture_output=True, text=True).stdout.strip()
         figures, compared = before_after(args.before_after, head, own, args.rounds)
         figures["before_after"] = {**compared, "command": f"{command} --before-after "
                                    f"{args.before_after} --rounds {args.rounds}"}
+        keep = better(compared)
     else:
         figures = measure(args.profiles, args.step, args.repeat)
     figures["command"] = command
     figures["goal_events_per_s"] = 20_000
-    merge_slice("scoring", figures)
+    if keep:
+        merge_slice("scoring", figures)
     print(json.dumps(figures, indent=2))
+    if not keep:
+        print("not merged into latest.json: the after runs were not better than the before "
+              "runs of this series", file=sys.stderr)
+
+
+def better(compared: dict[str, Any]) -> bool:
+    """The after runs beat the before runs of one alternating series: a higher best rate and
+    a lower mean CPU time a profile."""
+    rate, cpu = compared["events_per_s"], compared["cpu_us_per_event"]
+    return bool(max(rate["after"]) > max(rate["before"])
+                and sum(cpu["after"]) / len(cpu["after"]) < sum(cpu["before"]) / len(cpu["before"]))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ profile, what ``features.read_profile`` gives for its dict: the counts, windows 
 computed over the interaction columns with numpy, the few parts that are Python arithmetic on
 single numbers (day roundings, the baseline rate, the chat details) computed by the same
 expressions as there. The features are one (profiles, ``FEATURES``) float matrix, filled
-column by column; each profile gets a ``FeatureRow`` over its row (no dict), the model takes
-its rows at once (``feature_matrix``) and the scoring key its values (``feature_values``).
+column by column; each profile gets a ``FeatureRow`` over its row (no dict; the row's floats,
+read for the whole batch in one call, answer a key or ``feature_values``), the model takes its
+rows at once (``feature_matrix``).
 
 Invariants:
 - the same features (bit for bit, in the same key order, read through ``FeatureRow``), churn
@@ -120,13 +121,17 @@ class FeatureRow(Mapping[str, float]):
     is made: what takes the whole batch (the model's input, ``feature_values``) reads the
     matrix; a key read is one float from the row."""
 
-    __slots__ = ("index", "matrix")
+    __slots__ = ("floats", "index", "matrix")
 
-    def __init__(self, matrix: NDArray[np.float64], index: int) -> None:
+    def __init__(self, matrix: NDArray[np.float64], index: int,
+                 floats: list[float] | None = None) -> None:
         self.matrix = matrix
         self.index = index
+        self.floats = floats  # the row as floats, when made with it (never changed)
 
     def __getitem__(self, name: str) -> float:
+        if self.floats is not None:
+            return self.floats[_INDEX[name]]
         return float(self.matrix[self.index, _INDEX[name]])
 
     def __iter__(self) -> Iterator[str]:
@@ -139,6 +144,8 @@ class FeatureRow(Mapping[str, float]):
 def feature_values(features: Mapping[str, float]) -> list[float]:
     """The values of a profile's features in their order (a matrix row's, read at once)."""
     if isinstance(features, FeatureRow):
+        if features.floats is not None:
+            return features.floats[:]
         return features.matrix[features.index].tolist()  # type: ignore[no-any-return]
     return list(features.values())
 
@@ -259,20 +266,23 @@ def read_columns(c: ProfileColumns) -> list[Read]:
             days(columns["last_chat"]))):
         matrix[:, j] = column
     matrix[:, _DETAILS_AT:] = math.nan
-    out: list[Read] = []
-    for i in range(n):
-        signals = ChurnSignals(failed_payments=columns["failed"][i])
-        start = as_of_ms[i] - _RECENT
-        base_n = columns["base"][i]
+    made: list[ChurnSignals] = []
+    for i, (now, failed_n, base_n, active_n, since) in enumerate(zip(
+            as_of_ms, columns["failed"], columns["base"], columns["active"],
+            columns["first_active"], strict=True)):
+        signals = ChurnSignals(failed_payments=failed_n)
+        start = now - _RECENT
         if base_n:
-            weeks = (start - columns["first_active"][i]) / WEEK_MS
+            weeks = (start - since) / WEEK_MS
             signals["baseline_weeks"] = weeks
             signals["baseline_activity_per_week"] = base_n / max(weeks, 1.0)
-            signals["recent_activity_per_week"] = (columns["active"][i] - base_n) / RECENT_WEEKS
+            signals["recent_activity_per_week"] = (active_n - base_n) / RECENT_WEEKS
         if details[i]:
             # the few chats with figures: the dict path's own code, its values written back
             features = dict(zip(FEATURES, matrix[i].tolist(), strict=True))
-            chat_details(details[i], as_of_ms[i], start, features, signals)
+            chat_details(details[i], now, start, features, signals)
             matrix[i] = list(features.values())
-        out.append((FeatureRow(matrix, i), signals, bought[i]))
-    return out
+        made.append(signals)
+    # each row also as floats, read at once: what a key read or ``feature_values`` takes
+    return [(FeatureRow(matrix, i, row), signals, purchases) for i, (row, signals, purchases)
+            in enumerate(zip(matrix.tolist(), made, bought, strict=True))]

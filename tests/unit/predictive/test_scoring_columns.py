@@ -15,7 +15,7 @@ from streams.predictive import rules, scoring
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.clv import purchases_if_alive
 from streams.predictive.features import FEATURES
-from streams.predictive.features_columns import FeatureRow, feature_columns
+from streams.predictive.features_columns import FeatureRow, feature_columns, feature_values
 from streams.predictive.models import CDNOW_CLV
 from streams.predictive.rfm import RfmSummary
 from streams.predictive.scoring import (
@@ -75,6 +75,11 @@ def test_feature_columns_from_the_matrix_and_from_dicts() -> None:
     from_matrix = feature_columns(views, names, 0.0)
     assert repr(from_matrix) == repr([[v[name] for v in views] for name in names])
     assert repr(from_matrix) == repr(feature_columns(dicts, names, 0.0))
+    # a row made with its floats reads them: the same values as from the matrix
+    listed = [FeatureRow(matrix, i, row) for i, row in enumerate(matrix.tolist())]
+    assert repr([feature_values(v) for v in listed]) == repr([feature_values(v) for v in views])
+    assert repr([dict(v) for v in listed]) == repr([dict(v) for v in views]) == repr(dicts)
+    assert feature_values(listed[0]) is not listed[0].floats  # a copy for the caller
     # rows that miss a feature read the default
     assert feature_columns([{"has_email": 1.0}, {}], ("has_email", "prior_purchases"), 0.0) == \
         [[1.0, 0.0], [0.0, 0.0]]

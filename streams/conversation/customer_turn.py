@@ -9,7 +9,10 @@ Invariants:
 - at most one ``Escalate`` per episode: a rule that fires while an episode is open (or the
   conversation is not open) is counted as suppressed, never emitted;
 - the conversation's intent settles on the first specific prediction sure enough
-  (``choose_intent``), and an escalated conversation keeps the intent it was routed by.
+  (``choose_intent``) unless a security incident supersedes it, and an escalated
+  conversation keeps the intent it was routed by;
+- the topic (the team of an intent routed by its topic) is read from the message that set
+  the intent; a later message only fills an open topic, from its words (``later_topic``).
 """
 
 from __future__ import annotations
@@ -98,8 +101,7 @@ def customer_message(new: ConversationRecord, event: Mapping[str, Any], text: st
         book["grievances"] = book.get("grievances", 0) + 1
         book["grieved_at"] = book["window_messages"]
     if prediction is not None:
-        _update_intent(new, prediction, rules.message_topic(
-            prediction.intent, found, prediction.scores, policy), policy)
+        _update_intent(new, prediction, found, policy)
         # a fallback intent ("other", ...) says what the customer does not want: no evidence
         confidence = (0.0 if prediction.intent in policy.fallback_intents
                       else prediction.confidence)
@@ -223,19 +225,42 @@ def _lead(new: ConversationRecord, prediction: IntentSignal, text: str, at: int,
     )
 
 
-def _update_intent(new: ConversationRecord, prediction: IntentSignal, topic: str | None,
+def _update_intent(new: ConversationRecord, prediction: IntentSignal, found: frozenset[str],
                    policy: EscalationPolicy) -> None:
-    """The conversation's intent (``choose_intent``) and its topic: that of the message that
-    set the intent, or of a later one that states it when none was clear yet."""
+    """The conversation's intent (``choose_intent``, or a security incident that supersedes
+    it) and its topic: that of the message that set the intent, or of a later one
+    (``later_topic``)."""
     before = new["intent"], new["intent_confidence"]
     intent, confidence = choose_intent(before[0], before[1], prediction, policy,
                                        settled=new["escalations"] > 0)
+    if (policy.security_supersedes and "security" in found and prediction.intent == "account"
+            and prediction.confidence >= policy.intent_confidence and not new["escalations"]):
+        intent, confidence = prediction.intent, prediction.confidence
     new["intent"] = intent
     new["intent_confidence"] = confidence
-    if (intent, confidence) != before or (
-            topic is not None and new.get("topic") in (None, "general")
-            and intent in policy.topic_intents):
-        new["topic"] = topic
+    if (intent, confidence) != before:
+        new["topic"] = rules.message_topic(prediction.intent, found, prediction.scores, policy)
+    elif intent in policy.topic_intents:
+        new["topic"] = later_topic(new.get("topic"), intent, prediction, found, policy)
+
+
+def later_topic(current: str | None, intent: str, prediction: IntentSignal,
+                found: frozenset[str], policy: EscalationPolicy = DEFAULT_POLICY) -> str | None:
+    """The topic of a conversation whose intent ``intent`` (one routed by its topic) was set
+    by an earlier message, after a customer message read as ``prediction`` with the cues
+    ``found``: the topic the message names fills an open one (None or general). It is read
+    in the message's words, and in the intent model's scores only when
+    ``policy.later_topic_scores``; for the intents of ``policy.later_topic_by_conversation``
+    as the conversation's intent reads it, where a technical topic (login, security)
+    overrides any earlier one."""
+    own = intent in policy.later_topic_by_conversation
+    topic = rules.message_topic(intent if own else prediction.intent, found,
+                                prediction.scores if policy.later_topic_scores else None,
+                                policy)
+    if topic is not None and (current in (None, "general")
+                              or (own and intent == "account" and topic == "technical")):
+        return topic
+    return current
 
 
 def choose_intent(current: str | None, confidence: float | None, prediction: IntentSignal,

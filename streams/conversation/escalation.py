@@ -173,6 +173,19 @@ class EscalationPolicy:
     # conversation intent: the first specific prediction at least this confident settles it
     intent_confidence: float = 0.5
     fallback_intents: tuple[str, ...] = ("other", "human_request")  # from the vaguest
+    # ... except by a security incident (the ``security`` cue: access, changes or orders the
+    # customer did not make) read as ``account`` at least ``intent_confidence`` sure: from
+    # then on the conversation is about it, whatever it opened with, until an escalation has
+    # routed it (LABELS.md: a hacked account is ``account``, for the technical team)
+    security_supersedes: bool = True
+    # the topic a later customer message gives a conversation whose own topic is open (None
+    # or general): read in its words only (``later_topic_scores`` False), since the intent
+    # model's scores of a follow-up ("Third time this month.") name a task at random; and
+    # for the intents of ``later_topic_by_conversation``, read as the conversation's intent
+    # reads it (a complaint in an account conversation about a data request is still an
+    # account matter), where login or security (technical) overrides any earlier topic
+    later_topic_scores: bool = False
+    later_topic_by_conversation: tuple[str, ...] = ("account",)
     # follow-ups
     follow_up_delay_ms: int = 24 * HOUR
     follow_up_priority: str = "P3"

@@ -18,20 +18,29 @@ own reading is the conversation's intent) against the first that reads the label
 ``later_replaced`` (a later message took over from the right one), ``escalation_kept`` (the
 conversation escalated before the right message and keeps the intent it was routed by).
 
-``python -m streams.evaluation.conversation_misses`` prints the counts and every miss.
+``python -m streams.evaluation.conversation_misses`` prints the counts and every miss
+(``--before``: with the aggregation and routing before ``BEFORE``; ``--left-out``: each set
+scored with the switches of the aggregation and routing, ``SWITCHES``, that get the most
+intents and teams right on the other sets).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Final
 
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
 from streams.evaluation import guide_sets
+
+#: the aggregation and routing before a security incident superseded the opening question
+#: and before a later message's topic was read in its words only (``--before``)
+BEFORE: Final = replace(DEFAULT_POLICY, security_supersedes=False, later_topic_scores=True,
+                        later_topic_by_conversation=())
 
 
 @dataclass(frozen=True)
@@ -183,18 +192,62 @@ def report(names: Sequence[str] = guide_sets.DEV_SETS,
             "conversations": rows}
 
 
+#: the switches of the aggregation and routing, each as it was first (``left_out``)
+SWITCHES: Final[dict[str, tuple[Any, Any]]] = {
+    "security_supersedes": (False, True), "later_topic_scores": (True, False),
+    "later_topic_by_conversation": ((), ("account",))}
+
+
+def right_by_set(names: Sequence[str], policy: EscalationPolicy) -> dict[str, tuple[int, int]]:
+    """Conversations of each set whose intent, and whose team, ``policy`` gets right."""
+    conversations = {n: guide_sets.load_conversations(name=f"{n}_conversations.yaml")
+                     for n in names}
+    set_of = {c.id: n for n, group in conversations.items() for c in group}
+    details = guide_sets.conversation_report(
+        [c for group in conversations.values() for c in group], policy)["details"]
+    out = dict.fromkeys(names, (0, 0))
+    for d in details:
+        intent, team = out[set_of[d["id"]]]
+        out[set_of[d["id"]]] = (intent + (d["got_intent"] == d["intent"]),
+                                team + (d["got_team"] == d["team"]))
+    return out
+
+
+def left_out(names: Sequence[str] = guide_sets.DEV_SETS) -> dict[str, Any]:
+    """Each set scored with the switches (``SWITCHES``) that get the most intents and teams
+    right on the other sets, ties going to the earliest combination (the one before first)."""
+    combos = [dict(zip(SWITCHES, values, strict=True))
+              for values in itertools.product(*SWITCHES.values())]
+    scores = [right_by_set(names, replace(DEFAULT_POLICY, **combo)) for combo in combos]
+    rows: dict[str, Any] = {}
+    for held in names:
+        gain = [sum(sum(s[n]) for n in names if n != held) for s in scores]
+        best = gain.index(max(gain))
+        rows[held] = {"chosen": combos[best], "before": scores[0][held],
+                      "left_out": scores[best][held]}
+    return {"sets": rows, "total_before": [sum(r["before"][i] for r in rows.values())
+                                           for i in (0, 1)],
+            "total_left_out": [sum(r["left_out"][i] for r in rows.values()) for i in (0, 1)]}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Where the wrong conversation intents and teams come from.")
     parser.add_argument("sets", nargs="*", default=list(guide_sets.DEV_SETS),
                         help="development sets (default: all; 'guide': the guide's own)")
+    parser.add_argument("--before", action="store_true",
+                        help="with the aggregation and routing before (BEFORE)")
+    parser.add_argument("--left-out", action="store_true",
+                        help="each set scored with the switches chosen on the others")
     args = parser.parse_args(argv)
-    print(json.dumps(report(args.sets), indent=1, ensure_ascii=False))
+    out = (left_out(args.sets) if args.left_out
+           else report(args.sets, BEFORE if args.before else DEFAULT_POLICY))
+    print(json.dumps(out, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":
     main()
 
 
-__all__ = ["Outcome", "Reading", "intent_class", "message_team_misses", "outcomes", "report",
-           "team_class", "why"]
+__all__ = ["BEFORE", "SWITCHES", "Outcome", "Reading", "intent_class", "left_out",
+           "message_team_misses", "outcomes", "report", "right_by_set", "team_class", "why"]

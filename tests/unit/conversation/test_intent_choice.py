@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from streams.conversation.customer_turn import later_topic
 from streams.conversation.effects import Escalate
-from streams.conversation.escalation import route
-from streams.conversation.state import choose_intent
+from streams.conversation.escalation import DEFAULT_POLICY, conversation_team, route
+from streams.conversation.state import MessageSignals, choose_intent
 from streams.text.intent import IntentPrediction
 from tests.unit.conversation.helpers import T0, Run, bot, customer, says
 
@@ -71,3 +74,82 @@ def test_the_team_of_an_escalation_does_not_flip_afterwards() -> None:
         says(intent="account", confidence=0.95))
     assert run.s["intent"] == "billing"
     assert route(run.s["intent"], "low") == escalation.team
+
+
+def _with(signals: MessageSignals, *cues: str, scores: dict[str, float] | None = None
+          ) -> MessageSignals:
+    prediction = signals.intent
+    assert prediction is not None
+    read = IntentPrediction(prediction.intent, prediction.confidence,
+                            scores or dict(prediction.scores))
+    return replace(signals, intent=read, cues=frozenset(cues))
+
+
+def test_a_security_incident_supersedes_the_opening_question() -> None:
+    # "how do I change the daily card limit?", then "someone got into my app": the
+    # conversation is about the incident, for the technical team (LABELS.md)
+    run = Run()
+    run(customer("how do I change my card limit", T0), says(intent="technical_issue",
+                                                            confidence=0.9))
+    run(bot("Open Settings.", T0 + 1000))
+    run(customer("I can't get in, someone changed my email", T0 + 2000),
+        _with(says(intent="account", confidence=0.7), "security"))
+    assert run.s["intent"] == "account"
+    assert run.s["topic"] == "technical"
+    [escalation] = run.of(Escalate)
+    assert (escalation.intent, escalation.team) == ("account", "technical")
+
+
+def test_a_security_incident_needs_a_sure_account_reading_and_no_escalation_before() -> None:
+    unsure = Run()
+    unsure(customer("a question about my bill", T0), says(intent="billing", confidence=0.9))
+    unsure(customer("a strange email about my account", T0 + 1000),
+           _with(says(intent="account", confidence=0.4), "security"))
+    assert unsure.s["intent"] == "billing"
+    off = Run(replace(DEFAULT_POLICY, security_supersedes=False))
+    off(customer("a question about my bill", T0), says(intent="billing", confidence=0.9))
+    off(customer("someone logged in from abroad", T0 + 1000),
+        _with(says(intent="account", confidence=0.9), "security"))
+    assert off.s["intent"] == "billing"
+    routed = Run()
+    routed(customer("get me a person about my bill", T0),
+           says(intent="billing", confidence=0.9, human_request=True))
+    routed(customer("someone logged in from abroad", T0 + 1000),
+           _with(says(intent="account", confidence=0.9), "security"))
+    assert routed.s["intent"] == "billing"
+
+
+def test_a_follow_up_names_a_topic_by_its_words_not_by_the_models_scores() -> None:
+    late = IntentPrediction("complaint", 0.6, {"complaint": 0.6, "billing": 0.4})
+    # "Third time this month.": the model's second guess is no topic
+    assert later_topic(None, "complaint", late, frozenset()) is None
+    assert later_topic("general", "complaint", late, frozenset()) == "general"
+    # the words name one: it fills an open topic, never replaces a named one
+    assert later_topic(None, "complaint", late, frozenset({"billing_topic"})) == "billing"
+    assert later_topic("technical", "complaint", late,
+                       frozenset({"billing_topic"})) == "technical"
+    reads = replace(DEFAULT_POLICY, later_topic_scores=True, later_topic_by_conversation=())
+    assert later_topic(None, "complaint", late, frozenset(), reads) == "billing"
+
+
+def test_a_later_message_of_an_account_conversation_is_read_as_an_account_matter() -> None:
+    # a complaint about an unanswered data request, with words of a bill in it, in an account
+    # conversation: still general; a security incident: technical over any earlier topic
+    angry = IntentPrediction("complaint", 0.9, {"complaint": 0.9, "billing": 0.5})
+    assert later_topic("general", "account", angry, frozenset({"billing_topic"})) == "general"
+    assert later_topic("billing", "account", angry, frozenset({"security"})) == "technical"
+    assert later_topic("general", "account", angry, frozenset({"account_payment"})) == "billing"
+    # as the message's own intent would read it (the rule before): the bill's team
+    own = replace(DEFAULT_POLICY, later_topic_by_conversation=())
+    assert later_topic("general", "account", angry, frozenset({"billing_topic"}),
+                       own) == "billing"
+
+
+def test_the_team_follows_the_topic_the_conversation_settled_on() -> None:
+    run = Run()
+    run(customer("my prescription was not ready", T0), says(intent="complaint", confidence=0.9))
+    run(bot("Sorry to hear that.", T0 + 1000))
+    run(customer("third time this month", T0 + 2000),
+        _with(says(intent="complaint", confidence=0.6),
+              scores={"complaint": 0.6, "billing": 0.4}))
+    assert conversation_team(run.s, "low") == "general"

@@ -72,3 +72,14 @@ def test_every_wrong_conversation_of_a_set_is_classified_once() -> None:
     for o, c in zip(found, guide_sets.load_conversations(name="fresh3_conversations.yaml"),
                     strict=True):
         assert len(o.readings) == sum(role == "CUSTOMER" for role, _ in c.turns)
+
+
+def test_the_switches_run_from_the_policy_before_to_the_default() -> None:
+    from dataclasses import replace
+
+    from streams.conversation.escalation import DEFAULT_POLICY
+
+    first = {k: v[0] for k, v in cm.SWITCHES.items()}
+    last = {k: v[-1] for k, v in cm.SWITCHES.items()}
+    assert replace(DEFAULT_POLICY, **first) == cm.BEFORE
+    assert replace(cm.BEFORE, **last) == DEFAULT_POLICY

@@ -6,7 +6,8 @@ The bodies go, one after the other, through a compiled reader that fills integer
 scoring step then computes its features over those columns
 (``streams.predictive.features_columns``). Python objects are made only for what the step
 reads one by one: person ids, profile attributes and tags, and the purchase and chat
-interactions (``ProfileColumns.item``); a whole profile, when something reads all of it (the
+interactions (``ProfileColumns.items``, a purchase's four fields as a tuple:
+``ProfileColumns.purchases``); a whole profile, when something reads all of it (the
 personalisation model), is decoded by the message-wise decoder.
 
 Invariants:
@@ -171,6 +172,13 @@ def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  
             out.append(one)
         return out
 
+    def purchases(index: Any) -> list[tuple[str, int, float | None, str | None]]:
+        return [(blob[event:event + event_n].decode(), at,
+                 None if value < 0 else _DOUBLE.unpack_from(blob, value)[0],
+                 None if currency_n < 0 else blob[currency:currency + currency_n].decode())
+                for event, event_n, _, at, _, _, _, value, currency, currency_n, *_
+                in I[index].tolist()]
+
     def whole(i: int) -> dict[str, Any]:
         value = decode([raws[i].value])[0]
         if isinstance(value, InvalidMessage):
@@ -187,4 +195,5 @@ def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  
         profile=I[:, k.I_PROFILE].copy(), occurred_at=I[:, k.I_AT].copy(),
         kind=I[:, k.I_KIND].copy(), type=I[:, k.I_TYPE].copy(), channel=I[:, k.I_CHANNEL].copy(),
         channel_first=I[:, k.I_CHANNEL_FIRST].copy(),
-        attribute_count=I[:, k.I_ATTR_END] - I[:, k.I_ATTR], items=items, whole=whole)
+        attribute_count=I[:, k.I_ATTR_END] - I[:, k.I_ATTR], items=items, purchases=purchases,
+        whole=whole)

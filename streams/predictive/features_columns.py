@@ -14,8 +14,9 @@ rows at once (``feature_matrix``).
 
 Invariants:
 - the same features (bit for bit, in the same key order, read through ``FeatureRow``), churn
-  signals (the same keys, ints where ints) and purchase interactions as ``read_profile`` on
-  each profile's dict: the scoring stage's tests compare both paths' outcomes;
+  signals (the same keys, ints where ints) and purchase interactions (their fields, as
+  ``rfm.purchase_fields`` gives them) as ``read_profile`` on each profile's dict: the
+  scoring stage's tests compare both paths' outcomes;
 - pure: reads the columns, changes nothing; ``check`` raises ``InvalidMessage`` when any
   profile breaks the stage's contract rules (``stage.validate``), so the batch goes message by
   message and only that profile is dead-lettered.
@@ -50,12 +51,13 @@ from streams.predictive.features import (
     WEEK_MS,
     chat_details,
 )
+from streams.predictive.rfm import Purchase
 
 Ints = NDArray[np.int64]
 Bools = NDArray[np.bool_]
 #: what ``read_profile`` gives one profile (its features as a row of the batch's matrix), and
-#: the purchase interactions it saw
-Read = tuple["FeatureRow", ChurnSignals, list[Mapping[str, Any]]]
+#: the purchase interactions it saw, as their four fields (``rfm.purchase_fields``)
+Read = tuple["FeatureRow", ChurnSignals, list[Purchase]]
 _RECENT: Final = int(RECENT_WEEKS * WEEK_MS)
 #: where the conversation-detail features start (the last ones; NaN until a chat carries
 #: its figures)
@@ -111,6 +113,8 @@ class ProfileColumns:
     #: (interactions, with their attributes) -> each one's ``event_id``, ``occurred_at``,
     #: ``value``, ``currency`` (and ``attributes``), as the message-wise decoder gives them
     items: Callable[[Ints, bool], list[dict[str, Any]]]
+    #: (interactions) -> each one's (``event_id``, ``occurred_at``, ``value``, ``currency``)
+    purchases: Callable[[Ints], list[Purchase]]
     #: the whole profile as the message-wise decoder gives it (for what reads all of it)
     whole: Callable[[int], dict[str, Any]]
 
@@ -231,10 +235,10 @@ def read_columns(c: ProfileColumns) -> list[Read]:
         "failed": count(failed), "active": count(active), "base": count(base),
         "first_active": first_active.tolist(),
     }
-    bought: list[list[Mapping[str, Any]]] = [[] for _ in range(n)]
+    bought: list[list[Purchase]] = [[] for _ in range(n)]
     index = np.flatnonzero(purchase)
-    for i, item in zip(seg[index].tolist(), c.items(index, False), strict=True):
-        bought[i].append(item)
+    for i, fields in zip(seg[index].tolist(), c.purchases(index), strict=True):
+        bought[i].append(fields)
     details: list[list[tuple[int, Mapping[str, Any]]]] = [[] for _ in range(n)]
     index = np.flatnonzero(chat & (c.attribute_count > 0))
     for i, item in zip(seg[index].tolist(), c.items(index, True), strict=True):

@@ -181,6 +181,19 @@ def absorb_interactions(state: RfmState, items: Iterable[Mapping[str, Any]]) -> 
 _PURCHASE_FIELDS: Final = operator.itemgetter("event_id", "occurred_at", "value", "currency")
 
 
+#: a purchase interaction's ``event_id``, ``occurred_at``, ``value`` and ``currency``
+Purchase = tuple[Any, Any, Any, Any]
+
+
+def purchase_fields(items: Sequence[Mapping[str, Any]]) -> list[Purchase]:
+    """Each purchase interaction's four fields (one absent: None)."""
+    try:
+        return list(map(_PURCHASE_FIELDS, items))
+    except KeyError:  # an item without one of them: read each with get
+        return [(i.get("event_id"), i.get("occurred_at"), i.get("value"), i.get("currency"))
+                for i in items]
+
+
 def absorb_new(items: Sequence[Mapping[str, Any]], as_of_ms: int, unit: TimeUnit
                ) -> tuple[RfmState, RfmSummary | None] | None:
     """``absorb_interactions`` from a state that holds no purchase, and ``summarise`` of the
@@ -188,11 +201,13 @@ def absorb_new(items: Sequence[Mapping[str, Any]], as_of_ms: int, unit: TimeUnit
     bought): the same state (ids sorted, occasions in the order their first purchase came,
     each day's values summed in item order) and the same summary. None when no item counts
     (the state stays the empty one); a non-finite value raises, as there."""
-    try:
-        fields = list(map(_PURCHASE_FIELDS, items))
-    except KeyError:  # an item without one of them: read each with get
-        fields = [(i.get("event_id"), i.get("occurred_at"), i.get("value"), i.get("currency"))
-                  for i in items]
+    return absorb_new_fields(purchase_fields(items), as_of_ms, unit)
+
+
+def absorb_new_fields(fields: Sequence[Purchase], as_of_ms: int, unit: TimeUnit
+                      ) -> tuple[RfmState, RfmSummary | None] | None:
+    """``absorb_new`` of the purchases' fields (``purchase_fields``; a batch read into
+    columns gives them so, with no dict per purchase)."""
     ids: dict[str, None] = {}  # in the order first seen, each once
     by_day: dict[int, dict[str, float]] = {}
     isfinite = math.isfinite

@@ -51,8 +51,9 @@ from streams.predictive.rfm import (
     RfmState,
     RfmSummary,
     absorb_interactions,
-    absorb_new,
+    absorb_new_fields,
     empty_state,
+    purchase_fields,
     summarise,
 )
 from streams.predictive.rules import LEAD_RULES_VERSION
@@ -94,6 +95,8 @@ def stage(policy: ScoringPolicy) -> Stage:
                  sunk=(names.CUSTOMER_SCORES_TABLE,))
 
 
+#: a purchase's fields as ``rfm.purchase_fields`` gives them, named for ``absorb_interactions``
+_PURCHASE_KEYS: Final = ("event_id", "occurred_at", "value", "currency")
 #: the churn signals in a fixed order, for the scoring key (absent: NaN)
 SIGNAL_KEYS: Final = tuple(ChurnSignals.__annotations__)
 _NAN_SIGNALS: Final = (math.nan,) * len(SIGNAL_KEYS)
@@ -154,18 +157,20 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
             continue  # already absorbed
         rfm: RfmState = current["rfm"] if current is not None else empty_state()
         features: Mapping[str, float]
+        bought: list[Mapping[str, Any]] = []
         if columns is None:
             as_of = int(profile["updated_at"])
-            bought: list[Mapping[str, Any]] = []
             features, signals = read_profile(profile, as_of, bought)
-        else:
+            fields = purchase_fields(bought) if bought else []
+        else:  # the purchases as their fields; as dicts only for a state that holds some
             as_of = updated[n]
-            features, signals, bought = reads[n]
+            features, signals, fields = reads[n]
         fresh = None
-        if bought and not rfm["ids"] and not rfm["occasions"]:
-            fresh = absorb_new(bought, as_of, "weeks")  # nothing bought before: one pass
-        elif bought:
-            rfm = absorb_interactions(rfm, bought)
+        if fields and not rfm["ids"] and not rfm["occasions"]:
+            fresh = absorb_new_fields(fields, as_of, "weeks")  # nothing bought before: one pass
+        elif fields:
+            rfm = absorb_interactions(rfm, bought or [dict(zip(_PURCHASE_KEYS, f, strict=True))
+                                                      for f in fields])
         if fresh is None:
             summary = summarise(rfm, as_of, "weeks")
         else:

@@ -14,6 +14,7 @@ from streams.predictive.rfm import (
     DAY_MS,
     absorb_interactions,
     absorb_new,
+    absorb_new_fields,
     empty_state,
     summarise,
 )
@@ -79,13 +80,13 @@ def test_the_stage_folds_a_known_person_without_purchases_in_one_pass_and_one_wi
 
     def new(*args: Any) -> Any:
         calls.append("new")
-        return absorb_new(*args)
+        return absorb_new_fields(*args)
 
     def exact(*args: Any) -> Any:
         calls.append("exact")
         return absorb_interactions(*args)
 
-    monkeypatch.setattr(pstage, "absorb_new", new)
+    monkeypatch.setattr(pstage, "absorb_new_fields", new)
     monkeypatch.setattr(pstage, "absorb_interactions", exact)
     memory = Memory()
     run(avro, raws_for(avro, [engaged(purchases=0)]), memory)  # known now, nothing bought

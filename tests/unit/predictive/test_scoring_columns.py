@@ -11,13 +11,22 @@ from typing import Any
 import numpy as np
 import pytest
 
+from streams.contract.codec import AvroCodec
+from streams.io.avro_fast import specialise
+from streams.io.avro_profiles import ProfileReader
 from streams.predictive import rules, scoring
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.clv import purchases_if_alive
+from streams.predictive.contract import CUSTOMER_PROFILES
 from streams.predictive.features import FEATURES
-from streams.predictive.features_columns import FeatureRow, feature_columns, feature_values
+from streams.predictive.features_columns import (
+    FeatureRow,
+    feature_columns,
+    feature_values,
+    read_columns,
+)
 from streams.predictive.models import CDNOW_CLV
-from streams.predictive.rfm import RfmSummary
+from streams.predictive.rfm import RfmSummary, absorb_new, absorb_new_fields, purchase_fields
 from streams.predictive.scoring import (
     KINDS,
     SCORE_COLUMNS,
@@ -29,6 +38,9 @@ from streams.predictive.scoring import (
     predict_columns,
     rows_and_records,
 )
+from streams.settings import Settings
+from tests.unit.predictive.test_profile_decoding import varied
+from tests.unit.predictive.test_scoring_batch import encoded
 from tests.unit.predictive.test_scoring_golden import GOLDEN, model_sets
 
 _LEAD = (0.0, -0.0, 12.5, 39.99, 40.0, 55.55, 69.99, 70.0, 99.99, 100.0)
@@ -214,3 +226,24 @@ def test_purchases_if_alive_from_the_memo_also_when_it_is_emptied(
         assert scoring._if_alive(params, xs, Ts).tobytes() == expected.tobytes()
         assert all(len(memo) <= 4 for memo in scoring._IF_ALIVE.values())
     assert scoring._if_alive(params, np.zeros(0), np.zeros(0)).shape == (13, 0)
+
+
+def test_purchases_read_as_fields_are_those_of_the_interactions() -> None:
+    codec = specialise(AvroCodec.from_settings(Settings()), CUSTOMER_PROFILES)
+    values = varied(60, seed=4)
+    raws = encoded(codec, values)
+    columns = ProfileReader(codec).read(raws, codec.decoder(CUSTOMER_PROFILES))
+    index = np.arange(len(columns.profile))
+    items = columns.items(index, False)
+    assert len(items) > 100
+    fields = columns.purchases(index)
+    assert repr(fields) == repr(purchase_fields(items))
+    assert any(f[2] is None for f in fields) and any(f[3] is None for f in fields)
+    # each profile's purchases as read_columns gives them: those of its purchase interactions
+    for n, (_, _, bought) in enumerate(read_columns(columns)):
+        kept = [i for i in values[n]["recent"] if i["kind"] == "conversion"
+                and i["type"] == "purchase" and i["occurred_at"] <= values[n]["updated_at"]]
+        assert repr(bought) == repr(purchase_fields(kept))
+        if bought:
+            assert absorb_new_fields(bought, values[n]["updated_at"], "weeks") == \
+                absorb_new(kept, values[n]["updated_at"], "weeks")

@@ -212,6 +212,7 @@ def assess_many(signals: Mapping[str, ChurnSignals], previously_at_risk: Mapping
 _READ: Final = ("baseline_activity_per_week", "recent_activity_per_week", "baseline_weeks",
                 "baseline_sentiment", "recent_sentiment", "recent_messages",
                 "cancellation_intents", "escalations", "failed_payments")
+_ABSENT: Final = (math.nan,) * len(_READ)
 _LOW: Final = np.array([0.0, 0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0])
 _HIGH: Final = np.array([math.inf, math.inf, math.inf, 1.0, 1.0, *(math.inf,) * 4])
 
@@ -224,13 +225,17 @@ def quiet(signals: Sequence[ChurnSignals], policy: ChurnPolicy = DEFAULT_POLICY
     counts, no sentiment decline past ``sentiment_min_decline`` where the messages do, no
     count above zero. A value numpy cannot read as a number leaves the customer to
     ``assess``."""
-    rows = [list(map(s.get, _READ)) for s in signals]
-    table = np.array(rows, dtype=object).reshape(len(rows), len(_READ))
-    present = np.asarray(table != None, dtype=np.bool_)  # noqa: E711 - elementwise
+    rows = [list(map(s.get, _READ, _ABSENT)) for s in signals]
     try:
-        x = np.where(present, table, math.nan).astype(np.float64)
+        x = np.array(rows, dtype=np.float64).reshape(len(rows), len(_READ))
     except (TypeError, ValueError):
         return np.zeros(len(rows), dtype=np.bool_)
+    present = ~np.isnan(x)
+    if int(x.size - present.sum()) != x.size - sum(map(len, signals)):
+        # a NaN that is not an absent signal (a NaN or None value, another key): told apart
+        table = np.array([list(map(s.get, _READ)) for s in signals],
+                         dtype=object).reshape(len(rows), len(_READ))
+        present = np.asarray(table != None, dtype=np.bool_)  # noqa: E711 - elementwise
     with np.errstate(all="ignore"):
         bad = (present & ~(np.isfinite(x) & (x >= _LOW) & (x <= _HIGH))).any(axis=1)
         baseline, recent, weeks = x[:, 0], x[:, 1], x[:, 2]

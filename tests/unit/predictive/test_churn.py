@@ -8,6 +8,7 @@ import math
 import random
 from typing import cast
 
+import numpy as np
 import pytest
 
 from streams.predictive import churn
@@ -180,3 +181,43 @@ def test_quiet_customers_are_those_without_reasons() -> None:
     assert quiet([], DEFAULT_POLICY).tolist() == []
     odd = ChurnSignals(escalations="two")  # type: ignore[typeddict-item]
     assert quiet([odd], DEFAULT_POLICY).tolist() == [False]
+
+
+def _quiet_reference(signals: list[ChurnSignals], policy: ChurnPolicy) -> list[bool]:
+    """``quiet`` telling absent signals from present ones one by one (None: absent)."""
+    rows = [[s.get(k) for k in churn._READ] for s in signals]
+    table = np.array(rows, dtype=object).reshape(len(rows), len(churn._READ))
+    present = np.asarray(table != None, dtype=np.bool_)  # noqa: E711 - elementwise
+    try:
+        x = np.where(present, table, math.nan).astype(np.float64)
+    except (TypeError, ValueError):
+        return [False] * len(rows)
+    with np.errstate(all="ignore"):
+        bad = (present & ~(np.isfinite(x) & (x >= churn._LOW) & (x <= churn._HIGH))).any(axis=1)
+        baseline, recent, weeks = x[:, 0], x[:, 1], x[:, 2]
+        activity = (present[:, :3].all(axis=1) & (weeks >= policy.min_baseline_weeks)
+                    & (baseline >= policy.min_baseline_rate)
+                    & ((baseline == 0.0) | ~(1.0 - recent / baseline <= policy.activity_min_drop)))
+        sentiment = (present[:, 3:6].all(axis=1) & (x[:, 5] >= policy.sentiment_min_messages)
+                     & ~(x[:, 3] - x[:, 4] <= policy.sentiment_min_decline))
+        counts = (x[:, 6:] > 0.0).any(axis=1)
+    return (~(bad | activity | sentiment | counts)).tolist()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("odd", ["none", "nan", "extra", "plain"])
+def test_quiet_tells_absent_signals_from_nan_none_and_other_keys(odd: str) -> None:
+    rng = random.Random(len(odd))
+    batch = []
+    for _ in range(400):
+        signals = {k: v for k, v in _random_signals(rng).items()
+                   if not (isinstance(v, float) and math.isnan(v))}
+        if rng.random() < 0.05:
+            key = rng.choice(churn._READ)
+            if odd == "none":
+                signals[key] = None
+            elif odd == "nan":
+                signals[key] = math.nan
+            elif odd == "extra":
+                signals["something_else"] = 1.0
+        batch.append(cast(ChurnSignals, signals))
+    assert quiet(batch, DEFAULT_POLICY).tolist() == _quiet_reference(batch, DEFAULT_POLICY)

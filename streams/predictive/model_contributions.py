@@ -77,7 +77,10 @@ class PathAttribution:
             offsets.append(start)
             start += block.shape[0]
         trees = Trees.from_dump(dump, offsets, booster.model_to_string()) if COMPILED else None
-        return PathAttribution(np.concatenate(blocks), np.asarray(offsets, dtype=np.int64), trees)
+        table = np.concatenate(blocks)
+        if trees is not None:  # compiled now (or read from numba's cache), not on a batch
+            trees.sums(np.zeros((0, features)), table)
+        return PathAttribution(table, np.asarray(offsets, dtype=np.int64), trees)
 
     def contributions(self, booster: lgb.Booster, x: NDArray[np.float64], num_threads: int = 1
                       ) -> NDArray[np.float64]:

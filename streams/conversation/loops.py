@@ -43,17 +43,24 @@ may recur).
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
+
 from streams.conversation.effects import Message
 from streams.text.cues import folded
+from streams.text.intent import INTENT_HASHING
 
 STEM: Final = 5
 MIN_ANSWER_WORDS: Final = 3
 #: share of the shorter answer's content words met in the other that makes a repeat
 ECHO_SHARE: Final = 0.6
+#: an n-gram cosine above 1: the echo is read on content words only
+COSINE_OFF: Final = 2.0
 _WORD: Final = re.compile(r"[a-z0-9]{3,}")
 #: function words of three letters or more (folded) in en, es, fr, de, pt, and courtesies
 _STOP_WORDS: Final = """
@@ -127,21 +134,54 @@ def pushback(text: str, language: str = "", found: frozenset[str] = frozenset())
     return any(w in vocabulary for w in _REPLY_WORD.findall(low))
 
 
-def echoes(answer: str, previous: str, share: float = ECHO_SHARE) -> bool:
-    """The bot's ``answer`` repeats its ``previous`` one, verbatim, rephrased or extended: at
-    least ``ECHO_SHARE`` of the content words of the shorter of the two meet a word of the
-    other (inflections and compounds meet, as in ``off_topic``). A question never echoes;
-    an answer of fewer than ``MIN_ANSWER_WORDS`` content words only when it has the same
-    content words as the previous one."""
-    if answer.rstrip().endswith("?"):
-        return False
+def echo_share(answer: str, previous: str) -> float:
+    """The share of the content words of the shorter of ``answer`` and ``previous`` that
+    meet a word of the other (inflections and compounds meet, as in ``off_topic``); 0 when
+    either has fewer than ``MIN_ANSWER_WORDS`` content words, 1 when both have the same
+    ones (a short answer repeats only word for word)."""
     said, before = words(answer), words(previous)
     if min(len(said), len(before)) < MIN_ANSWER_WORDS:
-        # a short answer repeats only word for word
-        return bool(said) and said == before
+        return 1.0 if said and said == before else 0.0
     short, long = (said, before) if len(said) <= len(before) else (before, said)
-    met = sum(any(_meet(a, b) for b in long) for a in short)
-    return met >= share * len(short)
+    return len(shared(short, long)) / len(short)
+
+
+def shared(these: Sequence[str], other: Sequence[str]) -> list[str]:
+    """The content words of ``these`` that meet a word of ``other``."""
+    return [a for a in these if any(_meet(a, b) for b in other)]
+
+
+def ngram_cosine(answer: str, previous: str) -> float:
+    """The cosine between the hashed character n-grams (3 to 5 letters within words, as the
+    intent model reads them: ``INTENT_HASHING``) of two texts: a rephrase that keeps the
+    stems but not the words ("Starten Sie die Steuerung neu" and "ein Neustart") still
+    shares most of its n-grams; 0 when either has none."""
+    groups = INTENT_HASHING.feature_groups([answer, previous])
+    # the character n-gram groups only: words and their pairs would count the wording twice
+    chars = groups[:len(INTENT_HASHING.char_ngrams)]
+    buckets = np.concatenate([b for b, _ in chars])
+    owner = np.concatenate([t for _, t in chars])
+    one, two = Counter(buckets[owner == 0].tolist()), Counter(buckets[owner == 1].tolist())
+    norms = math.sqrt(sum(c * c for c in one.values()) * sum(c * c for c in two.values()))
+    if not norms:
+        return 0.0
+    return sum(c * two[k] for k, c in one.items() if k in two) / norms
+
+
+def echoes(answer: str, previous: str, share: float = ECHO_SHARE,
+           cosine: float = COSINE_OFF) -> bool:
+    """The bot's ``answer`` repeats its ``previous`` one, verbatim, rephrased or extended: at
+    least ``share`` of the content words of the shorter of the two meet a word of the
+    other (``echo_share``), or, both of at least ``MIN_ANSWER_WORDS`` content words, their
+    character n-grams meet at least ``cosine`` (``ngram_cosine``; above 1: never). A
+    question never echoes; an answer of fewer than ``MIN_ANSWER_WORDS`` content words only
+    when it has the same content words as the previous one."""
+    if answer.rstrip().endswith("?"):
+        return False
+    if echo_share(answer, previous) >= share:
+        return True
+    return (cosine <= 1.0 and min(len(words(answer)), len(words(previous))) >= MIN_ANSWER_WORDS
+            and ngram_cosine(answer, previous) >= cosine)
 
 
 def previous_answer(recent: Sequence[Message]) -> str:

@@ -218,7 +218,8 @@ def _message(new: ConversationRecord, event: Mapping[str, Any], at: int,
     said = book.get("unhelped", 0) or book.get("unhelped_read", False)
     if said or book.get("pushed", False):
         before = new["recent"][:-1]
-        if loops.echoes(text, loops.previous_answer(before), policy.bot_repeat_similarity):
+        if loops.echoes(text, loops.previous_answer(before), policy.bot_repeat_similarity,
+                        policy.bot_echo_cosine):
             book["bot_repeats"] = book.get("bot_repeats", 0) + 1
             failed = True
         elif said and loops.strays(text, before):

@@ -26,7 +26,7 @@ import argparse
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
@@ -65,24 +65,28 @@ def classify(case: Case, policy: EscalationPolicy = DEFAULT_POLICY) -> str:
     return "other"
 
 
-def missed(group: Sequence[Case]) -> list[Case]:
-    """The worsening-mood conversations not escalated at or before their labelled message."""
-    return [c for c in group if c.reason == "negative_trend" and c.label_turn is not None
+def missed(group: Sequence[Case], reason: str = "negative_trend") -> list[Case]:
+    """The conversations labelled ``reason`` (by default the worsening moods) not escalated
+    at or before their labelled message."""
+    return [c for c in group if c.reason == reason and c.label_turn is not None
             and (c.without_rule is None or c.without_rule > c.label_turn)]
+
+
+def conversations(names: Sequence[str]) -> dict[tuple[str, str], guide_sets.GuideConversation]:
+    """The conversations of the sets ``names`` by (set, id)."""
+    return {(name, c.id): c for name in names
+            for c in guide_sets.load_conversations(name=f"{name}_conversations.yaml")}
 
 
 def report(names: Sequence[str] = guide_sets.DEV_SETS,
            policy: EscalationPolicy = DEFAULT_POLICY) -> dict[str, Any]:
     """Counts by class, by set and by shape of the under-read turns, and every conversation
     with its class and readings."""
-    texts: dict[tuple[str, str], Mapping[int, str]] = {}
-    for name in names:
-        for c in guide_sets.load_conversations(name=f"{name}_conversations.yaml"):
-            texts[name, c.id] = {i: text for i, (_, text) in enumerate(c.turns)}
+    texts = conversations(names)
     rows: list[dict[str, Any]] = []
     for case in missed(cases(names, policy)):
         kind = classify(case, policy)
-        text = texts[case.set_name, case.id][case.label_turn or 0]
+        text = texts[case.set_name, case.id].turns[case.label_turn or 0][1]
         rows.append({"set": case.set_name, "id": case.id, "class": kind,
                      "shape": shape(text) if kind == "turn_read_low" else None,
                      "late": case.without_rule is not None,
@@ -111,4 +115,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["classify", "missed", "report", "shape"]
+__all__ = ["classify", "conversations", "missed", "report", "shape"]

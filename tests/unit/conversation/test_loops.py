@@ -47,3 +47,21 @@ def test_a_question_or_an_acknowledgement_is_no_stray() -> None:
     assert not loops.strays("Sorry to hear that, let me check.", recent)
     assert not loops.strays("Could you tell me which lights are blinking on the box?", recent)
     assert loops.strays("Our summer sale gives twenty percent off headphones.", recent)
+
+
+def test_an_echo_read_on_words_or_on_character_ngrams() -> None:
+    before = "Restart the controller by unplugging it for thirty seconds."
+    rephrase = "A restart clears most faults: take the controller off the power for half a minute."
+    assert loops.echo_share(before, before) == 1.0
+    assert loops.echo_share(rephrase, before) == 0.4
+    assert loops.ngram_cosine(before, before) == 1.0
+    assert 0.4 < loops.ngram_cosine(rephrase, before) < 0.5
+    assert loops.ngram_cosine("Summer sale on headphones.", before) < 0.2
+    assert loops.ngram_cosine("", before) == 0.0
+    # the n-gram reading is off unless its cosine is given
+    assert not loops.echoes(rephrase, before)
+    assert loops.echoes(rephrase, before, cosine=0.4)
+    assert not loops.echoes(rephrase, before, cosine=0.5)
+    # never a question, never a short answer but word for word
+    assert not loops.echoes("Did you restart the controller for thirty seconds?", before, cosine=0.1)
+    assert not loops.echoes("Restart the controller.", before, cosine=0.1)

@@ -137,10 +137,11 @@ class EscalationPolicy:
     # bot_failure_loop: the bot repeats an answer after the customer said it did not help
     # (the share of the shorter answer's content words met in the other: ``loops.echoes``)
     bot_repeat_similarity: float = 0.6
-    # ... or the cosine of their character n-grams (``loops.ngram_cosine``) at least this: a
-    # rephrase in other words (above 1: off; fitted leaving one development set out,
-    # ``evaluation.loop_fit``)
-    bot_echo_cosine: float = 2.0
+    # ... or the cosine of their hashed n-grams (``loops.ngram_cosine``) at least this: a
+    # rephrase in other words (above 1: off; fitted leaving one development set out, an
+    # early escalation counted as a false alarm, the simulator's precision kept:
+    # ``evaluation.loop_fit``; 0.5 raised a false alarm on a follow-up that adds a step)
+    bot_echo_cosine: float = 0.55
     unhelped_limit: int = 2  # or the customer says so twice
     # a reply to a bot answer says it did not help when the ``not_helped`` cue is in it, or
     # when the learnt "not helped" signal (``streams.text.unhelped``) reads at least this

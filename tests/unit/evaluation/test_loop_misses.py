@@ -8,7 +8,7 @@ from dataclasses import replace
 from streams.conversation.escalation import DEFAULT_POLICY
 from streams.evaluation import loop_misses
 from streams.evaluation.discontent_fit import Case
-from streams.evaluation.guide_sets import parse_turns
+from streams.evaluation.guide_sets import parse_turns, plain_conversation
 from streams.evaluation.mood_misses import missed
 
 WORDS = loop_misses.Reply(in_words=True, pushback=True, learnt=0.5, content_words=5)
@@ -73,3 +73,19 @@ def test_only_bot_loops_not_caught_by_their_labelled_message_are_listed() -> Non
     on_time, late, never = case("bot_loop", 3), case("bot_loop", 5), case("bot_loop", None)
     mood = case("negative_trend", None)
     assert missed([on_time, late, never, mood], "bot_loop") == [late, never]
+
+
+def test_the_reply_is_read_with_the_workers_signals() -> None:
+    turns = ["c: The router drops the connection every evening.",
+             "b: Please restart the router and wait two minutes.",
+             "c: I restarted it twice and that did not help at all.",
+             "b: Our summer sale gives twenty percent off headphones.",
+             "c: Thanks, that solved it, have a nice day!"]
+    conversation = plain_conversation("en", turns)
+    reply = loop_misses.read_reply(conversation, 2)
+    assert reply.in_words and reply.pushback and reply.content_words >= 3
+    assert 0.0 <= reply.learnt <= 1.0
+    # a content customer pushes nothing back
+    assert not loop_misses.read_reply(conversation, 4).pushback
+    row = loop_misses.row(conversation, 4)
+    assert row["class"] == "other" and row["answer"]["meets_previous"] == []

@@ -186,10 +186,6 @@ def check(c: ProfileColumns, raws: Sequence[Raw]) -> None:
             raise InvalidMessage("invalid_field", f"profile {person!r} breaks the contract")
 
 
-def _days(ms: int) -> float:
-    return round(ms / DAY_MS, 2)
-
-
 def read_columns(c: ProfileColumns) -> list[Read]:
     """Per profile, ``read_profile(profile, profile's updated_at, purchases)``."""
     n = len(c.person_id)
@@ -247,9 +243,10 @@ def read_columns(c: ProfileColumns) -> list[Read]:
     first_seen = c.first_seen
 
     def days(since: list[int]) -> list[float]:
-        """Days from each profile's ``since`` (-1: none) to its instant, as ``read_profile``."""
-        return [math.nan if t < 0 else _days(now - t) for now, t in zip(as_of_ms, since,
-                                                                        strict=True)]
+        """Days from each profile's ``since`` (-1: none) to its instant, as ``read_profile``
+        (``features._days``' expression, written out: no call per profile)."""
+        return [math.nan if t < 0 else round((now - t) / DAY_MS, 2)
+                for now, t in zip(as_of_ms, since, strict=True)]
 
     def floats(counts: list[int] | NDArray[Any]) -> list[float]:
         return np.asarray(counts, dtype=np.float64).tolist()  # type: ignore[no-any-return]
@@ -260,7 +257,7 @@ def read_columns(c: ProfileColumns) -> list[Read]:
     # Python expressions as ``read_profile``, converted once)
     matrix = np.empty((n, len(FEATURES)), dtype=np.float64)
     for j, column in enumerate((
-            [_days(max(0, now - f)) if f > 0 else math.nan
+            [round(max(0, now - f) / DAY_MS, 2) if f > 0 else math.nan
              for now, f in zip(as_of_ms, first_seen, strict=True)],
             days(columns["last_touch"]),
             np.maximum(np.asarray(c.touchpoints, dtype=np.int64), 0),

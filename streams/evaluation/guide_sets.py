@@ -293,7 +293,7 @@ def conversation_report(conversations: Sequence[GuideConversation] | None = None
 #: never copied): always in the report.
 DEV_SETS: Final = ("fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9",
                     "fresh10", "fresh11", "fresh12", "fresh13",
-                    "fresh14")
+                    "fresh14", "fresh15")
 
 
 def report(held: str | None = None, directory: Path = EVAL_DIR) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The compiled part of ``streams.io.avro_profiles``: ``customer_profile.v2`` Avro bodies read
-straight into integer arrays, compiled by numba (a dependency),
+straight into integer arrays, compiled by numba (a dependency; ``streams.predictive.compiled``),
 plain Python when it is missing (the same results, about a hundred times slower: tests only).
 
 A batch is one ``uint8`` buffer (the messages one after the other) with each body's start and
@@ -20,21 +20,10 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-try:
-    import numba
-
-    COMPILED: Final = True
-    _jit = cast(Callable[[F], F], numba.njit(cache=True, nogil=True))
-except ImportError:  # the plain-Python reading of the same code
-    COMPILED = False  # type: ignore[misc]
-
-    def _jit(function: F) -> F:
-        return function
+from streams.predictive.compiled import COMPILED as COMPILED  # what ``available`` asks
+from streams.predictive.compiled import jit as _jit
 
 OTHER: Final = -1
 NULL: Final = -2

@@ -3,8 +3,8 @@ in every tree and the sum of a per-leaf table over them (``model_contributions``
 attribution), in one pass and without LightGBM's per-call costs (about 2 us a row for a batch
 of 200 through ``Booster.predict(pred_leaf=True)``, most of it converting and checking).
 
-Compiled by numba (a dependency); plain Python when it is missing (the same results, far
-slower: ``PathAttribution`` then asks LightGBM for the leaves).
+Compiled by numba (a dependency, ``compiled``); plain Python when it is missing (the same
+results, far slower: ``PathAttribution`` then asks LightGBM for the leaves).
 
 Invariants:
 - the leaf of a row is LightGBM's (``Booster.predict(pred_leaf=True)`` on float64 rows): a
@@ -19,25 +19,13 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-try:
-    import numba
-
-    COMPILED: Final = True
-    _jit = cast(Callable[[F], F], numba.njit(cache=True, nogil=True))
-except ImportError:  # the plain-Python reading of the same code
-    COMPILED = False  # type: ignore[misc]
-
-    def _jit(function: F) -> F:
-        return function
+from streams.predictive.compiled import jit as _jit
 
 #: LightGBM's kZeroThreshold (1e-35f: a float literal widened to double)
 ZERO: Final = float(np.float32(1e-35))

@@ -1,5 +1,5 @@
 """The compiled part of ``streams.io.avro_profiles``: ``customer_profile.v2`` Avro bodies read
-straight into integer arrays, compiled by numba (a dependency; ``streams.predictive.compiled``),
+straight into integer arrays, compiled by numba (a dependency; ``streams.kernel.compiled``),
 plain Python when it is missing (the same results, about a hundred times slower: tests only).
 
 A batch is one ``uint8`` buffer (the messages one after the other) with each body's start and
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from streams.predictive.compiled import COMPILED as COMPILED  # what ``available`` asks
-from streams.predictive.compiled import jit as _jit
+from streams.kernel.compiled import COMPILED as COMPILED  # what ``available`` asks
+from streams.kernel.compiled import jit as _jit
 
 OTHER: Final = -1
 NULL: Final = -2

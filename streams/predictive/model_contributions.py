@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse  # type: ignore[import-untyped]
 
-from streams.predictive.compiled import COMPILED
+from streams.kernel.compiled import COMPILED
 from streams.predictive.model_trees import Trees
 
 Contributions = Literal["shap", "path"]

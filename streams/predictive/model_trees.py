@@ -25,7 +25,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from streams.predictive.compiled import jit as _jit
+from streams.kernel.compiled import jit as _jit
 
 #: LightGBM's kZeroThreshold (1e-35f: a float literal widened to double)
 ZERO: Final = float(np.float32(1e-35))

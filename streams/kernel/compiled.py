@@ -1,6 +1,6 @@
 """numba's compiler where it is installed (a dependency), else the plain-Python reading of the
-same functions: what the compiled kernels of the scoring path declare themselves with
-(``model_trees``, ``streams.io.avro_profiles_kernel``).
+same functions: what compiled kernels declare themselves with (the scoring path's
+``streams.predictive.model_trees`` and ``streams.io.avro_profiles_kernel``).
 
 Invariant: ``jit(f)`` computes what ``f`` computes; compiled, it is cached on disk next to its
 module and releases the GIL while it runs. ``COMPILED`` says which: without numba the same

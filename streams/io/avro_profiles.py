@@ -7,8 +7,10 @@ scoring step then computes its features over those columns
 (``streams.predictive.features_columns``). Python objects are made only for what the step
 reads one by one: person ids, profile attributes and tags, and the purchase and chat
 interactions (``ProfileColumns.items``, a purchase's four fields as a tuple:
-``ProfileColumns.purchases``); a whole profile, when something reads all of it (the
-personalisation model), is decoded by the message-wise decoder.
+``ProfileColumns.purchases``); the purchases of new customers are folded from where their
+fields are in the batch's bytes (``ProfileColumns.blob`` and ``spans``) without either; a
+whole profile, when something reads all of it (the personalisation model), is decoded by
+the message-wise decoder.
 
 Invariants:
 - ``read`` returns columns for every message of the batch or raises ``InvalidMessage``: a
@@ -56,6 +58,9 @@ LAYOUT: Final = {
         "attributes": ["map", "string"]}],
     "merged_into": ["null", "string"]}
 _DOUBLE: Final = struct.Struct("<d")
+#: the columns of ``I`` that ``ProfileColumns.spans`` holds, in its order
+_SPANS: Final = [kernel.I_EVENT, kernel.I_EVENT_LEN, kernel.I_VALUE, kernel.I_CURRENCY,
+                 kernel.I_CURRENCY_LEN]
 
 
 def _shape(schema: Any) -> Any:
@@ -196,4 +201,4 @@ def _columns(blob: bytes, P: Any, I: Any, M: Any, T: Any, raws: Sequence[Raw],  
         kind=I[:, k.I_KIND].copy(), type=I[:, k.I_TYPE].copy(), channel=I[:, k.I_CHANNEL].copy(),
         channel_first=I[:, k.I_CHANNEL_FIRST].copy(),
         attribute_count=I[:, k.I_ATTR_END] - I[:, k.I_ATTR], items=items, purchases=purchases,
-        whole=whole)
+        whole=whole, blob=blob, spans=I[:, _SPANS])

@@ -117,6 +117,11 @@ class ProfileColumns:
     purchases: Callable[[Ints], list[Purchase]]
     #: the whole profile as the message-wise decoder gives it (for what reads all of it)
     whole: Callable[[int], dict[str, Any]]
+    #: the batch's bytes, and per interaction where its ``event_id``, ``value`` and
+    #: ``currency`` are in them (``rfm_columns``: event id start, length, the value's 8 bytes
+    #: (-1: null), currency start, length (-1: null))
+    blob: bytes
+    spans: Ints
 
 
 class FeatureRow(Mapping[str, float]):
@@ -186,8 +191,17 @@ def check(c: ProfileColumns, raws: Sequence[Raw]) -> None:
             raise InvalidMessage("invalid_field", f"profile {person!r} breaks the contract")
 
 
-def read_columns(c: ProfileColumns) -> list[Read]:
-    """Per profile, ``read_profile(profile, profile's updated_at, purchases)``."""
+def purchase_index(c: ProfileColumns) -> Ints:
+    """The purchase interactions ``read_profile`` gives (at or before the profile's instant),
+    ascending."""
+    t = _TESTS
+    return np.flatnonzero((c.occurred_at <= c.updated_at[c.profile]) & t["conversion"][c.kind + 2]
+                          & t["purchase"][c.type + 2])
+
+
+def read_columns(c: ProfileColumns, fields: bool = True) -> list[Read]:
+    """Per profile, ``read_profile(profile, profile's updated_at, purchases)`` (``fields``
+    False: the purchases left empty, for a caller that reads them by ``purchase_index``)."""
     n = len(c.person_id)
     seg, at = c.profile, c.occurred_at
     kind, type_, channel = c.kind + 2, c.type + 2, c.channel + 2
@@ -232,9 +246,10 @@ def read_columns(c: ProfileColumns) -> list[Read]:
         "first_active": first_active.tolist(),
     }
     bought: list[list[Purchase]] = [[] for _ in range(n)]
-    index = np.flatnonzero(purchase)
-    for i, fields in zip(seg[index].tolist(), c.purchases(index), strict=True):
-        bought[i].append(fields)
+    if fields:
+        index = np.flatnonzero(purchase)
+        for i, one in zip(seg[index].tolist(), c.purchases(index), strict=True):
+            bought[i].append(one)
     details: list[list[tuple[int, Mapping[str, Any]]]] = [[] for _ in range(n)]
     index = np.flatnonzero(chat & (c.attribute_count > 0))
     for i, item in zip(seg[index].tolist(), c.items(index, True), strict=True):

@@ -6,7 +6,9 @@ profiles are scored together (``scoring.predict``: one LightGBM pass per model);
 four rows of ``customer_scores`` and four records of ``customer.scores``. The person's state
 in ``score_states`` (positioned, keyed by person id, the key of the input) holds the last
 version absorbed, the scoring key, the purchases folded so far (``rfm``: the profile's recent
-list is bounded, the fold keeps every purchase it has seen) and the churn label.
+list is bounded, the fold keeps every purchase it has seen) and the churn label. A batch read
+into columns folds the purchases of people who bought nothing before at once
+(``rfm_columns.fold_new``), of the others by the exact fold.
 
 Invariants:
 - the step never changes what it looks up; it returns each changed state with its partition
@@ -46,7 +48,12 @@ from streams.kernel.stage import (
 from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import FEATURES, read_profile
-from streams.predictive.features_columns import ProfileColumns, feature_values, read_columns
+from streams.predictive.features_columns import (
+    ProfileColumns,
+    feature_values,
+    purchase_index,
+    read_columns,
+)
 from streams.predictive.rfm import (
     RfmState,
     RfmSummary,
@@ -56,6 +63,7 @@ from streams.predictive.rfm import (
     purchase_fields,
     summarise,
 )
+from streams.predictive.rfm_columns import NewFolds, fold_new
 from streams.predictive.rules import LEAD_RULES_VERSION
 from streams.predictive.scoring import (
     CHURN_RULES_VERSION,
@@ -137,8 +145,12 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
     as columns (``read_batch``), is a ``ProfileColumns``: the same outcome as its values."""
     models = policy.models()
     columns: ProfileColumns | None = events.batch
+    folds: NewFolds | None = None
     if columns is not None:
-        reads = read_columns(columns)
+        # new customers' purchases folded for the batch at once (None: a value not finite,
+        # which the fold per profile raises on)
+        folds = fold_new(columns, purchase_index(columns), "weeks")
+        reads = read_columns(columns, fields=folds is None)
         profiles: Sequence[Mapping[str, Any]] = [
             {"person_id": p, "version": v, "attributes": a, "tags": t, "merged_into": m}
             for p, v, a, t, m in zip(columns.person_id, columns.version, columns.attributes,
@@ -166,9 +178,14 @@ def step(policy: ScoringPolicy, events: Events, lookup: Lookup, now_ms: int) -> 
             as_of = updated[n]
             features, signals, fields = reads[n]
         fresh = None
-        if fields and not rfm["ids"] and not rfm["occasions"]:
+        if folds is not None:  # the batch's fold if nothing bought before, else the exact one
+            if not rfm["ids"] and not rfm["occasions"]:
+                fresh = folds.new(n)
+            else:
+                fields = folds.fields(n)
+        if fresh is None and fields and not rfm["ids"] and not rfm["occasions"]:
             fresh = absorb_new_fields(fields, as_of, "weeks")  # nothing bought before: one pass
-        elif fields:
+        elif fresh is None and fields:
             rfm = absorb_interactions(rfm, bought or [dict(zip(_PURCHASE_KEYS, f, strict=True))
                                                       for f in fields])
         if fresh is None:

@@ -178,7 +178,9 @@ def _if_alive(params: BgNbdParams, x: NDArray[np.float64], T: NDArray[np.float64
             memo[key] = computed[:, j]
     if not keys:
         return np.zeros((len(_IF_ALIVE_AT), 0))
-    return np.stack(list(map(memo.__getitem__, keys)), axis=1)
+    # one array of the rows, transposed into the (13, customers) layout np.stack gives (the
+    # same bytes; np.stack makes a view per row first)
+    return np.ascontiguousarray(np.array(list(map(memo.__getitem__, keys))).T)
 
 
 #: per count of repeat purchases, its text and reason line (counts are small integers)

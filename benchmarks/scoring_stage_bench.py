@@ -20,8 +20,9 @@ second of the process's CPU time, which a busy shared machine disturbs less); ``
 ``*_compute_only``: the step alone on decoded values. ``parts_us``: microseconds of CPU a
 profile spends in each part (best of the passes): decoding with fastavro and with the
 compiled decoder; with the ``fast`` extra, the batch read into columns and checked
-(``decode_columns``), the lead features and churn signals over them (``features_columns``)
-and the step over them (``step_columns``); message by message: validation, the lead
+(``decode_columns``), the lead features and churn signals over them (``features_columns``),
+the new customers' purchases folded over them (``purchases_fold_columns``) and the step over
+them (``step_columns``); message by message: validation, the lead
 features and churn signals (``read_profile``), the
 purchases folded into the state and summarised (``purchases_fold``), the scoring key, the
 predictions (``scoring.predict_columns``), the rows and records (``rows_and_records``), and the step
@@ -58,11 +59,12 @@ from streams.kernel.stage import Events, Lookup, Value, compute
 from streams.predictive import contract as names
 from streams.predictive.churn import ChurnSignals
 from streams.predictive.features import read_profile
-from streams.predictive.features_columns import read_columns
+from streams.predictive.features_columns import purchase_index, read_columns
 from streams.predictive.history import DAY_MS, HistoryPolicy, train_lead_model
 from streams.predictive.history_synthetic import histories
 from streams.predictive.models import LEAD_MODEL, ModelSlot, publish
 from streams.predictive.rfm import RfmSummary, absorb_interactions, empty_state, summarise
+from streams.predictive.rfm_columns import fold_new
 from streams.predictive.scoring import Models, Scored, predict_columns, rows_and_records
 from streams.predictive.stage import ScoringPolicy, scoring_key, stage, step, validate
 from streams.settings import Settings
@@ -166,7 +168,10 @@ def parts(policy: ScoringPolicy, values: list[dict[str, Any]], encoded: list[Raw
         columnar = {
             "decode_columns": _part_us(lambda: [reader(c, decode) for c in raw_chunks], n,
                                        repeat),
-            "features_columns": _part_us(lambda: [read_columns(c) for c in columns], n, repeat),
+            "features_columns": _part_us(lambda: [read_columns(c, fields=False)
+                                                  for c in columns], n, repeat),
+            "purchases_fold_columns": _part_us(
+                lambda: [fold_new(c, purchase_index(c), "weeks") for c in columns], n, repeat),
             "step_columns": _part_us(lambda: [step(policy, Events(c_raws, [], c),
                                                    lookup_in(table), 0)
                                               for c_raws, c in zip(raw_chunks, columns,

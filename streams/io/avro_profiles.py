@@ -37,6 +37,7 @@ from streams.io import avro_profiles_kernel as kernel
 from streams.kernel.errors import InvalidMessage
 from streams.kernel.records import Raw
 from streams.kernel.step import Decode
+from streams.predictive import rfm_columns
 from streams.predictive.contract import CUSTOMER_PROFILES
 from streams.predictive.features_columns import (
     IDENTIFIER_KINDS,
@@ -102,6 +103,7 @@ class ProfileReader:
         kernel.decode(np.frombuffer(b"", dtype=np.uint8), *(np.zeros(0, dtype=np.int64),) * 2,
                       *self._words, *self._id_words, *(np.zeros((0, c), dtype=np.int64)
                                                        for c in (14, 15, 4, 2)))
+        rfm_columns.compile_now()  # the new customers' fold over these columns too
 
     def _latest(self) -> bytes:
         """The framing of the schema the kernel reads: the topic's writer id, provided the

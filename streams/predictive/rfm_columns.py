@@ -7,12 +7,14 @@ one pass of ``_fold`` (a purchase counts when it has a value and a currency; an 
 in the profile counts once; occasions are UTC days, each day's value per currency summed in
 the order written; the summary's currency is the one of most occasions, ties to the first
 in text order) and makes in Python only what the state and the summary hold: the sorted ids,
-the occasions' dicts and one ``RfmSummary`` per profile that bought.
+the occasions' dicts and one ``RfmSummary`` per profile that bought, each text decoded once
+for the batch.
 
 Invariants:
 - ``NewFolds.new(i)`` is ``absorb_new_fields(fields of profile i, its updated_at, unit)``:
   the same state (ids sorted, occasions and their currencies in the order first seen, the
-  same float sums) and the same summary (the same floats: the divisions are Python's);
+  same float sums, added in the order written) and the same summary (the same floats: the
+  same doubles divided, the mean summed in day order);
 - ``fold_new`` returns None when a purchase that counts has a value that is not finite (the
   fold per profile raises there, and the caller takes it);
 - pure: reads the columns, changes nothing.
@@ -152,6 +154,14 @@ def _fold(data: Any, seg: Any, event: Any, event_len: Any, day: Any, value: Any,
             mean[p] = total / repeats if repeats else 0.0
         a = b
     return kept, occ_seg[:rows], occ_day[:rows], occ_code[:rows], occ_sum[:rows], out, mean
+
+
+def compile_now() -> None:
+    """Compile the kernels (or read them from numba's cache) now, not on the first batch
+    (the batch reader calls this as it is made)."""
+    empty, none = np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    _codes(empty, none, none)
+    _fold(empty, none, none, none, none, np.zeros(0, dtype=np.float64), none, none, none, 0)
 
 
 @dataclass(frozen=True, slots=True)

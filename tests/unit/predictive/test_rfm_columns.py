@@ -24,7 +24,7 @@ from streams.predictive.features_columns import (
     read_columns,
 )
 from streams.predictive.rfm import DAY_MS, absorb_new_fields
-from streams.predictive.rfm_columns import fold_new
+from streams.predictive.rfm_columns import _codes, compile_now, fold_new
 from streams.predictive.scoring import Models
 from streams.predictive.stage import ScoringPolicy
 from streams.settings import Settings
@@ -166,3 +166,12 @@ def test_the_stage_over_columns_as_message_by_message(codec: AvroCodec, kind: st
     states = [v for c in by_batch for _, v in
               c.outcome.changes[pstage.STATES].values()]
     assert sum(bool(s is not None and s["rfm"]["ids"]) for s in states) > 100
+
+
+def test_the_kernels_compile_on_empty_input() -> None:
+    """What the batch reader runs as it is made (``compile_now``): nothing read, nothing
+    made."""
+    compile_now()
+    none = np.zeros(0, dtype=np.int64)
+    code, distinct = _codes(np.zeros(0, dtype=np.uint8), none, none)
+    assert len(code) == len(distinct) == 0

@@ -110,25 +110,38 @@ SIGNAL_KEYS: Final = tuple(ChurnSignals.__annotations__)
 _NAN_SIGNALS: Final = (math.nan,) * len(SIGNAL_KEYS)
 #: the scoring key's packers by count of numbers (with and without a purchase summary)
 _PACKERS: dict[int, struct.Struct] = {}
+#: the key's text for a profile without attributes or tags, by the summary's currency
+_PLAIN: dict[str | None, bytes] = {}
 
 
 def scoring_key(profile: Mapping[str, Any], features: Mapping[str, float],
                 signals: ChurnSignals, summary: RfmSummary | None) -> str:
     """What the scores read of a profile, as a short digest: equal inputs, equal key (the
     numbers packed as doubles, the few strings as text; both deterministic across processes)."""
-    attributes = profile.get("attributes") or {}
-    numbers = [*feature_values(features), *map(signals.get, SIGNAL_KEYS, _NAN_SIGNALS)]
+    return key_of(feature_values(features), signals, summary, profile.get("attributes"),
+                  profile.get("tags"))
+
+
+def key_of(numbers: list[float], signals: ChurnSignals, summary: RfmSummary | None,
+           attributes: Mapping[str, str] | None, tags: Sequence[str] | None) -> str:
+    """``scoring_key`` from the features' values in their order (``numbers``, extended here:
+    the caller's list is its own) and the profile's attributes and tags: the same digest."""
+    numbers += map(signals.get, SIGNAL_KEYS, _NAN_SIGNALS)  # type: ignore[arg-type]
     currency = None
     if summary is not None:
         numbers += (summary.frequency, summary.recency, summary.T, summary.monetary_value)
         currency = summary.currency
-    tags = profile.get("tags")
-    rest = (f"{currency}|{attributes.get('opt_out', '')}|{attributes.get('unsubscribed', '')}|"
-            f"{[t for t in tags if t.startswith('opt_out:')] if tags else []}")
+    if tags or (attributes and ("opt_out" in attributes or "unsubscribed" in attributes)):
+        attributes = attributes or {}
+        rest = (f"{currency}|{attributes.get('opt_out', '')}|"
+                f"{attributes.get('unsubscribed', '')}|"
+                f"{[t for t in tags if t.startswith('opt_out:')] if tags else []}").encode()
+    else:  # most profiles: no opt-out, no tags (the text per currency, made once)
+        rest = _PLAIN.get(currency) or _PLAIN.setdefault(currency, f"{currency}|||[]".encode())
     packer = _PACKERS.get(len(numbers))
     if packer is None:
         packer = _PACKERS[len(numbers)] = struct.Struct(f"{len(numbers)}d")
-    return hashlib.blake2b(packer.pack(*numbers) + rest.encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(packer.pack(*numbers) + rest, digest_size=12).hexdigest()
 
 
 def served(models: Models) -> str:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,8 +66,9 @@ def _text(template: str, value: float) -> str:
     return _cached_text(template, value if value == value else math.nan)
 
 
-def _picks(contributions: NDArray[np.float64], top_k: int, min_effect: float
-           ) -> tuple[int, list[int], list[int], list[int], list[float]]:
+def _pick_arrays(contributions: NDArray[np.float64], top_k: int, min_effect: float
+                 ) -> tuple[int, NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
+                            NDArray[np.float64]]:
     """Per row, the k largest then the k smallest contributions past ``min_effect``, by one
     vectorised sort: (k, row, slot, feature, contribution), row-major, each row's picks in
     rank order (slot < k: positive)."""
@@ -77,7 +78,14 @@ def _picks(contributions: NDArray[np.float64], top_k: int, min_effect: float
     picked = np.take_along_axis(contributions, picks, axis=1)
     keep = np.concatenate([picked[:, :k] > min_effect, picked[:, k:] < -min_effect], axis=1)
     row, slot = np.nonzero(keep)
-    return k, row.tolist(), slot.tolist(), picks[row, slot].tolist(), picked[row, slot].tolist()
+    return k, row, slot, picks[row, slot], picked[row, slot]
+
+
+def _picks(contributions: NDArray[np.float64], top_k: int, min_effect: float
+           ) -> tuple[int, list[int], list[int], list[int], list[float]]:
+    """``_pick_arrays`` as lists."""
+    k, row, slot, feature, contribution = _pick_arrays(contributions, top_k, min_effect)
+    return k, row.tolist(), slot.tolist(), feature.tolist(), contribution.tolist()
 
 
 def top_reasons(names: Sequence[str], codes: Sequence[ReasonCode], values: NDArray[np.float64],
@@ -122,38 +130,45 @@ def _tables(codes: Sequence[ReasonCode]
     return tables
 
 
+def _fill(codes: Sequence[ReasonCode], tables: list[dict[float, str]], t: int, v: float
+          ) -> str:
+    """The line of table ``t`` (a feature's raising table, or lowering at ``len(codes)`` on)
+    for ``v``, made and kept when not there yet."""
+    if v != v:
+        v = math.nan  # the one NaN object the tables know
+    table = tables[t]
+    line = table.get(v)
+    if line is None:
+        c = codes[t % len(codes)]
+        line = _line(c.code, c.positive if t < len(codes) else c.negative or c.positive, v)
+        if len(table) >= _LINES_LIMIT:
+            table.clear()
+        table[v] = line
+    return line
+
+
 def reason_lines(codes: Sequence[ReasonCode], values: NDArray[np.float64],
                  contributions: NDArray[np.float64], top_k: int = 3, min_effect: float = 0.01
                  ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """``top_reasons`` as the stream writes them, ``"CODE: text"`` per reason: (positive,
-    negative) per row, the same picks in the same order, without a ``Reason`` per pick."""
-    k, row, slot, feature, _ = _picks(contributions, top_k, min_effect)
+    negative) per row, the same picks in the same order, without a ``Reason`` per pick. The
+    picks' lines are found in one pass in pick order, then cut per row: a row's picks are
+    contiguous, its positive ones first."""
+    k, row, slot, feature, _ = _pick_arrays(contributions, top_k, min_effect)
     rows = contributions.shape[0]
-    up: list[list[str]] = [[] for _ in range(rows)]
-    down: list[list[str]] = [[] for _ in range(rows)]
     raising, lowering = _tables(codes)
-    nan = math.nan
-    for i, s, j, v in zip(row, slot, feature, values[row, feature].tolist(), strict=True):
-        if v != v:
-            v = nan
-        if s < k:
-            table = raising[j]
-            line = table.get(v)
-            if line is None:
-                c = codes[j]
-                line = _line(c.code, c.positive, v)
-                if len(table) >= _LINES_LIMIT:
-                    table.clear()
-                table[v] = line
-            up[i].append(line)
-        else:
-            table = lowering[j]
-            line = table.get(v)
-            if line is None:
-                c = codes[j]
-                line = _line(c.code, c.negative or c.positive, v)
-                if len(table) >= _LINES_LIMIT:
-                    table.clear()
-                table[v] = line
-            down[i].append(line)
-    return [tuple(u) for u in up], [tuple(d) for d in down]
+    tables = raising + lowering  # feature j's raising table at j, its lowering at F + j
+    which = (feature + len(codes) * (slot >= k)).tolist()
+    values_at = values[row, feature].tolist()
+    nan = math.nan  # the one NaN object the tables know (a NaN is found by identity)
+    found = [tables[t].get(v if v == v else nan) for t, v in zip(which, values_at, strict=True)]
+    for n, line in enumerate(found):
+        if line is None:  # a value not seen yet
+            found[n] = _fill(codes, tables, which[n], values_at[n])
+    lines = cast(list[str], found)
+    ends = np.cumsum(np.bincount(row, minlength=rows)).tolist()
+    cuts = (np.bincount(row[slot < k], minlength=rows) + ends - np.bincount(row, minlength=rows)
+            ).tolist()  # where each row's negative picks start
+    starts = [0, *ends][:-1]
+    return ([tuple(lines[a:b]) for a, b in zip(starts, cuts, strict=True)],
+            [tuple(lines[a:b]) for a, b in zip(cuts, ends, strict=True)])

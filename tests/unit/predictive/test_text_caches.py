@@ -84,3 +84,17 @@ def test_repeat_purchase_text_and_quiet_churn_predictions_are_fresh_per_person()
     churn = [p[1] for p in first]
     assert churn[0] == churn[1] and churn[0].details is not churn[1].details
     assert churn[4].score > churn[0].score and churn[4].reasons  # assessed, not quiet
+
+
+def test_reason_lines_cut_per_row_with_rows_without_picks_and_no_rows() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 3, size=(40, 3)).astype(np.float64)
+    contrib = rng.normal(0.0, 0.5, size=(40, 3))
+    contrib[::4] = 0.0  # no pick at all
+    contrib[1::4] = np.abs(contrib[1::4]) + 0.1  # positive picks only
+    contrib[2::4] = -np.abs(contrib[2::4]) - 0.1  # negative picks only
+    got = reason_lines(CODES, values, contrib, top_k=2, min_effect=0.05)
+    assert got == _expected(values, contrib)
+    assert got[0][0] == () and got[1][0] == () and got[1][1] == () and got[0][2] == ()
+    empty = np.zeros((0, 3))
+    assert reason_lines(CODES, empty, empty, top_k=2, min_effect=0.05) == ([], [])

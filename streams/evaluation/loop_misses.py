@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,14 +163,7 @@ def report(names: Sequence[str] = guide_sets.DEV_SETS,
         rows.append({"set": case.set_name, "id": case.id,
                      "late": case.without_rule is not None,
                      **row(conversations[case.set_name, case.id], label, policy)})
-    by_set: dict[str, Counter[str]] = {}
-    for r in rows:
-        by_set.setdefault(r["set"], Counter())[r["class"]] += 1
-    return {"missed_or_late": len(rows),
-            "by_class": dict(Counter(r["class"] for r in rows).most_common()),
-            "late": sum(r["late"] for r in rows),
-            "by_set": {k: dict(v) for k, v in by_set.items()},
-            "conversations": rows}
+    return mood_misses.tally(rows)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

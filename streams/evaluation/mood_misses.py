@@ -26,7 +26,7 @@ import argparse
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from streams.conversation.escalation import DEFAULT_POLICY, EscalationPolicy
@@ -93,16 +93,22 @@ def report(names: Sequence[str] = guide_sets.DEV_SETS,
                      "readings": [round(s, 2) for _, s in case.discontent],
                      "labelled_message": [t for t, _ in case.discontent].index(
                          case.label_turn) + 1 if case.label_turn is not None else None})
+    shapes = Counter(r["shape"] for r in rows if r["shape"] is not None)
+    return tally(rows, turn_read_low_by_shape=dict(shapes.most_common()))
+
+
+def tally(rows: Sequence[Mapping[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A misses report from its rows (each with ``set``, ``class`` and ``late``): counts by
+    class and by set, ``extra`` counts after the classes, then the rows themselves."""
     by_set: dict[str, Counter[str]] = {}
     for r in rows:
         by_set.setdefault(r["set"], Counter())[r["class"]] += 1
     return {"missed_or_late": len(rows),
             "by_class": dict(Counter(r["class"] for r in rows).most_common()),
-            "turn_read_low_by_shape": dict(Counter(
-                r["shape"] for r in rows if r["shape"] is not None).most_common()),
+            **extra,
             "late": sum(r["late"] for r in rows),
             "by_set": {k: dict(v) for k, v in by_set.items()},
-            "conversations": rows}
+            "conversations": list(rows)}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -115,4 +121,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["classify", "conversations", "missed", "report", "shape"]
+__all__ = ["classify", "conversations", "missed", "report", "shape", "tally"]

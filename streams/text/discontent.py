@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import Final
 
 from streams.kernel.paths import MODELS_DIR
@@ -26,13 +27,18 @@ LABELS: Final = ("steady", "worsening")
 WORSENING: Final = 1
 
 
+def load_two_class(path: Path, labels: tuple[str, str]) -> IntentModel:
+    """A two-class signal's model from ``path``, refused unless its labels are ``labels``."""
+    model = IntentModel.load(path)
+    if model.labels != labels:
+        raise ValueError(f"{path}: labels {model.labels}, expected {labels}")
+    return model
+
+
 @cache
 def default_model() -> IntentModel:
     """The committed discontent model, loaded once."""
-    model = IntentModel.load(MODEL_PATH)
-    if model.labels != LABELS:
-        raise ValueError(f"{MODEL_PATH}: labels {model.labels}, expected {LABELS}")
-    return model
+    return load_two_class(MODEL_PATH, LABELS)
 
 
 def scores(texts: Sequence[str], groups: list[tuple[I64, I64]] | None = None,
@@ -49,4 +55,4 @@ def scores(texts: Sequence[str], groups: list[tuple[I64, I64]] | None = None,
     return [round(float(x), 4) for x in p[:, WORSENING]]
 
 
-__all__ = ["LABELS", "MODEL_PATH", "default_model", "scores"]
+__all__ = ["LABELS", "MODEL_PATH", "default_model", "load_two_class", "scores"]

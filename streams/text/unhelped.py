@@ -30,10 +30,7 @@ NOT_HELPED: Final = 1
 @cache
 def default_model() -> IntentModel:
     """The committed "not helped" model, loaded once."""
-    model = IntentModel.load(MODEL_PATH)
-    if model.labels != LABELS:
-        raise ValueError(f"{MODEL_PATH}: labels {model.labels}, expected {LABELS}")
-    return model
+    return discontent.load_two_class(MODEL_PATH, LABELS)
 
 
 def scores(texts: Sequence[str], groups: list[tuple[I64, I64]] | None = None,

@@ -222,21 +222,30 @@ def train_and_save(out: Path = MODEL_PATH, settings: Settings = CHOSEN, seed: in
     return {"temperature": temperature, **report}
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Cross-validate or train the discontent model.")
+def cli(argv: Sequence[str] | None, description: str, candidates: Sequence[Settings],
+        out: Path = MODEL_PATH, path: Path = TURNS_PATH, taxonomy: Taxonomy = TAXONOMY,
+        chosen: Settings = CHOSEN) -> None:
+    """A two-class signal's command: the cross-validation of every candidate on the turns of
+    ``path``, or with ``--train`` the ``chosen`` one trained and saved to ``out``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train", action="store_true", help=f"save the chosen model to {MODEL_PATH}")
+    parser.add_argument("--train", action="store_true", help=f"save the chosen model to {out}")
     args = parser.parse_args(argv)
     if args.train:
-        print(json.dumps(train_and_save(seed=args.seed), indent=1))
+        print(json.dumps(train_and_save(out, chosen, args.seed, path, taxonomy), indent=1))
         return
-    turns = read_turns()
-    for settings in CANDIDATES:
-        report = evaluate(turns, out_of_fold(turns, settings, seed=args.seed))
+    turns = read_turns(path, taxonomy.names)
+    for settings in candidates:
+        report = evaluate(turns, out_of_fold(turns, settings, seed=args.seed, taxonomy=taxonomy),
+                          positive=taxonomy.names[1])
         print(json.dumps({"candidate": settings.name, "auc": report["auc"],
                           "accuracy": report["accuracy"],
                           "by_language": report["by_language"],
                           "ece": report["reliability"]["ece"]}), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli(argv, "Cross-validate or train the discontent model.", CANDIDATES)
 
 
 if __name__ == "__main__":

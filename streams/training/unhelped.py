@@ -13,8 +13,6 @@ only the turns, the two labels and the saved file differ. No evaluation set is r
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -59,19 +57,8 @@ def train_and_save(out: Path = MODEL_PATH, settings: Settings = CHOSEN, seed: in
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description='Cross-validate or train the "not helped" model.')
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train", action="store_true", help=f"save the chosen model to {MODEL_PATH}")
-    args = parser.parse_args(argv)
-    if args.train:
-        print(json.dumps(train_and_save(seed=args.seed), indent=1))
-        return
-    for settings in CANDIDATES:
-        report = cross_validate(settings, args.seed)
-        print(json.dumps({"candidate": settings.name, "auc": report["auc"],
-                          "accuracy": report["accuracy"],
-                          "by_language": report["by_language"],
-                          "ece": report["reliability"]["ece"]}), flush=True)
+    discontent.cli(argv, 'Cross-validate or train the "not helped" model.', CANDIDATES,
+                   MODEL_PATH, TURNS_PATH, TAXONOMY, CHOSEN)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ from typing import Any, Final
 
 from streams.kernel.paths import MODEL_DATA_DIR
 from streams.text.intent import IntentDef, Taxonomy
-from streams.text.unhelped import LABELS, MODEL_PATH
+from streams.text.unhelped import MODEL_PATH
 from streams.training import discontent
-from streams.training.discontent import Settings, evaluate, out_of_fold, read_turns
+from streams.training.discontent import Settings
 
 TURNS_PATH: Final = MODEL_DATA_DIR / "unhelped_turns.yaml"
-POSITIVE: Final = LABELS[1]
 TAXONOMY: Final = Taxonomy(1, "accepted", (
     IntentDef("accepted", "general", "accepts, thanks, asks a new question, gives details"),
     IntentDef("not_helped", "general", "the answer did not help or was not what was asked: "
@@ -39,14 +38,6 @@ CANDIDATES: Final = (
 )
 #: chosen by grouped cross-validation (``main``): the best mean AUC over seeds 0-2
 CHOSEN: Final = CANDIDATES[4]
-
-
-def cross_validate(settings: Settings, seed: int = 0,
-                   path: Path = TURNS_PATH) -> dict[str, Any]:
-    """The out-of-fold figures of ``settings`` (temperature 1)."""
-    turns = read_turns(path, LABELS)
-    return evaluate(turns, out_of_fold(turns, settings, seed=seed, taxonomy=TAXONOMY),
-                    positive=POSITIVE)
 
 
 def train_and_save(out: Path = MODEL_PATH, settings: Settings = CHOSEN, seed: int = 0,
